@@ -1,0 +1,215 @@
+//! Diagnostics are data: a stable code, a severity, a message and where it applies.
+
+use std::fmt;
+
+/// How bad a diagnostic is. A line is a customer error iff one of its diagnostics is
+/// [`Severity::Error`] or [`Severity::Fatal`]; warnings and information never change a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// A remark; FHIR's `information`.
+    Information,
+    /// Accepted by HealthLake, but worth fixing.
+    Warning,
+    /// The line is rejected.
+    Error,
+    /// The line is rejected and could not be read further (e.g. broken JSON).
+    Fatal,
+}
+
+impl Severity {
+    /// The FHIR `IssueSeverity` code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Information => "information",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Fatal => "fatal",
+        }
+    }
+
+    /// True for [`Severity::Error`] and [`Severity::Fatal`].
+    pub fn is_failure(self) -> bool {
+        self >= Severity::Error
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $issue_type:literal; )*) => {
+        /// The stable code of a diagnostic (`json/syntax`, `resource/id-missing`, …). The strings never
+        /// change meaning; new codes may be added.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The stable string, e.g. `json/syntax`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// The FHIR `IssueType` code used in OperationOutcome records.
+            pub fn issue_type(self) -> &'static str {
+                match self { $(Code::$variant => $issue_type,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The file starts with a UTF-8 byte-order mark (RFC 8259 forbids senders to write one).
+    NdjsonByteOrderMark = "ndjson/byte-order-mark", "structure";
+    /// The file holds blank lines (reported once per file, with a count).
+    NdjsonBlankLine = "ndjson/blank-line", "informational";
+    /// A line is longer than `--max-line-bytes`.
+    NdjsonLineTooLong = "ndjson/line-too-long", "too-long";
+    /// A line is JSON, but not a JSON object.
+    NdjsonNotObject = "ndjson/not-object", "structure";
+    /// A line is not valid UTF-8.
+    EncodingInvalidUtf8 = "encoding/invalid-utf8", "structure";
+    /// A line is not valid JSON.
+    JsonSyntax = "json/syntax", "structure";
+    /// An object has the same property twice.
+    JsonDuplicateKey = "json/duplicate-key", "structure";
+    /// JSON nesting deeper than `--max-depth`.
+    JsonTooDeep = "json/too-deep", "too-long";
+    /// A `\u` escape is a lone UTF-16 surrogate: not a Unicode character.
+    JsonInvalidUnicodeEscape = "json/invalid-unicode-escape", "structure";
+    /// The resource has no `resourceType`.
+    ResourceTypeMissing = "resource/type-missing", "required";
+    /// `resourceType` is not a JSON string.
+    ResourceTypeNotString = "resource/type-not-string", "structure";
+    /// `resourceType` does not match `[A-Za-z]{1,256}`.
+    ResourceTypeInvalid = "resource/type-invalid", "value";
+    /// `resourceType` is not one of the 146 FHIR R4 resource types.
+    ResourceUnknownType = "resource/unknown-type", "not-supported";
+    /// The line's resource has no `id` (HealthLake requires one).
+    ResourceIdMissing = "resource/id-missing", "required";
+    /// `id` is not a JSON string.
+    ResourceIdNotString = "resource/id-not-string", "structure";
+    /// `id` does not match `[A-Za-z0-9\-\.]{1,64}`.
+    ResourceIdInvalid = "resource/id-invalid", "value";
+    /// More diagnostics than `--max-issues-per-line`; the rest are counted, not listed.
+    LineTooManyIssues = "line/too-many-issues", "too-costly";
+    /// The validator itself failed on this line (a bug): a server error, not the data's fault.
+    InternalError = "internal/error", "exception";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding on one line (or, for file-level findings, on the file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// Severity.
+    pub severity: Severity,
+    /// What is wrong, for a person. Quotes only values of code, id, uri and date/time types
+    /// (at most 64 characters), never free text.
+    pub message: String,
+    /// 1-based physical line in the input (blank lines count).
+    pub line: u64,
+    /// 1-based column in Unicode characters, where it applies.
+    pub column: Option<u64>,
+    /// 0-based byte offset in the (decompressed) input, where it applies.
+    pub byte_offset: Option<u64>,
+    /// FHIR path of the element (`Patient.name[0].given`), where there is one.
+    pub path: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    /// `line:column: severity[code] message (at path)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.line)?;
+        if let Some(column) = self.column {
+            write!(f, ":{column}")?;
+        }
+        write!(f, ": {}[{}] {}", self.severity, self.code, self.message)?;
+        if let Some(path) = &self.path {
+            write!(f, " (at {path})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Quote a value for a message: at most 64 characters, control characters escaped.
+/// Only for values of code, id, uri and date/time types, never free text.
+pub(crate) fn quote(value: &str) -> String {
+    const MAX: usize = 64;
+    let mut out = String::with_capacity(value.len().min(MAX) + 2);
+    out.push('\'');
+    for (n, c) in value.chars().enumerate() {
+        if n == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_shaped() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            let (group, name) = s.split_once('/').expect("group/name");
+            assert!(!group.is_empty() && !name.is_empty());
+            assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b == b'/' || b == b'-' || b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn quote_truncates_and_escapes() {
+        assert_eq!(quote("abc"), "'abc'");
+        assert_eq!(quote("a\u{1}b"), "'a\\u{1}b'");
+        let long = "x".repeat(100);
+        assert_eq!(quote(&long), format!("'{}…'", "x".repeat(64)));
+    }
+
+    #[test]
+    fn severity_order_and_failure() {
+        assert!(!Severity::Warning.is_failure());
+        assert!(!Severity::Information.is_failure());
+        assert!(Severity::Error.is_failure());
+        assert!(Severity::Fatal.is_failure());
+    }
+
+    #[test]
+    fn display() {
+        let d = Diagnostic {
+            code: Code::JsonSyntax,
+            severity: Severity::Fatal,
+            message: "expected ':'".into(),
+            line: 3,
+            column: Some(7),
+            byte_offset: Some(40),
+            path: Some("Patient.name".into()),
+        };
+        assert_eq!(d.to_string(), "3:7: fatal[json/syntax] expected ':' (at Patient.name)");
+    }
+}

@@ -1,0 +1,56 @@
+//! # fhir-preflight
+//!
+//! Validate newline-delimited JSON (NDJSON) files of FHIR R4 resources before a bulk import
+//! (AWS HealthLake's `StartFHIRImportJob`), and get the verdict HealthLake would give: the same
+//! manifest counts, the same `SUCCESS/` and `FAILURE/` records, and for every bad line its line
+//! number, resource id, FHIR path and a clear message.
+//!
+//! The engine is push-based: a [`Validator`] takes chunks of bytes as they arrive and hands each
+//! line's [`LineResult`] to a [`Sink`] in input order; [`validate_reader`] and [`validate_bytes`]
+//! are loops over it. Lines are validated in parallel (feature `parallel`, on by default); the
+//! results never depend on thread count or chunk size.
+//!
+//! ```
+//! use fhir_preflight::{validate_bytes, Options, Severity};
+//!
+//! let input = br#"{"resourceType":"Patient","id":"p1"}
+//! {"resourceType":"Patient","id":"p_2"}
+//! "#;
+//! let mut errors = Vec::new();
+//! let mut sink = |line: &fhir_preflight::LineResult<'_>| {
+//!     for d in line.diagnostics.iter().filter(|d| d.severity >= Severity::Error) {
+//!         errors.push(format!("{}:{} {}", d.line, d.code, d.path.as_deref().unwrap_or("")));
+//!     }
+//! };
+//! let report = validate_bytes(input, &Options::default(), &mut sink);
+//! assert_eq!(report.resources_imported, 1);
+//! assert_eq!(errors, vec!["2:resource/id-invalid Patient.id"]);
+//! ```
+//!
+//! Layout: `ndjson` (framing) → `line` (one line: UTF-8, then `json::walk`, which parses and
+//! checks in one pass) → `check/*` (one check per file) → `validator` (batches, parallelism, sink)
+//! → `report` (manifest) and `record` (HealthLake records).
+
+mod check;
+mod diagnostic;
+mod error;
+mod issues;
+mod json;
+mod line;
+mod ndjson;
+mod options;
+mod r4;
+mod record;
+mod report;
+mod validator;
+
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use error::Error;
+pub use line::LineStatus;
+pub use options::{
+    Options, DEFAULT_CHUNK_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ISSUES_PER_LINE, DEFAULT_MAX_LINE_BYTES, MAX_MAX_DEPTH,
+};
+pub use r4::{is_resource_type, RESOURCE_TYPES};
+pub use record::{is_failure_record, write_record, CODE_SYSTEM};
+pub use report::{format_mb, Counts, FileRead, Manifest};
+pub use validator::{validate_bytes, validate_reader, Discard, FileReport, LineResult, Sink, Validator};

@@ -1,0 +1,228 @@
+//! One line, start to verdict: UTF-8, then the walk (parse + checks), then the root checks. A
+//! panic inside is caught here and becomes a server error for that line only.
+
+use std::borrow::Cow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::check;
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::issues::{Issue, Issues};
+use crate::json::scan::Token;
+use crate::json::walk::{Member, Scratch, Walk};
+use crate::options::Options;
+
+/// What HealthLake would do with a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LineStatus {
+    /// Imported (status 200): no error-level diagnostic.
+    Imported,
+    /// Rejected because of the data (status 400).
+    CustomerError,
+    /// The validator failed on this line (status 500); not the data's fault.
+    ServerError,
+}
+
+impl LineStatus {
+    /// The HTTP status HealthLake writes in the record.
+    pub fn status_code(self) -> u16 {
+        match self {
+            LineStatus::Imported => 200,
+            LineStatus::CustomerError => 400,
+            LineStatus::ServerError => 500,
+        }
+    }
+}
+
+/// A string of the line, kept as a span when it has no escapes (no allocation per line).
+#[derive(Debug)]
+pub(crate) enum Text {
+    Span(usize, usize),
+    Owned(Box<str>),
+}
+
+impl Text {
+    pub(crate) fn as_str<'a>(&'a self, line: &'a [u8]) -> Option<&'a str> {
+        match self {
+            Text::Span(start, end) => std::str::from_utf8(&line[*start..*end]).ok(),
+            Text::Owned(s) => Some(s),
+        }
+    }
+
+    fn of_member(line: &[u8], member: Option<Member>) -> Option<Text> {
+        let Token::String(s) = member?.value else { return None };
+        Some(match s.text(line) {
+            Cow::Borrowed(_) => Text::Span(s.start, s.end),
+            Cow::Owned(o) => Text::Owned(o.into_boxed_str()),
+        })
+    }
+}
+
+/// The verdict on one line, before it is delivered to the sink.
+#[derive(Debug)]
+pub(crate) struct LineOutcome {
+    pub(crate) status: LineStatus,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) resource_type: Option<Text>,
+    pub(crate) resource_id: Option<Text>,
+}
+
+/// Validate the physical line `number` (bytes without terminator, after any BOM) that starts at
+/// file offset `offset`. Never panics: a panic inside becomes a server error.
+pub(crate) fn validate(line: &[u8], number: u64, offset: u64, options: &Options, scratch: &mut Scratch) -> LineOutcome {
+    let result = catch_unwind(AssertUnwindSafe(|| validate_inner(line, options, scratch)));
+    match result {
+        Ok((issues, resource_type, resource_id)) => {
+            let status = if issues.is_failure() { LineStatus::CustomerError } else { LineStatus::Imported };
+            LineOutcome { status, diagnostics: issues.finish(number, offset, line), resource_type, resource_id }
+        }
+        Err(panic) => {
+            scratch.clear();
+            server_error(number, offset, &panic_message(panic.as_ref()))
+        }
+    }
+}
+
+fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Issues, Option<Text>, Option<Text>) {
+    #[cfg(feature = "fault-injection")]
+    if let Some(marker) = &options.panic_marker {
+        if memchr::memmem::find(line, marker).is_some() {
+            panic!("injected fault");
+        }
+    }
+    let mut issues = Issues::new(options.max_issues_per_line);
+    if let Err(e) = std::str::from_utf8(line) {
+        invalid_utf8(&mut issues, e.valid_up_to(), e.error_len());
+        return (issues, None, None);
+    }
+    let facts = Walk::line(line, &mut issues, scratch, options.max_depth);
+    if facts.is_object {
+        check::resource_type::check(line, &facts, &mut issues);
+        check::resource_id::check(line, &facts, &mut issues);
+    }
+    let resource_type = Text::of_member(line, facts.resource_type);
+    let resource_id = Text::of_member(line, facts.id);
+    (issues, resource_type, resource_id)
+}
+
+#[cold]
+fn invalid_utf8(issues: &mut Issues, at: usize, len: Option<usize>) {
+    let message = match len {
+        Some(_) => "the line is not valid UTF-8 (FHIR JSON must be UTF-8); the line is not read further",
+        None => "the line ends inside a UTF-8 sequence (FHIR JSON must be UTF-8); the line is not read further",
+    };
+    issues.push(Issue {
+        code: Code::EncodingInvalidUtf8,
+        severity: Severity::Fatal,
+        message: message.to_owned(),
+        offset: Some(at),
+        path: None,
+    });
+}
+
+/// The outcome of a line longer than `--max-line-bytes`, which was never held in memory.
+#[cold]
+pub(crate) fn too_long(number: u64, offset: u64, len: u64, max: u64) -> LineOutcome {
+    let diagnostic = Diagnostic {
+        code: Code::NdjsonLineTooLong,
+        severity: Severity::Error,
+        message: format!("the line is {len} bytes long, more than --max-line-bytes {max}; it was not read"),
+        line: number,
+        column: None,
+        byte_offset: Some(offset),
+        path: None,
+    };
+    LineOutcome {
+        status: LineStatus::CustomerError,
+        diagnostics: vec![diagnostic],
+        resource_type: None,
+        resource_id: None,
+    }
+}
+
+#[cold]
+fn server_error(number: u64, offset: u64, what: &str) -> LineOutcome {
+    let diagnostic = Diagnostic {
+        code: Code::InternalError,
+        severity: Severity::Fatal,
+        message: format!("internal error while validating this line ({what}); please report it"),
+        line: number,
+        column: None,
+        byte_offset: Some(offset),
+        path: None,
+    };
+    LineOutcome {
+        status: LineStatus::ServerError,
+        diagnostics: vec![diagnostic],
+        resource_type: None,
+        resource_id: None,
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(line: &[u8]) -> LineOutcome {
+        validate(line, 3, 100, &Options::default(), &mut Scratch::default())
+    }
+
+    #[test]
+    fn imported_line() {
+        let line = br#"{"resourceType":"Patient","id":"p1"}"#;
+        let o = run(line);
+        assert_eq!(o.status, LineStatus::Imported);
+        assert!(o.diagnostics.is_empty());
+        assert_eq!(o.resource_type.as_ref().and_then(|t| t.as_str(line)), Some("Patient"));
+        assert_eq!(o.resource_id.as_ref().and_then(|t| t.as_str(line)), Some("p1"));
+        assert!(matches!(o.resource_id, Some(Text::Span(..))));
+    }
+
+    #[test]
+    fn escaped_id_is_decoded() {
+        let line = br#"{"resourceType":"Patient","id":"p\u0031"}"#;
+        let o = run(line);
+        assert_eq!(o.resource_id.as_ref().and_then(|t| t.as_str(line)), Some("p1"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_customer_error_with_column() {
+        let line = b"{\"resourceType\":\"Pat\xffient\",\"id\":\"a\"}";
+        let o = run(line);
+        assert_eq!(o.status, LineStatus::CustomerError);
+        assert_eq!(o.diagnostics.len(), 1);
+        let d = &o.diagnostics[0];
+        assert_eq!(d.code, Code::EncodingInvalidUtf8);
+        assert_eq!((d.line, d.column, d.byte_offset), (3, Some(21), Some(120)));
+        // Overlong encoding of '/' is invalid UTF-8 too.
+        assert_eq!(run(b"{\"a\":\"\xc0\xaf\"}").diagnostics[0].code, Code::EncodingInvalidUtf8);
+    }
+
+    #[test]
+    fn warnings_do_not_fail_a_line() {
+        // Only error/fatal fail; this line has none.
+        let o = run(br#"{"resourceType":"Patient","id":"x"}"#);
+        assert_eq!(o.status, LineStatus::Imported);
+    }
+
+    #[test]
+    fn injected_panic_is_a_server_error() {
+        let options = Options::default().with_panic_marker(b"BOOM");
+        let mut scratch = Scratch::default();
+        let o = validate(br#"{"resourceType":"Patient","id":"BOOM"}"#, 9, 0, &options, &mut scratch);
+        assert_eq!(o.status, LineStatus::ServerError);
+        assert_eq!(o.diagnostics[0].code, Code::InternalError);
+        assert_eq!(o.diagnostics[0].line, 9);
+        let o = validate(br#"{"resourceType":"Patient","id":"ok"}"#, 10, 0, &options, &mut scratch);
+        assert_eq!(o.status, LineStatus::Imported);
+    }
+}

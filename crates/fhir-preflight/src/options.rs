@@ -1,0 +1,139 @@
+//! Validation options, shared by the library, the CLI and the browser build.
+
+use crate::Error;
+
+/// Default for [`Options::max_line_bytes`]: 256 MiB. A 164 MB HealthLake `Binary` is about 219 MB as base64.
+pub const DEFAULT_MAX_LINE_BYTES: u64 = 256 * 1024 * 1024;
+/// Default for [`Options::max_issues_per_line`].
+pub const DEFAULT_MAX_ISSUES_PER_LINE: usize = 100;
+/// Default for [`Options::max_depth`]: JSON nesting deeper than this is a customer error.
+pub const DEFAULT_MAX_DEPTH: usize = 128;
+/// Largest accepted [`Options::max_depth`]: the walker recurses once per level, and must not
+/// overflow a 1 MiB stack (the browser's) whatever the input.
+pub const MAX_MAX_DEPTH: usize = 1024;
+/// Default number of bytes read at a time by [`validate_reader`](crate::validate_reader).
+pub const DEFAULT_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// How to validate. Build with [`Options::default`] and the `with_*` setters, which check ranges.
+///
+/// ```
+/// let options = fhir_preflight::Options::default().with_max_depth(64)?.with_threads(1);
+/// assert_eq!(options.max_depth(), 64);
+/// # Ok::<(), fhir_preflight::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub(crate) max_line_bytes: u64,
+    pub(crate) max_issues_per_line: usize,
+    pub(crate) max_depth: usize,
+    pub(crate) threads: usize,
+    pub(crate) chunk_bytes: usize,
+    pub(crate) batch_bytes: usize,
+    #[cfg(feature = "fault-injection")]
+    pub(crate) panic_marker: Option<Vec<u8>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_issues_per_line: DEFAULT_MAX_ISSUES_PER_LINE,
+            max_depth: DEFAULT_MAX_DEPTH,
+            threads: 0,
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+            batch_bytes: 4 * 1024 * 1024,
+            #[cfg(feature = "fault-injection")]
+            panic_marker: None,
+        }
+    }
+}
+
+impl Options {
+    /// Lines longer than this many bytes (without the line terminator) are customer errors and are
+    /// never held in memory. At least 16.
+    pub fn with_max_line_bytes(mut self, bytes: u64) -> Result<Self, Error> {
+        if bytes < 16 {
+            return Err(invalid("--max-line-bytes", "must be at least 16"));
+        }
+        self.max_line_bytes = bytes;
+        Ok(self)
+    }
+
+    /// At most this many diagnostics are kept per line; then one "N more" diagnostic. At least 1.
+    pub fn with_max_issues_per_line(mut self, issues: usize) -> Result<Self, Error> {
+        if issues == 0 {
+            return Err(invalid("--max-issues-per-line", "must be at least 1"));
+        }
+        self.max_issues_per_line = issues;
+        Ok(self)
+    }
+
+    /// JSON nesting deeper than this is a customer error. From 2 to [`MAX_MAX_DEPTH`].
+    pub fn with_max_depth(mut self, depth: usize) -> Result<Self, Error> {
+        if !(2..=MAX_MAX_DEPTH).contains(&depth) {
+            return Err(invalid("--max-depth", &format!("must be from 2 to {MAX_MAX_DEPTH}")));
+        }
+        self.max_depth = depth;
+        Ok(self)
+    }
+
+    /// Number of threads validating lines: 1 validates on the calling thread, 0 (the default) uses
+    /// the current rayon pool. Without the `parallel` feature every value means 1.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Bytes read at a time by [`validate_reader`](crate::validate_reader) (at least 1). The result
+    /// never depends on it; tests set it small to put chunk boundaries everywhere.
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> Result<Self, Error> {
+        if bytes == 0 {
+            return Err(invalid("--chunk-bytes", "must be at least 1"));
+        }
+        self.chunk_bytes = bytes;
+        Ok(self)
+    }
+
+    /// Bytes of complete lines gathered before a batch is validated (in parallel). The result never
+    /// depends on it.
+    pub fn with_batch_bytes(mut self, bytes: usize) -> Result<Self, Error> {
+        if bytes == 0 {
+            return Err(invalid("--batch-bytes", "must be at least 1"));
+        }
+        self.batch_bytes = bytes;
+        Ok(self)
+    }
+
+    /// Test-only fault injection: validating a line that contains `marker` panics.
+    #[cfg(feature = "fault-injection")]
+    #[doc(hidden)]
+    pub fn with_panic_marker(mut self, marker: &[u8]) -> Self {
+        self.panic_marker = Some(marker.to_vec());
+        self
+    }
+
+    /// See [`Options::with_max_line_bytes`].
+    pub fn max_line_bytes(&self) -> u64 {
+        self.max_line_bytes
+    }
+    /// See [`Options::with_max_issues_per_line`].
+    pub fn max_issues_per_line(&self) -> usize {
+        self.max_issues_per_line
+    }
+    /// See [`Options::with_max_depth`].
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+    /// See [`Options::with_threads`].
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+    /// See [`Options::with_chunk_bytes`].
+    pub fn chunk_bytes(&self) -> usize {
+        self.chunk_bytes
+    }
+}
+
+fn invalid(option: &'static str, reason: &str) -> Error {
+    Error::InvalidOption { option, reason: reason.to_owned() }
+}

@@ -1,0 +1,151 @@
+//! HealthLake's per-line records for `SUCCESS/` and `FAILURE/`, one JSON object per line:
+//! `{"lineId":N,"resourceId":…,"resourceType":…,"UpdateResourceResponse":{"jsonBlob":{OperationOutcome},"statusCode":S}}`.
+//! Every diagnostic becomes an OperationOutcome `issue`: FHIR IssueType in `code`, our stable
+//! code in `details.coding`, the FHIR path in `location` and `expression`, line and column in the
+//! standard `operationoutcome-issue-line`/`-col` extensions. The resource itself is never echoed.
+
+use std::fmt::Write;
+
+use crate::diagnostic::Diagnostic;
+use crate::line::LineStatus;
+use crate::report::json_string;
+use crate::validator::LineResult;
+
+/// The `Coding.system` of our diagnostic codes in OperationOutcomes.
+pub const CODE_SYSTEM: &str = "urn:fhir-preflight:diagnostic";
+const LINE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line";
+const COL_EXT: &str = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col";
+
+/// Is this line's record written to `FAILURE/` (else `SUCCESS/`)?
+pub fn is_failure_record(line: &LineResult<'_>) -> bool {
+    line.status != LineStatus::Imported
+}
+
+/// Append the line's record (one line of JSON and `\n`) to `out`.
+///
+/// ```
+/// # use fhir_preflight::*;
+/// let mut records = Vec::new();
+/// let mut sink = |line: &LineResult<'_>| write_record(&mut records, line);
+/// validate_bytes(b"{\"resourceType\":\"Patient\"}\n", &Options::default(), &mut sink);
+/// let record: serde_json::Value = serde_json::from_slice(&records).unwrap();
+/// assert_eq!(record["lineId"], 1);
+/// assert_eq!(record["UpdateResourceResponse"]["statusCode"], 400);
+/// ```
+pub fn write_record(out: &mut Vec<u8>, line: &LineResult<'_>) {
+    let mut s = String::with_capacity(256);
+    let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), json_string);
+    let _ = write!(
+        s,
+        "{{\"lineId\":{},\"resourceId\":{},\"resourceType\":{},\"UpdateResourceResponse\":{{\"jsonBlob\":{{\"resourceType\":\"OperationOutcome\",\"issue\":[",
+        line.line,
+        opt(line.resource_id),
+        opt(line.resource_type)
+    );
+    if line.diagnostics.is_empty() {
+        s.push_str("{\"severity\":\"information\",\"code\":\"informational\",\"diagnostics\":\"All OK\"}");
+    }
+    for (i, d) in line.diagnostics.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        write_issue(&mut s, d);
+    }
+    let _ = writeln!(s, "]}},\"statusCode\":{}}}}}", line.status.status_code());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// One OperationOutcome issue as JSON.
+pub(crate) fn write_issue(s: &mut String, d: &Diagnostic) {
+    s.push('{');
+    let mut ext = Vec::new();
+    if let Ok(line) = i32::try_from(d.line) {
+        ext.push(format!("{{\"url\":\"{LINE_EXT}\",\"valueInteger\":{line}}}"));
+    }
+    if let Some(Ok(col)) = d.column.map(i32::try_from) {
+        ext.push(format!("{{\"url\":\"{COL_EXT}\",\"valueInteger\":{col}}}"));
+    }
+    if !ext.is_empty() {
+        let _ = write!(s, "\"extension\":[{}],", ext.join(","));
+    }
+    let _ = write!(
+        s,
+        "\"severity\":\"{}\",\"code\":\"{}\",\"details\":{{\"coding\":[{{\"system\":\"{CODE_SYSTEM}\",\"code\":\"{}\"}}]}},\"diagnostics\":{}",
+        d.severity.as_str(),
+        d.code.issue_type(),
+        d.code.as_str(),
+        json_string(&d.message)
+    );
+    if let Some(path) = &d.path {
+        let p = json_string(path);
+        let _ = write!(s, ",\"location\":[{p}],\"expression\":[{p}]");
+    }
+    s.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Code, Severity};
+
+    #[test]
+    fn failure_record_shape() {
+        let diags = [Diagnostic {
+            code: Code::ResourceIdInvalid,
+            severity: Severity::Error,
+            message: "id 'a_b' does not match".into(),
+            line: 4,
+            column: Some(30),
+            byte_offset: Some(99),
+            path: Some("Patient.id".into()),
+        }];
+        let line = LineResult {
+            line: 4,
+            byte_offset: 70,
+            byte_len: 40,
+            status: LineStatus::CustomerError,
+            resource_type: Some("Patient"),
+            resource_id: Some("a_b"),
+            diagnostics: &diags,
+        };
+        assert!(is_failure_record(&line));
+        let mut out = Vec::new();
+        write_record(&mut out, &line);
+        assert_eq!(out.last(), Some(&b'\n'));
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(v["lineId"], 4);
+        assert_eq!(v["resourceId"], "a_b");
+        assert_eq!(v["resourceType"], "Patient");
+        let r = &v["UpdateResourceResponse"];
+        assert_eq!(r["statusCode"], 400);
+        let issue = &r["jsonBlob"]["issue"][0];
+        assert_eq!(r["jsonBlob"]["resourceType"], "OperationOutcome");
+        assert_eq!(issue["severity"], "error");
+        assert_eq!(issue["code"], "value");
+        assert_eq!(issue["details"]["coding"][0]["code"], "resource/id-invalid");
+        assert_eq!(issue["location"][0], "Patient.id");
+        assert_eq!(issue["expression"][0], "Patient.id");
+        assert_eq!(issue["extension"][0]["valueInteger"], 4);
+        assert_eq!(issue["extension"][1]["valueInteger"], 30);
+    }
+
+    #[test]
+    fn success_record_without_diagnostics() {
+        let line = LineResult {
+            line: 1,
+            byte_offset: 0,
+            byte_len: 10,
+            status: LineStatus::Imported,
+            resource_type: None,
+            resource_id: None,
+            diagnostics: &[],
+        };
+        assert!(!is_failure_record(&line));
+        let mut out = Vec::new();
+        write_record(&mut out, &line);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert!(v["resourceId"].is_null());
+        assert_eq!(v["UpdateResourceResponse"]["statusCode"], 200);
+        assert_eq!(v["UpdateResourceResponse"]["jsonBlob"]["issue"][0]["code"], "informational");
+    }
+}

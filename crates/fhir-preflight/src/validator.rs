@@ -1,0 +1,289 @@
+//! The push-based engine shared by the CLI and the browser: feed chunks as they arrive, get each
+//! line's verdict in input order through a [`Sink`], finish with the file's [`FileReport`].
+//!
+//! Lines are gathered into batches of about 4 MiB; a batch is validated in parallel (rayon, with
+//! the `parallel` feature) and its results are then handed to the sink in line order, so the output
+//! never depends on thread count or chunk size.
+
+use std::io::Read;
+
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::json::walk::Scratch;
+use crate::line::{self, LineOutcome, LineStatus};
+use crate::ndjson::{Batch, Framer, PendingLine};
+use crate::{Error, Options};
+
+/// The verdict on one line, as handed to a [`Sink`]. Borrowed: copy what you keep.
+#[derive(Debug, Clone, Copy)]
+pub struct LineResult<'a> {
+    /// 1-based physical line number (blank lines count), HealthLake's `lineId`.
+    pub line: u64,
+    /// 0-based byte offset of the line's first byte in the input.
+    pub byte_offset: u64,
+    /// Length of the line in bytes, without its terminator.
+    pub byte_len: u64,
+    /// What HealthLake would do with it.
+    pub status: LineStatus,
+    /// The top-level `resourceType` string, if there is one (even an unknown type).
+    pub resource_type: Option<&'a str>,
+    /// The top-level `id` string, if there is one (even an invalid id).
+    pub resource_id: Option<&'a str>,
+    /// Every diagnostic of the line, in the order found.
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// Receives each line's verdict, in input order, on the thread that calls `feed`/`finish`.
+pub trait Sink {
+    /// One line was validated.
+    fn line(&mut self, line: &LineResult<'_>);
+}
+
+impl<F: FnMut(&LineResult<'_>)> Sink for F {
+    fn line(&mut self, line: &LineResult<'_>) {
+        self(line)
+    }
+}
+
+/// A sink that ignores lines (when only the counts matter).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Discard;
+
+impl Sink for Discard {
+    fn line(&mut self, _: &LineResult<'_>) {}
+}
+
+/// Counts and file-level diagnostics of one input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileReport {
+    /// Bytes read (after decompression), every byte counted.
+    pub bytes_scanned: u64,
+    /// Bytes of imported lines, without terminators.
+    pub bytes_imported: u64,
+    /// Non-blank lines.
+    pub resources_scanned: u64,
+    /// Lines without error.
+    pub resources_imported: u64,
+    /// Lines rejected because of the data.
+    pub resources_customer_error: u64,
+    /// Lines the validator failed on.
+    pub resources_server_error: u64,
+    /// Blank lines (not resources, not scanned).
+    pub blank_lines: u64,
+    /// File-level diagnostics (byte-order mark, blank lines), warnings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Validates one input pushed in chunks of any size.
+///
+/// ```
+/// use fhir_preflight::{LineStatus, Options, Validator};
+/// let mut failed = Vec::new();
+/// let mut sink = |line: &fhir_preflight::LineResult<'_>| {
+///     if line.status != LineStatus::Imported {
+///         failed.push(line.line);
+///     }
+/// };
+/// let mut validator = Validator::new(&Options::default(), &mut sink);
+/// validator.feed(b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Pat");
+/// validator.feed(b"ient\"}\n");
+/// let report = validator.finish();
+/// assert_eq!(report.resources_scanned, 2);
+/// assert_eq!(report.resources_customer_error, 1); // line 2 has no id
+/// assert_eq!(failed, vec![2]);
+/// ```
+pub struct Validator<'s, S: Sink + ?Sized> {
+    options: Options,
+    framer: Framer,
+    batch: Batch,
+    sink: &'s mut S,
+    report: FileReport,
+    scratch: Scratch,
+    #[cfg(feature = "parallel")]
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl<S: Sink + ?Sized> std::fmt::Debug for Validator<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator")
+            .field("options", &self.options)
+            .field("report", &self.report)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'s, S: Sink + ?Sized> Validator<'s, S> {
+    /// A validator for one input. With `threads > 1` (and the `parallel` feature) it makes its own
+    /// thread pool; with 0 it uses the current rayon pool; with 1 it runs on the calling thread.
+    pub fn new(options: &Options, sink: &'s mut S) -> Self {
+        Validator {
+            options: options.clone(),
+            framer: Framer::new(options.max_line_bytes),
+            batch: Batch::default(),
+            sink,
+            report: FileReport::default(),
+            scratch: Scratch::default(),
+            #[cfg(feature = "parallel")]
+            pool: (options.threads > 1)
+                .then(|| rayon::ThreadPoolBuilder::new().num_threads(options.threads).build().ok())
+                .flatten(),
+        }
+    }
+
+    /// Push the next bytes of the input. Complete lines are validated as batches fill up.
+    pub fn feed(&mut self, mut chunk: &[u8]) {
+        while !chunk.is_empty() {
+            let used = self.framer.feed(chunk, &mut self.batch, self.options.batch_bytes);
+            chunk = &chunk[used..];
+            if self.batch.line_bytes >= self.options.batch_bytes || self.batch.lines.len() >= 65_536 {
+                self.flush();
+            }
+        }
+    }
+
+    /// End of input: validate what is left and return the file's report.
+    pub fn finish(mut self) -> FileReport {
+        self.framer.finish(&mut self.batch);
+        self.flush();
+        self.close()
+    }
+
+    /// The input broke off (a read error): validate the complete lines, drop the partial last one.
+    fn finish_incomplete(mut self) -> FileReport {
+        self.framer.abandon_partial(&mut self.batch);
+        self.flush();
+        self.close()
+    }
+
+    fn close(mut self) -> FileReport {
+        self.report.bytes_scanned = self.framer.offset;
+        self.report.blank_lines = self.framer.blank_lines;
+        if self.framer.had_bom {
+            self.report.diagnostics.push(file_diagnostic(
+                Code::NdjsonByteOrderMark,
+                1,
+                "the file starts with a UTF-8 byte-order mark, which JSON senders must not write; it was ignored (save as UTF-8 without BOM)".to_owned(),
+            ));
+        }
+        if let Some(first) = self.framer.first_blank_line {
+            let n = self.framer.blank_lines;
+            let message = if n == 1 {
+                format!("1 blank line (line {first}); blank lines are not resources and are not counted")
+            } else {
+                format!("{n} blank lines, the first at line {first}; blank lines are not resources and are not counted")
+            };
+            self.report.diagnostics.push(file_diagnostic(Code::NdjsonBlankLine, first, message));
+        }
+        self.report
+    }
+
+    fn flush(&mut self) {
+        if self.batch.lines.is_empty() {
+            self.framer.compact(&mut self.batch);
+            return;
+        }
+        let outcomes = self.validate_batch();
+        let buf = &self.batch.buf;
+        for (pending, outcome) in self.batch.lines.iter().zip(&outcomes) {
+            let bytes = &buf[pending.start..pending.end];
+            let len = pending.too_long.unwrap_or(bytes.len() as u64);
+            let report = &mut self.report;
+            report.resources_scanned += 1;
+            match outcome.status {
+                LineStatus::Imported => {
+                    report.resources_imported += 1;
+                    report.bytes_imported += len;
+                }
+                LineStatus::CustomerError => report.resources_customer_error += 1,
+                LineStatus::ServerError => report.resources_server_error += 1,
+            }
+            self.sink.line(&LineResult {
+                line: pending.number,
+                byte_offset: pending.offset,
+                byte_len: len,
+                status: outcome.status,
+                resource_type: outcome.resource_type.as_ref().and_then(|t| t.as_str(bytes)),
+                resource_id: outcome.resource_id.as_ref().and_then(|t| t.as_str(bytes)),
+                diagnostics: &outcome.diagnostics,
+            });
+        }
+        self.framer.compact(&mut self.batch);
+    }
+
+    fn validate_batch(&mut self) -> Vec<LineOutcome> {
+        let options = &self.options;
+        let buf = &self.batch.buf;
+        let lines = &self.batch.lines;
+        #[cfg(feature = "parallel")]
+        if options.threads != 1 && lines.len() > 1 {
+            use rayon::prelude::*;
+            let run = || {
+                lines
+                    .par_iter()
+                    .with_min_len(8)
+                    .map_init(Scratch::default, |scratch, pending| validate_pending(buf, pending, options, scratch))
+                    .collect()
+            };
+            return match &self.pool {
+                Some(pool) => pool.install(run),
+                None => run(),
+            };
+        }
+        let scratch = &mut self.scratch;
+        lines.iter().map(|pending| validate_pending(buf, pending, options, scratch)).collect()
+    }
+}
+
+fn validate_pending(buf: &[u8], pending: &PendingLine, options: &Options, scratch: &mut Scratch) -> LineOutcome {
+    match pending.too_long {
+        Some(len) => line::too_long(pending.number, pending.offset, len, options.max_line_bytes),
+        None => line::validate(&buf[pending.start..pending.end], pending.number, pending.offset, options, scratch),
+    }
+}
+
+fn file_diagnostic(code: Code, line: u64, message: String) -> Diagnostic {
+    Diagnostic { code, severity: Severity::Warning, message, line, column: None, byte_offset: None, path: None }
+}
+
+/// Validate everything `reader` yields, reading `options.chunk_bytes()` at a time. Memory stays
+/// bounded by the chunk and batch sizes plus the longest line, whatever the input size.
+///
+/// A read error ends the input: the complete lines before it are validated and delivered, the
+/// partial line is dropped, and [`Error::Read`] carries the partial report.
+///
+/// ```
+/// let input = b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n\n{\"resourceType\":\"Patient\"}\n";
+/// let report = fhir_preflight::validate_reader(&input[..], &Default::default(), &mut fhir_preflight::Discard)?;
+/// assert_eq!((report.resources_imported, report.resources_customer_error, report.blank_lines), (1, 1, 1));
+/// # Ok::<(), fhir_preflight::Error>(())
+/// ```
+pub fn validate_reader<R: Read, S: Sink + ?Sized>(
+    mut reader: R,
+    options: &Options,
+    sink: &mut S,
+) -> Result<FileReport, Error> {
+    let mut validator = Validator::new(options, sink);
+    let mut buf = vec![0u8; options.chunk_bytes];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(validator.finish()),
+            Ok(n) => validator.feed(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                let partial = Box::new(validator.finish_incomplete());
+                return Err(Error::Read { source, partial });
+            }
+        }
+    }
+}
+
+/// Validate an input held in memory.
+///
+/// ```
+/// let report = fhir_preflight::validate_bytes(b"[1]\n", &Default::default(), &mut fhir_preflight::Discard);
+/// assert_eq!(report.resources_customer_error, 1);
+/// ```
+pub fn validate_bytes<S: Sink + ?Sized>(input: &[u8], options: &Options, sink: &mut S) -> FileReport {
+    let mut validator = Validator::new(options, sink);
+    validator.feed(input);
+    validator.finish()
+}
