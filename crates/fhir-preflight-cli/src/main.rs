@@ -1,1 +1,19 @@
-fn main() {}
+//! `fhir-preflight`: a thin shell over the `fhir_preflight` library. No validation rule lives here.
+
+mod args;
+mod human;
+mod inputs;
+mod output;
+mod records;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match &cli.command {
+        args::Command::Validate(args) => validate::run(args),
+    }
+}

@@ -13,12 +13,16 @@ pub(crate) enum Path<'p> {
     Index(&'p Path<'p>, usize),
 }
 
+/// Property names longer than this are cut (with `…`) in rendered paths.
+const MAX_KEY_CHARS: usize = 64;
+
 impl Path<'_> {
+    /// The path as text, or `None` at the root of a resource of unknown type.
     #[cold]
-    pub(crate) fn render(&self) -> String {
+    pub(crate) fn render(&self) -> Option<String> {
         let mut out = String::new();
         self.render_into(&mut out);
-        out
+        (!out.is_empty()).then_some(out)
     }
 
     fn render_into(&self, out: &mut String) {
@@ -29,7 +33,13 @@ impl Path<'_> {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(key);
+                match key.char_indices().nth(MAX_KEY_CHARS) {
+                    Some((cut, _)) => {
+                        out.push_str(&key[..cut]);
+                        out.push('…');
+                    }
+                    None => out.push_str(key),
+                }
             }
             Path::Index(parent, index) => {
                 parent.render_into(out);
@@ -49,9 +59,13 @@ mod tests {
         let name = Path::Member(&root, "name");
         let first = Path::Index(&name, 0);
         let given = Path::Member(&first, "given");
-        assert_eq!(given.render(), "Patient.name[0].given");
+        assert_eq!(given.render().as_deref(), Some("Patient.name[0].given"));
         let anon = Path::Root("");
-        assert_eq!(Path::Member(&anon, "x").render(), "x");
-        assert_eq!(root.render(), "Patient");
+        assert_eq!(Path::Member(&anon, "x").render().as_deref(), Some("x"));
+        assert_eq!(anon.render(), None);
+        assert_eq!(root.render().as_deref(), Some("Patient"));
+        let long = "k".repeat(100);
+        let cut = format!("Patient.{}…", "k".repeat(64));
+        assert_eq!(Path::Member(&root, &long).render(), Some(cut));
     }
 }

@@ -120,7 +120,7 @@ impl<'a, 'w> Walk<'a, 'w> {
             severity: Severity::Fatal,
             message,
             offset: Some(offset),
-            path: path.map(Path::render),
+            path: path.and_then(Path::render),
         });
     }
 
@@ -209,7 +209,7 @@ impl<'a, 'w> Walk<'a, 'w> {
                     quote(&key.text(line))
                 ),
                 offset: Some(key.start - 1),
-                path: Some(path.render()),
+                path: path.render(),
             });
         }
     }
@@ -255,7 +255,7 @@ impl<'a, 'w> Walk<'a, 'w> {
             severity: Severity::Error,
             message: format!("escape {escape} is a lone UTF-16 surrogate, not a Unicode character"),
             offset: Some(at),
-            path: Some(path.render()),
+            path: path.render(),
         });
     }
 
@@ -287,8 +287,8 @@ impl<'a, 'w> Walk<'a, 'w> {
 
 /// Look ahead in the object starting at `open` (its `{`) for a top-level `"resourceType"` string,
 /// wherever it stands, for use as the root of paths. Costs nothing when it comes first (the usual
-/// case); otherwise one syntax-only skip over the members before it. Only a plain type name
-/// (`[A-Za-z]{1,256}`, unescaped) is used; anything else gives `""`.
+/// case); otherwise one syntax-only skip over the members before it. Only a known R4 type name,
+/// unescaped, is used; anything else gives `""`.
 fn root_type_name(line: &[u8], open: usize) -> &str {
     let mut sc = Scanner { bytes: line, pos: open + 1 };
     if sc.peek() == Some(b'}') {
@@ -298,8 +298,13 @@ fn root_type_name(line: &[u8], open: usize) -> &str {
         let Ok(key) = sc.member_key() else { return "" };
         if key.raw(line) == b"resourceType" {
             return match sc.value() {
-                Ok(Token::String(s)) if !s.escaped && crate::r4::is_type_name_shaped(s.raw(line)) => {
-                    std::str::from_utf8(s.raw(line)).unwrap_or("")
+                Ok(Token::String(s)) if !s.escaped => {
+                    let name = std::str::from_utf8(s.raw(line)).unwrap_or("");
+                    if crate::r4::is_resource_type(name) {
+                        name
+                    } else {
+                        ""
+                    }
                 }
                 _ => "",
             };

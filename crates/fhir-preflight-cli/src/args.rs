@@ -1,0 +1,77 @@
+//! Command-line arguments (clap). Only parsing lives here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fhir-preflight",
+    version,
+    about = "Validate NDJSON files of FHIR R4 resources before a bulk import (AWS HealthLake)"
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Validate NDJSON inputs and report what HealthLake would import.
+    ///
+    /// Exit status: 0 every line would import; 1 some line would fail; 2 bad options, a refused
+    /// output folder, or an input that could not be read (after validating every other input).
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ValidateArgs {
+    /// Files, directories (their *.ndjson files, sorted) or - for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub(crate) inputs: Vec<PathBuf>,
+
+    /// Write manifest.json, SUCCESS/ and FAILURE/ records here (absent or empty folder).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub(crate) output_dir: Option<PathBuf>,
+
+    /// Replace an output folder that holds nothing but an earlier run's outputs.
+    #[arg(long, requires = "output_dir")]
+    pub(crate) force: bool,
+
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub(crate) format: Format,
+
+    /// Threads for the whole run (reading, validating, writing); 1 runs on the calling thread.
+    /// Default: the number of cores.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) threads: Option<u16>,
+
+    /// Lines longer than this (bytes, without terminator) are customer errors, never held in memory.
+    #[arg(long, value_name = "BYTES", default_value_t = fhir_preflight::DEFAULT_MAX_LINE_BYTES)]
+    pub(crate) max_line_bytes: u64,
+
+    /// Diagnostics kept per line; then one "N more" diagnostic.
+    #[arg(long, value_name = "N", default_value_t = fhir_preflight::DEFAULT_MAX_ISSUES_PER_LINE)]
+    pub(crate) max_issues_per_line: usize,
+
+    /// JSON nesting deeper than this is a customer error (2 to 1024).
+    #[arg(long, value_name = "N", default_value_t = fhir_preflight::DEFAULT_MAX_DEPTH)]
+    pub(crate) max_depth: usize,
+
+    /// Errors listed in the human report.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub(crate) max_errors: usize,
+
+    /// Bytes read at a time (testing: results never depend on it).
+    #[arg(long, value_name = "BYTES", default_value_t = fhir_preflight::DEFAULT_CHUNK_BYTES, hide = true)]
+    pub(crate) chunk_bytes: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// A short summary and the first errors with file:line.
+    Human,
+    /// The manifest only, byte-identical to DIR/manifest.json.
+    Json,
+}

@@ -1,0 +1,69 @@
+//! The default report on standard output: the first errors with file:line:column, then a short
+//! summary a person reads in seconds.
+
+use std::fmt::Write;
+
+use fhir_preflight::{format_mb, Diagnostic, Manifest};
+
+use crate::records::ErrorList;
+
+/// Warnings about whole files (byte-order mark, blank lines), shown with the errors.
+#[derive(Debug)]
+pub(crate) struct FileNote {
+    pub(crate) input: String,
+    pub(crate) diagnostic: Diagnostic,
+}
+
+fn location(input: &str, d: &Diagnostic) -> String {
+    match d.column {
+        Some(col) => format!("{input}:{}:{col}", d.line),
+        None => format!("{input}:{}", d.line),
+    }
+}
+
+fn line_of(input: &str, d: &Diagnostic) -> String {
+    let mut s = format!("{}: {}[{}] {}", location(input, d), d.severity, d.code, d.message);
+    if let Some(path) = &d.path {
+        let _ = write!(s, " (at {path})");
+    }
+    s
+}
+
+pub(crate) fn render(manifest: &Manifest, errors: &ErrorList, notes: &[FileNote]) -> String {
+    let mut out = String::new();
+    for note in notes {
+        let _ = writeln!(out, "{}", line_of(&note.input, &note.diagnostic));
+    }
+    for shown in &errors.shown {
+        let _ = writeln!(out, "{}", line_of(&shown.input, &shown.diagnostic));
+    }
+    if errors.total > errors.shown.len() as u64 {
+        let _ = writeln!(
+            out,
+            "… {} more errors not shown (--max-errors {}; --output-dir writes them all)",
+            errors.total - errors.shown.len() as u64,
+            errors.limit
+        );
+    }
+    let c = &manifest.counts;
+    let _ = writeln!(
+        out,
+        "{} {} checked, {} resources ({} MB): {} imported, {} customer errors, {} server errors",
+        c.files_scanned,
+        if c.files_scanned == 1 { "file" } else { "files" },
+        c.resources_scanned,
+        format_mb(c.bytes_scanned),
+        c.resources_imported,
+        c.resources_customer_error,
+        c.resources_server_error
+    );
+    let unread = c.files_read_with_customer_error + c.files_read_with_server_error;
+    if unread > 0 {
+        let _ = writeln!(out, "{unread} of them could not be read to the end (see the messages above)");
+    }
+    if let Some(dir) = &manifest.output_dir {
+        let dir = dir.trim_end_matches('/');
+        let _ = writeln!(out, "Wrote {dir}/manifest.json and the SUCCESS/ and FAILURE/ records");
+    }
+    out
+}

@@ -1,0 +1,100 @@
+//! The per-input sink of the CLI: writes each line's record to SUCCESS/ or FAILURE/ (when an
+//! output folder is given) and keeps the first errors for the human report.
+
+use std::io::{self, BufWriter, Write};
+
+use fhir_preflight::{is_failure_record, write_record, Diagnostic, LineResult, Severity, Sink};
+
+use crate::output::{OutputDir, RecordKind};
+
+/// An error to show: the input, and the diagnostic.
+#[derive(Debug, Clone)]
+pub(crate) struct Shown {
+    pub(crate) input: String,
+    pub(crate) diagnostic: Diagnostic,
+}
+
+/// What the human report keeps across inputs: the first `limit` errors, and how many there were.
+#[derive(Debug)]
+pub(crate) struct ErrorList {
+    pub(crate) limit: usize,
+    pub(crate) shown: Vec<Shown>,
+    pub(crate) total: u64,
+}
+
+pub(crate) struct RecordSink<'a> {
+    output: Option<&'a OutputDir>,
+    record_name: &'a str,
+    input: &'a str,
+    success: Option<BufWriter<std::fs::File>>,
+    failure: Option<BufWriter<std::fs::File>>,
+    buf: Vec<u8>,
+    errors: &'a mut ErrorList,
+    /// The first failure to write a record; the run stops publishing when set.
+    pub(crate) write_error: Option<io::Error>,
+}
+
+impl<'a> RecordSink<'a> {
+    pub(crate) fn new(
+        output: Option<&'a OutputDir>,
+        record_name: &'a str,
+        input: &'a str,
+        errors: &'a mut ErrorList,
+    ) -> Self {
+        RecordSink {
+            output,
+            record_name,
+            input,
+            success: None,
+            failure: None,
+            buf: Vec::new(),
+            errors,
+            write_error: None,
+        }
+    }
+
+    /// Flush the record files; the first error wins.
+    pub(crate) fn close(mut self) -> Result<(), io::Error> {
+        for writer in [self.success.take(), self.failure.take()].into_iter().flatten() {
+            let result = writer.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all());
+            if let Err(e) = result {
+                self.write_error.get_or_insert(e);
+            }
+        }
+        self.write_error.map_or(Ok(()), Err)
+    }
+
+    fn write(&mut self, line: &LineResult<'_>) -> io::Result<()> {
+        let Some(output) = self.output else { return Ok(()) };
+        self.buf.clear();
+        write_record(&mut self.buf, line);
+        let (slot, kind) = if is_failure_record(line) {
+            (&mut self.failure, RecordKind::Failure)
+        } else {
+            (&mut self.success, RecordKind::Success)
+        };
+        if slot.is_none() {
+            *slot = Some(BufWriter::with_capacity(256 * 1024, output.create_record_file(kind, self.record_name)?));
+        }
+        match slot {
+            Some(writer) => writer.write_all(&self.buf),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Sink for RecordSink<'_> {
+    fn line(&mut self, line: &LineResult<'_>) {
+        for d in line.diagnostics.iter().filter(|d| d.severity >= Severity::Error) {
+            self.errors.total += 1;
+            if self.errors.shown.len() < self.errors.limit {
+                self.errors.shown.push(Shown { input: self.input.to_owned(), diagnostic: d.clone() });
+            }
+        }
+        if self.write_error.is_none() {
+            if let Err(e) = self.write(line) {
+                self.write_error = Some(e);
+            }
+        }
+    }
+}

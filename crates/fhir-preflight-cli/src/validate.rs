@@ -1,0 +1,165 @@
+//! `fhir-preflight validate`: inputs → core validator → records, manifest, report, exit code.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+
+use fhir_preflight::{Counts, Error, FileRead, FileReport, Manifest, Options};
+
+use crate::args::{Format, ValidateArgs};
+use crate::human::{self, FileNote};
+use crate::inputs::{self, Input};
+use crate::output::OutputDir;
+use crate::records::{ErrorList, RecordSink};
+
+const EXIT_OK: u8 = 0;
+const EXIT_LINES_FAILED: u8 = 1;
+const EXIT_TROUBLE: u8 = 2;
+
+fn complain(message: impl std::fmt::Display) {
+    eprintln!("fhir-preflight: {message}");
+}
+
+fn options(args: &ValidateArgs, threads: usize) -> Result<Options, Error> {
+    Ok(Options::default()
+        .with_max_line_bytes(args.max_line_bytes)?
+        .with_max_issues_per_line(args.max_issues_per_line)?
+        .with_max_depth(args.max_depth)?
+        .with_chunk_bytes(args.chunk_bytes)?
+        // Inside our own pool (threads > 1) the core uses the current pool.
+        .with_threads(if threads == 1 { 1 } else { 0 }))
+}
+
+pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
+    let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), usize::from);
+    let options = match options(args, threads) {
+        Ok(options) => options,
+        Err(e) => {
+            complain(e);
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+    };
+    let inputs = match inputs::expand(&args.inputs) {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            complain(e);
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+    };
+    let output = match args.output_dir.as_deref().map(|dir| OutputDir::prepare(dir, args.force)).transpose() {
+        Ok(output) => output,
+        Err(e) => {
+            complain(e);
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+    };
+    let body = || validate_all(&inputs, &options, output.as_ref(), args.max_errors);
+    let outcome = if threads > 1 {
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(body),
+            Err(e) => {
+                complain(format!("cannot start {threads} threads: {e}"));
+                return ExitCode::from(EXIT_TROUBLE);
+            }
+        }
+    } else {
+        body()
+    };
+    let Outcome { counts, errors, notes, write_error } = outcome;
+    if let Some(e) = write_error {
+        complain(format!("cannot write records: {e}; no manifest was written"));
+        return ExitCode::from(EXIT_TROUBLE);
+    }
+    let manifest = Manifest {
+        input_uri: inputs::input_uri(&args.inputs),
+        output_dir: args.output_dir.as_ref().map(|d| d.display().to_string()),
+        counts,
+    };
+    let json = manifest.to_json();
+    if let Some(output) = output {
+        if let Err(e) = output.commit(&json) {
+            complain(format!("cannot write the outputs: {e}; no manifest was written"));
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+    }
+    let text = match args.format {
+        Format::Json => json,
+        Format::Human => human::render(&manifest, &errors, &notes),
+    };
+    let mut stdout = io::stdout().lock();
+    if stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+        return ExitCode::from(EXIT_TROUBLE);
+    }
+    ExitCode::from(exit_code(&counts))
+}
+
+fn exit_code(c: &Counts) -> u8 {
+    if c.files_read_with_customer_error + c.files_read_with_server_error > 0 {
+        EXIT_TROUBLE
+    } else if c.resources_customer_error + c.resources_server_error > 0 {
+        EXIT_LINES_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+struct Outcome {
+    counts: Counts,
+    errors: ErrorList,
+    notes: Vec<FileNote>,
+    write_error: Option<io::Error>,
+}
+
+fn validate_all(inputs: &[Input], options: &Options, output: Option<&OutputDir>, max_errors: usize) -> Outcome {
+    let mut outcome = Outcome {
+        counts: Counts::default(),
+        errors: ErrorList { limit: max_errors, shown: Vec::new(), total: 0 },
+        notes: Vec::new(),
+        write_error: None,
+    };
+    for input in inputs {
+        let mut sink = RecordSink::new(output, &input.record_name, &input.display, &mut outcome.errors);
+        let (report, read) = match open(input) {
+            Err(e) => {
+                complain(format!("cannot read {}: {e}", input.display));
+                (FileReport::default(), FileRead::CustomerError)
+            }
+            Ok(reader) => match fhir_preflight::validate_reader(reader, options, &mut sink) {
+                Ok(report) => (report, FileRead::Success),
+                Err(Error::Read { source, partial }) => {
+                    complain(format!(
+                        "error reading {} after {} bytes: {source}",
+                        input.display, partial.bytes_scanned
+                    ));
+                    (*partial, FileRead::CustomerError)
+                }
+                Err(e) => {
+                    complain(format!("{}: {e}", input.display));
+                    (FileReport::default(), FileRead::ServerError)
+                }
+            },
+        };
+        if let Err(e) = sink.close() {
+            outcome.write_error.get_or_insert(e);
+            return outcome;
+        }
+        outcome.counts.add_file(&report, read);
+        outcome.notes.extend(
+            report.diagnostics.into_iter().map(|diagnostic| FileNote { input: input.display.clone(), diagnostic }),
+        );
+    }
+    outcome
+}
+
+fn open(input: &Input) -> io::Result<Box<dyn Read>> {
+    match &input.path {
+        None => Ok(Box::new(io::stdin().lock())),
+        Some(path) => {
+            let file = File::open(path)?;
+            if file.metadata()?.is_dir() {
+                return Err(io::Error::other("is a directory"));
+            }
+            Ok(Box::new(file))
+        }
+    }
+}
