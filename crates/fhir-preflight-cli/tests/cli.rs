@@ -1,0 +1,284 @@
+//! The `fhir-preflight validate` command end to end: outputs, exit codes, output-folder safety.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn cmd() -> Command {
+    let mut cmd = Command::cargo_bin("fhir-preflight").expect("binary");
+    cmd.env_remove("RUST_BACKTRACE");
+    cmd
+}
+
+/// Every file under `dir`: relative path → bytes.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("prefix").to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest")).expect("manifest JSON")
+}
+
+fn line_ids(records: &[u8]) -> Vec<u64> {
+    records
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice::<serde_json::Value>(l).expect("record")["lineId"].as_u64().expect("lineId"))
+        .collect()
+}
+
+#[test]
+fn example_writes_healthlake_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let example = fixtures().join("example");
+    cmd().arg("validate").arg(&example).arg("--output-dir").arg(&out).assert().code(1);
+    let files = tree(&out);
+    let names: Vec<_> = files.keys().cloned().collect();
+    assert_eq!(names, vec!["FAILURE/bulk-export.ndjson", "SUCCESS/bulk-export.ndjson", "manifest.json"]);
+    assert_eq!(line_ids(&files["FAILURE/bulk-export.ndjson"]), vec![6, 11, 22, 31, 48]);
+    assert_eq!(line_ids(&files["SUCCESS/bulk-export.ndjson"]).len(), 155);
+    let m = manifest(&out);
+    assert_eq!(m["inputDataConfig"]["s3Uri"], example.display().to_string());
+    assert_eq!(m["outputDataConfig"]["s3Uri"], format!("{}/", out.display()));
+    assert_eq!(m["failureOutput"]["failureOutputS3Uri"], format!("{}/FAILURE/", out.display()));
+    assert_eq!(m["numberOfScannedFiles"], 1);
+    assert_eq!(m["numberOfFilesImported"], 1);
+    assert_eq!(m["numberOfResourcesScanned"], 160);
+    assert_eq!(m["numberOfResourcesImportedSuccessfully"], 155);
+    assert_eq!(m["numberOfResourcesWithCustomerError"], 5);
+    let size = std::fs::metadata(example.join("bulk-export.ndjson")).unwrap().len();
+    let text = String::from_utf8(files["manifest.json"].clone()).unwrap();
+    assert!(text.contains(&format!("\"sizeOfScannedFilesInMB\": {},", fhir_preflight::format_mb(size))), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("a/b/out");
+    cmd().arg("validate").arg(fixtures().join("example")).arg("-o").arg(&out).assert().code(1);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for dir in [tmp.path().join("a"), tmp.path().join("a/b"), out.clone(), out.join("FAILURE"), out.join("SUCCESS")] {
+        assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+    }
+    for file in ["manifest.json", "FAILURE/bulk-export.ndjson", "SUCCESS/bulk-export.ndjson"] {
+        assert_eq!(mode(&out.join(file)), 0o600, "{file}");
+    }
+}
+
+#[test]
+fn format_json_prints_exactly_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let assert = cmd()
+        .arg("validate")
+        .arg(fixtures().join("invalid/lines.ndjson"))
+        .args(["--format", "json", "-o"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert_eq!(assert.get_output().stdout, std::fs::read(out.join("manifest.json")).unwrap());
+}
+
+#[test]
+fn without_output_dir_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let assert = cmd()
+        .current_dir(tmp.path())
+        .arg("validate")
+        .arg(fixtures().join("valid"))
+        .args(["--format", "json"])
+        .assert()
+        .code(0);
+    assert!(tree(tmp.path()).is_empty());
+    let m: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert!(m["outputDataConfig"]["s3Uri"].is_null());
+    assert!(m["successOutput"]["successOutputS3Uri"].is_null());
+    assert!(m["failureOutput"]["failureOutputS3Uri"].is_null());
+    assert_eq!(m["numberOfResourcesImportedSuccessfully"], 7);
+}
+
+#[test]
+fn refuses_a_non_empty_output_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    for force in [false, true] {
+        let mut c = cmd();
+        c.arg("validate").arg(fixtures().join("example")).arg("-o").arg(tmp.path());
+        if force {
+            c.arg("--force");
+        }
+        c.assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("notes.txt").or(predicate::str::contains("not empty")));
+        assert_eq!(tree(tmp.path()).keys().collect::<Vec<_>>(), vec!["notes.txt"]);
+    }
+    // A file where the folder should be.
+    cmd()
+        .arg("validate")
+        .arg(fixtures().join("example"))
+        .arg("-o")
+        .arg(tmp.path().join("notes.txt"))
+        .arg("--force")
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn force_replaces_an_earlier_run_without_mixing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    cmd().arg("validate").arg(fixtures().join("example")).arg("-o").arg(&out).assert().code(1);
+    cmd().arg("validate").arg(fixtures().join("valid")).arg("-o").arg(&out).assert().code(2);
+    cmd().arg("validate").arg(fixtures().join("valid")).arg("-o").arg(&out).arg("--force").assert().code(0);
+    let names: Vec<_> = tree(&out).into_keys().collect();
+    assert_eq!(names, vec!["SUCCESS/mixed-types.ndjson", "manifest.json"]);
+    assert_eq!(manifest(&out)["numberOfResourcesScanned"], 7);
+}
+
+#[test]
+fn unreadable_input_exits_2_after_validating_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let missing = tmp.path().join("missing.ndjson");
+    cmd()
+        .arg("validate")
+        .arg(fixtures().join("valid/mixed-types.ndjson"))
+        .arg(&missing)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.ndjson").and(predicate::str::contains("cannot read")));
+    let m = manifest(&out);
+    assert_eq!(m["numberOfScannedFiles"], 2);
+    assert_eq!(m["numberOfFilesReadWithSuccess"], 1);
+    assert_eq!(m["numberOfFilesReadWithCustomerError"], 1);
+    assert_eq!(m["numberOfResourcesImportedSuccessfully"], 7);
+}
+
+#[test]
+fn colliding_record_names_are_refused_before_validating() {
+    let tmp = tempfile::tempdir().unwrap();
+    for d in ["x", "y"] {
+        std::fs::create_dir(tmp.path().join(d)).unwrap();
+        std::fs::write(tmp.path().join(d).join("same.ndjson"), "{}\n").unwrap();
+    }
+    let out = tmp.path().join("out");
+    cmd()
+        .arg("validate")
+        .arg(tmp.path().join("x/same.ndjson"))
+        .arg(tmp.path().join("y"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("same.ndjson"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn standard_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    cmd()
+        .args(["validate", "-", "-o"])
+        .arg(&out)
+        .write_stdin("{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\"}\n")
+        .assert()
+        .code(1);
+    assert_eq!(line_ids(&std::fs::read(out.join("FAILURE/stdin.ndjson")).unwrap()), vec![2]);
+    assert_eq!(manifest(&out)["inputDataConfig"]["s3Uri"], "-");
+}
+
+#[test]
+fn several_inputs_share_their_parent_as_input_uri() {
+    let tmp = tempfile::tempdir().unwrap();
+    let assert = cmd()
+        .current_dir(fixtures())
+        .args(["validate", "valid/mixed-types.ndjson", "edge/crlf.ndjson", "--format", "json"])
+        .arg("-o")
+        .arg(tmp.path().join("o"))
+        .assert()
+        .code(0);
+    let m: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(m["inputDataConfig"]["s3Uri"], "./");
+    assert_eq!(m["numberOfScannedFiles"], 2);
+}
+
+#[test]
+fn threads_and_chunk_sizes_do_not_change_any_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut reference = None;
+    for (i, (threads, chunk)) in [("1", "1048576"), ("2", "7"), ("1", "1"), ("4", "4096")].into_iter().enumerate() {
+        let out = tmp.path().join(format!("out{i}"));
+        let assert = cmd()
+            .arg("validate")
+            .arg(fixtures().join("edge"))
+            .arg(fixtures().join("invalid"))
+            .arg(fixtures().join("example"))
+            .args(["--threads", threads, "--chunk-bytes", chunk, "--format", "json", "-o"])
+            .arg(&out)
+            .assert()
+            .code(1);
+        let mut files = tree(&out);
+        // The output folder's own name is in the manifest; compare everything else byte for byte.
+        let manifest = files.remove("manifest.json").unwrap();
+        assert_eq!(assert.get_output().stdout, manifest);
+        let manifest = String::from_utf8(manifest).unwrap().replace(&format!("out{i}"), "OUT");
+        let snapshot = (files, manifest);
+        match &reference {
+            None => reference = Some(snapshot),
+            Some(r) => assert_eq!(&snapshot, r, "threads {threads}, chunk {chunk}"),
+        }
+    }
+}
+
+#[test]
+fn bad_options_exit_2_without_output() {
+    for args in [
+        &["--max-depth", "0"][..],
+        &["--threads", "0"],
+        &["--max-line-bytes", "3"],
+        &["--max-issues-per-line", "0"],
+        &["--frobnicate"],
+    ] {
+        cmd().arg("validate").arg(fixtures().join("valid")).args(args).assert().code(2).stdout("");
+    }
+    cmd().arg("validate").assert().code(2);
+    cmd().args(["validate", "--force"]).arg(fixtures().join("valid")).assert().code(2);
+}
+
+#[test]
+fn human_report() {
+    let assert = cmd()
+        .current_dir(fixtures())
+        .args(["validate", "edge/blank-lines.ndjson", "invalid/lines.ndjson", "--max-errors", "3"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    insta::assert_snapshot!(stdout);
+}
