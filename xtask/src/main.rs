@@ -1,1 +1,73 @@
-fn main() {}
+//! `cargo xtask <task>`: project tasks that are programs, not tests.
+//!
+//! - `gen-corpus --lines N [--seed S] [--invalid-per-mille P] --out FILE`: write the deterministic
+//!   benchmark corpus (see `fhir_preflight_benches`).
+//! - `throughput [--lines N] [--seed S]`: build the release CLI, generate (once, under
+//!   `target/corpus/`) a corpus of N lines (default 1,000,000, about 1 GB), and time
+//!   `fhir-preflight validate` on it at 1 thread and at all cores, side by side with `wc -l`, under
+//!   `/usr/bin/time -v` for peak memory, and once more writing all records (`--output-dir`).
+//!   Prints a table for the README.
+
+mod throughput;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `--name value` pairs after the task name.
+pub(crate) struct Flags(Vec<(String, String)>);
+
+impl Flags {
+    fn parse(args: &[String]) -> Result<Self, String> {
+        let mut pairs = Vec::new();
+        let mut it = args.iter();
+        while let Some(name) = it.next() {
+            let Some(name) = name.strip_prefix("--") else { return Err(format!("unexpected argument {name}")) };
+            let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
+            pairs.push((name.to_owned(), value.clone()));
+        }
+        Ok(Flags(pairs))
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn number(&self, name: &str, default: u64) -> Result<u64, String> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v.replace('_', "").parse().map_err(|_| format!("--{name} must be a whole number, not {v}")),
+        }
+    }
+}
+
+fn gen_corpus(flags: &Flags) -> Result<(), String> {
+    let lines = flags.number("lines", 100_000)?;
+    let seed = flags.number("seed", 42)?;
+    let invalid = flags.number("invalid-per-mille", 20)?;
+    let out = PathBuf::from(flags.get("out").ok_or("--out FILE is required")?);
+    let file = std::fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let bytes = fhir_preflight_benches::write_corpus(std::io::BufWriter::new(file), seed, lines, invalid)
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!("wrote {lines} lines, {bytes} bytes to {}", out.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        eprintln!("usage: cargo xtask <gen-corpus|throughput> [--flag value]...");
+        return ExitCode::from(2);
+    };
+    let result = Flags::parse(rest).and_then(|flags| match task.as_str() {
+        "gen-corpus" => gen_corpus(&flags),
+        "throughput" => throughput::run(&flags),
+        other => Err(format!("unknown task {other}")),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {task}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

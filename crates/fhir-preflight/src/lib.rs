@@ -54,3 +54,24 @@ pub use r4::{is_resource_type, RESOURCE_TYPES};
 pub use record::{is_failure_record, write_record, CODE_SYSTEM};
 pub use report::{format_mb, Counts, FileRead, Manifest};
 pub use validator::{validate_bytes, validate_reader, Discard, FileReport, LineResult, Sink, Validator};
+
+/// Internals exposed for the benchmarks only; not a stable API.
+#[doc(hidden)]
+pub mod bench_support {
+    /// Frame `input` into lines (the NDJSON rules, no validation) and return the number of
+    /// non-blank lines: the cost of framing alone.
+    pub fn count_lines(input: &[u8]) -> u64 {
+        let mut framer = crate::ndjson::Framer::new(crate::DEFAULT_MAX_LINE_BYTES);
+        let mut batch = crate::ndjson::Batch::default();
+        let mut rest = input;
+        let mut lines = 0;
+        while !rest.is_empty() {
+            let used = framer.feed(rest, &mut batch, 4 << 20);
+            rest = &rest[used..];
+            lines += batch.lines.len() as u64;
+            framer.compact(&mut batch);
+        }
+        framer.finish(&mut batch);
+        lines + batch.lines.len() as u64
+    }
+}

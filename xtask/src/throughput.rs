@@ -1,0 +1,97 @@
+//! `cargo xtask throughput`: the README's throughput and peak-memory figures, measured side by side
+//! in one run on one generated file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::Flags;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Run `program args` under `/usr/bin/time -v` (when present); returns (seconds, peak RSS in KiB).
+fn timed(program: &Path, args: &[&str]) -> Result<(f64, Option<u64>), String> {
+    let gnu_time = Path::new("/usr/bin/time");
+    let mut cmd = if gnu_time.exists() {
+        let mut c = Command::new(gnu_time);
+        c.arg("-v").arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let output = cmd.output().map_err(|e| format!("{}: {e}", program.display()))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+        .and_then(|v| v.trim().parse().ok());
+    Ok((seconds, rss))
+}
+
+pub(crate) fn run(flags: &Flags) -> Result<(), String> {
+    let lines = flags.number("lines", 1_000_000)?;
+    let seed = flags.number("seed", 42)?;
+    let root = workspace_root();
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "-q", "-p", "fhir-preflight-cli"])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    if !status.success() {
+        return Err("cargo build --release failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let dir = target.join("corpus");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let corpus = dir.join(format!("corpus-{lines}-{seed}.ndjson"));
+    if !corpus.exists() {
+        eprintln!("generating {} ...", corpus.display());
+        let partial = corpus.with_extension("partial");
+        let file = std::fs::File::create(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+        fhir_preflight_benches::write_corpus(std::io::BufWriter::new(file), seed, lines, 20)
+            .map_err(|e| format!("{}: {e}", partial.display()))?;
+        std::fs::rename(&partial, &corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+    }
+    let bytes = std::fs::metadata(&corpus).map_err(|e| e.to_string())?.len();
+    let cli = target.join("release/fhir-preflight");
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let file = corpus.to_string_lossy().into_owned();
+
+    // Warm the page cache so every row reads from memory.
+    timed(Path::new("/bin/cat"), &[&file])?;
+    let mut rows: Vec<(String, f64, Option<u64>)> = Vec::new();
+    let (s, rss) = timed(Path::new("/usr/bin/wc"), &["-l", &file])?;
+    rows.push(("wc -l (framing only, reference)".into(), s, rss));
+    for threads in [1, cores] {
+        let t = threads.to_string();
+        let (s, rss) = timed(&cli, &["validate", &file, "--threads", &t, "--format", "json"])?;
+        rows.push((format!("fhir-preflight validate --threads {threads}"), s, rss));
+        if cores == 1 {
+            break;
+        }
+    }
+    let out = dir.join("output").to_string_lossy().into_owned();
+    let t = cores.to_string();
+    let (s, rss) =
+        timed(&cli, &["validate", &file, "--threads", &t, "--format", "json", "--force", "--output-dir", &out])?;
+    rows.push((format!("fhir-preflight validate --threads {cores} --output-dir …"), s, rss));
+    println!("input: {} ({lines} lines, {bytes} bytes); {cores} cores", corpus.display());
+    println!("| command | seconds | MB/s | lines/s | peak RSS (MB) | time vs wc -l |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let reference = rows[0].1;
+    for (name, s, rss) in &rows {
+        let mbps = bytes as f64 / 1e6 / s;
+        let lps = lines as f64 / s;
+        let rss = rss.map_or_else(|| "n/a".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
+        println!("| `{name}` | {s:.2} | {mbps:.0} | {lps:.0} | {rss} | {:.1}× |", s / reference);
+    }
+    if rows.len() == 4 {
+        println!("speed-up from 1 to {cores} threads: {:.2}×", rows[1].1 / rows[2].1);
+    }
+    Ok(())
+}
