@@ -1,5 +1,7 @@
 //! `cargo xtask <task>`: project tasks that are programs, not tests.
 //!
+//! - `codegen [--check]`: generate the R4 tables of the core from HL7's definitions (see `codegen.rs`);
+//!   `--check` fails if the committed file is out of date.
 //! - `gen-corpus --lines N [--seed S] [--invalid-per-mille P] --out FILE`: write the deterministic
 //!   benchmark corpus (see `fhir_preflight_benches`).
 //! - `throughput [--lines N] [--seed S]`: build the release CLI, generate (once, under
@@ -8,6 +10,8 @@
 //!   `/usr/bin/time -v` for peak memory, and once more writing all records (`--output-dir`).
 //!   Prints a table for the README.
 
+mod codegen;
+mod hl7;
 mod throughput;
 
 use std::path::PathBuf;
@@ -55,9 +59,26 @@ fn gen_corpus(flags: &Flags) -> Result<(), String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((task, rest)) = args.split_first() else {
-        eprintln!("usage: cargo xtask <gen-corpus|throughput> [--flag value]...");
+        eprintln!("usage: cargo xtask <codegen [--check]|gen-corpus|throughput> [--flag value]...");
         return ExitCode::from(2);
     };
+    if task == "codegen" {
+        let check = match rest {
+            [] => false,
+            [flag] if flag == "--check" => true,
+            _ => {
+                eprintln!("usage: cargo xtask codegen [--check]");
+                return ExitCode::from(2);
+            }
+        };
+        return match codegen::run(check) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask codegen: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = Flags::parse(rest).and_then(|flags| match task.as_str() {
         "gen-corpus" => gen_corpus(&flags),
         "throughput" => throughput::run(&flags),

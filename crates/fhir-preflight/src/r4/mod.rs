@@ -1,160 +1,26 @@
-//! FHIR R4 (4.0.1) knowledge. For now the list of resource types; the generated structure tables
-//! (issue #3) join it here, and R4B/R5 will sit beside this module.
+//! FHIR R4 (4.0.1) knowledge: the tables generated from HL7's definitions (`generated.rs`, by
+//! `cargo xtask codegen`) in the shapes of `model.rs`. R4B and R5 will sit beside this module,
+//! generated the same way from `hl7.fhir.r4b.core` / `hl7.fhir.r5.core`.
 
-/// The 146 concrete resource types of FHIR R4 4.0.1 (`kind = resource`, not abstract), sorted
-/// byte-wise, as listed by `profiles-resources.json` of `hl7.fhir.r4.examples@4.0.1`.
-pub const RESOURCE_TYPES: [&str; 146] = [
-    "Account",
-    "ActivityDefinition",
-    "AdverseEvent",
-    "AllergyIntolerance",
-    "Appointment",
-    "AppointmentResponse",
-    "AuditEvent",
-    "Basic",
-    "Binary",
-    "BiologicallyDerivedProduct",
-    "BodyStructure",
-    "Bundle",
-    "CapabilityStatement",
-    "CarePlan",
-    "CareTeam",
-    "CatalogEntry",
-    "ChargeItem",
-    "ChargeItemDefinition",
-    "Claim",
-    "ClaimResponse",
-    "ClinicalImpression",
-    "CodeSystem",
-    "Communication",
-    "CommunicationRequest",
-    "CompartmentDefinition",
-    "Composition",
-    "ConceptMap",
-    "Condition",
-    "Consent",
-    "Contract",
-    "Coverage",
-    "CoverageEligibilityRequest",
-    "CoverageEligibilityResponse",
-    "DetectedIssue",
-    "Device",
-    "DeviceDefinition",
-    "DeviceMetric",
-    "DeviceRequest",
-    "DeviceUseStatement",
-    "DiagnosticReport",
-    "DocumentManifest",
-    "DocumentReference",
-    "EffectEvidenceSynthesis",
-    "Encounter",
-    "Endpoint",
-    "EnrollmentRequest",
-    "EnrollmentResponse",
-    "EpisodeOfCare",
-    "EventDefinition",
-    "Evidence",
-    "EvidenceVariable",
-    "ExampleScenario",
-    "ExplanationOfBenefit",
-    "FamilyMemberHistory",
-    "Flag",
-    "Goal",
-    "GraphDefinition",
-    "Group",
-    "GuidanceResponse",
-    "HealthcareService",
-    "ImagingStudy",
-    "Immunization",
-    "ImmunizationEvaluation",
-    "ImmunizationRecommendation",
-    "ImplementationGuide",
-    "InsurancePlan",
-    "Invoice",
-    "Library",
-    "Linkage",
-    "List",
-    "Location",
-    "Measure",
-    "MeasureReport",
-    "Media",
-    "Medication",
-    "MedicationAdministration",
-    "MedicationDispense",
-    "MedicationKnowledge",
-    "MedicationRequest",
-    "MedicationStatement",
-    "MedicinalProduct",
-    "MedicinalProductAuthorization",
-    "MedicinalProductContraindication",
-    "MedicinalProductIndication",
-    "MedicinalProductIngredient",
-    "MedicinalProductInteraction",
-    "MedicinalProductManufactured",
-    "MedicinalProductPackaged",
-    "MedicinalProductPharmaceutical",
-    "MedicinalProductUndesirableEffect",
-    "MessageDefinition",
-    "MessageHeader",
-    "MolecularSequence",
-    "NamingSystem",
-    "NutritionOrder",
-    "Observation",
-    "ObservationDefinition",
-    "OperationDefinition",
-    "OperationOutcome",
-    "Organization",
-    "OrganizationAffiliation",
-    "Parameters",
-    "Patient",
-    "PaymentNotice",
-    "PaymentReconciliation",
-    "Person",
-    "PlanDefinition",
-    "Practitioner",
-    "PractitionerRole",
-    "Procedure",
-    "Provenance",
-    "Questionnaire",
-    "QuestionnaireResponse",
-    "RelatedPerson",
-    "RequestGroup",
-    "ResearchDefinition",
-    "ResearchElementDefinition",
-    "ResearchStudy",
-    "ResearchSubject",
-    "RiskAssessment",
-    "RiskEvidenceSynthesis",
-    "Schedule",
-    "SearchParameter",
-    "ServiceRequest",
-    "Slot",
-    "Specimen",
-    "SpecimenDefinition",
-    "StructureDefinition",
-    "StructureMap",
-    "Subscription",
-    "Substance",
-    "SubstanceNucleicAcid",
-    "SubstancePolymer",
-    "SubstanceProtein",
-    "SubstanceReferenceInformation",
-    "SubstanceSourceMaterial",
-    "SubstanceSpecification",
-    "SupplyDelivery",
-    "SupplyRequest",
-    "Task",
-    "TerminologyCapabilities",
-    "TestReport",
-    "TestScript",
-    "ValueSet",
-    "VerificationResult",
-    "VisionPrescription",
-];
+#[rustfmt::skip]
+mod generated;
+pub(crate) mod model;
+
+pub(crate) use generated::{ids, RESOURCES, TYPES, VALUE_SETS};
+
+/// The 146 concrete resource types of FHIR R4 4.0.1, sorted byte-wise (from the generated tables).
+pub fn resource_types() -> impl ExactSizeIterator<Item = &'static str> {
+    RESOURCES.iter().map(|(name, _)| *name)
+}
+
+/// The type id of a resource type.
+pub(crate) fn resource_type_id(name: &str) -> Option<u16> {
+    RESOURCES.binary_search_by(|(n, _)| (*n).cmp(name)).ok().map(|i| RESOURCES[i].1)
+}
 
 /// Is `name` an R4 resource type? (Binary search over the sorted list.)
 pub fn is_resource_type(name: &str) -> bool {
-    RESOURCE_TYPES.binary_search(&name).is_ok()
+    resource_type_id(name).is_some()
 }
 
 /// Does `name` match HealthLake's `resourceType` pattern `[A-Za-z]{1,256}`?
@@ -168,8 +34,32 @@ mod tests {
 
     #[test]
     fn sorted_unique() {
-        assert!(RESOURCE_TYPES.windows(2).all(|w| w[0] < w[1]));
-        assert!(RESOURCE_TYPES.iter().all(|n| is_type_name_shaped(n.as_bytes())));
+        let names: Vec<_> = resource_types().collect();
+        assert_eq!(names.len(), 146);
+        assert!(names.windows(2).all(|w| w[0] < w[1]));
+        assert!(names.iter().all(|n| is_type_name_shaped(n.as_bytes())));
+        for (name, id) in RESOURCES.iter() {
+            assert_eq!(TYPES[*id as usize].name, *name);
+        }
+    }
+
+    #[test]
+    fn lookups_match_properties() {
+        for t in TYPES.iter() {
+            for (i, p) in t.properties.iter().enumerate() {
+                assert_eq!((t.lookup)(p.key.as_bytes()), Some(i as u8), "{}.{}", t.name, p.key);
+                assert!((p.element as usize) < t.elements.len());
+            }
+            assert_eq!((t.lookup)(b"noSuchProperty"), None);
+        }
+        let patient = &TYPES[ids::PATIENT as usize];
+        let gender = (patient.lookup)(b"gender").map(|i| &patient.properties[i as usize]).unwrap();
+        assert_eq!(gender.ty, model::Ty::Prim(model::Prim::Code));
+        let element = &patient.elements[gender.element as usize];
+        assert!(matches!(element.binding, model::Binding::Required(_)));
+        assert!((patient.lookup)(b"deceasedBoolean").is_some());
+        assert!((patient.lookup)(b"deceasedDateTime").is_some());
+        assert!((patient.lookup)(b"deceased").is_none());
     }
 
     #[test]
