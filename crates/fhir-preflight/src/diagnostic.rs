@@ -85,6 +85,86 @@ codes! {
     JsonTooDeep = "json/too-deep", "too-long";
     /// A `\u` escape is a lone UTF-16 surrogate: not a Unicode character.
     JsonInvalidUnicodeEscape = "json/invalid-unicode-escape", "structure";
+    /// A property that the element's type does not define ("Unrecognised property").
+    JsonUnknownProperty = "json/unknown-property", "structure";
+    /// A single value where the element repeats (max `*`).
+    JsonExpectedArray = "json/expected-array", "structure";
+    /// An array where the element does not repeat (max 1).
+    JsonExpectedSingle = "json/expected-single", "structure";
+    /// The JSON kind is wrong for the type (a number for a string, an object for a primitive, …).
+    JsonWrongType = "json/wrong-type", "structure";
+    /// `null` where FHIR JSON allows none (only as a filler in primitive arrays).
+    JsonNull = "json/null", "structure";
+    /// `x[i]` and `_x[i]` are both `null`.
+    JsonNullInBoth = "json/null-in-both", "structure";
+    /// `{}`: an element with neither value nor children (ele-1).
+    JsonEmptyObject = "json/empty-object", "structure";
+    /// `[]` (rejected by current HL7 builds, accepted by HealthLake's: a warning).
+    JsonEmptyArray = "json/empty-array", "structure";
+    /// `fhir_comments` (not R4 JSON; accepted by HealthLake's validator: a warning).
+    JsonFhirComments = "json/fhir-comments", "structure";
+    /// A required element (min 1) is missing.
+    CardinalityMin = "cardinality/min", "required";
+    /// More than one variant of a choice element (`valueString` and `valueQuantity`).
+    ChoiceMultiple = "choice/multiple", "structure";
+    /// `""`.
+    PrimitiveEmpty = "primitive/empty", "value";
+    /// A string of only whitespace.
+    PrimitiveWhitespaceOnly = "primitive/whitespace-only", "value";
+    /// A string with leading or trailing whitespace.
+    PrimitiveStringWhitespace = "primitive/string-whitespace", "value";
+    /// A code with leading, trailing or repeated whitespace.
+    PrimitiveCodeWhitespace = "primitive/code-whitespace", "value";
+    /// An `id`-typed value that is not `[A-Za-z0-9\-\.]{1,64}`.
+    PrimitiveId = "primitive/id", "value";
+    /// Not a 32-bit integer (`1.0`, `1e4`, too large).
+    PrimitiveInteger = "primitive/integer", "value";
+    /// positiveInt below 1, unsignedInt below 0.
+    PrimitiveIntegerRange = "primitive/integer-range", "value";
+    /// A decimal with more than 18 digits or a 5+ digit exponent.
+    PrimitiveDecimalRange = "primitive/decimal-range", "value";
+    /// A date, dateTime, instant or time that is malformed or not a real date.
+    PrimitiveDate = "primitive/date", "value";
+    /// A dateTime with a time but no time zone.
+    PrimitiveDateTimeNoZone = "primitive/datetime-no-tz", "value";
+    /// A string longer than 1 MiB characters.
+    PrimitiveStringTooLong = "primitive/string-too-long", "too-long";
+    /// Control characters in a string.
+    PrimitiveControlChar = "primitive/control-char", "value";
+    /// Invalid base64.
+    PrimitiveBase64 = "primitive/base64", "value";
+    /// Whitespace in base64.
+    PrimitiveBase64Whitespace = "primitive/base64-whitespace", "value";
+    /// Whitespace in a uri, url or canonical.
+    PrimitiveUriWhitespace = "primitive/uri-whitespace", "value";
+    /// An invalid oid (or a uri starting `urn:oid:` that is not one).
+    PrimitiveOid = "primitive/oid", "value";
+    /// An invalid uuid (or a uri starting `urn:uuid:` that is not one).
+    PrimitiveUuid = "primitive/uuid", "value";
+    /// A uri starting `oid:` or `uuid:`.
+    PrimitiveUriScheme = "primitive/uri-scheme", "value";
+    /// A primitive extension `_x` of the wrong shape.
+    PrimitiveExtShape = "primitive-ext/shape", "structure";
+    /// A code outside the value set of a required binding.
+    BindingRequired = "binding/required", "code-invalid";
+    /// Narrative that is not XHTML.
+    XhtmlParse = "xhtml/parse", "value";
+    /// Narrative whose root is not a `div`.
+    XhtmlRoot = "xhtml/root", "value";
+    /// Narrative `div` outside the XHTML namespace.
+    XhtmlNamespace = "xhtml/namespace", "value";
+    /// ext-1: an extension has both `extension` and `value[x]`, or neither.
+    InvariantExt1 = "invariant/ext-1", "invariant";
+    /// An extension's `url` is not absolute.
+    ExtensionUrl = "extension/url", "value";
+    /// dom-2: a contained resource holds contained resources.
+    InvariantDom2 = "invariant/dom-2", "invariant";
+    /// dom-4: a contained resource has `meta.versionId` or `meta.lastUpdated`.
+    InvariantDom4 = "invariant/dom-4", "invariant";
+    /// dom-5: a contained resource has `meta.security`.
+    InvariantDom5 = "invariant/dom-5", "invariant";
+    /// A contained resource without `id`.
+    ResourceContainedIdMissing = "resource/contained-id-missing", "required";
     /// The resource has no `resourceType`.
     ResourceTypeMissing = "resource/type-missing", "required";
     /// `resourceType` is not a JSON string.

@@ -4,7 +4,7 @@
 use fhir_preflight::{validate_bytes, validate_reader, write_record, Code, FileReport, LineResult, Options, Validator};
 
 const PATIENT: &str = r#"{"resourceType":"Patient","id":"p1","name":[{"family":"Müller","given":["Zoë"]}]}"#;
-const OBSERVATION: &str = r#"{"resourceType":"Observation","id":"o1","status":"final"}"#;
+const OBSERVATION: &str = r#"{"resourceType":"Observation","id":"o1","status":"final","code":{"text":"pulse"}}"#;
 
 /// Everything observable: the report and the records of every line.
 fn run(input: &[u8], options: &Options, chunk: usize) -> (FileReport, Vec<u8>) {
@@ -97,7 +97,8 @@ fn chunk_boundaries_inside_utf8_sequences() {
 
 #[test]
 fn line_over_the_limit_is_a_customer_error_and_others_go_on() {
-    let long = format!(r#"{{"resourceType":"Binary","id":"b","data":"{}"}}"#, "A".repeat(5000));
+    let long =
+        format!(r#"{{"resourceType":"Binary","id":"b","contentType":"text/plain","data":"{}"}}"#, "A".repeat(5000));
     let input = format!("{PATIENT}\n{long}\n{OBSERVATION}\n");
     let options = Options::default().with_max_line_bytes(1000).expect("limit");
     let (report, records) = run(input.as_bytes(), &options, 100);

@@ -1,6 +1,9 @@
 //! Checks, one per file. Each file: what it checks and why, its diagnostics, the check, and its
 //! pass/fail tables. Checks run on facts the walk gathers while it parses (`crate::json::walk`).
 
+pub(crate) mod binding;
+pub(crate) mod datetime;
+pub(crate) mod primitive;
 pub(crate) mod resource_id;
 pub(crate) mod resource_type;
 

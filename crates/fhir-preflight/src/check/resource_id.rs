@@ -59,7 +59,7 @@ mod tests {
             assert_eq!(codes(&line), vec![], "{line}");
         }
         // id anywhere in the object, and escaped spelling
-        assert_eq!(codes(r#"{"resourceType":"Patient","name":[],"\u0069d":"a"}"#), vec![]);
+        assert_eq!(codes(r#"{"resourceType":"Patient","active":true,"\u0069d":"a"}"#), vec![]);
     }
 
     #[test]
@@ -82,10 +82,11 @@ mod tests {
 
     #[test]
     fn only_the_top_level_id_counts() {
-        // A nested "id" does not satisfy the rule, and a nested bad id is not HealthLake's concern.
-        assert_eq!(
-            codes(r#"{"resourceType":"Patient","contained":[{"resourceType":"Patient","id":"a_b"}]}"#),
-            vec![Code::ResourceIdMissing]
-        );
+        // A nested "id" does not satisfy HealthLake's rule; a nested bad id breaks FHIR's id rule
+        // (primitive/id), not HealthLake's line rule.
+        let got = codes(r#"{"resourceType":"Patient","contained":[{"resourceType":"Patient","id":"a_b"}]}"#);
+        assert!(got.contains(&Code::ResourceIdMissing), "{got:?}");
+        assert!(got.contains(&Code::PrimitiveId), "{got:?}");
+        assert!(!got.contains(&Code::ResourceIdInvalid), "{got:?}");
     }
 }

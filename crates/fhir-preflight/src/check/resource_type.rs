@@ -49,8 +49,8 @@ mod tests {
     fn pass() {
         for line in [
             r#"{"resourceType":"Patient","id":"a"}"#,
-            r#"{"id":"a","resourceType":"Observation"}"#,
-            r#"{"id":"a","resourceType":"VisionPrescription"}"#,
+            r#"{"id":"a","status":"final","code":{"text":"x"},"resourceType":"Observation"}"#,
+            r#"{"id":"a","resourceType":"Account","status":"active"}"#,
             r#"{"id":"a","resourceType":"Pati\u0065nt"}"#,
         ] {
             assert_eq!(codes(line), vec![], "{line}");

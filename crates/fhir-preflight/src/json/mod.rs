@@ -3,4 +3,5 @@
 
 pub(crate) mod path;
 pub(crate) mod scan;
+pub(crate) mod typed;
 pub(crate) mod walk;

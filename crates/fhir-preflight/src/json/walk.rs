@@ -11,6 +11,7 @@ use std::collections::HashSet;
 
 use super::path::Path;
 use super::scan::{JsonStr, Scanner, SyntaxError, Token};
+use super::typed::Ctx;
 use crate::diagnostic::{quote, Code, Severity};
 use crate::issues::{Issue, Issues};
 
@@ -22,12 +23,18 @@ pub(crate) struct Stop;
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     /// Keys of the objects being read, innermost last (for duplicate detection).
-    keys: Vec<JsonStr>,
+    pub(super) keys: Vec<JsonStr>,
+    /// For each typed object being read, innermost last: how many times each element was present.
+    pub(super) counts: Vec<u32>,
+    /// `null` items of primitive arrays in the objects being read: (element, is `_x`, index).
+    pub(super) nulls: Vec<(u8, bool, u32)>,
 }
 
 impl Scratch {
     pub(crate) fn clear(&mut self) {
         self.keys.clear();
+        self.counts.clear();
+        self.nulls.clear();
     }
 }
 
@@ -56,11 +63,20 @@ pub(crate) struct RootFacts {
 const LINEAR_KEYS: usize = 32;
 
 pub(crate) struct Walk<'a, 'w> {
-    line: &'a [u8],
-    sc: Scanner<'a>,
-    issues: &'w mut Issues,
-    scratch: &'w mut Scratch,
-    max_depth: usize,
+    pub(super) line: &'a [u8],
+    pub(super) sc: Scanner<'a>,
+    pub(super) issues: &'w mut Issues,
+    pub(super) scratch: &'w mut Scratch,
+    pub(super) max_depth: usize,
+}
+
+/// What a look-ahead found as an object's `resourceType`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    Known(u16),
+    Missing,
+    NotString,
+    Unknown(String),
 }
 
 impl<'a, 'w> Walk<'a, 'w> {
@@ -78,10 +94,19 @@ impl<'a, 'w> Walk<'a, 'w> {
             return facts;
         }
         facts.is_object = true;
-        let root_name = root_type_name(line, walk.sc.pos);
+        let open = walk.sc.pos;
+        let found = find_resource_type(line, open);
+        let root_name = match found {
+            Found::Known(tid) => crate::r4::TYPES[tid as usize].name,
+            _ => "",
+        };
         let root = Path::Root(root_name);
         walk.sc.pos += 1;
-        if walk.object(1, &root, Some(&mut facts)).is_ok() {
+        let walked = match found {
+            Found::Known(tid) => walk.typed_object(1, &root, tid, open, Ctx::default(), Some(&mut facts)),
+            _ => walk.object(1, &root, Some(&mut facts)),
+        };
+        if walked.is_ok() {
             facts.complete = true;
             if walk.sc.peek().is_some() {
                 let offset = walk.sc.pos;
@@ -130,8 +155,36 @@ impl<'a, 'w> Walk<'a, 'w> {
         Stop
     }
 
+    #[cold]
+    pub(super) fn syntax_error(&mut self, e: SyntaxError, path: &Path<'_>) -> Stop {
+        self.syntax(e, Some(path))
+    }
+
+    #[cold]
+    pub(super) fn too_deep(&mut self, offset: usize, path: &Path<'_>) -> Stop {
+        let message = format!(
+            "JSON nested deeper than {} levels (--max-depth); the rest of the line is not read",
+            self.max_depth
+        );
+        self.fatal(Code::JsonTooDeep, message, offset, Some(path));
+        Stop
+    }
+
+    /// Offset of the next value (after whitespace), or the line length at its end.
+    pub(super) fn value_offset(&mut self) -> usize {
+        match self.sc.peek() {
+            Some(_) => self.sc.pos,
+            None => self.line.len(),
+        }
+    }
+
+    /// A generic object whose `{` was consumed (type unknown: syntax, duplicates, depth only).
+    pub(super) fn object_generic(&mut self, depth: usize, path: &Path<'_>) -> Result<(), Stop> {
+        self.object(depth, path, None)
+    }
+
     /// Key text for paths: the raw (still escaped) text, which is valid UTF-8.
-    fn key_str(&self, key: &JsonStr) -> &'a str {
+    pub(super) fn key_str(&self, key: &JsonStr) -> &'a str {
         std::str::from_utf8(key.raw(self.line)).unwrap_or("?")
     }
 
@@ -183,7 +236,14 @@ impl<'a, 'w> Walk<'a, 'w> {
         result
     }
 
-    fn check_duplicate(&mut self, base: usize, big: &mut Option<HashSet<Cow<'a, str>>>, key: JsonStr, path: &Path<'_>) {
+    /// Report `key` if it was already seen in this object (keys from `base` on); returns whether it was.
+    pub(super) fn check_duplicate(
+        &mut self,
+        base: usize,
+        big: &mut Option<HashSet<Cow<'a, str>>>,
+        key: JsonStr,
+        path: &Path<'_>,
+    ) -> bool {
         let line = self.line;
         let duplicate = if let Some(set) = big {
             !set.insert(key.text(line))
@@ -212,10 +272,11 @@ impl<'a, 'w> Walk<'a, 'w> {
                 path: path.render(),
             });
         }
+        duplicate
     }
 
     /// One value at `depth` (the depth of its container); containers are read to their end.
-    fn value(&mut self, depth: usize, path: &Path<'_>) -> Result<Token, Stop> {
+    pub(super) fn value(&mut self, depth: usize, path: &Path<'_>) -> Result<Token, Stop> {
         let offset = self.sc.pos;
         let token = match self.sc.value() {
             Ok(token) => token,
@@ -224,12 +285,7 @@ impl<'a, 'w> Walk<'a, 'w> {
         match token {
             Token::ObjectStart | Token::ArrayStart => {
                 if depth + 1 > self.max_depth {
-                    let message = format!(
-                        "JSON nested deeper than {} levels (--max-depth); the rest of the line is not read",
-                        self.max_depth
-                    );
-                    self.fatal(Code::JsonTooDeep, message, offset, Some(path));
-                    return Err(Stop);
+                    return Err(self.too_deep(offset, path));
                 }
                 if token == Token::ObjectStart {
                     self.object(depth + 1, path, None)?;
@@ -239,7 +295,7 @@ impl<'a, 'w> Walk<'a, 'w> {
             }
             Token::String(s) => {
                 if let Some(at) = s.lone_surrogate {
-                    self.lone_surrogate(at, path);
+                    self.lone_surrogate_at(at, path);
                 }
             }
             _ => {}
@@ -248,7 +304,7 @@ impl<'a, 'w> Walk<'a, 'w> {
     }
 
     #[cold]
-    fn lone_surrogate(&mut self, at: usize, path: &Path<'_>) {
+    pub(super) fn lone_surrogate_at(&mut self, at: usize, path: &Path<'_>) {
         let escape = std::str::from_utf8(&self.line[at..at + 6]).unwrap_or("\\u????");
         self.issues.push(Issue {
             code: Code::JsonInvalidUnicodeEscape,
@@ -285,32 +341,31 @@ impl<'a, 'w> Walk<'a, 'w> {
     }
 }
 
-/// Look ahead in the object starting at `open` (its `{`) for a top-level `"resourceType"` string,
-/// wherever it stands, for use as the root of paths. Costs nothing when it comes first (the usual
-/// case); otherwise one syntax-only skip over the members before it. Only a known R4 type name,
-/// unescaped, is used; anything else gives `""`.
-fn root_type_name(line: &[u8], open: usize) -> &str {
+/// Look ahead in the object starting at `open` (its `{`) for its top-level `"resourceType"`,
+/// wherever it stands. Costs nothing when it comes first (the usual case); otherwise one
+/// syntax-only skip over the members before it. A syntax error before it gives `Missing`: the
+/// walk then reports the syntax error itself.
+pub(crate) fn find_resource_type(line: &[u8], open: usize) -> Found {
     let mut sc = Scanner { bytes: line, pos: open + 1 };
     if sc.peek() == Some(b'}') {
-        return "";
+        return Found::Missing;
     }
     loop {
-        let Ok(key) = sc.member_key() else { return "" };
-        if key.raw(line) == b"resourceType" {
+        let Ok(key) = sc.member_key() else { return Found::Missing };
+        if key.raw(line) == b"resourceType" || (key.escaped && key.text(line) == "resourceType") {
             return match sc.value() {
-                Ok(Token::String(s)) if !s.escaped => {
-                    let name = std::str::from_utf8(s.raw(line)).unwrap_or("");
-                    if crate::r4::is_resource_type(name) {
-                        name
-                    } else {
-                        ""
+                Ok(Token::String(s)) => {
+                    let name = s.text(line);
+                    match crate::r4::resource_type_id(&name) {
+                        Some(tid) => Found::Known(tid),
+                        None => Found::Unknown(name.into_owned()),
                     }
                 }
-                _ => "",
+                _ => Found::NotString,
             };
         }
         if sc.skip_value().is_err() || sc.peek() != Some(b',') {
-            return "";
+            return Found::Missing;
         }
         sc.pos += 1;
     }
@@ -386,13 +441,16 @@ mod tests {
 
     #[test]
     fn duplicate_keys_at_any_depth() {
-        let (_, diags) = walk(r#"{"resourceType":"Patient","a":{"b":1,"c":2,"b":3},"a":4}"#);
+        let line = r#"{"resourceType":"Patient","name":[{"family":"a","given":["b"],"family":"c"}],"active":true,"active":false}"#;
+        let (_, diags) = walk(line);
         let got: Vec<_> = diags.iter().map(|d| (d.0, d.1, d.2.clone().unwrap_or_default())).collect();
+        let second_family = line.find(r#""family":"c""#).unwrap();
+        let second_active = line.find(r#""active":false"#).unwrap();
         assert_eq!(
             got,
             vec![
-                (Code::JsonDuplicateKey, 43, "Patient.a.b".to_owned()),
-                (Code::JsonDuplicateKey, 50, "Patient.a".to_owned()),
+                (Code::JsonDuplicateKey, second_family, "Patient.name[0].family".to_owned()),
+                (Code::JsonDuplicateKey, second_active, "Patient.active".to_owned()),
             ]
         );
         // Escaped spelling of the same key is the same key.
@@ -437,13 +495,16 @@ mod tests {
 
     #[test]
     fn root_members_and_late_resource_type() {
-        let (facts, _) = walk(r#"{"id":"x","meta":{"resourceType":"No"},"resourceType":"Observation"}"#);
+        let (facts, diags) = walk(
+            r#"{"id":"x","meta":{"versionId":"1"},"status":"final","code":{"text":"t"},"resourceType":"Observation"}"#,
+        );
+        assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(facts.path_root, "Observation");
         let Some(Member { value: Token::String(_), value_offset }) = facts.id else { panic!() };
         assert_eq!(value_offset, 6);
         assert!(facts.resource_type.is_some());
-        let (_, diags) = walk(r#"{"a":{"b":1,"b":2},"resourceType":"Observation"}"#);
-        assert_eq!(diags[0].2.as_deref(), Some("Observation.a.b"));
+        let (_, diags) = walk(r#"{"code":{"text":"a","text":"b"},"status":"final","resourceType":"Observation"}"#);
+        assert_eq!(diags[0].2.as_deref(), Some("Observation.code.text"));
         let (facts, _) = walk(r#"{"resourceType":"Bad Type"}"#);
         assert_eq!(facts.path_root, "");
     }

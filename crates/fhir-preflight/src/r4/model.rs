@@ -87,6 +87,7 @@ pub(crate) struct Element {
     pub(crate) many: bool,
     pub(crate) binding: Binding,
     /// For Reference elements: the allowed target resource types (indexes into `TYPES`); empty = any.
+    #[allow(dead_code, reason = "read by the reference checks (Reference.type), next in issue #3")]
     pub(crate) targets: &'static [u16],
 }
 
@@ -99,6 +100,7 @@ impl Element {
 /// One JSON property name allowed in a type.
 #[derive(Debug)]
 pub(crate) struct Property {
+    #[allow(dead_code, reason = "the lookup functions encode it; kept for tests and debugging")]
     pub(crate) key: &'static str,
     /// Index into the type's `elements`.
     pub(crate) element: u8,

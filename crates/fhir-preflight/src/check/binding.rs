@@ -1,0 +1,70 @@
+//! Required bindings, checked offline from the generated value sets: a `code` (or other string
+//! primitive) bound `required` must be one of the value set's codes. Grammars are handled by
+//! shape: media types (BCP-13) must look like `type/subtype`; UCUM units are not checked (never a
+//! false error). Value sets with no expansion in the package are not checked.
+//!
+//! Example failing line: `{"resourceType":"Patient","id":"a","gender":"F"}`.
+
+use crate::diagnostic::{quote, Code, Severity};
+use crate::issues::{Issue, Issues};
+use crate::json::path::Path;
+use crate::r4::model::{Binding, Element, ValueSetKind};
+use crate::r4::VALUE_SETS;
+
+/// Is `code` in the codes of a value set (`(code, system)` pairs sorted by code)?
+pub(crate) fn contains(codes: &[(&str, &str)], code: &str) -> bool {
+    let i = codes.partition_point(|(c, _)| *c < code);
+    codes.get(i).is_some_and(|(c, _)| *c == code)
+}
+
+/// `type/subtype` with RFC 6838 token characters, parameters allowed after `;`.
+fn is_media_type(text: &str) -> bool {
+    let essence = text.split(';').next().unwrap_or("").trim();
+    let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+    matches!(essence.split_once('/'), Some((t, s)) if token(t) && token(s))
+}
+
+pub(crate) fn check(issues: &mut Issues, element: &Element, text: &str, offset: usize, path: &Path<'_>) {
+    let Binding::Required(index) = element.binding else { return };
+    let vs = &VALUE_SETS[index as usize];
+    let ok = match vs.kind {
+        ValueSetKind::Enumerated => contains(vs.codes, text),
+        ValueSetKind::MimeTypes => is_media_type(text),
+        ValueSetKind::Ucum => true,
+    };
+    if !ok {
+        let message =
+            format!("The value provided ({}) is not in the value set {} (required binding)", quote(text), vs.url);
+        issues.push(Issue {
+            code: Code::BindingRequired,
+            severity: Severity::Error,
+            message,
+            offset: Some(offset),
+            path: path.render(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types() {
+        for ok in ["text/plain", "application/fhir+json", "image/svg+xml", "text/plain; charset=utf-8"] {
+            assert!(is_media_type(ok), "{ok}");
+        }
+        for bad in ["text", "text/", "/plain", "text plain", ""] {
+            assert!(!is_media_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lookup() {
+        let codes = [("a", "s1"), ("b", "s1"), ("b", "s2"), ("d", "s1")];
+        assert!(contains(&codes, "b"));
+        assert!(contains(&codes, "d"));
+        assert!(!contains(&codes, "c"));
+        assert!(!contains(&codes, "e"));
+    }
+}

@@ -1,0 +1,431 @@
+//! Primitive values: the JSON kind each R4 primitive needs (boolean → JSON boolean; integer,
+//! positiveInt, unsignedInt, decimal → JSON number; every other type → JSON string), then its
+//! lexical rules (R4's regexes and the HL7 validator's extra rules).
+//!
+//! Severities follow the HL7 validator as HealthLake runs it (2020 build): wrong kind, empty
+//! string, bad formats are errors; surrounding whitespace in a string, control characters,
+//! whitespace in base64, over-long decimals are warnings. Example failing value: `"birthDate":"2013-04-31"`.
+
+use std::borrow::Cow;
+
+use super::datetime::{self, DateError};
+use crate::diagnostic::{quote, Code, Severity};
+use crate::issues::{Issue, Issues};
+use crate::json::path::Path;
+use crate::json::scan::Token;
+use crate::r4::model::Prim;
+
+/// At most 1 MiB of characters in a string (the HL7 validator counts UTF-16 units).
+const MAX_STRING_CHARS: usize = 1024 * 1024;
+
+#[cold]
+fn push(issues: &mut Issues, code: Code, severity: Severity, message: String, offset: usize, path: &Path<'_>) {
+    issues.push(Issue { code, severity, message, offset: Some(offset), path: path.render() });
+}
+
+/// Check one primitive value; returns its text when it is a well-kinded string (for bindings).
+pub(crate) fn check<'a>(
+    issues: &mut Issues,
+    prim: Prim,
+    token: Token,
+    line: &'a [u8],
+    offset: usize,
+    path: &Path<'_>,
+) -> Option<Cow<'a, str>> {
+    let expected = match prim {
+        Prim::Boolean => "boolean",
+        Prim::Integer | Prim::PositiveInt | Prim::UnsignedInt | Prim::Decimal => "number",
+        _ => "string",
+    };
+    match (expected, token) {
+        ("boolean", Token::Bool(_)) => None,
+        ("number", Token::Number(start, end)) => {
+            number(issues, prim, &line[start..end], offset, path);
+            None
+        }
+        ("string", Token::String(s)) => {
+            let text = s.text(line);
+            string(issues, prim, &text, s.escaped, offset, path);
+            Some(text)
+        }
+        _ => {
+            let message = format!(
+                "Error parsing JSON: the primitive value must be a {expected}, not {} ({} is a FHIR {})",
+                token.kind_name(),
+                path.render().unwrap_or_default(),
+                prim.name()
+            );
+            push(issues, Code::JsonWrongType, Severity::Error, message, offset, path);
+            None
+        }
+    }
+}
+
+fn number(issues: &mut Issues, prim: Prim, text: &[u8], offset: usize, path: &Path<'_>) {
+    let text = std::str::from_utf8(text).unwrap_or("");
+    if prim == Prim::Decimal {
+        let digits = text.bytes().take_while(|&b| b != b'e' && b != b'E').filter(u8::is_ascii_digit).count();
+        let exponent = text.find(['e', 'E']).map_or(0, |i| text[i + 1..].trim_start_matches(['+', '-']).len());
+        if digits > 18 || exponent > 4 {
+            let message = format!(
+                "decimal {} has more precision or range than most systems keep (18 digits, 4-digit exponent)",
+                quote(text)
+            );
+            push(issues, Code::PrimitiveDecimalRange, Severity::Warning, message, offset, path);
+        }
+        return;
+    }
+    let whole = !text.contains(['.', 'e', 'E']);
+    let value = if whole { text.parse::<i64>().ok() } else { None };
+    let Some(value) = value.filter(|v| i32::try_from(*v).is_ok()) else {
+        let message =
+            format!("{} is not a valid {}: a whole number from -2147483648 to 2147483647", quote(text), prim.name());
+        push(issues, Code::PrimitiveInteger, Severity::Error, message, offset, path);
+        return;
+    };
+    let min = match prim {
+        Prim::PositiveInt => 1,
+        Prim::UnsignedInt => 0,
+        _ => i64::from(i32::MIN),
+    };
+    if value < min {
+        let message = format!("{} is not a valid {}: it must be at least {min}", quote(text), prim.name());
+        push(issues, Code::PrimitiveIntegerRange, Severity::Error, message, offset, path);
+    }
+}
+
+fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: usize, path: &Path<'_>) {
+    if text.is_empty() {
+        push(
+            issues,
+            Code::PrimitiveEmpty,
+            Severity::Error,
+            "@value cannot be empty (an empty string is not a value in FHIR)".to_owned(),
+            offset,
+            path,
+        );
+        return;
+    }
+    if escaped && text.chars().any(|c| c < ' ' && !matches!(c, '\t' | '\r' | '\n')) {
+        let message =
+            "the value holds control characters (below U+0020, other than tab, CR, LF), which FHIR does not allow"
+                .to_owned();
+        push(issues, Code::PrimitiveControlChar, Severity::Warning, message, offset, path);
+    }
+    if text.len() > MAX_STRING_CHARS && text.encode_utf16().count() > MAX_STRING_CHARS {
+        let message = format!("the value is longer than {MAX_STRING_CHARS} characters");
+        push(issues, Code::PrimitiveStringTooLong, Severity::Error, message, offset, path);
+    }
+    let trimmed = text.trim_matches(|c: char| c.is_whitespace());
+    match prim {
+        Prim::String | Prim::Markdown => {
+            if trimmed.is_empty() {
+                push(
+                    issues,
+                    Code::PrimitiveWhitespaceOnly,
+                    Severity::Warning,
+                    "the value is only whitespace".to_owned(),
+                    offset,
+                    path,
+                );
+            } else if prim == Prim::String && trimmed.len() != text.len() {
+                let message = "the value starts or ends with whitespace".to_owned();
+                push(issues, Code::PrimitiveStringWhitespace, Severity::Warning, message, offset, path);
+            }
+        }
+        Prim::Code => {
+            let bad = trimmed.len() != text.len()
+                || text.split(' ').any(str::is_empty)
+                || text.chars().any(|c| c.is_whitespace() && c != ' ');
+            if bad {
+                let message = format!("code {} has leading, trailing or repeated whitespace", quote(text));
+                push(issues, Code::PrimitiveCodeWhitespace, Severity::Error, message, offset, path);
+            }
+        }
+        Prim::Id => {
+            let ok = text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+            if !ok {
+                let message = format!("id {} does not match [A-Za-z0-9\\-\\.]{{1,64}}", quote(text));
+                push(issues, Code::PrimitiveId, Severity::Error, message, offset, path);
+            }
+        }
+        Prim::Uri | Prim::Url | Prim::Canonical => uri(issues, text, offset, path),
+        Prim::Oid => {
+            if !is_oid(text) {
+                let message = format!(
+                    "{} is not a valid oid (urn:oid: followed by a dotted number such as 2.16.840.1)",
+                    quote(text)
+                );
+                push(issues, Code::PrimitiveOid, Severity::Error, message, offset, path);
+            }
+        }
+        Prim::Uuid => {
+            if !is_uuid(text) {
+                let message =
+                    format!("{} is not a valid uuid (urn:uuid: and a lowercase 8-4-4-4-12 UUID)", quote(text));
+                push(issues, Code::PrimitiveUuid, Severity::Error, message, offset, path);
+            }
+        }
+        Prim::Base64Binary => base64(issues, text, offset, path),
+        Prim::Date => dates(issues, datetime::date(text), text, "date", "YYYY, YYYY-MM or YYYY-MM-DD", offset, path),
+        Prim::DateTime => dates(
+            issues,
+            datetime::date_time(text),
+            text,
+            "dateTime",
+            "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a zone (Z or ±hh:mm)",
+            offset,
+            path,
+        ),
+        Prim::Instant => dates(
+            issues,
+            datetime::instant(text),
+            text,
+            "instant",
+            "YYYY-MM-DDThh:mm:ss(.sss) with a zone",
+            offset,
+            path,
+        ),
+        Prim::Time => dates(issues, datetime::time(text), text, "time", "hh:mm:ss(.sss), without a zone", offset, path),
+        Prim::Xhtml => xhtml(issues, text, offset, path),
+        Prim::Boolean | Prim::Integer | Prim::PositiveInt | Prim::UnsignedInt | Prim::Decimal => {}
+    }
+}
+
+fn dates(
+    issues: &mut Issues,
+    result: Result<(), DateError>,
+    text: &str,
+    ty: &str,
+    form: &str,
+    offset: usize,
+    path: &Path<'_>,
+) {
+    let (code, message) = match result {
+        Ok(()) => return,
+        Err(DateError::MissingZone) => (
+            Code::PrimitiveDateTimeNoZone,
+            format!("dateTime {} has a time but no time zone: if hours and minutes are given, a zone (Z or ±hh:mm) is required", quote(text)),
+        ),
+        Err(DateError::Calendar) => (Code::PrimitiveDate, format!("{} is not a real calendar date", quote(text))),
+        Err(DateError::Format) => (Code::PrimitiveDate, format!("{} is not a valid {ty} ({form})", quote(text))),
+    };
+    push(issues, code, Severity::Error, message, offset, path);
+}
+
+fn uri(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
+    if text.chars().any(char::is_whitespace) {
+        push(
+            issues,
+            Code::PrimitiveUriWhitespace,
+            Severity::Error,
+            "URI values cannot have whitespace".to_owned(),
+            offset,
+            path,
+        );
+        return;
+    }
+    if text.starts_with("urn:oid:") && !is_oid(text) {
+        let message = format!("{} starts with urn:oid: but is not a valid OID", quote(text));
+        push(issues, Code::PrimitiveOid, Severity::Error, message, offset, path);
+    } else if text.starts_with("urn:uuid:") && !is_uuid(text) {
+        let message = format!("{} starts with urn:uuid: but is not a lowercase 8-4-4-4-12 UUID", quote(text));
+        push(issues, Code::PrimitiveUuid, Severity::Error, message, offset, path);
+    } else if text.starts_with("oid:") || text.starts_with("uuid:") {
+        let message = format!("{}: OIDs and UUIDs in URIs start with urn:oid: or urn:uuid:", quote(text));
+        push(issues, Code::PrimitiveUriScheme, Severity::Error, message, offset, path);
+    }
+}
+
+/// `urn:oid:[0-2](\.(0|[1-9][0-9]*))+`
+pub(crate) fn is_oid(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("urn:oid:") else { return false };
+    let mut parts = rest.split('.');
+    let first_ok = matches!(parts.next(), Some("0" | "1" | "2"));
+    let mut count = 0;
+    let rest_ok = parts.all(|p| {
+        count += 1;
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'))
+    });
+    first_ok && rest_ok && count >= 1
+}
+
+/// `urn:uuid:` + lowercase 8-4-4-4-12.
+pub(crate) fn is_uuid(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("urn:uuid:") else { return false };
+    let groups: Vec<&str> = rest.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+fn base64(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
+    let mut has_ws = false;
+    let mut n = 0usize;
+    let mut padding = 0usize;
+    let mut ok = true;
+    for b in text.bytes() {
+        match b {
+            b' ' | b'\t' | b'\r' | b'\n' => has_ws = true,
+            b'=' => {
+                padding += 1;
+                n += 1;
+            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if padding == 0 => n += 1,
+            _ => ok = false,
+        }
+    }
+    if !ok || n % 4 != 0 || padding > 2 {
+        push(issues, Code::PrimitiveBase64, Severity::Error, "the value is not valid base64".to_owned(), offset, path);
+    } else if has_ws {
+        push(
+            issues,
+            Code::PrimitiveBase64Whitespace,
+            Severity::Warning,
+            "base64 values should not contain whitespace".to_owned(),
+            offset,
+            path,
+        );
+    }
+}
+
+fn xhtml(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
+    let t = text.trim_start();
+    let Some(tag_end) = t.find('>') else {
+        push(
+            issues,
+            Code::XhtmlParse,
+            Severity::Error,
+            "the narrative is not XHTML (no element)".to_owned(),
+            offset,
+            path,
+        );
+        return;
+    };
+    let tag = &t[..tag_end];
+    if !(tag.starts_with("<div") && tag[4..].starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/'))
+        && tag != "<div"
+    {
+        push(
+            issues,
+            Code::XhtmlRoot,
+            Severity::Error,
+            "the narrative's root element must be a div".to_owned(),
+            offset,
+            path,
+        );
+        return;
+    }
+    let has_ns =
+        tag.contains("xmlns=\"http://www.w3.org/1999/xhtml\"") || tag.contains("xmlns='http://www.w3.org/1999/xhtml'");
+    if !has_ns {
+        let message =
+            "the narrative's div must be in the XHTML namespace: <div xmlns=\"http://www.w3.org/1999/xhtml\">"
+                .to_owned();
+        push(issues, Code::XhtmlNamespace, Severity::Error, message, offset, path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::scan::Scanner;
+
+    /// Codes for one JSON value checked as `prim`.
+    fn codes(prim: Prim, json: &str) -> Vec<Code> {
+        let mut issues = Issues::new(100);
+        let token = Scanner::new(json.as_bytes()).value().unwrap();
+        let root = Path::Root("Patient");
+        check(&mut issues, prim, token, json.as_bytes(), 0, &root);
+        issues.finish(1, 0, json.as_bytes()).into_iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn pass() {
+        let cases: &[(Prim, &[&str])] = &[
+            (Prim::Boolean, &["true", "false"]),
+            (Prim::Integer, &["0", "-5", "2147483647", "-2147483648"]),
+            (Prim::PositiveInt, &["1", "2147483647"]),
+            (Prim::UnsignedInt, &["0", "7"]),
+            (Prim::Decimal, &["1.50", "-0.0", "1e3", "123456789012345678"]),
+            (Prim::String, &["\"Jane\"", "\"a\\tb\"", "\"é\""]),
+            (Prim::Code, &["\"final\"", "\"a b\""]),
+            (Prim::Id, &["\"abc-1.2\""]),
+            (
+                Prim::Uri,
+                &[
+                    "\"http://loinc.org\"",
+                    "\"urn:oid:2.16.840.1\"",
+                    "\"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0\"",
+                    "\"#p1\"",
+                ],
+            ),
+            (Prim::Oid, &["\"urn:oid:1.2.3\"", "\"urn:oid:2.0\""]),
+            (Prim::Uuid, &["\"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0\""]),
+            (Prim::Base64Binary, &["\"AAAA\"", "\"YWJj\"", "\"YQ==\""]),
+            (Prim::Date, &["\"2024-02-29\""]),
+            (Prim::DateTime, &["\"2024-01-01T10:00:00+01:00\"", "\"2024\""]),
+            (Prim::Instant, &["\"2024-01-01T10:00:00.123Z\""]),
+            (Prim::Time, &["\"10:00:00\""]),
+            (Prim::Markdown, &["\"# title\""]),
+            (Prim::Xhtml, &["\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">x</div>\""]),
+        ];
+        for (prim, values) in cases {
+            for v in *values {
+                assert_eq!(codes(*prim, v), vec![], "{prim:?} {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn fail() {
+        use Code::*;
+        let cases: &[(Prim, &str, Code)] = &[
+            (Prim::Boolean, "\"true\"", JsonWrongType),
+            (Prim::Integer, "\"1\"", JsonWrongType),
+            (Prim::String, "12", JsonWrongType),
+            (Prim::Code, "true", JsonWrongType),
+            (Prim::Integer, "1.0", PrimitiveInteger),
+            (Prim::Integer, "1e4", PrimitiveInteger),
+            (Prim::Integer, "2147483648", PrimitiveInteger),
+            (Prim::Integer, "34534536346345345345", PrimitiveInteger),
+            (Prim::PositiveInt, "0", PrimitiveIntegerRange),
+            (Prim::UnsignedInt, "-1", PrimitiveIntegerRange),
+            (Prim::String, "\"\"", PrimitiveEmpty),
+            (Prim::Code, "\" final\"", PrimitiveCodeWhitespace),
+            (Prim::Code, "\"a  b\"", PrimitiveCodeWhitespace),
+            (Prim::Id, "\"a_b\"", PrimitiveId),
+            (Prim::Uri, "\"http://a b\"", PrimitiveUriWhitespace),
+            (Prim::Uri, "\"urn:oid:1.02\"", PrimitiveOid),
+            (Prim::Uri, "\"urn:uuid:0C3151BD-1cbf-4d64-b04d-cd9187a4c6e0\"", PrimitiveUuid),
+            (Prim::Uri, "\"oid:1.2\"", PrimitiveUriScheme),
+            (Prim::Oid, "\"1.2.3\"", PrimitiveOid),
+            (Prim::Uuid, "\"0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0\"", PrimitiveUuid),
+            (Prim::Base64Binary, "\"abc\"", PrimitiveBase64),
+            (Prim::Base64Binary, "\"a*bc\"", PrimitiveBase64),
+            (Prim::Date, "\"2013-04-31\"", PrimitiveDate),
+            (Prim::DateTime, "\"2024-01-01T10:00:00\"", PrimitiveDateTimeNoZone),
+            (Prim::DateTime, "\"2024-01-01T10:00Z\"", PrimitiveDate),
+            (Prim::Instant, "\"2024-01-01\"", PrimitiveDate),
+            (Prim::Time, "\"10:00\"", PrimitiveDate),
+            (Prim::Xhtml, "\"<p>x</p>\"", XhtmlRoot),
+            (Prim::Xhtml, "\"<div>x</div>\"", XhtmlNamespace),
+        ];
+        for (prim, value, code) in cases {
+            assert_eq!(codes(*prim, value), vec![*code], "{prim:?} {value}");
+        }
+    }
+
+    #[test]
+    fn warnings() {
+        use Code::*;
+        assert_eq!(codes(Prim::String, "\" Jane\""), vec![PrimitiveStringWhitespace]);
+        assert_eq!(codes(Prim::String, "\"   \""), vec![PrimitiveWhitespaceOnly]);
+        assert_eq!(codes(Prim::String, "\"a\\u0001b\""), vec![PrimitiveControlChar]);
+        assert_eq!(codes(Prim::Base64Binary, "\"YW Jj\""), vec![PrimitiveBase64Whitespace]);
+        assert_eq!(codes(Prim::Decimal, "1.0000000000000000000001"), vec![PrimitiveDecimalRange]);
+        assert_eq!(codes(Prim::Decimal, "1e999999"), vec![PrimitiveDecimalRange]);
+    }
+}

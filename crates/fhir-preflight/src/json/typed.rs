@@ -1,0 +1,440 @@
+//! The schema-driven part of the walk: objects whose FHIR type is known are read against the
+//! generated R4 tables, property by property, while they are parsed. Checks made here: unknown
+//! properties at every depth, arrays vs single values, JSON kinds, primitive formats, choice
+//! elements, primitive extensions (`_x`), `null` rules, empty objects and arrays, required
+//! bindings, min cardinality, ext-1, and the rules of contained resources (id, dom-2, dom-4,
+//! dom-5). Resources nested in `Resource`-typed elements (`contained`, `Bundle.entry.resource`, …)
+//! are read as their own type, wherever their `resourceType` stands.
+
+use super::path::Path;
+use super::scan::Token;
+use super::walk::{RootFacts, Stop, Walk};
+use crate::check::{binding, primitive};
+use crate::diagnostic::{quote, Code, Severity};
+use crate::issues::Issue;
+use crate::r4::model::{Element, Prim, Property, Ty, TypeKind};
+use crate::r4::{ids, TYPES};
+
+/// `Resource.id` read with the rules of the `id` type.
+static RESOURCE_ID: Property = Property { key: "id", element: 0, ty: Ty::Prim(Prim::Id) };
+
+/// What the walk knows about where it is, for rules that depend on context.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Ctx {
+    /// Inside a contained resource.
+    contained: bool,
+    /// Reading the `meta` of a contained resource.
+    contained_meta: bool,
+}
+
+impl<'a> Walk<'a, '_> {
+    #[cold]
+    fn error(&mut self, code: Code, message: String, offset: usize, path: &Path<'_>) {
+        self.issue(code, Severity::Error, message, offset, path);
+    }
+
+    #[cold]
+    fn issue(&mut self, code: Code, severity: Severity, message: String, offset: usize, path: &Path<'_>) {
+        self.issues.push(Issue { code, severity, message, offset: Some(offset), path: path.render() });
+    }
+
+    /// An object of type `tid` whose `{` (at `open`) was consumed; `depth` counts it.
+    pub(super) fn typed_object(
+        &mut self,
+        depth: usize,
+        path: &Path<'_>,
+        tid: u16,
+        open: usize,
+        ctx: Ctx,
+        mut root: Option<&mut RootFacts>,
+    ) -> Result<(), Stop> {
+        let t = &TYPES[tid as usize];
+        let is_resource = t.kind == TypeKind::Resource;
+        if self.sc.peek() == Some(b'}') {
+            self.sc.pos += 1;
+            if !is_resource {
+                let message = "Object must have some content (an empty object is not a FHIR element: ele-1)".to_owned();
+                self.error(Code::JsonEmptyObject, message, open, path);
+            } else {
+                self.end_of_object_checks(tid, 0, open, path, ctx);
+            }
+            return Ok(());
+        }
+        let base = self.scratch.counts.len();
+        self.scratch.counts.resize(base + t.elements.len(), 0);
+        let nulls_base = self.scratch.nulls.len();
+        let keys_base = self.scratch.keys.len();
+        let mut big = None;
+        let result = loop {
+            let key = match self.sc.member_key() {
+                Ok(key) => key,
+                Err(e) => break Err(self.syntax_error(e, path)),
+            };
+            let member_path = Path::Member(path, self.key_str(&key));
+            let duplicate = self.check_duplicate(keys_base, &mut big, key, &member_path);
+            let value_offset = self.value_offset();
+            let text = key.text(self.line);
+            let found = (t.lookup)(text.as_bytes()).map(|i| (&t.properties[i as usize], false)).or_else(|| {
+                let base_key = text.strip_prefix('_')?;
+                let p = &t.properties[(t.lookup)(base_key.as_bytes())? as usize];
+                matches!(p.ty, Ty::Prim(_)).then_some((p, true))
+            });
+            let step = if is_resource && text == "resourceType" {
+                match self.value(depth, &member_path) {
+                    Ok(value) => {
+                        if let Some(facts) = root.as_deref_mut() {
+                            facts.resource_type.get_or_insert(super::walk::Member { value_offset, value });
+                        }
+                        Ok(())
+                    }
+                    Err(stop) => Err(stop),
+                }
+            } else if let Some((prop, ext)) = found {
+                let ei = prop.element as usize;
+                let element = &t.elements[ei];
+                if element.is_choice() && !ext && !duplicate && self.scratch.counts[base + ei] > 0 {
+                    let message = format!(
+                        "{} is a choice element: only one of its types may be present; {} is a second one",
+                        element.name,
+                        quote(&text)
+                    );
+                    self.error(Code::ChoiceMultiple, message, key.start - 1, &member_path);
+                }
+                let mut child_ctx = Ctx { contained: false, contained_meta: false };
+                if is_resource && ctx.contained {
+                    if element.name == "contained" {
+                        self.error(
+                            Code::InvariantDom2,
+                            "dom-2: a contained resource cannot hold contained resources".to_owned(),
+                            key.start - 1,
+                            &member_path,
+                        );
+                    }
+                    child_ctx.contained_meta = element.name == "meta";
+                }
+                if ctx.contained_meta && !ext {
+                    match element.name {
+                        "versionId" | "lastUpdated" => self.error(
+                            Code::InvariantDom4,
+                            "dom-4: a contained resource cannot have meta.versionId or meta.lastUpdated".to_owned(),
+                            key.start - 1,
+                            &member_path,
+                        ),
+                        "security" => self.error(
+                            Code::InvariantDom5,
+                            "dom-5: a contained resource cannot have a security label".to_owned(),
+                            key.start - 1,
+                            &member_path,
+                        ),
+                        _ => {}
+                    }
+                }
+                child_ctx.contained = is_resource && element.name == "contained";
+                let resource_id = is_resource && !ext && element.name == "id";
+                let present = match root.as_deref_mut() {
+                    // The line's own id: HealthLake's rule, checked by `check::resource_id`.
+                    Some(facts) if resource_id => self.value(depth, &member_path).map(|value| {
+                        facts.id.get_or_insert(super::walk::Member { value_offset, value });
+                        true
+                    }),
+                    // R4 types `Resource.id` as string; its rule is the id type's.
+                    _ if resource_id => self.property(depth, &member_path, &RESOURCE_ID, element, child_ctx, ext, ei),
+                    _ => self.property(depth, &member_path, prop, element, child_ctx, ext, ei),
+                };
+                if let Ok(true) = present {
+                    self.scratch.counts[base + ei] += 1;
+                }
+                present.map(|_| ())
+            } else if text == "fhir_comments" {
+                let message = "fhir_comments is not part of FHIR R4 JSON (accepted by HealthLake's validator, rejected by current HL7 validators)".to_owned();
+                self.issue(Code::JsonFhirComments, Severity::Warning, message, key.start - 1, &member_path);
+                self.value(depth, &member_path).map(|_| ())
+            } else {
+                let what = if t.kind == TypeKind::Backbone { "element" } else { "type" };
+                let message = format!("Unrecognised property {} (not defined for {what} {})", quote(&text), t.name);
+                self.error(Code::JsonUnknownProperty, message, key.start - 1, &member_path);
+                self.value(depth, &member_path).map(|_| ())
+            };
+            if let Err(stop) = step {
+                break Err(stop);
+            }
+            match self.sc.peek() {
+                Some(b',') => self.sc.pos += 1,
+                Some(b'}') => {
+                    self.sc.pos += 1;
+                    break Ok(());
+                }
+                _ => {
+                    let e = self.sc.unexpected("',' or '}' after a property value");
+                    break Err(self.syntax_error(e, path));
+                }
+            }
+        };
+        if result.is_ok() {
+            self.end_of_object_checks(tid, base, open, path, ctx);
+            self.check_null_pairs(nulls_base, t, path, open);
+        }
+        self.scratch.counts.truncate(base);
+        self.scratch.nulls.truncate(nulls_base);
+        self.scratch.keys.truncate(keys_base);
+        result
+    }
+
+    /// Checks that need the whole object: min cardinality, ext-1, the id of a contained resource.
+    fn end_of_object_checks(&mut self, tid: u16, base: usize, open: usize, path: &Path<'_>, ctx: Ctx) {
+        let t = &TYPES[tid as usize];
+        let counts = |s: &Self, i: usize| s.scratch.counts.get(base + i).copied().unwrap_or(0);
+        for (i, element) in t.elements.iter().enumerate() {
+            if element.required && counts(self, i) == 0 {
+                let name = element.name;
+                let full = path.render().map_or_else(|| name.to_owned(), |p| format!("{p}.{name}"));
+                let message = format!("Element '{full}': minimum required = 1, but only found 0");
+                self.error(Code::CardinalityMin, message, open, path);
+            }
+        }
+        if tid == ids::EXTENSION {
+            let has =
+                |s: &Self, name: &str| t.elements.iter().position(|e| e.name == name).is_some_and(|i| counts(s, i) > 0);
+            let (nested, value) = (has(self, "extension"), has(self, "value[x]"));
+            if nested == value {
+                let message = if nested {
+                    "ext-1: an extension must have either extensions or value[x], not both"
+                } else {
+                    "ext-1: an extension must have either extensions or value[x] (it has neither)"
+                };
+                self.error(Code::InvariantExt1, message.to_owned(), open, path);
+            }
+        }
+        if ctx.contained && t.kind == TypeKind::Resource {
+            let id_present = t.elements.iter().position(|e| e.name == "id").is_some_and(|i| counts(self, i) > 0);
+            if !id_present {
+                self.error(
+                    Code::ResourceContainedIdMissing,
+                    "a contained resource must have an id".to_owned(),
+                    open,
+                    path,
+                );
+            }
+        }
+    }
+
+    /// `x[i]` and `_x[i]` may not both be `null`.
+    fn check_null_pairs(&mut self, nulls_base: usize, t: &crate::r4::model::TypeDef, path: &Path<'_>, open: usize) {
+        let nulls = &mut self.scratch.nulls[nulls_base..];
+        if nulls.len() < 2 {
+            return;
+        }
+        nulls.sort_unstable();
+        let mut both = Vec::new();
+        for w in nulls.windows(2) {
+            if w[0].0 == w[1].0 && w[0].2 == w[1].2 && w[0].1 != w[1].1 {
+                both.push((w[0].0, w[0].2));
+            }
+        }
+        for (element, index) in both {
+            let name = t.elements[element as usize].name;
+            let message = format!("{name}[{index}] and _{name}[{index}] are both null: one of them must have content");
+            self.error(Code::JsonNullInBoth, message, open, path);
+        }
+    }
+
+    /// The value of one property. Returns whether it counts as present (for cardinality).
+    #[allow(clippy::too_many_arguments)]
+    fn property(
+        &mut self,
+        depth: usize,
+        path: &Path<'_>,
+        prop: &'static Property,
+        element: &'static Element,
+        ctx: Ctx,
+        ext: bool,
+        ei: usize,
+    ) -> Result<bool, Stop> {
+        let offset = self.value_offset();
+        let item_ty = if ext { Ty::Complex(ids::ELEMENT) } else { prop.ty };
+        let is_array = self.sc.peek() == Some(b'[');
+        if !element.many {
+            if is_array {
+                let message =
+                    format!("This property must be a single value, not an array ({} has max 1)", element.name);
+                self.error(Code::JsonExpectedSingle, message, offset, path);
+                self.value(depth, path)?;
+                return Ok(true);
+            }
+            return self.item(depth, path, item_ty, element, ctx);
+        }
+        if !is_array {
+            let message = format!("This property must be an Array, not a single value ({} repeats)", element.name);
+            self.error(Code::JsonExpectedArray, message, offset, path);
+            return self.item(depth, path, item_ty, element, ctx);
+        }
+        if depth + 1 > self.max_depth {
+            return Err(self.too_deep(offset, path));
+        }
+        self.sc.pos += 1;
+        if self.sc.peek() == Some(b']') {
+            self.sc.pos += 1;
+            if !matches!(prop.ty, Ty::Prim(_)) || ext {
+                let message =
+                    "an array cannot be empty (accepted by HealthLake's validator, rejected by current HL7 validators)";
+                self.issue(Code::JsonEmptyArray, Severity::Warning, message.to_owned(), offset, path);
+            }
+            return Ok(false);
+        }
+        let primitive = matches!(prop.ty, Ty::Prim(_));
+        let mut present = false;
+        let mut index = 0u32;
+        loop {
+            let item = Path::Index(path, index as usize);
+            if primitive && self.sc.peek() == Some(b'n') {
+                let at = self.sc.pos;
+                match self.sc.value() {
+                    Ok(Token::Null) => self.scratch.nulls.push((ei as u8, ext, index)),
+                    Ok(_) => unreachable_token(),
+                    Err(e) => {
+                        let _ = at;
+                        return Err(self.syntax_error(e, &item));
+                    }
+                }
+            } else {
+                present |= self.item(depth + 1, &item, item_ty, element, ctx)?;
+            }
+            index += 1;
+            match self.sc.peek() {
+                Some(b',') => self.sc.pos += 1,
+                Some(b']') => {
+                    self.sc.pos += 1;
+                    return Ok(present || primitive);
+                }
+                _ => {
+                    let e = self.sc.unexpected("',' or ']' after an array item");
+                    return Err(self.syntax_error(e, path));
+                }
+            }
+        }
+    }
+
+    /// One value of type `ty`. Returns whether it counts as present.
+    fn item(
+        &mut self,
+        depth: usize,
+        path: &Path<'_>,
+        ty: Ty,
+        element: &'static Element,
+        ctx: Ctx,
+    ) -> Result<bool, Stop> {
+        let offset = self.value_offset();
+        match ty {
+            Ty::Prim(prim) => {
+                if matches!(self.sc.peek(), Some(b'{' | b'[')) {
+                    let token = self.value(depth, path)?;
+                    self.wrong_kind(prim, token, offset, path);
+                    return Ok(true);
+                }
+                let token = match self.sc.value() {
+                    Ok(token) => token,
+                    Err(e) => return Err(self.syntax_error(e, path)),
+                };
+                if token == Token::Null {
+                    self.null(offset, path);
+                    return Ok(false);
+                }
+                if let Token::String(s) = token {
+                    if let Some(at) = s.lone_surrogate {
+                        self.lone_surrogate_at(at, path);
+                    }
+                }
+                let text = primitive::check(self.issues, prim, token, self.line, offset, path);
+                if let Some(text) = text {
+                    binding::check(self.issues, element, &text, offset, path);
+                }
+                Ok(true)
+            }
+            Ty::Complex(tid) => {
+                if self.sc.peek() != Some(b'{') {
+                    let token = self.value(depth, path)?;
+                    if token == Token::Null {
+                        self.null(offset, path);
+                        return Ok(false);
+                    }
+                    let message = format!(
+                        "This property must be an Object, not {} ({} is a {})",
+                        token.kind_name(),
+                        element.name,
+                        TYPES[tid as usize].name
+                    );
+                    self.error(Code::JsonWrongType, message, offset, path);
+                    return Ok(true);
+                }
+                if depth + 1 > self.max_depth {
+                    return Err(self.too_deep(offset, path));
+                }
+                self.sc.pos += 1;
+                self.typed_object(depth + 1, path, tid, offset, ctx, None)?;
+                Ok(true)
+            }
+            Ty::Resource => {
+                if self.sc.peek() != Some(b'{') {
+                    let token = self.value(depth, path)?;
+                    if token == Token::Null {
+                        self.null(offset, path);
+                        return Ok(false);
+                    }
+                    let message = format!("This property must be a resource (an object), not {}", token.kind_name());
+                    self.error(Code::JsonWrongType, message, offset, path);
+                    return Ok(true);
+                }
+                self.nested_resource(depth, path, offset, ctx)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// A resource inside another (`contained`, `Bundle.entry.resource`, …), read as its own type.
+    fn nested_resource(&mut self, depth: usize, path: &Path<'_>, offset: usize, ctx: Ctx) -> Result<(), Stop> {
+        if depth + 1 > self.max_depth {
+            return Err(self.too_deep(offset, path));
+        }
+        let found = super::walk::find_resource_type(self.line, offset);
+        self.sc.pos = offset + 1;
+        match found {
+            super::walk::Found::Known(tid) => self.typed_object(depth + 1, path, tid, offset, ctx, None),
+            other => {
+                let (code, message) = match other {
+                    super::walk::Found::Missing => {
+                        (Code::ResourceTypeMissing, "the resource has no resourceType property".to_owned())
+                    }
+                    super::walk::Found::NotString => {
+                        (Code::ResourceTypeNotString, "resourceType must be a string".to_owned())
+                    }
+                    super::walk::Found::Unknown(name) => {
+                        (Code::ResourceUnknownType, format!("{} is not a FHIR R4 resource type", quote(&name)))
+                    }
+                    super::walk::Found::Known(_) => unreachable_found(),
+                };
+                self.issue(code, Severity::Fatal, message, offset, path);
+                self.object_generic(depth + 1, path)
+            }
+        }
+    }
+
+    #[cold]
+    fn wrong_kind(&mut self, prim: Prim, token: Token, offset: usize, path: &Path<'_>) {
+        let message = format!("This property must be a simple value ({}), not {}", prim.name(), token.kind_name());
+        self.error(Code::JsonWrongType, message, offset, path);
+    }
+
+    #[cold]
+    fn null(&mut self, offset: usize, path: &Path<'_>) {
+        let message = "null is not a value in FHIR JSON (only as a placeholder in primitive arrays)".to_owned();
+        self.error(Code::JsonNull, message, offset, path);
+    }
+}
+
+#[cold]
+fn unreachable_token() {}
+
+#[cold]
+fn unreachable_found() -> (Code, String) {
+    (Code::InternalError, String::new())
+}
