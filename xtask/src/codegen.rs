@@ -371,3 +371,19 @@ fn screaming(name: &str) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    /// The committed tables are what the generator makes from the pinned package (drift check).
+    /// Fetches the package with npm on first use (cached under `.cache/hl7/`).
+    #[test]
+    fn generated_tables_are_up_to_date() {
+        let pkg = crate::hl7::package_dir().expect("HL7 package (npm pack hl7.fhir.r4.examples@4.0.1)");
+        let fresh = super::generate(&pkg).expect("generate");
+        let committed = std::fs::read_to_string(super::output_path()).expect("read generated.rs");
+        assert!(
+            fresh == committed,
+            "crates/fhir-preflight/src/r4/generated.rs is out of date: run `cargo xtask codegen`"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //!
 //! - `codegen [--check]`: generate the R4 tables of the core from HL7's definitions (see `codegen.rs`);
 //!   `--check` fails if the committed file is out of date.
+//! - `conformance [--check]`: validate HL7's official R4 examples; see `conformance.rs`.
 //! - `gen-corpus --lines N [--seed S] [--invalid-per-mille P] --out FILE`: write the deterministic
 //!   benchmark corpus (see `fhir_preflight_benches`).
 //! - `throughput [--lines N] [--seed S]`: build the release CLI, generate (once, under
@@ -11,6 +12,7 @@
 //!   Prints a table for the README.
 
 mod codegen;
+mod conformance;
 mod hl7;
 mod throughput;
 
@@ -62,19 +64,20 @@ fn main() -> ExitCode {
         eprintln!("usage: cargo xtask <codegen [--check]|gen-corpus|throughput> [--flag value]...");
         return ExitCode::from(2);
     };
-    if task == "codegen" {
+    if task == "codegen" || task == "conformance" {
         let check = match rest {
             [] => false,
             [flag] if flag == "--check" => true,
             _ => {
-                eprintln!("usage: cargo xtask codegen [--check]");
+                eprintln!("usage: cargo xtask {task} [--check]");
                 return ExitCode::from(2);
             }
         };
-        return match codegen::run(check) {
+        let result = if task == "codegen" { codegen::run(check) } else { conformance::run(check) };
+        return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("xtask codegen: {e}");
+                eprintln!("xtask {task}: {e}");
                 ExitCode::FAILURE
             }
         };

@@ -17,8 +17,13 @@ pub(crate) fn contains(codes: &[(&str, &str)], code: &str) -> bool {
     codes.get(i).is_some_and(|(c, _)| *c == code)
 }
 
-/// `type/subtype` with RFC 6838 token characters, parameters allowed after `;`.
+/// `type/subtype` with RFC 6838 token characters, parameters allowed after `;`; or one of FHIR's
+/// format shorthands `xml`, `json`, `ttl` (CapabilityStatement.format: "xml | json | ttl | mime type",
+/// also used by HL7's TestScript examples).
 fn is_media_type(text: &str) -> bool {
+    if matches!(text, "xml" | "json" | "ttl") {
+        return true;
+    }
     let essence = text.split(';').next().unwrap_or("").trim();
     let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
     matches!(essence.split_once('/'), Some((t, s)) if token(t) && token(s))
@@ -51,7 +56,7 @@ mod tests {
 
     #[test]
     fn media_types() {
-        for ok in ["text/plain", "application/fhir+json", "image/svg+xml", "text/plain; charset=utf-8"] {
+        for ok in ["xml", "json", "text/plain", "application/fhir+json", "image/svg+xml", "text/plain; charset=utf-8"] {
             assert!(is_media_type(ok), "{ok}");
         }
         for bad in ["text", "text/", "/plain", "text plain", ""] {

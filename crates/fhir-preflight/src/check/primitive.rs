@@ -112,11 +112,16 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
                 .to_owned();
         push(issues, Code::PrimitiveControlChar, Severity::Warning, message, offset, path);
     }
-    if text.len() > MAX_STRING_CHARS && text.encode_utf16().count() > MAX_STRING_CHARS {
+    // The 1 MiB limit is the string type's (and its specializations'); xhtml and base64Binary are
+    // not strings (a Binary can be 164 MB).
+    let limited = !matches!(prim, Prim::Xhtml | Prim::Base64Binary);
+    if limited && text.len() > MAX_STRING_CHARS && text.encode_utf16().count() > MAX_STRING_CHARS {
         let message = format!("the value is longer than {MAX_STRING_CHARS} characters");
         push(issues, Code::PrimitiveStringTooLong, Severity::Error, message, offset, path);
     }
-    let trimmed = text.trim_matches(|c: char| c.is_whitespace());
+    // Whitespace as the HL7 validator (Java) sees it: ASCII only (`\\s`, `String.trim`), so a
+    // no-break space is content, not whitespace.
+    let trimmed = text.trim_matches(is_java_space);
     match prim {
         Prim::String | Prim::Markdown => {
             if trimmed.is_empty() {
@@ -136,7 +141,7 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
         Prim::Code => {
             let bad = trimmed.len() != text.len()
                 || text.split(' ').any(str::is_empty)
-                || text.chars().any(|c| c.is_whitespace() && c != ' ');
+                || text.chars().any(|c| is_java_space(c) && c != ' ');
             if bad {
                 let message = format!("code {} has leading, trailing or repeated whitespace", quote(text));
                 push(issues, Code::PrimitiveCodeWhitespace, Severity::Error, message, offset, path);
@@ -190,6 +195,11 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
         Prim::Xhtml => xhtml(issues, text, offset, path),
         Prim::Boolean | Prim::Integer | Prim::PositiveInt | Prim::UnsignedInt | Prim::Decimal => {}
     }
+}
+
+/// Java's `\s`: space, tab, LF, VT, FF, CR.
+fn is_java_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r')
 }
 
 fn dates(
@@ -422,6 +432,9 @@ mod tests {
     fn warnings() {
         use Code::*;
         assert_eq!(codes(Prim::String, "\" Jane\""), vec![PrimitiveStringWhitespace]);
+        assert_eq!(codes(Prim::String, "\"Jane\\u00a0\""), vec![], "a no-break space is content");
+        assert_eq!(codes(Prim::Code, "\"CHEST \""), vec![]);
+        assert_eq!(codes(Prim::Base64Binary, &format!("\"{}\"", "A".repeat(2 * 1024 * 1024))), vec![]);
         assert_eq!(codes(Prim::String, "\"   \""), vec![PrimitiveWhitespaceOnly]);
         assert_eq!(codes(Prim::String, "\"a\\u0001b\""), vec![PrimitiveControlChar]);
         assert_eq!(codes(Prim::Base64Binary, "\"YW Jj\""), vec![PrimitiveBase64Whitespace]);
