@@ -224,7 +224,7 @@ impl<'a> Walk<'a, '_> {
         if nulls.len() < 2 {
             return;
         }
-        nulls.sort_unstable();
+        nulls.sort_unstable_by_key(|&(element, ext, index)| (element, index, ext));
         let mut both = Vec::new();
         for w in nulls.windows(2) {
             if w[0].0 == w[1].0 && w[0].2 == w[1].2 && w[0].1 != w[1].1 {
