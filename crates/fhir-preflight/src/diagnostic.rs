@@ -165,6 +165,22 @@ codes! {
     InvariantDom5 = "invariant/dom-5", "invariant";
     /// A contained resource without `id`.
     ResourceContainedIdMissing = "resource/contained-id-missing", "required";
+    /// `Reference.type` names a type the element does not allow.
+    ReferenceTypeNotAllowed = "reference/type-not-allowed", "structure";
+    /// `Reference.type` differs from the type in the literal reference.
+    ReferenceTypeMismatch = "reference/type-mismatch", "structure";
+    /// `#id` with no contained resource of that id.
+    ReferenceContainedUnresolved = "reference/contained-unresolved", "not-found";
+    /// A conditional reference (`Type?query`) outside a transaction/batch Bundle.
+    ReferenceConditional = "reference/conditional", "business-rule";
+    /// A conditional reference whose query is malformed.
+    ReferenceConditionalQueryInvalid = "reference/conditional-query-invalid", "value";
+    /// Whitespace in a reference.
+    ReferenceWhitespace = "reference/whitespace", "value";
+    /// A literal reference whose type (`Medication/1`) the element does not allow.
+    ReferenceImpliedTypeNotAllowed = "reference/implied-type-not-allowed", "structure";
+    /// dom-3: a contained resource is not referenced from the resource.
+    InvariantDom3 = "invariant/dom-3", "invariant";
     /// The resource has no `resourceType`.
     ResourceTypeMissing = "resource/type-missing", "required";
     /// `resourceType` is not a JSON string.

@@ -21,23 +21,27 @@ fn check(line: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
     (errors, warnings)
 }
 
-const OBS: &str = r#""resourceType":"Observation","id":"o","status":"final","code":{"text":"x"}"#;
+const OBS: &str = r##""resourceType":"Observation","id":"o","status":"final","code":{"text":"x"}"##;
 
 #[test]
 fn passing_resources() {
     let lines = [
-        format!(r#"{{{OBS}}}"#),
-        format!(r#"{{{OBS},"valueQuantity":{{"value":1.50,"unit":"mg","system":"http://unitsofmeasure.org","code":"mg"}}}}"#),
-        format!(r#"{{{OBS},"component":[{{"code":{{"text":"a"}},"valueString":"x"}},{{"code":{{"text":"b"}},"valueInteger":3}}]}}"#),
-        r#"{"resourceType":"Patient","id":"p","name":[{"given":["A",null],"_given":[null,{"extension":[{"url":"http://x.org/e","valueString":"y"}]}]}]}"#.to_owned(),
-        r#"{"resourceType":"Patient","id":"p","_birthDate":{"extension":[{"url":"http://x.org/e","valueBoolean":true}]}}"#.to_owned(),
-        r#"{"resourceType":"Patient","id":"p","gender":"female","birthDate":"1970-01-01","deceasedBoolean":false,"multipleBirthInteger":2}"#.to_owned(),
+        format!(r##"{{{OBS}}}"##),
+        format!(r##"{{{OBS},"valueQuantity":{{"value":1.50,"unit":"mg","system":"http://unitsofmeasure.org","code":"mg"}}}}"##),
+        format!(r##"{{{OBS},"component":[{{"code":{{"text":"a"}},"valueString":"x"}},{{"code":{{"text":"b"}},"valueInteger":3}}]}}"##),
+        r##"{"resourceType":"Patient","id":"p","name":[{"given":["A",null],"_given":[null,{"extension":[{"url":"http://x.org/e","valueString":"y"}]}]}]}"##.to_owned(),
+        r##"{"resourceType":"Patient","id":"p","_birthDate":{"extension":[{"url":"http://x.org/e","valueBoolean":true}]}}"##.to_owned(),
+        r##"{"resourceType":"Patient","id":"p","gender":"female","birthDate":"1970-01-01","deceasedBoolean":false,"multipleBirthInteger":2}"##.to_owned(),
         r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o1","name":"Org"}],"managingOrganization":{"reference":"#o1"}}"##.to_owned(),
-        r#"{"resourceType":"Bundle","id":"b","type":"collection","entry":[{"fullUrl":"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0","resource":{"name":[{"family":"x"}],"resourceType":"Patient"}}]}"#.to_owned(),
-        r#"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">hi</div>"}}"#.to_owned(),
-        r#"{"resourceType":"Patient","id":"p","extension":[{"url":"http://x.org/a","extension":[{"url":"b","valueCode":"c"}]}]}"#.to_owned(),
-        r#"{"resourceType":"Questionnaire","id":"q","status":"draft","item":[{"linkId":"1","type":"group","item":[{"linkId":"1.1","type":"string"}]}]}"#.to_owned(),
-        r#"{"resourceType":"Binary","id":"b","contentType":"application/pdf","data":"JVBERi0="}"#.to_owned(),
+        r##"{"resourceType":"Bundle","id":"b","type":"collection","entry":[{"fullUrl":"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0","resource":{"name":[{"family":"x"}],"resourceType":"Patient"}}]}"##.to_owned(),
+        r##"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">hi</div>"}}"##.to_owned(),
+        r##"{"resourceType":"Patient","id":"p","extension":[{"url":"http://x.org/a","extension":[{"url":"b","valueCode":"c"}]}]}"##.to_owned(),
+        r##"{"resourceType":"Questionnaire","id":"q","status":"draft","item":[{"linkId":"1","type":"group","item":[{"linkId":"1.1","type":"string"}]}]}"##.to_owned(),
+        r##"{"resourceType":"Binary","id":"b","contentType":"application/pdf","data":"JVBERi0="}"##.to_owned(),
+        // conditional references are expected in transactions
+        r##"{"resourceType":"Bundle","id":"t","type":"transaction","entry":[{"resource":{"resourceType":"Patient","generalPractitioner":[{"reference":"Practitioner?identifier=http://npi|1"}]},"request":{"method":"POST","url":"Patient"}}]}"##.to_owned(),
+        // a contained resource referring to its container counts as referenced (dom-3)
+        r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Provenance","id":"pv","target":[{"reference":"#"}],"recorded":"2024-01-01T00:00:00Z","agent":[{"who":{"display":"x"}}]}]}"##.to_owned(),
     ];
     for line in &lines {
         let (errors, _) = check(line);
@@ -49,61 +53,67 @@ fn passing_resources() {
 fn failing_resources() {
     let cases: Vec<(String, Vec<(&str, &str)>)> = vec![
         // unknown properties, at every depth
-        (format!(r#"{{{OBS},"foo":1}}"#), vec![("json/unknown-property", "Observation.foo")]),
-        (format!(r#"{{{OBS},"component":[{{"code":{{"text":"a","bar":true}}}}]}}"#), vec![("json/unknown-property", "Observation.component[0].code.bar")]),
-        (format!(r#"{{{OBS},"valueQuantity":{{"value":1,"Unit":"mg"}}}}"#), vec![("json/unknown-property", "Observation.valueQuantity.Unit")]),
-        (r#"{"resourceType":"Patient","id":"p","Gender":"male"}"#.to_owned(), vec![("json/unknown-property", "Patient.Gender")]),
-        (r#"{"resourceType":"Patient","id":"p","@context":"x"}"#.to_owned(), vec![("json/unknown-property", "Patient.@context")]),
-        (r#"{"resourceType":"Patient","id":"p","_name":{}}"#.to_owned(), vec![("json/unknown-property", "Patient._name")]),
+        (format!(r##"{{{OBS},"foo":1}}"##), vec![("json/unknown-property", "Observation.foo")]),
+        (format!(r##"{{{OBS},"component":[{{"code":{{"text":"a","bar":true}}}}]}}"##), vec![("json/unknown-property", "Observation.component[0].code.bar")]),
+        (format!(r##"{{{OBS},"valueQuantity":{{"value":1,"Unit":"mg"}}}}"##), vec![("json/unknown-property", "Observation.valueQuantity.Unit")]),
+        (r##"{"resourceType":"Patient","id":"p","Gender":"male"}"##.to_owned(), vec![("json/unknown-property", "Patient.Gender")]),
+        (r##"{"resourceType":"Patient","id":"p","@context":"x"}"##.to_owned(), vec![("json/unknown-property", "Patient.@context")]),
+        (r##"{"resourceType":"Patient","id":"p","_name":{}}"##.to_owned(), vec![("json/unknown-property", "Patient._name")]),
         // contained and Bundle entries are read as their own type
-        (r#"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","nam":"x"}]}"#.to_owned(), vec![("json/unknown-property", "Patient.contained[0].nam")]),
-        (r#"{"resourceType":"Bundle","id":"b","type":"collection","entry":[{"resource":{"resourceType":"Observation","status":"final"}}]}"#.to_owned(), vec![("cardinality/min", "Bundle.entry[0].resource")]),
+        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","nam":"x"}],"managingOrganization":{"reference":"#o"}}"##.to_owned(), vec![("json/unknown-property", "Patient.contained[0].nam")]),
+        (r##"{"resourceType":"Bundle","id":"b","type":"collection","entry":[{"resource":{"resourceType":"Observation","status":"final"}}]}"##.to_owned(), vec![("cardinality/min", "Bundle.entry[0].resource")]),
         // cardinality and shapes
-        (r#"{"resourceType":"Observation","id":"o","code":{"text":"x"}}"#.to_owned(), vec![("cardinality/min", "Observation")]),
-        (format!(r#"{{{OBS},"identifier":{{"value":"1"}}}}"#), vec![("json/expected-array", "Observation.identifier")]),
-        (r#"{"resourceType":"Patient","id":"p","gender":["male"]}"#.to_owned(), vec![("json/expected-single", "Patient.gender")]),
-        (r#"{"resourceType":"Patient","id":"p","name":[{"family":["a"]}]}"#.to_owned(), vec![("json/expected-single", "Patient.name[0].family")]),
+        (r##"{"resourceType":"Observation","id":"o","code":{"text":"x"}}"##.to_owned(), vec![("cardinality/min", "Observation")]),
+        (format!(r##"{{{OBS},"identifier":{{"value":"1"}}}}"##), vec![("json/expected-array", "Observation.identifier")]),
+        (r##"{"resourceType":"Patient","id":"p","gender":["male"]}"##.to_owned(), vec![("json/expected-single", "Patient.gender")]),
+        (r##"{"resourceType":"Patient","id":"p","name":[{"family":["a"]}]}"##.to_owned(), vec![("json/expected-single", "Patient.name[0].family")]),
         // JSON kinds
-        (r#"{"resourceType":"Patient","id":"p","active":"true"}"#.to_owned(), vec![("json/wrong-type", "Patient.active")]),
-        (r#"{"resourceType":"Patient","id":"p","multipleBirthInteger":"2"}"#.to_owned(), vec![("json/wrong-type", "Patient.multipleBirthInteger")]),
-        (r#"{"resourceType":"Patient","id":"p","birthDate":19700101}"#.to_owned(), vec![("json/wrong-type", "Patient.birthDate")]),
-        (r#"{"resourceType":"Patient","id":"p","maritalStatus":"M"}"#.to_owned(), vec![("json/wrong-type", "Patient.maritalStatus")]),
-        (r#"{"resourceType":"Patient","id":"p","birthDate":{"value":"1970"}}"#.to_owned(), vec![("json/wrong-type", "Patient.birthDate")]),
+        (r##"{"resourceType":"Patient","id":"p","active":"true"}"##.to_owned(), vec![("json/wrong-type", "Patient.active")]),
+        (r##"{"resourceType":"Patient","id":"p","multipleBirthInteger":"2"}"##.to_owned(), vec![("json/wrong-type", "Patient.multipleBirthInteger")]),
+        (r##"{"resourceType":"Patient","id":"p","birthDate":19700101}"##.to_owned(), vec![("json/wrong-type", "Patient.birthDate")]),
+        (r##"{"resourceType":"Patient","id":"p","maritalStatus":"M"}"##.to_owned(), vec![("json/wrong-type", "Patient.maritalStatus")]),
+        (r##"{"resourceType":"Patient","id":"p","birthDate":{"value":"1970"}}"##.to_owned(), vec![("json/wrong-type", "Patient.birthDate")]),
         // primitive formats
-        (r#"{"resourceType":"Patient","id":"p","birthDate":"1970-02-30"}"#.to_owned(), vec![("primitive/date", "Patient.birthDate")]),
-        (format!(r#"{{{OBS},"effectiveDateTime":"2024-01-01T10:00:00"}}"#), vec![("primitive/datetime-no-tz", "Observation.effectiveDateTime")]),
-        (format!(r#"{{{OBS},"issued":"2024-01-01"}}"#), vec![("primitive/date", "Observation.issued")]),
-        (format!(r#"{{{OBS},"component":[{{"code":{{"text":"a"}},"valueQuantity":{{"value":"5"}}}}]}}"#), vec![("json/wrong-type", "Observation.component[0].valueQuantity.value")]),
-        (r#"{"resourceType":"Patient","id":"p","multipleBirthInteger":1.5}"#.to_owned(), vec![("primitive/integer", "Patient.multipleBirthInteger")]),
-        (r#"{"resourceType":"Patient","id":"p","name":[{"family":""}]}"#.to_owned(), vec![("primitive/empty", "Patient.name[0].family")]),
-        (r#"{"resourceType":"Patient","id":"p","identifier":[{"system":"http://a b"}]}"#.to_owned(), vec![("primitive/uri-whitespace", "Patient.identifier[0].system")]),
+        (r##"{"resourceType":"Patient","id":"p","birthDate":"1970-02-30"}"##.to_owned(), vec![("primitive/date", "Patient.birthDate")]),
+        (format!(r##"{{{OBS},"effectiveDateTime":"2024-01-01T10:00:00"}}"##), vec![("primitive/datetime-no-tz", "Observation.effectiveDateTime")]),
+        (format!(r##"{{{OBS},"issued":"2024-01-01"}}"##), vec![("primitive/date", "Observation.issued")]),
+        (format!(r##"{{{OBS},"component":[{{"code":{{"text":"a"}},"valueQuantity":{{"value":"5"}}}}]}}"##), vec![("json/wrong-type", "Observation.component[0].valueQuantity.value")]),
+        (r##"{"resourceType":"Patient","id":"p","multipleBirthInteger":1.5}"##.to_owned(), vec![("primitive/integer", "Patient.multipleBirthInteger")]),
+        (r##"{"resourceType":"Patient","id":"p","name":[{"family":""}]}"##.to_owned(), vec![("primitive/empty", "Patient.name[0].family")]),
+        (r##"{"resourceType":"Patient","id":"p","identifier":[{"system":"http://a b"}]}"##.to_owned(), vec![("primitive/uri-whitespace", "Patient.identifier[0].system")]),
         // choices
-        (format!(r#"{{{OBS},"valueString":"a","valueBoolean":true}}"#), vec![("choice/multiple", "Observation.valueBoolean")]),
-        (format!(r#"{{{OBS},"valueFoo":"a"}}"#), vec![("json/unknown-property", "Observation.valueFoo")]),
-        (format!(r#"{{{OBS},"valuestring":"a"}}"#), vec![("json/unknown-property", "Observation.valuestring")]),
+        (format!(r##"{{{OBS},"valueString":"a","valueBoolean":true}}"##), vec![("choice/multiple", "Observation.valueBoolean")]),
+        (format!(r##"{{{OBS},"valueFoo":"a"}}"##), vec![("json/unknown-property", "Observation.valueFoo")]),
+        (format!(r##"{{{OBS},"valuestring":"a"}}"##), vec![("json/unknown-property", "Observation.valuestring")]),
         // nulls and primitive extensions
-        (r#"{"resourceType":"Patient","id":"p","name":[{"given":["A",null],"_given":[null,null]}]}"#.to_owned(), vec![("json/null-in-both", "Patient.name[0]")]),
-        (r#"{"resourceType":"Patient","id":"p","gender":null}"#.to_owned(), vec![("json/null", "Patient.gender")]),
-        (r#"{"resourceType":"Patient","id":"p","name":[null]}"#.to_owned(), vec![("json/null", "Patient.name[0]")]),
-        (r#"{"resourceType":"Patient","id":"p","_gender":{"value":"x"}}"#.to_owned(), vec![("json/unknown-property", "Patient._gender.value")]),
-        (r#"{"resourceType":"Patient","id":"p","_gender":"x"}"#.to_owned(), vec![("json/wrong-type", "Patient._gender")]),
+        (r##"{"resourceType":"Patient","id":"p","name":[{"given":["A",null],"_given":[null,null]}]}"##.to_owned(), vec![("json/null-in-both", "Patient.name[0]")]),
+        (r##"{"resourceType":"Patient","id":"p","gender":null}"##.to_owned(), vec![("json/null", "Patient.gender")]),
+        (r##"{"resourceType":"Patient","id":"p","name":[null]}"##.to_owned(), vec![("json/null", "Patient.name[0]")]),
+        (r##"{"resourceType":"Patient","id":"p","_gender":{"value":"x"}}"##.to_owned(), vec![("json/unknown-property", "Patient._gender.value")]),
+        (r##"{"resourceType":"Patient","id":"p","_gender":"x"}"##.to_owned(), vec![("json/wrong-type", "Patient._gender")]),
         // empty objects
-        (r#"{"resourceType":"Patient","id":"p","maritalStatus":{}}"#.to_owned(), vec![("json/empty-object", "Patient.maritalStatus")]),
+        (r##"{"resourceType":"Patient","id":"p","maritalStatus":{}}"##.to_owned(), vec![("json/empty-object", "Patient.maritalStatus")]),
         // required binding
-        (r#"{"resourceType":"Patient","id":"p","gender":"F"}"#.to_owned(), vec![("binding/required", "Patient.gender")]),
-        (r#"{"resourceType":"Observation","id":"o","status":"done","code":{"text":"x"}}"#.to_owned(), vec![("binding/required", "Observation.status")]),
-        (r#"{"resourceType":"Binary","id":"b","contentType":"pdf"}"#.to_owned(), vec![("binding/required", "Binary.contentType")]),
+        (r##"{"resourceType":"Patient","id":"p","gender":"F"}"##.to_owned(), vec![("binding/required", "Patient.gender")]),
+        (r##"{"resourceType":"Observation","id":"o","status":"done","code":{"text":"x"}}"##.to_owned(), vec![("binding/required", "Observation.status")]),
+        (r##"{"resourceType":"Binary","id":"b","contentType":"pdf"}"##.to_owned(), vec![("binding/required", "Binary.contentType")]),
         // extensions (ext-1)
-        (r#"{"resourceType":"Patient","id":"p","extension":[{"url":"http://x.org/a"}]}"#.to_owned(), vec![("invariant/ext-1", "Patient.extension[0]")]),
-        (r#"{"resourceType":"Patient","id":"p","extension":[{"url":"http://x.org/a","valueString":"v","extension":[{"url":"b","valueCode":"c"}]}]}"#.to_owned(), vec![("invariant/ext-1", "Patient.extension[0]")]),
-        (r#"{"resourceType":"Patient","id":"p","extension":[{"valueString":"v"}]}"#.to_owned(), vec![("cardinality/min", "Patient.extension[0]")]),
+        (r##"{"resourceType":"Patient","id":"p","extension":[{"url":"http://x.org/a"}]}"##.to_owned(), vec![("invariant/ext-1", "Patient.extension[0]")]),
+        (r##"{"resourceType":"Patient","id":"p","extension":[{"url":"http://x.org/a","valueString":"v","extension":[{"url":"b","valueCode":"c"}]}]}"##.to_owned(), vec![("invariant/ext-1", "Patient.extension[0]")]),
+        (r##"{"resourceType":"Patient","id":"p","extension":[{"valueString":"v"}]}"##.to_owned(), vec![("cardinality/min", "Patient.extension[0]")]),
         // contained rules
-        (r#"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","name":"x"}]}"#.to_owned(), vec![("resource/contained-id-missing", "Patient.contained[0]")]),
-        (r#"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","meta":{"versionId":"1"}}]}"#.to_owned(), vec![("invariant/dom-4", "Patient.contained[0].meta.versionId")]),
-        (r#"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","contained":[{"resourceType":"Organization","id":"o2"}]}]}"#.to_owned(), vec![("invariant/dom-2", "Patient.contained[0].contained")]),
-        (r#"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Foo","id":"o"}]}"#.to_owned(), vec![("resource/unknown-type", "Patient.contained[0]")]),
+        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","name":"x"}]}"##.to_owned(), vec![("resource/contained-id-missing", "Patient.contained[0]")]),
+        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","meta":{"versionId":"1"}}],"managingOrganization":{"reference":"#o"}}"##.to_owned(), vec![("invariant/dom-4", "Patient.contained[0].meta.versionId")]),
+        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","contained":[{"resourceType":"Organization","id":"o2"}],"partOf":{"reference":"#o2"}}],"managingOrganization":{"reference":"#o"}}"##.to_owned(), vec![("invariant/dom-2", "Patient.contained[0].contained")]),
+        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Foo","id":"o"}]}"##.to_owned(), vec![("resource/unknown-type", "Patient.contained[0]")]),
+        // references
+        (format!(r##"{{{OBS},"subject":{{"reference":"Medication/1","type":"Medication"}}}}"##), vec![("reference/type-not-allowed", "Observation.subject.type")]),
+        (format!(r##"{{{OBS},"subject":{{"reference":"Patient/1","type":"Group"}}}}"##), vec![("reference/type-mismatch", "Observation.subject.reference")]),
+        (format!(r##"{{{OBS},"subject":{{"reference":"#p1"}}}}"##), vec![("reference/contained-unresolved", "Observation.subject.reference")]),
+        (format!(r##"{{{OBS},"subject":{{"reference":"Patient?"}}}}"##), vec![("reference/conditional-query-invalid", "Observation.subject.reference")]),
+        (format!(r##"{{{OBS},"contained":[{{"resourceType":"Patient","id":"p1"}}]}}"##), vec![("invariant/dom-3", "Observation.contained[0]")]),
         // narrative
-        (r#"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div>x</div>"}}"#.to_owned(), vec![("xhtml/namespace", "Patient.text.div")]),
+        (r##"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div>x</div>"}}"##.to_owned(), vec![("xhtml/namespace", "Patient.text.div")]),
     ];
     for (line, expected) in &cases {
         let (errors, _) = check(line);
@@ -116,10 +126,22 @@ fn failing_resources() {
 #[test]
 fn warnings_only() {
     let cases = [
-        (r#"{"resourceType":"Patient","id":"p","name":[]}"#, "json/empty-array"),
-        (r#"{"resourceType":"Patient","id":"p","name":[{"family":" Doe"}]}"#, "primitive/string-whitespace"),
-        (r#"{"resourceType":"Patient","id":"p","fhir_comments":["x"]}"#, "json/fhir-comments"),
-        (r#"{"resourceType":"Patient","id":"p","name":[{"family":"a\u0007b"}]}"#, "primitive/control-char"),
+        (r##"{"resourceType":"Patient","id":"p","name":[]}"##, "json/empty-array"),
+        (r##"{"resourceType":"Patient","id":"p","name":[{"family":" Doe"}]}"##, "primitive/string-whitespace"),
+        (r##"{"resourceType":"Patient","id":"p","fhir_comments":["x"]}"##, "json/fhir-comments"),
+        (
+            r##"{"resourceType":"Patient","id":"p","generalPractitioner":[{"reference":"Practitioner?identifier=http://npi|123"}]}"##,
+            "reference/conditional",
+        ),
+        (
+            r##"{"resourceType":"Patient","id":"p","generalPractitioner":[{"reference":"Medication/1"}]}"##,
+            "reference/implied-type-not-allowed",
+        ),
+        (
+            r##"{"resourceType":"Patient","id":"p","generalPractitioner":[{"reference":"Practitioner/ 1"}]}"##,
+            "reference/whitespace",
+        ),
+        (r##"{"resourceType":"Patient","id":"p","name":[{"family":"a\u0007b"}]}"##, "primitive/control-char"),
     ];
     for (line, code) in cases {
         let (errors, warnings) = check(line);
@@ -131,7 +153,7 @@ fn warnings_only() {
 #[test]
 fn resource_type_last_at_every_depth() {
     // Nested resources whose resourceType comes last are still read as their type.
-    let line = r#"{"id":"b","type":"collection","entry":[{"resource":{"id":"p","contained":[{"id":"o","name":"x","bogus":1,"resourceType":"Organization"}],"name":[{"family":"x"}],"resourceType":"Patient"}}],"resourceType":"Bundle"}"#;
+    let line = r##"{"id":"b","type":"collection","entry":[{"resource":{"id":"p","contained":[{"id":"o","name":"x","bogus":1,"resourceType":"Organization"}],"managingOrganization":{"reference":"#o"},"name":[{"family":"x"}],"resourceType":"Patient"}}],"resourceType":"Bundle"}"##;
     let (errors, _) = check(line);
     assert_eq!(
         errors,
@@ -141,7 +163,7 @@ fn resource_type_last_at_every_depth() {
 
 #[test]
 fn every_problem_of_a_line_is_reported() {
-    let line = r#"{"resourceType":"Patient","id":"p","gender":"F","birthDate":"1970-13-01","foo":1,"name":[{"family":""}],"active":"yes"}"#;
+    let line = r##"{"resourceType":"Patient","id":"p","gender":"F","birthDate":"1970-13-01","foo":1,"name":[{"family":""}],"active":"yes"}"##;
     let (errors, _) = check(line);
     let codes: Vec<&str> = errors.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(
@@ -153,8 +175,8 @@ fn every_problem_of_a_line_is_reported() {
 #[test]
 fn snapshot_messages() {
     let lines = [
-        format!(r#"{{"resourceType":"Observation","id":"o","valueQuantity":{{"value":"5"}},"foo":1}}"#),
-        r#"{"resourceType":"Patient","id":"p","gender":"F","birthDate":"2013-04-31"}"#.to_owned(),
+        format!(r##"{{"resourceType":"Observation","id":"o","valueQuantity":{{"value":"5"}},"foo":1}}"##),
+        r##"{"resourceType":"Patient","id":"p","gender":"F","birthDate":"2013-04-31"}"##.to_owned(),
     ];
     let mut out = String::new();
     for line in &lines {

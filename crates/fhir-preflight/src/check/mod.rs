@@ -4,6 +4,7 @@
 pub(crate) mod binding;
 pub(crate) mod datetime;
 pub(crate) mod primitive;
+pub(crate) mod reference;
 pub(crate) mod resource_id;
 pub(crate) mod resource_type;
 

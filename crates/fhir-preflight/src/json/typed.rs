@@ -9,11 +9,11 @@
 use super::path::Path;
 use super::scan::Token;
 use super::walk::{RootFacts, Stop, Walk};
-use crate::check::{binding, primitive};
+use crate::check::{binding, primitive, reference};
 use crate::diagnostic::{quote, Code, Severity};
 use crate::issues::Issue;
 use crate::r4::model::{Element, Prim, Property, Ty, TypeKind};
-use crate::r4::{ids, TYPES};
+use crate::r4::{ids, resource_type_id, TYPES};
 
 /// `Resource.id` read with the rules of the `id` type.
 static RESOURCE_ID: Property = Property { key: "id", element: 0, ty: Ty::Prim(Prim::Id) };
@@ -25,6 +25,8 @@ pub(crate) struct Ctx {
     contained: bool,
     /// Reading the `meta` of a contained resource.
     contained_meta: bool,
+    /// Inside a transaction or batch Bundle (conditional references are expected there).
+    transaction: bool,
 }
 
 impl<'a> Walk<'a, '_> {
@@ -46,17 +48,30 @@ impl<'a> Walk<'a, '_> {
         tid: u16,
         open: usize,
         ctx: Ctx,
+        holder: Option<&'static Element>,
         mut root: Option<&mut RootFacts>,
     ) -> Result<(), Stop> {
         let t = &TYPES[tid as usize];
         let is_resource = t.kind == TypeKind::Resource;
+        // A resource that is not contained owns the `#id` references and contained ids read inside it.
+        let owner = is_resource && !ctx.contained;
+        let (refs_base, contained_base) = (self.scratch.local_refs.len(), self.scratch.contained.len());
+        let mut ctx = ctx;
+        if tid == ids::BUNDLE {
+            ctx.transaction = matches!(
+                super::walk::find_member(self.line, open, "type"),
+                Some(Token::String(s)) if matches!(s.raw(self.line), b"transaction" | b"batch")
+            );
+        }
+        let mut reference: Option<(String, usize, Option<String>)> = None;
+        let mut reference_type: Option<(String, usize, Option<String>)> = None;
         if self.sc.peek() == Some(b'}') {
             self.sc.pos += 1;
             if !is_resource {
                 let message = "Object must have some content (an empty object is not a FHIR element: ele-1)".to_owned();
                 self.error(Code::JsonEmptyObject, message, open, path);
             } else {
-                self.end_of_object_checks(tid, 0, open, path, ctx);
+                self.end_of_object_checks(tid, usize::MAX, open, path, ctx);
             }
             return Ok(());
         }
@@ -100,7 +115,7 @@ impl<'a> Walk<'a, '_> {
                     );
                     self.error(Code::ChoiceMultiple, message, key.start - 1, &member_path);
                 }
-                let mut child_ctx = Ctx { contained: false, contained_meta: false };
+                let mut child_ctx = Ctx { contained: false, contained_meta: false, transaction: ctx.transaction };
                 if is_resource && ctx.contained {
                     if element.name == "contained" {
                         self.error(
@@ -143,6 +158,27 @@ impl<'a> Walk<'a, '_> {
                 };
                 if let Ok(true) = present {
                     self.scratch.counts[base + ei] += 1;
+                    if !ext {
+                        let wanted = match element.name {
+                            "reference" if tid == ids::REFERENCE => Some(&mut reference),
+                            "type" if tid == ids::REFERENCE => Some(&mut reference_type),
+                            _ => None,
+                        };
+                        if let Some(slot) = wanted {
+                            if let Some(text) = self.string_at(value_offset) {
+                                *slot = Some((text, value_offset, member_path.render()));
+                            }
+                        }
+                        if resource_id && ctx.contained {
+                            if let Some(id) = self.string_at(value_offset) {
+                                self.scratch.contained.push(super::walk::ContainedId {
+                                    id,
+                                    offset: open,
+                                    path: path.render(),
+                                });
+                            }
+                        }
+                    }
                 }
                 present.map(|_| ())
             } else if text == "fhir_comments" {
@@ -173,6 +209,16 @@ impl<'a> Walk<'a, '_> {
         if result.is_ok() {
             self.end_of_object_checks(tid, base, open, path, ctx);
             self.check_null_pairs(nulls_base, t, path, open);
+            if tid == ids::REFERENCE {
+                self.check_reference(holder, reference, reference_type, ctx);
+            }
+            if owner {
+                self.check_local_references(refs_base, contained_base);
+            }
+        }
+        if owner {
+            self.scratch.local_refs.truncate(refs_base);
+            self.scratch.contained.truncate(contained_base);
         }
         self.scratch.counts.truncate(base);
         self.scratch.nulls.truncate(nulls_base);
@@ -183,7 +229,7 @@ impl<'a> Walk<'a, '_> {
     /// Checks that need the whole object: min cardinality, ext-1, the id of a contained resource.
     fn end_of_object_checks(&mut self, tid: u16, base: usize, open: usize, path: &Path<'_>, ctx: Ctx) {
         let t = &TYPES[tid as usize];
-        let counts = |s: &Self, i: usize| s.scratch.counts.get(base + i).copied().unwrap_or(0);
+        let counts = |s: &Self, i: usize| s.scratch.counts.get(base.wrapping_add(i)).copied().unwrap_or(0);
         for (i, element) in t.elements.iter().enumerate() {
             if element.required && counts(self, i) == 0 {
                 let name = element.name;
@@ -347,6 +393,13 @@ impl<'a> Walk<'a, '_> {
                 let text = primitive::check(self.issues, prim, token, self.line, offset, path);
                 if let Some(text) = text {
                     binding::check(self.issues, element, &text, offset, path);
+                    if let Some(id) = text.strip_prefix('#') {
+                        let from_reference = prim == Prim::String && element.name == "reference";
+                        if from_reference || matches!(prim, Prim::Uri | Prim::Url | Prim::Canonical) {
+                            let at = from_reference.then(|| (offset, path.render()));
+                            self.scratch.local_refs.push(super::walk::LocalRef { id: id.to_owned(), at });
+                        }
+                    }
                 }
                 Ok(true)
             }
@@ -370,7 +423,7 @@ impl<'a> Walk<'a, '_> {
                     return Err(self.too_deep(offset, path));
                 }
                 self.sc.pos += 1;
-                self.typed_object(depth + 1, path, tid, offset, ctx, None)?;
+                self.typed_object(depth + 1, path, tid, offset, ctx, Some(element), None)?;
                 Ok(true)
             }
             Ty::Resource => {
@@ -398,7 +451,7 @@ impl<'a> Walk<'a, '_> {
         let found = super::walk::find_resource_type(self.line, offset);
         self.sc.pos = offset + 1;
         match found {
-            super::walk::Found::Known(tid) => self.typed_object(depth + 1, path, tid, offset, ctx, None),
+            super::walk::Found::Known(tid) => self.typed_object(depth + 1, path, tid, offset, ctx, None, None),
             other => {
                 let (code, message) = match other {
                     super::walk::Found::Missing => {
@@ -415,6 +468,120 @@ impl<'a> Walk<'a, '_> {
                 self.issue(code, Severity::Fatal, message, offset, path);
                 self.object_generic(depth + 1, path)
             }
+        }
+    }
+
+    /// The decoded string value starting at `offset`, if it is a string.
+    fn string_at(&self, offset: usize) -> Option<String> {
+        let mut look = super::scan::Scanner { bytes: self.line, pos: offset };
+        match look.value() {
+            Ok(Token::String(s)) => Some(s.text(self.line).into_owned()),
+            _ => None,
+        }
+    }
+
+    #[cold]
+    fn issue_at(&mut self, code: Code, severity: Severity, message: String, offset: usize, path: Option<String>) {
+        self.issues.push(Issue { code, severity, message, offset: Some(offset), path });
+    }
+
+    /// Checks of one Reference: its `type` against the holder element's targets, and its literal.
+    fn check_reference(
+        &mut self,
+        holder: Option<&'static Element>,
+        literal: Option<(String, usize, Option<String>)>,
+        ty: Option<(String, usize, Option<String>)>,
+        ctx: Ctx,
+    ) {
+        let targets = holder.map_or(&[][..], |h| h.targets);
+        if let Some((uri, offset, path)) = &ty {
+            let name = reference::type_name(uri);
+            if resource_type_id(name).is_some() && !reference::allowed(targets, name) {
+                let message = format!(
+                    "Reference.type {} is not an allowed target here (allowed: {})",
+                    quote(uri),
+                    reference::target_names(targets)
+                );
+                self.issue_at(Code::ReferenceTypeNotAllowed, Severity::Error, message, *offset, path.clone());
+            }
+        }
+        let Some((text, offset, path)) = literal else { return };
+        if text.chars().any(char::is_whitespace) {
+            let message = format!("reference {} contains whitespace", quote(&text));
+            self.issue_at(Code::ReferenceWhitespace, Severity::Warning, message, offset, path.clone());
+        }
+        match reference::classify(&text) {
+            reference::Literal::Conditional { query_ok: false, .. } => {
+                let message =
+                    format!("conditional reference {}: the query must be name=value pairs joined by &", quote(&text));
+                self.issue_at(Code::ReferenceConditionalQueryInvalid, Severity::Error, message, offset, path);
+            }
+            reference::Literal::Conditional { .. } if !ctx.transaction => {
+                let message = format!(
+                    "conditional reference {} outside a transaction or batch Bundle: HealthLake and most servers store it unresolved",
+                    quote(&text)
+                );
+                self.issue_at(Code::ReferenceConditional, Severity::Warning, message, offset, path);
+            }
+            reference::Literal::Typed(name) => {
+                if let Some((uri, ..)) = &ty {
+                    let declared = reference::type_name(uri);
+                    if resource_type_id(declared).is_some() && declared != name {
+                        let message = format!(
+                            "Reference.type {} does not match the type of reference {}",
+                            quote(uri),
+                            quote(&text)
+                        );
+                        self.issue_at(Code::ReferenceTypeMismatch, Severity::Error, message, offset, path.clone());
+                    }
+                }
+                if !reference::allowed(targets, name) {
+                    let message = format!(
+                        "reference {} points to a {name}, which is not an allowed target here (allowed: {})",
+                        quote(&text),
+                        reference::target_names(targets)
+                    );
+                    self.issue_at(Code::ReferenceImpliedTypeNotAllowed, Severity::Warning, message, offset, path);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// At the end of a resource: every `#id` from a Reference resolves to a contained resource,
+    /// and every contained resource is referenced (dom-3).
+    fn check_local_references(&mut self, refs_base: usize, contained_base: usize) {
+        let refs = &self.scratch.local_refs[refs_base..];
+        let contained = &self.scratch.contained[contained_base..];
+        if refs.is_empty() && contained.is_empty() {
+            return;
+        }
+        let mut problems = Vec::new();
+        for r in refs {
+            if let Some((offset, path)) = &r.at {
+                if !r.id.is_empty() && !contained.iter().any(|c| c.id == r.id) {
+                    let message = format!(
+                        "reference {} points to no contained resource with that id",
+                        quote(&format!("#{}", r.id))
+                    );
+                    problems.push((Code::ReferenceContainedUnresolved, message, *offset, path.clone()));
+                }
+            }
+        }
+        let container_referenced = refs.iter().any(|r| r.id.is_empty());
+        if !container_referenced {
+            for c in contained {
+                if !refs.iter().any(|r| r.id == c.id) {
+                    let message = format!(
+                        "dom-3: the contained resource {} is not referenced from elsewhere in the resource",
+                        quote(&c.id)
+                    );
+                    problems.push((Code::InvariantDom3, message, c.offset, c.path.clone()));
+                }
+            }
+        }
+        for (code, message, offset, path) in problems {
+            self.issue_at(code, Severity::Error, message, offset, path);
         }
     }
 

@@ -28,6 +28,26 @@ pub(crate) struct Scratch {
     pub(super) counts: Vec<u32>,
     /// `null` items of primitive arrays in the objects being read: (element, is `_x`, index).
     pub(super) nulls: Vec<(u8, bool, u32)>,
+    /// `#id` references in the resources being read (for dom-3 and resolution).
+    pub(super) local_refs: Vec<LocalRef>,
+    /// Ids of the contained resources being read.
+    pub(super) contained: Vec<ContainedId>,
+}
+
+/// A `#id` reference: the id, and where it stands when it came from `Reference.reference`
+/// (other `#id` uris count for dom-3 but are not required to resolve).
+#[derive(Debug)]
+pub(crate) struct LocalRef {
+    pub(super) id: String,
+    pub(super) at: Option<(usize, Option<String>)>,
+}
+
+/// A contained resource's id, offset and path.
+#[derive(Debug)]
+pub(crate) struct ContainedId {
+    pub(super) id: String,
+    pub(super) offset: usize,
+    pub(super) path: Option<String>,
 }
 
 impl Scratch {
@@ -35,6 +55,8 @@ impl Scratch {
         self.keys.clear();
         self.counts.clear();
         self.nulls.clear();
+        self.local_refs.clear();
+        self.contained.clear();
     }
 }
 
@@ -103,7 +125,7 @@ impl<'a, 'w> Walk<'a, 'w> {
         let root = Path::Root(root_name);
         walk.sc.pos += 1;
         let walked = match found {
-            Found::Known(tid) => walk.typed_object(1, &root, tid, open, Ctx::default(), Some(&mut facts)),
+            Found::Known(tid) => walk.typed_object(1, &root, tid, open, Ctx::default(), None, Some(&mut facts)),
             _ => walk.object(1, &root, Some(&mut facts)),
         };
         if walked.is_ok() {
@@ -346,26 +368,32 @@ impl<'a, 'w> Walk<'a, 'w> {
 /// syntax-only skip over the members before it. A syntax error before it gives `Missing`: the
 /// walk then reports the syntax error itself.
 pub(crate) fn find_resource_type(line: &[u8], open: usize) -> Found {
+    match find_member(line, open, "resourceType") {
+        None => Found::Missing,
+        Some(Token::String(s)) => {
+            let name = s.text(line);
+            match crate::r4::resource_type_id(&name) {
+                Some(tid) => Found::Known(tid),
+                None => Found::Unknown(name.into_owned()),
+            }
+        }
+        Some(_) => Found::NotString,
+    }
+}
+
+/// The first token of the top-level member `key` of the object at `open`, by look-ahead.
+pub(crate) fn find_member(line: &[u8], open: usize, key: &str) -> Option<Token> {
     let mut sc = Scanner { bytes: line, pos: open + 1 };
     if sc.peek() == Some(b'}') {
-        return Found::Missing;
+        return None;
     }
     loop {
-        let Ok(key) = sc.member_key() else { return Found::Missing };
-        if key.raw(line) == b"resourceType" || (key.escaped && key.text(line) == "resourceType") {
-            return match sc.value() {
-                Ok(Token::String(s)) => {
-                    let name = s.text(line);
-                    match crate::r4::resource_type_id(&name) {
-                        Some(tid) => Found::Known(tid),
-                        None => Found::Unknown(name.into_owned()),
-                    }
-                }
-                _ => Found::NotString,
-            };
+        let k = sc.member_key().ok()?;
+        if k.raw(line) == key.as_bytes() || (k.escaped && k.text(line) == key) {
+            return sc.value().ok();
         }
         if sc.skip_value().is_err() || sc.peek() != Some(b',') {
-            return Found::Missing;
+            return None;
         }
         sc.pos += 1;
     }
