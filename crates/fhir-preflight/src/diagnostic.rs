@@ -153,6 +153,14 @@ codes! {
     XhtmlRoot = "xhtml/root", "value";
     /// Narrative `div` outside the XHTML namespace.
     XhtmlNamespace = "xhtml/namespace", "value";
+    /// An element FHIR narrative does not allow (`script`, `form`, …).
+    XhtmlElement = "xhtml/element", "value";
+    /// An attribute FHIR narrative does not allow (`onclick`, …).
+    XhtmlAttribute = "xhtml/attribute", "value";
+    /// txt-1: narrative with elements or attributes outside FHIR's subset.
+    InvariantTxt1 = "invariant/txt-1", "invariant";
+    /// txt-2: narrative without non-whitespace content.
+    InvariantTxt2 = "invariant/txt-2", "invariant";
     /// ext-1: an extension has both `extension` and `value[x]`, or neither.
     InvariantExt1 = "invariant/ext-1", "invariant";
     /// An extension's `url` is not absolute.

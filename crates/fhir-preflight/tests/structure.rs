@@ -114,6 +114,9 @@ fn failing_resources() {
         (format!(r##"{{{OBS},"contained":[{{"resourceType":"Patient","id":"p1"}}]}}"##), vec![("invariant/dom-3", "Observation.contained[0]")]),
         // narrative
         (r##"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div>x</div>"}}"##.to_owned(), vec![("xhtml/namespace", "Patient.text.div")]),
+        (r##"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>x()</script>y</div>"}}"##.to_owned(), vec![("xhtml/element", "Patient.text.div"), ("invariant/txt-1", "Patient.text.div")]),
+        (r##"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p onClick=\"x()\">y</p></div>"}}"##.to_owned(), vec![("xhtml/attribute", "Patient.text.div"), ("invariant/txt-1", "Patient.text.div")]),
+        (r##"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>y</div>"}}"##.to_owned(), vec![("xhtml/parse", "Patient.text.div")]),
     ];
     for (line, expected) in &cases {
         let (errors, _) = check(line);

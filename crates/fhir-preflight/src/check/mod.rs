@@ -7,6 +7,7 @@ pub(crate) mod primitive;
 pub(crate) mod reference;
 pub(crate) mod resource_id;
 pub(crate) mod resource_type;
+pub(crate) mod xhtml;
 
 use crate::diagnostic::{Code, Severity};
 use crate::issues::{Issue, Issues};
