@@ -41,6 +41,7 @@ impl<'a> Walk<'a, '_> {
     }
 
     /// An object of type `tid` whose `{` (at `open`) was consumed; `depth` counts it.
+    #[expect(clippy::too_many_arguments, reason = "the walk's state for one object; a struct would only rename them")]
     pub(super) fn typed_object(
         &mut self,
         depth: usize,
@@ -285,7 +286,7 @@ impl<'a> Walk<'a, '_> {
     }
 
     /// The value of one property. Returns whether it counts as present (for cardinality).
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "the walk's state for one property; a struct would only rename them")]
     fn property(
         &mut self,
         depth: usize,
