@@ -3,8 +3,11 @@
 
 use fhir_preflight::{validate_bytes, LineResult, Options, Severity};
 
+/// (code, path) of diagnostics.
+type Found = Vec<(String, String)>;
+
 /// (code, path) of every error-level diagnostic of one line; warnings separately.
-fn check(line: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn check(line: &str) -> (Found, Found) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut sink = |l: &LineResult<'_>| {
@@ -178,7 +181,7 @@ fn every_problem_of_a_line_is_reported() {
 #[test]
 fn snapshot_messages() {
     let lines = [
-        format!(r##"{{"resourceType":"Observation","id":"o","valueQuantity":{{"value":"5"}},"foo":1}}"##),
+        r##"{"resourceType":"Observation","id":"o","valueQuantity":{"value":"5"},"foo":1}"##.to_owned(),
         r##"{"resourceType":"Patient","id":"p","gender":"F","birthDate":"2013-04-31"}"##.to_owned(),
     ];
     let mut out = String::new();
