@@ -59,6 +59,11 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_name = "N", default_value_t = fhir_preflight::DEFAULT_MAX_DEPTH)]
     pub(crate) max_depth: usize,
 
+    /// Validation level, as HealthLake names it: strict (base R4 + a warning per declared
+    /// profile), structure-only (base R4), minimal (line rules and JSON kinds only).
+    #[arg(long, value_name = "LEVEL", default_value = "strict", value_parser = ["strict", "structure-only", "minimal"])]
+    pub(crate) level: String,
+
     /// Errors listed in the human report.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub(crate) max_errors: usize,

@@ -61,6 +61,13 @@ pub(crate) fn render(manifest: &Manifest, errors: &ErrorList, notes: &[FileNote]
     if unread > 0 {
         let _ = writeln!(out, "{unread} of them could not be read to the end (see the messages above)");
     }
+    if errors.unchecked_profiles > 0 {
+        let _ = writeln!(
+            out,
+            "{} resources declare a profile (meta.profile) that HealthLake's strict level validates and fhir-preflight does not (base R4 only)",
+            errors.unchecked_profiles
+        );
+    }
     if let Some(dir) = &manifest.output_dir {
         let dir = dir.trim_end_matches('/');
         let _ = writeln!(out, "Wrote {dir}/manifest.json and the SUCCESS/ and FAILURE/ records");

@@ -3,7 +3,7 @@
 
 use std::io::{self, BufWriter, Write};
 
-use fhir_preflight::{is_failure_record, write_record, Diagnostic, LineResult, Severity, Sink};
+use fhir_preflight::{is_failure_record, write_record, Code, Diagnostic, LineResult, Severity, Sink};
 
 use crate::output::{OutputDir, RecordKind};
 
@@ -20,6 +20,8 @@ pub(crate) struct ErrorList {
     pub(crate) limit: usize,
     pub(crate) shown: Vec<Shown>,
     pub(crate) total: u64,
+    /// Resources whose declared profiles were not checked (`profile/unchecked`).
+    pub(crate) unchecked_profiles: u64,
 }
 
 pub(crate) struct RecordSink<'a> {
@@ -85,6 +87,8 @@ impl<'a> RecordSink<'a> {
 
 impl Sink for RecordSink<'_> {
     fn line(&mut self, line: &LineResult<'_>) {
+        let profiles = line.diagnostics.iter().filter(|d| d.code == Code::ProfileUnchecked).count();
+        self.errors.unchecked_profiles += profiles as u64;
         for d in line.diagnostics.iter().filter(|d| d.severity >= Severity::Error) {
             self.errors.total += 1;
             if self.errors.shown.len() < self.errors.limit {

@@ -26,6 +26,7 @@ fn options(args: &ValidateArgs, threads: usize) -> Result<Options, Error> {
         .with_max_issues_per_line(args.max_issues_per_line)?
         .with_max_depth(args.max_depth)?
         .with_chunk_bytes(args.chunk_bytes)?
+        .with_level(args.level.parse().map_err(|reason| Error::InvalidOption { option: "--level", reason })?)
         // Inside our own pool (threads > 1) the core uses the current pool.
         .with_threads(if threads == 1 { 1 } else { 0 }))
 }
@@ -113,7 +114,7 @@ struct Outcome {
 fn validate_all(inputs: &[Input], options: &Options, output: Option<&OutputDir>, max_errors: usize) -> Outcome {
     let mut outcome = Outcome {
         counts: Counts::default(),
-        errors: ErrorList { limit: max_errors, shown: Vec::new(), total: 0 },
+        errors: ErrorList { limit: max_errors, shown: Vec::new(), total: 0, unchecked_profiles: 0 },
         notes: Vec::new(),
         write_error: None,
     };

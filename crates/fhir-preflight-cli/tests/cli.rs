@@ -282,3 +282,19 @@ fn human_report() {
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     insta::assert_snapshot!(stdout);
 }
+
+#[test]
+fn levels_change_the_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("p.ndjson");
+    std::fs::write(
+        &file,
+        "{\"resourceType\":\"Patient\",\"id\":\"p\",\"meta\":{\"profile\":[\"http://example.org/StructureDefinition/p\"]},\"gender\":\"F\"}\n",
+    )
+    .unwrap();
+    cmd().arg("validate").arg(&file).assert().code(1).stdout(
+        predicate::str::contains("binding/required").and(predicate::str::contains("1 resources declare a profile")),
+    );
+    cmd().arg("validate").arg(&file).args(["--level", "minimal"]).assert().code(0);
+    cmd().arg("validate").arg(&file).args(["--level", "lenient"]).assert().code(2).stdout("");
+}

@@ -187,6 +187,8 @@ codes! {
     ReferenceWhitespace = "reference/whitespace", "value";
     /// A literal reference whose type (`Medication/1`) the element does not allow.
     ReferenceImpliedTypeNotAllowed = "reference/implied-type-not-allowed", "structure";
+    /// `meta.profile` names a profile: HealthLake strict validates it; fhir-preflight checks base R4 only.
+    ProfileUnchecked = "profile/unchecked", "informational";
     /// dom-3: a contained resource is not referenced from the resource.
     InvariantDom3 = "invariant/dom-3", "invariant";
     /// The resource has no `resourceType`.

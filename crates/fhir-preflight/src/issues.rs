@@ -3,6 +3,7 @@
 //! per line, in one sweep, only when there is something to report.
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::level::Level;
 
 /// A diagnostic before its line is known: `offset` is a byte offset in the line.
 #[derive(Debug)]
@@ -16,6 +17,7 @@ pub(crate) struct Issue {
 
 #[derive(Debug)]
 pub(crate) struct Issues {
+    level: Level,
     list: Vec<Issue>,
     cap: usize,
     dropped: u64,
@@ -25,11 +27,21 @@ pub(crate) struct Issues {
 
 impl Issues {
     pub(crate) fn new(cap: usize) -> Self {
-        Issues { list: Vec::new(), cap, dropped: 0, dropped_worst: Severity::Information, worst: None }
+        Self::with_level(cap, Level::default())
     }
 
+    pub(crate) fn with_level(cap: usize, level: Level) -> Self {
+        Issues { level, list: Vec::new(), cap, dropped: 0, dropped_worst: Severity::Information, worst: None }
+    }
+
+    pub(crate) fn level(&self) -> Level {
+        self.level
+    }
+
+    /// Add an issue, at the severity the level gives it.
     #[cold]
-    pub(crate) fn push(&mut self, issue: Issue) {
+    pub(crate) fn push(&mut self, mut issue: Issue) {
+        issue.severity = self.level.severity(issue.code, issue.severity);
         self.worst = self.worst.max(Some(issue.severity));
         if self.list.len() < self.cap {
             self.list.push(issue);

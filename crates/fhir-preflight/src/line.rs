@@ -89,7 +89,7 @@ fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Iss
             panic!("injected fault");
         }
     }
-    let mut issues = Issues::new(options.max_issues_per_line);
+    let mut issues = Issues::with_level(options.max_issues_per_line, options.level);
     if let Err(e) = std::str::from_utf8(line) {
         invalid_utf8(&mut issues, e.valid_up_to(), e.error_len());
         return (issues, None, None);

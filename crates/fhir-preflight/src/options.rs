@@ -1,6 +1,6 @@
 //! Validation options, shared by the library, the CLI and the browser build.
 
-use crate::Error;
+use crate::{Error, Level};
 
 /// Default for [`Options::max_line_bytes`]: 256 MiB. A 164 MB HealthLake `Binary` is about 219 MB as base64.
 pub const DEFAULT_MAX_LINE_BYTES: u64 = 256 * 1024 * 1024;
@@ -29,6 +29,7 @@ pub struct Options {
     pub(crate) threads: usize,
     pub(crate) chunk_bytes: usize,
     pub(crate) batch_bytes: usize,
+    pub(crate) level: Level,
     #[cfg(feature = "fault-injection")]
     pub(crate) panic_marker: Option<Vec<u8>>,
 }
@@ -42,6 +43,7 @@ impl Default for Options {
             threads: 0,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             batch_bytes: 4 * 1024 * 1024,
+            level: Level::default(),
             #[cfg(feature = "fault-injection")]
             panic_marker: None,
         }
@@ -102,6 +104,17 @@ impl Options {
         }
         self.batch_bytes = bytes;
         Ok(self)
+    }
+
+    /// The validation level (HealthLake's `ValidationLevel`); default [`Level::Strict`].
+    pub fn with_level(mut self, level: Level) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// See [`Options::with_level`].
+    pub fn level(&self) -> Level {
+        self.level
     }
 
     /// Test-only fault injection: validating a line that contains `marker` panics.

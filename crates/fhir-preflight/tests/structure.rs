@@ -1,13 +1,17 @@
 //! Structural R4 checks, case by case: each failing line gets exactly the listed (code, path)
 //! errors, each passing line none. Plus a snapshot of full diagnostics for a few lines.
 
-use fhir_preflight::{validate_bytes, LineResult, Options, Severity};
+use fhir_preflight::{validate_bytes, Level, LineResult, Options, Severity};
 
 /// (code, path) of diagnostics.
 type Found = Vec<(String, String)>;
 
 /// (code, path) of every error-level diagnostic of one line; warnings separately.
 fn check(line: &str) -> (Found, Found) {
+    check_at(line, Level::Strict)
+}
+
+fn check_at(line: &str, level: Level) -> (Found, Found) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut sink = |l: &LineResult<'_>| {
@@ -20,7 +24,7 @@ fn check(line: &str) -> (Found, Found) {
             }
         }
     };
-    validate_bytes(line.as_bytes(), &Options::default(), &mut sink);
+    validate_bytes(line.as_bytes(), &Options::default().with_level(level), &mut sink);
     (errors, warnings)
 }
 
@@ -194,4 +198,21 @@ fn snapshot_messages() {
         validate_bytes(line.as_bytes(), &Options::default(), &mut sink);
     }
     insta::assert_snapshot!(out);
+}
+
+#[test]
+fn levels() {
+    let line = r##"{"resourceType":"Patient","id":"p","meta":{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]},"gender":"F","active":"yes"}"##;
+    let (errors, warnings) = check_at(line, Level::Strict);
+    assert_eq!(errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["binding/required", "json/wrong-type"]);
+    assert_eq!(warnings, vec![("profile/unchecked".to_owned(), "Patient.meta.profile".to_owned())]);
+    let (errors, warnings) = check_at(line, Level::StructureOnly);
+    assert_eq!(errors.len(), 2);
+    assert!(warnings.is_empty());
+    // minimal: JSON kinds and line rules stay errors, the rest become warnings
+    let (errors, warnings) = check_at(line, Level::Minimal);
+    assert_eq!(errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["json/wrong-type"]);
+    assert_eq!(warnings.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["binding/required"]);
+    let (errors, _) = check_at(r#"{"resourceType":"Patient","id":"a_b"}"#, Level::Minimal);
+    assert_eq!(errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["resource/id-invalid"]);
 }

@@ -12,6 +12,7 @@ use super::walk::{RootFacts, Stop, Walk};
 use crate::check::{binding, primitive, reference};
 use crate::diagnostic::{quote, Code, Severity};
 use crate::issues::Issue;
+use crate::level::Level;
 use crate::r4::model::{Element, Prim, Property, Ty, TypeKind};
 use crate::r4::{ids, resource_type_id, TYPES};
 
@@ -127,6 +128,10 @@ impl<'a> Walk<'a, '_> {
                         );
                     }
                     child_ctx.contained_meta = element.name == "meta";
+                }
+                if tid == ids::META && !ext && element.name == "profile" && self.issues.level() == Level::Strict {
+                    let message = "meta.profile declares a profile: HealthLake's strict level validates it, fhir-preflight checks base R4 only (use --level structure-only to silence)".to_owned();
+                    self.issue(Code::ProfileUnchecked, Severity::Warning, message, key.start - 1, &member_path);
                 }
                 if ctx.contained_meta && !ext {
                     match element.name {
