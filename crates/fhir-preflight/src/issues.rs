@@ -26,6 +26,7 @@ pub(crate) struct Issues {
 }
 
 impl Issues {
+    #[cfg(test)]
     pub(crate) fn new(cap: usize) -> Self {
         Self::with_level(cap, Level::default())
     }
