@@ -45,6 +45,7 @@ fn passing_resources() {
         r##"{"resourceType":"Patient","id":"p","extension":[{"url":"http://x.org/a","extension":[{"url":"b","valueCode":"c"}]}]}"##.to_owned(),
         r##"{"resourceType":"Questionnaire","id":"q","status":"draft","item":[{"linkId":"1","type":"group","item":[{"linkId":"1.1","type":"string"}]}]}"##.to_owned(),
         r##"{"resourceType":"Binary","id":"b","contentType":"application/pdf","data":"JVBERi0="}"##.to_owned(),
+        r##"{"resourceType":"Condition","id":"c","subject":{"reference":"Patient/1"},"clinicalStatus":{"coding":[{"system":"http://snomed.info/sct","code":"x"},{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]}}"##.to_owned(),
         // conditional references are expected in transactions
         r##"{"resourceType":"Bundle","id":"t","type":"transaction","entry":[{"resource":{"resourceType":"Patient","generalPractitioner":[{"reference":"Practitioner?identifier=http://npi|1"}]},"request":{"method":"POST","url":"Patient"}}]}"##.to_owned(),
         // a contained resource referring to its container counts as referenced (dom-3)
@@ -104,6 +105,9 @@ fn failing_resources() {
         (r##"{"resourceType":"Patient","id":"p","gender":"F"}"##.to_owned(), vec![("binding/required", "Patient.gender")]),
         (r##"{"resourceType":"Observation","id":"o","status":"done","code":{"text":"x"}}"##.to_owned(), vec![("binding/required", "Observation.status")]),
         (r##"{"resourceType":"Binary","id":"b","contentType":"pdf"}"##.to_owned(), vec![("binding/required", "Binary.contentType")]),
+        (r##"{"resourceType":"Condition","id":"c","subject":{"reference":"Patient/1"},"clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"bogus"}]}}"##.to_owned(), vec![("binding/required", "Condition.clinicalStatus")]),
+        (r##"{"resourceType":"Condition","id":"c","subject":{"reference":"Patient/1"},"clinicalStatus":{"text":"active"}}"##.to_owned(), vec![("binding/required", "Condition.clinicalStatus")]),
+        (r##"{"resourceType":"Condition","id":"c","subject":{"reference":"Patient/1"},"clinicalStatus":{"coding":[{"system":"http://snomed.info/sct","code":"active"}]}}"##.to_owned(), vec![("binding/required", "Condition.clinicalStatus")]),
         // extensions (ext-1)
         (r##"{"resourceType":"Patient","id":"p","extension":[{"url":"http://x.org/a"}]}"##.to_owned(), vec![("invariant/ext-1", "Patient.extension[0]")]),
         (r##"{"resourceType":"Patient","id":"p","extension":[{"url":"http://x.org/a","valueString":"v","extension":[{"url":"b","valueCode":"c"}]}]}"##.to_owned(), vec![("invariant/ext-1", "Patient.extension[0]")]),

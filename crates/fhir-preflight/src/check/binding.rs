@@ -50,6 +50,42 @@ pub(crate) fn check(issues: &mut Issues, element: &Element, text: &str, offset: 
     }
 }
 
+/// A required binding on a Coding or CodeableConcept: at least one coding must be in the value set
+/// (same system and code). `codings` are the `(system, code)` pairs found in the value.
+pub(crate) fn check_codings(
+    issues: &mut Issues,
+    element: &Element,
+    codings: &[(Option<String>, Option<String>)],
+    offset: usize,
+    path: &Path<'_>,
+) {
+    let Binding::Required(index) = element.binding else { return };
+    let vs = &VALUE_SETS[index as usize];
+    if vs.kind != ValueSetKind::Enumerated {
+        return;
+    }
+    let in_set = |system: &Option<String>, code: &str| {
+        let i = vs.codes.partition_point(|(c, _)| *c < code);
+        vs.codes[i..].iter().take_while(|(c, _)| *c == code).any(|(_, s)| system.as_deref().is_none_or(|sys| sys == *s))
+    };
+    if codings.iter().any(|(system, code)| code.as_deref().is_some_and(|c| in_set(system, c))) {
+        return;
+    }
+    let message = match codings.iter().find_map(|(_, code)| code.as_deref()) {
+        Some(code) => {
+            format!("The code provided ({}) is not in the value set {} (required binding)", quote(code), vs.url)
+        }
+        None => format!("No code provided, and a code is required from the value set {} (required binding)", vs.url),
+    };
+    issues.push(Issue {
+        code: Code::BindingRequired,
+        severity: Severity::Error,
+        message,
+        offset: Some(offset),
+        path: path.render(),
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

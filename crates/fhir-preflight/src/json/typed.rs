@@ -218,6 +218,12 @@ impl<'a> Walk<'a, '_> {
             if tid == ids::REFERENCE {
                 self.check_reference(holder, reference, reference_type, ctx);
             }
+            if let Some(h) = holder.filter(|h| matches!(h.binding, crate::r4::model::Binding::Required(_))) {
+                if tid == ids::CODEABLE_CONCEPT || tid == ids::CODING {
+                    let codings = codings_of(self.line, open, tid == ids::CODEABLE_CONCEPT);
+                    binding::check_codings(self.issues, h, &codings, open, path);
+                }
+            }
             if owner {
                 self.check_local_references(refs_base, contained_base);
             }
@@ -610,4 +616,46 @@ fn unreachable_token() {}
 #[cold]
 fn unreachable_found() -> (Code, String) {
     (Code::InternalError, String::new())
+}
+
+/// `(system, code)` of the Coding at `open`, or of each `coding` of the CodeableConcept at `open`
+/// (a second, small look-ahead pass, only for elements with a required binding).
+fn codings_of(line: &[u8], open: usize, concept: bool) -> Vec<(Option<String>, Option<String>)> {
+    use super::walk::find_member;
+    let string = |t: Option<Token>| match t {
+        Some(Token::String(s)) => Some(s.text(line).into_owned()),
+        _ => None,
+    };
+    let one = |at: usize| (string(find_member(line, at, "system")), string(find_member(line, at, "code")));
+    if !concept {
+        return vec![one(open)];
+    }
+    let mut out = Vec::new();
+    if let Some(Token::ArrayStart) = find_member(line, open, "coding") {
+        // Find the array's position again to walk its items.
+        let mut sc = super::scan::Scanner { bytes: line, pos: open + 1 };
+        while let Ok(key) = sc.member_key() {
+            if key.raw(line) == b"coding" {
+                if sc.peek() == Some(b'[') {
+                    sc.pos += 1;
+                    loop {
+                        if sc.peek() == Some(b'{') {
+                            let at = sc.pos;
+                            out.push(one(at));
+                        }
+                        if sc.skip_value().is_err() || sc.peek() != Some(b',') {
+                            break;
+                        }
+                        sc.pos += 1;
+                    }
+                }
+                break;
+            }
+            if sc.skip_value().is_err() || sc.peek() != Some(b',') {
+                break;
+            }
+            sc.pos += 1;
+        }
+    }
+    out
 }
