@@ -3,6 +3,7 @@
 //! - `codegen [--check]`: generate the R4 tables of the core from HL7's definitions (see `codegen.rs`);
 //!   `--check` fails if the committed file is out of date.
 //! - `conformance [--check]`: validate HL7's official R4 examples; see `conformance.rs`.
+//! - `defects`: inject ≥ 1,000 defects into HL7's examples and check each is reported (see `defects.rs`).
 //! - `gen-corpus --lines N [--seed S] [--invalid-per-mille P] --out FILE`: write the deterministic
 //!   benchmark corpus (see `fhir_preflight_benches`).
 //! - `throughput [--lines N] [--seed S]`: build the release CLI, generate (once, under
@@ -13,6 +14,7 @@
 
 mod codegen;
 mod conformance;
+mod defects;
 mod hl7;
 mod throughput;
 
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
     let result = Flags::parse(rest).and_then(|flags| match task.as_str() {
         "gen-corpus" => gen_corpus(&flags),
         "throughput" => throughput::run(&flags),
+        "defects" => defects::run(),
         other => Err(format!("unknown task {other}")),
     });
     match result {

@@ -57,6 +57,10 @@ pub use record::{is_failure_record, write_record, CODE_SYSTEM};
 pub use report::{format_mb, Counts, FileRead, Manifest};
 pub use validator::{validate_bytes, validate_reader, Discard, FileReport, LineResult, Sink, Validator};
 
+/// The generated R4 tables, read-only, for tools; not a stable API.
+#[doc(hidden)]
+pub mod schema;
+
 /// Internals exposed for the benchmarks only; not a stable API.
 #[doc(hidden)]
 pub mod bench_support {

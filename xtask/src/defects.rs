@@ -1,0 +1,420 @@
+//! `cargo xtask defects`: a deterministic defect generator over HL7's official R4 examples. For
+//! each example (except the conformance xfail list) and each kind of defect, it injects the defect
+//! at the first eligible place (pre-order over the JSON, keys in sorted order, the types known from
+//! the generated tables), validates all mutated lines, and checks that each defect is reported
+//! with its code and FHIR path. The originals produce no error (the conformance run checks that).
+
+use std::collections::BTreeSet;
+
+use fhir_preflight::schema::{self, Kind};
+use fhir_preflight::{validate_bytes, LineResult, Options};
+use serde_json::Value;
+
+/// The kinds of defect the issue lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Defect {
+    UnknownDeep,
+    MaxCardinality,
+    MinCardinality,
+    BadDate,
+    DateTimeNoZone,
+    BadRequiredCode,
+    TwoChoices,
+    NullInBoth,
+    EmptyString,
+    WrongReferenceType,
+    WrongJsonKind,
+}
+
+pub(crate) const ALL: [Defect; 11] = [
+    Defect::UnknownDeep,
+    Defect::MaxCardinality,
+    Defect::MinCardinality,
+    Defect::BadDate,
+    Defect::DateTimeNoZone,
+    Defect::BadRequiredCode,
+    Defect::TwoChoices,
+    Defect::NullInBoth,
+    Defect::EmptyString,
+    Defect::WrongReferenceType,
+    Defect::WrongJsonKind,
+];
+
+/// One injected defect: the mutated resource and the (code, path) it must get.
+pub(crate) struct Injected {
+    pub(crate) defect: Defect,
+    pub(crate) file: String,
+    pub(crate) line: String,
+    pub(crate) code: &'static str,
+    pub(crate) path: String,
+}
+
+/// A place in the resource: the JSON pointer-like route, the FHIR path, and the type there.
+struct Site {
+    route: Vec<Step>,
+    path: String,
+    type_name: &'static str,
+    depth: usize,
+}
+
+#[derive(Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn get_mut<'a>(root: &'a mut Value, route: &[Step]) -> Option<&'a mut Value> {
+    let mut v = root;
+    for step in route {
+        v = match step {
+            Step::Key(k) => v.get_mut(k.as_str())?,
+            Step::Index(i) => v.get_mut(*i)?,
+        };
+    }
+    Some(v)
+}
+
+/// Every typed object of the resource, pre-order, keys sorted (serde_json's map order).
+fn objects(value: &Value, type_name: &'static str, path: String, route: Vec<Step>, depth: usize, out: &mut Vec<Site>) {
+    let Value::Object(map) = value else { return };
+    out.push(Site { route: route.clone(), path: path.clone(), type_name, depth });
+    for (key, child) in map {
+        let Some(p) = schema::property(type_name, key) else { continue };
+        let items: Vec<(Option<usize>, &Value)> = match child {
+            Value::Array(items) => items.iter().enumerate().map(|(i, v)| (Some(i), v)).collect(),
+            v => vec![(None, v)],
+        };
+        for (index, item) in items {
+            let mut r = route.clone();
+            r.push(Step::Key(key.clone()));
+            let mut item_path = format!("{path}.{key}");
+            if let Some(i) = index {
+                r.push(Step::Index(i));
+                item_path = format!("{item_path}[{i}]");
+            }
+            match p.kind {
+                Kind::Complex(t) => objects(item, t, item_path, r, depth + 1, out),
+                Kind::Resource => {
+                    if let Some(t) = item.get("resourceType").and_then(Value::as_str).and_then(resource_type_name) {
+                        objects(item, t, item_path, r, depth + 1, out);
+                    }
+                }
+                Kind::Primitive(_) => {}
+            }
+        }
+    }
+}
+
+fn resource_type_name(name: &str) -> Option<&'static str> {
+    fhir_preflight::resource_types().find(|t| *t == name)
+}
+
+/// Every primitive property (single-valued, present) in `sites` whose type passes `want`, in
+/// pre-order; the generator picks one of them by a hash of the file and the defect.
+fn primitives<'s>(
+    root: &Value,
+    sites: &'s [Site],
+    want: impl Fn(&schema::Property, &Value) -> bool,
+) -> Vec<(&'s Site, schema::Property)> {
+    let mut out = Vec::new();
+    for site in sites {
+        let Some(object) = get(root, &site.route).and_then(Value::as_object) else { continue };
+        for (key, value) in object {
+            // The line's own id follows HealthLake's rules (resource/id-*), not the type's.
+            if site.route.is_empty() && key == "id" {
+                continue;
+            }
+            if let Some(p) = schema::property(site.type_name, key) {
+                if matches!(p.kind, Kind::Primitive(_)) && !p.many && want(&p, value) {
+                    out.push((site, p));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One of `items`, chosen by `seed`.
+fn pick<T>(mut items: Vec<T>, seed: u64) -> Option<T> {
+    if items.is_empty() {
+        return None;
+    }
+    let i = (seed % items.len() as u64) as usize;
+    Some(items.swap_remove(i))
+}
+
+fn get<'a>(root: &'a Value, route: &[Step]) -> Option<&'a Value> {
+    let mut v = root;
+    for step in route {
+        v = match step {
+            Step::Key(k) => v.get(k.as_str())?,
+            Step::Index(i) => v.get(*i)?,
+        };
+    }
+    Some(v)
+}
+
+fn set(root: &mut Value, site: &Site, key: &str, value: Value) -> Option<()> {
+    get_mut(root, &site.route)?.as_object_mut()?.insert(key.to_owned(), value);
+    Some(())
+}
+
+/// Inject `defect` into `resource`; returns (code, path) it must produce.
+fn inject(defect: Defect, resource: &mut Value, seed: u64) -> Option<(&'static str, String)> {
+    let root_type = resource_type_name(resource.get("resourceType")?.as_str()?)?;
+    let mut sites = Vec::new();
+    objects(resource, root_type, root_type.to_owned(), Vec::new(), 0, &mut sites);
+    let snapshot = resource.clone();
+    match defect {
+        Defect::UnknownDeep => {
+            let deepest = sites.iter().max_by_key(|s| s.depth)?;
+            set(resource, deepest, "zzUnknownElement", Value::from("x"))?;
+            Some(("json/unknown-property", format!("{}.zzUnknownElement", deepest.path)))
+        }
+        Defect::MaxCardinality => {
+            let (site, p) = pick(primitives(&snapshot, &sites, |_, v| v.is_string()), seed)?;
+            let value = get(&snapshot, &site.route)?.get(p.key)?.clone();
+            set(resource, site, p.key, Value::Array(vec![value]))?;
+            Some(("json/expected-single", format!("{}.{}", site.path, p.key)))
+        }
+        Defect::MinCardinality => {
+            let mut candidates = Vec::new();
+            for site in &sites {
+                let object = get(&snapshot, &site.route)?.as_object()?;
+                if object.len() < 2 {
+                    continue;
+                }
+                for k in object.keys() {
+                    let required =
+                        schema::property(site.type_name, k).is_some_and(|p| p.required && !p.element.ends_with("[x]"));
+                    if required && !object.contains_key(&format!("_{k}")) {
+                        candidates.push((site, k.clone()));
+                    }
+                }
+            }
+            let (site, key) = pick(candidates, seed)?;
+            get_mut(resource, &site.route)?.as_object_mut()?.remove(&key);
+            Some(("cardinality/min", site.path.clone()))
+        }
+        Defect::BadDate => {
+            let (site, p) = pick(
+                primitives(&snapshot, &sites, |p, v| {
+                    matches!(p.kind, Kind::Primitive("date" | "dateTime")) && v.is_string()
+                }),
+                seed,
+            )?;
+            let bad = if p.kind == Kind::Primitive("date") { "2019-02-30" } else { "2019-02-30T10:00:00Z" };
+            set(resource, site, p.key, Value::from(bad))?;
+            Some(("primitive/date", format!("{}.{}", site.path, p.key)))
+        }
+        Defect::DateTimeNoZone => {
+            let (site, p) = pick(
+                primitives(&snapshot, &sites, |p, v| p.kind == Kind::Primitive("dateTime") && v.is_string()),
+                seed,
+            )?;
+            set(resource, site, p.key, Value::from("2019-01-01T10:00:00"))?;
+            Some(("primitive/datetime-no-tz", format!("{}.{}", site.path, p.key)))
+        }
+        Defect::BadRequiredCode => {
+            let (site, p) =
+                pick(primitives(&snapshot, &sites, |p, v| p.required_codes.is_some() && v.is_string()), seed)?;
+            set(resource, site, p.key, Value::from("not-a-real-code"))?;
+            Some(("binding/required", format!("{}.{}", site.path, p.key)))
+        }
+        Defect::TwoChoices => {
+            for site in &sites {
+                let object = get(&snapshot, &site.route)?.as_object()?;
+                for key in object.keys() {
+                    let Some(p) = schema::property(site.type_name, key) else { continue };
+                    if !p.element.ends_with("[x]") {
+                        continue;
+                    }
+                    let base = p.element.trim_end_matches("[x]");
+                    let (other, value) = [("String", Value::from("x")), ("Boolean", Value::from(true))]
+                        .into_iter()
+                        .map(|(suffix, v)| (format!("{base}{suffix}"), v))
+                        .find(|(k, _)| k != key && schema::property(site.type_name, k).is_some())?;
+                    if object.contains_key(&other) {
+                        continue;
+                    }
+                    let later = if other.as_str() > key.as_str() { other.clone() } else { key.clone() };
+                    set(resource, site, &other, value)?;
+                    return Some(("choice/multiple", format!("{}.{later}", site.path)));
+                }
+            }
+            None
+        }
+        Defect::NullInBoth => {
+            let site = sites.iter().find(|s| {
+                s.type_name == "HumanName"
+                    && get(&snapshot, &s.route).and_then(|v| v.get("given")).is_some_and(Value::is_array)
+                    && get(&snapshot, &s.route).and_then(|v| v.get("_given")).is_none()
+            })?;
+            let name = get_mut(resource, &site.route)?.as_object_mut()?;
+            let given = name.get_mut("given")?.as_array_mut()?;
+            given.push(Value::Null);
+            let len = given.len();
+            name.insert("_given".to_owned(), Value::Array(vec![Value::Null; len]));
+            Some(("json/null-in-both", site.path.clone()))
+        }
+        Defect::EmptyString => {
+            let (site, p) = pick(
+                primitives(&snapshot, &sites, |p, v| {
+                    matches!(p.kind, Kind::Primitive("string" | "code" | "uri")) && v.is_string()
+                }),
+                seed,
+            )?;
+            set(resource, site, p.key, Value::from(""))?;
+            Some(("primitive/empty", format!("{}.{}", site.path, p.key)))
+        }
+        Defect::WrongReferenceType => {
+            for site in sites.iter().filter(|s| s.type_name == "Reference") {
+                let Some(Step::Key(holder_key)) = site.route.iter().rev().find(|s| matches!(s, Step::Key(_))).cloned()
+                else {
+                    continue;
+                };
+                let parent_route: Vec<Step> = {
+                    let mut r = site.route.clone();
+                    while let Some(step) = r.pop() {
+                        if matches!(step, Step::Key(_)) {
+                            break;
+                        }
+                    }
+                    r
+                };
+                let Some(parent) =
+                    sites.iter().find(|s| s.route.len() == parent_route.len() && same(&s.route, &parent_route))
+                else {
+                    continue;
+                };
+                let Some(p) = schema::property(parent.type_name, &holder_key) else { continue };
+                if p.targets.is_empty() || get(&snapshot, &site.route)?.get("type").is_some() {
+                    continue;
+                }
+                let wrong = ["Basic", "Linkage", "Flag"].into_iter().find(|t| !p.targets.contains(t))?;
+                set(resource, site, "type", Value::from(wrong))?;
+                return Some(("reference/type-not-allowed", format!("{}.type", site.path)));
+            }
+            None
+        }
+        Defect::WrongJsonKind => {
+            if let Some((site, p)) =
+                pick(primitives(&snapshot, &sites, |p, v| p.kind == Kind::Primitive("boolean") && v.is_boolean()), seed)
+            {
+                let text = get(&snapshot, &site.route)?.get(p.key)?.to_string();
+                set(resource, site, p.key, Value::from(text))?;
+                return Some(("json/wrong-type", format!("{}.{}", site.path, p.key)));
+            }
+            let (site, p) = pick(
+                primitives(&snapshot, &sites, |p, v| {
+                    matches!(p.kind, Kind::Primitive("string" | "code")) && v.is_string()
+                }),
+                seed,
+            )?;
+            set(resource, site, p.key, Value::from(42))?;
+            Some(("json/wrong-type", format!("{}.{}", site.path, p.key)))
+        }
+    }
+}
+
+fn same(a: &[Step], b: &[Step]) -> bool {
+    a.iter().zip(b).all(|(x, y)| match (x, y) {
+        (Step::Key(p), Step::Key(q)) => p == q,
+        (Step::Index(p), Step::Index(q)) => p == q,
+        _ => false,
+    })
+}
+
+/// Every defect injectable into the examples (largest files skipped to keep the run short).
+pub(crate) fn generate() -> Result<Vec<Injected>, String> {
+    let pkg = crate::hl7::package_dir()?;
+    let xfail_text =
+        std::fs::read_to_string(crate::hl7::workspace_root().join("conformance/xfail.tsv")).unwrap_or_default();
+    let xfail: BTreeSet<&str> = xfail_text.lines().filter_map(|l| l.split('\t').next()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(&pkg)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| {
+            n.ends_with(".json") && !n.starts_with("Bundle-") && n != "package.json" && !xfail.contains(n.as_str())
+        })
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let bytes = std::fs::read(pkg.join(&name)).map_err(|e| format!("{name}: {e}"))?;
+        if bytes.len() > 100_000 {
+            continue;
+        }
+        let original: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {e}"))?;
+        for defect in ALL {
+            let mut mutated = original.clone();
+            let seed =
+                name.bytes().fold(defect as u64 + 1, |h, b| h.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(b)));
+            if let Some((code, path)) = inject(defect, &mut mutated, seed) {
+                let line = serde_json::to_string(&mutated).map_err(|e| e.to_string())?;
+                out.push(Injected { defect, file: name.clone(), line, code, path });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Validate every injected defect; returns the ones not reported with their code and path.
+pub(crate) fn missed(defects: &[Injected]) -> Vec<String> {
+    let mut input = String::new();
+    for d in defects {
+        input.push_str(&d.line);
+        input.push('\n');
+    }
+    let mut found: Vec<Vec<(String, String)>> = vec![Vec::new(); defects.len()];
+    let mut sink = |line: &LineResult<'_>| {
+        found[(line.line - 1) as usize] =
+            line.diagnostics.iter().map(|d| (d.code.as_str().to_owned(), d.path.clone().unwrap_or_default())).collect();
+    };
+    validate_bytes(input.as_bytes(), &Options::default(), &mut sink);
+    defects
+        .iter()
+        .zip(&found)
+        .filter(|(d, f)| !f.iter().any(|(c, p)| c == d.code && *p == d.path))
+        .map(|(d, f)| format!("{} {:?}: expected {} at {}, got {f:?}", d.file, d.defect, d.code, d.path))
+        .collect()
+}
+
+pub(crate) fn run() -> Result<(), String> {
+    let defects = generate()?;
+    let mut per_kind = std::collections::BTreeMap::new();
+    for d in &defects {
+        *per_kind.entry(format!("{:?}", d.defect)).or_insert(0) += 1;
+    }
+    let missed = missed(&defects);
+    eprintln!("{} defects injected: {per_kind:?}", defects.len());
+    if missed.is_empty() {
+        eprintln!("every defect was reported with its code and path");
+        Ok(())
+    } else {
+        Err(format!(
+            "{} defects not reported:\n{}",
+            missed.len(),
+            missed.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// ≥ 1,000 injected defects across the examples, every one reported with its code and path.
+    #[test]
+    fn injected_defects_are_all_reported() {
+        let defects = super::generate().expect("examples");
+        assert!(defects.len() >= 1000, "only {} defects injected", defects.len());
+        let kinds: std::collections::BTreeSet<_> = defects.iter().map(|d| d.defect).collect();
+        assert_eq!(kinds.len(), super::ALL.len(), "every kind of defect is injected somewhere");
+        let missed = super::missed(&defects);
+        assert!(
+            missed.is_empty(),
+            "{} not reported, e.g.:\n{}",
+            missed.len(),
+            missed.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        );
+    }
+}
