@@ -11,11 +11,11 @@ use serde_json::Value;
 
 use crate::hl7;
 
-pub(crate) fn output_path() -> PathBuf {
+pub fn output_path() -> PathBuf {
     hl7::workspace_root().join("crates/fhir-preflight/src/r4/generated.rs")
 }
 
-pub(crate) fn run(check: bool) -> Result<(), String> {
+pub fn run(check: bool) -> Result<(), String> {
     let pkg = hl7::package_dir()?;
     let code = generate(&pkg)?;
     let path = output_path();
@@ -151,7 +151,7 @@ fn type_code(t: &Value) -> String {
     code.to_owned()
 }
 
-pub(crate) fn generate(pkg: &Path) -> Result<String, String> {
+pub fn generate(pkg: &Path) -> Result<String, String> {
     let resources = hl7::read_json(&pkg.join("Bundle-resources.json"))?;
     let types = hl7::read_json(&pkg.join("Bundle-types.json"))?;
     let expansions = hl7::read_json(&pkg.join("Bundle-valueset-expansions.json"))?;
@@ -303,7 +303,11 @@ pub(crate) fn generate(pkg: &Path) -> Result<String, String> {
         "/// Required value sets.\npub(crate) static VALUE_SETS: [ValueSet; {}] = [\n{vs_out}];\n",
         vs_index.len()
     );
-    let _ = writeln!(out, "/// Every resource, datatype and backbone element; indexes are type ids.\npub(crate) static TYPES: [TypeDef; {}] = [", gen.len());
+    let _ = writeln!(
+        out,
+        "/// Every resource, datatype and backbone element; indexes are type ids.\npub(crate) static TYPES: [TypeDef; {}] = [",
+        gen.len()
+    );
     for (i, t) in gen.iter().enumerate() {
         let _ = writeln!(out, "    // {i}");
         let _ = writeln!(
@@ -347,7 +351,12 @@ pub(crate) fn generate(pkg: &Path) -> Result<String, String> {
         out.push_str("        _ => None,\n    }\n}\n\n");
     }
     let resources: Vec<&(String, &str)> = order.iter().filter(|(_, k)| *k == "Resource").collect();
-    let _ = writeln!(out, "/// The {} resource types with their type ids, sorted by name.\npub(crate) static RESOURCES: [(&str, u16); {}] = [", resources.len(), resources.len());
+    let _ = writeln!(
+        out,
+        "/// The {} resource types with their type ids, sorted by name.\npub(crate) static RESOURCES: [(&str, u16); {}] = [",
+        resources.len(),
+        resources.len()
+    );
     for (name, _) in resources {
         let _ = writeln!(out, "    ({name:?}, {}),", ids[name]);
     }

@@ -29,7 +29,7 @@ const DEFINITION_BUNDLES: &[&str] = &[
 ];
 
 /// Remove the whitespace outside strings: one line, every byte of every value kept.
-pub(crate) fn minify(json: &[u8]) -> Vec<u8> {
+pub fn minify(json: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(json.len());
     let (mut in_string, mut escaped) = (false, false);
     for &b in json {
@@ -52,7 +52,7 @@ pub(crate) fn minify(json: &[u8]) -> Vec<u8> {
     out
 }
 
-pub(crate) fn run(check: bool) -> Result<(), String> {
+pub fn run(check: bool) -> Result<(), String> {
     let pkg = hl7::package_dir()?;
     let root = hl7::workspace_root();
     let mut names: Vec<String> = std::fs::read_dir(&pkg)

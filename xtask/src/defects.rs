@@ -12,7 +12,7 @@ use serde_json::Value;
 
 /// The kinds of defect the issue lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Defect {
+pub enum Defect {
     UnknownDeep,
     MaxCardinality,
     MinCardinality,
@@ -26,7 +26,7 @@ pub(crate) enum Defect {
     WrongJsonKind,
 }
 
-pub(crate) const ALL: [Defect; 11] = [
+pub const ALL: [Defect; 11] = [
     Defect::UnknownDeep,
     Defect::MaxCardinality,
     Defect::MinCardinality,
@@ -41,12 +41,13 @@ pub(crate) const ALL: [Defect; 11] = [
 ];
 
 /// One injected defect: the mutated resource and the (code, path) it must get.
-pub(crate) struct Injected {
-    pub(crate) defect: Defect,
-    pub(crate) file: String,
-    pub(crate) line: String,
-    pub(crate) code: &'static str,
-    pub(crate) path: String,
+#[derive(Debug)]
+pub struct Injected {
+    pub defect: Defect,
+    pub file: String,
+    pub line: String,
+    pub code: &'static str,
+    pub path: String,
 }
 
 /// A place in the resource: the JSON pointer-like route, the FHIR path, and the type there.
@@ -326,7 +327,7 @@ fn same(a: &[Step], b: &[Step]) -> bool {
 }
 
 /// Every defect injectable into the examples (largest files skipped to keep the run short).
-pub(crate) fn generate() -> Result<Vec<Injected>, String> {
+pub fn generate() -> Result<Vec<Injected>, String> {
     let pkg = crate::hl7::package_dir()?;
     let xfail_text =
         std::fs::read_to_string(crate::hl7::workspace_root().join("conformance/xfail.tsv")).unwrap_or_default();
@@ -360,7 +361,7 @@ pub(crate) fn generate() -> Result<Vec<Injected>, String> {
 }
 
 /// Validate every injected defect; returns the ones not reported with their code and path.
-pub(crate) fn missed(defects: &[Injected]) -> Vec<String> {
+pub fn missed(defects: &[Injected]) -> Vec<String> {
     let mut input = String::new();
     for d in defects {
         input.push_str(&d.line);
@@ -380,7 +381,7 @@ pub(crate) fn missed(defects: &[Injected]) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn run() -> Result<(), String> {
+pub fn run() -> Result<(), String> {
     let defects = generate()?;
     let mut per_kind = std::collections::BTreeMap::new();
     for d in &defects {

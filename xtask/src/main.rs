@@ -12,11 +12,9 @@
 //!   `/usr/bin/time -v` for peak memory, and once more writing all records (`--output-dir`).
 //!   Prints a table for the README.
 
-mod codegen;
-mod conformance;
-mod defects;
-mod hl7;
 mod throughput;
+
+use xtask::{codegen, conformance, defects};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

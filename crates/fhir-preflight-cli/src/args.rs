@@ -64,6 +64,11 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_name = "LEVEL", default_value = "strict", value_parser = ["strict", "structure-only", "minimal"])]
     pub(crate) level: String,
 
+    /// FHIR version of the input. Only R4 (4.0.1) today; R4B and R5 will come from the same
+    /// code generation over HL7's packages.
+    #[arg(long, value_name = "VERSION", default_value = "R4", value_parser = ["R4", "4.0.1"])]
+    pub(crate) fhir_version: String,
+
     /// Errors listed in the human report.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub(crate) max_errors: usize,

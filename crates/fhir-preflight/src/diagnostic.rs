@@ -143,8 +143,6 @@ codes! {
     PrimitiveUuid = "primitive/uuid", "value";
     /// A uri starting `oid:` or `uuid:`.
     PrimitiveUriScheme = "primitive/uri-scheme", "value";
-    /// A primitive extension `_x` of the wrong shape.
-    PrimitiveExtShape = "primitive-ext/shape", "structure";
     /// A code outside the value set of a required binding.
     BindingRequired = "binding/required", "code-invalid";
     /// Narrative that is not XHTML.
@@ -163,7 +161,7 @@ codes! {
     InvariantTxt2 = "invariant/txt-2", "invariant";
     /// ext-1: an extension has both `extension` and `value[x]`, or neither.
     InvariantExt1 = "invariant/ext-1", "invariant";
-    /// An extension's `url` is not absolute.
+    /// A top-level extension's `url` is not an absolute URI (nested extensions may use a simple name).
     ExtensionUrl = "extension/url", "value";
     /// dom-2: a contained resource holds contained resources.
     InvariantDom2 = "invariant/dom-2", "invariant";

@@ -73,7 +73,7 @@ impl<'a> Walk<'a, '_> {
                 let message = "Object must have some content (an empty object is not a FHIR element: ele-1)".to_owned();
                 self.error(Code::JsonEmptyObject, message, open, path);
             } else {
-                self.end_of_object_checks(tid, usize::MAX, open, path, ctx);
+                self.end_of_object_checks(tid, usize::MAX, open, path, ctx, holder);
             }
             return Ok(());
         }
@@ -213,7 +213,7 @@ impl<'a> Walk<'a, '_> {
             }
         };
         if result.is_ok() {
-            self.end_of_object_checks(tid, base, open, path, ctx);
+            self.end_of_object_checks(tid, base, open, path, ctx, holder);
             self.check_null_pairs(nulls_base, t, path, open);
             if tid == ids::REFERENCE {
                 self.check_reference(holder, reference, reference_type, ctx);
@@ -239,7 +239,15 @@ impl<'a> Walk<'a, '_> {
     }
 
     /// Checks that need the whole object: min cardinality, ext-1, the id of a contained resource.
-    fn end_of_object_checks(&mut self, tid: u16, base: usize, open: usize, path: &Path<'_>, ctx: Ctx) {
+    fn end_of_object_checks(
+        &mut self,
+        tid: u16,
+        base: usize,
+        open: usize,
+        path: &Path<'_>,
+        ctx: Ctx,
+        holder: Option<&'static Element>,
+    ) {
         let t = &TYPES[tid as usize];
         let counts = |s: &Self, i: usize| s.scratch.counts.get(base.wrapping_add(i)).copied().unwrap_or(0);
         for (i, element) in t.elements.iter().enumerate() {
@@ -249,6 +257,9 @@ impl<'a> Walk<'a, '_> {
                 let message = format!("Element '{full}': minimum required = 1, but only found 0");
                 self.error(Code::CardinalityMin, message, open, path);
             }
+        }
+        if tid == ids::EXTENSION && base != usize::MAX {
+            self.check_extension_url(base, open, path, holder);
         }
         if tid == ids::EXTENSION {
             let has =
@@ -273,6 +284,25 @@ impl<'a> Walk<'a, '_> {
                     path,
                 );
             }
+        }
+    }
+
+    /// The url of an extension that is not nested in another extension must be absolute.
+    fn check_extension_url(&mut self, base: usize, open: usize, path: &Path<'_>, holder: Option<&'static Element>) {
+        let extension = &TYPES[ids::EXTENSION as usize];
+        let nested = holder.is_some_and(|h| extension.elements.iter().any(|e| std::ptr::eq(e, h)));
+        if nested {
+            return;
+        }
+        let Some(url_index) = extension.elements.iter().position(|e| e.name == "url") else { return };
+        if self.scratch.counts.get(base + url_index).copied().unwrap_or(0) == 0 {
+            return;
+        }
+        let Some(Token::String(s)) = super::walk::find_member(self.line, open, "url") else { return };
+        let url = s.text(self.line);
+        if !url.contains(':') {
+            let message = format!("extension url {} is not an absolute URI (only extensions nested in an extension may use a simple name)", quote(&url));
+            self.error(Code::ExtensionUrl, message, open, path);
         }
     }
 
