@@ -344,11 +344,8 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
     }
     out.push_str("];\n\n");
     for (i, t) in gen.iter().enumerate() {
-        let _ = writeln!(out, "fn lookup_{i}(key: &[u8]) -> Option<u8> {{\n    match key {{");
-        for (j, p) in t.properties.iter().enumerate() {
-            let _ = writeln!(out, "        b{:?} => Some({j}),", p.key);
-        }
-        out.push_str("        _ => None,\n    }\n}\n\n");
+        let keys: Vec<(&str, usize)> = t.properties.iter().enumerate().map(|(j, p)| (p.key.as_str(), j)).collect();
+        emit_lookup(&mut out, "", &format!("lookup_{i}"), "u8", &keys);
     }
     let resources: Vec<&(String, &str)> = order.iter().filter(|(_, k)| *k == "Resource").collect();
     let _ = writeln!(
@@ -360,7 +357,11 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
     for (name, _) in resources {
         let _ = writeln!(out, "    ({name:?}, {}),", ids[name]);
     }
-    out.push_str("];\n\n/// Type ids of datatypes and resources by name.\n#[allow(dead_code)]\npub(crate) mod ids {\n");
+    out.push_str("];\n\n/// The type id of a resource type name.\n");
+    let resource_keys: Vec<(&str, usize)> =
+        order.iter().filter(|(_, k)| *k == "Resource").map(|(n, _)| (n.as_str(), ids[n])).collect();
+    emit_lookup(&mut out, "pub(crate) ", "resource_type_id", "u16", &resource_keys);
+    out.push_str("/// Type ids of datatypes and resources by name.\n#[allow(dead_code)]\npub(crate) mod ids {\n");
     for (name, kind) in &order {
         if *kind != "Backbone" {
             let _ = writeln!(out, "    pub(crate) const {}: u16 = {};", screaming(name), ids[name]);
@@ -368,6 +369,30 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
     }
     out.push_str("}\n");
     Ok(out)
+}
+
+/// A lookup function from a key to a value: a `match` on (length, first byte, last byte), which
+/// compiles to a jump table, then one comparison (or a small `match` where keys share all three).
+fn emit_lookup(out: &mut String, visibility: &str, name: &str, value_type: &str, keys: &[(&str, usize)]) {
+    let mut groups: BTreeMap<(usize, u8, u8), Vec<(&str, usize)>> = BTreeMap::new();
+    for &(key, value) in keys {
+        let b = key.as_bytes();
+        groups.entry((b.len(), b[0], b[b.len() - 1])).or_default().push((key, value));
+    }
+    let _ = writeln!(out, "{visibility}fn {name}(key: &[u8]) -> Option<{value_type}> {{");
+    out.push_str("    let (&first, &last) = (key.first()?, key.last()?);\n    match (key.len(), first, last) {\n");
+    for ((len, first, last), members) in &groups {
+        if let [(key, value)] = members.as_slice() {
+            let _ = writeln!(out, "        ({len}, {first}, {last}) => (key == b{key:?}).then_some({value}),");
+        } else {
+            let _ = writeln!(out, "        ({len}, {first}, {last}) => match key {{");
+            for (key, value) in members {
+                let _ = writeln!(out, "            b{key:?} => Some({value}),");
+            }
+            out.push_str("            _ => None,\n        },\n");
+        }
+    }
+    out.push_str("        _ => None,\n    }\n}\n\n");
 }
 
 fn screaming(name: &str) -> String {

@@ -90,11 +90,14 @@ fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Iss
         }
     }
     let mut issues = Issues::with_level(options.max_issues_per_line, options.level);
-    if let Err(e) = std::str::from_utf8(line) {
-        invalid_utf8(&mut issues, e.valid_up_to(), e.error_len());
-        return (issues, None, None);
-    }
-    let facts = Walk::line(line, &mut issues, scratch, options.max_depth);
+    let text = match std::str::from_utf8(line) {
+        Ok(text) => text,
+        Err(e) => {
+            invalid_utf8(&mut issues, e.valid_up_to(), e.error_len());
+            return (issues, None, None);
+        }
+    };
+    let facts = Walk::line(text, &mut issues, scratch, options.max_depth);
     if facts.is_object {
         check::resource_type::check(line, &facts, &mut issues);
         check::resource_id::check(line, &facts, &mut issues);

@@ -40,7 +40,7 @@ pub(crate) mod test_support {
     pub(crate) fn codes(line: &str) -> Vec<Code> {
         let mut issues = Issues::new(100);
         let mut scratch = Scratch::default();
-        let facts = Walk::line(line.as_bytes(), &mut issues, &mut scratch, 128);
+        let facts = Walk::line(line, &mut issues, &mut scratch, 128);
         super::resource_type::check(line.as_bytes(), &facts, &mut issues);
         super::resource_id::check(line.as_bytes(), &facts, &mut issues);
         issues.finish(1, 0, line.as_bytes()).into_iter().map(|d| d.code).collect()

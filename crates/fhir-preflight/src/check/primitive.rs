@@ -28,7 +28,7 @@ pub(crate) fn check<'a>(
     issues: &mut Issues,
     prim: Prim,
     token: Token,
-    line: &'a [u8],
+    line: &'a str,
     offset: usize,
     path: &Path<'_>,
 ) -> Option<Cow<'a, str>> {
@@ -40,11 +40,11 @@ pub(crate) fn check<'a>(
     match (expected, token) {
         ("boolean", Token::Bool(_)) => None,
         ("number", Token::Number(start, end)) => {
-            number(issues, prim, &line[start..end], offset, path);
+            number(issues, prim, line.get(start..end).unwrap_or(""), offset, path);
             None
         }
         ("string", Token::String(s)) => {
-            let text = s.text(line);
+            let text = s.str_in(line);
             string(issues, prim, &text, s.escaped, offset, path);
             Some(text)
         }
@@ -61,8 +61,7 @@ pub(crate) fn check<'a>(
     }
 }
 
-fn number(issues: &mut Issues, prim: Prim, text: &[u8], offset: usize, path: &Path<'_>) {
-    let text = std::str::from_utf8(text).unwrap_or("");
+fn number(issues: &mut Issues, prim: Prim, text: &str, offset: usize, path: &Path<'_>) {
     if prim == Prim::Decimal {
         let digits = text.bytes().take_while(|&b| b != b'e' && b != b'E').filter(u8::is_ascii_digit).count();
         let exponent = text.find(['e', 'E']).map_or(0, |i| text[i + 1..].trim_start_matches(['+', '-']).len());
@@ -326,7 +325,7 @@ mod tests {
         let mut issues = Issues::new(100);
         let token = Scanner::new(json.as_bytes()).value().unwrap();
         let root = Path::Root("Patient");
-        check(&mut issues, prim, token, json.as_bytes(), 0, &root);
+        check(&mut issues, prim, token, json, 0, &root);
         issues.finish(1, 0, json.as_bytes()).into_iter().map(|d| d.code).collect()
     }
 

@@ -44,6 +44,14 @@ impl JsonStr {
         Cow::Owned(decode_escaped(raw))
     }
 
+    /// The decoded text, from the line as `str` (no UTF-8 check: borrows when there is no escape).
+    pub(crate) fn str_in<'a>(&self, line: &'a str) -> Cow<'a, str> {
+        if !self.escaped {
+            return Cow::Borrowed(line.get(self.start..self.end).unwrap_or(""));
+        }
+        Cow::Owned(decode_escaped(self.raw(line.as_bytes())))
+    }
+
     /// Same decoded text as `other`, without allocating when neither is escaped.
     pub(crate) fn same_text(&self, other: &JsonStr, line: &[u8]) -> bool {
         if !self.escaped && !other.escaped {
@@ -163,12 +171,7 @@ impl<'a> Scanner<'a> {
         let mut escaped = false;
         let mut lone_surrogate = None;
         loop {
-            while let Some(&b) = bytes.get(i) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                i += 1;
-            }
+            i = skip_plain(bytes, i);
             match bytes.get(i) {
                 None => return Err(error(open, "unterminated string")),
                 Some(b'"') => {
@@ -341,6 +344,36 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// The offset of the first byte at or after `i` that is `"`, `\\` or a control character (or the
+/// end), eight bytes at a time (SWAR: no `unsafe`, no SIMD intrinsics).
+#[inline]
+fn skip_plain(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = has_zero(w ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(w ^ (ONES * u64::from(b'\\')));
+        // Bytes below 0x20: (w - 0x20 per byte) & !w & 0x80 per byte.
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        let hits = quote | backslash | control;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 fn digits(bytes: &[u8], mut i: usize) -> usize {
     while bytes.get(i).is_some_and(u8::is_ascii_digit) {
         i += 1;
@@ -493,6 +526,24 @@ mod tests {
             let e = scan_value(s).expect_err(s);
             assert_eq!(e.offset, at, "{s:?}: {e:?}");
         }
+    }
+
+    #[test]
+    fn skip_plain_finds_the_first_special_byte() {
+        for (text, at) in [
+            ("abcdefghij\"", 10),
+            ("ab\"cdefghijk", 2),
+            ("abcdefgh\\x", 8),
+            ("abcdefghijklmnopqrs\u{1}", 19),
+            ("é€😀abc\"", 12),
+            ("", 0),
+            ("abc", 3),
+        ] {
+            assert_eq!(skip_plain(text.as_bytes(), 0), at, "{text:?}");
+        }
+        // A non-ASCII byte (>= 0x80) is never a hit, whatever its neighbours.
+        let bytes = [0xC3, 0xA9, 0x20, 0x7F, 0x80, 0xFF, 0x21, 0x23, 0x22];
+        assert_eq!(skip_plain(&bytes, 0), 8);
     }
 
     #[test]

@@ -82,21 +82,39 @@ impl<'a> Walk<'a, '_> {
         let nulls_base = self.scratch.nulls.len();
         let keys_base = self.scratch.keys.len();
         let mut big = None;
+        // Known properties seen so far (bit 2i: `key`, bit 2i+1: `_key`), for duplicate keys
+        // without comparing strings; unknown keys go through the generic duplicate check.
+        let mut seen = [0u64; 8];
         let result = loop {
             let key = match self.sc.member_key() {
                 Ok(key) => key,
                 Err(e) => break Err(self.syntax_error(e, path)),
             };
             let member_path = Path::Member(path, self.key_str(&key));
-            let duplicate = self.check_duplicate(keys_base, &mut big, key, &member_path);
             let value_offset = self.value_offset();
-            let text = key.text(self.line);
-            let found = (t.lookup)(text.as_bytes()).map(|i| (&t.properties[i as usize], false)).or_else(|| {
-                let base_key = text.strip_prefix('_')?;
-                let p = &t.properties[(t.lookup)(base_key.as_bytes())? as usize];
-                matches!(p.ty, Ty::Prim(_)).then_some((p, true))
+            let name = key.str_in(self.text);
+            let name_bytes = name.as_bytes();
+            let found = (t.lookup)(name_bytes).map(|i| (i, false)).or_else(|| {
+                let base_key = name_bytes.strip_prefix(b"_")?;
+                let i = (t.lookup)(base_key)?;
+                matches!(t.properties[i as usize].ty, Ty::Prim(_)).then_some((i, true))
             });
-            let step = if is_resource && text == "resourceType" {
+            let duplicate = match found {
+                Some((i, ext)) => {
+                    let bit = 2 * usize::from(i) + usize::from(ext);
+                    let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+                    let duplicate = seen[word] & mask != 0;
+                    seen[word] |= mask;
+                    if duplicate {
+                        self.duplicate_key(key, &member_path);
+                    }
+                    duplicate
+                }
+                None => self.check_duplicate(keys_base, &mut big, key, &member_path),
+            };
+            let found = found.map(|(i, ext)| (&t.properties[i as usize], ext));
+            let text = &name;
+            let step = if is_resource && name_bytes == b"resourceType" {
                 match self.value(depth, &member_path) {
                     Ok(value) => {
                         if let Some(facts) = root.as_deref_mut() {
@@ -187,7 +205,7 @@ impl<'a> Walk<'a, '_> {
                     }
                 }
                 present.map(|_| ())
-            } else if text == "fhir_comments" {
+            } else if name_bytes == b"fhir_comments" {
                 let message = "fhir_comments is not part of FHIR R4 JSON (accepted by HealthLake's validator, rejected by current HL7 validators)".to_owned();
                 self.issue(Code::JsonFhirComments, Severity::Warning, message, key.start - 1, &member_path);
                 self.value(depth, &member_path).map(|_| ())
@@ -432,7 +450,7 @@ impl<'a> Walk<'a, '_> {
                         self.lone_surrogate_at(at, path);
                     }
                 }
-                let text = primitive::check(self.issues, prim, token, self.line, offset, path);
+                let text = primitive::check(self.issues, prim, token, self.text, offset, path);
                 if let Some(text) = text {
                     binding::check(self.issues, element, &text, offset, path);
                     if let Some(id) = text.strip_prefix('#') {

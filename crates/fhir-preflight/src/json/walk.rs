@@ -85,7 +85,9 @@ pub(crate) struct RootFacts {
 const LINEAR_KEYS: usize = 32;
 
 pub(crate) struct Walk<'a, 'w> {
+    /// The line, as bytes and as the `str` it was checked to be.
     pub(super) line: &'a [u8],
+    pub(super) text: &'a str,
     pub(super) sc: Scanner<'a>,
     pub(super) issues: &'w mut Issues,
     pub(super) scratch: &'w mut Scratch,
@@ -103,13 +105,9 @@ pub(crate) enum Found {
 
 impl<'a, 'w> Walk<'a, 'w> {
     /// Walk one line (valid UTF-8, not blank).
-    pub(crate) fn line(
-        line: &'a [u8],
-        issues: &'w mut Issues,
-        scratch: &'w mut Scratch,
-        max_depth: usize,
-    ) -> RootFacts {
-        let mut walk = Walk { line, sc: Scanner::new(line), issues, scratch, max_depth };
+    pub(crate) fn line(text: &'a str, issues: &'w mut Issues, scratch: &'w mut Scratch, max_depth: usize) -> RootFacts {
+        let line = text.as_bytes();
+        let mut walk = Walk { line, text, sc: Scanner::new(line), issues, scratch, max_depth };
         let mut facts = RootFacts::default();
         if walk.sc.peek() != Some(b'{') {
             walk.not_object();
@@ -205,9 +203,9 @@ impl<'a, 'w> Walk<'a, 'w> {
         self.object(depth, path, None)
     }
 
-    /// Key text for paths: the raw (still escaped) text, which is valid UTF-8.
+    /// Key text for paths: the raw (still escaped) text.
     pub(super) fn key_str(&self, key: &JsonStr) -> &'a str {
-        std::str::from_utf8(key.raw(self.line)).unwrap_or("?")
+        self.text.get(key.start..key.end).unwrap_or("?")
     }
 
     /// An object whose `{` was consumed; `depth` counts it.
@@ -283,18 +281,23 @@ impl<'a, 'w> Walk<'a, 'w> {
             self.scratch.keys.push(key);
         }
         if duplicate {
-            self.issues.push(Issue {
-                code: Code::JsonDuplicateKey,
-                severity: Severity::Error,
-                message: format!(
-                    "property {} appears more than once in the same object (JSON readers silently keep one of them)",
-                    quote(&key.text(line))
-                ),
-                offset: Some(key.start - 1),
-                path: path.render(),
-            });
+            self.duplicate_key(key, path);
         }
         duplicate
+    }
+
+    #[cold]
+    pub(super) fn duplicate_key(&mut self, key: JsonStr, path: &Path<'_>) {
+        self.issues.push(Issue {
+            code: Code::JsonDuplicateKey,
+            severity: Severity::Error,
+            message: format!(
+                "property {} appears more than once in the same object (JSON readers silently keep one of them)",
+                quote(&key.text(self.line))
+            ),
+            offset: Some(key.start - 1),
+            path: path.render(),
+        });
     }
 
     /// One value at `depth` (the depth of its container); containers are read to their end.
@@ -406,7 +409,7 @@ mod tests {
     fn walk(line: &str) -> (RootFacts, Vec<(Code, usize, Option<String>)>) {
         let mut issues = Issues::new(100);
         let mut scratch = Scratch::default();
-        let facts = Walk::line(line.as_bytes(), &mut issues, &mut scratch, 8);
+        let facts = Walk::line(line, &mut issues, &mut scratch, 8);
         assert!(scratch.keys.is_empty(), "key stack must be empty after a line");
         let diags = issues
             .finish(1, 0, line.as_bytes())

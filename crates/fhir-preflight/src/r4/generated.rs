@@ -18455,12147 +18455,13247 @@ pub(crate) static TYPES: [TypeDef; 659] = [
 ];
 
 fn lookup_0(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"use" => Some(2),
-        b"type" => Some(3),
-        b"text" => Some(4),
-        b"line" => Some(5),
-        b"city" => Some(6),
-        b"district" => Some(7),
-        b"state" => Some(8),
-        b"postalCode" => Some(9),
-        b"country" => Some(10),
-        b"period" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(2),
+        (4, 99, 121) => (key == b"city").then_some(6),
+        (4, 108, 101) => (key == b"line").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 115, 101) => (key == b"state").then_some(8),
+        (6, 112, 100) => (key == b"period").then_some(11),
+        (7, 99, 121) => (key == b"country").then_some(10),
+        (8, 100, 116) => (key == b"district").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 112, 101) => (key == b"postalCode").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_1(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"value" => Some(2),
-        b"comparator" => Some(3),
-        b"unit" => Some(4),
-        b"system" => Some(5),
-        b"code" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(6),
+        (4, 117, 116) => (key == b"unit").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(2),
+        (6, 115, 109) => (key == b"system").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 99, 114) => (key == b"comparator").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_2(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"authorReference" => Some(2),
-        b"authorString" => Some(3),
-        b"time" => Some(4),
-        b"text" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"time").then_some(4),
+        (4, 116, 116) => (key == b"text").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 97, 103) => (key == b"authorString").then_some(3),
+        (15, 97, 101) => (key == b"authorReference").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_3(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"contentType" => Some(2),
-        b"language" => Some(3),
-        b"data" => Some(4),
-        b"url" => Some(5),
-        b"size" => Some(6),
-        b"hash" => Some(7),
-        b"title" => Some(8),
-        b"creation" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(5),
+        (4, 100, 97) => (key == b"data").then_some(4),
+        (4, 104, 104) => (key == b"hash").then_some(7),
+        (4, 115, 101) => (key == b"size").then_some(6),
+        (5, 116, 101) => (key == b"title").then_some(8),
+        (8, 99, 110) => (key == b"creation").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 99, 101) => (key == b"contentType").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_4(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"coding" => Some(2),
-        b"text" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 116) => (key == b"text").then_some(3),
+        (6, 99, 103) => (key == b"coding").then_some(2),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_5(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"system" => Some(2),
-        b"version" => Some(3),
-        b"code" => Some(4),
-        b"display" => Some(5),
-        b"userSelected" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (6, 115, 109) => (key == b"system").then_some(2),
+        (7, 100, 121) => (key == b"display").then_some(5),
+        (7, 118, 110) => (key == b"version").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 117, 100) => (key == b"userSelected").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_6(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"name" => Some(2),
-        b"telecom" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(2),
+        (7, 116, 109) => (key == b"telecom").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_7(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"system" => Some(2),
-        b"value" => Some(3),
-        b"use" => Some(4),
-        b"rank" => Some(5),
-        b"period" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(4),
+        (4, 114, 107) => (key == b"rank").then_some(5),
+        (5, 118, 101) => (key == b"value").then_some(3),
+        (6, 112, 100) => (key == b"period").then_some(6),
+        (6, 115, 109) => (key == b"system").then_some(2),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_8(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"type" => Some(2),
-        b"name" => Some(3),
-        b"contact" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(2),
+        (7, 99, 116) => (key == b"contact").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_9(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"value" => Some(2),
-        b"comparator" => Some(3),
-        b"unit" => Some(4),
-        b"system" => Some(5),
-        b"code" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(6),
+        (4, 117, 116) => (key == b"unit").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(2),
+        (6, 115, 109) => (key == b"system").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 99, 114) => (key == b"comparator").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_10(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"type" => Some(2),
-        b"profile" => Some(3),
-        b"subjectCodeableConcept" => Some(4),
-        b"subjectReference" => Some(5),
-        b"mustSupport" => Some(6),
-        b"codeFilter" => Some(7),
-        b"dateFilter" => Some(8),
-        b"limit" => Some(9),
-        b"sort" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 115, 116) => (key == b"sort").then_some(10),
+        (4, 116, 101) => (key == b"type").then_some(2),
+        (5, 108, 116) => (key == b"limit").then_some(9),
+        (7, 112, 101) => (key == b"profile").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 99, 114) => (key == b"codeFilter").then_some(7),
+        (10, 100, 114) => (key == b"dateFilter").then_some(8),
+        (11, 109, 116) => (key == b"mustSupport").then_some(6),
+        (16, 115, 101) => (key == b"subjectReference").then_some(5),
+        (22, 115, 116) => (key == b"subjectCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_11(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"value" => Some(2),
-        b"comparator" => Some(3),
-        b"unit" => Some(4),
-        b"system" => Some(5),
-        b"code" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(6),
+        (4, 117, 116) => (key == b"unit").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(2),
+        (6, 115, 109) => (key == b"system").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 99, 114) => (key == b"comparator").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_12(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"text" => Some(4),
-        b"additionalInstruction" => Some(5),
-        b"patientInstruction" => Some(6),
-        b"timing" => Some(7),
-        b"asNeededBoolean" => Some(8),
-        b"asNeededCodeableConcept" => Some(9),
-        b"site" => Some(10),
-        b"route" => Some(11),
-        b"method" => Some(12),
-        b"doseAndRate" => Some(13),
-        b"maxDosePerPeriod" => Some(14),
-        b"maxDosePerAdministration" => Some(15),
-        b"maxDosePerLifetime" => Some(16),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 115, 101) => (key == b"site").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 114, 101) => (key == b"route").then_some(11),
+        (6, 109, 100) => (key == b"method").then_some(12),
+        (6, 116, 103) => (key == b"timing").then_some(7),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 101) => (key == b"doseAndRate").then_some(13),
+        (15, 97, 110) => (key == b"asNeededBoolean").then_some(8),
+        (16, 109, 100) => (key == b"maxDosePerPeriod").then_some(14),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 109, 101) => (key == b"maxDosePerLifetime").then_some(16),
+        (18, 112, 110) => (key == b"patientInstruction").then_some(6),
+        (21, 97, 110) => (key == b"additionalInstruction").then_some(5),
+        (23, 97, 116) => (key == b"asNeededCodeableConcept").then_some(9),
+        (24, 109, 110) => (key == b"maxDosePerAdministration").then_some(15),
         _ => None,
     }
 }
 
 fn lookup_13(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"value" => Some(2),
-        b"comparator" => Some(3),
-        b"unit" => Some(4),
-        b"system" => Some(5),
-        b"code" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(6),
+        (4, 117, 116) => (key == b"unit").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(2),
+        (6, 115, 109) => (key == b"system").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 99, 114) => (key == b"comparator").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_14(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_15(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"path" => Some(3),
-        b"representation" => Some(4),
-        b"sliceName" => Some(5),
-        b"sliceIsConstraining" => Some(6),
-        b"label" => Some(7),
-        b"code" => Some(8),
-        b"slicing" => Some(9),
-        b"short" => Some(10),
-        b"definition" => Some(11),
-        b"comment" => Some(12),
-        b"requirements" => Some(13),
-        b"alias" => Some(14),
-        b"min" => Some(15),
-        b"max" => Some(16),
-        b"base" => Some(17),
-        b"contentReference" => Some(18),
-        b"type" => Some(19),
-        b"defaultValueBase64Binary" => Some(20),
-        b"defaultValueBoolean" => Some(21),
-        b"defaultValueCanonical" => Some(22),
-        b"defaultValueCode" => Some(23),
-        b"defaultValueDate" => Some(24),
-        b"defaultValueDateTime" => Some(25),
-        b"defaultValueDecimal" => Some(26),
-        b"defaultValueId" => Some(27),
-        b"defaultValueInstant" => Some(28),
-        b"defaultValueInteger" => Some(29),
-        b"defaultValueMarkdown" => Some(30),
-        b"defaultValueOid" => Some(31),
-        b"defaultValuePositiveInt" => Some(32),
-        b"defaultValueString" => Some(33),
-        b"defaultValueTime" => Some(34),
-        b"defaultValueUnsignedInt" => Some(35),
-        b"defaultValueUri" => Some(36),
-        b"defaultValueUrl" => Some(37),
-        b"defaultValueUuid" => Some(38),
-        b"defaultValueAddress" => Some(39),
-        b"defaultValueAge" => Some(40),
-        b"defaultValueAnnotation" => Some(41),
-        b"defaultValueAttachment" => Some(42),
-        b"defaultValueCodeableConcept" => Some(43),
-        b"defaultValueCoding" => Some(44),
-        b"defaultValueContactPoint" => Some(45),
-        b"defaultValueCount" => Some(46),
-        b"defaultValueDistance" => Some(47),
-        b"defaultValueDuration" => Some(48),
-        b"defaultValueHumanName" => Some(49),
-        b"defaultValueIdentifier" => Some(50),
-        b"defaultValueMoney" => Some(51),
-        b"defaultValuePeriod" => Some(52),
-        b"defaultValueQuantity" => Some(53),
-        b"defaultValueRange" => Some(54),
-        b"defaultValueRatio" => Some(55),
-        b"defaultValueReference" => Some(56),
-        b"defaultValueSampledData" => Some(57),
-        b"defaultValueSignature" => Some(58),
-        b"defaultValueTiming" => Some(59),
-        b"defaultValueContactDetail" => Some(60),
-        b"defaultValueContributor" => Some(61),
-        b"defaultValueDataRequirement" => Some(62),
-        b"defaultValueExpression" => Some(63),
-        b"defaultValueParameterDefinition" => Some(64),
-        b"defaultValueRelatedArtifact" => Some(65),
-        b"defaultValueTriggerDefinition" => Some(66),
-        b"defaultValueUsageContext" => Some(67),
-        b"defaultValueDosage" => Some(68),
-        b"defaultValueMeta" => Some(69),
-        b"meaningWhenMissing" => Some(70),
-        b"orderMeaning" => Some(71),
-        b"fixedBase64Binary" => Some(72),
-        b"fixedBoolean" => Some(73),
-        b"fixedCanonical" => Some(74),
-        b"fixedCode" => Some(75),
-        b"fixedDate" => Some(76),
-        b"fixedDateTime" => Some(77),
-        b"fixedDecimal" => Some(78),
-        b"fixedId" => Some(79),
-        b"fixedInstant" => Some(80),
-        b"fixedInteger" => Some(81),
-        b"fixedMarkdown" => Some(82),
-        b"fixedOid" => Some(83),
-        b"fixedPositiveInt" => Some(84),
-        b"fixedString" => Some(85),
-        b"fixedTime" => Some(86),
-        b"fixedUnsignedInt" => Some(87),
-        b"fixedUri" => Some(88),
-        b"fixedUrl" => Some(89),
-        b"fixedUuid" => Some(90),
-        b"fixedAddress" => Some(91),
-        b"fixedAge" => Some(92),
-        b"fixedAnnotation" => Some(93),
-        b"fixedAttachment" => Some(94),
-        b"fixedCodeableConcept" => Some(95),
-        b"fixedCoding" => Some(96),
-        b"fixedContactPoint" => Some(97),
-        b"fixedCount" => Some(98),
-        b"fixedDistance" => Some(99),
-        b"fixedDuration" => Some(100),
-        b"fixedHumanName" => Some(101),
-        b"fixedIdentifier" => Some(102),
-        b"fixedMoney" => Some(103),
-        b"fixedPeriod" => Some(104),
-        b"fixedQuantity" => Some(105),
-        b"fixedRange" => Some(106),
-        b"fixedRatio" => Some(107),
-        b"fixedReference" => Some(108),
-        b"fixedSampledData" => Some(109),
-        b"fixedSignature" => Some(110),
-        b"fixedTiming" => Some(111),
-        b"fixedContactDetail" => Some(112),
-        b"fixedContributor" => Some(113),
-        b"fixedDataRequirement" => Some(114),
-        b"fixedExpression" => Some(115),
-        b"fixedParameterDefinition" => Some(116),
-        b"fixedRelatedArtifact" => Some(117),
-        b"fixedTriggerDefinition" => Some(118),
-        b"fixedUsageContext" => Some(119),
-        b"fixedDosage" => Some(120),
-        b"fixedMeta" => Some(121),
-        b"patternBase64Binary" => Some(122),
-        b"patternBoolean" => Some(123),
-        b"patternCanonical" => Some(124),
-        b"patternCode" => Some(125),
-        b"patternDate" => Some(126),
-        b"patternDateTime" => Some(127),
-        b"patternDecimal" => Some(128),
-        b"patternId" => Some(129),
-        b"patternInstant" => Some(130),
-        b"patternInteger" => Some(131),
-        b"patternMarkdown" => Some(132),
-        b"patternOid" => Some(133),
-        b"patternPositiveInt" => Some(134),
-        b"patternString" => Some(135),
-        b"patternTime" => Some(136),
-        b"patternUnsignedInt" => Some(137),
-        b"patternUri" => Some(138),
-        b"patternUrl" => Some(139),
-        b"patternUuid" => Some(140),
-        b"patternAddress" => Some(141),
-        b"patternAge" => Some(142),
-        b"patternAnnotation" => Some(143),
-        b"patternAttachment" => Some(144),
-        b"patternCodeableConcept" => Some(145),
-        b"patternCoding" => Some(146),
-        b"patternContactPoint" => Some(147),
-        b"patternCount" => Some(148),
-        b"patternDistance" => Some(149),
-        b"patternDuration" => Some(150),
-        b"patternHumanName" => Some(151),
-        b"patternIdentifier" => Some(152),
-        b"patternMoney" => Some(153),
-        b"patternPeriod" => Some(154),
-        b"patternQuantity" => Some(155),
-        b"patternRange" => Some(156),
-        b"patternRatio" => Some(157),
-        b"patternReference" => Some(158),
-        b"patternSampledData" => Some(159),
-        b"patternSignature" => Some(160),
-        b"patternTiming" => Some(161),
-        b"patternContactDetail" => Some(162),
-        b"patternContributor" => Some(163),
-        b"patternDataRequirement" => Some(164),
-        b"patternExpression" => Some(165),
-        b"patternParameterDefinition" => Some(166),
-        b"patternRelatedArtifact" => Some(167),
-        b"patternTriggerDefinition" => Some(168),
-        b"patternUsageContext" => Some(169),
-        b"patternDosage" => Some(170),
-        b"patternMeta" => Some(171),
-        b"example" => Some(172),
-        b"minValueDate" => Some(173),
-        b"minValueDateTime" => Some(174),
-        b"minValueInstant" => Some(175),
-        b"minValueTime" => Some(176),
-        b"minValueDecimal" => Some(177),
-        b"minValueInteger" => Some(178),
-        b"minValuePositiveInt" => Some(179),
-        b"minValueUnsignedInt" => Some(180),
-        b"minValueQuantity" => Some(181),
-        b"maxValueDate" => Some(182),
-        b"maxValueDateTime" => Some(183),
-        b"maxValueInstant" => Some(184),
-        b"maxValueTime" => Some(185),
-        b"maxValueDecimal" => Some(186),
-        b"maxValueInteger" => Some(187),
-        b"maxValuePositiveInt" => Some(188),
-        b"maxValueUnsignedInt" => Some(189),
-        b"maxValueQuantity" => Some(190),
-        b"maxLength" => Some(191),
-        b"condition" => Some(192),
-        b"constraint" => Some(193),
-        b"mustSupport" => Some(194),
-        b"isModifier" => Some(195),
-        b"isModifierReason" => Some(196),
-        b"isSummary" => Some(197),
-        b"binding" => Some(198),
-        b"mapping" => Some(199),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 109, 110) => (key == b"min").then_some(15),
+        (3, 109, 120) => (key == b"max").then_some(16),
+        (4, 98, 101) => (key == b"base").then_some(17),
+        (4, 99, 101) => (key == b"code").then_some(8),
+        (4, 112, 104) => (key == b"path").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(19),
+        (5, 97, 115) => (key == b"alias").then_some(14),
+        (5, 108, 108) => (key == b"label").then_some(7),
+        (5, 115, 116) => (key == b"short").then_some(10),
+        (7, 98, 103) => (key == b"binding").then_some(198),
+        (7, 99, 116) => (key == b"comment").then_some(12),
+        (7, 101, 101) => (key == b"example").then_some(172),
+        (7, 102, 100) => (key == b"fixedId").then_some(79),
+        (7, 109, 103) => (key == b"mapping").then_some(199),
+        (7, 115, 103) => (key == b"slicing").then_some(9),
+        (8, 102, 100) => (key == b"fixedOid").then_some(83),
+        (8, 102, 101) => (key == b"fixedAge").then_some(92),
+        (8, 102, 105) => (key == b"fixedUri").then_some(88),
+        (8, 102, 108) => (key == b"fixedUrl").then_some(89),
+        (9, 99, 110) => (key == b"condition").then_some(192),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 102, 97) => (key == b"fixedMeta").then_some(121),
+        (9, 102, 100) => (key == b"fixedUuid").then_some(90),
+        (9, 102, 101) => match key {
+            b"fixedCode" => Some(75),
+            b"fixedDate" => Some(76),
+            b"fixedTime" => Some(86),
+            _ => None,
+        },
+        (9, 105, 121) => (key == b"isSummary").then_some(197),
+        (9, 109, 104) => (key == b"maxLength").then_some(191),
+        (9, 112, 100) => (key == b"patternId").then_some(129),
+        (9, 115, 101) => (key == b"sliceName").then_some(5),
+        (10, 99, 116) => (key == b"constraint").then_some(193),
+        (10, 100, 110) => (key == b"definition").then_some(11),
+        (10, 102, 101) => (key == b"fixedRange").then_some(106),
+        (10, 102, 111) => (key == b"fixedRatio").then_some(107),
+        (10, 102, 116) => (key == b"fixedCount").then_some(98),
+        (10, 102, 121) => (key == b"fixedMoney").then_some(103),
+        (10, 105, 114) => (key == b"isModifier").then_some(195),
+        (10, 112, 100) => (key == b"patternOid").then_some(133),
+        (10, 112, 101) => (key == b"patternAge").then_some(142),
+        (10, 112, 105) => (key == b"patternUri").then_some(138),
+        (10, 112, 108) => (key == b"patternUrl").then_some(139),
+        (11, 102, 100) => (key == b"fixedPeriod").then_some(104),
+        (11, 102, 101) => (key == b"fixedDosage").then_some(120),
+        (11, 102, 103) => match key {
+            b"fixedString" => Some(85),
+            b"fixedCoding" => Some(96),
+            b"fixedTiming" => Some(111),
+            _ => None,
+        },
+        (11, 109, 116) => (key == b"mustSupport").then_some(194),
+        (11, 112, 97) => (key == b"patternMeta").then_some(171),
+        (11, 112, 100) => (key == b"patternUuid").then_some(140),
+        (11, 112, 101) => match key {
+            b"patternCode" => Some(125),
+            b"patternDate" => Some(126),
+            b"patternTime" => Some(136),
+            _ => None,
+        },
+        (12, 102, 108) => (key == b"fixedDecimal").then_some(78),
+        (12, 102, 110) => (key == b"fixedBoolean").then_some(73),
+        (12, 102, 114) => (key == b"fixedInteger").then_some(81),
+        (12, 102, 115) => (key == b"fixedAddress").then_some(91),
+        (12, 102, 116) => (key == b"fixedInstant").then_some(80),
+        (12, 109, 101) => match key {
+            b"minValueDate" => Some(173),
+            b"minValueTime" => Some(176),
+            b"maxValueDate" => Some(182),
+            b"maxValueTime" => Some(185),
+            _ => None,
+        },
+        (12, 111, 103) => (key == b"orderMeaning").then_some(71),
+        (12, 112, 101) => (key == b"patternRange").then_some(156),
+        (12, 112, 111) => (key == b"patternRatio").then_some(157),
+        (12, 112, 116) => (key == b"patternCount").then_some(148),
+        (12, 112, 121) => (key == b"patternMoney").then_some(153),
+        (12, 114, 115) => (key == b"requirements").then_some(13),
+        (13, 102, 101) => match key {
+            b"fixedDateTime" => Some(77),
+            b"fixedDistance" => Some(99),
+            _ => None,
+        },
+        (13, 102, 110) => match key {
+            b"fixedMarkdown" => Some(82),
+            b"fixedDuration" => Some(100),
+            _ => None,
+        },
+        (13, 102, 121) => (key == b"fixedQuantity").then_some(105),
+        (13, 112, 100) => (key == b"patternPeriod").then_some(154),
+        (13, 112, 101) => (key == b"patternDosage").then_some(170),
+        (13, 112, 103) => match key {
+            b"patternString" => Some(135),
+            b"patternCoding" => Some(146),
+            b"patternTiming" => Some(161),
+            _ => None,
+        },
+        (14, 100, 100) => (key == b"defaultValueId").then_some(27),
+        (14, 102, 101) => match key {
+            b"fixedHumanName" => Some(101),
+            b"fixedReference" => Some(108),
+            b"fixedSignature" => Some(110),
+            _ => None,
+        },
+        (14, 102, 108) => (key == b"fixedCanonical").then_some(74),
+        (14, 112, 108) => (key == b"patternDecimal").then_some(128),
+        (14, 112, 110) => (key == b"patternBoolean").then_some(123),
+        (14, 112, 114) => (key == b"patternInteger").then_some(131),
+        (14, 112, 115) => (key == b"patternAddress").then_some(141),
+        (14, 112, 116) => (key == b"patternInstant").then_some(130),
+        (14, 114, 110) => (key == b"representation").then_some(4),
+        (15, 100, 100) => (key == b"defaultValueOid").then_some(31),
+        (15, 100, 101) => (key == b"defaultValueAge").then_some(40),
+        (15, 100, 105) => (key == b"defaultValueUri").then_some(36),
+        (15, 100, 108) => (key == b"defaultValueUrl").then_some(37),
+        (15, 102, 110) => match key {
+            b"fixedAnnotation" => Some(93),
+            b"fixedExpression" => Some(115),
+            _ => None,
+        },
+        (15, 102, 114) => (key == b"fixedIdentifier").then_some(102),
+        (15, 102, 116) => (key == b"fixedAttachment").then_some(94),
+        (15, 109, 108) => match key {
+            b"minValueDecimal" => Some(177),
+            b"maxValueDecimal" => Some(186),
+            _ => None,
+        },
+        (15, 109, 114) => match key {
+            b"minValueInteger" => Some(178),
+            b"maxValueInteger" => Some(187),
+            _ => None,
+        },
+        (15, 109, 116) => match key {
+            b"minValueInstant" => Some(175),
+            b"maxValueInstant" => Some(184),
+            _ => None,
+        },
+        (15, 112, 101) => match key {
+            b"patternDateTime" => Some(127),
+            b"patternDistance" => Some(149),
+            _ => None,
+        },
+        (15, 112, 110) => match key {
+            b"patternMarkdown" => Some(132),
+            b"patternDuration" => Some(150),
+            _ => None,
+        },
+        (15, 112, 121) => (key == b"patternQuantity").then_some(155),
+        (16, 99, 101) => (key == b"contentReference").then_some(18),
+        (16, 100, 97) => (key == b"defaultValueMeta").then_some(69),
+        (16, 100, 100) => (key == b"defaultValueUuid").then_some(38),
+        (16, 100, 101) => match key {
+            b"defaultValueCode" => Some(23),
+            b"defaultValueDate" => Some(24),
+            b"defaultValueTime" => Some(34),
+            _ => None,
+        },
+        (16, 102, 97) => (key == b"fixedSampledData").then_some(109),
+        (16, 102, 114) => (key == b"fixedContributor").then_some(113),
+        (16, 102, 116) => match key {
+            b"fixedPositiveInt" => Some(84),
+            b"fixedUnsignedInt" => Some(87),
+            _ => None,
+        },
+        (16, 105, 110) => (key == b"isModifierReason").then_some(196),
+        (16, 109, 101) => match key {
+            b"minValueDateTime" => Some(174),
+            b"maxValueDateTime" => Some(183),
+            _ => None,
+        },
+        (16, 109, 121) => match key {
+            b"minValueQuantity" => Some(181),
+            b"maxValueQuantity" => Some(190),
+            _ => None,
+        },
+        (16, 112, 101) => match key {
+            b"patternHumanName" => Some(151),
+            b"patternReference" => Some(158),
+            b"patternSignature" => Some(160),
+            _ => None,
+        },
+        (16, 112, 108) => (key == b"patternCanonical").then_some(124),
+        (17, 100, 101) => (key == b"defaultValueRange").then_some(54),
+        (17, 100, 111) => (key == b"defaultValueRatio").then_some(55),
+        (17, 100, 116) => (key == b"defaultValueCount").then_some(46),
+        (17, 100, 121) => (key == b"defaultValueMoney").then_some(51),
+        (17, 102, 116) => match key {
+            b"fixedContactPoint" => Some(97),
+            b"fixedUsageContext" => Some(119),
+            _ => None,
+        },
+        (17, 102, 121) => (key == b"fixedBase64Binary").then_some(72),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 112, 110) => match key {
+            b"patternAnnotation" => Some(143),
+            b"patternExpression" => Some(165),
+            _ => None,
+        },
+        (17, 112, 114) => (key == b"patternIdentifier").then_some(152),
+        (17, 112, 116) => (key == b"patternAttachment").then_some(144),
+        (18, 100, 100) => (key == b"defaultValuePeriod").then_some(52),
+        (18, 100, 101) => (key == b"defaultValueDosage").then_some(68),
+        (18, 100, 103) => match key {
+            b"defaultValueString" => Some(33),
+            b"defaultValueCoding" => Some(44),
+            b"defaultValueTiming" => Some(59),
+            _ => None,
+        },
+        (18, 102, 108) => (key == b"fixedContactDetail").then_some(112),
+        (18, 109, 103) => (key == b"meaningWhenMissing").then_some(70),
+        (18, 112, 97) => (key == b"patternSampledData").then_some(159),
+        (18, 112, 114) => (key == b"patternContributor").then_some(163),
+        (18, 112, 116) => match key {
+            b"patternPositiveInt" => Some(134),
+            b"patternUnsignedInt" => Some(137),
+            _ => None,
+        },
+        (19, 100, 108) => (key == b"defaultValueDecimal").then_some(26),
+        (19, 100, 110) => (key == b"defaultValueBoolean").then_some(21),
+        (19, 100, 114) => (key == b"defaultValueInteger").then_some(29),
+        (19, 100, 115) => (key == b"defaultValueAddress").then_some(39),
+        (19, 100, 116) => (key == b"defaultValueInstant").then_some(28),
+        (19, 109, 116) => match key {
+            b"minValuePositiveInt" => Some(179),
+            b"minValueUnsignedInt" => Some(180),
+            b"maxValuePositiveInt" => Some(188),
+            b"maxValueUnsignedInt" => Some(189),
+            _ => None,
+        },
+        (19, 112, 116) => match key {
+            b"patternContactPoint" => Some(147),
+            b"patternUsageContext" => Some(169),
+            _ => None,
+        },
+        (19, 112, 121) => (key == b"patternBase64Binary").then_some(122),
+        (19, 115, 103) => (key == b"sliceIsConstraining").then_some(6),
+        (20, 100, 101) => match key {
+            b"defaultValueDateTime" => Some(25),
+            b"defaultValueDistance" => Some(47),
+            _ => None,
+        },
+        (20, 100, 110) => match key {
+            b"defaultValueMarkdown" => Some(30),
+            b"defaultValueDuration" => Some(48),
+            _ => None,
+        },
+        (20, 100, 121) => (key == b"defaultValueQuantity").then_some(53),
+        (20, 102, 116) => match key {
+            b"fixedCodeableConcept" => Some(95),
+            b"fixedDataRequirement" => Some(114),
+            b"fixedRelatedArtifact" => Some(117),
+            _ => None,
+        },
+        (20, 112, 108) => (key == b"patternContactDetail").then_some(162),
+        (21, 100, 101) => match key {
+            b"defaultValueHumanName" => Some(49),
+            b"defaultValueReference" => Some(56),
+            b"defaultValueSignature" => Some(58),
+            _ => None,
+        },
+        (21, 100, 108) => (key == b"defaultValueCanonical").then_some(22),
+        (22, 100, 110) => match key {
+            b"defaultValueAnnotation" => Some(41),
+            b"defaultValueExpression" => Some(63),
+            _ => None,
+        },
+        (22, 100, 114) => (key == b"defaultValueIdentifier").then_some(50),
+        (22, 100, 116) => (key == b"defaultValueAttachment").then_some(42),
+        (22, 102, 110) => (key == b"fixedTriggerDefinition").then_some(118),
+        (22, 112, 116) => match key {
+            b"patternCodeableConcept" => Some(145),
+            b"patternDataRequirement" => Some(164),
+            b"patternRelatedArtifact" => Some(167),
+            _ => None,
+        },
+        (23, 100, 97) => (key == b"defaultValueSampledData").then_some(57),
+        (23, 100, 114) => (key == b"defaultValueContributor").then_some(61),
+        (23, 100, 116) => match key {
+            b"defaultValuePositiveInt" => Some(32),
+            b"defaultValueUnsignedInt" => Some(35),
+            _ => None,
+        },
+        (24, 100, 116) => match key {
+            b"defaultValueContactPoint" => Some(45),
+            b"defaultValueUsageContext" => Some(67),
+            _ => None,
+        },
+        (24, 100, 121) => (key == b"defaultValueBase64Binary").then_some(20),
+        (24, 102, 110) => (key == b"fixedParameterDefinition").then_some(116),
+        (24, 112, 110) => (key == b"patternTriggerDefinition").then_some(168),
+        (25, 100, 108) => (key == b"defaultValueContactDetail").then_some(60),
+        (26, 112, 110) => (key == b"patternParameterDefinition").then_some(166),
+        (27, 100, 116) => match key {
+            b"defaultValueCodeableConcept" => Some(43),
+            b"defaultValueDataRequirement" => Some(62),
+            b"defaultValueRelatedArtifact" => Some(65),
+            _ => None,
+        },
+        (29, 100, 110) => (key == b"defaultValueTriggerDefinition").then_some(66),
+        (31, 100, 110) => (key == b"defaultValueParameterDefinition").then_some(64),
         _ => None,
     }
 }
 
 fn lookup_16(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"description" => Some(2),
-        b"name" => Some(3),
-        b"language" => Some(4),
-        b"expression" => Some(5),
-        b"reference" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (8, 108, 101) => (key == b"language").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(6),
+        (10, 101, 110) => (key == b"expression").then_some(5),
+        (11, 100, 110) => (key == b"description").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_17(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"url" => Some(2),
-        b"valueBase64Binary" => Some(3),
-        b"valueBoolean" => Some(4),
-        b"valueCanonical" => Some(5),
-        b"valueCode" => Some(6),
-        b"valueDate" => Some(7),
-        b"valueDateTime" => Some(8),
-        b"valueDecimal" => Some(9),
-        b"valueId" => Some(10),
-        b"valueInstant" => Some(11),
-        b"valueInteger" => Some(12),
-        b"valueMarkdown" => Some(13),
-        b"valueOid" => Some(14),
-        b"valuePositiveInt" => Some(15),
-        b"valueString" => Some(16),
-        b"valueTime" => Some(17),
-        b"valueUnsignedInt" => Some(18),
-        b"valueUri" => Some(19),
-        b"valueUrl" => Some(20),
-        b"valueUuid" => Some(21),
-        b"valueAddress" => Some(22),
-        b"valueAge" => Some(23),
-        b"valueAnnotation" => Some(24),
-        b"valueAttachment" => Some(25),
-        b"valueCodeableConcept" => Some(26),
-        b"valueCoding" => Some(27),
-        b"valueContactPoint" => Some(28),
-        b"valueCount" => Some(29),
-        b"valueDistance" => Some(30),
-        b"valueDuration" => Some(31),
-        b"valueHumanName" => Some(32),
-        b"valueIdentifier" => Some(33),
-        b"valueMoney" => Some(34),
-        b"valuePeriod" => Some(35),
-        b"valueQuantity" => Some(36),
-        b"valueRange" => Some(37),
-        b"valueRatio" => Some(38),
-        b"valueReference" => Some(39),
-        b"valueSampledData" => Some(40),
-        b"valueSignature" => Some(41),
-        b"valueTiming" => Some(42),
-        b"valueContactDetail" => Some(43),
-        b"valueContributor" => Some(44),
-        b"valueDataRequirement" => Some(45),
-        b"valueExpression" => Some(46),
-        b"valueParameterDefinition" => Some(47),
-        b"valueRelatedArtifact" => Some(48),
-        b"valueTriggerDefinition" => Some(49),
-        b"valueUsageContext" => Some(50),
-        b"valueDosage" => Some(51),
-        b"valueMeta" => Some(52),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(2),
+        (7, 118, 100) => (key == b"valueId").then_some(10),
+        (8, 118, 100) => (key == b"valueOid").then_some(14),
+        (8, 118, 101) => (key == b"valueAge").then_some(23),
+        (8, 118, 105) => (key == b"valueUri").then_some(19),
+        (8, 118, 108) => (key == b"valueUrl").then_some(20),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 97) => (key == b"valueMeta").then_some(52),
+        (9, 118, 100) => (key == b"valueUuid").then_some(21),
+        (9, 118, 101) => match key {
+            b"valueCode" => Some(6),
+            b"valueDate" => Some(7),
+            b"valueTime" => Some(17),
+            _ => None,
+        },
+        (10, 118, 101) => (key == b"valueRange").then_some(37),
+        (10, 118, 111) => (key == b"valueRatio").then_some(38),
+        (10, 118, 116) => (key == b"valueCount").then_some(29),
+        (10, 118, 121) => (key == b"valueMoney").then_some(34),
+        (11, 118, 100) => (key == b"valuePeriod").then_some(35),
+        (11, 118, 101) => (key == b"valueDosage").then_some(51),
+        (11, 118, 103) => match key {
+            b"valueString" => Some(16),
+            b"valueCoding" => Some(27),
+            b"valueTiming" => Some(42),
+            _ => None,
+        },
+        (12, 118, 108) => (key == b"valueDecimal").then_some(9),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(4),
+        (12, 118, 114) => (key == b"valueInteger").then_some(12),
+        (12, 118, 115) => (key == b"valueAddress").then_some(22),
+        (12, 118, 116) => (key == b"valueInstant").then_some(11),
+        (13, 118, 101) => match key {
+            b"valueDateTime" => Some(8),
+            b"valueDistance" => Some(30),
+            _ => None,
+        },
+        (13, 118, 110) => match key {
+            b"valueMarkdown" => Some(13),
+            b"valueDuration" => Some(31),
+            _ => None,
+        },
+        (13, 118, 121) => (key == b"valueQuantity").then_some(36),
+        (14, 118, 101) => match key {
+            b"valueHumanName" => Some(32),
+            b"valueReference" => Some(39),
+            b"valueSignature" => Some(41),
+            _ => None,
+        },
+        (14, 118, 108) => (key == b"valueCanonical").then_some(5),
+        (15, 118, 110) => match key {
+            b"valueAnnotation" => Some(24),
+            b"valueExpression" => Some(46),
+            _ => None,
+        },
+        (15, 118, 114) => (key == b"valueIdentifier").then_some(33),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(25),
+        (16, 118, 97) => (key == b"valueSampledData").then_some(40),
+        (16, 118, 114) => (key == b"valueContributor").then_some(44),
+        (16, 118, 116) => match key {
+            b"valuePositiveInt" => Some(15),
+            b"valueUnsignedInt" => Some(18),
+            _ => None,
+        },
+        (17, 118, 116) => match key {
+            b"valueContactPoint" => Some(28),
+            b"valueUsageContext" => Some(50),
+            _ => None,
+        },
+        (17, 118, 121) => (key == b"valueBase64Binary").then_some(3),
+        (18, 118, 108) => (key == b"valueContactDetail").then_some(43),
+        (20, 118, 116) => match key {
+            b"valueCodeableConcept" => Some(26),
+            b"valueDataRequirement" => Some(45),
+            b"valueRelatedArtifact" => Some(48),
+            _ => None,
+        },
+        (22, 118, 110) => (key == b"valueTriggerDefinition").then_some(49),
+        (24, 118, 110) => (key == b"valueParameterDefinition").then_some(47),
         _ => None,
     }
 }
 
 fn lookup_18(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"use" => Some(2),
-        b"text" => Some(3),
-        b"family" => Some(4),
-        b"given" => Some(5),
-        b"prefix" => Some(6),
-        b"suffix" => Some(7),
-        b"period" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(2),
+        (4, 116, 116) => (key == b"text").then_some(3),
+        (5, 103, 110) => (key == b"given").then_some(5),
+        (6, 102, 121) => (key == b"family").then_some(4),
+        (6, 112, 100) => (key == b"period").then_some(8),
+        (6, 112, 120) => (key == b"prefix").then_some(6),
+        (6, 115, 120) => (key == b"suffix").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_19(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"use" => Some(2),
-        b"type" => Some(3),
-        b"system" => Some(4),
-        b"value" => Some(5),
-        b"period" => Some(6),
-        b"assigner" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(2),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(5),
+        (6, 112, 100) => (key == b"period").then_some(6),
+        (6, 115, 109) => (key == b"system").then_some(4),
+        (8, 97, 114) => (key == b"assigner").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_20(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"country" => Some(3),
-        b"jurisdiction" => Some(4),
-        b"status" => Some(5),
-        b"dateRange" => Some(6),
-        b"restoreDate" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 115, 115) => (key == b"status").then_some(5),
+        (7, 99, 121) => (key == b"country").then_some(3),
+        (9, 100, 101) => (key == b"dateRange").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 114, 101) => (key == b"restoreDate").then_some(7),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_21(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"versionId" => Some(2),
-        b"lastUpdated" => Some(3),
-        b"source" => Some(4),
-        b"profile" => Some(5),
-        b"security" => Some(6),
-        b"tag" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 116, 103) => (key == b"tag").then_some(7),
+        (6, 115, 101) => (key == b"source").then_some(4),
+        (7, 112, 101) => (key == b"profile").then_some(5),
+        (8, 115, 121) => (key == b"security").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 100) => (key == b"versionId").then_some(2),
+        (11, 108, 100) => (key == b"lastUpdated").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_22(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"value" => Some(2),
-        b"currency" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 118, 101) => (key == b"value").then_some(2),
+        (8, 99, 121) => (key == b"currency").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_23(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"status" => Some(2),
-        b"div" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 100, 118) => (key == b"div").then_some(3),
+        (6, 115, 115) => (key == b"status").then_some(2),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_24(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"name" => Some(2),
-        b"use" => Some(3),
-        b"min" => Some(4),
-        b"max" => Some(5),
-        b"documentation" => Some(6),
-        b"type" => Some(7),
-        b"profile" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 109, 110) => (key == b"min").then_some(4),
+        (3, 109, 120) => (key == b"max").then_some(5),
+        (3, 117, 101) => (key == b"use").then_some(3),
+        (4, 110, 101) => (key == b"name").then_some(2),
+        (4, 116, 101) => (key == b"type").then_some(7),
+        (7, 112, 101) => (key == b"profile").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_25(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"start" => Some(2),
-        b"end" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 101, 100) => (key == b"end").then_some(3),
+        (5, 115, 116) => (key == b"start").then_some(2),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_26(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"ageRange" => Some(3),
-        b"ageCodeableConcept" => Some(4),
-        b"gender" => Some(5),
-        b"race" => Some(6),
-        b"physiologicalCondition" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"race").then_some(6),
+        (6, 103, 114) => (key == b"gender").then_some(5),
+        (8, 97, 101) => (key == b"ageRange").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 97, 116) => (key == b"ageCodeableConcept").then_some(4),
+        (22, 112, 110) => (key == b"physiologicalCondition").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_27(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"height" => Some(3),
-        b"width" => Some(4),
-        b"depth" => Some(5),
-        b"weight" => Some(6),
-        b"nominalVolume" => Some(7),
-        b"externalDiameter" => Some(8),
-        b"shape" => Some(9),
-        b"color" => Some(10),
-        b"imprint" => Some(11),
-        b"image" => Some(12),
-        b"scoring" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 99, 114) => (key == b"color").then_some(10),
+        (5, 100, 104) => (key == b"depth").then_some(5),
+        (5, 105, 101) => (key == b"image").then_some(12),
+        (5, 115, 101) => (key == b"shape").then_some(9),
+        (5, 119, 104) => (key == b"width").then_some(4),
+        (6, 104, 116) => (key == b"height").then_some(3),
+        (6, 119, 116) => (key == b"weight").then_some(6),
+        (7, 105, 116) => (key == b"imprint").then_some(11),
+        (7, 115, 103) => (key == b"scoring").then_some(13),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 110, 101) => (key == b"nominalVolume").then_some(7),
+        (16, 101, 114) => (key == b"externalDiameter").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_28(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"type" => Some(4),
-        b"period" => Some(5),
-        b"specialPrecautionsForStorage" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 112, 100) => (key == b"period").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (28, 115, 101) => (key == b"specialPrecautionsForStorage").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_29(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"value" => Some(2),
-        b"comparator" => Some(3),
-        b"unit" => Some(4),
-        b"system" => Some(5),
-        b"code" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(6),
+        (4, 117, 116) => (key == b"unit").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(2),
+        (6, 115, 109) => (key == b"system").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 99, 114) => (key == b"comparator").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_30(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"low" => Some(2),
-        b"high" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 108, 119) => (key == b"low").then_some(2),
+        (4, 104, 104) => (key == b"high").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_31(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"numerator" => Some(2),
-        b"denominator" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 110, 114) => (key == b"numerator").then_some(2),
+        (11, 100, 114) => (key == b"denominator").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_32(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"reference" => Some(2),
-        b"type" => Some(3),
-        b"identifier" => Some(4),
-        b"display" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 100, 121) => (key == b"display").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(2),
+        (10, 105, 114) => (key == b"identifier").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_33(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"type" => Some(2),
-        b"label" => Some(3),
-        b"display" => Some(4),
-        b"citation" => Some(5),
-        b"url" => Some(6),
-        b"document" => Some(7),
-        b"resource" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(6),
+        (4, 116, 101) => (key == b"type").then_some(2),
+        (5, 108, 108) => (key == b"label").then_some(3),
+        (7, 100, 121) => (key == b"display").then_some(4),
+        (8, 99, 110) => (key == b"citation").then_some(5),
+        (8, 100, 116) => (key == b"document").then_some(7),
+        (8, 114, 101) => (key == b"resource").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_34(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"origin" => Some(2),
-        b"period" => Some(3),
-        b"factor" => Some(4),
-        b"lowerLimit" => Some(5),
-        b"upperLimit" => Some(6),
-        b"dimensions" => Some(7),
-        b"data" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 97) => (key == b"data").then_some(8),
+        (6, 102, 114) => (key == b"factor").then_some(4),
+        (6, 111, 110) => (key == b"origin").then_some(2),
+        (6, 112, 100) => (key == b"period").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 115) => (key == b"dimensions").then_some(7),
+        (10, 108, 116) => (key == b"lowerLimit").then_some(5),
+        (10, 117, 116) => (key == b"upperLimit").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_35(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"type" => Some(2),
-        b"when" => Some(3),
-        b"who" => Some(4),
-        b"onBehalfOf" => Some(5),
-        b"targetFormat" => Some(6),
-        b"sigFormat" => Some(7),
-        b"data" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 119, 111) => (key == b"who").then_some(4),
+        (4, 100, 97) => (key == b"data").then_some(8),
+        (4, 116, 101) => (key == b"type").then_some(2),
+        (4, 119, 110) => (key == b"when").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 116) => (key == b"sigFormat").then_some(7),
+        (10, 111, 102) => (key == b"onBehalfOf").then_some(5),
+        (12, 116, 116) => (key == b"targetFormat").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_36(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"amountQuantity" => Some(3),
-        b"amountRange" => Some(4),
-        b"amountString" => Some(5),
-        b"amountType" => Some(6),
-        b"amountText" => Some(7),
-        b"referenceRange" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 101) => (key == b"amountType").then_some(6),
+        (10, 97, 116) => (key == b"amountText").then_some(7),
+        (11, 97, 101) => (key == b"amountRange").then_some(4),
+        (12, 97, 103) => (key == b"amountString").then_some(5),
+        (14, 97, 121) => (key == b"amountQuantity").then_some(3),
+        (14, 114, 101) => (key == b"referenceRange").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_37(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"event" => Some(3),
-        b"repeat" => Some(4),
-        b"code" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(5),
+        (5, 101, 116) => (key == b"event").then_some(3),
+        (6, 114, 116) => (key == b"repeat").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_38(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"type" => Some(2),
-        b"name" => Some(3),
-        b"timingTiming" => Some(4),
-        b"timingReference" => Some(5),
-        b"timingDate" => Some(6),
-        b"timingDateTime" => Some(7),
-        b"data" => Some(8),
-        b"condition" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 97) => (key == b"data").then_some(8),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(2),
+        (9, 99, 110) => (key == b"condition").then_some(9),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 116, 101) => (key == b"timingDate").then_some(6),
+        (12, 116, 103) => (key == b"timingTiming").then_some(4),
+        (14, 116, 101) => (key == b"timingDateTime").then_some(7),
+        (15, 116, 101) => (key == b"timingReference").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_39(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"code" => Some(2),
-        b"valueCodeableConcept" => Some(3),
-        b"valueQuantity" => Some(4),
-        b"valueRange" => Some(5),
-        b"valueReference" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(2),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 118, 101) => (key == b"valueRange").then_some(5),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(4),
+        (14, 118, 101) => (key == b"valueReference").then_some(6),
+        (20, 118, 116) => (key == b"valueCodeableConcept").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_40(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"type" => Some(10),
-        b"name" => Some(11),
-        b"subject" => Some(12),
-        b"servicePeriod" => Some(13),
-        b"coverage" => Some(14),
-        b"owner" => Some(15),
-        b"description" => Some(16),
-        b"guarantor" => Some(17),
-        b"partOf" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 111, 114) => (key == b"owner").then_some(15),
+        (6, 112, 102) => (key == b"partOf").then_some(18),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(12),
+        (8, 99, 101) => (key == b"coverage").then_some(14),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 103, 114) => (key == b"guarantor").then_some(17),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"description").then_some(16),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 115, 100) => (key == b"servicePeriod").then_some(13),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_41(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"subtitle" => Some(13),
-        b"status" => Some(14),
-        b"experimental" => Some(15),
-        b"subjectCodeableConcept" => Some(16),
-        b"subjectReference" => Some(17),
-        b"date" => Some(18),
-        b"publisher" => Some(19),
-        b"contact" => Some(20),
-        b"description" => Some(21),
-        b"useContext" => Some(22),
-        b"jurisdiction" => Some(23),
-        b"purpose" => Some(24),
-        b"usage" => Some(25),
-        b"copyright" => Some(26),
-        b"approvalDate" => Some(27),
-        b"lastReviewDate" => Some(28),
-        b"effectivePeriod" => Some(29),
-        b"topic" => Some(30),
-        b"author" => Some(31),
-        b"editor" => Some(32),
-        b"reviewer" => Some(33),
-        b"endorser" => Some(34),
-        b"relatedArtifact" => Some(35),
-        b"library" => Some(36),
-        b"kind" => Some(37),
-        b"profile" => Some(38),
-        b"code" => Some(39),
-        b"intent" => Some(40),
-        b"priority" => Some(41),
-        b"doNotPerform" => Some(42),
-        b"timingTiming" => Some(43),
-        b"timingDateTime" => Some(44),
-        b"timingAge" => Some(45),
-        b"timingPeriod" => Some(46),
-        b"timingRange" => Some(47),
-        b"timingDuration" => Some(48),
-        b"location" => Some(49),
-        b"participant" => Some(50),
-        b"productReference" => Some(51),
-        b"productCodeableConcept" => Some(52),
-        b"quantity" => Some(53),
-        b"dosage" => Some(54),
-        b"bodySite" => Some(55),
-        b"specimenRequirement" => Some(56),
-        b"observationRequirement" => Some(57),
-        b"observationResultRequirement" => Some(58),
-        b"transform" => Some(59),
-        b"dynamicValue" => Some(60),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 99, 101) => (key == b"code").then_some(39),
+        (4, 100, 101) => (key == b"date").then_some(18),
+        (4, 107, 100) => (key == b"kind").then_some(37),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(30),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (5, 117, 101) => (key == b"usage").then_some(25),
+        (6, 97, 114) => (key == b"author").then_some(31),
+        (6, 100, 101) => (key == b"dosage").then_some(54),
+        (6, 101, 114) => (key == b"editor").then_some(32),
+        (6, 105, 116) => (key == b"intent").then_some(40),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 99, 116) => (key == b"contact").then_some(20),
+        (7, 108, 121) => (key == b"library").then_some(36),
+        (7, 112, 101) => match key {
+            b"purpose" => Some(24),
+            b"profile" => Some(38),
+            _ => None,
+        },
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 98, 101) => (key == b"bodySite").then_some(55),
+        (8, 101, 114) => (key == b"endorser").then_some(34),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(49),
+        (8, 112, 121) => (key == b"priority").then_some(41),
+        (8, 113, 121) => (key == b"quantity").then_some(53),
+        (8, 114, 114) => (key == b"reviewer").then_some(33),
+        (8, 115, 101) => (key == b"subtitle").then_some(13),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(26),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(19),
+        (9, 116, 101) => (key == b"timingAge").then_some(45),
+        (9, 116, 109) => (key == b"transform").then_some(59),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(22),
+        (11, 100, 110) => (key == b"description").then_some(21),
+        (11, 112, 116) => (key == b"participant").then_some(50),
+        (11, 116, 101) => (key == b"timingRange").then_some(47),
+        (12, 97, 101) => (key == b"approvalDate").then_some(27),
+        (12, 100, 101) => (key == b"dynamicValue").then_some(60),
+        (12, 100, 109) => (key == b"doNotPerform").then_some(42),
+        (12, 101, 108) => (key == b"experimental").then_some(15),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(23),
+        (12, 116, 100) => (key == b"timingPeriod").then_some(46),
+        (12, 116, 103) => (key == b"timingTiming").then_some(43),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(28),
+        (14, 116, 101) => (key == b"timingDateTime").then_some(44),
+        (14, 116, 110) => (key == b"timingDuration").then_some(48),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(29),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(35),
+        (16, 112, 101) => (key == b"productReference").then_some(51),
+        (16, 115, 101) => (key == b"subjectReference").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 115, 116) => (key == b"specimenRequirement").then_some(56),
+        (22, 111, 116) => (key == b"observationRequirement").then_some(57),
+        (22, 112, 116) => (key == b"productCodeableConcept").then_some(52),
+        (22, 115, 116) => (key == b"subjectCodeableConcept").then_some(16),
+        (28, 111, 116) => (key == b"observationResultRequirement").then_some(58),
         _ => None,
     }
 }
 
 fn lookup_42(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"actuality" => Some(9),
-        b"category" => Some(10),
-        b"event" => Some(11),
-        b"subject" => Some(12),
-        b"encounter" => Some(13),
-        b"date" => Some(14),
-        b"detected" => Some(15),
-        b"recordedDate" => Some(16),
-        b"resultingCondition" => Some(17),
-        b"location" => Some(18),
-        b"seriousness" => Some(19),
-        b"severity" => Some(20),
-        b"outcome" => Some(21),
-        b"recorder" => Some(22),
-        b"contributor" => Some(23),
-        b"suspectEntity" => Some(24),
-        b"subjectMedicalHistory" => Some(25),
-        b"referenceDocument" => Some(26),
-        b"study" => Some(27),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 101, 116) => (key == b"event").then_some(11),
+        (5, 115, 121) => (key == b"study").then_some(27),
+        (7, 111, 101) => (key == b"outcome").then_some(21),
+        (7, 115, 116) => (key == b"subject").then_some(12),
+        (8, 99, 121) => (key == b"category").then_some(10),
+        (8, 100, 100) => (key == b"detected").then_some(15),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(18),
+        (8, 114, 114) => (key == b"recorder").then_some(22),
+        (8, 115, 121) => (key == b"severity").then_some(20),
+        (9, 97, 121) => (key == b"actuality").then_some(9),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(13),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 99, 114) => (key == b"contributor").then_some(23),
+        (11, 115, 115) => (key == b"seriousness").then_some(19),
+        (12, 114, 101) => (key == b"recordedDate").then_some(16),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 115, 121) => (key == b"suspectEntity").then_some(24),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 114, 116) => (key == b"referenceDocument").then_some(26),
+        (18, 114, 110) => (key == b"resultingCondition").then_some(17),
+        (21, 115, 121) => (key == b"subjectMedicalHistory").then_some(25),
         _ => None,
     }
 }
 
 fn lookup_43(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"clinicalStatus" => Some(9),
-        b"verificationStatus" => Some(10),
-        b"type" => Some(11),
-        b"category" => Some(12),
-        b"criticality" => Some(13),
-        b"code" => Some(14),
-        b"patient" => Some(15),
-        b"encounter" => Some(16),
-        b"onsetDateTime" => Some(17),
-        b"onsetAge" => Some(18),
-        b"onsetPeriod" => Some(19),
-        b"onsetRange" => Some(20),
-        b"onsetString" => Some(21),
-        b"recordedDate" => Some(22),
-        b"recorder" => Some(23),
-        b"asserter" => Some(24),
-        b"lastOccurrence" => Some(25),
-        b"note" => Some(26),
-        b"reaction" => Some(27),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(26),
+        (4, 116, 101) => (key == b"type").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (7, 112, 116) => (key == b"patient").then_some(15),
+        (8, 97, 114) => (key == b"asserter").then_some(24),
+        (8, 99, 121) => (key == b"category").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 111, 101) => (key == b"onsetAge").then_some(18),
+        (8, 114, 110) => (key == b"reaction").then_some(27),
+        (8, 114, 114) => (key == b"recorder").then_some(23),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(16),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 111, 101) => (key == b"onsetRange").then_some(20),
+        (11, 99, 121) => (key == b"criticality").then_some(13),
+        (11, 111, 100) => (key == b"onsetPeriod").then_some(19),
+        (11, 111, 103) => (key == b"onsetString").then_some(21),
+        (12, 114, 101) => (key == b"recordedDate").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 111, 101) => (key == b"onsetDateTime").then_some(17),
+        (14, 99, 115) => (key == b"clinicalStatus").then_some(9),
+        (14, 108, 101) => (key == b"lastOccurrence").then_some(25),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 118, 115) => (key == b"verificationStatus").then_some(10),
         _ => None,
     }
 }
 
 fn lookup_44(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"cancelationReason" => Some(10),
-        b"serviceCategory" => Some(11),
-        b"serviceType" => Some(12),
-        b"specialty" => Some(13),
-        b"appointmentType" => Some(14),
-        b"reasonCode" => Some(15),
-        b"reasonReference" => Some(16),
-        b"priority" => Some(17),
-        b"description" => Some(18),
-        b"supportingInformation" => Some(19),
-        b"start" => Some(20),
-        b"end" => Some(21),
-        b"minutesDuration" => Some(22),
-        b"slot" => Some(23),
-        b"created" => Some(24),
-        b"comment" => Some(25),
-        b"patientInstruction" => Some(26),
-        b"basedOn" => Some(27),
-        b"participant" => Some(28),
-        b"requestedPeriod" => Some(29),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 101, 100) => (key == b"end").then_some(21),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 115, 116) => (key == b"slot").then_some(23),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 115, 116) => (key == b"start").then_some(20),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 98, 110) => (key == b"basedOn").then_some(27),
+        (7, 99, 100) => (key == b"created").then_some(24),
+        (7, 99, 116) => (key == b"comment").then_some(25),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(17),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 121) => (key == b"specialty").then_some(13),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(15),
+        (11, 100, 110) => (key == b"description").then_some(18),
+        (11, 112, 116) => (key == b"participant").then_some(28),
+        (11, 115, 101) => (key == b"serviceType").then_some(12),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 97, 101) => (key == b"appointmentType").then_some(14),
+        (15, 109, 110) => (key == b"minutesDuration").then_some(22),
+        (15, 114, 100) => (key == b"requestedPeriod").then_some(29),
+        (15, 114, 101) => (key == b"reasonReference").then_some(16),
+        (15, 115, 121) => (key == b"serviceCategory").then_some(11),
+        (17, 99, 110) => (key == b"cancelationReason").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 112, 110) => (key == b"patientInstruction").then_some(26),
+        (21, 115, 110) => (key == b"supportingInformation").then_some(19),
         _ => None,
     }
 }
 
 fn lookup_45(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"appointment" => Some(9),
-        b"start" => Some(10),
-        b"end" => Some(11),
-        b"participantType" => Some(12),
-        b"actor" => Some(13),
-        b"participantStatus" => Some(14),
-        b"comment" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 101, 100) => (key == b"end").then_some(11),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 114) => (key == b"actor").then_some(13),
+        (5, 115, 116) => (key == b"start").then_some(10),
+        (7, 99, 116) => (key == b"comment").then_some(15),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 97, 116) => (key == b"appointment").then_some(9),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 112, 101) => (key == b"participantType").then_some(12),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 112, 115) => (key == b"participantStatus").then_some(14),
         _ => None,
     }
 }
 
 fn lookup_46(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"type" => Some(8),
-        b"subtype" => Some(9),
-        b"action" => Some(10),
-        b"period" => Some(11),
-        b"recorded" => Some(12),
-        b"outcome" => Some(13),
-        b"outcomeDesc" => Some(14),
-        b"purposeOfEvent" => Some(15),
-        b"agent" => Some(16),
-        b"source" => Some(17),
-        b"entity" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(8),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 116) => (key == b"agent").then_some(16),
+        (6, 97, 110) => (key == b"action").then_some(10),
+        (6, 101, 121) => (key == b"entity").then_some(18),
+        (6, 112, 100) => (key == b"period").then_some(11),
+        (6, 115, 101) => (key == b"source").then_some(17),
+        (7, 111, 101) => (key == b"outcome").then_some(13),
+        (7, 115, 101) => (key == b"subtype").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 100) => (key == b"recorded").then_some(12),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (11, 111, 99) => (key == b"outcomeDesc").then_some(14),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 112, 116) => (key == b"purposeOfEvent").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_47(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"code" => Some(9),
-        b"subject" => Some(10),
-        b"created" => Some(11),
-        b"author" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(9),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 114) => (key == b"author").then_some(12),
+        (7, 99, 100) => (key == b"created").then_some(11),
+        (7, 115, 116) => (key == b"subject").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_48(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"contentType" => Some(4),
-        b"securityContext" => Some(5),
-        b"data" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 97) => (key == b"data").then_some(6),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (11, 99, 101) => (key == b"contentType").then_some(4),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 115, 116) => (key == b"securityContext").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_49(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"productCategory" => Some(9),
-        b"productCode" => Some(10),
-        b"status" => Some(11),
-        b"request" => Some(12),
-        b"quantity" => Some(13),
-        b"parent" => Some(14),
-        b"collection" => Some(15),
-        b"processing" => Some(16),
-        b"manipulation" => Some(17),
-        b"storage" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 112, 116) => (key == b"parent").then_some(14),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 114, 116) => (key == b"request").then_some(12),
+        (7, 115, 101) => (key == b"storage").then_some(18),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 113, 121) => (key == b"quantity").then_some(13),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 99, 110) => (key == b"collection").then_some(15),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 112, 103) => (key == b"processing").then_some(16),
+        (11, 112, 101) => (key == b"productCode").then_some(10),
+        (12, 109, 110) => (key == b"manipulation").then_some(17),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 112, 121) => (key == b"productCategory").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_50(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"morphology" => Some(10),
-        b"location" => Some(11),
-        b"locationQualifier" => Some(12),
-        b"description" => Some(13),
-        b"image" => Some(14),
-        b"patient" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 105, 101) => (key == b"image").then_some(14),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (7, 112, 116) => (key == b"patient").then_some(15),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(11),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 109, 121) => (key == b"morphology").then_some(10),
+        (11, 100, 110) => (key == b"description").then_some(13),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 108, 114) => (key == b"locationQualifier").then_some(12),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_51(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"identifier" => Some(4),
-        b"type" => Some(5),
-        b"timestamp" => Some(6),
-        b"total" => Some(7),
-        b"link" => Some(8),
-        b"entry" => Some(9),
-        b"signature" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 108, 107) => (key == b"link").then_some(8),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(5),
+        (5, 101, 121) => (key == b"entry").then_some(9),
+        (5, 116, 108) => (key == b"total").then_some(7),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 115, 101) => (key == b"signature").then_some(10),
+        (9, 116, 112) => (key == b"timestamp").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(4),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_52(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"version" => Some(9),
-        b"name" => Some(10),
-        b"title" => Some(11),
-        b"status" => Some(12),
-        b"experimental" => Some(13),
-        b"date" => Some(14),
-        b"publisher" => Some(15),
-        b"contact" => Some(16),
-        b"description" => Some(17),
-        b"useContext" => Some(18),
-        b"jurisdiction" => Some(19),
-        b"purpose" => Some(20),
-        b"copyright" => Some(21),
-        b"kind" => Some(22),
-        b"instantiates" => Some(23),
-        b"imports" => Some(24),
-        b"software" => Some(25),
-        b"implementation" => Some(26),
-        b"fhirVersion" => Some(27),
-        b"format" => Some(28),
-        b"patchFormat" => Some(29),
-        b"implementationGuide" => Some(30),
-        b"rest" => Some(31),
-        b"messaging" => Some(32),
-        b"document" => Some(33),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 107, 100) => (key == b"kind").then_some(22),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(10),
+        (4, 114, 116) => (key == b"rest").then_some(31),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 101) => (key == b"title").then_some(11),
+        (6, 102, 116) => (key == b"format").then_some(28),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 99, 116) => (key == b"contact").then_some(16),
+        (7, 105, 115) => (key == b"imports").then_some(24),
+        (7, 112, 101) => (key == b"purpose").then_some(20),
+        (7, 118, 110) => (key == b"version").then_some(9),
+        (8, 100, 116) => (key == b"document").then_some(33),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 115, 101) => (key == b"software").then_some(25),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(21),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 109, 103) => (key == b"messaging").then_some(32),
+        (9, 112, 114) => (key == b"publisher").then_some(15),
+        (10, 117, 116) => (key == b"useContext").then_some(18),
+        (11, 100, 110) => (key == b"description").then_some(17),
+        (11, 102, 110) => (key == b"fhirVersion").then_some(27),
+        (11, 112, 116) => (key == b"patchFormat").then_some(29),
+        (12, 101, 108) => (key == b"experimental").then_some(13),
+        (12, 105, 115) => (key == b"instantiates").then_some(23),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(19),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 105, 110) => (key == b"implementation").then_some(26),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 105, 101) => (key == b"implementationGuide").then_some(30),
         _ => None,
     }
 }
 
 fn lookup_53(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiatesCanonical" => Some(9),
-        b"instantiatesUri" => Some(10),
-        b"basedOn" => Some(11),
-        b"replaces" => Some(12),
-        b"partOf" => Some(13),
-        b"status" => Some(14),
-        b"intent" => Some(15),
-        b"category" => Some(16),
-        b"title" => Some(17),
-        b"description" => Some(18),
-        b"subject" => Some(19),
-        b"encounter" => Some(20),
-        b"period" => Some(21),
-        b"created" => Some(22),
-        b"author" => Some(23),
-        b"contributor" => Some(24),
-        b"careTeam" => Some(25),
-        b"addresses" => Some(26),
-        b"supportingInfo" => Some(27),
-        b"goal" => Some(28),
-        b"activity" => Some(29),
-        b"note" => Some(30),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 103, 108) => (key == b"goal").then_some(28),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(30),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 101) => (key == b"title").then_some(17),
+        (6, 97, 114) => (key == b"author").then_some(23),
+        (6, 105, 116) => (key == b"intent").then_some(15),
+        (6, 112, 100) => (key == b"period").then_some(21),
+        (6, 112, 102) => (key == b"partOf").then_some(13),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 98, 110) => (key == b"basedOn").then_some(11),
+        (7, 99, 100) => (key == b"created").then_some(22),
+        (7, 115, 116) => (key == b"subject").then_some(19),
+        (8, 97, 121) => (key == b"activity").then_some(29),
+        (8, 99, 109) => (key == b"careTeam").then_some(25),
+        (8, 99, 121) => (key == b"category").then_some(16),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 115) => (key == b"replaces").then_some(12),
+        (9, 97, 115) => (key == b"addresses").then_some(26),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(20),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 99, 114) => (key == b"contributor").then_some(24),
+        (11, 100, 110) => (key == b"description").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 115, 111) => (key == b"supportingInfo").then_some(27),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_54(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"category" => Some(10),
-        b"name" => Some(11),
-        b"subject" => Some(12),
-        b"encounter" => Some(13),
-        b"period" => Some(14),
-        b"participant" => Some(15),
-        b"reasonCode" => Some(16),
-        b"reasonReference" => Some(17),
-        b"managingOrganization" => Some(18),
-        b"telecom" => Some(19),
-        b"note" => Some(20),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => match key {
+            b"name" => Some(11),
+            b"note" => Some(20),
+            _ => None,
+        },
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 112, 100) => (key == b"period").then_some(14),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(12),
+        (7, 116, 109) => (key == b"telecom").then_some(19),
+        (8, 99, 121) => (key == b"category").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(13),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(16),
+        (11, 112, 116) => (key == b"participant").then_some(15),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 114, 101) => (key == b"reasonReference").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 109, 110) => (key == b"managingOrganization").then_some(18),
         _ => None,
     }
 }
 
 fn lookup_55(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"type" => Some(9),
-        b"orderable" => Some(10),
-        b"referencedItem" => Some(11),
-        b"additionalIdentifier" => Some(12),
-        b"classification" => Some(13),
-        b"status" => Some(14),
-        b"validityPeriod" => Some(15),
-        b"validTo" => Some(16),
-        b"lastUpdated" => Some(17),
-        b"additionalCharacteristic" => Some(18),
-        b"additionalClassification" => Some(19),
-        b"relatedEntry" => Some(20),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(9),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 118, 111) => (key == b"validTo").then_some(16),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 111, 101) => (key == b"orderable").then_some(10),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 108, 100) => (key == b"lastUpdated").then_some(17),
+        (12, 114, 121) => (key == b"relatedEntry").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 99, 110) => (key == b"classification").then_some(13),
+        (14, 114, 109) => (key == b"referencedItem").then_some(11),
+        (14, 118, 100) => (key == b"validityPeriod").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 97, 114) => (key == b"additionalIdentifier").then_some(12),
+        (24, 97, 99) => (key == b"additionalCharacteristic").then_some(18),
+        (24, 97, 110) => (key == b"additionalClassification").then_some(19),
         _ => None,
     }
 }
 
 fn lookup_56(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"definitionUri" => Some(9),
-        b"definitionCanonical" => Some(10),
-        b"status" => Some(11),
-        b"partOf" => Some(12),
-        b"code" => Some(13),
-        b"subject" => Some(14),
-        b"context" => Some(15),
-        b"occurrenceDateTime" => Some(16),
-        b"occurrencePeriod" => Some(17),
-        b"occurrenceTiming" => Some(18),
-        b"performer" => Some(19),
-        b"performingOrganization" => Some(20),
-        b"requestingOrganization" => Some(21),
-        b"costCenter" => Some(22),
-        b"quantity" => Some(23),
-        b"bodysite" => Some(24),
-        b"factorOverride" => Some(25),
-        b"priceOverride" => Some(26),
-        b"overrideReason" => Some(27),
-        b"enterer" => Some(28),
-        b"enteredDate" => Some(29),
-        b"reason" => Some(30),
-        b"service" => Some(31),
-        b"productReference" => Some(32),
-        b"productCodeableConcept" => Some(33),
-        b"account" => Some(34),
-        b"note" => Some(35),
-        b"supportingInformation" => Some(36),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(13),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(35),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 112, 102) => (key == b"partOf").then_some(12),
+        (6, 114, 110) => (key == b"reason").then_some(30),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 97, 116) => (key == b"account").then_some(34),
+        (7, 99, 116) => (key == b"context").then_some(15),
+        (7, 101, 114) => (key == b"enterer").then_some(28),
+        (7, 115, 101) => (key == b"service").then_some(31),
+        (7, 115, 116) => (key == b"subject").then_some(14),
+        (8, 98, 101) => (key == b"bodysite").then_some(24),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 113, 121) => (key == b"quantity").then_some(23),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"performer").then_some(19),
+        (10, 99, 114) => (key == b"costCenter").then_some(22),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 101, 101) => (key == b"enteredDate").then_some(29),
+        (13, 100, 105) => (key == b"definitionUri").then_some(9),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 101) => (key == b"priceOverride").then_some(26),
+        (14, 102, 101) => (key == b"factorOverride").then_some(25),
+        (14, 111, 110) => (key == b"overrideReason").then_some(27),
+        (16, 111, 100) => (key == b"occurrencePeriod").then_some(17),
+        (16, 111, 103) => (key == b"occurrenceTiming").then_some(18),
+        (16, 112, 101) => (key == b"productReference").then_some(32),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(16),
+        (19, 100, 108) => (key == b"definitionCanonical").then_some(10),
+        (21, 115, 110) => (key == b"supportingInformation").then_some(36),
+        (22, 112, 110) => (key == b"performingOrganization").then_some(20),
+        (22, 112, 116) => (key == b"productCodeableConcept").then_some(33),
+        (22, 114, 110) => (key == b"requestingOrganization").then_some(21),
         _ => None,
     }
 }
 
 fn lookup_57(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"title" => Some(11),
-        b"derivedFromUri" => Some(12),
-        b"partOf" => Some(13),
-        b"replaces" => Some(14),
-        b"status" => Some(15),
-        b"experimental" => Some(16),
-        b"date" => Some(17),
-        b"publisher" => Some(18),
-        b"contact" => Some(19),
-        b"description" => Some(20),
-        b"useContext" => Some(21),
-        b"jurisdiction" => Some(22),
-        b"copyright" => Some(23),
-        b"approvalDate" => Some(24),
-        b"lastReviewDate" => Some(25),
-        b"effectivePeriod" => Some(26),
-        b"code" => Some(27),
-        b"instance" => Some(28),
-        b"applicability" => Some(29),
-        b"propertyGroup" => Some(30),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 99, 101) => (key == b"code").then_some(27),
+        (4, 100, 101) => (key == b"date").then_some(17),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 101) => (key == b"title").then_some(11),
+        (6, 112, 102) => (key == b"partOf").then_some(13),
+        (6, 115, 115) => (key == b"status").then_some(15),
+        (7, 99, 116) => (key == b"contact").then_some(19),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 105, 101) => (key == b"instance").then_some(28),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 115) => (key == b"replaces").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(23),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(18),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(21),
+        (11, 100, 110) => (key == b"description").then_some(20),
+        (12, 97, 101) => (key == b"approvalDate").then_some(24),
+        (12, 101, 108) => (key == b"experimental").then_some(16),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(22),
+        (13, 97, 121) => (key == b"applicability").then_some(29),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 112) => (key == b"propertyGroup").then_some(30),
+        (14, 100, 105) => (key == b"derivedFromUri").then_some(12),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(25),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(26),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_58(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"type" => Some(10),
-        b"subType" => Some(11),
-        b"use" => Some(12),
-        b"patient" => Some(13),
-        b"billablePeriod" => Some(14),
-        b"created" => Some(15),
-        b"enterer" => Some(16),
-        b"insurer" => Some(17),
-        b"provider" => Some(18),
-        b"priority" => Some(19),
-        b"fundsReserve" => Some(20),
-        b"related" => Some(21),
-        b"prescription" => Some(22),
-        b"originalPrescription" => Some(23),
-        b"payee" => Some(24),
-        b"referral" => Some(25),
-        b"facility" => Some(26),
-        b"careTeam" => Some(27),
-        b"supportingInfo" => Some(28),
-        b"diagnosis" => Some(29),
-        b"procedure" => Some(30),
-        b"insurance" => Some(31),
-        b"accident" => Some(32),
-        b"item" => Some(33),
-        b"total" => Some(34),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(12),
+        (4, 105, 109) => (key == b"item").then_some(33),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 112, 101) => (key == b"payee").then_some(24),
+        (5, 116, 108) => (key == b"total").then_some(34),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 100) => (key == b"created").then_some(15),
+        (7, 101, 114) => (key == b"enterer").then_some(16),
+        (7, 105, 114) => (key == b"insurer").then_some(17),
+        (7, 112, 116) => (key == b"patient").then_some(13),
+        (7, 114, 100) => (key == b"related").then_some(21),
+        (7, 115, 101) => (key == b"subType").then_some(11),
+        (8, 97, 116) => (key == b"accident").then_some(32),
+        (8, 99, 109) => (key == b"careTeam").then_some(27),
+        (8, 102, 121) => (key == b"facility").then_some(26),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 114) => (key == b"provider").then_some(18),
+        (8, 112, 121) => (key == b"priority").then_some(19),
+        (8, 114, 108) => (key == b"referral").then_some(25),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 100, 115) => (key == b"diagnosis").then_some(29),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 105, 101) => (key == b"insurance").then_some(31),
+        (9, 112, 101) => (key == b"procedure").then_some(30),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (12, 102, 101) => (key == b"fundsReserve").then_some(20),
+        (12, 112, 110) => (key == b"prescription").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 98, 100) => (key == b"billablePeriod").then_some(14),
+        (14, 115, 111) => (key == b"supportingInfo").then_some(28),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 111, 110) => (key == b"originalPrescription").then_some(23),
         _ => None,
     }
 }
 
 fn lookup_59(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"type" => Some(10),
-        b"subType" => Some(11),
-        b"use" => Some(12),
-        b"patient" => Some(13),
-        b"created" => Some(14),
-        b"insurer" => Some(15),
-        b"requestor" => Some(16),
-        b"request" => Some(17),
-        b"outcome" => Some(18),
-        b"disposition" => Some(19),
-        b"preAuthRef" => Some(20),
-        b"preAuthPeriod" => Some(21),
-        b"payeeType" => Some(22),
-        b"item" => Some(23),
-        b"addItem" => Some(24),
-        b"adjudication" => Some(25),
-        b"total" => Some(26),
-        b"payment" => Some(27),
-        b"fundsReserve" => Some(28),
-        b"formCode" => Some(29),
-        b"form" => Some(30),
-        b"processNote" => Some(31),
-        b"communicationRequest" => Some(32),
-        b"insurance" => Some(33),
-        b"error" => Some(34),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(12),
+        (4, 102, 109) => (key == b"form").then_some(30),
+        (4, 105, 109) => (key == b"item").then_some(23),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 101, 114) => (key == b"error").then_some(34),
+        (5, 116, 108) => (key == b"total").then_some(26),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 97, 109) => (key == b"addItem").then_some(24),
+        (7, 99, 100) => (key == b"created").then_some(14),
+        (7, 105, 114) => (key == b"insurer").then_some(15),
+        (7, 111, 101) => (key == b"outcome").then_some(18),
+        (7, 112, 116) => match key {
+            b"patient" => Some(13),
+            b"payment" => Some(27),
+            _ => None,
+        },
+        (7, 114, 116) => (key == b"request").then_some(17),
+        (7, 115, 101) => (key == b"subType").then_some(11),
+        (8, 102, 101) => (key == b"formCode").then_some(29),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 105, 101) => (key == b"insurance").then_some(33),
+        (9, 112, 101) => (key == b"payeeType").then_some(22),
+        (9, 114, 114) => (key == b"requestor").then_some(16),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 112, 102) => (key == b"preAuthRef").then_some(20),
+        (11, 100, 110) => (key == b"disposition").then_some(19),
+        (11, 112, 101) => (key == b"processNote").then_some(31),
+        (12, 97, 110) => (key == b"adjudication").then_some(25),
+        (12, 102, 101) => (key == b"fundsReserve").then_some(28),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 100) => (key == b"preAuthPeriod").then_some(21),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 99, 116) => (key == b"communicationRequest").then_some(32),
         _ => None,
     }
 }
 
 fn lookup_60(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"statusReason" => Some(10),
-        b"code" => Some(11),
-        b"description" => Some(12),
-        b"subject" => Some(13),
-        b"encounter" => Some(14),
-        b"effectiveDateTime" => Some(15),
-        b"effectivePeriod" => Some(16),
-        b"date" => Some(17),
-        b"assessor" => Some(18),
-        b"previous" => Some(19),
-        b"problem" => Some(20),
-        b"investigation" => Some(21),
-        b"protocol" => Some(22),
-        b"summary" => Some(23),
-        b"finding" => Some(24),
-        b"prognosisCodeableConcept" => Some(25),
-        b"prognosisReference" => Some(26),
-        b"supportingInfo" => Some(27),
-        b"note" => Some(28),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(11),
+        (4, 100, 101) => (key == b"date").then_some(17),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(28),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 102, 103) => (key == b"finding").then_some(24),
+        (7, 112, 109) => (key == b"problem").then_some(20),
+        (7, 115, 116) => (key == b"subject").then_some(13),
+        (7, 115, 121) => (key == b"summary").then_some(23),
+        (8, 97, 114) => (key == b"assessor").then_some(18),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 108) => (key == b"protocol").then_some(22),
+        (8, 112, 115) => (key == b"previous").then_some(19),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(14),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"description").then_some(12),
+        (12, 115, 110) => (key == b"statusReason").then_some(10),
+        (13, 105, 110) => (key == b"investigation").then_some(21),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 115, 111) => (key == b"supportingInfo").then_some(27),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(16),
+        (17, 101, 101) => (key == b"effectiveDateTime").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 112, 101) => (key == b"prognosisReference").then_some(26),
+        (24, 112, 116) => (key == b"prognosisCodeableConcept").then_some(25),
         _ => None,
     }
 }
 
 fn lookup_61(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"status" => Some(13),
-        b"experimental" => Some(14),
-        b"date" => Some(15),
-        b"publisher" => Some(16),
-        b"contact" => Some(17),
-        b"description" => Some(18),
-        b"useContext" => Some(19),
-        b"jurisdiction" => Some(20),
-        b"purpose" => Some(21),
-        b"copyright" => Some(22),
-        b"caseSensitive" => Some(23),
-        b"valueSet" => Some(24),
-        b"hierarchyMeaning" => Some(25),
-        b"compositional" => Some(26),
-        b"versionNeeded" => Some(27),
-        b"content" => Some(28),
-        b"supplements" => Some(29),
-        b"count" => Some(30),
-        b"filter" => Some(31),
-        b"property" => Some(32),
-        b"concept" => Some(33),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(15),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 99, 116) => (key == b"count").then_some(30),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 102, 114) => (key == b"filter").then_some(31),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 99, 116) => match key {
+            b"contact" => Some(17),
+            b"content" => Some(28),
+            b"concept" => Some(33),
+            _ => None,
+        },
+        (7, 112, 101) => (key == b"purpose").then_some(21),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"property").then_some(32),
+        (8, 118, 116) => (key == b"valueSet").then_some(24),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(22),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(16),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(19),
+        (11, 100, 110) => (key == b"description").then_some(18),
+        (11, 115, 115) => (key == b"supplements").then_some(29),
+        (12, 101, 108) => (key == b"experimental").then_some(14),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(20),
+        (13, 99, 101) => (key == b"caseSensitive").then_some(23),
+        (13, 99, 108) => (key == b"compositional").then_some(26),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 118, 100) => (key == b"versionNeeded").then_some(27),
+        (16, 104, 103) => (key == b"hierarchyMeaning").then_some(25),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_62(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiatesCanonical" => Some(9),
-        b"instantiatesUri" => Some(10),
-        b"basedOn" => Some(11),
-        b"partOf" => Some(12),
-        b"inResponseTo" => Some(13),
-        b"status" => Some(14),
-        b"statusReason" => Some(15),
-        b"category" => Some(16),
-        b"priority" => Some(17),
-        b"medium" => Some(18),
-        b"subject" => Some(19),
-        b"topic" => Some(20),
-        b"about" => Some(21),
-        b"encounter" => Some(22),
-        b"sent" => Some(23),
-        b"received" => Some(24),
-        b"recipient" => Some(25),
-        b"sender" => Some(26),
-        b"reasonCode" => Some(27),
-        b"reasonReference" => Some(28),
-        b"payload" => Some(29),
-        b"note" => Some(30),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(30),
+        (4, 115, 116) => (key == b"sent").then_some(23),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 116) => (key == b"about").then_some(21),
+        (5, 116, 99) => (key == b"topic").then_some(20),
+        (6, 109, 109) => (key == b"medium").then_some(18),
+        (6, 112, 102) => (key == b"partOf").then_some(12),
+        (6, 115, 114) => (key == b"sender").then_some(26),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 98, 110) => (key == b"basedOn").then_some(11),
+        (7, 112, 100) => (key == b"payload").then_some(29),
+        (7, 115, 116) => (key == b"subject").then_some(19),
+        (8, 99, 121) => (key == b"category").then_some(16),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(17),
+        (8, 114, 100) => (key == b"received").then_some(24),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(22),
+        (9, 114, 116) => (key == b"recipient").then_some(25),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(27),
+        (12, 105, 111) => (key == b"inResponseTo").then_some(13),
+        (12, 115, 110) => (key == b"statusReason").then_some(15),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(10),
+        (15, 114, 101) => (key == b"reasonReference").then_some(28),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_63(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"basedOn" => Some(9),
-        b"replaces" => Some(10),
-        b"groupIdentifier" => Some(11),
-        b"status" => Some(12),
-        b"statusReason" => Some(13),
-        b"category" => Some(14),
-        b"priority" => Some(15),
-        b"doNotPerform" => Some(16),
-        b"medium" => Some(17),
-        b"subject" => Some(18),
-        b"about" => Some(19),
-        b"encounter" => Some(20),
-        b"payload" => Some(21),
-        b"occurrenceDateTime" => Some(22),
-        b"occurrencePeriod" => Some(23),
-        b"authoredOn" => Some(24),
-        b"requester" => Some(25),
-        b"recipient" => Some(26),
-        b"sender" => Some(27),
-        b"reasonCode" => Some(28),
-        b"reasonReference" => Some(29),
-        b"note" => Some(30),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(30),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 116) => (key == b"about").then_some(19),
+        (6, 109, 109) => (key == b"medium").then_some(17),
+        (6, 115, 114) => (key == b"sender").then_some(27),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 98, 110) => (key == b"basedOn").then_some(9),
+        (7, 112, 100) => (key == b"payload").then_some(21),
+        (7, 115, 116) => (key == b"subject").then_some(18),
+        (8, 99, 121) => (key == b"category").then_some(14),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(15),
+        (8, 114, 115) => (key == b"replaces").then_some(10),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(20),
+        (9, 114, 114) => (key == b"requester").then_some(25),
+        (9, 114, 116) => (key == b"recipient").then_some(26),
+        (10, 97, 110) => (key == b"authoredOn").then_some(24),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(28),
+        (12, 100, 109) => (key == b"doNotPerform").then_some(16),
+        (12, 115, 110) => (key == b"statusReason").then_some(13),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 103, 114) => (key == b"groupIdentifier").then_some(11),
+        (15, 114, 101) => (key == b"reasonReference").then_some(29),
+        (16, 111, 100) => (key == b"occurrencePeriod").then_some(23),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(22),
         _ => None,
     }
 }
 
 fn lookup_64(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"version" => Some(9),
-        b"name" => Some(10),
-        b"status" => Some(11),
-        b"experimental" => Some(12),
-        b"date" => Some(13),
-        b"publisher" => Some(14),
-        b"contact" => Some(15),
-        b"description" => Some(16),
-        b"useContext" => Some(17),
-        b"purpose" => Some(18),
-        b"code" => Some(19),
-        b"search" => Some(20),
-        b"resource" => Some(21),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 99, 101) => (key == b"code").then_some(19),
+        (4, 100, 101) => (key == b"date").then_some(13),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 104) => (key == b"search").then_some(20),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 99, 116) => (key == b"contact").then_some(15),
+        (7, 112, 101) => (key == b"purpose").then_some(18),
+        (7, 118, 110) => (key == b"version").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 101) => (key == b"resource").then_some(21),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(14),
+        (10, 117, 116) => (key == b"useContext").then_some(17),
+        (11, 100, 110) => (key == b"description").then_some(16),
+        (12, 101, 108) => (key == b"experimental").then_some(12),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_65(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"type" => Some(10),
-        b"category" => Some(11),
-        b"subject" => Some(12),
-        b"encounter" => Some(13),
-        b"date" => Some(14),
-        b"author" => Some(15),
-        b"title" => Some(16),
-        b"confidentiality" => Some(17),
-        b"attester" => Some(18),
-        b"custodian" => Some(19),
-        b"relatesTo" => Some(20),
-        b"event" => Some(21),
-        b"section" => Some(22),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 101, 116) => (key == b"event").then_some(21),
+        (5, 116, 101) => (key == b"title").then_some(16),
+        (6, 97, 114) => (key == b"author").then_some(15),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 115, 110) => (key == b"section").then_some(22),
+        (7, 115, 116) => (key == b"subject").then_some(12),
+        (8, 97, 114) => (key == b"attester").then_some(18),
+        (8, 99, 121) => (key == b"category").then_some(11),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 110) => (key == b"custodian").then_some(19),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(13),
+        (9, 114, 111) => (key == b"relatesTo").then_some(20),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 99, 121) => (key == b"confidentiality").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_66(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"status" => Some(13),
-        b"experimental" => Some(14),
-        b"date" => Some(15),
-        b"publisher" => Some(16),
-        b"contact" => Some(17),
-        b"description" => Some(18),
-        b"useContext" => Some(19),
-        b"jurisdiction" => Some(20),
-        b"purpose" => Some(21),
-        b"copyright" => Some(22),
-        b"sourceUri" => Some(23),
-        b"sourceCanonical" => Some(24),
-        b"targetUri" => Some(25),
-        b"targetCanonical" => Some(26),
-        b"group" => Some(27),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(15),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 103, 112) => (key == b"group").then_some(27),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 99, 116) => (key == b"contact").then_some(17),
+        (7, 112, 101) => (key == b"purpose").then_some(21),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(22),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(16),
+        (9, 115, 105) => (key == b"sourceUri").then_some(23),
+        (9, 116, 105) => (key == b"targetUri").then_some(25),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(19),
+        (11, 100, 110) => (key == b"description").then_some(18),
+        (12, 101, 108) => (key == b"experimental").then_some(14),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 115, 108) => (key == b"sourceCanonical").then_some(24),
+        (15, 116, 108) => (key == b"targetCanonical").then_some(26),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_67(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"clinicalStatus" => Some(9),
-        b"verificationStatus" => Some(10),
-        b"category" => Some(11),
-        b"severity" => Some(12),
-        b"code" => Some(13),
-        b"bodySite" => Some(14),
-        b"subject" => Some(15),
-        b"encounter" => Some(16),
-        b"onsetDateTime" => Some(17),
-        b"onsetAge" => Some(18),
-        b"onsetPeriod" => Some(19),
-        b"onsetRange" => Some(20),
-        b"onsetString" => Some(21),
-        b"abatementDateTime" => Some(22),
-        b"abatementAge" => Some(23),
-        b"abatementPeriod" => Some(24),
-        b"abatementRange" => Some(25),
-        b"abatementString" => Some(26),
-        b"recordedDate" => Some(27),
-        b"recorder" => Some(28),
-        b"asserter" => Some(29),
-        b"stage" => Some(30),
-        b"evidence" => Some(31),
-        b"note" => Some(32),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(13),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(32),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 115, 101) => (key == b"stage").then_some(30),
+        (7, 115, 116) => (key == b"subject").then_some(15),
+        (8, 97, 114) => (key == b"asserter").then_some(29),
+        (8, 98, 101) => (key == b"bodySite").then_some(14),
+        (8, 99, 121) => (key == b"category").then_some(11),
+        (8, 101, 101) => (key == b"evidence").then_some(31),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 111, 101) => (key == b"onsetAge").then_some(18),
+        (8, 114, 114) => (key == b"recorder").then_some(28),
+        (8, 115, 121) => (key == b"severity").then_some(12),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(16),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 111, 101) => (key == b"onsetRange").then_some(20),
+        (11, 111, 100) => (key == b"onsetPeriod").then_some(19),
+        (11, 111, 103) => (key == b"onsetString").then_some(21),
+        (12, 97, 101) => (key == b"abatementAge").then_some(23),
+        (12, 114, 101) => (key == b"recordedDate").then_some(27),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 111, 101) => (key == b"onsetDateTime").then_some(17),
+        (14, 97, 101) => (key == b"abatementRange").then_some(25),
+        (14, 99, 115) => (key == b"clinicalStatus").then_some(9),
+        (15, 97, 100) => (key == b"abatementPeriod").then_some(24),
+        (15, 97, 103) => (key == b"abatementString").then_some(26),
+        (17, 97, 101) => (key == b"abatementDateTime").then_some(22),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 118, 115) => (key == b"verificationStatus").then_some(10),
         _ => None,
     }
 }
 
 fn lookup_68(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"scope" => Some(10),
-        b"category" => Some(11),
-        b"patient" => Some(12),
-        b"dateTime" => Some(13),
-        b"performer" => Some(14),
-        b"organization" => Some(15),
-        b"sourceAttachment" => Some(16),
-        b"sourceReference" => Some(17),
-        b"policy" => Some(18),
-        b"policyRule" => Some(19),
-        b"verification" => Some(20),
-        b"provision" => Some(21),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 115, 101) => (key == b"scope").then_some(10),
+        (6, 112, 121) => (key == b"policy").then_some(18),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 112, 116) => (key == b"patient").then_some(12),
+        (8, 99, 121) => (key == b"category").then_some(11),
+        (8, 100, 101) => (key == b"dateTime").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 110) => (key == b"provision").then_some(21),
+        (9, 112, 114) => (key == b"performer").then_some(14),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 112, 101) => (key == b"policyRule").then_some(19),
+        (12, 111, 110) => (key == b"organization").then_some(15),
+        (12, 118, 110) => (key == b"verification").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 115, 101) => (key == b"sourceReference").then_some(17),
+        (16, 115, 116) => (key == b"sourceAttachment").then_some(16),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_69(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"url" => Some(9),
-        b"version" => Some(10),
-        b"status" => Some(11),
-        b"legalState" => Some(12),
-        b"instantiatesCanonical" => Some(13),
-        b"instantiatesUri" => Some(14),
-        b"contentDerivative" => Some(15),
-        b"issued" => Some(16),
-        b"applies" => Some(17),
-        b"expirationType" => Some(18),
-        b"subject" => Some(19),
-        b"authority" => Some(20),
-        b"domain" => Some(21),
-        b"site" => Some(22),
-        b"name" => Some(23),
-        b"title" => Some(24),
-        b"subtitle" => Some(25),
-        b"alias" => Some(26),
-        b"author" => Some(27),
-        b"scope" => Some(28),
-        b"topicCodeableConcept" => Some(29),
-        b"topicReference" => Some(30),
-        b"type" => Some(31),
-        b"subType" => Some(32),
-        b"contentDefinition" => Some(33),
-        b"term" => Some(34),
-        b"supportingInfo" => Some(35),
-        b"relevantHistory" => Some(36),
-        b"signer" => Some(37),
-        b"friendly" => Some(38),
-        b"legal" => Some(39),
-        b"rule" => Some(40),
-        b"legallyBindingAttachment" => Some(41),
-        b"legallyBindingReference" => Some(42),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(9),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(23),
+        (4, 114, 101) => (key == b"rule").then_some(40),
+        (4, 115, 101) => (key == b"site").then_some(22),
+        (4, 116, 101) => (key == b"type").then_some(31),
+        (4, 116, 109) => (key == b"term").then_some(34),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 115) => (key == b"alias").then_some(26),
+        (5, 108, 108) => (key == b"legal").then_some(39),
+        (5, 115, 101) => (key == b"scope").then_some(28),
+        (5, 116, 101) => (key == b"title").then_some(24),
+        (6, 97, 114) => (key == b"author").then_some(27),
+        (6, 100, 110) => (key == b"domain").then_some(21),
+        (6, 105, 100) => (key == b"issued").then_some(16),
+        (6, 115, 114) => (key == b"signer").then_some(37),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 97, 115) => (key == b"applies").then_some(17),
+        (7, 115, 101) => (key == b"subType").then_some(32),
+        (7, 115, 116) => (key == b"subject").then_some(19),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 102, 121) => (key == b"friendly").then_some(38),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 115, 101) => (key == b"subtitle").then_some(25),
+        (9, 97, 121) => (key == b"authority").then_some(20),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 108, 101) => (key == b"legalState").then_some(12),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 101, 101) => (key == b"expirationType").then_some(18),
+        (14, 115, 111) => (key == b"supportingInfo").then_some(35),
+        (14, 116, 101) => (key == b"topicReference").then_some(30),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(14),
+        (15, 114, 121) => (key == b"relevantHistory").then_some(36),
+        (17, 99, 101) => (key == b"contentDerivative").then_some(15),
+        (17, 99, 110) => (key == b"contentDefinition").then_some(33),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 116, 116) => (key == b"topicCodeableConcept").then_some(29),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(13),
+        (23, 108, 101) => (key == b"legallyBindingReference").then_some(42),
+        (24, 108, 116) => (key == b"legallyBindingAttachment").then_some(41),
         _ => None,
     }
 }
 
 fn lookup_70(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"type" => Some(10),
-        b"policyHolder" => Some(11),
-        b"subscriber" => Some(12),
-        b"subscriberId" => Some(13),
-        b"beneficiary" => Some(14),
-        b"dependent" => Some(15),
-        b"relationship" => Some(16),
-        b"period" => Some(17),
-        b"payor" => Some(18),
-        b"class" => Some(19),
-        b"order" => Some(20),
-        b"network" => Some(21),
-        b"costToBeneficiary" => Some(22),
-        b"subrogation" => Some(23),
-        b"contract" => Some(24),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 99, 115) => (key == b"class").then_some(19),
+        (5, 111, 114) => (key == b"order").then_some(20),
+        (5, 112, 114) => (key == b"payor").then_some(18),
+        (6, 112, 100) => (key == b"period").then_some(17),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 110, 107) => (key == b"network").then_some(21),
+        (8, 99, 116) => (key == b"contract").then_some(24),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 100, 116) => (key == b"dependent").then_some(15),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 115, 114) => (key == b"subscriber").then_some(12),
+        (11, 98, 121) => (key == b"beneficiary").then_some(14),
+        (11, 115, 110) => (key == b"subrogation").then_some(23),
+        (12, 112, 114) => (key == b"policyHolder").then_some(11),
+        (12, 114, 112) => (key == b"relationship").then_some(16),
+        (12, 115, 100) => (key == b"subscriberId").then_some(13),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 99, 121) => (key == b"costToBeneficiary").then_some(22),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_71(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"priority" => Some(10),
-        b"purpose" => Some(11),
-        b"patient" => Some(12),
-        b"servicedDate" => Some(13),
-        b"servicedPeriod" => Some(14),
-        b"created" => Some(15),
-        b"enterer" => Some(16),
-        b"provider" => Some(17),
-        b"insurer" => Some(18),
-        b"facility" => Some(19),
-        b"supportingInfo" => Some(20),
-        b"insurance" => Some(21),
-        b"item" => Some(22),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 105, 109) => (key == b"item").then_some(22),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 100) => (key == b"created").then_some(15),
+        (7, 101, 114) => (key == b"enterer").then_some(16),
+        (7, 105, 114) => (key == b"insurer").then_some(18),
+        (7, 112, 101) => (key == b"purpose").then_some(11),
+        (7, 112, 116) => (key == b"patient").then_some(12),
+        (8, 102, 121) => (key == b"facility").then_some(19),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 114) => (key == b"provider").then_some(17),
+        (8, 112, 121) => (key == b"priority").then_some(10),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 105, 101) => (key == b"insurance").then_some(21),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (12, 115, 101) => (key == b"servicedDate").then_some(13),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 115, 100) => (key == b"servicedPeriod").then_some(14),
+        (14, 115, 111) => (key == b"supportingInfo").then_some(20),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_72(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"purpose" => Some(10),
-        b"patient" => Some(11),
-        b"servicedDate" => Some(12),
-        b"servicedPeriod" => Some(13),
-        b"created" => Some(14),
-        b"requestor" => Some(15),
-        b"request" => Some(16),
-        b"outcome" => Some(17),
-        b"disposition" => Some(18),
-        b"insurer" => Some(19),
-        b"insurance" => Some(20),
-        b"preAuthRef" => Some(21),
-        b"form" => Some(22),
-        b"error" => Some(23),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 102, 109) => (key == b"form").then_some(22),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 101, 114) => (key == b"error").then_some(23),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 100) => (key == b"created").then_some(14),
+        (7, 105, 114) => (key == b"insurer").then_some(19),
+        (7, 111, 101) => (key == b"outcome").then_some(17),
+        (7, 112, 101) => (key == b"purpose").then_some(10),
+        (7, 112, 116) => (key == b"patient").then_some(11),
+        (7, 114, 116) => (key == b"request").then_some(16),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 105, 101) => (key == b"insurance").then_some(20),
+        (9, 114, 114) => (key == b"requestor").then_some(15),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 112, 102) => (key == b"preAuthRef").then_some(21),
+        (11, 100, 110) => (key == b"disposition").then_some(18),
+        (12, 115, 101) => (key == b"servicedDate").then_some(12),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 115, 100) => (key == b"servicedPeriod").then_some(13),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_73(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"code" => Some(10),
-        b"severity" => Some(11),
-        b"patient" => Some(12),
-        b"identifiedDateTime" => Some(13),
-        b"identifiedPeriod" => Some(14),
-        b"author" => Some(15),
-        b"implicated" => Some(16),
-        b"evidence" => Some(17),
-        b"detail" => Some(18),
-        b"reference" => Some(19),
-        b"mitigation" => Some(20),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(10),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 114) => (key == b"author").then_some(15),
+        (6, 100, 108) => (key == b"detail").then_some(18),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 112, 116) => (key == b"patient").then_some(12),
+        (8, 101, 101) => (key == b"evidence").then_some(17),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 115, 121) => (key == b"severity").then_some(11),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 114, 101) => (key == b"reference").then_some(19),
+        (10, 105, 100) => (key == b"implicated").then_some(16),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 109, 110) => (key == b"mitigation").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (16, 105, 100) => (key == b"identifiedPeriod").then_some(14),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 105, 101) => (key == b"identifiedDateTime").then_some(13),
         _ => None,
     }
 }
 
 fn lookup_74(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"definition" => Some(9),
-        b"udiCarrier" => Some(10),
-        b"status" => Some(11),
-        b"statusReason" => Some(12),
-        b"distinctIdentifier" => Some(13),
-        b"manufacturer" => Some(14),
-        b"manufactureDate" => Some(15),
-        b"expirationDate" => Some(16),
-        b"lotNumber" => Some(17),
-        b"serialNumber" => Some(18),
-        b"deviceName" => Some(19),
-        b"modelNumber" => Some(20),
-        b"partNumber" => Some(21),
-        b"type" => Some(22),
-        b"specialization" => Some(23),
-        b"version" => Some(24),
-        b"property" => Some(25),
-        b"patient" => Some(26),
-        b"owner" => Some(27),
-        b"contact" => Some(28),
-        b"location" => Some(29),
-        b"url" => Some(30),
-        b"note" => Some(31),
-        b"safety" => Some(32),
-        b"parent" => Some(33),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(30),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(31),
+        (4, 116, 101) => (key == b"type").then_some(22),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 111, 114) => (key == b"owner").then_some(27),
+        (6, 112, 116) => (key == b"parent").then_some(33),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (6, 115, 121) => (key == b"safety").then_some(32),
+        (7, 99, 116) => (key == b"contact").then_some(28),
+        (7, 112, 116) => (key == b"patient").then_some(26),
+        (7, 118, 110) => (key == b"version").then_some(24),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(29),
+        (8, 112, 121) => (key == b"property").then_some(25),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 108, 114) => (key == b"lotNumber").then_some(17),
+        (10, 100, 101) => (key == b"deviceName").then_some(19),
+        (10, 100, 110) => (key == b"definition").then_some(9),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 112, 114) => (key == b"partNumber").then_some(21),
+        (10, 117, 114) => (key == b"udiCarrier").then_some(10),
+        (11, 109, 114) => (key == b"modelNumber").then_some(20),
+        (12, 109, 114) => (key == b"manufacturer").then_some(14),
+        (12, 115, 110) => (key == b"statusReason").then_some(12),
+        (12, 115, 114) => (key == b"serialNumber").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 101, 101) => (key == b"expirationDate").then_some(16),
+        (14, 115, 110) => (key == b"specialization").then_some(23),
+        (15, 109, 101) => (key == b"manufactureDate").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 100, 114) => (key == b"distinctIdentifier").then_some(13),
         _ => None,
     }
 }
 
 fn lookup_75(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"udiDeviceIdentifier" => Some(9),
-        b"manufacturerString" => Some(10),
-        b"manufacturerReference" => Some(11),
-        b"deviceName" => Some(12),
-        b"modelNumber" => Some(13),
-        b"type" => Some(14),
-        b"specialization" => Some(15),
-        b"version" => Some(16),
-        b"safety" => Some(17),
-        b"shelfLifeStorage" => Some(18),
-        b"physicalCharacteristics" => Some(19),
-        b"languageCode" => Some(20),
-        b"capability" => Some(21),
-        b"property" => Some(22),
-        b"owner" => Some(23),
-        b"contact" => Some(24),
-        b"url" => Some(25),
-        b"onlineInformation" => Some(26),
-        b"note" => Some(27),
-        b"quantity" => Some(28),
-        b"parentDevice" => Some(29),
-        b"material" => Some(30),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(25),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(27),
+        (4, 116, 101) => (key == b"type").then_some(14),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 111, 114) => (key == b"owner").then_some(23),
+        (6, 115, 121) => (key == b"safety").then_some(17),
+        (7, 99, 116) => (key == b"contact").then_some(24),
+        (7, 118, 110) => (key == b"version").then_some(16),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 109, 108) => (key == b"material").then_some(30),
+        (8, 112, 121) => (key == b"property").then_some(22),
+        (8, 113, 121) => (key == b"quantity").then_some(28),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 99, 121) => (key == b"capability").then_some(21),
+        (10, 100, 101) => (key == b"deviceName").then_some(12),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 109, 114) => (key == b"modelNumber").then_some(13),
+        (12, 108, 101) => (key == b"languageCode").then_some(20),
+        (12, 112, 101) => (key == b"parentDevice").then_some(29),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 115, 110) => (key == b"specialization").then_some(15),
+        (16, 115, 101) => (key == b"shelfLifeStorage").then_some(18),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 111, 110) => (key == b"onlineInformation").then_some(26),
+        (18, 109, 103) => (key == b"manufacturerString").then_some(10),
+        (19, 117, 114) => (key == b"udiDeviceIdentifier").then_some(9),
+        (21, 109, 101) => (key == b"manufacturerReference").then_some(11),
+        (23, 112, 115) => (key == b"physicalCharacteristics").then_some(19),
         _ => None,
     }
 }
 
 fn lookup_76(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"type" => Some(9),
-        b"unit" => Some(10),
-        b"source" => Some(11),
-        b"parent" => Some(12),
-        b"operationalStatus" => Some(13),
-        b"color" => Some(14),
-        b"category" => Some(15),
-        b"measurementPeriod" => Some(16),
-        b"calibration" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(9),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (4, 117, 116) => (key == b"unit").then_some(10),
+        (5, 99, 114) => (key == b"color").then_some(14),
+        (6, 112, 116) => (key == b"parent").then_some(12),
+        (6, 115, 101) => (key == b"source").then_some(11),
+        (8, 99, 121) => (key == b"category").then_some(15),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 99, 110) => (key == b"calibration").then_some(17),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 100) => (key == b"measurementPeriod").then_some(16),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 111, 115) => (key == b"operationalStatus").then_some(13),
         _ => None,
     }
 }
 
 fn lookup_77(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiatesCanonical" => Some(9),
-        b"instantiatesUri" => Some(10),
-        b"basedOn" => Some(11),
-        b"priorRequest" => Some(12),
-        b"groupIdentifier" => Some(13),
-        b"status" => Some(14),
-        b"intent" => Some(15),
-        b"priority" => Some(16),
-        b"codeReference" => Some(17),
-        b"codeCodeableConcept" => Some(18),
-        b"parameter" => Some(19),
-        b"subject" => Some(20),
-        b"encounter" => Some(21),
-        b"occurrenceDateTime" => Some(22),
-        b"occurrencePeriod" => Some(23),
-        b"occurrenceTiming" => Some(24),
-        b"authoredOn" => Some(25),
-        b"requester" => Some(26),
-        b"performerType" => Some(27),
-        b"performer" => Some(28),
-        b"reasonCode" => Some(29),
-        b"reasonReference" => Some(30),
-        b"insurance" => Some(31),
-        b"supportingInfo" => Some(32),
-        b"note" => Some(33),
-        b"relevantHistory" => Some(34),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(33),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 105, 116) => (key == b"intent").then_some(15),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 98, 110) => (key == b"basedOn").then_some(11),
+        (7, 115, 116) => (key == b"subject").then_some(20),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(16),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(21),
+        (9, 105, 101) => (key == b"insurance").then_some(31),
+        (9, 112, 114) => match key {
+            b"parameter" => Some(19),
+            b"performer" => Some(28),
+            _ => None,
+        },
+        (9, 114, 114) => (key == b"requester").then_some(26),
+        (10, 97, 110) => (key == b"authoredOn").then_some(25),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(29),
+        (12, 112, 116) => (key == b"priorRequest").then_some(12),
+        (13, 99, 101) => (key == b"codeReference").then_some(17),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 101) => (key == b"performerType").then_some(27),
+        (14, 115, 111) => (key == b"supportingInfo").then_some(32),
+        (15, 103, 114) => (key == b"groupIdentifier").then_some(13),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(10),
+        (15, 114, 101) => (key == b"reasonReference").then_some(30),
+        (15, 114, 121) => (key == b"relevantHistory").then_some(34),
+        (16, 111, 100) => (key == b"occurrencePeriod").then_some(23),
+        (16, 111, 103) => (key == b"occurrenceTiming").then_some(24),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(22),
+        (19, 99, 116) => (key == b"codeCodeableConcept").then_some(18),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_78(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"basedOn" => Some(9),
-        b"status" => Some(10),
-        b"subject" => Some(11),
-        b"derivedFrom" => Some(12),
-        b"timingTiming" => Some(13),
-        b"timingPeriod" => Some(14),
-        b"timingDateTime" => Some(15),
-        b"recordedOn" => Some(16),
-        b"source" => Some(17),
-        b"device" => Some(18),
-        b"reasonCode" => Some(19),
-        b"reasonReference" => Some(20),
-        b"bodySite" => Some(21),
-        b"note" => Some(22),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(22),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 100, 101) => (key == b"device").then_some(18),
+        (6, 115, 101) => (key == b"source").then_some(17),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (7, 98, 110) => (key == b"basedOn").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(11),
+        (8, 98, 101) => (key == b"bodySite").then_some(21),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(19),
+        (10, 114, 110) => (key == b"recordedOn").then_some(16),
+        (11, 100, 109) => (key == b"derivedFrom").then_some(12),
+        (12, 116, 100) => (key == b"timingPeriod").then_some(14),
+        (12, 116, 103) => (key == b"timingTiming").then_some(13),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 116, 101) => (key == b"timingDateTime").then_some(15),
+        (15, 114, 101) => (key == b"reasonReference").then_some(20),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_79(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"basedOn" => Some(9),
-        b"status" => Some(10),
-        b"category" => Some(11),
-        b"code" => Some(12),
-        b"subject" => Some(13),
-        b"encounter" => Some(14),
-        b"effectiveDateTime" => Some(15),
-        b"effectivePeriod" => Some(16),
-        b"issued" => Some(17),
-        b"performer" => Some(18),
-        b"resultsInterpreter" => Some(19),
-        b"specimen" => Some(20),
-        b"result" => Some(21),
-        b"imagingStudy" => Some(22),
-        b"media" => Some(23),
-        b"conclusion" => Some(24),
-        b"conclusionCode" => Some(25),
-        b"presentedForm" => Some(26),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(12),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 109, 97) => (key == b"media").then_some(23),
+        (6, 105, 100) => (key == b"issued").then_some(17),
+        (6, 114, 116) => (key == b"result").then_some(21),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (7, 98, 110) => (key == b"basedOn").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(13),
+        (8, 99, 121) => (key == b"category").then_some(11),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 115, 110) => (key == b"specimen").then_some(20),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(14),
+        (9, 112, 114) => (key == b"performer").then_some(18),
+        (10, 99, 110) => (key == b"conclusion").then_some(24),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (12, 105, 121) => (key == b"imagingStudy").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 109) => (key == b"presentedForm").then_some(26),
+        (14, 99, 101) => (key == b"conclusionCode").then_some(25),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(16),
+        (17, 101, 101) => (key == b"effectiveDateTime").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 114, 114) => (key == b"resultsInterpreter").then_some(19),
         _ => None,
     }
 }
 
 fn lookup_80(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"masterIdentifier" => Some(8),
-        b"identifier" => Some(9),
-        b"status" => Some(10),
-        b"type" => Some(11),
-        b"subject" => Some(12),
-        b"created" => Some(13),
-        b"author" => Some(14),
-        b"recipient" => Some(15),
-        b"source" => Some(16),
-        b"description" => Some(17),
-        b"content" => Some(18),
-        b"related" => Some(19),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 114) => (key == b"author").then_some(14),
+        (6, 115, 101) => (key == b"source").then_some(16),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (7, 99, 100) => (key == b"created").then_some(13),
+        (7, 99, 116) => (key == b"content").then_some(18),
+        (7, 114, 100) => (key == b"related").then_some(19),
+        (7, 115, 116) => (key == b"subject").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 114, 116) => (key == b"recipient").then_some(15),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (11, 100, 110) => (key == b"description").then_some(17),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (16, 109, 114) => (key == b"masterIdentifier").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_81(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"masterIdentifier" => Some(8),
-        b"identifier" => Some(9),
-        b"status" => Some(10),
-        b"docStatus" => Some(11),
-        b"type" => Some(12),
-        b"category" => Some(13),
-        b"subject" => Some(14),
-        b"date" => Some(15),
-        b"author" => Some(16),
-        b"authenticator" => Some(17),
-        b"custodian" => Some(18),
-        b"relatesTo" => Some(19),
-        b"description" => Some(20),
-        b"securityLabel" => Some(21),
-        b"content" => Some(22),
-        b"context" => Some(23),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(15),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(12),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 114) => (key == b"author").then_some(16),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (7, 99, 116) => match key {
+            b"content" => Some(22),
+            b"context" => Some(23),
+            _ => None,
+        },
+        (7, 115, 116) => (key == b"subject").then_some(14),
+        (8, 99, 121) => (key == b"category").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 110) => (key == b"custodian").then_some(18),
+        (9, 100, 115) => (key == b"docStatus").then_some(11),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 114, 111) => (key == b"relatesTo").then_some(19),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (11, 100, 110) => (key == b"description").then_some(20),
+        (13, 97, 114) => (key == b"authenticator").then_some(17),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 115, 108) => (key == b"securityLabel").then_some(21),
+        (16, 109, 114) => (key == b"masterIdentifier").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_82(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"status" => Some(13),
-        b"date" => Some(14),
-        b"publisher" => Some(15),
-        b"contact" => Some(16),
-        b"description" => Some(17),
-        b"note" => Some(18),
-        b"useContext" => Some(19),
-        b"jurisdiction" => Some(20),
-        b"copyright" => Some(21),
-        b"approvalDate" => Some(22),
-        b"lastReviewDate" => Some(23),
-        b"effectivePeriod" => Some(24),
-        b"topic" => Some(25),
-        b"author" => Some(26),
-        b"editor" => Some(27),
-        b"reviewer" => Some(28),
-        b"endorser" => Some(29),
-        b"relatedArtifact" => Some(30),
-        b"synthesisType" => Some(31),
-        b"studyType" => Some(32),
-        b"population" => Some(33),
-        b"exposure" => Some(34),
-        b"exposureAlternative" => Some(35),
-        b"outcome" => Some(36),
-        b"sampleSize" => Some(37),
-        b"resultsByExposure" => Some(38),
-        b"effectEstimate" => Some(39),
-        b"certainty" => Some(40),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => match key {
+            b"name" => Some(11),
+            b"note" => Some(18),
+            _ => None,
+        },
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(25),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 97, 114) => (key == b"author").then_some(26),
+        (6, 101, 114) => (key == b"editor").then_some(27),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 99, 116) => (key == b"contact").then_some(16),
+        (7, 111, 101) => (key == b"outcome").then_some(36),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 101) => (key == b"exposure").then_some(34),
+        (8, 101, 114) => (key == b"endorser").then_some(29),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(28),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(21),
+        (9, 99, 121) => (key == b"certainty").then_some(40),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(15),
+        (9, 115, 101) => (key == b"studyType").then_some(32),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 112, 110) => (key == b"population").then_some(33),
+        (10, 115, 101) => (key == b"sampleSize").then_some(37),
+        (10, 117, 116) => (key == b"useContext").then_some(19),
+        (11, 100, 110) => (key == b"description").then_some(17),
+        (12, 97, 101) => (key == b"approvalDate").then_some(22),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 115, 101) => (key == b"synthesisType").then_some(31),
+        (14, 101, 101) => (key == b"effectEstimate").then_some(39),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(23),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(24),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(30),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 114, 101) => (key == b"resultsByExposure").then_some(38),
+        (19, 101, 101) => (key == b"exposureAlternative").then_some(35),
         _ => None,
     }
 }
 
 fn lookup_83(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"statusHistory" => Some(10),
-        b"class" => Some(11),
-        b"classHistory" => Some(12),
-        b"type" => Some(13),
-        b"serviceType" => Some(14),
-        b"priority" => Some(15),
-        b"subject" => Some(16),
-        b"episodeOfCare" => Some(17),
-        b"basedOn" => Some(18),
-        b"participant" => Some(19),
-        b"appointment" => Some(20),
-        b"period" => Some(21),
-        b"length" => Some(22),
-        b"reasonCode" => Some(23),
-        b"reasonReference" => Some(24),
-        b"diagnosis" => Some(25),
-        b"account" => Some(26),
-        b"hospitalization" => Some(27),
-        b"location" => Some(28),
-        b"serviceProvider" => Some(29),
-        b"partOf" => Some(30),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(13),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 99, 115) => (key == b"class").then_some(11),
+        (6, 108, 104) => (key == b"length").then_some(22),
+        (6, 112, 100) => (key == b"period").then_some(21),
+        (6, 112, 102) => (key == b"partOf").then_some(30),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 97, 116) => (key == b"account").then_some(26),
+        (7, 98, 110) => (key == b"basedOn").then_some(18),
+        (7, 115, 116) => (key == b"subject").then_some(16),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(28),
+        (8, 112, 121) => (key == b"priority").then_some(15),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 100, 115) => (key == b"diagnosis").then_some(25),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(23),
+        (11, 97, 116) => (key == b"appointment").then_some(20),
+        (11, 112, 116) => (key == b"participant").then_some(19),
+        (11, 115, 101) => (key == b"serviceType").then_some(14),
+        (12, 99, 121) => (key == b"classHistory").then_some(12),
+        (13, 101, 101) => (key == b"episodeOfCare").then_some(17),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 115, 121) => (key == b"statusHistory").then_some(10),
+        (15, 104, 110) => (key == b"hospitalization").then_some(27),
+        (15, 114, 101) => (key == b"reasonReference").then_some(24),
+        (15, 115, 114) => (key == b"serviceProvider").then_some(29),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_84(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"connectionType" => Some(10),
-        b"name" => Some(11),
-        b"managingOrganization" => Some(12),
-        b"contact" => Some(13),
-        b"period" => Some(14),
-        b"payloadType" => Some(15),
-        b"payloadMimeType" => Some(16),
-        b"address" => Some(17),
-        b"header" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 104, 114) => (key == b"header").then_some(18),
+        (6, 112, 100) => (key == b"period").then_some(14),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 97, 115) => (key == b"address").then_some(17),
+        (7, 99, 116) => (key == b"contact").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 112, 101) => (key == b"payloadType").then_some(15),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 99, 101) => (key == b"connectionType").then_some(10),
+        (15, 112, 101) => (key == b"payloadMimeType").then_some(16),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 109, 110) => (key == b"managingOrganization").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_85(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"created" => Some(10),
-        b"insurer" => Some(11),
-        b"provider" => Some(12),
-        b"candidate" => Some(13),
-        b"coverage" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 100) => (key == b"created").then_some(10),
+        (7, 105, 114) => (key == b"insurer").then_some(11),
+        (8, 99, 101) => (key == b"coverage").then_some(14),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 114) => (key == b"provider").then_some(12),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 101) => (key == b"candidate").then_some(13),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_86(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"request" => Some(10),
-        b"outcome" => Some(11),
-        b"disposition" => Some(12),
-        b"created" => Some(13),
-        b"organization" => Some(14),
-        b"requestProvider" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 100) => (key == b"created").then_some(13),
+        (7, 111, 101) => (key == b"outcome").then_some(11),
+        (7, 114, 116) => (key == b"request").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"disposition").then_some(12),
+        (12, 111, 110) => (key == b"organization").then_some(14),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 114, 114) => (key == b"requestProvider").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_87(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"statusHistory" => Some(10),
-        b"type" => Some(11),
-        b"diagnosis" => Some(12),
-        b"patient" => Some(13),
-        b"managingOrganization" => Some(14),
-        b"period" => Some(15),
-        b"referralRequest" => Some(16),
-        b"careManager" => Some(17),
-        b"team" => Some(18),
-        b"account" => Some(19),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(11),
+        (4, 116, 109) => (key == b"team").then_some(18),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 112, 100) => (key == b"period").then_some(15),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 97, 116) => (key == b"account").then_some(19),
+        (7, 112, 116) => (key == b"patient").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 100, 115) => (key == b"diagnosis").then_some(12),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 99, 114) => (key == b"careManager").then_some(17),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 115, 121) => (key == b"statusHistory").then_some(10),
+        (15, 114, 116) => (key == b"referralRequest").then_some(16),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 109, 110) => (key == b"managingOrganization").then_some(14),
         _ => None,
     }
 }
 
 fn lookup_88(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"subtitle" => Some(13),
-        b"status" => Some(14),
-        b"experimental" => Some(15),
-        b"subjectCodeableConcept" => Some(16),
-        b"subjectReference" => Some(17),
-        b"date" => Some(18),
-        b"publisher" => Some(19),
-        b"contact" => Some(20),
-        b"description" => Some(21),
-        b"useContext" => Some(22),
-        b"jurisdiction" => Some(23),
-        b"purpose" => Some(24),
-        b"usage" => Some(25),
-        b"copyright" => Some(26),
-        b"approvalDate" => Some(27),
-        b"lastReviewDate" => Some(28),
-        b"effectivePeriod" => Some(29),
-        b"topic" => Some(30),
-        b"author" => Some(31),
-        b"editor" => Some(32),
-        b"reviewer" => Some(33),
-        b"endorser" => Some(34),
-        b"relatedArtifact" => Some(35),
-        b"trigger" => Some(36),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(18),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(30),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (5, 117, 101) => (key == b"usage").then_some(25),
+        (6, 97, 114) => (key == b"author").then_some(31),
+        (6, 101, 114) => (key == b"editor").then_some(32),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 99, 116) => (key == b"contact").then_some(20),
+        (7, 112, 101) => (key == b"purpose").then_some(24),
+        (7, 116, 114) => (key == b"trigger").then_some(36),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 114) => (key == b"endorser").then_some(34),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(33),
+        (8, 115, 101) => (key == b"subtitle").then_some(13),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(26),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(19),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(22),
+        (11, 100, 110) => (key == b"description").then_some(21),
+        (12, 97, 101) => (key == b"approvalDate").then_some(27),
+        (12, 101, 108) => (key == b"experimental").then_some(15),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(23),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(28),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(29),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(35),
+        (16, 115, 101) => (key == b"subjectReference").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (22, 115, 116) => (key == b"subjectCodeableConcept").then_some(16),
         _ => None,
     }
 }
 
 fn lookup_89(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"shortTitle" => Some(13),
-        b"subtitle" => Some(14),
-        b"status" => Some(15),
-        b"date" => Some(16),
-        b"publisher" => Some(17),
-        b"contact" => Some(18),
-        b"description" => Some(19),
-        b"note" => Some(20),
-        b"useContext" => Some(21),
-        b"jurisdiction" => Some(22),
-        b"copyright" => Some(23),
-        b"approvalDate" => Some(24),
-        b"lastReviewDate" => Some(25),
-        b"effectivePeriod" => Some(26),
-        b"topic" => Some(27),
-        b"author" => Some(28),
-        b"editor" => Some(29),
-        b"reviewer" => Some(30),
-        b"endorser" => Some(31),
-        b"relatedArtifact" => Some(32),
-        b"exposureBackground" => Some(33),
-        b"exposureVariant" => Some(34),
-        b"outcome" => Some(35),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(16),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => match key {
+            b"name" => Some(11),
+            b"note" => Some(20),
+            _ => None,
+        },
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(27),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 97, 114) => (key == b"author").then_some(28),
+        (6, 101, 114) => (key == b"editor").then_some(29),
+        (6, 115, 115) => (key == b"status").then_some(15),
+        (7, 99, 116) => (key == b"contact").then_some(18),
+        (7, 111, 101) => (key == b"outcome").then_some(35),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 114) => (key == b"endorser").then_some(31),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(30),
+        (8, 115, 101) => (key == b"subtitle").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(23),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(17),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 115, 101) => (key == b"shortTitle").then_some(13),
+        (10, 117, 116) => (key == b"useContext").then_some(21),
+        (11, 100, 110) => (key == b"description").then_some(19),
+        (12, 97, 101) => (key == b"approvalDate").then_some(24),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(25),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(26),
+        (15, 101, 116) => (key == b"exposureVariant").then_some(34),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(32),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 101, 100) => (key == b"exposureBackground").then_some(33),
         _ => None,
     }
 }
 
 fn lookup_90(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"shortTitle" => Some(13),
-        b"subtitle" => Some(14),
-        b"status" => Some(15),
-        b"date" => Some(16),
-        b"publisher" => Some(17),
-        b"contact" => Some(18),
-        b"description" => Some(19),
-        b"note" => Some(20),
-        b"useContext" => Some(21),
-        b"jurisdiction" => Some(22),
-        b"copyright" => Some(23),
-        b"approvalDate" => Some(24),
-        b"lastReviewDate" => Some(25),
-        b"effectivePeriod" => Some(26),
-        b"topic" => Some(27),
-        b"author" => Some(28),
-        b"editor" => Some(29),
-        b"reviewer" => Some(30),
-        b"endorser" => Some(31),
-        b"relatedArtifact" => Some(32),
-        b"type" => Some(33),
-        b"characteristic" => Some(34),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(16),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => match key {
+            b"name" => Some(11),
+            b"note" => Some(20),
+            _ => None,
+        },
+        (4, 116, 101) => (key == b"type").then_some(33),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(27),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 97, 114) => (key == b"author").then_some(28),
+        (6, 101, 114) => (key == b"editor").then_some(29),
+        (6, 115, 115) => (key == b"status").then_some(15),
+        (7, 99, 116) => (key == b"contact").then_some(18),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 114) => (key == b"endorser").then_some(31),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(30),
+        (8, 115, 101) => (key == b"subtitle").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(23),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(17),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 115, 101) => (key == b"shortTitle").then_some(13),
+        (10, 117, 116) => (key == b"useContext").then_some(21),
+        (11, 100, 110) => (key == b"description").then_some(19),
+        (12, 97, 101) => (key == b"approvalDate").then_some(24),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 99, 99) => (key == b"characteristic").then_some(34),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(25),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(26),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(32),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_91(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"status" => Some(12),
-        b"experimental" => Some(13),
-        b"date" => Some(14),
-        b"publisher" => Some(15),
-        b"contact" => Some(16),
-        b"useContext" => Some(17),
-        b"jurisdiction" => Some(18),
-        b"copyright" => Some(19),
-        b"purpose" => Some(20),
-        b"actor" => Some(21),
-        b"instance" => Some(22),
-        b"process" => Some(23),
-        b"workflow" => Some(24),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 114) => (key == b"actor").then_some(21),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 99, 116) => (key == b"contact").then_some(16),
+        (7, 112, 101) => (key == b"purpose").then_some(20),
+        (7, 112, 115) => (key == b"process").then_some(23),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 105, 101) => (key == b"instance").then_some(22),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 119, 119) => (key == b"workflow").then_some(24),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(19),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(15),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(17),
+        (12, 101, 108) => (key == b"experimental").then_some(13),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_92(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"type" => Some(10),
-        b"subType" => Some(11),
-        b"use" => Some(12),
-        b"patient" => Some(13),
-        b"billablePeriod" => Some(14),
-        b"created" => Some(15),
-        b"enterer" => Some(16),
-        b"insurer" => Some(17),
-        b"provider" => Some(18),
-        b"priority" => Some(19),
-        b"fundsReserveRequested" => Some(20),
-        b"fundsReserve" => Some(21),
-        b"related" => Some(22),
-        b"prescription" => Some(23),
-        b"originalPrescription" => Some(24),
-        b"payee" => Some(25),
-        b"referral" => Some(26),
-        b"facility" => Some(27),
-        b"claim" => Some(28),
-        b"claimResponse" => Some(29),
-        b"outcome" => Some(30),
-        b"disposition" => Some(31),
-        b"preAuthRef" => Some(32),
-        b"preAuthRefPeriod" => Some(33),
-        b"careTeam" => Some(34),
-        b"supportingInfo" => Some(35),
-        b"diagnosis" => Some(36),
-        b"procedure" => Some(37),
-        b"precedence" => Some(38),
-        b"insurance" => Some(39),
-        b"accident" => Some(40),
-        b"item" => Some(41),
-        b"addItem" => Some(42),
-        b"adjudication" => Some(43),
-        b"total" => Some(44),
-        b"payment" => Some(45),
-        b"formCode" => Some(46),
-        b"form" => Some(47),
-        b"processNote" => Some(48),
-        b"benefitPeriod" => Some(49),
-        b"benefitBalance" => Some(50),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(12),
+        (4, 102, 109) => (key == b"form").then_some(47),
+        (4, 105, 109) => (key == b"item").then_some(41),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 99, 109) => (key == b"claim").then_some(28),
+        (5, 112, 101) => (key == b"payee").then_some(25),
+        (5, 116, 108) => (key == b"total").then_some(44),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 97, 109) => (key == b"addItem").then_some(42),
+        (7, 99, 100) => (key == b"created").then_some(15),
+        (7, 101, 114) => (key == b"enterer").then_some(16),
+        (7, 105, 114) => (key == b"insurer").then_some(17),
+        (7, 111, 101) => (key == b"outcome").then_some(30),
+        (7, 112, 116) => match key {
+            b"patient" => Some(13),
+            b"payment" => Some(45),
+            _ => None,
+        },
+        (7, 114, 100) => (key == b"related").then_some(22),
+        (7, 115, 101) => (key == b"subType").then_some(11),
+        (8, 97, 116) => (key == b"accident").then_some(40),
+        (8, 99, 109) => (key == b"careTeam").then_some(34),
+        (8, 102, 101) => (key == b"formCode").then_some(46),
+        (8, 102, 121) => (key == b"facility").then_some(27),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 114) => (key == b"provider").then_some(18),
+        (8, 112, 121) => (key == b"priority").then_some(19),
+        (8, 114, 108) => (key == b"referral").then_some(26),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 100, 115) => (key == b"diagnosis").then_some(36),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 105, 101) => (key == b"insurance").then_some(39),
+        (9, 112, 101) => (key == b"procedure").then_some(37),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 112, 101) => (key == b"precedence").then_some(38),
+        (10, 112, 102) => (key == b"preAuthRef").then_some(32),
+        (11, 100, 110) => (key == b"disposition").then_some(31),
+        (11, 112, 101) => (key == b"processNote").then_some(48),
+        (12, 97, 110) => (key == b"adjudication").then_some(43),
+        (12, 102, 101) => (key == b"fundsReserve").then_some(21),
+        (12, 112, 110) => (key == b"prescription").then_some(23),
+        (13, 98, 100) => (key == b"benefitPeriod").then_some(49),
+        (13, 99, 101) => (key == b"claimResponse").then_some(29),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 98, 100) => (key == b"billablePeriod").then_some(14),
+        (14, 98, 101) => (key == b"benefitBalance").then_some(50),
+        (14, 115, 111) => (key == b"supportingInfo").then_some(35),
+        (16, 112, 100) => (key == b"preAuthRefPeriod").then_some(33),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 111, 110) => (key == b"originalPrescription").then_some(24),
+        (21, 102, 100) => (key == b"fundsReserveRequested").then_some(20),
         _ => None,
     }
 }
 
 fn lookup_93(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiatesCanonical" => Some(9),
-        b"instantiatesUri" => Some(10),
-        b"status" => Some(11),
-        b"dataAbsentReason" => Some(12),
-        b"patient" => Some(13),
-        b"date" => Some(14),
-        b"name" => Some(15),
-        b"relationship" => Some(16),
-        b"sex" => Some(17),
-        b"bornPeriod" => Some(18),
-        b"bornDate" => Some(19),
-        b"bornString" => Some(20),
-        b"ageAge" => Some(21),
-        b"ageRange" => Some(22),
-        b"ageString" => Some(23),
-        b"estimatedAge" => Some(24),
-        b"deceasedBoolean" => Some(25),
-        b"deceasedAge" => Some(26),
-        b"deceasedRange" => Some(27),
-        b"deceasedDate" => Some(28),
-        b"deceasedString" => Some(29),
-        b"reasonCode" => Some(30),
-        b"reasonReference" => Some(31),
-        b"note" => Some(32),
-        b"condition" => Some(33),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 115, 120) => (key == b"sex").then_some(17),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => match key {
+            b"name" => Some(15),
+            b"note" => Some(32),
+            _ => None,
+        },
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 101) => (key == b"ageAge").then_some(21),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 112, 116) => (key == b"patient").then_some(13),
+        (8, 97, 101) => (key == b"ageRange").then_some(22),
+        (8, 98, 101) => (key == b"bornDate").then_some(19),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 97, 103) => (key == b"ageString").then_some(23),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 110) => (key == b"condition").then_some(33),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 98, 100) => (key == b"bornPeriod").then_some(18),
+        (10, 98, 103) => (key == b"bornString").then_some(20),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(30),
+        (11, 100, 101) => (key == b"deceasedAge").then_some(26),
+        (12, 100, 101) => (key == b"deceasedDate").then_some(28),
+        (12, 101, 101) => (key == b"estimatedAge").then_some(24),
+        (12, 114, 112) => (key == b"relationship").then_some(16),
+        (13, 100, 101) => (key == b"deceasedRange").then_some(27),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 100, 103) => (key == b"deceasedString").then_some(29),
+        (15, 100, 110) => (key == b"deceasedBoolean").then_some(25),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(10),
+        (15, 114, 101) => (key == b"reasonReference").then_some(31),
+        (16, 100, 110) => (key == b"dataAbsentReason").then_some(12),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_94(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"category" => Some(10),
-        b"code" => Some(11),
-        b"subject" => Some(12),
-        b"period" => Some(13),
-        b"encounter" => Some(14),
-        b"author" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(11),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 114) => (key == b"author").then_some(15),
+        (6, 112, 100) => (key == b"period").then_some(13),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(12),
+        (8, 99, 121) => (key == b"category").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(14),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_95(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"lifecycleStatus" => Some(9),
-        b"achievementStatus" => Some(10),
-        b"category" => Some(11),
-        b"priority" => Some(12),
-        b"description" => Some(13),
-        b"subject" => Some(14),
-        b"startDate" => Some(15),
-        b"startCodeableConcept" => Some(16),
-        b"target" => Some(17),
-        b"statusDate" => Some(18),
-        b"statusReason" => Some(19),
-        b"expressedBy" => Some(20),
-        b"addresses" => Some(21),
-        b"note" => Some(22),
-        b"outcomeCode" => Some(23),
-        b"outcomeReference" => Some(24),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(22),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 116, 116) => (key == b"target").then_some(17),
+        (7, 115, 116) => (key == b"subject").then_some(14),
+        (8, 99, 121) => (key == b"category").then_some(11),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(12),
+        (9, 97, 115) => (key == b"addresses").then_some(21),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 101) => (key == b"startDate").then_some(15),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 115, 101) => (key == b"statusDate").then_some(18),
+        (11, 100, 110) => (key == b"description").then_some(13),
+        (11, 101, 121) => (key == b"expressedBy").then_some(20),
+        (11, 111, 101) => (key == b"outcomeCode").then_some(23),
+        (12, 115, 110) => (key == b"statusReason").then_some(19),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 108, 115) => (key == b"lifecycleStatus").then_some(9),
+        (16, 111, 101) => (key == b"outcomeReference").then_some(24),
+        (17, 97, 115) => (key == b"achievementStatus").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 115, 116) => (key == b"startCodeableConcept").then_some(16),
         _ => None,
     }
 }
 
 fn lookup_96(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"version" => Some(9),
-        b"name" => Some(10),
-        b"status" => Some(11),
-        b"experimental" => Some(12),
-        b"date" => Some(13),
-        b"publisher" => Some(14),
-        b"contact" => Some(15),
-        b"description" => Some(16),
-        b"useContext" => Some(17),
-        b"jurisdiction" => Some(18),
-        b"purpose" => Some(19),
-        b"start" => Some(20),
-        b"profile" => Some(21),
-        b"link" => Some(22),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(13),
+        (4, 108, 107) => (key == b"link").then_some(22),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 115, 116) => (key == b"start").then_some(20),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 99, 116) => (key == b"contact").then_some(15),
+        (7, 112, 101) => match key {
+            b"purpose" => Some(19),
+            b"profile" => Some(21),
+            _ => None,
+        },
+        (7, 118, 110) => (key == b"version").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(14),
+        (10, 117, 116) => (key == b"useContext").then_some(17),
+        (11, 100, 110) => (key == b"description").then_some(16),
+        (12, 101, 108) => (key == b"experimental").then_some(12),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_97(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"type" => Some(10),
-        b"actual" => Some(11),
-        b"code" => Some(12),
-        b"name" => Some(13),
-        b"quantity" => Some(14),
-        b"managingEntity" => Some(15),
-        b"characteristic" => Some(16),
-        b"member" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(12),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(13),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (6, 97, 108) => (key == b"actual").then_some(11),
+        (6, 109, 114) => (key == b"member").then_some(17),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 113, 121) => (key == b"quantity").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 99, 99) => (key == b"characteristic").then_some(16),
+        (14, 109, 121) => (key == b"managingEntity").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_98(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"requestIdentifier" => Some(8),
-        b"identifier" => Some(9),
-        b"moduleUri" => Some(10),
-        b"moduleCanonical" => Some(11),
-        b"moduleCodeableConcept" => Some(12),
-        b"status" => Some(13),
-        b"subject" => Some(14),
-        b"encounter" => Some(15),
-        b"occurrenceDateTime" => Some(16),
-        b"performer" => Some(17),
-        b"reasonCode" => Some(18),
-        b"reasonReference" => Some(19),
-        b"note" => Some(20),
-        b"evaluationMessage" => Some(21),
-        b"outputParameters" => Some(22),
-        b"result" => Some(23),
-        b"dataRequirement" => Some(24),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(20),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 114, 116) => (key == b"result").then_some(23),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 115, 116) => (key == b"subject").then_some(14),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(15),
+        (9, 109, 105) => (key == b"moduleUri").then_some(10),
+        (9, 112, 114) => (key == b"performer").then_some(17),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 114, 101) => (key == b"reasonCode").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 100, 116) => (key == b"dataRequirement").then_some(24),
+        (15, 109, 108) => (key == b"moduleCanonical").then_some(11),
+        (15, 114, 101) => (key == b"reasonReference").then_some(19),
+        (16, 111, 115) => (key == b"outputParameters").then_some(22),
+        (17, 101, 101) => (key == b"evaluationMessage").then_some(21),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 114, 114) => (key == b"requestIdentifier").then_some(8),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(16),
+        (21, 109, 116) => (key == b"moduleCodeableConcept").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_99(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"providedBy" => Some(10),
-        b"category" => Some(11),
-        b"type" => Some(12),
-        b"specialty" => Some(13),
-        b"location" => Some(14),
-        b"name" => Some(15),
-        b"comment" => Some(16),
-        b"extraDetails" => Some(17),
-        b"photo" => Some(18),
-        b"telecom" => Some(19),
-        b"coverageArea" => Some(20),
-        b"serviceProvisionCode" => Some(21),
-        b"eligibility" => Some(22),
-        b"program" => Some(23),
-        b"characteristic" => Some(24),
-        b"communication" => Some(25),
-        b"referralMethod" => Some(26),
-        b"appointmentRequired" => Some(27),
-        b"availableTime" => Some(28),
-        b"notAvailable" => Some(29),
-        b"availabilityExceptions" => Some(30),
-        b"endpoint" => Some(31),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(15),
+        (4, 116, 101) => (key == b"type").then_some(12),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 112, 111) => (key == b"photo").then_some(18),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (7, 99, 116) => (key == b"comment").then_some(16),
+        (7, 112, 109) => (key == b"program").then_some(23),
+        (7, 116, 109) => (key == b"telecom").then_some(19),
+        (8, 99, 121) => (key == b"category").then_some(11),
+        (8, 101, 116) => (key == b"endpoint").then_some(31),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 121) => (key == b"specialty").then_some(13),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 112, 121) => (key == b"providedBy").then_some(10),
+        (11, 101, 121) => (key == b"eligibility").then_some(22),
+        (12, 99, 97) => (key == b"coverageArea").then_some(20),
+        (12, 101, 115) => (key == b"extraDetails").then_some(17),
+        (12, 110, 101) => (key == b"notAvailable").then_some(29),
+        (13, 97, 101) => (key == b"availableTime").then_some(28),
+        (13, 99, 110) => (key == b"communication").then_some(25),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 99, 99) => (key == b"characteristic").then_some(24),
+        (14, 114, 100) => (key == b"referralMethod").then_some(26),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 97, 100) => (key == b"appointmentRequired").then_some(27),
+        (20, 115, 101) => (key == b"serviceProvisionCode").then_some(21),
+        (22, 97, 115) => (key == b"availabilityExceptions").then_some(30),
         _ => None,
     }
 }
 
 fn lookup_100(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"modality" => Some(10),
-        b"subject" => Some(11),
-        b"encounter" => Some(12),
-        b"started" => Some(13),
-        b"basedOn" => Some(14),
-        b"referrer" => Some(15),
-        b"interpreter" => Some(16),
-        b"endpoint" => Some(17),
-        b"numberOfSeries" => Some(18),
-        b"numberOfInstances" => Some(19),
-        b"procedureReference" => Some(20),
-        b"procedureCode" => Some(21),
-        b"location" => Some(22),
-        b"reasonCode" => Some(23),
-        b"reasonReference" => Some(24),
-        b"note" => Some(25),
-        b"description" => Some(26),
-        b"series" => Some(27),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(25),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => match key {
+            b"status" => Some(9),
+            b"series" => Some(27),
+            _ => None,
+        },
+        (7, 98, 110) => (key == b"basedOn").then_some(14),
+        (7, 115, 100) => (key == b"started").then_some(13),
+        (7, 115, 116) => (key == b"subject").then_some(11),
+        (8, 101, 116) => (key == b"endpoint").then_some(17),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(22),
+        (8, 109, 121) => (key == b"modality").then_some(10),
+        (8, 114, 114) => (key == b"referrer").then_some(15),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(12),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(23),
+        (11, 100, 110) => (key == b"description").then_some(26),
+        (11, 105, 114) => (key == b"interpreter").then_some(16),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 101) => (key == b"procedureCode").then_some(21),
+        (14, 110, 115) => (key == b"numberOfSeries").then_some(18),
+        (15, 114, 101) => (key == b"reasonReference").then_some(24),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 110, 115) => (key == b"numberOfInstances").then_some(19),
+        (18, 112, 101) => (key == b"procedureReference").then_some(20),
         _ => None,
     }
 }
 
 fn lookup_101(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"statusReason" => Some(10),
-        b"vaccineCode" => Some(11),
-        b"patient" => Some(12),
-        b"encounter" => Some(13),
-        b"occurrenceDateTime" => Some(14),
-        b"occurrenceString" => Some(15),
-        b"recorded" => Some(16),
-        b"primarySource" => Some(17),
-        b"reportOrigin" => Some(18),
-        b"location" => Some(19),
-        b"manufacturer" => Some(20),
-        b"lotNumber" => Some(21),
-        b"expirationDate" => Some(22),
-        b"site" => Some(23),
-        b"route" => Some(24),
-        b"doseQuantity" => Some(25),
-        b"performer" => Some(26),
-        b"note" => Some(27),
-        b"reasonCode" => Some(28),
-        b"reasonReference" => Some(29),
-        b"isSubpotent" => Some(30),
-        b"subpotentReason" => Some(31),
-        b"education" => Some(32),
-        b"programEligibility" => Some(33),
-        b"fundingSource" => Some(34),
-        b"reaction" => Some(35),
-        b"protocolApplied" => Some(36),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(27),
+        (4, 115, 101) => (key == b"site").then_some(23),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 114, 101) => (key == b"route").then_some(24),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 112, 116) => (key == b"patient").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(19),
+        (8, 114, 100) => (key == b"recorded").then_some(16),
+        (8, 114, 110) => (key == b"reaction").then_some(35),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => match key {
+            b"extension" => Some(6),
+            b"education" => Some(32),
+            _ => None,
+        },
+        (9, 101, 114) => (key == b"encounter").then_some(13),
+        (9, 108, 114) => (key == b"lotNumber").then_some(21),
+        (9, 112, 114) => (key == b"performer").then_some(26),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(28),
+        (11, 105, 116) => (key == b"isSubpotent").then_some(30),
+        (11, 118, 101) => (key == b"vaccineCode").then_some(11),
+        (12, 100, 121) => (key == b"doseQuantity").then_some(25),
+        (12, 109, 114) => (key == b"manufacturer").then_some(20),
+        (12, 114, 110) => (key == b"reportOrigin").then_some(18),
+        (12, 115, 110) => (key == b"statusReason").then_some(10),
+        (13, 102, 101) => (key == b"fundingSource").then_some(34),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 101) => (key == b"primarySource").then_some(17),
+        (14, 101, 101) => (key == b"expirationDate").then_some(22),
+        (15, 112, 100) => (key == b"protocolApplied").then_some(36),
+        (15, 114, 101) => (key == b"reasonReference").then_some(29),
+        (15, 115, 110) => (key == b"subpotentReason").then_some(31),
+        (16, 111, 103) => (key == b"occurrenceString").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(14),
+        (18, 112, 121) => (key == b"programEligibility").then_some(33),
         _ => None,
     }
 }
 
 fn lookup_102(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"patient" => Some(10),
-        b"date" => Some(11),
-        b"authority" => Some(12),
-        b"targetDisease" => Some(13),
-        b"immunizationEvent" => Some(14),
-        b"doseStatus" => Some(15),
-        b"doseStatusReason" => Some(16),
-        b"description" => Some(17),
-        b"series" => Some(18),
-        b"doseNumberPositiveInt" => Some(19),
-        b"doseNumberString" => Some(20),
-        b"seriesDosesPositiveInt" => Some(21),
-        b"seriesDosesString" => Some(22),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(11),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => match key {
+            b"status" => Some(9),
+            b"series" => Some(18),
+            _ => None,
+        },
+        (7, 112, 116) => (key == b"patient").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 97, 121) => (key == b"authority").then_some(12),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 100, 115) => (key == b"doseStatus").then_some(15),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"description").then_some(17),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 116, 101) => (key == b"targetDisease").then_some(13),
+        (16, 100, 103) => (key == b"doseNumberString").then_some(20),
+        (16, 100, 110) => (key == b"doseStatusReason").then_some(16),
+        (17, 105, 116) => (key == b"immunizationEvent").then_some(14),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 115, 103) => (key == b"seriesDosesString").then_some(22),
+        (21, 100, 116) => (key == b"doseNumberPositiveInt").then_some(19),
+        (22, 115, 116) => (key == b"seriesDosesPositiveInt").then_some(21),
         _ => None,
     }
 }
 
 fn lookup_103(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"patient" => Some(9),
-        b"date" => Some(10),
-        b"authority" => Some(11),
-        b"recommendation" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(10),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (7, 112, 116) => (key == b"patient").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 97, 121) => (key == b"authority").then_some(11),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 114, 110) => (key == b"recommendation").then_some(12),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_104(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"version" => Some(9),
-        b"name" => Some(10),
-        b"title" => Some(11),
-        b"status" => Some(12),
-        b"experimental" => Some(13),
-        b"date" => Some(14),
-        b"publisher" => Some(15),
-        b"contact" => Some(16),
-        b"description" => Some(17),
-        b"useContext" => Some(18),
-        b"jurisdiction" => Some(19),
-        b"copyright" => Some(20),
-        b"packageId" => Some(21),
-        b"license" => Some(22),
-        b"fhirVersion" => Some(23),
-        b"dependsOn" => Some(24),
-        b"global" => Some(25),
-        b"definition" => Some(26),
-        b"manifest" => Some(27),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 101) => (key == b"title").then_some(11),
+        (6, 103, 108) => (key == b"global").then_some(25),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 99, 116) => (key == b"contact").then_some(16),
+        (7, 108, 101) => (key == b"license").then_some(22),
+        (7, 118, 110) => (key == b"version").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 109, 116) => (key == b"manifest").then_some(27),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(20),
+        (9, 100, 110) => (key == b"dependsOn").then_some(24),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 100) => (key == b"packageId").then_some(21),
+        (9, 112, 114) => (key == b"publisher").then_some(15),
+        (10, 100, 110) => (key == b"definition").then_some(26),
+        (10, 117, 116) => (key == b"useContext").then_some(18),
+        (11, 100, 110) => (key == b"description").then_some(17),
+        (11, 102, 110) => (key == b"fhirVersion").then_some(23),
+        (12, 101, 108) => (key == b"experimental").then_some(13),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(19),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_105(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"type" => Some(10),
-        b"name" => Some(11),
-        b"alias" => Some(12),
-        b"period" => Some(13),
-        b"ownedBy" => Some(14),
-        b"administeredBy" => Some(15),
-        b"coverageArea" => Some(16),
-        b"contact" => Some(17),
-        b"endpoint" => Some(18),
-        b"network" => Some(19),
-        b"coverage" => Some(20),
-        b"plan" => Some(21),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 112, 110) => (key == b"plan").then_some(21),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 115) => (key == b"alias").then_some(12),
+        (6, 112, 100) => (key == b"period").then_some(13),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 116) => (key == b"contact").then_some(17),
+        (7, 110, 107) => (key == b"network").then_some(19),
+        (7, 111, 121) => (key == b"ownedBy").then_some(14),
+        (8, 99, 101) => (key == b"coverage").then_some(20),
+        (8, 101, 116) => (key == b"endpoint").then_some(18),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (12, 99, 97) => (key == b"coverageArea").then_some(16),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 97, 121) => (key == b"administeredBy").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_106(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"cancelledReason" => Some(10),
-        b"type" => Some(11),
-        b"subject" => Some(12),
-        b"recipient" => Some(13),
-        b"date" => Some(14),
-        b"participant" => Some(15),
-        b"issuer" => Some(16),
-        b"account" => Some(17),
-        b"lineItem" => Some(18),
-        b"totalPriceComponent" => Some(19),
-        b"totalNet" => Some(20),
-        b"totalGross" => Some(21),
-        b"paymentTerms" => Some(22),
-        b"note" => Some(23),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(23),
+        (4, 116, 101) => (key == b"type").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 105, 114) => (key == b"issuer").then_some(16),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 97, 116) => (key == b"account").then_some(17),
+        (7, 115, 116) => (key == b"subject").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 109) => (key == b"lineItem").then_some(18),
+        (8, 116, 116) => (key == b"totalNet").then_some(20),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 114, 116) => (key == b"recipient").then_some(13),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 116, 115) => (key == b"totalGross").then_some(21),
+        (11, 112, 116) => (key == b"participant").then_some(15),
+        (12, 112, 115) => (key == b"paymentTerms").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 99, 110) => (key == b"cancelledReason").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 116, 116) => (key == b"totalPriceComponent").then_some(19),
         _ => None,
     }
 }
 
 fn lookup_107(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"subtitle" => Some(13),
-        b"status" => Some(14),
-        b"experimental" => Some(15),
-        b"type" => Some(16),
-        b"subjectCodeableConcept" => Some(17),
-        b"subjectReference" => Some(18),
-        b"date" => Some(19),
-        b"publisher" => Some(20),
-        b"contact" => Some(21),
-        b"description" => Some(22),
-        b"useContext" => Some(23),
-        b"jurisdiction" => Some(24),
-        b"purpose" => Some(25),
-        b"usage" => Some(26),
-        b"copyright" => Some(27),
-        b"approvalDate" => Some(28),
-        b"lastReviewDate" => Some(29),
-        b"effectivePeriod" => Some(30),
-        b"topic" => Some(31),
-        b"author" => Some(32),
-        b"editor" => Some(33),
-        b"reviewer" => Some(34),
-        b"endorser" => Some(35),
-        b"relatedArtifact" => Some(36),
-        b"parameter" => Some(37),
-        b"dataRequirement" => Some(38),
-        b"content" => Some(39),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(19),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 101) => (key == b"type").then_some(16),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(31),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (5, 117, 101) => (key == b"usage").then_some(26),
+        (6, 97, 114) => (key == b"author").then_some(32),
+        (6, 101, 114) => (key == b"editor").then_some(33),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 99, 116) => match key {
+            b"contact" => Some(21),
+            b"content" => Some(39),
+            _ => None,
+        },
+        (7, 112, 101) => (key == b"purpose").then_some(25),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 114) => (key == b"endorser").then_some(35),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(34),
+        (8, 115, 101) => (key == b"subtitle").then_some(13),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(27),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => match key {
+            b"publisher" => Some(20),
+            b"parameter" => Some(37),
+            _ => None,
+        },
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(23),
+        (11, 100, 110) => (key == b"description").then_some(22),
+        (12, 97, 101) => (key == b"approvalDate").then_some(28),
+        (12, 101, 108) => (key == b"experimental").then_some(15),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(24),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(29),
+        (15, 100, 116) => (key == b"dataRequirement").then_some(38),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(30),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(36),
+        (16, 115, 101) => (key == b"subjectReference").then_some(18),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (22, 115, 116) => (key == b"subjectCodeableConcept").then_some(17),
         _ => None,
     }
 }
 
 fn lookup_108(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"active" => Some(8),
-        b"author" => Some(9),
-        b"item" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 105, 109) => (key == b"item").then_some(10),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 101) => (key == b"active").then_some(8),
+        (6, 97, 114) => (key == b"author").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_109(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"mode" => Some(10),
-        b"title" => Some(11),
-        b"code" => Some(12),
-        b"subject" => Some(13),
-        b"encounter" => Some(14),
-        b"date" => Some(15),
-        b"source" => Some(16),
-        b"orderedBy" => Some(17),
-        b"note" => Some(18),
-        b"entry" => Some(19),
-        b"emptyReason" => Some(20),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(12),
+        (4, 100, 101) => (key == b"date").then_some(15),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 109, 101) => (key == b"mode").then_some(10),
+        (4, 110, 101) => (key == b"note").then_some(18),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 101, 121) => (key == b"entry").then_some(19),
+        (5, 116, 101) => (key == b"title").then_some(11),
+        (6, 115, 101) => (key == b"source").then_some(16),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(14),
+        (9, 111, 121) => (key == b"orderedBy").then_some(17),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 101, 110) => (key == b"emptyReason").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_110(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"operationalStatus" => Some(10),
-        b"name" => Some(11),
-        b"alias" => Some(12),
-        b"description" => Some(13),
-        b"mode" => Some(14),
-        b"type" => Some(15),
-        b"telecom" => Some(16),
-        b"address" => Some(17),
-        b"physicalType" => Some(18),
-        b"position" => Some(19),
-        b"managingOrganization" => Some(20),
-        b"partOf" => Some(21),
-        b"hoursOfOperation" => Some(22),
-        b"availabilityExceptions" => Some(23),
-        b"endpoint" => Some(24),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 109, 101) => (key == b"mode").then_some(14),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 101) => (key == b"type").then_some(15),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 115) => (key == b"alias").then_some(12),
+        (6, 112, 102) => (key == b"partOf").then_some(21),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 97, 115) => (key == b"address").then_some(17),
+        (7, 116, 109) => (key == b"telecom").then_some(16),
+        (8, 101, 116) => (key == b"endpoint").then_some(24),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 110) => (key == b"position").then_some(19),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"description").then_some(13),
+        (12, 112, 101) => (key == b"physicalType").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (16, 104, 110) => (key == b"hoursOfOperation").then_some(22),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 111, 115) => (key == b"operationalStatus").then_some(10),
+        (20, 109, 110) => (key == b"managingOrganization").then_some(20),
+        (22, 97, 115) => (key == b"availabilityExceptions").then_some(23),
         _ => None,
     }
 }
 
 fn lookup_111(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"subtitle" => Some(13),
-        b"status" => Some(14),
-        b"experimental" => Some(15),
-        b"subjectCodeableConcept" => Some(16),
-        b"subjectReference" => Some(17),
-        b"date" => Some(18),
-        b"publisher" => Some(19),
-        b"contact" => Some(20),
-        b"description" => Some(21),
-        b"useContext" => Some(22),
-        b"jurisdiction" => Some(23),
-        b"purpose" => Some(24),
-        b"usage" => Some(25),
-        b"copyright" => Some(26),
-        b"approvalDate" => Some(27),
-        b"lastReviewDate" => Some(28),
-        b"effectivePeriod" => Some(29),
-        b"topic" => Some(30),
-        b"author" => Some(31),
-        b"editor" => Some(32),
-        b"reviewer" => Some(33),
-        b"endorser" => Some(34),
-        b"relatedArtifact" => Some(35),
-        b"library" => Some(36),
-        b"disclaimer" => Some(37),
-        b"scoring" => Some(38),
-        b"compositeScoring" => Some(39),
-        b"type" => Some(40),
-        b"riskAdjustment" => Some(41),
-        b"rateAggregation" => Some(42),
-        b"rationale" => Some(43),
-        b"clinicalRecommendationStatement" => Some(44),
-        b"improvementNotation" => Some(45),
-        b"definition" => Some(46),
-        b"guidance" => Some(47),
-        b"group" => Some(48),
-        b"supplementalData" => Some(49),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(18),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 101) => (key == b"type").then_some(40),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 103, 112) => (key == b"group").then_some(48),
+        (5, 116, 99) => (key == b"topic").then_some(30),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (5, 117, 101) => (key == b"usage").then_some(25),
+        (6, 97, 114) => (key == b"author").then_some(31),
+        (6, 101, 114) => (key == b"editor").then_some(32),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 99, 116) => (key == b"contact").then_some(20),
+        (7, 108, 121) => (key == b"library").then_some(36),
+        (7, 112, 101) => (key == b"purpose").then_some(24),
+        (7, 115, 103) => (key == b"scoring").then_some(38),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 114) => (key == b"endorser").then_some(34),
+        (8, 103, 101) => (key == b"guidance").then_some(47),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(33),
+        (8, 115, 101) => (key == b"subtitle").then_some(13),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(26),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(19),
+        (9, 114, 101) => (key == b"rationale").then_some(43),
+        (10, 100, 110) => (key == b"definition").then_some(46),
+        (10, 100, 114) => (key == b"disclaimer").then_some(37),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(22),
+        (11, 100, 110) => (key == b"description").then_some(21),
+        (12, 97, 101) => (key == b"approvalDate").then_some(27),
+        (12, 101, 108) => (key == b"experimental").then_some(15),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(23),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(28),
+        (14, 114, 116) => (key == b"riskAdjustment").then_some(41),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(29),
+        (15, 114, 110) => (key == b"rateAggregation").then_some(42),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(35),
+        (16, 99, 103) => (key == b"compositeScoring").then_some(39),
+        (16, 115, 97) => (key == b"supplementalData").then_some(49),
+        (16, 115, 101) => (key == b"subjectReference").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 105, 110) => (key == b"improvementNotation").then_some(45),
+        (22, 115, 116) => (key == b"subjectCodeableConcept").then_some(16),
+        (31, 99, 116) => (key == b"clinicalRecommendationStatement").then_some(44),
         _ => None,
     }
 }
 
 fn lookup_112(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"type" => Some(10),
-        b"measure" => Some(11),
-        b"subject" => Some(12),
-        b"date" => Some(13),
-        b"reporter" => Some(14),
-        b"period" => Some(15),
-        b"improvementNotation" => Some(16),
-        b"group" => Some(17),
-        b"evaluatedResource" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(13),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 103, 112) => (key == b"group").then_some(17),
+        (6, 112, 100) => (key == b"period").then_some(15),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 109, 101) => (key == b"measure").then_some(11),
+        (7, 115, 116) => (key == b"subject").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reporter").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 101, 101) => (key == b"evaluatedResource").then_some(18),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 105, 110) => (key == b"improvementNotation").then_some(16),
         _ => None,
     }
 }
 
 fn lookup_113(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"basedOn" => Some(9),
-        b"partOf" => Some(10),
-        b"status" => Some(11),
-        b"type" => Some(12),
-        b"modality" => Some(13),
-        b"view" => Some(14),
-        b"subject" => Some(15),
-        b"encounter" => Some(16),
-        b"createdDateTime" => Some(17),
-        b"createdPeriod" => Some(18),
-        b"issued" => Some(19),
-        b"operator" => Some(20),
-        b"reasonCode" => Some(21),
-        b"bodySite" => Some(22),
-        b"deviceName" => Some(23),
-        b"device" => Some(24),
-        b"height" => Some(25),
-        b"width" => Some(26),
-        b"frames" => Some(27),
-        b"duration" => Some(28),
-        b"content" => Some(29),
-        b"note" => Some(30),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(30),
+        (4, 116, 101) => (key == b"type").then_some(12),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (4, 118, 119) => (key == b"view").then_some(14),
+        (5, 119, 104) => (key == b"width").then_some(26),
+        (6, 100, 101) => (key == b"device").then_some(24),
+        (6, 102, 115) => (key == b"frames").then_some(27),
+        (6, 104, 116) => (key == b"height").then_some(25),
+        (6, 105, 100) => (key == b"issued").then_some(19),
+        (6, 112, 102) => (key == b"partOf").then_some(10),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 98, 110) => (key == b"basedOn").then_some(9),
+        (7, 99, 116) => (key == b"content").then_some(29),
+        (7, 115, 116) => (key == b"subject").then_some(15),
+        (8, 98, 101) => (key == b"bodySite").then_some(22),
+        (8, 100, 110) => (key == b"duration").then_some(28),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 109, 121) => (key == b"modality").then_some(13),
+        (8, 111, 114) => (key == b"operator").then_some(20),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(16),
+        (10, 100, 101) => (key == b"deviceName").then_some(23),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(21),
+        (13, 99, 100) => (key == b"createdPeriod").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 99, 101) => (key == b"createdDateTime").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_114(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"code" => Some(9),
-        b"status" => Some(10),
-        b"manufacturer" => Some(11),
-        b"form" => Some(12),
-        b"amount" => Some(13),
-        b"ingredient" => Some(14),
-        b"batch" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(9),
+        (4, 102, 109) => (key == b"form").then_some(12),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 98, 104) => (key == b"batch").then_some(15),
+        (6, 97, 116) => (key == b"amount").then_some(13),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 105, 116) => (key == b"ingredient").then_some(14),
+        (12, 109, 114) => (key == b"manufacturer").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_115(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiates" => Some(9),
-        b"partOf" => Some(10),
-        b"status" => Some(11),
-        b"statusReason" => Some(12),
-        b"category" => Some(13),
-        b"medicationCodeableConcept" => Some(14),
-        b"medicationReference" => Some(15),
-        b"subject" => Some(16),
-        b"context" => Some(17),
-        b"supportingInformation" => Some(18),
-        b"effectiveDateTime" => Some(19),
-        b"effectivePeriod" => Some(20),
-        b"performer" => Some(21),
-        b"reasonCode" => Some(22),
-        b"reasonReference" => Some(23),
-        b"request" => Some(24),
-        b"device" => Some(25),
-        b"note" => Some(26),
-        b"dosage" => Some(27),
-        b"eventHistory" => Some(28),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(26),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 100, 101) => match key {
+            b"device" => Some(25),
+            b"dosage" => Some(27),
+            _ => None,
+        },
+        (6, 112, 102) => (key == b"partOf").then_some(10),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 99, 116) => (key == b"context").then_some(17),
+        (7, 114, 116) => (key == b"request").then_some(24),
+        (7, 115, 116) => (key == b"subject").then_some(16),
+        (8, 99, 121) => (key == b"category").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"performer").then_some(21),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(22),
+        (12, 101, 121) => (key == b"eventHistory").then_some(28),
+        (12, 105, 115) => (key == b"instantiates").then_some(9),
+        (12, 115, 110) => (key == b"statusReason").then_some(12),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(20),
+        (15, 114, 101) => (key == b"reasonReference").then_some(23),
+        (17, 101, 101) => (key == b"effectiveDateTime").then_some(19),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 109, 101) => (key == b"medicationReference").then_some(15),
+        (21, 115, 110) => (key == b"supportingInformation").then_some(18),
+        (25, 109, 116) => (key == b"medicationCodeableConcept").then_some(14),
         _ => None,
     }
 }
 
 fn lookup_116(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"partOf" => Some(9),
-        b"status" => Some(10),
-        b"statusReasonCodeableConcept" => Some(11),
-        b"statusReasonReference" => Some(12),
-        b"category" => Some(13),
-        b"medicationCodeableConcept" => Some(14),
-        b"medicationReference" => Some(15),
-        b"subject" => Some(16),
-        b"context" => Some(17),
-        b"supportingInformation" => Some(18),
-        b"performer" => Some(19),
-        b"location" => Some(20),
-        b"authorizingPrescription" => Some(21),
-        b"type" => Some(22),
-        b"quantity" => Some(23),
-        b"daysSupply" => Some(24),
-        b"whenPrepared" => Some(25),
-        b"whenHandedOver" => Some(26),
-        b"destination" => Some(27),
-        b"receiver" => Some(28),
-        b"note" => Some(29),
-        b"dosageInstruction" => Some(30),
-        b"substitution" => Some(31),
-        b"detectedIssue" => Some(32),
-        b"eventHistory" => Some(33),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(29),
+        (4, 116, 101) => (key == b"type").then_some(22),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 112, 102) => (key == b"partOf").then_some(9),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (7, 99, 116) => (key == b"context").then_some(17),
+        (7, 115, 116) => (key == b"subject").then_some(16),
+        (8, 99, 121) => (key == b"category").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(20),
+        (8, 113, 121) => (key == b"quantity").then_some(23),
+        (8, 114, 114) => (key == b"receiver").then_some(28),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"performer").then_some(19),
+        (10, 100, 121) => (key == b"daysSupply").then_some(24),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"destination").then_some(27),
+        (12, 101, 121) => (key == b"eventHistory").then_some(33),
+        (12, 115, 110) => (key == b"substitution").then_some(31),
+        (12, 119, 100) => (key == b"whenPrepared").then_some(25),
+        (13, 100, 101) => (key == b"detectedIssue").then_some(32),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 119, 114) => (key == b"whenHandedOver").then_some(26),
+        (17, 100, 110) => (key == b"dosageInstruction").then_some(30),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 109, 101) => (key == b"medicationReference").then_some(15),
+        (21, 115, 101) => (key == b"statusReasonReference").then_some(12),
+        (21, 115, 110) => (key == b"supportingInformation").then_some(18),
+        (23, 97, 110) => (key == b"authorizingPrescription").then_some(21),
+        (25, 109, 116) => (key == b"medicationCodeableConcept").then_some(14),
+        (27, 115, 116) => (key == b"statusReasonCodeableConcept").then_some(11),
         _ => None,
     }
 }
 
 fn lookup_117(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"code" => Some(8),
-        b"status" => Some(9),
-        b"manufacturer" => Some(10),
-        b"doseForm" => Some(11),
-        b"amount" => Some(12),
-        b"synonym" => Some(13),
-        b"relatedMedicationKnowledge" => Some(14),
-        b"associatedMedication" => Some(15),
-        b"productType" => Some(16),
-        b"monograph" => Some(17),
-        b"ingredient" => Some(18),
-        b"preparationInstruction" => Some(19),
-        b"intendedRoute" => Some(20),
-        b"cost" => Some(21),
-        b"monitoringProgram" => Some(22),
-        b"administrationGuidelines" => Some(23),
-        b"medicineClassification" => Some(24),
-        b"packaging" => Some(25),
-        b"drugCharacteristic" => Some(26),
-        b"contraindication" => Some(27),
-        b"regulatory" => Some(28),
-        b"kinetics" => Some(29),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(8),
+        (4, 99, 116) => (key == b"cost").then_some(21),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 116) => (key == b"amount").then_some(12),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 115, 109) => (key == b"synonym").then_some(13),
+        (8, 100, 109) => (key == b"doseForm").then_some(11),
+        (8, 107, 115) => (key == b"kinetics").then_some(29),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 109, 104) => (key == b"monograph").then_some(17),
+        (9, 112, 103) => (key == b"packaging").then_some(25),
+        (10, 105, 116) => (key == b"ingredient").then_some(18),
+        (10, 114, 121) => (key == b"regulatory").then_some(28),
+        (11, 112, 101) => (key == b"productType").then_some(16),
+        (12, 109, 114) => (key == b"manufacturer").then_some(10),
+        (13, 105, 101) => (key == b"intendedRoute").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (16, 99, 110) => (key == b"contraindication").then_some(27),
+        (17, 109, 109) => (key == b"monitoringProgram").then_some(22),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 100, 99) => (key == b"drugCharacteristic").then_some(26),
+        (20, 97, 110) => (key == b"associatedMedication").then_some(15),
+        (22, 109, 110) => (key == b"medicineClassification").then_some(24),
+        (22, 112, 110) => (key == b"preparationInstruction").then_some(19),
+        (24, 97, 115) => (key == b"administrationGuidelines").then_some(23),
+        (26, 114, 101) => (key == b"relatedMedicationKnowledge").then_some(14),
         _ => None,
     }
 }
 
 fn lookup_118(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"statusReason" => Some(10),
-        b"intent" => Some(11),
-        b"category" => Some(12),
-        b"priority" => Some(13),
-        b"doNotPerform" => Some(14),
-        b"reportedBoolean" => Some(15),
-        b"reportedReference" => Some(16),
-        b"medicationCodeableConcept" => Some(17),
-        b"medicationReference" => Some(18),
-        b"subject" => Some(19),
-        b"encounter" => Some(20),
-        b"supportingInformation" => Some(21),
-        b"authoredOn" => Some(22),
-        b"requester" => Some(23),
-        b"performer" => Some(24),
-        b"performerType" => Some(25),
-        b"recorder" => Some(26),
-        b"reasonCode" => Some(27),
-        b"reasonReference" => Some(28),
-        b"instantiatesCanonical" => Some(29),
-        b"instantiatesUri" => Some(30),
-        b"basedOn" => Some(31),
-        b"groupIdentifier" => Some(32),
-        b"courseOfTherapyType" => Some(33),
-        b"insurance" => Some(34),
-        b"note" => Some(35),
-        b"dosageInstruction" => Some(36),
-        b"dispenseRequest" => Some(37),
-        b"substitution" => Some(38),
-        b"priorPrescription" => Some(39),
-        b"detectedIssue" => Some(40),
-        b"eventHistory" => Some(41),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(35),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 105, 116) => (key == b"intent").then_some(11),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 98, 110) => (key == b"basedOn").then_some(31),
+        (7, 115, 116) => (key == b"subject").then_some(19),
+        (8, 99, 121) => (key == b"category").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(13),
+        (8, 114, 114) => (key == b"recorder").then_some(26),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(20),
+        (9, 105, 101) => (key == b"insurance").then_some(34),
+        (9, 112, 114) => (key == b"performer").then_some(24),
+        (9, 114, 114) => (key == b"requester").then_some(23),
+        (10, 97, 110) => (key == b"authoredOn").then_some(22),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(27),
+        (12, 100, 109) => (key == b"doNotPerform").then_some(14),
+        (12, 101, 121) => (key == b"eventHistory").then_some(41),
+        (12, 115, 110) => match key {
+            b"statusReason" => Some(10),
+            b"substitution" => Some(38),
+            _ => None,
+        },
+        (13, 100, 101) => (key == b"detectedIssue").then_some(40),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 101) => (key == b"performerType").then_some(25),
+        (15, 100, 116) => (key == b"dispenseRequest").then_some(37),
+        (15, 103, 114) => (key == b"groupIdentifier").then_some(32),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(30),
+        (15, 114, 101) => (key == b"reasonReference").then_some(28),
+        (15, 114, 110) => (key == b"reportedBoolean").then_some(15),
+        (17, 100, 110) => (key == b"dosageInstruction").then_some(36),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 112, 110) => (key == b"priorPrescription").then_some(39),
+        (17, 114, 101) => (key == b"reportedReference").then_some(16),
+        (19, 99, 101) => (key == b"courseOfTherapyType").then_some(33),
+        (19, 109, 101) => (key == b"medicationReference").then_some(18),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(29),
+        (21, 115, 110) => (key == b"supportingInformation").then_some(21),
+        (25, 109, 116) => (key == b"medicationCodeableConcept").then_some(17),
         _ => None,
     }
 }
 
 fn lookup_119(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"basedOn" => Some(9),
-        b"partOf" => Some(10),
-        b"status" => Some(11),
-        b"statusReason" => Some(12),
-        b"category" => Some(13),
-        b"medicationCodeableConcept" => Some(14),
-        b"medicationReference" => Some(15),
-        b"subject" => Some(16),
-        b"context" => Some(17),
-        b"effectiveDateTime" => Some(18),
-        b"effectivePeriod" => Some(19),
-        b"dateAsserted" => Some(20),
-        b"informationSource" => Some(21),
-        b"derivedFrom" => Some(22),
-        b"reasonCode" => Some(23),
-        b"reasonReference" => Some(24),
-        b"note" => Some(25),
-        b"dosage" => Some(26),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(25),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 100, 101) => (key == b"dosage").then_some(26),
+        (6, 112, 102) => (key == b"partOf").then_some(10),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 98, 110) => (key == b"basedOn").then_some(9),
+        (7, 99, 116) => (key == b"context").then_some(17),
+        (7, 115, 116) => (key == b"subject").then_some(16),
+        (8, 99, 121) => (key == b"category").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(23),
+        (11, 100, 109) => (key == b"derivedFrom").then_some(22),
+        (12, 100, 100) => (key == b"dateAsserted").then_some(20),
+        (12, 115, 110) => (key == b"statusReason").then_some(12),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(19),
+        (15, 114, 101) => (key == b"reasonReference").then_some(24),
+        (17, 101, 101) => (key == b"effectiveDateTime").then_some(18),
+        (17, 105, 101) => (key == b"informationSource").then_some(21),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 109, 101) => (key == b"medicationReference").then_some(15),
+        (25, 109, 116) => (key == b"medicationCodeableConcept").then_some(14),
         _ => None,
     }
 }
 
 fn lookup_120(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"type" => Some(9),
-        b"domain" => Some(10),
-        b"combinedPharmaceuticalDoseForm" => Some(11),
-        b"legalStatusOfSupply" => Some(12),
-        b"additionalMonitoringIndicator" => Some(13),
-        b"specialMeasures" => Some(14),
-        b"paediatricUseIndicator" => Some(15),
-        b"productClassification" => Some(16),
-        b"marketingStatus" => Some(17),
-        b"pharmaceuticalProduct" => Some(18),
-        b"packagedMedicinalProduct" => Some(19),
-        b"attachedDocument" => Some(20),
-        b"masterFile" => Some(21),
-        b"contact" => Some(22),
-        b"clinicalTrial" => Some(23),
-        b"name" => Some(24),
-        b"crossReference" => Some(25),
-        b"manufacturingBusinessOperation" => Some(26),
-        b"specialDesignation" => Some(27),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(24),
+        (4, 116, 101) => (key == b"type").then_some(9),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 100, 110) => (key == b"domain").then_some(10),
+        (7, 99, 116) => (key == b"contact").then_some(22),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 109, 101) => (key == b"masterFile").then_some(21),
+        (13, 99, 108) => (key == b"clinicalTrial").then_some(23),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 99, 101) => (key == b"crossReference").then_some(25),
+        (15, 109, 115) => (key == b"marketingStatus").then_some(17),
+        (15, 115, 115) => (key == b"specialMeasures").then_some(14),
+        (16, 97, 116) => (key == b"attachedDocument").then_some(20),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 115, 110) => (key == b"specialDesignation").then_some(27),
+        (19, 108, 121) => (key == b"legalStatusOfSupply").then_some(12),
+        (21, 112, 110) => (key == b"productClassification").then_some(16),
+        (21, 112, 116) => (key == b"pharmaceuticalProduct").then_some(18),
+        (22, 112, 114) => (key == b"paediatricUseIndicator").then_some(15),
+        (24, 112, 116) => (key == b"packagedMedicinalProduct").then_some(19),
+        (29, 97, 114) => (key == b"additionalMonitoringIndicator").then_some(13),
+        (30, 99, 109) => (key == b"combinedPharmaceuticalDoseForm").then_some(11),
+        (30, 109, 110) => (key == b"manufacturingBusinessOperation").then_some(26),
         _ => None,
     }
 }
 
 fn lookup_121(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"subject" => Some(9),
-        b"country" => Some(10),
-        b"jurisdiction" => Some(11),
-        b"status" => Some(12),
-        b"statusDate" => Some(13),
-        b"restoreDate" => Some(14),
-        b"validityPeriod" => Some(15),
-        b"dataExclusivityPeriod" => Some(16),
-        b"dateOfFirstAuthorization" => Some(17),
-        b"internationalBirthDate" => Some(18),
-        b"legalBasis" => Some(19),
-        b"jurisdictionalAuthorization" => Some(20),
-        b"holder" => Some(21),
-        b"regulator" => Some(22),
-        b"procedure" => Some(23),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 104, 114) => (key == b"holder").then_some(21),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 99, 121) => (key == b"country").then_some(10),
+        (7, 115, 116) => (key == b"subject").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 101) => (key == b"procedure").then_some(23),
+        (9, 114, 114) => (key == b"regulator").then_some(22),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 108, 115) => (key == b"legalBasis").then_some(19),
+        (10, 115, 101) => (key == b"statusDate").then_some(13),
+        (11, 114, 101) => (key == b"restoreDate").then_some(14),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 118, 100) => (key == b"validityPeriod").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (21, 100, 100) => (key == b"dataExclusivityPeriod").then_some(16),
+        (22, 105, 101) => (key == b"internationalBirthDate").then_some(18),
+        (24, 100, 110) => (key == b"dateOfFirstAuthorization").then_some(17),
+        (27, 106, 110) => (key == b"jurisdictionalAuthorization").then_some(20),
         _ => None,
     }
 }
 
 fn lookup_122(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"subject" => Some(8),
-        b"disease" => Some(9),
-        b"diseaseStatus" => Some(10),
-        b"comorbidity" => Some(11),
-        b"therapeuticIndication" => Some(12),
-        b"otherTherapy" => Some(13),
-        b"population" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (7, 100, 101) => (key == b"disease").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(8),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 112, 110) => (key == b"population").then_some(14),
+        (11, 99, 121) => (key == b"comorbidity").then_some(11),
+        (12, 111, 121) => (key == b"otherTherapy").then_some(13),
+        (13, 100, 115) => (key == b"diseaseStatus").then_some(10),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (21, 116, 110) => (key == b"therapeuticIndication").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_123(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"subject" => Some(8),
-        b"diseaseSymptomProcedure" => Some(9),
-        b"diseaseStatus" => Some(10),
-        b"comorbidity" => Some(11),
-        b"intendedEffect" => Some(12),
-        b"duration" => Some(13),
-        b"otherTherapy" => Some(14),
-        b"undesirableEffect" => Some(15),
-        b"population" => Some(16),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (7, 115, 116) => (key == b"subject").then_some(8),
+        (8, 100, 110) => (key == b"duration").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 112, 110) => (key == b"population").then_some(16),
+        (11, 99, 121) => (key == b"comorbidity").then_some(11),
+        (12, 111, 121) => (key == b"otherTherapy").then_some(14),
+        (13, 100, 115) => (key == b"diseaseStatus").then_some(10),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 105, 116) => (key == b"intendedEffect").then_some(12),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 117, 116) => (key == b"undesirableEffect").then_some(15),
+        (23, 100, 101) => (key == b"diseaseSymptomProcedure").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_124(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"role" => Some(9),
-        b"allergenicIndicator" => Some(10),
-        b"manufacturer" => Some(11),
-        b"specifiedSubstance" => Some(12),
-        b"substance" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 114, 101) => (key == b"role").then_some(9),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 101) => (key == b"substance").then_some(13),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (12, 109, 114) => (key == b"manufacturer").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 115, 101) => (key == b"specifiedSubstance").then_some(12),
+        (19, 97, 114) => (key == b"allergenicIndicator").then_some(10),
         _ => None,
     }
 }
 
 fn lookup_125(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"subject" => Some(8),
-        b"description" => Some(9),
-        b"interactant" => Some(10),
-        b"type" => Some(11),
-        b"effect" => Some(12),
-        b"incidence" => Some(13),
-        b"management" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 101, 116) => (key == b"effect").then_some(12),
+        (7, 115, 116) => (key == b"subject").then_some(8),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 105, 101) => (key == b"incidence").then_some(13),
+        (10, 109, 116) => (key == b"management").then_some(14),
+        (11, 100, 110) => (key == b"description").then_some(9),
+        (11, 105, 116) => (key == b"interactant").then_some(10),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_126(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"manufacturedDoseForm" => Some(8),
-        b"unitOfPresentation" => Some(9),
-        b"quantity" => Some(10),
-        b"manufacturer" => Some(11),
-        b"ingredient" => Some(12),
-        b"physicalCharacteristics" => Some(13),
-        b"otherCharacteristics" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 113, 121) => (key == b"quantity").then_some(10),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 116) => (key == b"ingredient").then_some(12),
+        (12, 109, 114) => (key == b"manufacturer").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 117, 110) => (key == b"unitOfPresentation").then_some(9),
+        (20, 109, 109) => (key == b"manufacturedDoseForm").then_some(8),
+        (20, 111, 115) => (key == b"otherCharacteristics").then_some(14),
+        (23, 112, 115) => (key == b"physicalCharacteristics").then_some(13),
         _ => None,
     }
 }
 
 fn lookup_127(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"subject" => Some(9),
-        b"description" => Some(10),
-        b"legalStatusOfSupply" => Some(11),
-        b"marketingStatus" => Some(12),
-        b"marketingAuthorization" => Some(13),
-        b"manufacturer" => Some(14),
-        b"batchIdentifier" => Some(15),
-        b"packageItem" => Some(16),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (7, 115, 116) => (key == b"subject").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"description").then_some(10),
+        (11, 112, 109) => (key == b"packageItem").then_some(16),
+        (12, 109, 114) => (key == b"manufacturer").then_some(14),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 98, 114) => (key == b"batchIdentifier").then_some(15),
+        (15, 109, 115) => (key == b"marketingStatus").then_some(12),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 108, 121) => (key == b"legalStatusOfSupply").then_some(11),
+        (22, 109, 110) => (key == b"marketingAuthorization").then_some(13),
         _ => None,
     }
 }
 
 fn lookup_128(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"administrableDoseForm" => Some(9),
-        b"unitOfPresentation" => Some(10),
-        b"ingredient" => Some(11),
-        b"device" => Some(12),
-        b"characteristics" => Some(13),
-        b"routeOfAdministration" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 100, 101) => (key == b"device").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 105, 116) => (key == b"ingredient").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 99, 115) => (key == b"characteristics").then_some(13),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 117, 110) => (key == b"unitOfPresentation").then_some(10),
+        (21, 97, 109) => (key == b"administrableDoseForm").then_some(9),
+        (21, 114, 110) => (key == b"routeOfAdministration").then_some(14),
         _ => None,
     }
 }
 
 fn lookup_129(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"subject" => Some(8),
-        b"symptomConditionEffect" => Some(9),
-        b"classification" => Some(10),
-        b"frequencyOfOccurrence" => Some(11),
-        b"population" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (7, 115, 116) => (key == b"subject").then_some(8),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 112, 110) => (key == b"population").then_some(12),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 99, 110) => (key == b"classification").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (21, 102, 101) => (key == b"frequencyOfOccurrence").then_some(11),
+        (22, 115, 116) => (key == b"symptomConditionEffect").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_130(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"replaces" => Some(13),
-        b"status" => Some(14),
-        b"experimental" => Some(15),
-        b"date" => Some(16),
-        b"publisher" => Some(17),
-        b"contact" => Some(18),
-        b"description" => Some(19),
-        b"useContext" => Some(20),
-        b"jurisdiction" => Some(21),
-        b"purpose" => Some(22),
-        b"copyright" => Some(23),
-        b"base" => Some(24),
-        b"parent" => Some(25),
-        b"eventCoding" => Some(26),
-        b"eventUri" => Some(27),
-        b"category" => Some(28),
-        b"focus" => Some(29),
-        b"responseRequired" => Some(30),
-        b"allowedResponse" => Some(31),
-        b"graph" => Some(32),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 98, 101) => (key == b"base").then_some(24),
+        (4, 100, 101) => (key == b"date").then_some(16),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 102, 115) => (key == b"focus").then_some(29),
+        (5, 103, 104) => (key == b"graph").then_some(32),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 112, 116) => (key == b"parent").then_some(25),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 99, 116) => (key == b"contact").then_some(18),
+        (7, 112, 101) => (key == b"purpose").then_some(22),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 99, 121) => (key == b"category").then_some(28),
+        (8, 101, 105) => (key == b"eventUri").then_some(27),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 115) => (key == b"replaces").then_some(13),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(23),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(17),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(20),
+        (11, 100, 110) => (key == b"description").then_some(19),
+        (11, 101, 103) => (key == b"eventCoding").then_some(26),
+        (12, 101, 108) => (key == b"experimental").then_some(15),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(21),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 97, 101) => (key == b"allowedResponse").then_some(31),
+        (16, 114, 100) => (key == b"responseRequired").then_some(30),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_131(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"eventCoding" => Some(8),
-        b"eventUri" => Some(9),
-        b"destination" => Some(10),
-        b"sender" => Some(11),
-        b"enterer" => Some(12),
-        b"author" => Some(13),
-        b"source" => Some(14),
-        b"responsible" => Some(15),
-        b"reason" => Some(16),
-        b"response" => Some(17),
-        b"focus" => Some(18),
-        b"definition" => Some(19),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 102, 115) => (key == b"focus").then_some(18),
+        (6, 97, 114) => (key == b"author").then_some(13),
+        (6, 114, 110) => (key == b"reason").then_some(16),
+        (6, 115, 101) => (key == b"source").then_some(14),
+        (6, 115, 114) => (key == b"sender").then_some(11),
+        (7, 101, 114) => (key == b"enterer").then_some(12),
+        (8, 101, 105) => (key == b"eventUri").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 101) => (key == b"response").then_some(17),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 100, 110) => (key == b"definition").then_some(19),
+        (11, 100, 110) => (key == b"destination").then_some(10),
+        (11, 101, 103) => (key == b"eventCoding").then_some(8),
+        (11, 114, 101) => (key == b"responsible").then_some(15),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_132(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"type" => Some(9),
-        b"coordinateSystem" => Some(10),
-        b"patient" => Some(11),
-        b"specimen" => Some(12),
-        b"device" => Some(13),
-        b"performer" => Some(14),
-        b"quantity" => Some(15),
-        b"referenceSeq" => Some(16),
-        b"variant" => Some(17),
-        b"observedSeq" => Some(18),
-        b"quality" => Some(19),
-        b"readCoverage" => Some(20),
-        b"repository" => Some(21),
-        b"pointer" => Some(22),
-        b"structureVariant" => Some(23),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(9),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 100, 101) => (key == b"device").then_some(13),
+        (7, 112, 114) => (key == b"pointer").then_some(22),
+        (7, 112, 116) => (key == b"patient").then_some(11),
+        (7, 113, 121) => (key == b"quality").then_some(19),
+        (7, 118, 116) => (key == b"variant").then_some(17),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 113, 121) => (key == b"quantity").then_some(15),
+        (8, 115, 110) => (key == b"specimen").then_some(12),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"performer").then_some(14),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 121) => (key == b"repository").then_some(21),
+        (11, 111, 113) => (key == b"observedSeq").then_some(18),
+        (12, 114, 101) => (key == b"readCoverage").then_some(20),
+        (12, 114, 113) => (key == b"referenceSeq").then_some(16),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (16, 99, 109) => (key == b"coordinateSystem").then_some(10),
+        (16, 115, 116) => (key == b"structureVariant").then_some(23),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_133(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"name" => Some(8),
-        b"status" => Some(9),
-        b"kind" => Some(10),
-        b"date" => Some(11),
-        b"publisher" => Some(12),
-        b"contact" => Some(13),
-        b"responsible" => Some(14),
-        b"type" => Some(15),
-        b"description" => Some(16),
-        b"useContext" => Some(17),
-        b"jurisdiction" => Some(18),
-        b"usage" => Some(19),
-        b"uniqueId" => Some(20),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(11),
+        (4, 107, 100) => (key == b"kind").then_some(10),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(8),
+        (4, 116, 101) => (key == b"type").then_some(15),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 117, 101) => (key == b"usage").then_some(19),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 116) => (key == b"contact").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 117, 100) => (key == b"uniqueId").then_some(20),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(12),
+        (10, 117, 116) => (key == b"useContext").then_some(17),
+        (11, 100, 110) => (key == b"description").then_some(16),
+        (11, 114, 101) => (key == b"responsible").then_some(14),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_134(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiatesCanonical" => Some(9),
-        b"instantiatesUri" => Some(10),
-        b"instantiates" => Some(11),
-        b"status" => Some(12),
-        b"intent" => Some(13),
-        b"patient" => Some(14),
-        b"encounter" => Some(15),
-        b"dateTime" => Some(16),
-        b"orderer" => Some(17),
-        b"allergyIntolerance" => Some(18),
-        b"foodPreferenceModifier" => Some(19),
-        b"excludeFoodModifier" => Some(20),
-        b"oralDiet" => Some(21),
-        b"supplement" => Some(22),
-        b"enteralFormula" => Some(23),
-        b"note" => Some(24),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(24),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 105, 116) => (key == b"intent").then_some(13),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 111, 114) => (key == b"orderer").then_some(17),
+        (7, 112, 116) => (key == b"patient").then_some(14),
+        (8, 100, 101) => (key == b"dateTime").then_some(16),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 111, 116) => (key == b"oralDiet").then_some(21),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(15),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 115, 116) => (key == b"supplement").then_some(22),
+        (12, 105, 115) => (key == b"instantiates").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 101, 97) => (key == b"enteralFormula").then_some(23),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 97, 101) => (key == b"allergyIntolerance").then_some(18),
+        (19, 101, 114) => (key == b"excludeFoodModifier").then_some(20),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(9),
+        (22, 102, 114) => (key == b"foodPreferenceModifier").then_some(19),
         _ => None,
     }
 }
 
 fn lookup_135(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"basedOn" => Some(9),
-        b"partOf" => Some(10),
-        b"status" => Some(11),
-        b"category" => Some(12),
-        b"code" => Some(13),
-        b"subject" => Some(14),
-        b"focus" => Some(15),
-        b"encounter" => Some(16),
-        b"effectiveDateTime" => Some(17),
-        b"effectivePeriod" => Some(18),
-        b"effectiveTiming" => Some(19),
-        b"effectiveInstant" => Some(20),
-        b"issued" => Some(21),
-        b"performer" => Some(22),
-        b"valueQuantity" => Some(23),
-        b"valueCodeableConcept" => Some(24),
-        b"valueString" => Some(25),
-        b"valueBoolean" => Some(26),
-        b"valueInteger" => Some(27),
-        b"valueRange" => Some(28),
-        b"valueRatio" => Some(29),
-        b"valueSampledData" => Some(30),
-        b"valueTime" => Some(31),
-        b"valueDateTime" => Some(32),
-        b"valuePeriod" => Some(33),
-        b"dataAbsentReason" => Some(34),
-        b"interpretation" => Some(35),
-        b"note" => Some(36),
-        b"bodySite" => Some(37),
-        b"method" => Some(38),
-        b"specimen" => Some(39),
-        b"device" => Some(40),
-        b"referenceRange" => Some(41),
-        b"hasMember" => Some(42),
-        b"derivedFrom" => Some(43),
-        b"component" => Some(44),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(13),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(36),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 102, 115) => (key == b"focus").then_some(15),
+        (6, 100, 101) => (key == b"device").then_some(40),
+        (6, 105, 100) => (key == b"issued").then_some(21),
+        (6, 109, 100) => (key == b"method").then_some(38),
+        (6, 112, 102) => (key == b"partOf").then_some(10),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 98, 110) => (key == b"basedOn").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(14),
+        (8, 98, 101) => (key == b"bodySite").then_some(37),
+        (8, 99, 121) => (key == b"category").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 115, 110) => (key == b"specimen").then_some(39),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"component").then_some(44),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(16),
+        (9, 104, 114) => (key == b"hasMember").then_some(42),
+        (9, 112, 114) => (key == b"performer").then_some(22),
+        (9, 118, 101) => (key == b"valueTime").then_some(31),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 118, 101) => (key == b"valueRange").then_some(28),
+        (10, 118, 111) => (key == b"valueRatio").then_some(29),
+        (11, 100, 109) => (key == b"derivedFrom").then_some(43),
+        (11, 118, 100) => (key == b"valuePeriod").then_some(33),
+        (11, 118, 103) => (key == b"valueString").then_some(25),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(26),
+        (12, 118, 114) => (key == b"valueInteger").then_some(27),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 118, 101) => (key == b"valueDateTime").then_some(32),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(23),
+        (14, 105, 110) => (key == b"interpretation").then_some(35),
+        (14, 114, 101) => (key == b"referenceRange").then_some(41),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(18),
+        (15, 101, 103) => (key == b"effectiveTiming").then_some(19),
+        (16, 100, 110) => (key == b"dataAbsentReason").then_some(34),
+        (16, 101, 116) => (key == b"effectiveInstant").then_some(20),
+        (16, 118, 97) => (key == b"valueSampledData").then_some(30),
+        (17, 101, 101) => (key == b"effectiveDateTime").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 118, 116) => (key == b"valueCodeableConcept").then_some(24),
         _ => None,
     }
 }
 
 fn lookup_136(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"category" => Some(8),
-        b"code" => Some(9),
-        b"identifier" => Some(10),
-        b"permittedDataType" => Some(11),
-        b"multipleResultsAllowed" => Some(12),
-        b"method" => Some(13),
-        b"preferredReportName" => Some(14),
-        b"quantitativeDetails" => Some(15),
-        b"qualifiedInterval" => Some(16),
-        b"validCodedValueSet" => Some(17),
-        b"normalCodedValueSet" => Some(18),
-        b"abnormalCodedValueSet" => Some(19),
-        b"criticalCodedValueSet" => Some(20),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(9),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 109, 100) => (key == b"method").then_some(13),
+        (8, 99, 121) => (key == b"category").then_some(8),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(10),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 112, 101) => (key == b"permittedDataType").then_some(11),
+        (17, 113, 108) => (key == b"qualifiedInterval").then_some(16),
+        (18, 118, 116) => (key == b"validCodedValueSet").then_some(17),
+        (19, 110, 116) => (key == b"normalCodedValueSet").then_some(18),
+        (19, 112, 101) => (key == b"preferredReportName").then_some(14),
+        (19, 113, 115) => (key == b"quantitativeDetails").then_some(15),
+        (21, 97, 116) => (key == b"abnormalCodedValueSet").then_some(19),
+        (21, 99, 116) => (key == b"criticalCodedValueSet").then_some(20),
+        (22, 109, 100) => (key == b"multipleResultsAllowed").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_137(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"version" => Some(9),
-        b"name" => Some(10),
-        b"title" => Some(11),
-        b"status" => Some(12),
-        b"kind" => Some(13),
-        b"experimental" => Some(14),
-        b"date" => Some(15),
-        b"publisher" => Some(16),
-        b"contact" => Some(17),
-        b"description" => Some(18),
-        b"useContext" => Some(19),
-        b"jurisdiction" => Some(20),
-        b"purpose" => Some(21),
-        b"affectsState" => Some(22),
-        b"code" => Some(23),
-        b"comment" => Some(24),
-        b"base" => Some(25),
-        b"resource" => Some(26),
-        b"system" => Some(27),
-        b"type" => Some(28),
-        b"instance" => Some(29),
-        b"inputProfile" => Some(30),
-        b"outputProfile" => Some(31),
-        b"parameter" => Some(32),
-        b"overload" => Some(33),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 98, 101) => (key == b"base").then_some(25),
+        (4, 99, 101) => (key == b"code").then_some(23),
+        (4, 100, 101) => (key == b"date").then_some(15),
+        (4, 107, 100) => (key == b"kind").then_some(13),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(10),
+        (4, 116, 101) => (key == b"type").then_some(28),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 101) => (key == b"title").then_some(11),
+        (6, 115, 109) => (key == b"system").then_some(27),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 99, 116) => match key {
+            b"contact" => Some(17),
+            b"comment" => Some(24),
+            _ => None,
+        },
+        (7, 112, 101) => (key == b"purpose").then_some(21),
+        (7, 118, 110) => (key == b"version").then_some(9),
+        (8, 105, 101) => (key == b"instance").then_some(29),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 111, 100) => (key == b"overload").then_some(33),
+        (8, 114, 101) => (key == b"resource").then_some(26),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => match key {
+            b"publisher" => Some(16),
+            b"parameter" => Some(32),
+            _ => None,
+        },
+        (10, 117, 116) => (key == b"useContext").then_some(19),
+        (11, 100, 110) => (key == b"description").then_some(18),
+        (12, 97, 101) => (key == b"affectsState").then_some(22),
+        (12, 101, 108) => (key == b"experimental").then_some(14),
+        (12, 105, 101) => (key == b"inputProfile").then_some(30),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 111, 101) => (key == b"outputProfile").then_some(31),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_138(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"issue" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 105, 101) => (key == b"issue").then_some(8),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_139(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"type" => Some(10),
-        b"name" => Some(11),
-        b"alias" => Some(12),
-        b"telecom" => Some(13),
-        b"address" => Some(14),
-        b"partOf" => Some(15),
-        b"contact" => Some(16),
-        b"endpoint" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 101) => (key == b"type").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 115) => (key == b"alias").then_some(12),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (6, 112, 102) => (key == b"partOf").then_some(15),
+        (7, 97, 115) => (key == b"address").then_some(14),
+        (7, 99, 116) => (key == b"contact").then_some(16),
+        (7, 116, 109) => (key == b"telecom").then_some(13),
+        (8, 101, 116) => (key == b"endpoint").then_some(17),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_140(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"period" => Some(10),
-        b"organization" => Some(11),
-        b"participatingOrganization" => Some(12),
-        b"network" => Some(13),
-        b"code" => Some(14),
-        b"specialty" => Some(15),
-        b"location" => Some(16),
-        b"healthcareService" => Some(17),
-        b"telecom" => Some(18),
-        b"endpoint" => Some(19),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (6, 112, 100) => (key == b"period").then_some(10),
+        (7, 110, 107) => (key == b"network").then_some(13),
+        (7, 116, 109) => (key == b"telecom").then_some(18),
+        (8, 101, 116) => (key == b"endpoint").then_some(19),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(16),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 121) => (key == b"specialty").then_some(15),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (12, 111, 110) => (key == b"organization").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 104, 101) => (key == b"healthcareService").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (25, 112, 110) => (key == b"participatingOrganization").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_141(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"parameter" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 112, 114) => (key == b"parameter").then_some(4),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_142(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"name" => Some(10),
-        b"telecom" => Some(11),
-        b"gender" => Some(12),
-        b"birthDate" => Some(13),
-        b"deceasedBoolean" => Some(14),
-        b"deceasedDateTime" => Some(15),
-        b"address" => Some(16),
-        b"maritalStatus" => Some(17),
-        b"multipleBirthBoolean" => Some(18),
-        b"multipleBirthInteger" => Some(19),
-        b"photo" => Some(20),
-        b"contact" => Some(21),
-        b"communication" => Some(22),
-        b"generalPractitioner" => Some(23),
-        b"managingOrganization" => Some(24),
-        b"link" => Some(25),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 108, 107) => (key == b"link").then_some(25),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 112, 111) => (key == b"photo").then_some(20),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (6, 103, 114) => (key == b"gender").then_some(12),
+        (7, 97, 115) => (key == b"address").then_some(16),
+        (7, 99, 116) => (key == b"contact").then_some(21),
+        (7, 116, 109) => (key == b"telecom").then_some(11),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 98, 101) => (key == b"birthDate").then_some(13),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 99, 110) => (key == b"communication").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 109, 115) => (key == b"maritalStatus").then_some(17),
+        (15, 100, 110) => (key == b"deceasedBoolean").then_some(14),
+        (16, 100, 101) => (key == b"deceasedDateTime").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 103, 114) => (key == b"generalPractitioner").then_some(23),
+        (20, 109, 110) => match key {
+            b"multipleBirthBoolean" => Some(18),
+            b"managingOrganization" => Some(24),
+            _ => None,
+        },
+        (20, 109, 114) => (key == b"multipleBirthInteger").then_some(19),
         _ => None,
     }
 }
 
 fn lookup_143(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"request" => Some(10),
-        b"response" => Some(11),
-        b"created" => Some(12),
-        b"provider" => Some(13),
-        b"payment" => Some(14),
-        b"paymentDate" => Some(15),
-        b"payee" => Some(16),
-        b"recipient" => Some(17),
-        b"amount" => Some(18),
-        b"paymentStatus" => Some(19),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 112, 101) => (key == b"payee").then_some(16),
+        (6, 97, 116) => (key == b"amount").then_some(18),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 100) => (key == b"created").then_some(12),
+        (7, 112, 116) => (key == b"payment").then_some(14),
+        (7, 114, 116) => (key == b"request").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 114) => (key == b"provider").then_some(13),
+        (8, 114, 101) => (key == b"response").then_some(11),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 114, 116) => (key == b"recipient").then_some(17),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 112, 101) => (key == b"paymentDate").then_some(15),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 115) => (key == b"paymentStatus").then_some(19),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_144(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"period" => Some(10),
-        b"created" => Some(11),
-        b"paymentIssuer" => Some(12),
-        b"request" => Some(13),
-        b"requestor" => Some(14),
-        b"outcome" => Some(15),
-        b"disposition" => Some(16),
-        b"paymentDate" => Some(17),
-        b"paymentAmount" => Some(18),
-        b"paymentIdentifier" => Some(19),
-        b"detail" => Some(20),
-        b"formCode" => Some(21),
-        b"processNote" => Some(22),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 100, 108) => (key == b"detail").then_some(20),
+        (6, 112, 100) => (key == b"period").then_some(10),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 100) => (key == b"created").then_some(11),
+        (7, 111, 101) => (key == b"outcome").then_some(15),
+        (7, 114, 116) => (key == b"request").then_some(13),
+        (8, 102, 101) => (key == b"formCode").then_some(21),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 114, 114) => (key == b"requestor").then_some(14),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"disposition").then_some(16),
+        (11, 112, 101) => match key {
+            b"paymentDate" => Some(17),
+            b"processNote" => Some(22),
+            _ => None,
+        },
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 114) => (key == b"paymentIssuer").then_some(12),
+        (13, 112, 116) => (key == b"paymentAmount").then_some(18),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 112, 114) => (key == b"paymentIdentifier").then_some(19),
         _ => None,
     }
 }
 
 fn lookup_145(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"name" => Some(9),
-        b"telecom" => Some(10),
-        b"gender" => Some(11),
-        b"birthDate" => Some(12),
-        b"address" => Some(13),
-        b"photo" => Some(14),
-        b"managingOrganization" => Some(15),
-        b"active" => Some(16),
-        b"link" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 108, 107) => (key == b"link").then_some(17),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(9),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 112, 111) => (key == b"photo").then_some(14),
+        (6, 97, 101) => (key == b"active").then_some(16),
+        (6, 103, 114) => (key == b"gender").then_some(11),
+        (7, 97, 115) => (key == b"address").then_some(13),
+        (7, 116, 109) => (key == b"telecom").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 98, 101) => (key == b"birthDate").then_some(12),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 109, 110) => (key == b"managingOrganization").then_some(15),
         _ => None,
     }
 }
 
 fn lookup_146(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"subtitle" => Some(13),
-        b"type" => Some(14),
-        b"status" => Some(15),
-        b"experimental" => Some(16),
-        b"subjectCodeableConcept" => Some(17),
-        b"subjectReference" => Some(18),
-        b"date" => Some(19),
-        b"publisher" => Some(20),
-        b"contact" => Some(21),
-        b"description" => Some(22),
-        b"useContext" => Some(23),
-        b"jurisdiction" => Some(24),
-        b"purpose" => Some(25),
-        b"usage" => Some(26),
-        b"copyright" => Some(27),
-        b"approvalDate" => Some(28),
-        b"lastReviewDate" => Some(29),
-        b"effectivePeriod" => Some(30),
-        b"topic" => Some(31),
-        b"author" => Some(32),
-        b"editor" => Some(33),
-        b"reviewer" => Some(34),
-        b"endorser" => Some(35),
-        b"relatedArtifact" => Some(36),
-        b"library" => Some(37),
-        b"goal" => Some(38),
-        b"action" => Some(39),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(19),
+        (4, 103, 108) => (key == b"goal").then_some(38),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 101) => (key == b"type").then_some(14),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(31),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (5, 117, 101) => (key == b"usage").then_some(26),
+        (6, 97, 110) => (key == b"action").then_some(39),
+        (6, 97, 114) => (key == b"author").then_some(32),
+        (6, 101, 114) => (key == b"editor").then_some(33),
+        (6, 115, 115) => (key == b"status").then_some(15),
+        (7, 99, 116) => (key == b"contact").then_some(21),
+        (7, 108, 121) => (key == b"library").then_some(37),
+        (7, 112, 101) => (key == b"purpose").then_some(25),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 114) => (key == b"endorser").then_some(35),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(34),
+        (8, 115, 101) => (key == b"subtitle").then_some(13),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(27),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(20),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(23),
+        (11, 100, 110) => (key == b"description").then_some(22),
+        (12, 97, 101) => (key == b"approvalDate").then_some(28),
+        (12, 101, 108) => (key == b"experimental").then_some(16),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(24),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(29),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(30),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(36),
+        (16, 115, 101) => (key == b"subjectReference").then_some(18),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (22, 115, 116) => (key == b"subjectCodeableConcept").then_some(17),
         _ => None,
     }
 }
 
 fn lookup_147(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"name" => Some(10),
-        b"telecom" => Some(11),
-        b"address" => Some(12),
-        b"gender" => Some(13),
-        b"birthDate" => Some(14),
-        b"photo" => Some(15),
-        b"qualification" => Some(16),
-        b"communication" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 112, 111) => (key == b"photo").then_some(15),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (6, 103, 114) => (key == b"gender").then_some(13),
+        (7, 97, 115) => (key == b"address").then_some(12),
+        (7, 116, 109) => (key == b"telecom").then_some(11),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 98, 101) => (key == b"birthDate").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 99, 110) => (key == b"communication").then_some(17),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 113, 110) => (key == b"qualification").then_some(16),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_148(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"period" => Some(10),
-        b"practitioner" => Some(11),
-        b"organization" => Some(12),
-        b"code" => Some(13),
-        b"specialty" => Some(14),
-        b"location" => Some(15),
-        b"healthcareService" => Some(16),
-        b"telecom" => Some(17),
-        b"availableTime" => Some(18),
-        b"notAvailable" => Some(19),
-        b"availabilityExceptions" => Some(20),
-        b"endpoint" => Some(21),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(13),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (6, 112, 100) => (key == b"period").then_some(10),
+        (7, 116, 109) => (key == b"telecom").then_some(17),
+        (8, 101, 116) => (key == b"endpoint").then_some(21),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(15),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 121) => (key == b"specialty").then_some(14),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (12, 110, 101) => (key == b"notAvailable").then_some(19),
+        (12, 111, 110) => (key == b"organization").then_some(12),
+        (12, 112, 114) => (key == b"practitioner").then_some(11),
+        (13, 97, 101) => (key == b"availableTime").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 104, 101) => (key == b"healthcareService").then_some(16),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (22, 97, 115) => (key == b"availabilityExceptions").then_some(20),
         _ => None,
     }
 }
 
 fn lookup_149(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiatesCanonical" => Some(9),
-        b"instantiatesUri" => Some(10),
-        b"basedOn" => Some(11),
-        b"partOf" => Some(12),
-        b"status" => Some(13),
-        b"statusReason" => Some(14),
-        b"category" => Some(15),
-        b"code" => Some(16),
-        b"subject" => Some(17),
-        b"encounter" => Some(18),
-        b"performedDateTime" => Some(19),
-        b"performedPeriod" => Some(20),
-        b"performedString" => Some(21),
-        b"performedAge" => Some(22),
-        b"performedRange" => Some(23),
-        b"recorder" => Some(24),
-        b"asserter" => Some(25),
-        b"performer" => Some(26),
-        b"location" => Some(27),
-        b"reasonCode" => Some(28),
-        b"reasonReference" => Some(29),
-        b"bodySite" => Some(30),
-        b"outcome" => Some(31),
-        b"report" => Some(32),
-        b"complication" => Some(33),
-        b"complicationDetail" => Some(34),
-        b"followUp" => Some(35),
-        b"note" => Some(36),
-        b"focalDevice" => Some(37),
-        b"usedReference" => Some(38),
-        b"usedCode" => Some(39),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(16),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(36),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 112, 102) => (key == b"partOf").then_some(12),
+        (6, 114, 116) => (key == b"report").then_some(32),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 98, 110) => (key == b"basedOn").then_some(11),
+        (7, 111, 101) => (key == b"outcome").then_some(31),
+        (7, 115, 116) => (key == b"subject").then_some(17),
+        (8, 97, 114) => (key == b"asserter").then_some(25),
+        (8, 98, 101) => (key == b"bodySite").then_some(30),
+        (8, 99, 121) => (key == b"category").then_some(15),
+        (8, 102, 112) => (key == b"followUp").then_some(35),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(27),
+        (8, 114, 114) => (key == b"recorder").then_some(24),
+        (8, 117, 101) => (key == b"usedCode").then_some(39),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(18),
+        (9, 112, 114) => (key == b"performer").then_some(26),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(28),
+        (11, 102, 101) => (key == b"focalDevice").then_some(37),
+        (12, 99, 110) => (key == b"complication").then_some(33),
+        (12, 112, 101) => (key == b"performedAge").then_some(22),
+        (12, 115, 110) => (key == b"statusReason").then_some(14),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 117, 101) => (key == b"usedReference").then_some(38),
+        (14, 112, 101) => (key == b"performedRange").then_some(23),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(10),
+        (15, 112, 100) => (key == b"performedPeriod").then_some(20),
+        (15, 112, 103) => (key == b"performedString").then_some(21),
+        (15, 114, 101) => (key == b"reasonReference").then_some(29),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 112, 101) => (key == b"performedDateTime").then_some(19),
+        (18, 99, 108) => (key == b"complicationDetail").then_some(34),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_150(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"target" => Some(8),
-        b"occurredPeriod" => Some(9),
-        b"occurredDateTime" => Some(10),
-        b"recorded" => Some(11),
-        b"policy" => Some(12),
-        b"location" => Some(13),
-        b"reason" => Some(14),
-        b"activity" => Some(15),
-        b"agent" => Some(16),
-        b"entity" => Some(17),
-        b"signature" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 116) => (key == b"agent").then_some(16),
+        (6, 101, 121) => (key == b"entity").then_some(17),
+        (6, 112, 121) => (key == b"policy").then_some(12),
+        (6, 114, 110) => (key == b"reason").then_some(14),
+        (6, 116, 116) => (key == b"target").then_some(8),
+        (8, 97, 121) => (key == b"activity").then_some(15),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(13),
+        (8, 114, 100) => (key == b"recorded").then_some(11),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 101) => (key == b"signature").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 111, 100) => (key == b"occurredPeriod").then_some(9),
+        (16, 111, 101) => (key == b"occurredDateTime").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_151(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"derivedFrom" => Some(13),
-        b"status" => Some(14),
-        b"experimental" => Some(15),
-        b"subjectType" => Some(16),
-        b"date" => Some(17),
-        b"publisher" => Some(18),
-        b"contact" => Some(19),
-        b"description" => Some(20),
-        b"useContext" => Some(21),
-        b"jurisdiction" => Some(22),
-        b"purpose" => Some(23),
-        b"copyright" => Some(24),
-        b"approvalDate" => Some(25),
-        b"lastReviewDate" => Some(26),
-        b"effectivePeriod" => Some(27),
-        b"code" => Some(28),
-        b"item" => Some(29),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 99, 101) => (key == b"code").then_some(28),
+        (4, 100, 101) => (key == b"date").then_some(17),
+        (4, 105, 109) => (key == b"item").then_some(29),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 99, 116) => (key == b"contact").then_some(19),
+        (7, 112, 101) => (key == b"purpose").then_some(23),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(24),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(18),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(21),
+        (11, 100, 109) => (key == b"derivedFrom").then_some(13),
+        (11, 100, 110) => (key == b"description").then_some(20),
+        (11, 115, 101) => (key == b"subjectType").then_some(16),
+        (12, 97, 101) => (key == b"approvalDate").then_some(25),
+        (12, 101, 108) => (key == b"experimental").then_some(15),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(26),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(27),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_152(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"basedOn" => Some(9),
-        b"partOf" => Some(10),
-        b"questionnaire" => Some(11),
-        b"status" => Some(12),
-        b"subject" => Some(13),
-        b"encounter" => Some(14),
-        b"authored" => Some(15),
-        b"author" => Some(16),
-        b"source" => Some(17),
-        b"item" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 105, 109) => (key == b"item").then_some(18),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 114) => (key == b"author").then_some(16),
+        (6, 112, 102) => (key == b"partOf").then_some(10),
+        (6, 115, 101) => (key == b"source").then_some(17),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 98, 110) => (key == b"basedOn").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(13),
+        (8, 97, 100) => (key == b"authored").then_some(15),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(14),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 113, 101) => (key == b"questionnaire").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_153(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"patient" => Some(10),
-        b"relationship" => Some(11),
-        b"name" => Some(12),
-        b"telecom" => Some(13),
-        b"gender" => Some(14),
-        b"birthDate" => Some(15),
-        b"address" => Some(16),
-        b"photo" => Some(17),
-        b"period" => Some(18),
-        b"communication" => Some(19),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(12),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 112, 111) => (key == b"photo").then_some(17),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (6, 103, 114) => (key == b"gender").then_some(14),
+        (6, 112, 100) => (key == b"period").then_some(18),
+        (7, 97, 115) => (key == b"address").then_some(16),
+        (7, 112, 116) => (key == b"patient").then_some(10),
+        (7, 116, 109) => (key == b"telecom").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 98, 101) => (key == b"birthDate").then_some(15),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (12, 114, 112) => (key == b"relationship").then_some(11),
+        (13, 99, 110) => (key == b"communication").then_some(19),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_154(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiatesCanonical" => Some(9),
-        b"instantiatesUri" => Some(10),
-        b"basedOn" => Some(11),
-        b"replaces" => Some(12),
-        b"groupIdentifier" => Some(13),
-        b"status" => Some(14),
-        b"intent" => Some(15),
-        b"priority" => Some(16),
-        b"code" => Some(17),
-        b"subject" => Some(18),
-        b"encounter" => Some(19),
-        b"authoredOn" => Some(20),
-        b"author" => Some(21),
-        b"reasonCode" => Some(22),
-        b"reasonReference" => Some(23),
-        b"note" => Some(24),
-        b"action" => Some(25),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(17),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(24),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 97, 110) => (key == b"action").then_some(25),
+        (6, 97, 114) => (key == b"author").then_some(21),
+        (6, 105, 116) => (key == b"intent").then_some(15),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 98, 110) => (key == b"basedOn").then_some(11),
+        (7, 115, 116) => (key == b"subject").then_some(18),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(16),
+        (8, 114, 115) => (key == b"replaces").then_some(12),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(19),
+        (10, 97, 110) => (key == b"authoredOn").then_some(20),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 103, 114) => (key == b"groupIdentifier").then_some(13),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(10),
+        (15, 114, 101) => (key == b"reasonReference").then_some(23),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_155(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"shortTitle" => Some(13),
-        b"subtitle" => Some(14),
-        b"status" => Some(15),
-        b"experimental" => Some(16),
-        b"subjectCodeableConcept" => Some(17),
-        b"subjectReference" => Some(18),
-        b"date" => Some(19),
-        b"publisher" => Some(20),
-        b"contact" => Some(21),
-        b"description" => Some(22),
-        b"comment" => Some(23),
-        b"useContext" => Some(24),
-        b"jurisdiction" => Some(25),
-        b"purpose" => Some(26),
-        b"usage" => Some(27),
-        b"copyright" => Some(28),
-        b"approvalDate" => Some(29),
-        b"lastReviewDate" => Some(30),
-        b"effectivePeriod" => Some(31),
-        b"topic" => Some(32),
-        b"author" => Some(33),
-        b"editor" => Some(34),
-        b"reviewer" => Some(35),
-        b"endorser" => Some(36),
-        b"relatedArtifact" => Some(37),
-        b"library" => Some(38),
-        b"population" => Some(39),
-        b"exposure" => Some(40),
-        b"exposureAlternative" => Some(41),
-        b"outcome" => Some(42),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(19),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(32),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (5, 117, 101) => (key == b"usage").then_some(27),
+        (6, 97, 114) => (key == b"author").then_some(33),
+        (6, 101, 114) => (key == b"editor").then_some(34),
+        (6, 115, 115) => (key == b"status").then_some(15),
+        (7, 99, 116) => match key {
+            b"contact" => Some(21),
+            b"comment" => Some(23),
+            _ => None,
+        },
+        (7, 108, 121) => (key == b"library").then_some(38),
+        (7, 111, 101) => (key == b"outcome").then_some(42),
+        (7, 112, 101) => (key == b"purpose").then_some(26),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 101) => (key == b"exposure").then_some(40),
+        (8, 101, 114) => (key == b"endorser").then_some(36),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(35),
+        (8, 115, 101) => (key == b"subtitle").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(28),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(20),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 112, 110) => (key == b"population").then_some(39),
+        (10, 115, 101) => (key == b"shortTitle").then_some(13),
+        (10, 117, 116) => (key == b"useContext").then_some(24),
+        (11, 100, 110) => (key == b"description").then_some(22),
+        (12, 97, 101) => (key == b"approvalDate").then_some(29),
+        (12, 101, 108) => (key == b"experimental").then_some(16),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(25),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(30),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(31),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(37),
+        (16, 115, 101) => (key == b"subjectReference").then_some(18),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 101, 101) => (key == b"exposureAlternative").then_some(41),
+        (22, 115, 116) => (key == b"subjectCodeableConcept").then_some(17),
         _ => None,
     }
 }
 
 fn lookup_156(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"shortTitle" => Some(13),
-        b"subtitle" => Some(14),
-        b"status" => Some(15),
-        b"experimental" => Some(16),
-        b"subjectCodeableConcept" => Some(17),
-        b"subjectReference" => Some(18),
-        b"date" => Some(19),
-        b"publisher" => Some(20),
-        b"contact" => Some(21),
-        b"description" => Some(22),
-        b"comment" => Some(23),
-        b"useContext" => Some(24),
-        b"jurisdiction" => Some(25),
-        b"purpose" => Some(26),
-        b"usage" => Some(27),
-        b"copyright" => Some(28),
-        b"approvalDate" => Some(29),
-        b"lastReviewDate" => Some(30),
-        b"effectivePeriod" => Some(31),
-        b"topic" => Some(32),
-        b"author" => Some(33),
-        b"editor" => Some(34),
-        b"reviewer" => Some(35),
-        b"endorser" => Some(36),
-        b"relatedArtifact" => Some(37),
-        b"library" => Some(38),
-        b"type" => Some(39),
-        b"variableType" => Some(40),
-        b"characteristic" => Some(41),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(19),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 101) => (key == b"type").then_some(39),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(32),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (5, 117, 101) => (key == b"usage").then_some(27),
+        (6, 97, 114) => (key == b"author").then_some(33),
+        (6, 101, 114) => (key == b"editor").then_some(34),
+        (6, 115, 115) => (key == b"status").then_some(15),
+        (7, 99, 116) => match key {
+            b"contact" => Some(21),
+            b"comment" => Some(23),
+            _ => None,
+        },
+        (7, 108, 121) => (key == b"library").then_some(38),
+        (7, 112, 101) => (key == b"purpose").then_some(26),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 114) => (key == b"endorser").then_some(36),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(35),
+        (8, 115, 101) => (key == b"subtitle").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(28),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(20),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 115, 101) => (key == b"shortTitle").then_some(13),
+        (10, 117, 116) => (key == b"useContext").then_some(24),
+        (11, 100, 110) => (key == b"description").then_some(22),
+        (12, 97, 101) => (key == b"approvalDate").then_some(29),
+        (12, 101, 108) => (key == b"experimental").then_some(16),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(25),
+        (12, 118, 101) => (key == b"variableType").then_some(40),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 99, 99) => (key == b"characteristic").then_some(41),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(30),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(31),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(37),
+        (16, 115, 101) => (key == b"subjectReference").then_some(18),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (22, 115, 116) => (key == b"subjectCodeableConcept").then_some(17),
         _ => None,
     }
 }
 
 fn lookup_157(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"title" => Some(9),
-        b"protocol" => Some(10),
-        b"partOf" => Some(11),
-        b"status" => Some(12),
-        b"primaryPurposeType" => Some(13),
-        b"phase" => Some(14),
-        b"category" => Some(15),
-        b"focus" => Some(16),
-        b"condition" => Some(17),
-        b"contact" => Some(18),
-        b"relatedArtifact" => Some(19),
-        b"keyword" => Some(20),
-        b"location" => Some(21),
-        b"description" => Some(22),
-        b"enrollment" => Some(23),
-        b"period" => Some(24),
-        b"sponsor" => Some(25),
-        b"principalInvestigator" => Some(26),
-        b"site" => Some(27),
-        b"reasonStopped" => Some(28),
-        b"note" => Some(29),
-        b"arm" => Some(30),
-        b"objective" => Some(31),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 97, 109) => (key == b"arm").then_some(30),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(29),
+        (4, 115, 101) => (key == b"site").then_some(27),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 102, 115) => (key == b"focus").then_some(16),
+        (5, 112, 101) => (key == b"phase").then_some(14),
+        (5, 116, 101) => (key == b"title").then_some(9),
+        (6, 112, 100) => (key == b"period").then_some(24),
+        (6, 112, 102) => (key == b"partOf").then_some(11),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 99, 116) => (key == b"contact").then_some(18),
+        (7, 107, 100) => (key == b"keyword").then_some(20),
+        (7, 115, 114) => (key == b"sponsor").then_some(25),
+        (8, 99, 121) => (key == b"category").then_some(15),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(21),
+        (8, 112, 108) => (key == b"protocol").then_some(10),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 110) => (key == b"condition").then_some(17),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 111, 101) => (key == b"objective").then_some(31),
+        (10, 101, 116) => (key == b"enrollment").then_some(23),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"description").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 114, 100) => (key == b"reasonStopped").then_some(28),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(19),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 112, 101) => (key == b"primaryPurposeType").then_some(13),
+        (21, 112, 114) => (key == b"principalInvestigator").then_some(26),
         _ => None,
     }
 }
 
 fn lookup_158(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"period" => Some(10),
-        b"study" => Some(11),
-        b"individual" => Some(12),
-        b"assignedArm" => Some(13),
-        b"actualArm" => Some(14),
-        b"consent" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 115, 121) => (key == b"study").then_some(11),
+        (6, 112, 100) => (key == b"period").then_some(10),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 116) => (key == b"consent").then_some(15),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 97, 109) => (key == b"actualArm").then_some(14),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 108) => (key == b"individual").then_some(12),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 97, 109) => (key == b"assignedArm").then_some(13),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_159(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"basedOn" => Some(9),
-        b"parent" => Some(10),
-        b"status" => Some(11),
-        b"method" => Some(12),
-        b"code" => Some(13),
-        b"subject" => Some(14),
-        b"encounter" => Some(15),
-        b"occurrenceDateTime" => Some(16),
-        b"occurrencePeriod" => Some(17),
-        b"condition" => Some(18),
-        b"performer" => Some(19),
-        b"reasonCode" => Some(20),
-        b"reasonReference" => Some(21),
-        b"basis" => Some(22),
-        b"prediction" => Some(23),
-        b"mitigation" => Some(24),
-        b"note" => Some(25),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(13),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(25),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 98, 115) => (key == b"basis").then_some(22),
+        (6, 109, 100) => (key == b"method").then_some(12),
+        (6, 112, 116) => (key == b"parent").then_some(10),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 98, 110) => (key == b"basedOn").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(14),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 110) => (key == b"condition").then_some(18),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(15),
+        (9, 112, 114) => (key == b"performer").then_some(19),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 109, 110) => (key == b"mitigation").then_some(24),
+        (10, 112, 110) => (key == b"prediction").then_some(23),
+        (10, 114, 101) => (key == b"reasonCode").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 114, 101) => (key == b"reasonReference").then_some(21),
+        (16, 111, 100) => (key == b"occurrencePeriod").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(16),
         _ => None,
     }
 }
 
 fn lookup_160(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"status" => Some(13),
-        b"date" => Some(14),
-        b"publisher" => Some(15),
-        b"contact" => Some(16),
-        b"description" => Some(17),
-        b"note" => Some(18),
-        b"useContext" => Some(19),
-        b"jurisdiction" => Some(20),
-        b"copyright" => Some(21),
-        b"approvalDate" => Some(22),
-        b"lastReviewDate" => Some(23),
-        b"effectivePeriod" => Some(24),
-        b"topic" => Some(25),
-        b"author" => Some(26),
-        b"editor" => Some(27),
-        b"reviewer" => Some(28),
-        b"endorser" => Some(29),
-        b"relatedArtifact" => Some(30),
-        b"synthesisType" => Some(31),
-        b"studyType" => Some(32),
-        b"population" => Some(33),
-        b"exposure" => Some(34),
-        b"outcome" => Some(35),
-        b"sampleSize" => Some(36),
-        b"riskEstimate" => Some(37),
-        b"certainty" => Some(38),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => match key {
+            b"name" => Some(11),
+            b"note" => Some(18),
+            _ => None,
+        },
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(25),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 97, 114) => (key == b"author").then_some(26),
+        (6, 101, 114) => (key == b"editor").then_some(27),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 99, 116) => (key == b"contact").then_some(16),
+        (7, 111, 101) => (key == b"outcome").then_some(35),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 101, 101) => (key == b"exposure").then_some(34),
+        (8, 101, 114) => (key == b"endorser").then_some(29),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"reviewer").then_some(28),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(21),
+        (9, 99, 121) => (key == b"certainty").then_some(38),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(15),
+        (9, 115, 101) => (key == b"studyType").then_some(32),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 112, 110) => (key == b"population").then_some(33),
+        (10, 115, 101) => (key == b"sampleSize").then_some(36),
+        (10, 117, 116) => (key == b"useContext").then_some(19),
+        (11, 100, 110) => (key == b"description").then_some(17),
+        (12, 97, 101) => (key == b"approvalDate").then_some(22),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(20),
+        (12, 114, 101) => (key == b"riskEstimate").then_some(37),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 115, 101) => (key == b"synthesisType").then_some(31),
+        (14, 108, 101) => (key == b"lastReviewDate").then_some(23),
+        (15, 101, 100) => (key == b"effectivePeriod").then_some(24),
+        (15, 114, 116) => (key == b"relatedArtifact").then_some(30),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_161(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"active" => Some(9),
-        b"serviceCategory" => Some(10),
-        b"serviceType" => Some(11),
-        b"specialty" => Some(12),
-        b"actor" => Some(13),
-        b"planningHorizon" => Some(14),
-        b"comment" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 97, 114) => (key == b"actor").then_some(13),
+        (6, 97, 101) => (key == b"active").then_some(9),
+        (7, 99, 116) => (key == b"comment").then_some(15),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 121) => (key == b"specialty").then_some(12),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 115, 101) => (key == b"serviceType").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 112, 110) => (key == b"planningHorizon").then_some(14),
+        (15, 115, 121) => (key == b"serviceCategory").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_162(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"version" => Some(9),
-        b"name" => Some(10),
-        b"derivedFrom" => Some(11),
-        b"status" => Some(12),
-        b"experimental" => Some(13),
-        b"date" => Some(14),
-        b"publisher" => Some(15),
-        b"contact" => Some(16),
-        b"description" => Some(17),
-        b"useContext" => Some(18),
-        b"jurisdiction" => Some(19),
-        b"purpose" => Some(20),
-        b"code" => Some(21),
-        b"base" => Some(22),
-        b"type" => Some(23),
-        b"expression" => Some(24),
-        b"xpath" => Some(25),
-        b"xpathUsage" => Some(26),
-        b"target" => Some(27),
-        b"multipleOr" => Some(28),
-        b"multipleAnd" => Some(29),
-        b"comparator" => Some(30),
-        b"modifier" => Some(31),
-        b"chain" => Some(32),
-        b"component" => Some(33),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 98, 101) => (key == b"base").then_some(22),
+        (4, 99, 101) => (key == b"code").then_some(21),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(10),
+        (4, 116, 101) => (key == b"type").then_some(23),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 99, 110) => (key == b"chain").then_some(32),
+        (5, 120, 104) => (key == b"xpath").then_some(25),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (6, 116, 116) => (key == b"target").then_some(27),
+        (7, 99, 116) => (key == b"contact").then_some(16),
+        (7, 112, 101) => (key == b"purpose").then_some(20),
+        (7, 118, 110) => (key == b"version").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 109, 114) => (key == b"modifier").then_some(31),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"component").then_some(33),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(15),
+        (10, 99, 114) => (key == b"comparator").then_some(30),
+        (10, 101, 110) => (key == b"expression").then_some(24),
+        (10, 109, 114) => (key == b"multipleOr").then_some(28),
+        (10, 117, 116) => (key == b"useContext").then_some(18),
+        (10, 120, 101) => (key == b"xpathUsage").then_some(26),
+        (11, 100, 109) => (key == b"derivedFrom").then_some(11),
+        (11, 100, 110) => (key == b"description").then_some(17),
+        (11, 109, 100) => (key == b"multipleAnd").then_some(29),
+        (12, 101, 108) => (key == b"experimental").then_some(13),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(19),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_163(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiatesCanonical" => Some(9),
-        b"instantiatesUri" => Some(10),
-        b"basedOn" => Some(11),
-        b"replaces" => Some(12),
-        b"requisition" => Some(13),
-        b"status" => Some(14),
-        b"intent" => Some(15),
-        b"category" => Some(16),
-        b"priority" => Some(17),
-        b"doNotPerform" => Some(18),
-        b"code" => Some(19),
-        b"orderDetail" => Some(20),
-        b"quantityQuantity" => Some(21),
-        b"quantityRatio" => Some(22),
-        b"quantityRange" => Some(23),
-        b"subject" => Some(24),
-        b"encounter" => Some(25),
-        b"occurrenceDateTime" => Some(26),
-        b"occurrencePeriod" => Some(27),
-        b"occurrenceTiming" => Some(28),
-        b"asNeededBoolean" => Some(29),
-        b"asNeededCodeableConcept" => Some(30),
-        b"authoredOn" => Some(31),
-        b"requester" => Some(32),
-        b"performerType" => Some(33),
-        b"performer" => Some(34),
-        b"locationCode" => Some(35),
-        b"locationReference" => Some(36),
-        b"reasonCode" => Some(37),
-        b"reasonReference" => Some(38),
-        b"insurance" => Some(39),
-        b"supportingInfo" => Some(40),
-        b"specimen" => Some(41),
-        b"bodySite" => Some(42),
-        b"note" => Some(43),
-        b"patientInstruction" => Some(44),
-        b"relevantHistory" => Some(45),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(19),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(43),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 105, 116) => (key == b"intent").then_some(15),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 98, 110) => (key == b"basedOn").then_some(11),
+        (7, 115, 116) => (key == b"subject").then_some(24),
+        (8, 98, 101) => (key == b"bodySite").then_some(42),
+        (8, 99, 121) => (key == b"category").then_some(16),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(17),
+        (8, 114, 115) => (key == b"replaces").then_some(12),
+        (8, 115, 110) => (key == b"specimen").then_some(41),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(25),
+        (9, 105, 101) => (key == b"insurance").then_some(39),
+        (9, 112, 114) => (key == b"performer").then_some(34),
+        (9, 114, 114) => (key == b"requester").then_some(32),
+        (10, 97, 110) => (key == b"authoredOn").then_some(31),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(37),
+        (11, 111, 108) => (key == b"orderDetail").then_some(20),
+        (11, 114, 110) => (key == b"requisition").then_some(13),
+        (12, 100, 109) => (key == b"doNotPerform").then_some(18),
+        (12, 108, 101) => (key == b"locationCode").then_some(35),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 101) => (key == b"performerType").then_some(33),
+        (13, 113, 101) => (key == b"quantityRange").then_some(23),
+        (13, 113, 111) => (key == b"quantityRatio").then_some(22),
+        (14, 115, 111) => (key == b"supportingInfo").then_some(40),
+        (15, 97, 110) => (key == b"asNeededBoolean").then_some(29),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(10),
+        (15, 114, 101) => (key == b"reasonReference").then_some(38),
+        (15, 114, 121) => (key == b"relevantHistory").then_some(45),
+        (16, 111, 100) => (key == b"occurrencePeriod").then_some(27),
+        (16, 111, 103) => (key == b"occurrenceTiming").then_some(28),
+        (16, 113, 121) => (key == b"quantityQuantity").then_some(21),
+        (17, 108, 101) => (key == b"locationReference").then_some(36),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(26),
+        (18, 112, 110) => (key == b"patientInstruction").then_some(44),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(9),
+        (23, 97, 116) => (key == b"asNeededCodeableConcept").then_some(30),
         _ => None,
     }
 }
 
 fn lookup_164(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"serviceCategory" => Some(9),
-        b"serviceType" => Some(10),
-        b"specialty" => Some(11),
-        b"appointmentType" => Some(12),
-        b"schedule" => Some(13),
-        b"status" => Some(14),
-        b"start" => Some(15),
-        b"end" => Some(16),
-        b"overbooked" => Some(17),
-        b"comment" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 101, 100) => (key == b"end").then_some(16),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 115, 116) => (key == b"start").then_some(15),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 99, 116) => (key == b"comment").then_some(18),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 115, 101) => (key == b"schedule").then_some(13),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 121) => (key == b"specialty").then_some(11),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 111, 100) => (key == b"overbooked").then_some(17),
+        (11, 115, 101) => (key == b"serviceType").then_some(10),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 97, 101) => (key == b"appointmentType").then_some(12),
+        (15, 115, 121) => (key == b"serviceCategory").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_165(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"accessionIdentifier" => Some(9),
-        b"status" => Some(10),
-        b"type" => Some(11),
-        b"subject" => Some(12),
-        b"receivedTime" => Some(13),
-        b"parent" => Some(14),
-        b"request" => Some(15),
-        b"collection" => Some(16),
-        b"processing" => Some(17),
-        b"container" => Some(18),
-        b"condition" => Some(19),
-        b"note" => Some(20),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(20),
+        (4, 116, 101) => (key == b"type").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 112, 116) => (key == b"parent").then_some(14),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (7, 114, 116) => (key == b"request").then_some(15),
+        (7, 115, 116) => (key == b"subject").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 110) => (key == b"condition").then_some(19),
+        (9, 99, 114) => (key == b"container").then_some(18),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 99, 110) => (key == b"collection").then_some(16),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 112, 103) => (key == b"processing").then_some(17),
+        (12, 114, 101) => (key == b"receivedTime").then_some(13),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 97, 114) => (key == b"accessionIdentifier").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_166(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"typeCollected" => Some(9),
-        b"patientPreparation" => Some(10),
-        b"timeAspect" => Some(11),
-        b"collection" => Some(12),
-        b"typeTested" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 99, 110) => (key == b"collection").then_some(12),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 116, 100) => (key == b"typeTested").then_some(13),
+        (10, 116, 116) => (key == b"timeAspect").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 116, 100) => (key == b"typeCollected").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 112, 110) => (key == b"patientPreparation").then_some(10),
         _ => None,
     }
 }
 
 fn lookup_167(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"status" => Some(13),
-        b"experimental" => Some(14),
-        b"date" => Some(15),
-        b"publisher" => Some(16),
-        b"contact" => Some(17),
-        b"description" => Some(18),
-        b"useContext" => Some(19),
-        b"jurisdiction" => Some(20),
-        b"purpose" => Some(21),
-        b"copyright" => Some(22),
-        b"keyword" => Some(23),
-        b"fhirVersion" => Some(24),
-        b"mapping" => Some(25),
-        b"kind" => Some(26),
-        b"abstract" => Some(27),
-        b"context" => Some(28),
-        b"contextInvariant" => Some(29),
-        b"type" => Some(30),
-        b"baseDefinition" => Some(31),
-        b"derivation" => Some(32),
-        b"snapshot" => Some(33),
-        b"differential" => Some(34),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(15),
+        (4, 107, 100) => (key == b"kind").then_some(26),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 101) => (key == b"type").then_some(30),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 99, 116) => match key {
+            b"contact" => Some(17),
+            b"context" => Some(28),
+            _ => None,
+        },
+        (7, 107, 100) => (key == b"keyword").then_some(23),
+        (7, 109, 103) => (key == b"mapping").then_some(25),
+        (7, 112, 101) => (key == b"purpose").then_some(21),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 97, 116) => (key == b"abstract").then_some(27),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 115, 116) => (key == b"snapshot").then_some(33),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(22),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(16),
+        (10, 100, 110) => (key == b"derivation").then_some(32),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(19),
+        (11, 100, 110) => (key == b"description").then_some(18),
+        (11, 102, 110) => (key == b"fhirVersion").then_some(24),
+        (12, 100, 108) => (key == b"differential").then_some(34),
+        (12, 101, 108) => (key == b"experimental").then_some(14),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 98, 110) => (key == b"baseDefinition").then_some(31),
+        (16, 99, 116) => (key == b"contextInvariant").then_some(29),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_168(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"status" => Some(13),
-        b"experimental" => Some(14),
-        b"date" => Some(15),
-        b"publisher" => Some(16),
-        b"contact" => Some(17),
-        b"description" => Some(18),
-        b"useContext" => Some(19),
-        b"jurisdiction" => Some(20),
-        b"purpose" => Some(21),
-        b"copyright" => Some(22),
-        b"structure" => Some(23),
-        b"import" => Some(24),
-        b"group" => Some(25),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(15),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 103, 112) => (key == b"group").then_some(25),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 105, 116) => (key == b"import").then_some(24),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 99, 116) => (key == b"contact").then_some(17),
+        (7, 112, 101) => (key == b"purpose").then_some(21),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(22),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(16),
+        (9, 115, 101) => (key == b"structure").then_some(23),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(19),
+        (11, 100, 110) => (key == b"description").then_some(18),
+        (12, 101, 108) => (key == b"experimental").then_some(14),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_169(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"status" => Some(8),
-        b"contact" => Some(9),
-        b"end" => Some(10),
-        b"reason" => Some(11),
-        b"criteria" => Some(12),
-        b"error" => Some(13),
-        b"channel" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 101, 100) => (key == b"end").then_some(10),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 101, 114) => (key == b"error").then_some(13),
+        (6, 114, 110) => (key == b"reason").then_some(11),
+        (6, 115, 115) => (key == b"status").then_some(8),
+        (7, 99, 108) => (key == b"channel").then_some(14),
+        (7, 99, 116) => (key == b"contact").then_some(9),
+        (8, 99, 97) => (key == b"criteria").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_170(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"category" => Some(10),
-        b"code" => Some(11),
-        b"description" => Some(12),
-        b"instance" => Some(13),
-        b"ingredient" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(11),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (8, 99, 121) => (key == b"category").then_some(10),
+        (8, 105, 101) => (key == b"instance").then_some(13),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 105, 116) => (key == b"ingredient").then_some(14),
+        (11, 100, 110) => (key == b"description").then_some(12),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_171(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"sequenceType" => Some(8),
-        b"numberOfSubunits" => Some(9),
-        b"areaOfHybridisation" => Some(10),
-        b"oligoNucleotideType" => Some(11),
-        b"subunit" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (7, 115, 116) => (key == b"subunit").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (12, 115, 101) => (key == b"sequenceType").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (16, 110, 115) => (key == b"numberOfSubunits").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (19, 97, 110) => (key == b"areaOfHybridisation").then_some(10),
+        (19, 111, 101) => (key == b"oligoNucleotideType").then_some(11),
         _ => None,
     }
 }
 
 fn lookup_172(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"class" => Some(8),
-        b"geometry" => Some(9),
-        b"copolymerConnectivity" => Some(10),
-        b"modification" => Some(11),
-        b"monomerSet" => Some(12),
-        b"repeat" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 99, 115) => (key == b"class").then_some(8),
+        (6, 114, 116) => (key == b"repeat").then_some(13),
+        (8, 103, 121) => (key == b"geometry").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 109, 116) => (key == b"monomerSet").then_some(12),
+        (12, 109, 110) => (key == b"modification").then_some(11),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (21, 99, 121) => (key == b"copolymerConnectivity").then_some(10),
         _ => None,
     }
 }
 
 fn lookup_173(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"sequenceType" => Some(8),
-        b"numberOfSubunits" => Some(9),
-        b"disulfideLinkage" => Some(10),
-        b"subunit" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (7, 115, 116) => (key == b"subunit").then_some(11),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (12, 115, 101) => (key == b"sequenceType").then_some(8),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (16, 100, 101) => (key == b"disulfideLinkage").then_some(10),
+        (16, 110, 115) => (key == b"numberOfSubunits").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_174(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"comment" => Some(8),
-        b"gene" => Some(9),
-        b"geneElement" => Some(10),
-        b"classification" => Some(11),
-        b"target" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 103, 101) => (key == b"gene").then_some(9),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 116, 116) => (key == b"target").then_some(12),
+        (7, 99, 116) => (key == b"comment").then_some(8),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (11, 103, 116) => (key == b"geneElement").then_some(10),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 99, 110) => (key == b"classification").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_175(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"sourceMaterialClass" => Some(8),
-        b"sourceMaterialType" => Some(9),
-        b"sourceMaterialState" => Some(10),
-        b"organismId" => Some(11),
-        b"organismName" => Some(12),
-        b"parentSubstanceId" => Some(13),
-        b"parentSubstanceName" => Some(14),
-        b"countryOfOrigin" => Some(15),
-        b"geographicalLocation" => Some(16),
-        b"developmentStage" => Some(17),
-        b"fractionDescription" => Some(18),
-        b"organism" => Some(19),
-        b"partDescription" => Some(20),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 111, 109) => (key == b"organism").then_some(19),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 111, 100) => (key == b"organismId").then_some(11),
+        (12, 111, 101) => (key == b"organismName").then_some(12),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 99, 110) => (key == b"countryOfOrigin").then_some(15),
+        (15, 112, 110) => (key == b"partDescription").then_some(20),
+        (16, 100, 101) => (key == b"developmentStage").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 112, 100) => (key == b"parentSubstanceId").then_some(13),
+        (18, 115, 101) => (key == b"sourceMaterialType").then_some(9),
+        (19, 102, 110) => (key == b"fractionDescription").then_some(18),
+        (19, 112, 101) => (key == b"parentSubstanceName").then_some(14),
+        (19, 115, 101) => (key == b"sourceMaterialState").then_some(10),
+        (19, 115, 115) => (key == b"sourceMaterialClass").then_some(8),
+        (20, 103, 110) => (key == b"geographicalLocation").then_some(16),
         _ => None,
     }
 }
 
 fn lookup_176(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"type" => Some(9),
-        b"status" => Some(10),
-        b"domain" => Some(11),
-        b"description" => Some(12),
-        b"source" => Some(13),
-        b"comment" => Some(14),
-        b"moiety" => Some(15),
-        b"property" => Some(16),
-        b"referenceInformation" => Some(17),
-        b"structure" => Some(18),
-        b"code" => Some(19),
-        b"name" => Some(20),
-        b"molecularWeight" => Some(21),
-        b"relationship" => Some(22),
-        b"nucleicAcid" => Some(23),
-        b"polymer" => Some(24),
-        b"protein" => Some(25),
-        b"sourceMaterial" => Some(26),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(19),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(20),
+        (4, 116, 101) => (key == b"type").then_some(9),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 100, 110) => (key == b"domain").then_some(11),
+        (6, 109, 121) => (key == b"moiety").then_some(15),
+        (6, 115, 101) => (key == b"source").then_some(13),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (7, 99, 116) => (key == b"comment").then_some(14),
+        (7, 112, 110) => (key == b"protein").then_some(25),
+        (7, 112, 114) => (key == b"polymer").then_some(24),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"property").then_some(16),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 115, 101) => (key == b"structure").then_some(18),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"description").then_some(12),
+        (11, 110, 100) => (key == b"nucleicAcid").then_some(23),
+        (12, 114, 112) => (key == b"relationship").then_some(22),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 115, 108) => (key == b"sourceMaterial").then_some(26),
+        (15, 109, 116) => (key == b"molecularWeight").then_some(21),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (20, 114, 110) => (key == b"referenceInformation").then_some(17),
         _ => None,
     }
 }
 
 fn lookup_177(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"basedOn" => Some(9),
-        b"partOf" => Some(10),
-        b"status" => Some(11),
-        b"patient" => Some(12),
-        b"type" => Some(13),
-        b"suppliedItem" => Some(14),
-        b"occurrenceDateTime" => Some(15),
-        b"occurrencePeriod" => Some(16),
-        b"occurrenceTiming" => Some(17),
-        b"supplier" => Some(18),
-        b"destination" => Some(19),
-        b"receiver" => Some(20),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 101) => (key == b"type").then_some(13),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 112, 102) => (key == b"partOf").then_some(10),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (7, 98, 110) => (key == b"basedOn").then_some(9),
+        (7, 112, 116) => (key == b"patient").then_some(12),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 114, 114) => (key == b"receiver").then_some(20),
+        (8, 115, 114) => (key == b"supplier").then_some(18),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (11, 100, 110) => (key == b"destination").then_some(19),
+        (12, 115, 109) => (key == b"suppliedItem").then_some(14),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (16, 111, 100) => (key == b"occurrencePeriod").then_some(16),
+        (16, 111, 103) => (key == b"occurrenceTiming").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(15),
         _ => None,
     }
 }
 
 fn lookup_178(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"category" => Some(10),
-        b"priority" => Some(11),
-        b"itemCodeableConcept" => Some(12),
-        b"itemReference" => Some(13),
-        b"quantity" => Some(14),
-        b"parameter" => Some(15),
-        b"occurrenceDateTime" => Some(16),
-        b"occurrencePeriod" => Some(17),
-        b"occurrenceTiming" => Some(18),
-        b"authoredOn" => Some(19),
-        b"requester" => Some(20),
-        b"supplier" => Some(21),
-        b"reasonCode" => Some(22),
-        b"reasonReference" => Some(23),
-        b"deliverFrom" => Some(24),
-        b"deliverTo" => Some(25),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (8, 99, 121) => (key == b"category").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(11),
+        (8, 113, 121) => (key == b"quantity").then_some(14),
+        (8, 115, 114) => (key == b"supplier").then_some(21),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 100, 111) => (key == b"deliverTo").then_some(25),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"parameter").then_some(15),
+        (9, 114, 114) => (key == b"requester").then_some(20),
+        (10, 97, 110) => (key == b"authoredOn").then_some(19),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(22),
+        (11, 100, 109) => (key == b"deliverFrom").then_some(24),
+        (13, 105, 101) => (key == b"itemReference").then_some(13),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (15, 114, 101) => (key == b"reasonReference").then_some(23),
+        (16, 111, 100) => (key == b"occurrencePeriod").then_some(17),
+        (16, 111, 103) => (key == b"occurrenceTiming").then_some(18),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(16),
+        (19, 105, 116) => (key == b"itemCodeableConcept").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_179(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"instantiatesCanonical" => Some(9),
-        b"instantiatesUri" => Some(10),
-        b"basedOn" => Some(11),
-        b"groupIdentifier" => Some(12),
-        b"partOf" => Some(13),
-        b"status" => Some(14),
-        b"statusReason" => Some(15),
-        b"businessStatus" => Some(16),
-        b"intent" => Some(17),
-        b"priority" => Some(18),
-        b"code" => Some(19),
-        b"description" => Some(20),
-        b"focus" => Some(21),
-        b"for" => Some(22),
-        b"encounter" => Some(23),
-        b"executionPeriod" => Some(24),
-        b"authoredOn" => Some(25),
-        b"lastModified" => Some(26),
-        b"requester" => Some(27),
-        b"performerType" => Some(28),
-        b"owner" => Some(29),
-        b"location" => Some(30),
-        b"reasonCode" => Some(31),
-        b"reasonReference" => Some(32),
-        b"insurance" => Some(33),
-        b"note" => Some(34),
-        b"relevantHistory" => Some(35),
-        b"restriction" => Some(36),
-        b"input" => Some(37),
-        b"output" => Some(38),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 102, 114) => (key == b"for").then_some(22),
+        (4, 99, 101) => (key == b"code").then_some(19),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"note").then_some(34),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 102, 115) => (key == b"focus").then_some(21),
+        (5, 105, 116) => (key == b"input").then_some(37),
+        (5, 111, 114) => (key == b"owner").then_some(29),
+        (6, 105, 116) => (key == b"intent").then_some(17),
+        (6, 111, 116) => (key == b"output").then_some(38),
+        (6, 112, 102) => (key == b"partOf").then_some(13),
+        (6, 115, 115) => (key == b"status").then_some(14),
+        (7, 98, 110) => (key == b"basedOn").then_some(11),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 108, 110) => (key == b"location").then_some(30),
+        (8, 112, 121) => (key == b"priority").then_some(18),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(23),
+        (9, 105, 101) => (key == b"insurance").then_some(33),
+        (9, 114, 114) => (key == b"requester").then_some(27),
+        (10, 97, 110) => (key == b"authoredOn").then_some(25),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 114, 101) => (key == b"reasonCode").then_some(31),
+        (11, 100, 110) => (key == b"description").then_some(20),
+        (11, 114, 110) => (key == b"restriction").then_some(36),
+        (12, 108, 100) => (key == b"lastModified").then_some(26),
+        (12, 115, 110) => (key == b"statusReason").then_some(15),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 112, 101) => (key == b"performerType").then_some(28),
+        (14, 98, 115) => (key == b"businessStatus").then_some(16),
+        (15, 101, 100) => (key == b"executionPeriod").then_some(24),
+        (15, 103, 114) => (key == b"groupIdentifier").then_some(12),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(10),
+        (15, 114, 101) => (key == b"reasonReference").then_some(32),
+        (15, 114, 121) => (key == b"relevantHistory").then_some(35),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_180(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"version" => Some(9),
-        b"name" => Some(10),
-        b"title" => Some(11),
-        b"status" => Some(12),
-        b"experimental" => Some(13),
-        b"date" => Some(14),
-        b"publisher" => Some(15),
-        b"contact" => Some(16),
-        b"description" => Some(17),
-        b"useContext" => Some(18),
-        b"jurisdiction" => Some(19),
-        b"purpose" => Some(20),
-        b"copyright" => Some(21),
-        b"kind" => Some(22),
-        b"software" => Some(23),
-        b"implementation" => Some(24),
-        b"lockedDate" => Some(25),
-        b"codeSystem" => Some(26),
-        b"expansion" => Some(27),
-        b"codeSearch" => Some(28),
-        b"validateCode" => Some(29),
-        b"translation" => Some(30),
-        b"closure" => Some(31),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(14),
+        (4, 107, 100) => (key == b"kind").then_some(22),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 101) => (key == b"title").then_some(11),
+        (6, 115, 115) => (key == b"status").then_some(12),
+        (7, 99, 101) => (key == b"closure").then_some(31),
+        (7, 99, 116) => (key == b"contact").then_some(16),
+        (7, 112, 101) => (key == b"purpose").then_some(20),
+        (7, 118, 110) => (key == b"version").then_some(9),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 115, 101) => (key == b"software").then_some(23),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(21),
+        (9, 101, 110) => match key {
+            b"extension" => Some(6),
+            b"expansion" => Some(27),
+            _ => None,
+        },
+        (9, 112, 114) => (key == b"publisher").then_some(15),
+        (10, 99, 104) => (key == b"codeSearch").then_some(28),
+        (10, 99, 109) => (key == b"codeSystem").then_some(26),
+        (10, 108, 101) => (key == b"lockedDate").then_some(25),
+        (10, 117, 116) => (key == b"useContext").then_some(18),
+        (11, 100, 110) => (key == b"description").then_some(17),
+        (11, 116, 110) => (key == b"translation").then_some(30),
+        (12, 101, 108) => (key == b"experimental").then_some(13),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(19),
+        (12, 118, 101) => (key == b"validateCode").then_some(29),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (14, 105, 110) => (key == b"implementation").then_some(24),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_181(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"name" => Some(9),
-        b"status" => Some(10),
-        b"testScript" => Some(11),
-        b"result" => Some(12),
-        b"score" => Some(13),
-        b"tester" => Some(14),
-        b"issued" => Some(15),
-        b"participant" => Some(16),
-        b"setup" => Some(17),
-        b"test" => Some(18),
-        b"teardown" => Some(19),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(9),
+        (4, 116, 116) => match key {
+            b"text" => Some(4),
+            b"test" => Some(18),
+            _ => None,
+        },
+        (5, 115, 101) => (key == b"score").then_some(13),
+        (5, 115, 112) => (key == b"setup").then_some(17),
+        (6, 105, 100) => (key == b"issued").then_some(15),
+        (6, 114, 116) => (key == b"result").then_some(12),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (6, 116, 114) => (key == b"tester").then_some(14),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 116, 110) => (key == b"teardown").then_some(19),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 116, 116) => (key == b"testScript").then_some(11),
+        (11, 112, 116) => (key == b"participant").then_some(16),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_182(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"status" => Some(13),
-        b"experimental" => Some(14),
-        b"date" => Some(15),
-        b"publisher" => Some(16),
-        b"contact" => Some(17),
-        b"description" => Some(18),
-        b"useContext" => Some(19),
-        b"jurisdiction" => Some(20),
-        b"purpose" => Some(21),
-        b"copyright" => Some(22),
-        b"origin" => Some(23),
-        b"destination" => Some(24),
-        b"metadata" => Some(25),
-        b"fixture" => Some(26),
-        b"profile" => Some(27),
-        b"variable" => Some(28),
-        b"setup" => Some(29),
-        b"test" => Some(30),
-        b"teardown" => Some(31),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(15),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => match key {
+            b"text" => Some(4),
+            b"test" => Some(30),
+            _ => None,
+        },
+        (5, 115, 112) => (key == b"setup").then_some(29),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 111, 110) => (key == b"origin").then_some(23),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 99, 116) => (key == b"contact").then_some(17),
+        (7, 102, 101) => (key == b"fixture").then_some(26),
+        (7, 112, 101) => match key {
+            b"purpose" => Some(21),
+            b"profile" => Some(27),
+            _ => None,
+        },
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (8, 109, 97) => (key == b"metadata").then_some(25),
+        (8, 116, 110) => (key == b"teardown").then_some(31),
+        (8, 118, 101) => (key == b"variable").then_some(28),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(22),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 112, 114) => (key == b"publisher").then_some(16),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(19),
+        (11, 100, 110) => match key {
+            b"description" => Some(18),
+            b"destination" => Some(24),
+            _ => None,
+        },
+        (12, 101, 108) => (key == b"experimental").then_some(14),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_183(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"url" => Some(8),
-        b"identifier" => Some(9),
-        b"version" => Some(10),
-        b"name" => Some(11),
-        b"title" => Some(12),
-        b"status" => Some(13),
-        b"experimental" => Some(14),
-        b"date" => Some(15),
-        b"publisher" => Some(16),
-        b"contact" => Some(17),
-        b"description" => Some(18),
-        b"useContext" => Some(19),
-        b"jurisdiction" => Some(20),
-        b"immutable" => Some(21),
-        b"purpose" => Some(22),
-        b"copyright" => Some(23),
-        b"compose" => Some(24),
-        b"expansion" => Some(25),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(15),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 101) => (key == b"name").then_some(11),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (5, 116, 101) => (key == b"title").then_some(12),
+        (6, 115, 115) => (key == b"status").then_some(13),
+        (7, 99, 101) => (key == b"compose").then_some(24),
+        (7, 99, 116) => (key == b"contact").then_some(17),
+        (7, 112, 101) => (key == b"purpose").then_some(22),
+        (7, 118, 110) => (key == b"version").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 99, 116) => (key == b"copyright").then_some(23),
+        (9, 101, 110) => match key {
+            b"extension" => Some(6),
+            b"expansion" => Some(25),
+            _ => None,
+        },
+        (9, 105, 101) => (key == b"immutable").then_some(21),
+        (9, 112, 114) => (key == b"publisher").then_some(16),
+        (10, 105, 114) => (key == b"identifier").then_some(9),
+        (10, 117, 116) => (key == b"useContext").then_some(19),
+        (11, 100, 110) => (key == b"description").then_some(18),
+        (12, 101, 108) => (key == b"experimental").then_some(14),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(20),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_184(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"target" => Some(8),
-        b"targetLocation" => Some(9),
-        b"need" => Some(10),
-        b"status" => Some(11),
-        b"statusDate" => Some(12),
-        b"validationType" => Some(13),
-        b"validationProcess" => Some(14),
-        b"frequency" => Some(15),
-        b"lastPerformed" => Some(16),
-        b"nextScheduled" => Some(17),
-        b"failureAction" => Some(18),
-        b"primarySource" => Some(19),
-        b"attestation" => Some(20),
-        b"validator" => Some(21),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 110, 100) => (key == b"need").then_some(10),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(11),
+        (6, 116, 116) => (key == b"target").then_some(8),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 102, 121) => (key == b"frequency").then_some(15),
+        (9, 118, 114) => (key == b"validator").then_some(21),
+        (10, 115, 101) => (key == b"statusDate").then_some(12),
+        (11, 97, 110) => (key == b"attestation").then_some(20),
+        (13, 102, 110) => (key == b"failureAction").then_some(18),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (13, 108, 100) => (key == b"lastPerformed").then_some(16),
+        (13, 110, 100) => (key == b"nextScheduled").then_some(17),
+        (13, 112, 101) => (key == b"primarySource").then_some(19),
+        (14, 116, 110) => (key == b"targetLocation").then_some(9),
+        (14, 118, 101) => (key == b"validationType").then_some(13),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
+        (17, 118, 115) => (key == b"validationProcess").then_some(14),
         _ => None,
     }
 }
 
 fn lookup_185(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"meta" => Some(1),
-        b"implicitRules" => Some(2),
-        b"language" => Some(3),
-        b"text" => Some(4),
-        b"contained" => Some(5),
-        b"extension" => Some(6),
-        b"modifierExtension" => Some(7),
-        b"identifier" => Some(8),
-        b"status" => Some(9),
-        b"created" => Some(10),
-        b"patient" => Some(11),
-        b"encounter" => Some(12),
-        b"dateWritten" => Some(13),
-        b"prescriber" => Some(14),
-        b"lensSpecification" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 97) => (key == b"meta").then_some(1),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(9),
+        (7, 99, 100) => (key == b"created").then_some(10),
+        (7, 112, 116) => (key == b"patient").then_some(11),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 99, 100) => (key == b"contained").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(6),
+        (9, 101, 114) => (key == b"encounter").then_some(12),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (10, 112, 114) => (key == b"prescriber").then_some(14),
+        (11, 100, 110) => (key == b"dateWritten").then_some(13),
+        (13, 105, 115) => (key == b"implicitRules").then_some(2),
+        (17, 108, 110) => (key == b"lensSpecification").then_some(15),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_186(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"path" => Some(2),
-        b"searchParam" => Some(3),
-        b"valueSet" => Some(4),
-        b"code" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(5),
+        (4, 112, 104) => (key == b"path").then_some(2),
+        (8, 118, 116) => (key == b"valueSet").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 115, 109) => (key == b"searchParam").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_187(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"path" => Some(2),
-        b"searchParam" => Some(3),
-        b"valueDateTime" => Some(4),
-        b"valuePeriod" => Some(5),
-        b"valueDuration" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 104) => (key == b"path").then_some(2),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 115, 109) => (key == b"searchParam").then_some(3),
+        (11, 118, 100) => (key == b"valuePeriod").then_some(5),
+        (13, 118, 101) => (key == b"valueDateTime").then_some(4),
+        (13, 118, 110) => (key == b"valueDuration").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_188(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"path" => Some(2),
-        b"direction" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 104) => (key == b"path").then_some(2),
+        (9, 100, 110) => (key == b"direction").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_189(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"type" => Some(2),
-        b"doseRange" => Some(3),
-        b"doseQuantity" => Some(4),
-        b"rateRatio" => Some(5),
-        b"rateRange" => Some(6),
-        b"rateQuantity" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(2),
+        (9, 100, 101) => (key == b"doseRange").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"rateRange").then_some(6),
+        (9, 114, 111) => (key == b"rateRatio").then_some(5),
+        (12, 100, 121) => (key == b"doseQuantity").then_some(4),
+        (12, 114, 121) => (key == b"rateQuantity").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_190(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"discriminator" => Some(2),
-        b"description" => Some(3),
-        b"ordered" => Some(4),
-        b"rules" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 114, 115) => (key == b"rules").then_some(5),
+        (7, 111, 100) => (key == b"ordered").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (13, 100, 114) => (key == b"discriminator").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_191(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"type" => Some(2),
-        b"path" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 104) => (key == b"path").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(2),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_192(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"path" => Some(2),
-        b"min" => Some(3),
-        b"max" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 109, 110) => (key == b"min").then_some(3),
+        (3, 109, 120) => (key == b"max").then_some(4),
+        (4, 112, 104) => (key == b"path").then_some(2),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_193(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"code" => Some(2),
-        b"profile" => Some(3),
-        b"targetProfile" => Some(4),
-        b"aggregation" => Some(5),
-        b"versioning" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(2),
+        (7, 112, 101) => (key == b"profile").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 118, 103) => (key == b"versioning").then_some(6),
+        (11, 97, 110) => (key == b"aggregation").then_some(5),
+        (13, 116, 101) => (key == b"targetProfile").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_194(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"label" => Some(2),
-        b"valueBase64Binary" => Some(3),
-        b"valueBoolean" => Some(4),
-        b"valueCanonical" => Some(5),
-        b"valueCode" => Some(6),
-        b"valueDate" => Some(7),
-        b"valueDateTime" => Some(8),
-        b"valueDecimal" => Some(9),
-        b"valueId" => Some(10),
-        b"valueInstant" => Some(11),
-        b"valueInteger" => Some(12),
-        b"valueMarkdown" => Some(13),
-        b"valueOid" => Some(14),
-        b"valuePositiveInt" => Some(15),
-        b"valueString" => Some(16),
-        b"valueTime" => Some(17),
-        b"valueUnsignedInt" => Some(18),
-        b"valueUri" => Some(19),
-        b"valueUrl" => Some(20),
-        b"valueUuid" => Some(21),
-        b"valueAddress" => Some(22),
-        b"valueAge" => Some(23),
-        b"valueAnnotation" => Some(24),
-        b"valueAttachment" => Some(25),
-        b"valueCodeableConcept" => Some(26),
-        b"valueCoding" => Some(27),
-        b"valueContactPoint" => Some(28),
-        b"valueCount" => Some(29),
-        b"valueDistance" => Some(30),
-        b"valueDuration" => Some(31),
-        b"valueHumanName" => Some(32),
-        b"valueIdentifier" => Some(33),
-        b"valueMoney" => Some(34),
-        b"valuePeriod" => Some(35),
-        b"valueQuantity" => Some(36),
-        b"valueRange" => Some(37),
-        b"valueRatio" => Some(38),
-        b"valueReference" => Some(39),
-        b"valueSampledData" => Some(40),
-        b"valueSignature" => Some(41),
-        b"valueTiming" => Some(42),
-        b"valueContactDetail" => Some(43),
-        b"valueContributor" => Some(44),
-        b"valueDataRequirement" => Some(45),
-        b"valueExpression" => Some(46),
-        b"valueParameterDefinition" => Some(47),
-        b"valueRelatedArtifact" => Some(48),
-        b"valueTriggerDefinition" => Some(49),
-        b"valueUsageContext" => Some(50),
-        b"valueDosage" => Some(51),
-        b"valueMeta" => Some(52),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 108, 108) => (key == b"label").then_some(2),
+        (7, 118, 100) => (key == b"valueId").then_some(10),
+        (8, 118, 100) => (key == b"valueOid").then_some(14),
+        (8, 118, 101) => (key == b"valueAge").then_some(23),
+        (8, 118, 105) => (key == b"valueUri").then_some(19),
+        (8, 118, 108) => (key == b"valueUrl").then_some(20),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 97) => (key == b"valueMeta").then_some(52),
+        (9, 118, 100) => (key == b"valueUuid").then_some(21),
+        (9, 118, 101) => match key {
+            b"valueCode" => Some(6),
+            b"valueDate" => Some(7),
+            b"valueTime" => Some(17),
+            _ => None,
+        },
+        (10, 118, 101) => (key == b"valueRange").then_some(37),
+        (10, 118, 111) => (key == b"valueRatio").then_some(38),
+        (10, 118, 116) => (key == b"valueCount").then_some(29),
+        (10, 118, 121) => (key == b"valueMoney").then_some(34),
+        (11, 118, 100) => (key == b"valuePeriod").then_some(35),
+        (11, 118, 101) => (key == b"valueDosage").then_some(51),
+        (11, 118, 103) => match key {
+            b"valueString" => Some(16),
+            b"valueCoding" => Some(27),
+            b"valueTiming" => Some(42),
+            _ => None,
+        },
+        (12, 118, 108) => (key == b"valueDecimal").then_some(9),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(4),
+        (12, 118, 114) => (key == b"valueInteger").then_some(12),
+        (12, 118, 115) => (key == b"valueAddress").then_some(22),
+        (12, 118, 116) => (key == b"valueInstant").then_some(11),
+        (13, 118, 101) => match key {
+            b"valueDateTime" => Some(8),
+            b"valueDistance" => Some(30),
+            _ => None,
+        },
+        (13, 118, 110) => match key {
+            b"valueMarkdown" => Some(13),
+            b"valueDuration" => Some(31),
+            _ => None,
+        },
+        (13, 118, 121) => (key == b"valueQuantity").then_some(36),
+        (14, 118, 101) => match key {
+            b"valueHumanName" => Some(32),
+            b"valueReference" => Some(39),
+            b"valueSignature" => Some(41),
+            _ => None,
+        },
+        (14, 118, 108) => (key == b"valueCanonical").then_some(5),
+        (15, 118, 110) => match key {
+            b"valueAnnotation" => Some(24),
+            b"valueExpression" => Some(46),
+            _ => None,
+        },
+        (15, 118, 114) => (key == b"valueIdentifier").then_some(33),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(25),
+        (16, 118, 97) => (key == b"valueSampledData").then_some(40),
+        (16, 118, 114) => (key == b"valueContributor").then_some(44),
+        (16, 118, 116) => match key {
+            b"valuePositiveInt" => Some(15),
+            b"valueUnsignedInt" => Some(18),
+            _ => None,
+        },
+        (17, 118, 116) => match key {
+            b"valueContactPoint" => Some(28),
+            b"valueUsageContext" => Some(50),
+            _ => None,
+        },
+        (17, 118, 121) => (key == b"valueBase64Binary").then_some(3),
+        (18, 118, 108) => (key == b"valueContactDetail").then_some(43),
+        (20, 118, 116) => match key {
+            b"valueCodeableConcept" => Some(26),
+            b"valueDataRequirement" => Some(45),
+            b"valueRelatedArtifact" => Some(48),
+            _ => None,
+        },
+        (22, 118, 110) => (key == b"valueTriggerDefinition").then_some(49),
+        (24, 118, 110) => (key == b"valueParameterDefinition").then_some(47),
         _ => None,
     }
 }
 
 fn lookup_195(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"key" => Some(2),
-        b"requirements" => Some(3),
-        b"severity" => Some(4),
-        b"human" => Some(5),
-        b"expression" => Some(6),
-        b"xpath" => Some(7),
-        b"source" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 107, 121) => (key == b"key").then_some(2),
+        (5, 104, 110) => (key == b"human").then_some(5),
+        (5, 120, 104) => (key == b"xpath").then_some(7),
+        (6, 115, 101) => (key == b"source").then_some(8),
+        (8, 115, 121) => (key == b"severity").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(6),
+        (12, 114, 115) => (key == b"requirements").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_196(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"strength" => Some(2),
-        b"description" => Some(3),
-        b"valueSet" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 115, 104) => (key == b"strength").then_some(2),
+        (8, 118, 116) => (key == b"valueSet").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_197(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"identity" => Some(2),
-        b"language" => Some(3),
-        b"map" => Some(4),
-        b"comment" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 109, 112) => (key == b"map").then_some(4),
+        (7, 99, 116) => (key == b"comment").then_some(5),
+        (8, 105, 121) => (key == b"identity").then_some(2),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
         _ => None,
     }
 }
 
 fn lookup_198(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"lowLimit" => Some(2),
-        b"highLimit" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 108, 116) => (key == b"lowLimit").then_some(2),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 104, 116) => (key == b"highLimit").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_199(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"boundsDuration" => Some(2),
-        b"boundsRange" => Some(3),
-        b"boundsPeriod" => Some(4),
-        b"count" => Some(5),
-        b"countMax" => Some(6),
-        b"duration" => Some(7),
-        b"durationMax" => Some(8),
-        b"durationUnit" => Some(9),
-        b"frequency" => Some(10),
-        b"frequencyMax" => Some(11),
-        b"period" => Some(12),
-        b"periodMax" => Some(13),
-        b"periodUnit" => Some(14),
-        b"dayOfWeek" => Some(15),
-        b"timeOfDay" => Some(16),
-        b"when" => Some(17),
-        b"offset" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 119, 110) => (key == b"when").then_some(17),
+        (5, 99, 116) => (key == b"count").then_some(5),
+        (6, 111, 116) => (key == b"offset").then_some(18),
+        (6, 112, 100) => (key == b"period").then_some(12),
+        (8, 99, 120) => (key == b"countMax").then_some(6),
+        (8, 100, 110) => (key == b"duration").then_some(7),
+        (9, 100, 107) => (key == b"dayOfWeek").then_some(15),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 102, 121) => (key == b"frequency").then_some(10),
+        (9, 112, 120) => (key == b"periodMax").then_some(13),
+        (9, 116, 121) => (key == b"timeOfDay").then_some(16),
+        (10, 112, 116) => (key == b"periodUnit").then_some(14),
+        (11, 98, 101) => (key == b"boundsRange").then_some(3),
+        (11, 100, 120) => (key == b"durationMax").then_some(8),
+        (12, 98, 100) => (key == b"boundsPeriod").then_some(4),
+        (12, 100, 116) => (key == b"durationUnit").then_some(9),
+        (12, 102, 120) => (key == b"frequencyMax").then_some(11),
+        (14, 98, 110) => (key == b"boundsDuration").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_200(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"coverage" => Some(3),
-        b"priority" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 99, 101) => (key == b"coverage").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_201(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"party" => Some(3),
-        b"onHold" => Some(4),
-        b"period" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 112, 121) => (key == b"party").then_some(3),
+        (6, 111, 100) => (key == b"onHold").then_some(4),
+        (6, 112, 100) => (key == b"period").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_202(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"role" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_203(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"path" => Some(3),
-        b"expression" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 104) => (key == b"path").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_204(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"instance" => Some(3),
-        b"causality" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 105, 101) => (key == b"instance").then_some(3),
+        (9, 99, 121) => (key == b"causality").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_205(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"assessment" => Some(3),
-        b"productRelatedness" => Some(4),
-        b"author" => Some(5),
-        b"method" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 114) => (key == b"author").then_some(5),
+        (6, 109, 100) => (key == b"method").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 116) => (key == b"assessment").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 112, 115) => (key == b"productRelatedness").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_206(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"substance" => Some(3),
-        b"manifestation" => Some(4),
-        b"description" => Some(5),
-        b"onset" => Some(6),
-        b"severity" => Some(7),
-        b"exposureRoute" => Some(8),
-        b"note" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"note").then_some(9),
+        (5, 111, 116) => (key == b"onset").then_some(6),
+        (8, 115, 121) => (key == b"severity").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 101) => (key == b"substance").then_some(3),
+        (11, 100, 110) => (key == b"description").then_some(5),
+        (13, 101, 101) => (key == b"exposureRoute").then_some(8),
+        (13, 109, 110) => (key == b"manifestation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_207(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"actor" => Some(4),
-        b"required" => Some(5),
-        b"status" => Some(6),
-        b"period" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 97, 114) => (key == b"actor").then_some(4),
+        (6, 112, 100) => (key == b"period").then_some(7),
+        (6, 115, 115) => (key == b"status").then_some(6),
+        (8, 114, 100) => (key == b"required").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_208(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"role" => Some(4),
-        b"who" => Some(5),
-        b"altId" => Some(6),
-        b"name" => Some(7),
-        b"requestor" => Some(8),
-        b"location" => Some(9),
-        b"policy" => Some(10),
-        b"media" => Some(11),
-        b"network" => Some(12),
-        b"purposeOfUse" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 119, 111) => (key == b"who").then_some(5),
+        (4, 110, 101) => (key == b"name").then_some(7),
+        (4, 114, 101) => (key == b"role").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 97, 100) => (key == b"altId").then_some(6),
+        (5, 109, 97) => (key == b"media").then_some(11),
+        (6, 112, 121) => (key == b"policy").then_some(10),
+        (7, 110, 107) => (key == b"network").then_some(12),
+        (8, 108, 110) => (key == b"location").then_some(9),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 114) => (key == b"requestor").then_some(8),
+        (12, 112, 101) => (key == b"purposeOfUse").then_some(13),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_209(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"address" => Some(3),
-        b"type" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (7, 97, 115) => (key == b"address").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_210(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"site" => Some(3),
-        b"observer" => Some(4),
-        b"type" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 115, 101) => (key == b"site").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(5),
+        (8, 111, 114) => (key == b"observer").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_211(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"what" => Some(3),
-        b"type" => Some(4),
-        b"role" => Some(5),
-        b"lifecycle" => Some(6),
-        b"securityLabel" => Some(7),
-        b"name" => Some(8),
-        b"description" => Some(9),
-        b"query" => Some(10),
-        b"detail" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(8),
+        (4, 114, 101) => (key == b"role").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (4, 119, 116) => (key == b"what").then_some(3),
+        (5, 113, 121) => (key == b"query").then_some(10),
+        (6, 100, 108) => (key == b"detail").then_some(11),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 108, 101) => (key == b"lifecycle").then_some(6),
+        (11, 100, 110) => (key == b"description").then_some(9),
+        (13, 115, 108) => (key == b"securityLabel").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_212(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"valueString" => Some(4),
-        b"valueBase64Binary" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 118, 103) => (key == b"valueString").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 118, 121) => (key == b"valueBase64Binary").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_213(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"collector" => Some(3),
-        b"source" => Some(4),
-        b"collectedDateTime" => Some(5),
-        b"collectedPeriod" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 115, 101) => (key == b"source").then_some(4),
+        (9, 99, 114) => (key == b"collector").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (15, 99, 100) => (key == b"collectedPeriod").then_some(6),
+        (17, 99, 101) => (key == b"collectedDateTime").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_214(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"procedure" => Some(4),
-        b"additive" => Some(5),
-        b"timeDateTime" => Some(6),
-        b"timePeriod" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 97, 101) => (key == b"additive").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 101) => (key == b"procedure").then_some(4),
+        (10, 116, 100) => (key == b"timePeriod").then_some(7),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (12, 116, 101) => (key == b"timeDateTime").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_215(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"timeDateTime" => Some(4),
-        b"timePeriod" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 116, 100) => (key == b"timePeriod").then_some(5),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (12, 116, 101) => (key == b"timeDateTime").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_216(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"temperature" => Some(4),
-        b"scale" => Some(5),
-        b"duration" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 115, 101) => (key == b"scale").then_some(5),
+        (8, 100, 110) => (key == b"duration").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (11, 116, 101) => (key == b"temperature").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_217(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"relation" => Some(3),
-        b"url" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(4),
+        (8, 114, 110) => (key == b"relation").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_218(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"link" => Some(3),
-        b"fullUrl" => Some(4),
-        b"resource" => Some(5),
-        b"search" => Some(6),
-        b"request" => Some(7),
-        b"response" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 108, 107) => (key == b"link").then_some(3),
+        (6, 115, 104) => (key == b"search").then_some(6),
+        (7, 102, 108) => (key == b"fullUrl").then_some(4),
+        (7, 114, 116) => (key == b"request").then_some(7),
+        (8, 114, 101) => match key {
+            b"resource" => Some(5),
+            b"response" => Some(8),
+            _ => None,
+        },
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_219(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"mode" => Some(3),
-        b"score" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 101) => (key == b"mode").then_some(3),
+        (5, 115, 101) => (key == b"score").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_220(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"method" => Some(3),
-        b"url" => Some(4),
-        b"ifNoneMatch" => Some(5),
-        b"ifModifiedSince" => Some(6),
-        b"ifMatch" => Some(7),
-        b"ifNoneExist" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(4),
+        (6, 109, 100) => (key == b"method").then_some(3),
+        (7, 105, 104) => (key == b"ifMatch").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 105, 104) => (key == b"ifNoneMatch").then_some(5),
+        (11, 105, 116) => (key == b"ifNoneExist").then_some(8),
+        (15, 105, 101) => (key == b"ifModifiedSince").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_221(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"status" => Some(3),
-        b"location" => Some(4),
-        b"etag" => Some(5),
-        b"lastModified" => Some(6),
-        b"outcome" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 101, 103) => (key == b"etag").then_some(5),
+        (6, 115, 115) => (key == b"status").then_some(3),
+        (7, 111, 101) => (key == b"outcome").then_some(7),
+        (8, 108, 110) => (key == b"location").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 108, 100) => (key == b"lastModified").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_222(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"version" => Some(4),
-        b"releaseDate" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (7, 118, 110) => (key == b"version").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 114, 101) => (key == b"releaseDate").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_223(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"url" => Some(4),
-        b"custodian" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(4),
+        (9, 99, 110) => (key == b"custodian").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_224(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"mode" => Some(3),
-        b"documentation" => Some(4),
-        b"security" => Some(5),
-        b"resource" => Some(6),
-        b"interaction" => Some(7),
-        b"searchParam" => Some(8),
-        b"operation" => Some(9),
-        b"compartment" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 101) => (key == b"mode").then_some(3),
+        (8, 114, 101) => (key == b"resource").then_some(6),
+        (8, 115, 121) => (key == b"security").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 110) => (key == b"operation").then_some(9),
+        (11, 99, 116) => (key == b"compartment").then_some(10),
+        (11, 105, 110) => (key == b"interaction").then_some(7),
+        (11, 115, 109) => (key == b"searchParam").then_some(8),
+        (13, 100, 110) => (key == b"documentation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_225(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"cors" => Some(3),
-        b"service" => Some(4),
-        b"description" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 115) => (key == b"cors").then_some(3),
+        (7, 115, 101) => (key == b"service").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_226(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"profile" => Some(4),
-        b"supportedProfile" => Some(5),
-        b"documentation" => Some(6),
-        b"interaction" => Some(7),
-        b"versioning" => Some(8),
-        b"readHistory" => Some(9),
-        b"updateCreate" => Some(10),
-        b"conditionalCreate" => Some(11),
-        b"conditionalRead" => Some(12),
-        b"conditionalUpdate" => Some(13),
-        b"conditionalDelete" => Some(14),
-        b"referencePolicy" => Some(15),
-        b"searchInclude" => Some(16),
-        b"searchRevInclude" => Some(17),
-        b"searchParam" => Some(18),
-        b"operation" => Some(19),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 112, 101) => (key == b"profile").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 110) => (key == b"operation").then_some(19),
+        (10, 118, 103) => (key == b"versioning").then_some(8),
+        (11, 105, 110) => (key == b"interaction").then_some(7),
+        (11, 114, 121) => (key == b"readHistory").then_some(9),
+        (11, 115, 109) => (key == b"searchParam").then_some(18),
+        (12, 117, 101) => (key == b"updateCreate").then_some(10),
+        (13, 100, 110) => (key == b"documentation").then_some(6),
+        (13, 115, 101) => (key == b"searchInclude").then_some(16),
+        (15, 99, 100) => (key == b"conditionalRead").then_some(12),
+        (15, 114, 121) => (key == b"referencePolicy").then_some(15),
+        (16, 115, 101) => match key {
+            b"supportedProfile" => Some(5),
+            b"searchRevInclude" => Some(17),
+            _ => None,
+        },
+        (17, 99, 101) => match key {
+            b"conditionalCreate" => Some(11),
+            b"conditionalUpdate" => Some(13),
+            b"conditionalDelete" => Some(14),
+            _ => None,
+        },
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_227(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"documentation" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_228(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"definition" => Some(4),
-        b"type" => Some(5),
-        b"documentation" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 110) => (key == b"definition").then_some(4),
+        (13, 100, 110) => (key == b"documentation").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_229(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"definition" => Some(4),
-        b"documentation" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 110) => (key == b"definition").then_some(4),
+        (13, 100, 110) => (key == b"documentation").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_230(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"documentation" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_231(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"endpoint" => Some(3),
-        b"reliableCache" => Some(4),
-        b"documentation" => Some(5),
-        b"supportedMessage" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 101, 116) => (key == b"endpoint").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(5),
+        (13, 114, 101) => (key == b"reliableCache").then_some(4),
+        (16, 115, 101) => (key == b"supportedMessage").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_232(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"protocol" => Some(3),
-        b"address" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 97, 115) => (key == b"address").then_some(4),
+        (8, 112, 108) => (key == b"protocol").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_233(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"mode" => Some(3),
-        b"definition" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 101) => (key == b"mode").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 110) => (key == b"definition").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_234(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"mode" => Some(3),
-        b"documentation" => Some(4),
-        b"profile" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 101) => (key == b"mode").then_some(3),
+        (7, 112, 101) => (key == b"profile").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_235(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"outcomeCodeableConcept" => Some(3),
-        b"outcomeReference" => Some(4),
-        b"progress" => Some(5),
-        b"reference" => Some(6),
-        b"detail" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 100, 108) => (key == b"detail").then_some(7),
+        (8, 112, 115) => (key == b"progress").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(6),
+        (16, 111, 101) => (key == b"outcomeReference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (22, 111, 116) => (key == b"outcomeCodeableConcept").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_236(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"kind" => Some(3),
-        b"instantiatesCanonical" => Some(4),
-        b"instantiatesUri" => Some(5),
-        b"code" => Some(6),
-        b"reasonCode" => Some(7),
-        b"reasonReference" => Some(8),
-        b"goal" => Some(9),
-        b"status" => Some(10),
-        b"statusReason" => Some(11),
-        b"doNotPerform" => Some(12),
-        b"scheduledTiming" => Some(13),
-        b"scheduledPeriod" => Some(14),
-        b"scheduledString" => Some(15),
-        b"location" => Some(16),
-        b"performer" => Some(17),
-        b"productCodeableConcept" => Some(18),
-        b"productReference" => Some(19),
-        b"dailyAmount" => Some(20),
-        b"quantity" => Some(21),
-        b"description" => Some(22),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(6),
+        (4, 103, 108) => (key == b"goal").then_some(9),
+        (4, 107, 100) => (key == b"kind").then_some(3),
+        (6, 115, 115) => (key == b"status").then_some(10),
+        (8, 108, 110) => (key == b"location").then_some(16),
+        (8, 113, 121) => (key == b"quantity").then_some(21),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 114) => (key == b"performer").then_some(17),
+        (10, 114, 101) => (key == b"reasonCode").then_some(7),
+        (11, 100, 110) => (key == b"description").then_some(22),
+        (11, 100, 116) => (key == b"dailyAmount").then_some(20),
+        (12, 100, 109) => (key == b"doNotPerform").then_some(12),
+        (12, 115, 110) => (key == b"statusReason").then_some(11),
+        (15, 105, 105) => (key == b"instantiatesUri").then_some(5),
+        (15, 114, 101) => (key == b"reasonReference").then_some(8),
+        (15, 115, 100) => (key == b"scheduledPeriod").then_some(14),
+        (15, 115, 103) => match key {
+            b"scheduledTiming" => Some(13),
+            b"scheduledString" => Some(15),
+            _ => None,
+        },
+        (16, 112, 101) => (key == b"productReference").then_some(19),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (21, 105, 108) => (key == b"instantiatesCanonical").then_some(4),
+        (22, 112, 116) => (key == b"productCodeableConcept").then_some(18),
         _ => None,
     }
 }
 
 fn lookup_237(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"role" => Some(3),
-        b"member" => Some(4),
-        b"onBehalfOf" => Some(5),
-        b"period" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(3),
+        (6, 109, 114) => (key == b"member").then_some(4),
+        (6, 112, 100) => (key == b"period").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 111, 102) => (key == b"onBehalfOf").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_238(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"relationtype" => Some(3),
-        b"item" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 105, 109) => (key == b"item").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 114, 101) => (key == b"relationtype").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_239(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"function" => Some(3),
-        b"actor" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 97, 114) => (key == b"actor").then_some(4),
+        (8, 102, 110) => (key == b"function").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_240(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"language" => Some(4),
-        b"expression" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 108, 101) => (key == b"language").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(5),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_241(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"applicability" => Some(3),
-        b"priceComponent" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 97, 121) => (key == b"applicability").then_some(3),
+        (14, 112, 116) => (key == b"priceComponent").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_242(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"code" => Some(4),
-        b"factor" => Some(5),
-        b"amount" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 97, 116) => (key == b"amount").then_some(6),
+        (6, 102, 114) => (key == b"factor").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_243(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"claim" => Some(3),
-        b"relationship" => Some(4),
-        b"reference" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 99, 109) => (key == b"claim").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(5),
+        (12, 114, 112) => (key == b"relationship").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_244(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"party" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 112, 121) => (key == b"party").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_245(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"provider" => Some(4),
-        b"responsible" => Some(5),
-        b"role" => Some(6),
-        b"qualification" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(6),
+        (8, 112, 114) => (key == b"provider").then_some(4),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 114, 101) => (key == b"responsible").then_some(5),
+        (13, 113, 110) => (key == b"qualification").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_246(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"category" => Some(4),
-        b"code" => Some(5),
-        b"timingDate" => Some(6),
-        b"timingPeriod" => Some(7),
-        b"valueBoolean" => Some(8),
-        b"valueString" => Some(9),
-        b"valueQuantity" => Some(10),
-        b"valueAttachment" => Some(11),
-        b"valueReference" => Some(12),
-        b"reason" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(5),
+        (6, 114, 110) => (key == b"reason").then_some(13),
+        (8, 99, 121) => (key == b"category").then_some(4),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 116, 101) => (key == b"timingDate").then_some(6),
+        (11, 118, 103) => (key == b"valueString").then_some(9),
+        (12, 116, 100) => (key == b"timingPeriod").then_some(7),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(8),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(10),
+        (14, 118, 101) => (key == b"valueReference").then_some(12),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_247(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"diagnosisCodeableConcept" => Some(4),
-        b"diagnosisReference" => Some(5),
-        b"type" => Some(6),
-        b"onAdmission" => Some(7),
-        b"packageCode" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(6),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 111, 110) => (key == b"onAdmission").then_some(7),
+        (11, 112, 101) => (key == b"packageCode").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 100, 101) => (key == b"diagnosisReference").then_some(5),
+        (24, 100, 116) => (key == b"diagnosisCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_248(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"type" => Some(4),
-        b"date" => Some(5),
-        b"procedureCodeableConcept" => Some(6),
-        b"procedureReference" => Some(7),
-        b"udi" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 105) => (key == b"udi").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 112, 101) => (key == b"procedureReference").then_some(7),
+        (24, 112, 116) => (key == b"procedureCodeableConcept").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_249(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"focal" => Some(4),
-        b"identifier" => Some(5),
-        b"coverage" => Some(6),
-        b"businessArrangement" => Some(7),
-        b"preAuthRef" => Some(8),
-        b"claimResponse" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 102, 108) => (key == b"focal").then_some(4),
+        (8, 99, 101) => (key == b"coverage").then_some(6),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(5),
+        (10, 112, 102) => (key == b"preAuthRef").then_some(8),
+        (13, 99, 101) => (key == b"claimResponse").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 98, 116) => (key == b"businessArrangement").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_250(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"date" => Some(3),
-        b"type" => Some(4),
-        b"locationAddress" => Some(5),
-        b"locationReference" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (15, 108, 115) => (key == b"locationAddress").then_some(5),
+        (17, 108, 101) => (key == b"locationReference").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_251(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"careTeamSequence" => Some(4),
-        b"diagnosisSequence" => Some(5),
-        b"procedureSequence" => Some(6),
-        b"informationSequence" => Some(7),
-        b"revenue" => Some(8),
-        b"category" => Some(9),
-        b"productOrService" => Some(10),
-        b"modifier" => Some(11),
-        b"programCode" => Some(12),
-        b"servicedDate" => Some(13),
-        b"servicedPeriod" => Some(14),
-        b"locationCodeableConcept" => Some(15),
-        b"locationAddress" => Some(16),
-        b"locationReference" => Some(17),
-        b"quantity" => Some(18),
-        b"unitPrice" => Some(19),
-        b"factor" => Some(20),
-        b"net" => Some(21),
-        b"udi" => Some(22),
-        b"bodySite" => Some(23),
-        b"subSite" => Some(24),
-        b"encounter" => Some(25),
-        b"detail" => Some(26),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(21),
+        (3, 117, 105) => (key == b"udi").then_some(22),
+        (6, 100, 108) => (key == b"detail").then_some(26),
+        (6, 102, 114) => (key == b"factor").then_some(20),
+        (7, 114, 101) => (key == b"revenue").then_some(8),
+        (7, 115, 101) => (key == b"subSite").then_some(24),
+        (8, 98, 101) => (key == b"bodySite").then_some(23),
+        (8, 99, 121) => (key == b"category").then_some(9),
+        (8, 109, 114) => (key == b"modifier").then_some(11),
+        (8, 113, 121) => (key == b"quantity").then_some(18),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 101, 114) => (key == b"encounter").then_some(25),
+        (9, 117, 101) => (key == b"unitPrice").then_some(19),
+        (11, 112, 101) => (key == b"programCode").then_some(12),
+        (12, 115, 101) => (key == b"servicedDate").then_some(13),
+        (14, 115, 100) => (key == b"servicedPeriod").then_some(14),
+        (15, 108, 115) => (key == b"locationAddress").then_some(16),
+        (16, 99, 101) => (key == b"careTeamSequence").then_some(4),
+        (16, 112, 101) => (key == b"productOrService").then_some(10),
+        (17, 100, 101) => (key == b"diagnosisSequence").then_some(5),
+        (17, 108, 101) => (key == b"locationReference").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 112, 101) => (key == b"procedureSequence").then_some(6),
+        (19, 105, 101) => (key == b"informationSequence").then_some(7),
+        (23, 108, 116) => (key == b"locationCodeableConcept").then_some(15),
         _ => None,
     }
 }
 
 fn lookup_252(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"revenue" => Some(4),
-        b"category" => Some(5),
-        b"productOrService" => Some(6),
-        b"modifier" => Some(7),
-        b"programCode" => Some(8),
-        b"quantity" => Some(9),
-        b"unitPrice" => Some(10),
-        b"factor" => Some(11),
-        b"net" => Some(12),
-        b"udi" => Some(13),
-        b"subDetail" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(12),
+        (3, 117, 105) => (key == b"udi").then_some(13),
+        (6, 102, 114) => (key == b"factor").then_some(11),
+        (7, 114, 101) => (key == b"revenue").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(5),
+        (8, 109, 114) => (key == b"modifier").then_some(7),
+        (8, 113, 121) => (key == b"quantity").then_some(9),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 108) => (key == b"subDetail").then_some(14),
+        (9, 117, 101) => (key == b"unitPrice").then_some(10),
+        (11, 112, 101) => (key == b"programCode").then_some(8),
+        (16, 112, 101) => (key == b"productOrService").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_253(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"revenue" => Some(4),
-        b"category" => Some(5),
-        b"productOrService" => Some(6),
-        b"modifier" => Some(7),
-        b"programCode" => Some(8),
-        b"quantity" => Some(9),
-        b"unitPrice" => Some(10),
-        b"factor" => Some(11),
-        b"net" => Some(12),
-        b"udi" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(12),
+        (3, 117, 105) => (key == b"udi").then_some(13),
+        (6, 102, 114) => (key == b"factor").then_some(11),
+        (7, 114, 101) => (key == b"revenue").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(5),
+        (8, 109, 114) => (key == b"modifier").then_some(7),
+        (8, 113, 121) => (key == b"quantity").then_some(9),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 101) => (key == b"unitPrice").then_some(10),
+        (11, 112, 101) => (key == b"programCode").then_some(8),
+        (16, 112, 101) => (key == b"productOrService").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_254(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"itemSequence" => Some(3),
-        b"noteNumber" => Some(4),
-        b"adjudication" => Some(5),
-        b"detail" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 100, 108) => (key == b"detail").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 110, 114) => (key == b"noteNumber").then_some(4),
+        (12, 97, 110) => (key == b"adjudication").then_some(5),
+        (12, 105, 101) => (key == b"itemSequence").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_255(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"reason" => Some(4),
-        b"amount" => Some(5),
-        b"value" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 118, 101) => (key == b"value").then_some(6),
+        (6, 97, 116) => (key == b"amount").then_some(5),
+        (6, 114, 110) => (key == b"reason").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_256(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"detailSequence" => Some(3),
-        b"noteNumber" => Some(4),
-        b"adjudication" => Some(5),
-        b"subDetail" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 108) => (key == b"subDetail").then_some(6),
+        (10, 110, 114) => (key == b"noteNumber").then_some(4),
+        (12, 97, 110) => (key == b"adjudication").then_some(5),
+        (14, 100, 101) => (key == b"detailSequence").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_257(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"subDetailSequence" => Some(3),
-        b"noteNumber" => Some(4),
-        b"adjudication" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 110, 114) => (key == b"noteNumber").then_some(4),
+        (12, 97, 110) => (key == b"adjudication").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 115, 101) => (key == b"subDetailSequence").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_258(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"itemSequence" => Some(3),
-        b"detailSequence" => Some(4),
-        b"subdetailSequence" => Some(5),
-        b"provider" => Some(6),
-        b"productOrService" => Some(7),
-        b"modifier" => Some(8),
-        b"programCode" => Some(9),
-        b"servicedDate" => Some(10),
-        b"servicedPeriod" => Some(11),
-        b"locationCodeableConcept" => Some(12),
-        b"locationAddress" => Some(13),
-        b"locationReference" => Some(14),
-        b"quantity" => Some(15),
-        b"unitPrice" => Some(16),
-        b"factor" => Some(17),
-        b"net" => Some(18),
-        b"bodySite" => Some(19),
-        b"subSite" => Some(20),
-        b"noteNumber" => Some(21),
-        b"adjudication" => Some(22),
-        b"detail" => Some(23),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(18),
+        (6, 100, 108) => (key == b"detail").then_some(23),
+        (6, 102, 114) => (key == b"factor").then_some(17),
+        (7, 115, 101) => (key == b"subSite").then_some(20),
+        (8, 98, 101) => (key == b"bodySite").then_some(19),
+        (8, 109, 114) => (key == b"modifier").then_some(8),
+        (8, 112, 114) => (key == b"provider").then_some(6),
+        (8, 113, 121) => (key == b"quantity").then_some(15),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 101) => (key == b"unitPrice").then_some(16),
+        (10, 110, 114) => (key == b"noteNumber").then_some(21),
+        (11, 112, 101) => (key == b"programCode").then_some(9),
+        (12, 97, 110) => (key == b"adjudication").then_some(22),
+        (12, 105, 101) => (key == b"itemSequence").then_some(3),
+        (12, 115, 101) => (key == b"servicedDate").then_some(10),
+        (14, 100, 101) => (key == b"detailSequence").then_some(4),
+        (14, 115, 100) => (key == b"servicedPeriod").then_some(11),
+        (15, 108, 115) => (key == b"locationAddress").then_some(13),
+        (16, 112, 101) => (key == b"productOrService").then_some(7),
+        (17, 108, 101) => (key == b"locationReference").then_some(14),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 115, 101) => (key == b"subdetailSequence").then_some(5),
+        (23, 108, 116) => (key == b"locationCodeableConcept").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_259(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"productOrService" => Some(3),
-        b"modifier" => Some(4),
-        b"quantity" => Some(5),
-        b"unitPrice" => Some(6),
-        b"factor" => Some(7),
-        b"net" => Some(8),
-        b"noteNumber" => Some(9),
-        b"adjudication" => Some(10),
-        b"subDetail" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(8),
+        (6, 102, 114) => (key == b"factor").then_some(7),
+        (8, 109, 114) => (key == b"modifier").then_some(4),
+        (8, 113, 121) => (key == b"quantity").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 108) => (key == b"subDetail").then_some(11),
+        (9, 117, 101) => (key == b"unitPrice").then_some(6),
+        (10, 110, 114) => (key == b"noteNumber").then_some(9),
+        (12, 97, 110) => (key == b"adjudication").then_some(10),
+        (16, 112, 101) => (key == b"productOrService").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_260(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"productOrService" => Some(3),
-        b"modifier" => Some(4),
-        b"quantity" => Some(5),
-        b"unitPrice" => Some(6),
-        b"factor" => Some(7),
-        b"net" => Some(8),
-        b"noteNumber" => Some(9),
-        b"adjudication" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(8),
+        (6, 102, 114) => (key == b"factor").then_some(7),
+        (8, 109, 114) => (key == b"modifier").then_some(4),
+        (8, 113, 121) => (key == b"quantity").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 101) => (key == b"unitPrice").then_some(6),
+        (10, 110, 114) => (key == b"noteNumber").then_some(9),
+        (12, 97, 110) => (key == b"adjudication").then_some(10),
+        (16, 112, 101) => (key == b"productOrService").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_261(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"amount" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 116) => (key == b"amount").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_262(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"adjustment" => Some(4),
-        b"adjustmentReason" => Some(5),
-        b"date" => Some(6),
-        b"amount" => Some(7),
-        b"identifier" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(6),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 97, 116) => (key == b"amount").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 116) => (key == b"adjustment").then_some(4),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (16, 97, 110) => (key == b"adjustmentReason").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_263(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"number" => Some(3),
-        b"type" => Some(4),
-        b"text" => Some(5),
-        b"language" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (4, 116, 116) => (key == b"text").then_some(5),
+        (6, 110, 114) => (key == b"number").then_some(3),
+        (8, 108, 101) => (key == b"language").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_264(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"focal" => Some(4),
-        b"coverage" => Some(5),
-        b"businessArrangement" => Some(6),
-        b"claimResponse" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 102, 108) => (key == b"focal").then_some(4),
+        (8, 99, 101) => (key == b"coverage").then_some(5),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 99, 101) => (key == b"claimResponse").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 98, 116) => (key == b"businessArrangement").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_265(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"itemSequence" => Some(3),
-        b"detailSequence" => Some(4),
-        b"subDetailSequence" => Some(5),
-        b"code" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 105, 101) => (key == b"itemSequence").then_some(3),
+        (14, 100, 101) => (key == b"detailSequence").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 115, 101) => (key == b"subDetailSequence").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_266(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"item" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (4, 105, 109) => (key == b"item").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_267(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"itemCodeableConcept" => Some(3),
-        b"itemReference" => Some(4),
-        b"basis" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 98, 115) => (key == b"basis").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 105, 101) => (key == b"itemReference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 105, 116) => (key == b"itemCodeableConcept").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_268(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"description" => Some(4),
-        b"operator" => Some(5),
-        b"value" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(6),
+        (8, 111, 114) => (key == b"operator").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_269(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"uri" => Some(4),
-        b"description" => Some(5),
-        b"type" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 105) => (key == b"uri").then_some(4),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_270(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"display" => Some(4),
-        b"definition" => Some(5),
-        b"designation" => Some(6),
-        b"property" => Some(7),
-        b"concept" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (7, 99, 116) => (key == b"concept").then_some(8),
+        (7, 100, 121) => (key == b"display").then_some(4),
+        (8, 112, 121) => (key == b"property").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 110) => (key == b"definition").then_some(5),
+        (11, 100, 110) => (key == b"designation").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_271(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"language" => Some(3),
-        b"use" => Some(4),
-        b"value" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(5),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_272(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"valueCode" => Some(4),
-        b"valueCoding" => Some(5),
-        b"valueString" => Some(6),
-        b"valueInteger" => Some(7),
-        b"valueBoolean" => Some(8),
-        b"valueDateTime" => Some(9),
-        b"valueDecimal" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 101) => (key == b"valueCode").then_some(4),
+        (11, 118, 103) => match key {
+            b"valueCoding" => Some(5),
+            b"valueString" => Some(6),
+            _ => None,
+        },
+        (12, 118, 108) => (key == b"valueDecimal").then_some(10),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(8),
+        (12, 118, 114) => (key == b"valueInteger").then_some(7),
+        (13, 118, 101) => (key == b"valueDateTime").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_273(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"contentString" => Some(3),
-        b"contentAttachment" => Some(4),
-        b"contentReference" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 99, 103) => (key == b"contentString").then_some(3),
+        (16, 99, 101) => (key == b"contentReference").then_some(5),
+        (17, 99, 116) => (key == b"contentAttachment").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_274(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"contentString" => Some(3),
-        b"contentAttachment" => Some(4),
-        b"contentReference" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 99, 103) => (key == b"contentString").then_some(3),
+        (16, 99, 101) => (key == b"contentReference").then_some(5),
+        (17, 99, 116) => (key == b"contentAttachment").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_275(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"param" => Some(4),
-        b"documentation" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 112, 109) => (key == b"param").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_276(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"mode" => Some(3),
-        b"time" => Some(4),
-        b"party" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 101) => (key == b"mode").then_some(3),
+        (4, 116, 101) => (key == b"time").then_some(4),
+        (5, 112, 121) => (key == b"party").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_277(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"targetIdentifier" => Some(4),
-        b"targetReference" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (15, 116, 101) => (key == b"targetReference").then_some(5),
+        (16, 116, 114) => (key == b"targetIdentifier").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_278(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"period" => Some(4),
-        b"detail" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (6, 100, 108) => (key == b"detail").then_some(5),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_279(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"title" => Some(3),
-        b"code" => Some(4),
-        b"author" => Some(5),
-        b"focus" => Some(6),
-        b"text" => Some(7),
-        b"mode" => Some(8),
-        b"orderedBy" => Some(9),
-        b"entry" => Some(10),
-        b"emptyReason" => Some(11),
-        b"section" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (4, 109, 101) => (key == b"mode").then_some(8),
+        (4, 116, 116) => (key == b"text").then_some(7),
+        (5, 101, 121) => (key == b"entry").then_some(10),
+        (5, 102, 115) => (key == b"focus").then_some(6),
+        (5, 116, 101) => (key == b"title").then_some(3),
+        (6, 97, 114) => (key == b"author").then_some(5),
+        (7, 115, 110) => (key == b"section").then_some(12),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 121) => (key == b"orderedBy").then_some(9),
+        (11, 101, 110) => (key == b"emptyReason").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_280(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"source" => Some(3),
-        b"sourceVersion" => Some(4),
-        b"target" => Some(5),
-        b"targetVersion" => Some(6),
-        b"element" => Some(7),
-        b"unmapped" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 115, 101) => (key == b"source").then_some(3),
+        (6, 116, 116) => (key == b"target").then_some(5),
+        (7, 101, 116) => (key == b"element").then_some(7),
+        (8, 117, 100) => (key == b"unmapped").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 115, 110) => (key == b"sourceVersion").then_some(4),
+        (13, 116, 110) => (key == b"targetVersion").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_281(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"display" => Some(4),
-        b"target" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (6, 116, 116) => (key == b"target").then_some(5),
+        (7, 100, 121) => (key == b"display").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_282(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"display" => Some(4),
-        b"equivalence" => Some(5),
-        b"comment" => Some(6),
-        b"dependsOn" => Some(7),
-        b"product" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (7, 99, 116) => (key == b"comment").then_some(6),
+        (7, 100, 121) => (key == b"display").then_some(4),
+        (7, 112, 116) => (key == b"product").then_some(8),
+        (9, 100, 110) => (key == b"dependsOn").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 101, 101) => (key == b"equivalence").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_283(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"property" => Some(3),
-        b"system" => Some(4),
-        b"value" => Some(5),
-        b"display" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 118, 101) => (key == b"value").then_some(5),
+        (6, 115, 109) => (key == b"system").then_some(4),
+        (7, 100, 121) => (key == b"display").then_some(6),
+        (8, 112, 121) => (key == b"property").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_284(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"mode" => Some(3),
-        b"code" => Some(4),
-        b"display" => Some(5),
-        b"url" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(6),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (4, 109, 101) => (key == b"mode").then_some(3),
+        (7, 100, 121) => (key == b"display").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_285(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"summary" => Some(3),
-        b"assessment" => Some(4),
-        b"type" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(5),
+        (7, 115, 121) => (key == b"summary").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 116) => (key == b"assessment").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_286(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"detail" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (6, 100, 108) => (key == b"detail").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_287(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"authority" => Some(3),
-        b"uri" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 105) => (key == b"uri").then_some(4),
+        (9, 97, 121) => (key == b"authority").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_288(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"verified" => Some(3),
-        b"verifiedWith" => Some(4),
-        b"verificationDate" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 118, 100) => (key == b"verified").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 118, 104) => (key == b"verifiedWith").then_some(4),
+        (16, 118, 101) => (key == b"verificationDate").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_289(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"period" => Some(4),
-        b"actor" => Some(5),
-        b"action" => Some(6),
-        b"securityLabel" => Some(7),
-        b"purpose" => Some(8),
-        b"class" => Some(9),
-        b"code" => Some(10),
-        b"dataPeriod" => Some(11),
-        b"data" => Some(12),
-        b"provision" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(10),
+        (4, 100, 97) => (key == b"data").then_some(12),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 97, 114) => (key == b"actor").then_some(5),
+        (5, 99, 115) => (key == b"class").then_some(9),
+        (6, 97, 110) => (key == b"action").then_some(6),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (7, 112, 101) => (key == b"purpose").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 110) => (key == b"provision").then_some(13),
+        (10, 100, 100) => (key == b"dataPeriod").then_some(11),
+        (13, 115, 108) => (key == b"securityLabel").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_290(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"role" => Some(3),
-        b"reference" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_291(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"meaning" => Some(3),
-        b"reference" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 109, 103) => (key == b"meaning").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_292(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"subType" => Some(4),
-        b"publisher" => Some(5),
-        b"publicationDate" => Some(6),
-        b"publicationStatus" => Some(7),
-        b"copyright" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 115, 101) => (key == b"subType").then_some(4),
+        (9, 99, 116) => (key == b"copyright").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 114) => (key == b"publisher").then_some(5),
+        (15, 112, 101) => (key == b"publicationDate").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 112, 115) => (key == b"publicationStatus").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_293(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"issued" => Some(4),
-        b"applies" => Some(5),
-        b"topicCodeableConcept" => Some(6),
-        b"topicReference" => Some(7),
-        b"type" => Some(8),
-        b"subType" => Some(9),
-        b"text" => Some(10),
-        b"securityLabel" => Some(11),
-        b"offer" => Some(12),
-        b"asset" => Some(13),
-        b"action" => Some(14),
-        b"group" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(8),
+        (4, 116, 116) => (key == b"text").then_some(10),
+        (5, 97, 116) => (key == b"asset").then_some(13),
+        (5, 103, 112) => (key == b"group").then_some(15),
+        (5, 111, 114) => (key == b"offer").then_some(12),
+        (6, 97, 110) => (key == b"action").then_some(14),
+        (6, 105, 100) => (key == b"issued").then_some(4),
+        (7, 97, 115) => (key == b"applies").then_some(5),
+        (7, 115, 101) => (key == b"subType").then_some(9),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (13, 115, 108) => (key == b"securityLabel").then_some(11),
+        (14, 116, 101) => (key == b"topicReference").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 116, 116) => (key == b"topicCodeableConcept").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_294(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"number" => Some(3),
-        b"classification" => Some(4),
-        b"category" => Some(5),
-        b"control" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 110, 114) => (key == b"number").then_some(3),
+        (7, 99, 108) => (key == b"control").then_some(6),
+        (8, 99, 121) => (key == b"category").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 99, 110) => (key == b"classification").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_295(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"party" => Some(4),
-        b"topic" => Some(5),
-        b"type" => Some(6),
-        b"decision" => Some(7),
-        b"decisionMode" => Some(8),
-        b"answer" => Some(9),
-        b"text" => Some(10),
-        b"linkId" => Some(11),
-        b"securityLabelNumber" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(6),
+        (4, 116, 116) => (key == b"text").then_some(10),
+        (5, 112, 121) => (key == b"party").then_some(4),
+        (5, 116, 99) => (key == b"topic").then_some(5),
+        (6, 97, 114) => (key == b"answer").then_some(9),
+        (6, 108, 100) => (key == b"linkId").then_some(11),
+        (8, 100, 110) => (key == b"decision").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (12, 100, 101) => (key == b"decisionMode").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 115, 114) => (key == b"securityLabelNumber").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_296(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"reference" => Some(3),
-        b"role" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_297(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"valueBoolean" => Some(3),
-        b"valueDecimal" => Some(4),
-        b"valueInteger" => Some(5),
-        b"valueDate" => Some(6),
-        b"valueDateTime" => Some(7),
-        b"valueTime" => Some(8),
-        b"valueString" => Some(9),
-        b"valueUri" => Some(10),
-        b"valueAttachment" => Some(11),
-        b"valueCoding" => Some(12),
-        b"valueQuantity" => Some(13),
-        b"valueReference" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 118, 105) => (key == b"valueUri").then_some(10),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 101) => match key {
+            b"valueDate" => Some(6),
+            b"valueTime" => Some(8),
+            _ => None,
+        },
+        (11, 118, 103) => match key {
+            b"valueString" => Some(9),
+            b"valueCoding" => Some(12),
+            _ => None,
+        },
+        (12, 118, 108) => (key == b"valueDecimal").then_some(4),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(3),
+        (12, 118, 114) => (key == b"valueInteger").then_some(5),
+        (13, 118, 101) => (key == b"valueDateTime").then_some(7),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(13),
+        (14, 118, 101) => (key == b"valueReference").then_some(14),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_298(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"scope" => Some(3),
-        b"type" => Some(4),
-        b"typeReference" => Some(5),
-        b"subtype" => Some(6),
-        b"relationship" => Some(7),
-        b"context" => Some(8),
-        b"condition" => Some(9),
-        b"periodType" => Some(10),
-        b"period" => Some(11),
-        b"usePeriod" => Some(12),
-        b"text" => Some(13),
-        b"linkId" => Some(14),
-        b"answer" => Some(15),
-        b"securityLabelNumber" => Some(16),
-        b"valuedItem" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (4, 116, 116) => (key == b"text").then_some(13),
+        (5, 115, 101) => (key == b"scope").then_some(3),
+        (6, 97, 114) => (key == b"answer").then_some(15),
+        (6, 108, 100) => (key == b"linkId").then_some(14),
+        (6, 112, 100) => (key == b"period").then_some(11),
+        (7, 99, 116) => (key == b"context").then_some(8),
+        (7, 115, 101) => (key == b"subtype").then_some(6),
+        (9, 99, 110) => (key == b"condition").then_some(9),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 100) => (key == b"usePeriod").then_some(12),
+        (10, 112, 101) => (key == b"periodType").then_some(10),
+        (10, 118, 109) => (key == b"valuedItem").then_some(17),
+        (12, 114, 112) => (key == b"relationship").then_some(7),
+        (13, 116, 101) => (key == b"typeReference").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 115, 114) => (key == b"securityLabelNumber").then_some(16),
         _ => None,
     }
 }
 
 fn lookup_299(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"reference" => Some(3),
-        b"code" => Some(4),
-        b"text" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (4, 116, 116) => (key == b"text").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_300(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"entityCodeableConcept" => Some(3),
-        b"entityReference" => Some(4),
-        b"identifier" => Some(5),
-        b"effectiveTime" => Some(6),
-        b"quantity" => Some(7),
-        b"unitPrice" => Some(8),
-        b"factor" => Some(9),
-        b"points" => Some(10),
-        b"net" => Some(11),
-        b"payment" => Some(12),
-        b"paymentDate" => Some(13),
-        b"responsible" => Some(14),
-        b"recipient" => Some(15),
-        b"linkId" => Some(16),
-        b"securityLabelNumber" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(11),
+        (6, 102, 114) => (key == b"factor").then_some(9),
+        (6, 108, 100) => (key == b"linkId").then_some(16),
+        (6, 112, 115) => (key == b"points").then_some(10),
+        (7, 112, 116) => (key == b"payment").then_some(12),
+        (8, 113, 121) => (key == b"quantity").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 116) => (key == b"recipient").then_some(15),
+        (9, 117, 101) => (key == b"unitPrice").then_some(8),
+        (10, 105, 114) => (key == b"identifier").then_some(5),
+        (11, 112, 101) => (key == b"paymentDate").then_some(13),
+        (11, 114, 101) => (key == b"responsible").then_some(14),
+        (13, 101, 101) => (key == b"effectiveTime").then_some(6),
+        (15, 101, 101) => (key == b"entityReference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 115, 114) => (key == b"securityLabelNumber").then_some(17),
+        (21, 101, 116) => (key == b"entityCodeableConcept").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_301(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"doNotPerform" => Some(3),
-        b"type" => Some(4),
-        b"subject" => Some(5),
-        b"intent" => Some(6),
-        b"linkId" => Some(7),
-        b"status" => Some(8),
-        b"context" => Some(9),
-        b"contextLinkId" => Some(10),
-        b"occurrenceDateTime" => Some(11),
-        b"occurrencePeriod" => Some(12),
-        b"occurrenceTiming" => Some(13),
-        b"requester" => Some(14),
-        b"requesterLinkId" => Some(15),
-        b"performerType" => Some(16),
-        b"performerRole" => Some(17),
-        b"performer" => Some(18),
-        b"performerLinkId" => Some(19),
-        b"reasonCode" => Some(20),
-        b"reasonReference" => Some(21),
-        b"reason" => Some(22),
-        b"reasonLinkId" => Some(23),
-        b"note" => Some(24),
-        b"securityLabelNumber" => Some(25),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"note").then_some(24),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 105, 116) => (key == b"intent").then_some(6),
+        (6, 108, 100) => (key == b"linkId").then_some(7),
+        (6, 114, 110) => (key == b"reason").then_some(22),
+        (6, 115, 115) => (key == b"status").then_some(8),
+        (7, 99, 116) => (key == b"context").then_some(9),
+        (7, 115, 116) => (key == b"subject").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 114) => (key == b"performer").then_some(18),
+        (9, 114, 114) => (key == b"requester").then_some(14),
+        (10, 114, 101) => (key == b"reasonCode").then_some(20),
+        (12, 100, 109) => (key == b"doNotPerform").then_some(3),
+        (12, 114, 100) => (key == b"reasonLinkId").then_some(23),
+        (13, 99, 100) => (key == b"contextLinkId").then_some(10),
+        (13, 112, 101) => match key {
+            b"performerType" => Some(16),
+            b"performerRole" => Some(17),
+            _ => None,
+        },
+        (15, 112, 100) => (key == b"performerLinkId").then_some(19),
+        (15, 114, 100) => (key == b"requesterLinkId").then_some(15),
+        (15, 114, 101) => (key == b"reasonReference").then_some(21),
+        (16, 111, 100) => (key == b"occurrencePeriod").then_some(12),
+        (16, 111, 103) => (key == b"occurrenceTiming").then_some(13),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 111, 101) => (key == b"occurrenceDateTime").then_some(11),
+        (19, 115, 114) => (key == b"securityLabelNumber").then_some(25),
         _ => None,
     }
 }
 
 fn lookup_302(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"reference" => Some(3),
-        b"role" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_303(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"party" => Some(4),
-        b"signature" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 112, 121) => (key == b"party").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 101) => (key == b"signature").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_304(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"contentAttachment" => Some(3),
-        b"contentReference" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (16, 99, 101) => (key == b"contentReference").then_some(4),
+        (17, 99, 116) => (key == b"contentAttachment").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_305(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"contentAttachment" => Some(3),
-        b"contentReference" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (16, 99, 101) => (key == b"contentReference").then_some(4),
+        (17, 99, 116) => (key == b"contentAttachment").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_306(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"contentAttachment" => Some(3),
-        b"contentReference" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (16, 99, 101) => (key == b"contentReference").then_some(4),
+        (17, 99, 116) => (key == b"contentAttachment").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_307(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"value" => Some(4),
-        b"name" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_308(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"valueQuantity" => Some(4),
-        b"valueMoney" => Some(5),
-        b"exception" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => match key {
+            b"extension" => Some(1),
+            b"exception" => Some(6),
+            _ => None,
+        },
+        (10, 118, 121) => (key == b"valueMoney").then_some(5),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_309(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"period" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_310(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"information" => Some(4),
-        b"appliesToAll" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 105, 110) => (key == b"information").then_some(4),
+        (12, 97, 108) => (key == b"appliesToAll").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_311(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"focal" => Some(3),
-        b"coverage" => Some(4),
-        b"businessArrangement" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 102, 108) => (key == b"focal").then_some(3),
+        (8, 99, 101) => (key == b"coverage").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 98, 116) => (key == b"businessArrangement").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_312(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"supportingInfoSequence" => Some(3),
-        b"category" => Some(4),
-        b"productOrService" => Some(5),
-        b"modifier" => Some(6),
-        b"provider" => Some(7),
-        b"quantity" => Some(8),
-        b"unitPrice" => Some(9),
-        b"facility" => Some(10),
-        b"diagnosis" => Some(11),
-        b"detail" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 100, 108) => (key == b"detail").then_some(12),
+        (8, 99, 121) => (key == b"category").then_some(4),
+        (8, 102, 121) => (key == b"facility").then_some(10),
+        (8, 109, 114) => (key == b"modifier").then_some(6),
+        (8, 112, 114) => (key == b"provider").then_some(7),
+        (8, 113, 121) => (key == b"quantity").then_some(8),
+        (9, 100, 115) => (key == b"diagnosis").then_some(11),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 101) => (key == b"unitPrice").then_some(9),
+        (16, 112, 101) => (key == b"productOrService").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (22, 115, 101) => (key == b"supportingInfoSequence").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_313(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"diagnosisCodeableConcept" => Some(3),
-        b"diagnosisReference" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 100, 101) => (key == b"diagnosisReference").then_some(4),
+        (24, 100, 116) => (key == b"diagnosisCodeableConcept").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_314(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"coverage" => Some(3),
-        b"inforce" => Some(4),
-        b"benefitPeriod" => Some(5),
-        b"item" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 105, 109) => (key == b"item").then_some(6),
+        (7, 105, 101) => (key == b"inforce").then_some(4),
+        (8, 99, 101) => (key == b"coverage").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 98, 100) => (key == b"benefitPeriod").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_315(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"productOrService" => Some(4),
-        b"modifier" => Some(5),
-        b"provider" => Some(6),
-        b"excluded" => Some(7),
-        b"name" => Some(8),
-        b"description" => Some(9),
-        b"network" => Some(10),
-        b"unit" => Some(11),
-        b"term" => Some(12),
-        b"benefit" => Some(13),
-        b"authorizationRequired" => Some(14),
-        b"authorizationSupporting" => Some(15),
-        b"authorizationUrl" => Some(16),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(8),
+        (4, 116, 109) => (key == b"term").then_some(12),
+        (4, 117, 116) => (key == b"unit").then_some(11),
+        (7, 98, 116) => (key == b"benefit").then_some(13),
+        (7, 110, 107) => (key == b"network").then_some(10),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (8, 101, 100) => (key == b"excluded").then_some(7),
+        (8, 109, 114) => (key == b"modifier").then_some(5),
+        (8, 112, 114) => (key == b"provider").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(9),
+        (16, 97, 108) => (key == b"authorizationUrl").then_some(16),
+        (16, 112, 101) => (key == b"productOrService").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (21, 97, 100) => (key == b"authorizationRequired").then_some(14),
+        (23, 97, 103) => (key == b"authorizationSupporting").then_some(15),
         _ => None,
     }
 }
 
 fn lookup_316(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"allowedUnsignedInt" => Some(4),
-        b"allowedString" => Some(5),
-        b"allowedMoney" => Some(6),
-        b"usedUnsignedInt" => Some(7),
-        b"usedString" => Some(8),
-        b"usedMoney" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 121) => (key == b"usedMoney").then_some(9),
+        (10, 117, 103) => (key == b"usedString").then_some(8),
+        (12, 97, 121) => (key == b"allowedMoney").then_some(6),
+        (13, 97, 103) => (key == b"allowedString").then_some(5),
+        (15, 117, 116) => (key == b"usedUnsignedInt").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 97, 116) => (key == b"allowedUnsignedInt").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_317(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_318(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"detail" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (6, 100, 108) => (key == b"detail").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_319(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"action" => Some(3),
-        b"date" => Some(4),
-        b"author" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(4),
+        (6, 97, 110) => (key == b"action").then_some(3),
+        (6, 97, 114) => (key == b"author").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_320(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"deviceIdentifier" => Some(3),
-        b"issuer" => Some(4),
-        b"jurisdiction" => Some(5),
-        b"carrierAIDC" => Some(6),
-        b"carrierHRF" => Some(7),
-        b"entryType" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 105, 114) => (key == b"issuer").then_some(4),
+        (9, 101, 101) => (key == b"entryType").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 99, 70) => (key == b"carrierHRF").then_some(7),
+        (11, 99, 67) => (key == b"carrierAIDC").then_some(6),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(5),
+        (16, 100, 114) => (key == b"deviceIdentifier").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_321(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"type" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_322(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"systemType" => Some(3),
-        b"version" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 118, 110) => (key == b"version").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 115, 101) => (key == b"systemType").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_323(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"component" => Some(4),
-        b"value" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(5),
+        (9, 99, 116) => (key == b"component").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_324(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"valueQuantity" => Some(4),
-        b"valueCode" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 101) => (key == b"valueCode").then_some(5),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_325(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"deviceIdentifier" => Some(3),
-        b"issuer" => Some(4),
-        b"jurisdiction" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 105, 114) => (key == b"issuer").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(5),
+        (16, 100, 114) => (key == b"deviceIdentifier").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_326(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"type" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_327(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"systemType" => Some(3),
-        b"version" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 118, 110) => (key == b"version").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 115, 101) => (key == b"systemType").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_328(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"description" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_329(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"valueQuantity" => Some(4),
-        b"valueCode" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 101) => (key == b"valueCode").then_some(5),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_330(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"substance" => Some(3),
-        b"alternate" => Some(4),
-        b"allergenicIndicator" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 97, 101) => (key == b"alternate").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 101) => (key == b"substance").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 97, 114) => (key == b"allergenicIndicator").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_331(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"state" => Some(4),
-        b"time" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => match key {
+            b"type" => Some(3),
+            b"time" => Some(5),
+            _ => None,
+        },
+        (5, 115, 101) => (key == b"state").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_332(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"valueCodeableConcept" => Some(4),
-        b"valueQuantity" => Some(5),
-        b"valueRange" => Some(6),
-        b"valueBoolean" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 118, 101) => (key == b"valueRange").then_some(6),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(7),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 118, 116) => (key == b"valueCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_333(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"comment" => Some(3),
-        b"link" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 108, 107) => (key == b"link").then_some(4),
+        (7, 99, 116) => (key == b"comment").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_334(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"ref" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 114, 102) => (key == b"ref").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_335(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"target" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (6, 116, 116) => (key == b"target").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_336(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"attachment" => Some(3),
-        b"format" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 102, 116) => (key == b"format").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 116) => (key == b"attachment").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_337(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"encounter" => Some(3),
-        b"event" => Some(4),
-        b"period" => Some(5),
-        b"facilityType" => Some(6),
-        b"practiceSetting" => Some(7),
-        b"sourcePatientInfo" => Some(8),
-        b"related" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 101, 116) => (key == b"event").then_some(4),
+        (6, 112, 100) => (key == b"period").then_some(5),
+        (7, 114, 100) => (key == b"related").then_some(9),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 101, 114) => (key == b"encounter").then_some(3),
+        (12, 102, 101) => (key == b"facilityType").then_some(6),
+        (15, 112, 103) => (key == b"practiceSetting").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 115, 111) => (key == b"sourcePatientInfo").then_some(8),
         _ => None,
     }
 }
 
 fn lookup_338(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"numberOfStudies" => Some(4),
-        b"numberOfParticipants" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (15, 110, 115) => (key == b"numberOfStudies").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 110, 115) => (key == b"numberOfParticipants").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_339(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"exposureState" => Some(4),
-        b"variantState" => Some(5),
-        b"riskEvidenceSynthesis" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (12, 118, 101) => (key == b"variantState").then_some(5),
+        (13, 101, 101) => (key == b"exposureState").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (21, 114, 115) => (key == b"riskEvidenceSynthesis").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_340(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"type" => Some(4),
-        b"variantState" => Some(5),
-        b"value" => Some(6),
-        b"unitOfMeasure" => Some(7),
-        b"precisionEstimate" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (12, 118, 101) => (key == b"variantState").then_some(5),
+        (13, 117, 101) => (key == b"unitOfMeasure").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 112, 101) => (key == b"precisionEstimate").then_some(8),
         _ => None,
     }
 }
 
 fn lookup_341(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"level" => Some(4),
-        b"from" => Some(5),
-        b"to" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (2, 116, 111) => (key == b"to").then_some(6),
+        (4, 102, 109) => (key == b"from").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 108, 108) => (key == b"level").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_342(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"rating" => Some(3),
-        b"note" => Some(4),
-        b"certaintySubcomponent" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"note").then_some(4),
+        (6, 114, 103) => (key == b"rating").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (21, 99, 116) => (key == b"certaintySubcomponent").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_343(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"rating" => Some(4),
-        b"note" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"note").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 114, 103) => (key == b"rating").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_344(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"status" => Some(3),
-        b"period" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_345(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"class" => Some(3),
-        b"period" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 99, 115) => (key == b"class").then_some(3),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_346(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"period" => Some(4),
-        b"individual" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 108) => (key == b"individual").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_347(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"condition" => Some(3),
-        b"use" => Some(4),
-        b"rank" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(4),
+        (4, 114, 107) => (key == b"rank").then_some(5),
+        (9, 99, 110) => (key == b"condition").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_348(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"preAdmissionIdentifier" => Some(3),
-        b"origin" => Some(4),
-        b"admitSource" => Some(5),
-        b"reAdmission" => Some(6),
-        b"dietPreference" => Some(7),
-        b"specialCourtesy" => Some(8),
-        b"specialArrangement" => Some(9),
-        b"destination" => Some(10),
-        b"dischargeDisposition" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 111, 110) => (key == b"origin").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 97, 101) => (key == b"admitSource").then_some(5),
+        (11, 100, 110) => (key == b"destination").then_some(10),
+        (11, 114, 110) => (key == b"reAdmission").then_some(6),
+        (14, 100, 101) => (key == b"dietPreference").then_some(7),
+        (15, 115, 121) => (key == b"specialCourtesy").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 115, 116) => (key == b"specialArrangement").then_some(9),
+        (20, 100, 110) => (key == b"dischargeDisposition").then_some(11),
+        (22, 112, 114) => (key == b"preAdmissionIdentifier").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_349(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"location" => Some(3),
-        b"status" => Some(4),
-        b"physicalType" => Some(5),
-        b"period" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 112, 100) => (key == b"period").then_some(6),
+        (6, 115, 115) => (key == b"status").then_some(4),
+        (8, 108, 110) => (key == b"location").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 112, 101) => (key == b"physicalType").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_350(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"status" => Some(3),
-        b"period" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_351(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"condition" => Some(3),
-        b"role" => Some(4),
-        b"rank" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(4),
+        (4, 114, 107) => (key == b"rank").then_some(5),
+        (9, 99, 110) => (key == b"condition").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_352(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"definitionReference" => Some(4),
-        b"definitionCanonical" => Some(5),
-        b"definitionCodeableConcept" => Some(6),
-        b"definitionExpression" => Some(7),
-        b"definitionDataRequirement" => Some(8),
-        b"definitionTriggerDefinition" => Some(9),
-        b"usageContext" => Some(10),
-        b"exclude" => Some(11),
-        b"participantEffectiveDateTime" => Some(12),
-        b"participantEffectivePeriod" => Some(13),
-        b"participantEffectiveDuration" => Some(14),
-        b"participantEffectiveTiming" => Some(15),
-        b"timeFromStart" => Some(16),
-        b"groupMeasure" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 101, 101) => (key == b"exclude").then_some(11),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (12, 103, 101) => (key == b"groupMeasure").then_some(17),
+        (12, 117, 116) => (key == b"usageContext").then_some(10),
+        (13, 116, 116) => (key == b"timeFromStart").then_some(16),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 100, 101) => (key == b"definitionReference").then_some(4),
+        (19, 100, 108) => (key == b"definitionCanonical").then_some(5),
+        (20, 100, 110) => (key == b"definitionExpression").then_some(7),
+        (25, 100, 116) => match key {
+            b"definitionCodeableConcept" => Some(6),
+            b"definitionDataRequirement" => Some(8),
+            _ => None,
+        },
+        (26, 112, 100) => (key == b"participantEffectivePeriod").then_some(13),
+        (26, 112, 103) => (key == b"participantEffectiveTiming").then_some(15),
+        (27, 100, 110) => (key == b"definitionTriggerDefinition").then_some(9),
+        (28, 112, 101) => (key == b"participantEffectiveDateTime").then_some(12),
+        (28, 112, 110) => (key == b"participantEffectiveDuration").then_some(14),
         _ => None,
     }
 }
 
 fn lookup_353(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"actorId" => Some(3),
-        b"type" => Some(4),
-        b"name" => Some(5),
-        b"description" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (7, 97, 100) => (key == b"actorId").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_354(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"resourceId" => Some(3),
-        b"resourceType" => Some(4),
-        b"name" => Some(5),
-        b"description" => Some(6),
-        b"version" => Some(7),
-        b"containedInstance" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (7, 118, 110) => (key == b"version").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 114, 100) => (key == b"resourceId").then_some(3),
+        (11, 100, 110) => (key == b"description").then_some(6),
+        (12, 114, 101) => (key == b"resourceType").then_some(4),
+        (17, 99, 101) => (key == b"containedInstance").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_355(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"versionId" => Some(3),
-        b"description" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 100) => (key == b"versionId").then_some(3),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_356(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"resourceId" => Some(3),
-        b"versionId" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 100) => (key == b"versionId").then_some(4),
+        (10, 114, 100) => (key == b"resourceId").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_357(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"title" => Some(3),
-        b"description" => Some(4),
-        b"preConditions" => Some(5),
-        b"postConditions" => Some(6),
-        b"step" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 115, 112) => (key == b"step").then_some(7),
+        (5, 116, 101) => (key == b"title").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (13, 112, 115) => (key == b"preConditions").then_some(5),
+        (14, 112, 115) => (key == b"postConditions").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_358(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"process" => Some(3),
-        b"pause" => Some(4),
-        b"operation" => Some(5),
-        b"alternative" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 112, 101) => (key == b"pause").then_some(4),
+        (7, 112, 115) => (key == b"process").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 110) => (key == b"operation").then_some(5),
+        (11, 97, 101) => (key == b"alternative").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_359(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"number" => Some(3),
-        b"type" => Some(4),
-        b"name" => Some(5),
-        b"initiator" => Some(6),
-        b"receiver" => Some(7),
-        b"description" => Some(8),
-        b"initiatorActive" => Some(9),
-        b"receiverActive" => Some(10),
-        b"request" => Some(11),
-        b"response" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 110, 114) => (key == b"number").then_some(3),
+        (7, 114, 116) => (key == b"request").then_some(11),
+        (8, 114, 101) => (key == b"response").then_some(12),
+        (8, 114, 114) => (key == b"receiver").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 105, 114) => (key == b"initiator").then_some(6),
+        (11, 100, 110) => (key == b"description").then_some(8),
+        (14, 114, 101) => (key == b"receiverActive").then_some(10),
+        (15, 105, 101) => (key == b"initiatorActive").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_360(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"title" => Some(3),
-        b"description" => Some(4),
-        b"step" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 115, 112) => (key == b"step").then_some(5),
+        (5, 116, 101) => (key == b"title").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_361(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"claim" => Some(3),
-        b"relationship" => Some(4),
-        b"reference" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 99, 109) => (key == b"claim").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(5),
+        (12, 114, 112) => (key == b"relationship").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_362(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"party" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 112, 121) => (key == b"party").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_363(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"provider" => Some(4),
-        b"responsible" => Some(5),
-        b"role" => Some(6),
-        b"qualification" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(6),
+        (8, 112, 114) => (key == b"provider").then_some(4),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 114, 101) => (key == b"responsible").then_some(5),
+        (13, 113, 110) => (key == b"qualification").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_364(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"category" => Some(4),
-        b"code" => Some(5),
-        b"timingDate" => Some(6),
-        b"timingPeriod" => Some(7),
-        b"valueBoolean" => Some(8),
-        b"valueString" => Some(9),
-        b"valueQuantity" => Some(10),
-        b"valueAttachment" => Some(11),
-        b"valueReference" => Some(12),
-        b"reason" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(5),
+        (6, 114, 110) => (key == b"reason").then_some(13),
+        (8, 99, 121) => (key == b"category").then_some(4),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 116, 101) => (key == b"timingDate").then_some(6),
+        (11, 118, 103) => (key == b"valueString").then_some(9),
+        (12, 116, 100) => (key == b"timingPeriod").then_some(7),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(8),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(10),
+        (14, 118, 101) => (key == b"valueReference").then_some(12),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_365(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"diagnosisCodeableConcept" => Some(4),
-        b"diagnosisReference" => Some(5),
-        b"type" => Some(6),
-        b"onAdmission" => Some(7),
-        b"packageCode" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(6),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 111, 110) => (key == b"onAdmission").then_some(7),
+        (11, 112, 101) => (key == b"packageCode").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 100, 101) => (key == b"diagnosisReference").then_some(5),
+        (24, 100, 116) => (key == b"diagnosisCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_366(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"type" => Some(4),
-        b"date" => Some(5),
-        b"procedureCodeableConcept" => Some(6),
-        b"procedureReference" => Some(7),
-        b"udi" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 105) => (key == b"udi").then_some(8),
+        (4, 100, 101) => (key == b"date").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 112, 101) => (key == b"procedureReference").then_some(7),
+        (24, 112, 116) => (key == b"procedureCodeableConcept").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_367(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"focal" => Some(3),
-        b"coverage" => Some(4),
-        b"preAuthRef" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 102, 108) => (key == b"focal").then_some(3),
+        (8, 99, 101) => (key == b"coverage").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 112, 102) => (key == b"preAuthRef").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_368(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"date" => Some(3),
-        b"type" => Some(4),
-        b"locationAddress" => Some(5),
-        b"locationReference" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (15, 108, 115) => (key == b"locationAddress").then_some(5),
+        (17, 108, 101) => (key == b"locationReference").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_369(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"careTeamSequence" => Some(4),
-        b"diagnosisSequence" => Some(5),
-        b"procedureSequence" => Some(6),
-        b"informationSequence" => Some(7),
-        b"revenue" => Some(8),
-        b"category" => Some(9),
-        b"productOrService" => Some(10),
-        b"modifier" => Some(11),
-        b"programCode" => Some(12),
-        b"servicedDate" => Some(13),
-        b"servicedPeriod" => Some(14),
-        b"locationCodeableConcept" => Some(15),
-        b"locationAddress" => Some(16),
-        b"locationReference" => Some(17),
-        b"quantity" => Some(18),
-        b"unitPrice" => Some(19),
-        b"factor" => Some(20),
-        b"net" => Some(21),
-        b"udi" => Some(22),
-        b"bodySite" => Some(23),
-        b"subSite" => Some(24),
-        b"encounter" => Some(25),
-        b"noteNumber" => Some(26),
-        b"adjudication" => Some(27),
-        b"detail" => Some(28),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(21),
+        (3, 117, 105) => (key == b"udi").then_some(22),
+        (6, 100, 108) => (key == b"detail").then_some(28),
+        (6, 102, 114) => (key == b"factor").then_some(20),
+        (7, 114, 101) => (key == b"revenue").then_some(8),
+        (7, 115, 101) => (key == b"subSite").then_some(24),
+        (8, 98, 101) => (key == b"bodySite").then_some(23),
+        (8, 99, 121) => (key == b"category").then_some(9),
+        (8, 109, 114) => (key == b"modifier").then_some(11),
+        (8, 113, 121) => (key == b"quantity").then_some(18),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 101, 114) => (key == b"encounter").then_some(25),
+        (9, 117, 101) => (key == b"unitPrice").then_some(19),
+        (10, 110, 114) => (key == b"noteNumber").then_some(26),
+        (11, 112, 101) => (key == b"programCode").then_some(12),
+        (12, 97, 110) => (key == b"adjudication").then_some(27),
+        (12, 115, 101) => (key == b"servicedDate").then_some(13),
+        (14, 115, 100) => (key == b"servicedPeriod").then_some(14),
+        (15, 108, 115) => (key == b"locationAddress").then_some(16),
+        (16, 99, 101) => (key == b"careTeamSequence").then_some(4),
+        (16, 112, 101) => (key == b"productOrService").then_some(10),
+        (17, 100, 101) => (key == b"diagnosisSequence").then_some(5),
+        (17, 108, 101) => (key == b"locationReference").then_some(17),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 112, 101) => (key == b"procedureSequence").then_some(6),
+        (19, 105, 101) => (key == b"informationSequence").then_some(7),
+        (23, 108, 116) => (key == b"locationCodeableConcept").then_some(15),
         _ => None,
     }
 }
 
 fn lookup_370(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"reason" => Some(4),
-        b"amount" => Some(5),
-        b"value" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 118, 101) => (key == b"value").then_some(6),
+        (6, 97, 116) => (key == b"amount").then_some(5),
+        (6, 114, 110) => (key == b"reason").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_371(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"revenue" => Some(4),
-        b"category" => Some(5),
-        b"productOrService" => Some(6),
-        b"modifier" => Some(7),
-        b"programCode" => Some(8),
-        b"quantity" => Some(9),
-        b"unitPrice" => Some(10),
-        b"factor" => Some(11),
-        b"net" => Some(12),
-        b"udi" => Some(13),
-        b"noteNumber" => Some(14),
-        b"adjudication" => Some(15),
-        b"subDetail" => Some(16),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(12),
+        (3, 117, 105) => (key == b"udi").then_some(13),
+        (6, 102, 114) => (key == b"factor").then_some(11),
+        (7, 114, 101) => (key == b"revenue").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(5),
+        (8, 109, 114) => (key == b"modifier").then_some(7),
+        (8, 113, 121) => (key == b"quantity").then_some(9),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 108) => (key == b"subDetail").then_some(16),
+        (9, 117, 101) => (key == b"unitPrice").then_some(10),
+        (10, 110, 114) => (key == b"noteNumber").then_some(14),
+        (11, 112, 101) => (key == b"programCode").then_some(8),
+        (12, 97, 110) => (key == b"adjudication").then_some(15),
+        (16, 112, 101) => (key == b"productOrService").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_372(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"revenue" => Some(4),
-        b"category" => Some(5),
-        b"productOrService" => Some(6),
-        b"modifier" => Some(7),
-        b"programCode" => Some(8),
-        b"quantity" => Some(9),
-        b"unitPrice" => Some(10),
-        b"factor" => Some(11),
-        b"net" => Some(12),
-        b"udi" => Some(13),
-        b"noteNumber" => Some(14),
-        b"adjudication" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(12),
+        (3, 117, 105) => (key == b"udi").then_some(13),
+        (6, 102, 114) => (key == b"factor").then_some(11),
+        (7, 114, 101) => (key == b"revenue").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(5),
+        (8, 109, 114) => (key == b"modifier").then_some(7),
+        (8, 113, 121) => (key == b"quantity").then_some(9),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 101) => (key == b"unitPrice").then_some(10),
+        (10, 110, 114) => (key == b"noteNumber").then_some(14),
+        (11, 112, 101) => (key == b"programCode").then_some(8),
+        (12, 97, 110) => (key == b"adjudication").then_some(15),
+        (16, 112, 101) => (key == b"productOrService").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_373(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"itemSequence" => Some(3),
-        b"detailSequence" => Some(4),
-        b"subDetailSequence" => Some(5),
-        b"provider" => Some(6),
-        b"productOrService" => Some(7),
-        b"modifier" => Some(8),
-        b"programCode" => Some(9),
-        b"servicedDate" => Some(10),
-        b"servicedPeriod" => Some(11),
-        b"locationCodeableConcept" => Some(12),
-        b"locationAddress" => Some(13),
-        b"locationReference" => Some(14),
-        b"quantity" => Some(15),
-        b"unitPrice" => Some(16),
-        b"factor" => Some(17),
-        b"net" => Some(18),
-        b"bodySite" => Some(19),
-        b"subSite" => Some(20),
-        b"noteNumber" => Some(21),
-        b"adjudication" => Some(22),
-        b"detail" => Some(23),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(18),
+        (6, 100, 108) => (key == b"detail").then_some(23),
+        (6, 102, 114) => (key == b"factor").then_some(17),
+        (7, 115, 101) => (key == b"subSite").then_some(20),
+        (8, 98, 101) => (key == b"bodySite").then_some(19),
+        (8, 109, 114) => (key == b"modifier").then_some(8),
+        (8, 112, 114) => (key == b"provider").then_some(6),
+        (8, 113, 121) => (key == b"quantity").then_some(15),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 101) => (key == b"unitPrice").then_some(16),
+        (10, 110, 114) => (key == b"noteNumber").then_some(21),
+        (11, 112, 101) => (key == b"programCode").then_some(9),
+        (12, 97, 110) => (key == b"adjudication").then_some(22),
+        (12, 105, 101) => (key == b"itemSequence").then_some(3),
+        (12, 115, 101) => (key == b"servicedDate").then_some(10),
+        (14, 100, 101) => (key == b"detailSequence").then_some(4),
+        (14, 115, 100) => (key == b"servicedPeriod").then_some(11),
+        (15, 108, 115) => (key == b"locationAddress").then_some(13),
+        (16, 112, 101) => (key == b"productOrService").then_some(7),
+        (17, 108, 101) => (key == b"locationReference").then_some(14),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 115, 101) => (key == b"subDetailSequence").then_some(5),
+        (23, 108, 116) => (key == b"locationCodeableConcept").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_374(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"productOrService" => Some(3),
-        b"modifier" => Some(4),
-        b"quantity" => Some(5),
-        b"unitPrice" => Some(6),
-        b"factor" => Some(7),
-        b"net" => Some(8),
-        b"noteNumber" => Some(9),
-        b"adjudication" => Some(10),
-        b"subDetail" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(8),
+        (6, 102, 114) => (key == b"factor").then_some(7),
+        (8, 109, 114) => (key == b"modifier").then_some(4),
+        (8, 113, 121) => (key == b"quantity").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 108) => (key == b"subDetail").then_some(11),
+        (9, 117, 101) => (key == b"unitPrice").then_some(6),
+        (10, 110, 114) => (key == b"noteNumber").then_some(9),
+        (12, 97, 110) => (key == b"adjudication").then_some(10),
+        (16, 112, 101) => (key == b"productOrService").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_375(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"productOrService" => Some(3),
-        b"modifier" => Some(4),
-        b"quantity" => Some(5),
-        b"unitPrice" => Some(6),
-        b"factor" => Some(7),
-        b"net" => Some(8),
-        b"noteNumber" => Some(9),
-        b"adjudication" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 110, 116) => (key == b"net").then_some(8),
+        (6, 102, 114) => (key == b"factor").then_some(7),
+        (8, 109, 114) => (key == b"modifier").then_some(4),
+        (8, 113, 121) => (key == b"quantity").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 101) => (key == b"unitPrice").then_some(6),
+        (10, 110, 114) => (key == b"noteNumber").then_some(9),
+        (12, 97, 110) => (key == b"adjudication").then_some(10),
+        (16, 112, 101) => (key == b"productOrService").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_376(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"amount" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 116) => (key == b"amount").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_377(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"adjustment" => Some(4),
-        b"adjustmentReason" => Some(5),
-        b"date" => Some(6),
-        b"amount" => Some(7),
-        b"identifier" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(6),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 97, 116) => (key == b"amount").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 116) => (key == b"adjustment").then_some(4),
+        (10, 105, 114) => (key == b"identifier").then_some(8),
+        (16, 97, 110) => (key == b"adjustmentReason").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_378(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"number" => Some(3),
-        b"type" => Some(4),
-        b"text" => Some(5),
-        b"language" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (4, 116, 116) => (key == b"text").then_some(5),
+        (6, 110, 114) => (key == b"number").then_some(3),
+        (8, 108, 101) => (key == b"language").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_379(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"excluded" => Some(4),
-        b"name" => Some(5),
-        b"description" => Some(6),
-        b"network" => Some(7),
-        b"unit" => Some(8),
-        b"term" => Some(9),
-        b"financial" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (4, 116, 109) => (key == b"term").then_some(9),
+        (4, 117, 116) => (key == b"unit").then_some(8),
+        (7, 110, 107) => (key == b"network").then_some(7),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (8, 101, 100) => (key == b"excluded").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 102, 108) => (key == b"financial").then_some(10),
+        (11, 100, 110) => (key == b"description").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_380(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"allowedUnsignedInt" => Some(4),
-        b"allowedString" => Some(5),
-        b"allowedMoney" => Some(6),
-        b"usedUnsignedInt" => Some(7),
-        b"usedMoney" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 117, 121) => (key == b"usedMoney").then_some(8),
+        (12, 97, 121) => (key == b"allowedMoney").then_some(6),
+        (13, 97, 103) => (key == b"allowedString").then_some(5),
+        (15, 117, 116) => (key == b"usedUnsignedInt").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 97, 116) => (key == b"allowedUnsignedInt").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_381(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"outcome" => Some(4),
-        b"contributedToDeath" => Some(5),
-        b"onsetAge" => Some(6),
-        b"onsetRange" => Some(7),
-        b"onsetPeriod" => Some(8),
-        b"onsetString" => Some(9),
-        b"note" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (4, 110, 101) => (key == b"note").then_some(10),
+        (7, 111, 101) => (key == b"outcome").then_some(4),
+        (8, 111, 101) => (key == b"onsetAge").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 111, 101) => (key == b"onsetRange").then_some(7),
+        (11, 111, 100) => (key == b"onsetPeriod").then_some(8),
+        (11, 111, 103) => (key == b"onsetString").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 99, 104) => (key == b"contributedToDeath").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_382(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"measure" => Some(3),
-        b"detailQuantity" => Some(4),
-        b"detailRange" => Some(5),
-        b"detailCodeableConcept" => Some(6),
-        b"detailString" => Some(7),
-        b"detailBoolean" => Some(8),
-        b"detailInteger" => Some(9),
-        b"detailRatio" => Some(10),
-        b"dueDate" => Some(11),
-        b"dueDuration" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 100, 101) => (key == b"dueDate").then_some(11),
+        (7, 109, 101) => (key == b"measure").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 101) => (key == b"detailRange").then_some(5),
+        (11, 100, 110) => (key == b"dueDuration").then_some(12),
+        (11, 100, 111) => (key == b"detailRatio").then_some(10),
+        (12, 100, 103) => (key == b"detailString").then_some(7),
+        (13, 100, 110) => (key == b"detailBoolean").then_some(8),
+        (13, 100, 114) => (key == b"detailInteger").then_some(9),
+        (14, 100, 121) => (key == b"detailQuantity").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (21, 100, 116) => (key == b"detailCodeableConcept").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_383(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"path" => Some(3),
-        b"sliceName" => Some(4),
-        b"min" => Some(5),
-        b"max" => Some(6),
-        b"description" => Some(7),
-        b"target" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 109, 110) => (key == b"min").then_some(5),
+        (3, 109, 120) => (key == b"max").then_some(6),
+        (4, 112, 104) => (key == b"path").then_some(3),
+        (6, 116, 116) => (key == b"target").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 101) => (key == b"sliceName").then_some(4),
+        (11, 100, 110) => (key == b"description").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_384(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"params" => Some(4),
-        b"profile" => Some(5),
-        b"compartment" => Some(6),
-        b"link" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 108, 107) => (key == b"link").then_some(7),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 112, 115) => (key == b"params").then_some(4),
+        (7, 112, 101) => (key == b"profile").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 99, 116) => (key == b"compartment").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_385(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"use" => Some(3),
-        b"code" => Some(4),
-        b"rule" => Some(5),
-        b"expression" => Some(6),
-        b"description" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(3),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (4, 114, 101) => (key == b"rule").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(6),
+        (11, 100, 110) => (key == b"description").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_386(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"valueCodeableConcept" => Some(4),
-        b"valueBoolean" => Some(5),
-        b"valueQuantity" => Some(6),
-        b"valueRange" => Some(7),
-        b"valueReference" => Some(8),
-        b"exclude" => Some(9),
-        b"period" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (6, 112, 100) => (key == b"period").then_some(10),
+        (7, 101, 101) => (key == b"exclude").then_some(9),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 118, 101) => (key == b"valueRange").then_some(7),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(5),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(6),
+        (14, 118, 101) => (key == b"valueReference").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 118, 116) => (key == b"valueCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_387(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"entity" => Some(3),
-        b"period" => Some(4),
-        b"inactive" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 101, 121) => (key == b"entity").then_some(3),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (8, 105, 101) => (key == b"inactive").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_388(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"comment" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (7, 99, 116) => (key == b"comment").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_389(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"daysOfWeek" => Some(3),
-        b"allDay" => Some(4),
-        b"availableStartTime" => Some(5),
-        b"availableEndTime" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 121) => (key == b"allDay").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 107) => (key == b"daysOfWeek").then_some(3),
+        (16, 97, 101) => (key == b"availableEndTime").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 97, 101) => (key == b"availableStartTime").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_390(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"during" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 100, 103) => (key == b"during").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_391(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"uid" => Some(3),
-        b"number" => Some(4),
-        b"modality" => Some(5),
-        b"description" => Some(6),
-        b"numberOfInstances" => Some(7),
-        b"endpoint" => Some(8),
-        b"bodySite" => Some(9),
-        b"laterality" => Some(10),
-        b"specimen" => Some(11),
-        b"started" => Some(12),
-        b"performer" => Some(13),
-        b"instance" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 100) => (key == b"uid").then_some(3),
+        (6, 110, 114) => (key == b"number").then_some(4),
+        (7, 115, 100) => (key == b"started").then_some(12),
+        (8, 98, 101) => (key == b"bodySite").then_some(9),
+        (8, 101, 116) => (key == b"endpoint").then_some(8),
+        (8, 105, 101) => (key == b"instance").then_some(14),
+        (8, 109, 121) => (key == b"modality").then_some(5),
+        (8, 115, 110) => (key == b"specimen").then_some(11),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 114) => (key == b"performer").then_some(13),
+        (10, 108, 121) => (key == b"laterality").then_some(10),
+        (11, 100, 110) => (key == b"description").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 110, 115) => (key == b"numberOfInstances").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_392(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"function" => Some(3),
-        b"actor" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 97, 114) => (key == b"actor").then_some(4),
+        (8, 102, 110) => (key == b"function").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_393(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"uid" => Some(3),
-        b"sopClass" => Some(4),
-        b"number" => Some(5),
-        b"title" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 100) => (key == b"uid").then_some(3),
+        (5, 116, 101) => (key == b"title").then_some(6),
+        (6, 110, 114) => (key == b"number").then_some(5),
+        (8, 115, 115) => (key == b"sopClass").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_394(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"function" => Some(3),
-        b"actor" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 97, 114) => (key == b"actor").then_some(4),
+        (8, 102, 110) => (key == b"function").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_395(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"documentType" => Some(3),
-        b"reference" => Some(4),
-        b"publicationDate" => Some(5),
-        b"presentationDate" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(4),
+        (12, 100, 101) => (key == b"documentType").then_some(3),
+        (15, 112, 101) => (key == b"publicationDate").then_some(5),
+        (16, 112, 101) => (key == b"presentationDate").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_396(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"date" => Some(3),
-        b"detail" => Some(4),
-        b"reported" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(3),
+        (6, 100, 108) => (key == b"detail").then_some(4),
+        (8, 114, 100) => (key == b"reported").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_397(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"series" => Some(3),
-        b"authority" => Some(4),
-        b"targetDisease" => Some(5),
-        b"doseNumberPositiveInt" => Some(6),
-        b"doseNumberString" => Some(7),
-        b"seriesDosesPositiveInt" => Some(8),
-        b"seriesDosesString" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 115, 115) => (key == b"series").then_some(3),
+        (9, 97, 121) => (key == b"authority").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 116, 101) => (key == b"targetDisease").then_some(5),
+        (16, 100, 103) => (key == b"doseNumberString").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 115, 103) => (key == b"seriesDosesString").then_some(9),
+        (21, 100, 116) => (key == b"doseNumberPositiveInt").then_some(6),
+        (22, 115, 116) => (key == b"seriesDosesPositiveInt").then_some(8),
         _ => None,
     }
 }
 
 fn lookup_398(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"vaccineCode" => Some(3),
-        b"targetDisease" => Some(4),
-        b"contraindicatedVaccineCode" => Some(5),
-        b"forecastStatus" => Some(6),
-        b"forecastReason" => Some(7),
-        b"dateCriterion" => Some(8),
-        b"description" => Some(9),
-        b"series" => Some(10),
-        b"doseNumberPositiveInt" => Some(11),
-        b"doseNumberString" => Some(12),
-        b"seriesDosesPositiveInt" => Some(13),
-        b"seriesDosesString" => Some(14),
-        b"supportingImmunization" => Some(15),
-        b"supportingPatientInformation" => Some(16),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 115, 115) => (key == b"series").then_some(10),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(9),
+        (11, 118, 101) => (key == b"vaccineCode").then_some(3),
+        (13, 100, 110) => (key == b"dateCriterion").then_some(8),
+        (13, 116, 101) => (key == b"targetDisease").then_some(4),
+        (14, 102, 110) => (key == b"forecastReason").then_some(7),
+        (14, 102, 115) => (key == b"forecastStatus").then_some(6),
+        (16, 100, 103) => (key == b"doseNumberString").then_some(12),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 115, 103) => (key == b"seriesDosesString").then_some(14),
+        (21, 100, 116) => (key == b"doseNumberPositiveInt").then_some(11),
+        (22, 115, 110) => (key == b"supportingImmunization").then_some(15),
+        (22, 115, 116) => (key == b"seriesDosesPositiveInt").then_some(13),
+        (26, 99, 101) => (key == b"contraindicatedVaccineCode").then_some(5),
+        (28, 115, 110) => (key == b"supportingPatientInformation").then_some(16),
         _ => None,
     }
 }
 
 fn lookup_399(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"value" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_400(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"uri" => Some(3),
-        b"packageId" => Some(4),
-        b"version" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 105) => (key == b"uri").then_some(3),
+        (7, 118, 110) => (key == b"version").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 100) => (key == b"packageId").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_401(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"profile" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 112, 101) => (key == b"profile").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_402(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"grouping" => Some(3),
-        b"resource" => Some(4),
-        b"page" => Some(5),
-        b"parameter" => Some(6),
-        b"template" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 101) => (key == b"page").then_some(5),
+        (8, 103, 103) => (key == b"grouping").then_some(3),
+        (8, 114, 101) => (key == b"resource").then_some(4),
+        (8, 116, 101) => (key == b"template").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 114) => (key == b"parameter").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_403(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"description" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_404(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"reference" => Some(3),
-        b"fhirVersion" => Some(4),
-        b"name" => Some(5),
-        b"description" => Some(6),
-        b"exampleBoolean" => Some(7),
-        b"exampleCanonical" => Some(8),
-        b"groupingId" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(3),
+        (10, 103, 100) => (key == b"groupingId").then_some(9),
+        (11, 100, 110) => (key == b"description").then_some(6),
+        (11, 102, 110) => (key == b"fhirVersion").then_some(4),
+        (14, 101, 110) => (key == b"exampleBoolean").then_some(7),
+        (16, 101, 108) => (key == b"exampleCanonical").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_405(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"nameUrl" => Some(3),
-        b"nameReference" => Some(4),
-        b"title" => Some(5),
-        b"generation" => Some(6),
-        b"page" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 101) => (key == b"page").then_some(7),
+        (5, 116, 101) => (key == b"title").then_some(5),
+        (7, 110, 108) => (key == b"nameUrl").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 103, 110) => (key == b"generation").then_some(6),
+        (13, 110, 101) => (key == b"nameReference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_406(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"value" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_407(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"source" => Some(4),
-        b"scope" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 115, 101) => (key == b"scope").then_some(5),
+        (6, 115, 101) => (key == b"source").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_408(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"rendering" => Some(3),
-        b"resource" => Some(4),
-        b"page" => Some(5),
-        b"image" => Some(6),
-        b"other" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 101) => (key == b"page").then_some(5),
+        (5, 105, 101) => (key == b"image").then_some(6),
+        (5, 111, 114) => (key == b"other").then_some(7),
+        (8, 114, 101) => (key == b"resource").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 103) => (key == b"rendering").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_409(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"reference" => Some(3),
-        b"exampleBoolean" => Some(4),
-        b"exampleCanonical" => Some(5),
-        b"relativePath" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(3),
+        (12, 114, 104) => (key == b"relativePath").then_some(6),
+        (14, 101, 110) => (key == b"exampleBoolean").then_some(4),
+        (16, 101, 108) => (key == b"exampleCanonical").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_410(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"title" => Some(4),
-        b"anchor" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (5, 116, 101) => (key == b"title").then_some(4),
+        (6, 97, 114) => (key == b"anchor").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_411(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"purpose" => Some(3),
-        b"name" => Some(4),
-        b"telecom" => Some(5),
-        b"address" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(4),
+        (7, 97, 115) => (key == b"address").then_some(6),
+        (7, 112, 101) => (key == b"purpose").then_some(3),
+        (7, 116, 109) => (key == b"telecom").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_412(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"network" => Some(4),
-        b"benefit" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 98, 116) => (key == b"benefit").then_some(5),
+        (7, 110, 107) => (key == b"network").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_413(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"requirement" => Some(4),
-        b"limit" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 108, 116) => (key == b"limit").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 114, 116) => (key == b"requirement").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_414(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"value" => Some(3),
-        b"code" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_415(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"type" => Some(4),
-        b"coverageArea" => Some(5),
-        b"network" => Some(6),
-        b"generalCost" => Some(7),
-        b"specificCost" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (7, 110, 107) => (key == b"network").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (11, 103, 116) => (key == b"generalCost").then_some(7),
+        (12, 99, 97) => (key == b"coverageArea").then_some(5),
+        (12, 115, 116) => (key == b"specificCost").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_416(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"groupSize" => Some(4),
-        b"cost" => Some(5),
-        b"comment" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 116) => (key == b"cost").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 99, 116) => (key == b"comment").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 103, 101) => (key == b"groupSize").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_417(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"benefit" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 98, 116) => (key == b"benefit").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_418(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"cost" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 116) => (key == b"cost").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_419(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"applicability" => Some(4),
-        b"qualifiers" => Some(5),
-        b"value" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 113, 115) => (key == b"qualifiers").then_some(5),
+        (13, 97, 121) => (key == b"applicability").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_420(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"role" => Some(3),
-        b"actor" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(3),
+        (5, 97, 114) => (key == b"actor").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_421(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"sequence" => Some(3),
-        b"chargeItemReference" => Some(4),
-        b"chargeItemCodeableConcept" => Some(5),
-        b"priceComponent" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 115, 101) => (key == b"sequence").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 112, 116) => (key == b"priceComponent").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 99, 101) => (key == b"chargeItemReference").then_some(4),
+        (25, 99, 116) => (key == b"chargeItemCodeableConcept").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_422(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"code" => Some(4),
-        b"factor" => Some(5),
-        b"amount" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 97, 116) => (key == b"amount").then_some(6),
+        (6, 102, 114) => (key == b"factor").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_423(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"resource" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (8, 114, 101) => (key == b"resource").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_424(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"flag" => Some(3),
-        b"deleted" => Some(4),
-        b"date" => Some(5),
-        b"item" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(5),
+        (4, 102, 103) => (key == b"flag").then_some(3),
+        (4, 105, 109) => (key == b"item").then_some(6),
+        (7, 100, 100) => (key == b"deleted").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_425(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"longitude" => Some(3),
-        b"latitude" => Some(4),
-        b"altitude" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 97, 101) => (key == b"altitude").then_some(5),
+        (8, 108, 101) => (key == b"latitude").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 108, 101) => (key == b"longitude").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_426(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"daysOfWeek" => Some(3),
-        b"allDay" => Some(4),
-        b"openingTime" => Some(5),
-        b"closingTime" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 121) => (key == b"allDay").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 107) => (key == b"daysOfWeek").then_some(3),
+        (11, 99, 101) => (key == b"closingTime").then_some(6),
+        (11, 111, 101) => (key == b"openingTime").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_427(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"description" => Some(4),
-        b"population" => Some(5),
-        b"stratifier" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 112, 110) => (key == b"population").then_some(5),
+        (10, 115, 114) => (key == b"stratifier").then_some(6),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_428(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"description" => Some(4),
-        b"criteria" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (8, 99, 97) => (key == b"criteria").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_429(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"description" => Some(4),
-        b"criteria" => Some(5),
-        b"component" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (8, 99, 97) => (key == b"criteria").then_some(5),
+        (9, 99, 116) => (key == b"component").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_430(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"description" => Some(4),
-        b"criteria" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (8, 99, 97) => (key == b"criteria").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_431(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"usage" => Some(4),
-        b"description" => Some(5),
-        b"criteria" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 117, 101) => (key == b"usage").then_some(4),
+        (8, 99, 97) => (key == b"criteria").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_432(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"population" => Some(4),
-        b"measureScore" => Some(5),
-        b"stratifier" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 112, 110) => (key == b"population").then_some(4),
+        (10, 115, 114) => (key == b"stratifier").then_some(6),
+        (12, 109, 101) => (key == b"measureScore").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_433(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"count" => Some(4),
-        b"subjectResults" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 99, 116) => (key == b"count").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 115, 115) => (key == b"subjectResults").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_434(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"stratum" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (7, 115, 109) => (key == b"stratum").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_435(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"value" => Some(3),
-        b"component" => Some(4),
-        b"population" => Some(5),
-        b"measureScore" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 118, 101) => (key == b"value").then_some(3),
+        (9, 99, 116) => (key == b"component").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 112, 110) => (key == b"population").then_some(5),
+        (12, 109, 101) => (key == b"measureScore").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_436(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"value" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_437(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"count" => Some(4),
-        b"subjectResults" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 99, 116) => (key == b"count").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 115, 115) => (key == b"subjectResults").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_438(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"itemCodeableConcept" => Some(3),
-        b"itemReference" => Some(4),
-        b"isActive" => Some(5),
-        b"strength" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 105, 101) => (key == b"isActive").then_some(5),
+        (8, 115, 104) => (key == b"strength").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 105, 101) => (key == b"itemReference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 105, 116) => (key == b"itemCodeableConcept").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_439(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"lotNumber" => Some(3),
-        b"expirationDate" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 108, 114) => (key == b"lotNumber").then_some(3),
+        (14, 101, 101) => (key == b"expirationDate").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_440(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"function" => Some(3),
-        b"actor" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 97, 114) => (key == b"actor").then_some(4),
+        (8, 102, 110) => (key == b"function").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_441(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"text" => Some(3),
-        b"site" => Some(4),
-        b"route" => Some(5),
-        b"method" => Some(6),
-        b"dose" => Some(7),
-        b"rateRatio" => Some(8),
-        b"rateQuantity" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"dose").then_some(7),
+        (4, 115, 101) => (key == b"site").then_some(4),
+        (4, 116, 116) => (key == b"text").then_some(3),
+        (5, 114, 101) => (key == b"route").then_some(5),
+        (6, 109, 100) => (key == b"method").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 111) => (key == b"rateRatio").then_some(8),
+        (12, 114, 121) => (key == b"rateQuantity").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_442(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"function" => Some(3),
-        b"actor" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 97, 114) => (key == b"actor").then_some(4),
+        (8, 102, 110) => (key == b"function").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_443(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"wasSubstituted" => Some(3),
-        b"type" => Some(4),
-        b"reason" => Some(5),
-        b"responsibleParty" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 114, 110) => (key == b"reason").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 119, 100) => (key == b"wasSubstituted").then_some(3),
+        (16, 114, 121) => (key == b"responsibleParty").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_444(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"reference" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"reference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_445(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"source" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 115, 101) => (key == b"source").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_446(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"itemCodeableConcept" => Some(3),
-        b"itemReference" => Some(4),
-        b"isActive" => Some(5),
-        b"strength" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 105, 101) => (key == b"isActive").then_some(5),
+        (8, 115, 104) => (key == b"strength").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 105, 101) => (key == b"itemReference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 105, 116) => (key == b"itemCodeableConcept").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_447(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"source" => Some(4),
-        b"cost" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 116) => (key == b"cost").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 115, 101) => (key == b"source").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_448(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"name" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_449(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"dosage" => Some(3),
-        b"indicationCodeableConcept" => Some(4),
-        b"indicationReference" => Some(5),
-        b"patientCharacteristics" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 100, 101) => (key == b"dosage").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 105, 101) => (key == b"indicationReference").then_some(5),
+        (22, 112, 115) => (key == b"patientCharacteristics").then_some(6),
+        (25, 105, 116) => (key == b"indicationCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_450(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"dosage" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 100, 101) => (key == b"dosage").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_451(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"characteristicCodeableConcept" => Some(3),
-        b"characteristicQuantity" => Some(4),
-        b"value" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 118, 101) => (key == b"value").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (22, 99, 121) => (key == b"characteristicQuantity").then_some(4),
+        (29, 99, 116) => (key == b"characteristicCodeableConcept").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_452(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"classification" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 99, 110) => (key == b"classification").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_453(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"quantity" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (8, 113, 121) => (key == b"quantity").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_454(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"valueCodeableConcept" => Some(4),
-        b"valueString" => Some(5),
-        b"valueQuantity" => Some(6),
-        b"valueBase64Binary" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 118, 103) => (key == b"valueString").then_some(5),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 118, 121) => (key == b"valueBase64Binary").then_some(7),
+        (20, 118, 116) => (key == b"valueCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_455(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"regulatoryAuthority" => Some(3),
-        b"substitution" => Some(4),
-        b"schedule" => Some(5),
-        b"maxDispense" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 115, 101) => (key == b"schedule").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 109, 101) => (key == b"maxDispense").then_some(6),
+        (12, 115, 110) => (key == b"substitution").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 114, 121) => (key == b"regulatoryAuthority").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_456(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"allowed" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 97, 100) => (key == b"allowed").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_457(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"schedule" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 115, 101) => (key == b"schedule").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_458(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"quantity" => Some(3),
-        b"period" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (8, 113, 121) => (key == b"quantity").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_459(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"areaUnderCurve" => Some(3),
-        b"lethalDose50" => Some(4),
-        b"halfLifePeriod" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 108, 48) => (key == b"lethalDose50").then_some(4),
+        (14, 97, 101) => (key == b"areaUnderCurve").then_some(3),
+        (14, 104, 100) => (key == b"halfLifePeriod").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_460(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"initialFill" => Some(3),
-        b"dispenseInterval" => Some(4),
-        b"validityPeriod" => Some(5),
-        b"numberOfRepeatsAllowed" => Some(6),
-        b"quantity" => Some(7),
-        b"expectedSupplyDuration" => Some(8),
-        b"performer" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 113, 121) => (key == b"quantity").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 114) => (key == b"performer").then_some(9),
+        (11, 105, 108) => (key == b"initialFill").then_some(3),
+        (14, 118, 100) => (key == b"validityPeriod").then_some(5),
+        (16, 100, 108) => (key == b"dispenseInterval").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (22, 101, 110) => (key == b"expectedSupplyDuration").then_some(8),
+        (22, 110, 100) => (key == b"numberOfRepeatsAllowed").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_461(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"quantity" => Some(3),
-        b"duration" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 100, 110) => (key == b"duration").then_some(4),
+        (8, 113, 121) => (key == b"quantity").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_462(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"allowedBoolean" => Some(3),
-        b"allowedCodeableConcept" => Some(4),
-        b"reason" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 114, 110) => (key == b"reason").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 97, 110) => (key == b"allowedBoolean").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (22, 97, 116) => (key == b"allowedCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_463(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"productName" => Some(3),
-        b"namePart" => Some(4),
-        b"countryLanguage" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 110, 116) => (key == b"namePart").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 112, 101) => (key == b"productName").then_some(3),
+        (15, 99, 101) => (key == b"countryLanguage").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_464(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"part" => Some(3),
-        b"type" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 116) => (key == b"part").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_465(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"country" => Some(3),
-        b"jurisdiction" => Some(4),
-        b"language" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 99, 121) => (key == b"country").then_some(3),
+        (8, 108, 101) => (key == b"language").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_466(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"operationType" => Some(3),
-        b"authorisationReferenceNumber" => Some(4),
-        b"effectiveDate" => Some(5),
-        b"confidentialityIndicator" => Some(6),
-        b"manufacturer" => Some(7),
-        b"regulator" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 114) => (key == b"regulator").then_some(8),
+        (12, 109, 114) => (key == b"manufacturer").then_some(7),
+        (13, 101, 101) => (key == b"effectiveDate").then_some(5),
+        (13, 111, 101) => (key == b"operationType").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (24, 99, 114) => (key == b"confidentialityIndicator").then_some(6),
+        (28, 97, 114) => (key == b"authorisationReferenceNumber").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_467(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"type" => Some(4),
-        b"intendedUse" => Some(5),
-        b"indicationCodeableConcept" => Some(6),
-        b"indicationReference" => Some(7),
-        b"status" => Some(8),
-        b"date" => Some(9),
-        b"species" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(9),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 115, 115) => (key == b"status").then_some(8),
+        (7, 115, 115) => (key == b"species").then_some(10),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (11, 105, 101) => (key == b"intendedUse").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 105, 101) => (key == b"indicationReference").then_some(7),
+        (25, 105, 116) => (key == b"indicationCodeableConcept").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_468(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"country" => Some(4),
-        b"jurisdiction" => Some(5),
-        b"legalStatusOfSupply" => Some(6),
-        b"validityPeriod" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 99, 121) => (key == b"country").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(5),
+        (14, 118, 100) => (key == b"validityPeriod").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 108, 121) => (key == b"legalStatusOfSupply").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_469(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"type" => Some(4),
-        b"datePeriod" => Some(5),
-        b"dateDateTime" => Some(6),
-        b"application" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 100) => (key == b"datePeriod").then_some(5),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (11, 97, 110) => (key == b"application").then_some(7),
+        (12, 100, 101) => (key == b"dateDateTime").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_470(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"therapyRelationshipType" => Some(3),
-        b"medicationCodeableConcept" => Some(4),
-        b"medicationReference" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 109, 101) => (key == b"medicationReference").then_some(5),
+        (23, 116, 101) => (key == b"therapyRelationshipType").then_some(3),
+        (25, 109, 116) => (key == b"medicationCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_471(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"therapyRelationshipType" => Some(3),
-        b"medicationCodeableConcept" => Some(4),
-        b"medicationReference" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 109, 101) => (key == b"medicationReference").then_some(5),
+        (23, 116, 101) => (key == b"therapyRelationshipType").then_some(3),
+        (25, 109, 116) => (key == b"medicationCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_472(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"group" => Some(4),
-        b"confidentiality" => Some(5),
-        b"strength" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (5, 103, 112) => (key == b"group").then_some(4),
+        (8, 115, 104) => (key == b"strength").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (15, 99, 121) => (key == b"confidentiality").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_473(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"presentation" => Some(3),
-        b"presentationLowLimit" => Some(4),
-        b"concentration" => Some(5),
-        b"concentrationLowLimit" => Some(6),
-        b"measurementPoint" => Some(7),
-        b"country" => Some(8),
-        b"referenceStrength" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 99, 121) => (key == b"country").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 112, 110) => (key == b"presentation").then_some(3),
+        (13, 99, 110) => (key == b"concentration").then_some(5),
+        (16, 109, 116) => (key == b"measurementPoint").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 114, 104) => (key == b"referenceStrength").then_some(9),
+        (20, 112, 116) => (key == b"presentationLowLimit").then_some(4),
+        (21, 99, 116) => (key == b"concentrationLowLimit").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_474(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"substance" => Some(3),
-        b"strength" => Some(4),
-        b"strengthLowLimit" => Some(5),
-        b"measurementPoint" => Some(6),
-        b"country" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 99, 121) => (key == b"country").then_some(7),
+        (8, 115, 104) => (key == b"strength").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 101) => (key == b"substance").then_some(3),
+        (16, 109, 116) => (key == b"measurementPoint").then_some(6),
+        (16, 115, 116) => (key == b"strengthLowLimit").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_475(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"strength" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (8, 115, 104) => (key == b"strength").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_476(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"itemReference" => Some(3),
-        b"itemCodeableConcept" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 105, 101) => (key == b"itemReference").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 105, 116) => (key == b"itemCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_477(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"outerPackaging" => Some(3),
-        b"immediatePackaging" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 111, 103) => (key == b"outerPackaging").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 105, 103) => (key == b"immediatePackaging").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_478(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"type" => Some(4),
-        b"quantity" => Some(5),
-        b"material" => Some(6),
-        b"alternateMaterial" => Some(7),
-        b"device" => Some(8),
-        b"manufacturedItem" => Some(9),
-        b"packageItem" => Some(10),
-        b"physicalCharacteristics" => Some(11),
-        b"otherCharacteristics" => Some(12),
-        b"shelfLifeStorage" => Some(13),
-        b"manufacturer" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 100, 101) => (key == b"device").then_some(8),
+        (8, 109, 108) => (key == b"material").then_some(6),
+        (8, 113, 121) => (key == b"quantity").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (11, 112, 109) => (key == b"packageItem").then_some(10),
+        (12, 109, 114) => (key == b"manufacturer").then_some(14),
+        (16, 109, 109) => (key == b"manufacturedItem").then_some(9),
+        (16, 115, 101) => (key == b"shelfLifeStorage").then_some(13),
+        (17, 97, 108) => (key == b"alternateMaterial").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 111, 115) => (key == b"otherCharacteristics").then_some(12),
+        (23, 112, 115) => (key == b"physicalCharacteristics").then_some(11),
         _ => None,
     }
 }
 
 fn lookup_479(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"status" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (6, 115, 115) => (key == b"status").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_480(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"firstDose" => Some(4),
-        b"maxSingleDose" => Some(5),
-        b"maxDosePerDay" => Some(6),
-        b"maxDosePerTreatmentPeriod" => Some(7),
-        b"maxTreatmentPeriod" => Some(8),
-        b"targetSpecies" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 102, 101) => (key == b"firstDose").then_some(4),
+        (13, 109, 101) => (key == b"maxSingleDose").then_some(5),
+        (13, 109, 121) => (key == b"maxDosePerDay").then_some(6),
+        (13, 116, 115) => (key == b"targetSpecies").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 109, 100) => (key == b"maxTreatmentPeriod").then_some(8),
+        (25, 109, 100) => (key == b"maxDosePerTreatmentPeriod").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_481(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"withdrawalPeriod" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (16, 119, 100) => (key == b"withdrawalPeriod").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_482(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"tissue" => Some(3),
-        b"value" => Some(4),
-        b"supportingInformation" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 118, 101) => (key == b"value").then_some(4),
+        (6, 116, 101) => (key == b"tissue").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (21, 115, 110) => (key == b"supportingInformation").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_483(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"profile" => Some(4),
-        b"min" => Some(5),
-        b"max" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 109, 110) => (key == b"min").then_some(5),
+        (3, 109, 120) => (key == b"max").then_some(6),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (7, 112, 101) => (key == b"profile").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_484(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"message" => Some(3),
-        b"situation" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 109, 101) => (key == b"message").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 110) => (key == b"situation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_485(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"target" => Some(4),
-        b"endpoint" => Some(5),
-        b"receiver" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (6, 116, 116) => (key == b"target").then_some(4),
+        (8, 101, 116) => (key == b"endpoint").then_some(5),
+        (8, 114, 114) => (key == b"receiver").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_486(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"software" => Some(4),
-        b"version" => Some(5),
-        b"contact" => Some(6),
-        b"endpoint" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (7, 99, 116) => (key == b"contact").then_some(6),
+        (7, 118, 110) => (key == b"version").then_some(5),
+        (8, 101, 116) => (key == b"endpoint").then_some(7),
+        (8, 115, 101) => (key == b"software").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_487(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"code" => Some(4),
-        b"details" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (7, 100, 115) => (key == b"details").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_488(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"chromosome" => Some(3),
-        b"genomeBuild" => Some(4),
-        b"orientation" => Some(5),
-        b"referenceSeqId" => Some(6),
-        b"referenceSeqPointer" => Some(7),
-        b"referenceSeqString" => Some(8),
-        b"strand" => Some(9),
-        b"windowStart" => Some(10),
-        b"windowEnd" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 115, 100) => (key == b"strand").then_some(9),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 119, 100) => (key == b"windowEnd").then_some(11),
+        (10, 99, 101) => (key == b"chromosome").then_some(3),
+        (11, 103, 100) => (key == b"genomeBuild").then_some(4),
+        (11, 111, 110) => (key == b"orientation").then_some(5),
+        (11, 119, 116) => (key == b"windowStart").then_some(10),
+        (14, 114, 100) => (key == b"referenceSeqId").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 114, 103) => (key == b"referenceSeqString").then_some(8),
+        (19, 114, 114) => (key == b"referenceSeqPointer").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_489(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"start" => Some(3),
-        b"end" => Some(4),
-        b"observedAllele" => Some(5),
-        b"referenceAllele" => Some(6),
-        b"cigar" => Some(7),
-        b"variantPointer" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 101, 100) => (key == b"end").then_some(4),
+        (5, 99, 114) => (key == b"cigar").then_some(7),
+        (5, 115, 116) => (key == b"start").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 111, 101) => (key == b"observedAllele").then_some(5),
+        (14, 118, 114) => (key == b"variantPointer").then_some(8),
+        (15, 114, 101) => (key == b"referenceAllele").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_490(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"standardSequence" => Some(4),
-        b"start" => Some(5),
-        b"end" => Some(6),
-        b"score" => Some(7),
-        b"method" => Some(8),
-        b"truthTP" => Some(9),
-        b"queryTP" => Some(10),
-        b"truthFN" => Some(11),
-        b"queryFP" => Some(12),
-        b"gtFP" => Some(13),
-        b"precision" => Some(14),
-        b"recall" => Some(15),
-        b"fScore" => Some(16),
-        b"roc" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 101, 100) => (key == b"end").then_some(6),
+        (3, 114, 99) => (key == b"roc").then_some(17),
+        (4, 103, 80) => (key == b"gtFP").then_some(13),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 115, 101) => (key == b"score").then_some(7),
+        (5, 115, 116) => (key == b"start").then_some(5),
+        (6, 102, 101) => (key == b"fScore").then_some(16),
+        (6, 109, 100) => (key == b"method").then_some(8),
+        (6, 114, 108) => (key == b"recall").then_some(15),
+        (7, 113, 80) => match key {
+            b"queryTP" => Some(10),
+            b"queryFP" => Some(12),
+            _ => None,
+        },
+        (7, 116, 78) => (key == b"truthFN").then_some(11),
+        (7, 116, 80) => (key == b"truthTP").then_some(9),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 110) => (key == b"precision").then_some(14),
+        (16, 115, 101) => (key == b"standardSequence").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_491(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"score" => Some(3),
-        b"numTP" => Some(4),
-        b"numFP" => Some(5),
-        b"numFN" => Some(6),
-        b"precision" => Some(7),
-        b"sensitivity" => Some(8),
-        b"fMeasure" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 110, 78) => (key == b"numFN").then_some(6),
+        (5, 110, 80) => match key {
+            b"numTP" => Some(4),
+            b"numFP" => Some(5),
+            _ => None,
+        },
+        (5, 115, 101) => (key == b"score").then_some(3),
+        (8, 102, 101) => (key == b"fMeasure").then_some(9),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 110) => (key == b"precision").then_some(7),
+        (11, 115, 121) => (key == b"sensitivity").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_492(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"url" => Some(4),
-        b"name" => Some(5),
-        b"datasetId" => Some(6),
-        b"variantsetId" => Some(7),
-        b"readsetId" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(4),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 100, 100) => (key == b"datasetId").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 100) => (key == b"readsetId").then_some(8),
+        (12, 118, 100) => (key == b"variantsetId").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_493(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"variantType" => Some(3),
-        b"exact" => Some(4),
-        b"length" => Some(5),
-        b"outer" => Some(6),
-        b"inner" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 101, 116) => (key == b"exact").then_some(4),
+        (5, 105, 114) => (key == b"inner").then_some(7),
+        (5, 111, 114) => (key == b"outer").then_some(6),
+        (6, 108, 104) => (key == b"length").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 118, 101) => (key == b"variantType").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_494(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"start" => Some(3),
-        b"end" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 101, 100) => (key == b"end").then_some(4),
+        (5, 115, 116) => (key == b"start").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_495(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"start" => Some(3),
-        b"end" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 101, 100) => (key == b"end").then_some(4),
+        (5, 115, 116) => (key == b"start").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_496(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"value" => Some(4),
-        b"preferred" => Some(5),
-        b"comment" => Some(6),
-        b"period" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(4),
+        (6, 112, 100) => (key == b"period").then_some(7),
+        (7, 99, 116) => (key == b"comment").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 100) => (key == b"preferred").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_497(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"schedule" => Some(4),
-        b"nutrient" => Some(5),
-        b"texture" => Some(6),
-        b"fluidConsistencyType" => Some(7),
-        b"instruction" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 116, 101) => (key == b"texture").then_some(6),
+        (8, 110, 116) => (key == b"nutrient").then_some(5),
+        (8, 115, 101) => (key == b"schedule").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 105, 110) => (key == b"instruction").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 102, 101) => (key == b"fluidConsistencyType").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_498(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"modifier" => Some(3),
-        b"amount" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 116) => (key == b"amount").then_some(4),
+        (8, 109, 114) => (key == b"modifier").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_499(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"modifier" => Some(3),
-        b"foodType" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 102, 101) => (key == b"foodType").then_some(4),
+        (8, 109, 114) => (key == b"modifier").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_500(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"productName" => Some(4),
-        b"schedule" => Some(5),
-        b"quantity" => Some(6),
-        b"instruction" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (8, 113, 121) => (key == b"quantity").then_some(6),
+        (8, 115, 101) => (key == b"schedule").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 105, 110) => (key == b"instruction").then_some(7),
+        (11, 112, 101) => (key == b"productName").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_501(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"baseFormulaType" => Some(3),
-        b"baseFormulaProductName" => Some(4),
-        b"additiveType" => Some(5),
-        b"additiveProductName" => Some(6),
-        b"caloricDensity" => Some(7),
-        b"routeofAdministration" => Some(8),
-        b"administration" => Some(9),
-        b"maxVolumeToDeliver" => Some(10),
-        b"administrationInstruction" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 97, 101) => (key == b"additiveType").then_some(5),
+        (14, 97, 110) => (key == b"administration").then_some(9),
+        (14, 99, 121) => (key == b"caloricDensity").then_some(7),
+        (15, 98, 101) => (key == b"baseFormulaType").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 109, 114) => (key == b"maxVolumeToDeliver").then_some(10),
+        (19, 97, 101) => (key == b"additiveProductName").then_some(6),
+        (21, 114, 110) => (key == b"routeofAdministration").then_some(8),
+        (22, 98, 101) => (key == b"baseFormulaProductName").then_some(4),
+        (25, 97, 110) => (key == b"administrationInstruction").then_some(11),
         _ => None,
     }
 }
 
 fn lookup_502(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"schedule" => Some(3),
-        b"quantity" => Some(4),
-        b"rateQuantity" => Some(5),
-        b"rateRatio" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 113, 121) => (key == b"quantity").then_some(4),
+        (8, 115, 101) => (key == b"schedule").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 111) => (key == b"rateRatio").then_some(6),
+        (12, 114, 121) => (key == b"rateQuantity").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_503(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"low" => Some(3),
-        b"high" => Some(4),
-        b"type" => Some(5),
-        b"appliesTo" => Some(6),
-        b"age" => Some(7),
-        b"text" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 97, 101) => (key == b"age").then_some(7),
+        (3, 108, 119) => (key == b"low").then_some(3),
+        (4, 104, 104) => (key == b"high").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(5),
+        (4, 116, 116) => (key == b"text").then_some(8),
+        (9, 97, 111) => (key == b"appliesTo").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_504(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"valueQuantity" => Some(4),
-        b"valueCodeableConcept" => Some(5),
-        b"valueString" => Some(6),
-        b"valueBoolean" => Some(7),
-        b"valueInteger" => Some(8),
-        b"valueRange" => Some(9),
-        b"valueRatio" => Some(10),
-        b"valueSampledData" => Some(11),
-        b"valueTime" => Some(12),
-        b"valueDateTime" => Some(13),
-        b"valuePeriod" => Some(14),
-        b"dataAbsentReason" => Some(15),
-        b"interpretation" => Some(16),
-        b"referenceRange" => Some(17),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 101) => (key == b"valueTime").then_some(12),
+        (10, 118, 101) => (key == b"valueRange").then_some(9),
+        (10, 118, 111) => (key == b"valueRatio").then_some(10),
+        (11, 118, 100) => (key == b"valuePeriod").then_some(14),
+        (11, 118, 103) => (key == b"valueString").then_some(6),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(7),
+        (12, 118, 114) => (key == b"valueInteger").then_some(8),
+        (13, 118, 101) => (key == b"valueDateTime").then_some(13),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(4),
+        (14, 105, 110) => (key == b"interpretation").then_some(16),
+        (14, 114, 101) => (key == b"referenceRange").then_some(17),
+        (16, 100, 110) => (key == b"dataAbsentReason").then_some(15),
+        (16, 118, 97) => (key == b"valueSampledData").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 118, 116) => (key == b"valueCodeableConcept").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_505(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"customaryUnit" => Some(3),
-        b"unit" => Some(4),
-        b"conversionFactor" => Some(5),
-        b"decimalPrecision" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 117, 116) => (key == b"unit").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 99, 116) => (key == b"customaryUnit").then_some(3),
+        (16, 99, 114) => (key == b"conversionFactor").then_some(5),
+        (16, 100, 110) => (key == b"decimalPrecision").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_506(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"range" => Some(4),
-        b"context" => Some(5),
-        b"appliesTo" => Some(6),
-        b"gender" => Some(7),
-        b"age" => Some(8),
-        b"gestationalAge" => Some(9),
-        b"condition" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 97, 101) => (key == b"age").then_some(8),
+        (5, 114, 101) => (key == b"range").then_some(4),
+        (6, 103, 114) => (key == b"gender").then_some(7),
+        (7, 99, 116) => (key == b"context").then_some(5),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (9, 97, 111) => (key == b"appliesTo").then_some(6),
+        (9, 99, 110) => (key == b"condition").then_some(10),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 103, 101) => (key == b"gestationalAge").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_507(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"use" => Some(4),
-        b"min" => Some(5),
-        b"max" => Some(6),
-        b"documentation" => Some(7),
-        b"type" => Some(8),
-        b"targetProfile" => Some(9),
-        b"searchType" => Some(10),
-        b"binding" => Some(11),
-        b"referencedFrom" => Some(12),
-        b"part" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 109, 110) => (key == b"min").then_some(5),
+        (3, 109, 120) => (key == b"max").then_some(6),
+        (3, 117, 101) => (key == b"use").then_some(4),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 112, 116) => (key == b"part").then_some(13),
+        (4, 116, 101) => (key == b"type").then_some(8),
+        (7, 98, 103) => (key == b"binding").then_some(11),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 115, 101) => (key == b"searchType").then_some(10),
+        (13, 100, 110) => (key == b"documentation").then_some(7),
+        (13, 116, 101) => (key == b"targetProfile").then_some(9),
+        (14, 114, 109) => (key == b"referencedFrom").then_some(12),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_508(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"strength" => Some(3),
-        b"valueSet" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 115, 104) => (key == b"strength").then_some(3),
+        (8, 118, 116) => (key == b"valueSet").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_509(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"source" => Some(3),
-        b"sourceId" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 115, 101) => (key == b"source").then_some(3),
+        (8, 115, 100) => (key == b"sourceId").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_510(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"parameterName" => Some(3),
-        b"comment" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 99, 116) => (key == b"comment").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 112, 101) => (key == b"parameterName").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_511(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"severity" => Some(3),
-        b"code" => Some(4),
-        b"details" => Some(5),
-        b"diagnostics" => Some(6),
-        b"location" => Some(7),
-        b"expression" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (7, 100, 115) => (key == b"details").then_some(5),
+        (8, 108, 110) => (key == b"location").then_some(7),
+        (8, 115, 121) => (key == b"severity").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(8),
+        (11, 100, 115) => (key == b"diagnostics").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_512(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"purpose" => Some(3),
-        b"name" => Some(4),
-        b"telecom" => Some(5),
-        b"address" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(4),
+        (7, 97, 115) => (key == b"address").then_some(6),
+        (7, 112, 101) => (key == b"purpose").then_some(3),
+        (7, 116, 109) => (key == b"telecom").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_513(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"valueBase64Binary" => Some(4),
-        b"valueBoolean" => Some(5),
-        b"valueCanonical" => Some(6),
-        b"valueCode" => Some(7),
-        b"valueDate" => Some(8),
-        b"valueDateTime" => Some(9),
-        b"valueDecimal" => Some(10),
-        b"valueId" => Some(11),
-        b"valueInstant" => Some(12),
-        b"valueInteger" => Some(13),
-        b"valueMarkdown" => Some(14),
-        b"valueOid" => Some(15),
-        b"valuePositiveInt" => Some(16),
-        b"valueString" => Some(17),
-        b"valueTime" => Some(18),
-        b"valueUnsignedInt" => Some(19),
-        b"valueUri" => Some(20),
-        b"valueUrl" => Some(21),
-        b"valueUuid" => Some(22),
-        b"valueAddress" => Some(23),
-        b"valueAge" => Some(24),
-        b"valueAnnotation" => Some(25),
-        b"valueAttachment" => Some(26),
-        b"valueCodeableConcept" => Some(27),
-        b"valueCoding" => Some(28),
-        b"valueContactPoint" => Some(29),
-        b"valueCount" => Some(30),
-        b"valueDistance" => Some(31),
-        b"valueDuration" => Some(32),
-        b"valueHumanName" => Some(33),
-        b"valueIdentifier" => Some(34),
-        b"valueMoney" => Some(35),
-        b"valuePeriod" => Some(36),
-        b"valueQuantity" => Some(37),
-        b"valueRange" => Some(38),
-        b"valueRatio" => Some(39),
-        b"valueReference" => Some(40),
-        b"valueSampledData" => Some(41),
-        b"valueSignature" => Some(42),
-        b"valueTiming" => Some(43),
-        b"valueContactDetail" => Some(44),
-        b"valueContributor" => Some(45),
-        b"valueDataRequirement" => Some(46),
-        b"valueExpression" => Some(47),
-        b"valueParameterDefinition" => Some(48),
-        b"valueRelatedArtifact" => Some(49),
-        b"valueTriggerDefinition" => Some(50),
-        b"valueUsageContext" => Some(51),
-        b"valueDosage" => Some(52),
-        b"valueMeta" => Some(53),
-        b"resource" => Some(54),
-        b"part" => Some(55),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 112, 116) => (key == b"part").then_some(55),
+        (7, 118, 100) => (key == b"valueId").then_some(11),
+        (8, 114, 101) => (key == b"resource").then_some(54),
+        (8, 118, 100) => (key == b"valueOid").then_some(15),
+        (8, 118, 101) => (key == b"valueAge").then_some(24),
+        (8, 118, 105) => (key == b"valueUri").then_some(20),
+        (8, 118, 108) => (key == b"valueUrl").then_some(21),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 97) => (key == b"valueMeta").then_some(53),
+        (9, 118, 100) => (key == b"valueUuid").then_some(22),
+        (9, 118, 101) => match key {
+            b"valueCode" => Some(7),
+            b"valueDate" => Some(8),
+            b"valueTime" => Some(18),
+            _ => None,
+        },
+        (10, 118, 101) => (key == b"valueRange").then_some(38),
+        (10, 118, 111) => (key == b"valueRatio").then_some(39),
+        (10, 118, 116) => (key == b"valueCount").then_some(30),
+        (10, 118, 121) => (key == b"valueMoney").then_some(35),
+        (11, 118, 100) => (key == b"valuePeriod").then_some(36),
+        (11, 118, 101) => (key == b"valueDosage").then_some(52),
+        (11, 118, 103) => match key {
+            b"valueString" => Some(17),
+            b"valueCoding" => Some(28),
+            b"valueTiming" => Some(43),
+            _ => None,
+        },
+        (12, 118, 108) => (key == b"valueDecimal").then_some(10),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(5),
+        (12, 118, 114) => (key == b"valueInteger").then_some(13),
+        (12, 118, 115) => (key == b"valueAddress").then_some(23),
+        (12, 118, 116) => (key == b"valueInstant").then_some(12),
+        (13, 118, 101) => match key {
+            b"valueDateTime" => Some(9),
+            b"valueDistance" => Some(31),
+            _ => None,
+        },
+        (13, 118, 110) => match key {
+            b"valueMarkdown" => Some(14),
+            b"valueDuration" => Some(32),
+            _ => None,
+        },
+        (13, 118, 121) => (key == b"valueQuantity").then_some(37),
+        (14, 118, 101) => match key {
+            b"valueHumanName" => Some(33),
+            b"valueReference" => Some(40),
+            b"valueSignature" => Some(42),
+            _ => None,
+        },
+        (14, 118, 108) => (key == b"valueCanonical").then_some(6),
+        (15, 118, 110) => match key {
+            b"valueAnnotation" => Some(25),
+            b"valueExpression" => Some(47),
+            _ => None,
+        },
+        (15, 118, 114) => (key == b"valueIdentifier").then_some(34),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(26),
+        (16, 118, 97) => (key == b"valueSampledData").then_some(41),
+        (16, 118, 114) => (key == b"valueContributor").then_some(45),
+        (16, 118, 116) => match key {
+            b"valuePositiveInt" => Some(16),
+            b"valueUnsignedInt" => Some(19),
+            _ => None,
+        },
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 118, 116) => match key {
+            b"valueContactPoint" => Some(29),
+            b"valueUsageContext" => Some(51),
+            _ => None,
+        },
+        (17, 118, 121) => (key == b"valueBase64Binary").then_some(4),
+        (18, 118, 108) => (key == b"valueContactDetail").then_some(44),
+        (20, 118, 116) => match key {
+            b"valueCodeableConcept" => Some(27),
+            b"valueDataRequirement" => Some(46),
+            b"valueRelatedArtifact" => Some(49),
+            _ => None,
+        },
+        (22, 118, 110) => (key == b"valueTriggerDefinition").then_some(50),
+        (24, 118, 110) => (key == b"valueParameterDefinition").then_some(48),
         _ => None,
     }
 }
 
 fn lookup_514(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"relationship" => Some(3),
-        b"name" => Some(4),
-        b"telecom" => Some(5),
-        b"address" => Some(6),
-        b"gender" => Some(7),
-        b"organization" => Some(8),
-        b"period" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(4),
+        (6, 103, 114) => (key == b"gender").then_some(7),
+        (6, 112, 100) => (key == b"period").then_some(9),
+        (7, 97, 115) => (key == b"address").then_some(6),
+        (7, 116, 109) => (key == b"telecom").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 111, 110) => (key == b"organization").then_some(8),
+        (12, 114, 112) => (key == b"relationship").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_515(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"language" => Some(3),
-        b"preferred" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 100) => (key == b"preferred").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_516(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"other" => Some(3),
-        b"type" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (5, 111, 114) => (key == b"other").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_517(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"predecessor" => Some(4),
-        b"type" => Some(5),
-        b"request" => Some(6),
-        b"submitter" => Some(7),
-        b"response" => Some(8),
-        b"date" => Some(9),
-        b"responsible" => Some(10),
-        b"payee" => Some(11),
-        b"amount" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(9),
+        (4, 116, 101) => (key == b"type").then_some(5),
+        (5, 112, 101) => (key == b"payee").then_some(11),
+        (6, 97, 116) => (key == b"amount").then_some(12),
+        (7, 114, 116) => (key == b"request").then_some(6),
+        (8, 114, 101) => (key == b"response").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 115, 114) => (key == b"submitter").then_some(7),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (11, 112, 114) => (key == b"predecessor").then_some(4),
+        (11, 114, 101) => (key == b"responsible").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_518(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"text" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (4, 116, 116) => (key == b"text").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_519(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"target" => Some(3),
-        b"assurance" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 116, 116) => (key == b"target").then_some(3),
+        (9, 97, 101) => (key == b"assurance").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_520(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"description" => Some(4),
-        b"priority" => Some(5),
-        b"start" => Some(6),
-        b"addresses" => Some(7),
-        b"documentation" => Some(8),
-        b"target" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 115, 116) => (key == b"start").then_some(6),
+        (6, 116, 116) => (key == b"target").then_some(9),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(5),
+        (9, 97, 115) => (key == b"addresses").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (13, 100, 110) => (key == b"documentation").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_521(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"measure" => Some(3),
-        b"detailQuantity" => Some(4),
-        b"detailRange" => Some(5),
-        b"detailCodeableConcept" => Some(6),
-        b"due" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 100, 101) => (key == b"due").then_some(7),
+        (7, 109, 101) => (key == b"measure").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 101) => (key == b"detailRange").then_some(5),
+        (14, 100, 121) => (key == b"detailQuantity").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (21, 100, 116) => (key == b"detailCodeableConcept").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_522(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"prefix" => Some(3),
-        b"title" => Some(4),
-        b"description" => Some(5),
-        b"textEquivalent" => Some(6),
-        b"priority" => Some(7),
-        b"code" => Some(8),
-        b"reason" => Some(9),
-        b"documentation" => Some(10),
-        b"goalId" => Some(11),
-        b"subjectCodeableConcept" => Some(12),
-        b"subjectReference" => Some(13),
-        b"trigger" => Some(14),
-        b"condition" => Some(15),
-        b"input" => Some(16),
-        b"output" => Some(17),
-        b"relatedAction" => Some(18),
-        b"timingDateTime" => Some(19),
-        b"timingAge" => Some(20),
-        b"timingPeriod" => Some(21),
-        b"timingDuration" => Some(22),
-        b"timingRange" => Some(23),
-        b"timingTiming" => Some(24),
-        b"participant" => Some(25),
-        b"type" => Some(26),
-        b"groupingBehavior" => Some(27),
-        b"selectionBehavior" => Some(28),
-        b"requiredBehavior" => Some(29),
-        b"precheckBehavior" => Some(30),
-        b"cardinalityBehavior" => Some(31),
-        b"definitionCanonical" => Some(32),
-        b"definitionUri" => Some(33),
-        b"transform" => Some(34),
-        b"dynamicValue" => Some(35),
-        b"action" => Some(36),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(8),
+        (4, 116, 101) => (key == b"type").then_some(26),
+        (5, 105, 116) => (key == b"input").then_some(16),
+        (5, 116, 101) => (key == b"title").then_some(4),
+        (6, 97, 110) => (key == b"action").then_some(36),
+        (6, 103, 100) => (key == b"goalId").then_some(11),
+        (6, 111, 116) => (key == b"output").then_some(17),
+        (6, 112, 120) => (key == b"prefix").then_some(3),
+        (6, 114, 110) => (key == b"reason").then_some(9),
+        (7, 116, 114) => (key == b"trigger").then_some(14),
+        (8, 112, 121) => (key == b"priority").then_some(7),
+        (9, 99, 110) => (key == b"condition").then_some(15),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 116, 101) => (key == b"timingAge").then_some(20),
+        (9, 116, 109) => (key == b"transform").then_some(34),
+        (11, 100, 110) => (key == b"description").then_some(5),
+        (11, 112, 116) => (key == b"participant").then_some(25),
+        (11, 116, 101) => (key == b"timingRange").then_some(23),
+        (12, 100, 101) => (key == b"dynamicValue").then_some(35),
+        (12, 116, 100) => (key == b"timingPeriod").then_some(21),
+        (12, 116, 103) => (key == b"timingTiming").then_some(24),
+        (13, 100, 105) => (key == b"definitionUri").then_some(33),
+        (13, 100, 110) => (key == b"documentation").then_some(10),
+        (13, 114, 110) => (key == b"relatedAction").then_some(18),
+        (14, 116, 101) => (key == b"timingDateTime").then_some(19),
+        (14, 116, 110) => (key == b"timingDuration").then_some(22),
+        (14, 116, 116) => (key == b"textEquivalent").then_some(6),
+        (16, 103, 114) => (key == b"groupingBehavior").then_some(27),
+        (16, 112, 114) => (key == b"precheckBehavior").then_some(30),
+        (16, 114, 114) => (key == b"requiredBehavior").then_some(29),
+        (16, 115, 101) => (key == b"subjectReference").then_some(13),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 115, 114) => (key == b"selectionBehavior").then_some(28),
+        (19, 99, 114) => (key == b"cardinalityBehavior").then_some(31),
+        (19, 100, 108) => (key == b"definitionCanonical").then_some(32),
+        (22, 115, 116) => (key == b"subjectCodeableConcept").then_some(12),
         _ => None,
     }
 }
 
 fn lookup_523(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"kind" => Some(3),
-        b"expression" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 107, 100) => (key == b"kind").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_524(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"actionId" => Some(3),
-        b"relationship" => Some(4),
-        b"offsetDuration" => Some(5),
-        b"offsetRange" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 97, 100) => (key == b"actionId").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 111, 101) => (key == b"offsetRange").then_some(6),
+        (12, 114, 112) => (key == b"relationship").then_some(4),
+        (14, 111, 110) => (key == b"offsetDuration").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_525(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"role" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_526(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"path" => Some(3),
-        b"expression" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 104) => (key == b"path").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_527(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"code" => Some(4),
-        b"period" => Some(5),
-        b"issuer" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (6, 105, 114) => (key == b"issuer").then_some(6),
+        (6, 112, 100) => (key == b"period").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_528(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"daysOfWeek" => Some(3),
-        b"allDay" => Some(4),
-        b"availableStartTime" => Some(5),
-        b"availableEndTime" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 121) => (key == b"allDay").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 107) => (key == b"daysOfWeek").then_some(3),
+        (16, 97, 101) => (key == b"availableEndTime").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 97, 101) => (key == b"availableStartTime").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_529(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"during" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 100, 103) => (key == b"during").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_530(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"function" => Some(3),
-        b"actor" => Some(4),
-        b"onBehalfOf" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 97, 114) => (key == b"actor").then_some(4),
+        (8, 102, 110) => (key == b"function").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 111, 102) => (key == b"onBehalfOf").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_531(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"action" => Some(3),
-        b"manipulated" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 110) => (key == b"action").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 109, 100) => (key == b"manipulated").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_532(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"role" => Some(4),
-        b"who" => Some(5),
-        b"onBehalfOf" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 119, 111) => (key == b"who").then_some(5),
+        (4, 114, 101) => (key == b"role").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 111, 102) => (key == b"onBehalfOf").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_533(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"role" => Some(3),
-        b"what" => Some(4),
-        b"agent" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 114, 101) => (key == b"role").then_some(3),
+        (4, 119, 116) => (key == b"what").then_some(4),
+        (5, 97, 116) => (key == b"agent").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_534(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"linkId" => Some(3),
-        b"definition" => Some(4),
-        b"code" => Some(5),
-        b"prefix" => Some(6),
-        b"text" => Some(7),
-        b"type" => Some(8),
-        b"enableWhen" => Some(9),
-        b"enableBehavior" => Some(10),
-        b"required" => Some(11),
-        b"repeats" => Some(12),
-        b"readOnly" => Some(13),
-        b"maxLength" => Some(14),
-        b"answerValueSet" => Some(15),
-        b"answerOption" => Some(16),
-        b"initial" => Some(17),
-        b"item" => Some(18),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(5),
+        (4, 105, 109) => (key == b"item").then_some(18),
+        (4, 116, 101) => (key == b"type").then_some(8),
+        (4, 116, 116) => (key == b"text").then_some(7),
+        (6, 108, 100) => (key == b"linkId").then_some(3),
+        (6, 112, 120) => (key == b"prefix").then_some(6),
+        (7, 105, 108) => (key == b"initial").then_some(17),
+        (7, 114, 115) => (key == b"repeats").then_some(12),
+        (8, 114, 100) => (key == b"required").then_some(11),
+        (8, 114, 121) => (key == b"readOnly").then_some(13),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 109, 104) => (key == b"maxLength").then_some(14),
+        (10, 100, 110) => (key == b"definition").then_some(4),
+        (10, 101, 110) => (key == b"enableWhen").then_some(9),
+        (12, 97, 110) => (key == b"answerOption").then_some(16),
+        (14, 97, 116) => (key == b"answerValueSet").then_some(15),
+        (14, 101, 114) => (key == b"enableBehavior").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_535(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"question" => Some(3),
-        b"operator" => Some(4),
-        b"answerBoolean" => Some(5),
-        b"answerDecimal" => Some(6),
-        b"answerInteger" => Some(7),
-        b"answerDate" => Some(8),
-        b"answerDateTime" => Some(9),
-        b"answerTime" => Some(10),
-        b"answerString" => Some(11),
-        b"answerCoding" => Some(12),
-        b"answerQuantity" => Some(13),
-        b"answerReference" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 111, 114) => (key == b"operator").then_some(4),
+        (8, 113, 110) => (key == b"question").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 101) => match key {
+            b"answerDate" => Some(8),
+            b"answerTime" => Some(10),
+            _ => None,
+        },
+        (12, 97, 103) => match key {
+            b"answerString" => Some(11),
+            b"answerCoding" => Some(12),
+            _ => None,
+        },
+        (13, 97, 108) => (key == b"answerDecimal").then_some(6),
+        (13, 97, 110) => (key == b"answerBoolean").then_some(5),
+        (13, 97, 114) => (key == b"answerInteger").then_some(7),
+        (14, 97, 101) => (key == b"answerDateTime").then_some(9),
+        (14, 97, 121) => (key == b"answerQuantity").then_some(13),
+        (15, 97, 101) => (key == b"answerReference").then_some(14),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_536(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"valueInteger" => Some(3),
-        b"valueDate" => Some(4),
-        b"valueTime" => Some(5),
-        b"valueString" => Some(6),
-        b"valueCoding" => Some(7),
-        b"valueReference" => Some(8),
-        b"initialSelected" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 101) => match key {
+            b"valueDate" => Some(4),
+            b"valueTime" => Some(5),
+            _ => None,
+        },
+        (11, 118, 103) => match key {
+            b"valueString" => Some(6),
+            b"valueCoding" => Some(7),
+            _ => None,
+        },
+        (12, 118, 114) => (key == b"valueInteger").then_some(3),
+        (14, 118, 101) => (key == b"valueReference").then_some(8),
+        (15, 105, 100) => (key == b"initialSelected").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_537(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"valueBoolean" => Some(3),
-        b"valueDecimal" => Some(4),
-        b"valueInteger" => Some(5),
-        b"valueDate" => Some(6),
-        b"valueDateTime" => Some(7),
-        b"valueTime" => Some(8),
-        b"valueString" => Some(9),
-        b"valueUri" => Some(10),
-        b"valueAttachment" => Some(11),
-        b"valueCoding" => Some(12),
-        b"valueQuantity" => Some(13),
-        b"valueReference" => Some(14),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 118, 105) => (key == b"valueUri").then_some(10),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 101) => match key {
+            b"valueDate" => Some(6),
+            b"valueTime" => Some(8),
+            _ => None,
+        },
+        (11, 118, 103) => match key {
+            b"valueString" => Some(9),
+            b"valueCoding" => Some(12),
+            _ => None,
+        },
+        (12, 118, 108) => (key == b"valueDecimal").then_some(4),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(3),
+        (12, 118, 114) => (key == b"valueInteger").then_some(5),
+        (13, 118, 101) => (key == b"valueDateTime").then_some(7),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(13),
+        (14, 118, 101) => (key == b"valueReference").then_some(14),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_538(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"linkId" => Some(3),
-        b"definition" => Some(4),
-        b"text" => Some(5),
-        b"answer" => Some(6),
-        b"item" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 105, 109) => (key == b"item").then_some(7),
+        (4, 116, 116) => (key == b"text").then_some(5),
+        (6, 97, 114) => (key == b"answer").then_some(6),
+        (6, 108, 100) => (key == b"linkId").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 110) => (key == b"definition").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_539(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"valueBoolean" => Some(3),
-        b"valueDecimal" => Some(4),
-        b"valueInteger" => Some(5),
-        b"valueDate" => Some(6),
-        b"valueDateTime" => Some(7),
-        b"valueTime" => Some(8),
-        b"valueString" => Some(9),
-        b"valueUri" => Some(10),
-        b"valueAttachment" => Some(11),
-        b"valueCoding" => Some(12),
-        b"valueQuantity" => Some(13),
-        b"valueReference" => Some(14),
-        b"item" => Some(15),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 105, 109) => (key == b"item").then_some(15),
+        (8, 118, 105) => (key == b"valueUri").then_some(10),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 101) => match key {
+            b"valueDate" => Some(6),
+            b"valueTime" => Some(8),
+            _ => None,
+        },
+        (11, 118, 103) => match key {
+            b"valueString" => Some(9),
+            b"valueCoding" => Some(12),
+            _ => None,
+        },
+        (12, 118, 108) => (key == b"valueDecimal").then_some(4),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(3),
+        (12, 118, 114) => (key == b"valueInteger").then_some(5),
+        (13, 118, 101) => (key == b"valueDateTime").then_some(7),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(13),
+        (14, 118, 101) => (key == b"valueReference").then_some(14),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_540(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"language" => Some(3),
-        b"preferred" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 100) => (key == b"preferred").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_541(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"prefix" => Some(3),
-        b"title" => Some(4),
-        b"description" => Some(5),
-        b"textEquivalent" => Some(6),
-        b"priority" => Some(7),
-        b"code" => Some(8),
-        b"documentation" => Some(9),
-        b"condition" => Some(10),
-        b"relatedAction" => Some(11),
-        b"timingDateTime" => Some(12),
-        b"timingAge" => Some(13),
-        b"timingPeriod" => Some(14),
-        b"timingDuration" => Some(15),
-        b"timingRange" => Some(16),
-        b"timingTiming" => Some(17),
-        b"participant" => Some(18),
-        b"type" => Some(19),
-        b"groupingBehavior" => Some(20),
-        b"selectionBehavior" => Some(21),
-        b"requiredBehavior" => Some(22),
-        b"precheckBehavior" => Some(23),
-        b"cardinalityBehavior" => Some(24),
-        b"resource" => Some(25),
-        b"action" => Some(26),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(8),
+        (4, 116, 101) => (key == b"type").then_some(19),
+        (5, 116, 101) => (key == b"title").then_some(4),
+        (6, 97, 110) => (key == b"action").then_some(26),
+        (6, 112, 120) => (key == b"prefix").then_some(3),
+        (8, 112, 121) => (key == b"priority").then_some(7),
+        (8, 114, 101) => (key == b"resource").then_some(25),
+        (9, 99, 110) => (key == b"condition").then_some(10),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 116, 101) => (key == b"timingAge").then_some(13),
+        (11, 100, 110) => (key == b"description").then_some(5),
+        (11, 112, 116) => (key == b"participant").then_some(18),
+        (11, 116, 101) => (key == b"timingRange").then_some(16),
+        (12, 116, 100) => (key == b"timingPeriod").then_some(14),
+        (12, 116, 103) => (key == b"timingTiming").then_some(17),
+        (13, 100, 110) => (key == b"documentation").then_some(9),
+        (13, 114, 110) => (key == b"relatedAction").then_some(11),
+        (14, 116, 101) => (key == b"timingDateTime").then_some(12),
+        (14, 116, 110) => (key == b"timingDuration").then_some(15),
+        (14, 116, 116) => (key == b"textEquivalent").then_some(6),
+        (16, 103, 114) => (key == b"groupingBehavior").then_some(20),
+        (16, 112, 114) => (key == b"precheckBehavior").then_some(23),
+        (16, 114, 114) => (key == b"requiredBehavior").then_some(22),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 115, 114) => (key == b"selectionBehavior").then_some(21),
+        (19, 99, 114) => (key == b"cardinalityBehavior").then_some(24),
         _ => None,
     }
 }
 
 fn lookup_542(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"kind" => Some(3),
-        b"expression" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 107, 100) => (key == b"kind").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_543(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"actionId" => Some(3),
-        b"relationship" => Some(4),
-        b"offsetDuration" => Some(5),
-        b"offsetRange" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 97, 100) => (key == b"actionId").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 111, 101) => (key == b"offsetRange").then_some(6),
+        (12, 114, 112) => (key == b"relationship").then_some(4),
+        (14, 111, 110) => (key == b"offsetDuration").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_544(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"definitionCodeableConcept" => Some(3),
-        b"definitionCanonical" => Some(4),
-        b"definitionExpression" => Some(5),
-        b"definitionDataRequirement" => Some(6),
-        b"usageContext" => Some(7),
-        b"exclude" => Some(8),
-        b"unitOfMeasure" => Some(9),
-        b"studyEffectiveDescription" => Some(10),
-        b"studyEffectiveDateTime" => Some(11),
-        b"studyEffectivePeriod" => Some(12),
-        b"studyEffectiveDuration" => Some(13),
-        b"studyEffectiveTiming" => Some(14),
-        b"studyEffectiveTimeFromStart" => Some(15),
-        b"studyEffectiveGroupMeasure" => Some(16),
-        b"participantEffectiveDescription" => Some(17),
-        b"participantEffectiveDateTime" => Some(18),
-        b"participantEffectivePeriod" => Some(19),
-        b"participantEffectiveDuration" => Some(20),
-        b"participantEffectiveTiming" => Some(21),
-        b"participantEffectiveTimeFromStart" => Some(22),
-        b"participantEffectiveGroupMeasure" => Some(23),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 101, 101) => (key == b"exclude").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 117, 116) => (key == b"usageContext").then_some(7),
+        (13, 117, 101) => (key == b"unitOfMeasure").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 100, 108) => (key == b"definitionCanonical").then_some(4),
+        (20, 100, 110) => (key == b"definitionExpression").then_some(5),
+        (20, 115, 100) => (key == b"studyEffectivePeriod").then_some(12),
+        (20, 115, 103) => (key == b"studyEffectiveTiming").then_some(14),
+        (22, 115, 101) => (key == b"studyEffectiveDateTime").then_some(11),
+        (22, 115, 110) => (key == b"studyEffectiveDuration").then_some(13),
+        (25, 100, 116) => match key {
+            b"definitionCodeableConcept" => Some(3),
+            b"definitionDataRequirement" => Some(6),
+            _ => None,
+        },
+        (25, 115, 110) => (key == b"studyEffectiveDescription").then_some(10),
+        (26, 112, 100) => (key == b"participantEffectivePeriod").then_some(19),
+        (26, 112, 103) => (key == b"participantEffectiveTiming").then_some(21),
+        (26, 115, 101) => (key == b"studyEffectiveGroupMeasure").then_some(16),
+        (27, 115, 116) => (key == b"studyEffectiveTimeFromStart").then_some(15),
+        (28, 112, 101) => (key == b"participantEffectiveDateTime").then_some(18),
+        (28, 112, 110) => (key == b"participantEffectiveDuration").then_some(20),
+        (31, 112, 110) => (key == b"participantEffectiveDescription").then_some(17),
+        (32, 112, 101) => (key == b"participantEffectiveGroupMeasure").then_some(23),
+        (33, 112, 116) => (key == b"participantEffectiveTimeFromStart").then_some(22),
         _ => None,
     }
 }
 
 fn lookup_545(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"type" => Some(4),
-        b"description" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_546(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"type" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_547(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"outcome" => Some(3),
-        b"probabilityDecimal" => Some(4),
-        b"probabilityRange" => Some(5),
-        b"qualitativeRisk" => Some(6),
-        b"relativeRisk" => Some(7),
-        b"whenPeriod" => Some(8),
-        b"whenRange" => Some(9),
-        b"rationale" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 111, 101) => (key == b"outcome").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"rationale").then_some(10),
+        (9, 119, 101) => (key == b"whenRange").then_some(9),
+        (10, 119, 100) => (key == b"whenPeriod").then_some(8),
+        (12, 114, 107) => (key == b"relativeRisk").then_some(7),
+        (15, 113, 107) => (key == b"qualitativeRisk").then_some(6),
+        (16, 112, 101) => (key == b"probabilityRange").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 112, 108) => (key == b"probabilityDecimal").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_548(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"numberOfStudies" => Some(4),
-        b"numberOfParticipants" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (15, 110, 115) => (key == b"numberOfStudies").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 110, 115) => (key == b"numberOfParticipants").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_549(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"type" => Some(4),
-        b"value" => Some(5),
-        b"unitOfMeasure" => Some(6),
-        b"denominatorCount" => Some(7),
-        b"numeratorCount" => Some(8),
-        b"precisionEstimate" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (13, 117, 101) => (key == b"unitOfMeasure").then_some(6),
+        (14, 110, 116) => (key == b"numeratorCount").then_some(8),
+        (16, 100, 116) => (key == b"denominatorCount").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 112, 101) => (key == b"precisionEstimate").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_550(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"level" => Some(4),
-        b"from" => Some(5),
-        b"to" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (2, 116, 111) => (key == b"to").then_some(6),
+        (4, 102, 109) => (key == b"from").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 108, 108) => (key == b"level").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_551(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"rating" => Some(3),
-        b"note" => Some(4),
-        b"certaintySubcomponent" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"note").then_some(4),
+        (6, 114, 103) => (key == b"rating").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (21, 99, 116) => (key == b"certaintySubcomponent").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_552(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"rating" => Some(4),
-        b"note" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"note").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 114, 103) => (key == b"rating").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_553(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"definition" => Some(3),
-        b"expression" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 100, 110) => (key == b"definition").then_some(3),
+        (10, 101, 110) => (key == b"expression").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_554(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"collector" => Some(3),
-        b"collectedDateTime" => Some(4),
-        b"collectedPeriod" => Some(5),
-        b"duration" => Some(6),
-        b"quantity" => Some(7),
-        b"method" => Some(8),
-        b"bodySite" => Some(9),
-        b"fastingStatusCodeableConcept" => Some(10),
-        b"fastingStatusDuration" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 109, 100) => (key == b"method").then_some(8),
+        (8, 98, 101) => (key == b"bodySite").then_some(9),
+        (8, 100, 110) => (key == b"duration").then_some(6),
+        (8, 113, 121) => (key == b"quantity").then_some(7),
+        (9, 99, 114) => (key == b"collector").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (15, 99, 100) => (key == b"collectedPeriod").then_some(5),
+        (17, 99, 101) => (key == b"collectedDateTime").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (21, 102, 110) => (key == b"fastingStatusDuration").then_some(11),
+        (28, 102, 116) => (key == b"fastingStatusCodeableConcept").then_some(10),
         _ => None,
     }
 }
 
 fn lookup_555(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"procedure" => Some(4),
-        b"additive" => Some(5),
-        b"timeDateTime" => Some(6),
-        b"timePeriod" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 97, 101) => (key == b"additive").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 101) => (key == b"procedure").then_some(4),
+        (10, 116, 100) => (key == b"timePeriod").then_some(7),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (12, 116, 101) => (key == b"timeDateTime").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_556(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"description" => Some(4),
-        b"type" => Some(5),
-        b"capacity" => Some(6),
-        b"specimenQuantity" => Some(7),
-        b"additiveCodeableConcept" => Some(8),
-        b"additiveReference" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(5),
+        (8, 99, 121) => (key == b"capacity").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (16, 115, 121) => (key == b"specimenQuantity").then_some(7),
+        (17, 97, 101) => (key == b"additiveReference").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (23, 97, 116) => (key == b"additiveCodeableConcept").then_some(8),
         _ => None,
     }
 }
 
 fn lookup_557(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"isDerived" => Some(3),
-        b"type" => Some(4),
-        b"preference" => Some(5),
-        b"container" => Some(6),
-        b"requirement" => Some(7),
-        b"retentionTime" => Some(8),
-        b"rejectionCriterion" => Some(9),
-        b"handling" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (8, 104, 103) => (key == b"handling").then_some(10),
+        (9, 99, 114) => (key == b"container").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 105, 100) => (key == b"isDerived").then_some(3),
+        (10, 112, 101) => (key == b"preference").then_some(5),
+        (11, 114, 116) => (key == b"requirement").then_some(7),
+        (13, 114, 101) => (key == b"retentionTime").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 114, 110) => (key == b"rejectionCriterion").then_some(9),
         _ => None,
     }
 }
 
 fn lookup_558(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"material" => Some(3),
-        b"type" => Some(4),
-        b"cap" => Some(5),
-        b"description" => Some(6),
-        b"capacity" => Some(7),
-        b"minimumVolumeQuantity" => Some(8),
-        b"minimumVolumeString" => Some(9),
-        b"additive" => Some(10),
-        b"preparation" => Some(11),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 99, 112) => (key == b"cap").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (8, 97, 101) => (key == b"additive").then_some(10),
+        (8, 99, 121) => (key == b"capacity").then_some(7),
+        (8, 109, 108) => (key == b"material").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(6),
+        (11, 112, 110) => (key == b"preparation").then_some(11),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 109, 103) => (key == b"minimumVolumeString").then_some(9),
+        (21, 109, 121) => (key == b"minimumVolumeQuantity").then_some(8),
         _ => None,
     }
 }
 
 fn lookup_559(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"additiveCodeableConcept" => Some(3),
-        b"additiveReference" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 97, 101) => (key == b"additiveReference").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (23, 97, 116) => (key == b"additiveCodeableConcept").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_560(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"temperatureQualifier" => Some(3),
-        b"temperatureRange" => Some(4),
-        b"maxDuration" => Some(5),
-        b"instruction" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 105, 110) => (key == b"instruction").then_some(6),
+        (11, 109, 110) => (key == b"maxDuration").then_some(5),
+        (16, 116, 101) => (key == b"temperatureRange").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 116, 114) => (key == b"temperatureQualifier").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_561(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identity" => Some(3),
-        b"uri" => Some(4),
-        b"name" => Some(5),
-        b"comment" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 105) => (key == b"uri").then_some(4),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (7, 99, 116) => (key == b"comment").then_some(6),
+        (8, 105, 121) => (key == b"identity").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_562(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"expression" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_563(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"element" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 101, 116) => (key == b"element").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_564(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"element" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 101, 116) => (key == b"element").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_565(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"url" => Some(3),
-        b"mode" => Some(4),
-        b"alias" => Some(5),
-        b"documentation" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(3),
+        (4, 109, 101) => (key == b"mode").then_some(4),
+        (5, 97, 115) => (key == b"alias").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_566(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"extends" => Some(4),
-        b"typeMode" => Some(5),
-        b"documentation" => Some(6),
-        b"input" => Some(7),
-        b"rule" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 114, 101) => (key == b"rule").then_some(8),
+        (5, 105, 116) => (key == b"input").then_some(7),
+        (7, 101, 115) => (key == b"extends").then_some(4),
+        (8, 116, 101) => (key == b"typeMode").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_567(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"type" => Some(4),
-        b"mode" => Some(5),
-        b"documentation" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 109, 101) => (key == b"mode").then_some(5),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_568(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"source" => Some(4),
-        b"target" => Some(5),
-        b"rule" => Some(6),
-        b"dependent" => Some(7),
-        b"documentation" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 114, 101) => (key == b"rule").then_some(6),
+        (6, 115, 101) => (key == b"source").then_some(4),
+        (6, 116, 116) => (key == b"target").then_some(5),
+        (9, 100, 116) => (key == b"dependent").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_569(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"context" => Some(3),
-        b"min" => Some(4),
-        b"max" => Some(5),
-        b"type" => Some(6),
-        b"defaultValueBase64Binary" => Some(7),
-        b"defaultValueBoolean" => Some(8),
-        b"defaultValueCanonical" => Some(9),
-        b"defaultValueCode" => Some(10),
-        b"defaultValueDate" => Some(11),
-        b"defaultValueDateTime" => Some(12),
-        b"defaultValueDecimal" => Some(13),
-        b"defaultValueId" => Some(14),
-        b"defaultValueInstant" => Some(15),
-        b"defaultValueInteger" => Some(16),
-        b"defaultValueMarkdown" => Some(17),
-        b"defaultValueOid" => Some(18),
-        b"defaultValuePositiveInt" => Some(19),
-        b"defaultValueString" => Some(20),
-        b"defaultValueTime" => Some(21),
-        b"defaultValueUnsignedInt" => Some(22),
-        b"defaultValueUri" => Some(23),
-        b"defaultValueUrl" => Some(24),
-        b"defaultValueUuid" => Some(25),
-        b"defaultValueAddress" => Some(26),
-        b"defaultValueAge" => Some(27),
-        b"defaultValueAnnotation" => Some(28),
-        b"defaultValueAttachment" => Some(29),
-        b"defaultValueCodeableConcept" => Some(30),
-        b"defaultValueCoding" => Some(31),
-        b"defaultValueContactPoint" => Some(32),
-        b"defaultValueCount" => Some(33),
-        b"defaultValueDistance" => Some(34),
-        b"defaultValueDuration" => Some(35),
-        b"defaultValueHumanName" => Some(36),
-        b"defaultValueIdentifier" => Some(37),
-        b"defaultValueMoney" => Some(38),
-        b"defaultValuePeriod" => Some(39),
-        b"defaultValueQuantity" => Some(40),
-        b"defaultValueRange" => Some(41),
-        b"defaultValueRatio" => Some(42),
-        b"defaultValueReference" => Some(43),
-        b"defaultValueSampledData" => Some(44),
-        b"defaultValueSignature" => Some(45),
-        b"defaultValueTiming" => Some(46),
-        b"defaultValueContactDetail" => Some(47),
-        b"defaultValueContributor" => Some(48),
-        b"defaultValueDataRequirement" => Some(49),
-        b"defaultValueExpression" => Some(50),
-        b"defaultValueParameterDefinition" => Some(51),
-        b"defaultValueRelatedArtifact" => Some(52),
-        b"defaultValueTriggerDefinition" => Some(53),
-        b"defaultValueUsageContext" => Some(54),
-        b"defaultValueDosage" => Some(55),
-        b"defaultValueMeta" => Some(56),
-        b"element" => Some(57),
-        b"listMode" => Some(58),
-        b"variable" => Some(59),
-        b"condition" => Some(60),
-        b"check" => Some(61),
-        b"logMessage" => Some(62),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 109, 110) => (key == b"min").then_some(4),
+        (3, 109, 120) => (key == b"max").then_some(5),
+        (4, 116, 101) => (key == b"type").then_some(6),
+        (5, 99, 107) => (key == b"check").then_some(61),
+        (7, 99, 116) => (key == b"context").then_some(3),
+        (7, 101, 116) => (key == b"element").then_some(57),
+        (8, 108, 101) => (key == b"listMode").then_some(58),
+        (8, 118, 101) => (key == b"variable").then_some(59),
+        (9, 99, 110) => (key == b"condition").then_some(60),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 108, 101) => (key == b"logMessage").then_some(62),
+        (14, 100, 100) => (key == b"defaultValueId").then_some(14),
+        (15, 100, 100) => (key == b"defaultValueOid").then_some(18),
+        (15, 100, 101) => (key == b"defaultValueAge").then_some(27),
+        (15, 100, 105) => (key == b"defaultValueUri").then_some(23),
+        (15, 100, 108) => (key == b"defaultValueUrl").then_some(24),
+        (16, 100, 97) => (key == b"defaultValueMeta").then_some(56),
+        (16, 100, 100) => (key == b"defaultValueUuid").then_some(25),
+        (16, 100, 101) => match key {
+            b"defaultValueCode" => Some(10),
+            b"defaultValueDate" => Some(11),
+            b"defaultValueTime" => Some(21),
+            _ => None,
+        },
+        (17, 100, 101) => (key == b"defaultValueRange").then_some(41),
+        (17, 100, 111) => (key == b"defaultValueRatio").then_some(42),
+        (17, 100, 116) => (key == b"defaultValueCount").then_some(33),
+        (17, 100, 121) => (key == b"defaultValueMoney").then_some(38),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 100, 100) => (key == b"defaultValuePeriod").then_some(39),
+        (18, 100, 101) => (key == b"defaultValueDosage").then_some(55),
+        (18, 100, 103) => match key {
+            b"defaultValueString" => Some(20),
+            b"defaultValueCoding" => Some(31),
+            b"defaultValueTiming" => Some(46),
+            _ => None,
+        },
+        (19, 100, 108) => (key == b"defaultValueDecimal").then_some(13),
+        (19, 100, 110) => (key == b"defaultValueBoolean").then_some(8),
+        (19, 100, 114) => (key == b"defaultValueInteger").then_some(16),
+        (19, 100, 115) => (key == b"defaultValueAddress").then_some(26),
+        (19, 100, 116) => (key == b"defaultValueInstant").then_some(15),
+        (20, 100, 101) => match key {
+            b"defaultValueDateTime" => Some(12),
+            b"defaultValueDistance" => Some(34),
+            _ => None,
+        },
+        (20, 100, 110) => match key {
+            b"defaultValueMarkdown" => Some(17),
+            b"defaultValueDuration" => Some(35),
+            _ => None,
+        },
+        (20, 100, 121) => (key == b"defaultValueQuantity").then_some(40),
+        (21, 100, 101) => match key {
+            b"defaultValueHumanName" => Some(36),
+            b"defaultValueReference" => Some(43),
+            b"defaultValueSignature" => Some(45),
+            _ => None,
+        },
+        (21, 100, 108) => (key == b"defaultValueCanonical").then_some(9),
+        (22, 100, 110) => match key {
+            b"defaultValueAnnotation" => Some(28),
+            b"defaultValueExpression" => Some(50),
+            _ => None,
+        },
+        (22, 100, 114) => (key == b"defaultValueIdentifier").then_some(37),
+        (22, 100, 116) => (key == b"defaultValueAttachment").then_some(29),
+        (23, 100, 97) => (key == b"defaultValueSampledData").then_some(44),
+        (23, 100, 114) => (key == b"defaultValueContributor").then_some(48),
+        (23, 100, 116) => match key {
+            b"defaultValuePositiveInt" => Some(19),
+            b"defaultValueUnsignedInt" => Some(22),
+            _ => None,
+        },
+        (24, 100, 116) => match key {
+            b"defaultValueContactPoint" => Some(32),
+            b"defaultValueUsageContext" => Some(54),
+            _ => None,
+        },
+        (24, 100, 121) => (key == b"defaultValueBase64Binary").then_some(7),
+        (25, 100, 108) => (key == b"defaultValueContactDetail").then_some(47),
+        (27, 100, 116) => match key {
+            b"defaultValueCodeableConcept" => Some(30),
+            b"defaultValueDataRequirement" => Some(49),
+            b"defaultValueRelatedArtifact" => Some(52),
+            _ => None,
+        },
+        (29, 100, 110) => (key == b"defaultValueTriggerDefinition").then_some(53),
+        (31, 100, 110) => (key == b"defaultValueParameterDefinition").then_some(51),
         _ => None,
     }
 }
 
 fn lookup_570(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"context" => Some(3),
-        b"contextType" => Some(4),
-        b"element" => Some(5),
-        b"variable" => Some(6),
-        b"listMode" => Some(7),
-        b"listRuleId" => Some(8),
-        b"transform" => Some(9),
-        b"parameter" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 99, 116) => (key == b"context").then_some(3),
+        (7, 101, 116) => (key == b"element").then_some(5),
+        (8, 108, 101) => (key == b"listMode").then_some(7),
+        (8, 118, 101) => (key == b"variable").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 114) => (key == b"parameter").then_some(10),
+        (9, 116, 109) => (key == b"transform").then_some(9),
+        (10, 108, 100) => (key == b"listRuleId").then_some(8),
+        (11, 99, 101) => (key == b"contextType").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_571(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"valueId" => Some(3),
-        b"valueString" => Some(4),
-        b"valueBoolean" => Some(5),
-        b"valueInteger" => Some(6),
-        b"valueDecimal" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 118, 100) => (key == b"valueId").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 118, 103) => (key == b"valueString").then_some(4),
+        (12, 118, 108) => (key == b"valueDecimal").then_some(7),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(5),
+        (12, 118, 114) => (key == b"valueInteger").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_572(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"variable" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (8, 118, 101) => (key == b"variable").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_573(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"endpoint" => Some(4),
-        b"payload" => Some(5),
-        b"header" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 104, 114) => (key == b"header").then_some(6),
+        (7, 112, 100) => (key == b"payload").then_some(5),
+        (8, 101, 116) => (key == b"endpoint").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_574(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"expiry" => Some(4),
-        b"quantity" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 101, 121) => (key == b"expiry").then_some(4),
+        (8, 113, 121) => (key == b"quantity").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_575(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"quantity" => Some(3),
-        b"substanceCodeableConcept" => Some(4),
-        b"substanceReference" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 113, 121) => (key == b"quantity").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 115, 101) => (key == b"substanceReference").then_some(5),
+        (24, 115, 116) => (key == b"substanceCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_576(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"subunit" => Some(3),
-        b"sequence" => Some(4),
-        b"length" => Some(5),
-        b"sequenceAttachment" => Some(6),
-        b"fivePrime" => Some(7),
-        b"threePrime" => Some(8),
-        b"linkage" => Some(9),
-        b"sugar" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 115, 114) => (key == b"sugar").then_some(10),
+        (6, 108, 104) => (key == b"length").then_some(5),
+        (7, 108, 101) => (key == b"linkage").then_some(9),
+        (7, 115, 116) => (key == b"subunit").then_some(3),
+        (8, 115, 101) => (key == b"sequence").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 102, 101) => (key == b"fivePrime").then_some(7),
+        (10, 116, 101) => (key == b"threePrime").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 115, 116) => (key == b"sequenceAttachment").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_577(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"connectivity" => Some(3),
-        b"identifier" => Some(4),
-        b"name" => Some(5),
-        b"residueSite" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(4),
+        (11, 114, 101) => (key == b"residueSite").then_some(6),
+        (12, 99, 121) => (key == b"connectivity").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_578(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"name" => Some(4),
-        b"residueSite" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (11, 114, 101) => (key == b"residueSite").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_579(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"ratioType" => Some(3),
-        b"startingMaterial" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 101) => (key == b"ratioType").then_some(3),
+        (16, 115, 108) => (key == b"startingMaterial").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_580(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"material" => Some(3),
-        b"type" => Some(4),
-        b"isDefining" => Some(5),
-        b"amount" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 97, 116) => (key == b"amount").then_some(6),
+        (8, 109, 108) => (key == b"material").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 103) => (key == b"isDefining").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_581(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"numberOfUnits" => Some(3),
-        b"averageMolecularFormula" => Some(4),
-        b"repeatUnitAmountType" => Some(5),
-        b"repeatUnit" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 114, 116) => (key == b"repeatUnit").then_some(6),
+        (13, 110, 115) => (key == b"numberOfUnits").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 114, 101) => (key == b"repeatUnitAmountType").then_some(5),
+        (23, 97, 97) => (key == b"averageMolecularFormula").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_582(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"orientationOfPolymerisation" => Some(3),
-        b"repeatUnit" => Some(4),
-        b"amount" => Some(5),
-        b"degreeOfPolymerisation" => Some(6),
-        b"structuralRepresentation" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 116) => (key == b"amount").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 114, 116) => (key == b"repeatUnit").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (22, 100, 110) => (key == b"degreeOfPolymerisation").then_some(6),
+        (24, 115, 110) => (key == b"structuralRepresentation").then_some(7),
+        (27, 111, 110) => (key == b"orientationOfPolymerisation").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_583(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"degree" => Some(3),
-        b"amount" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 116) => (key == b"amount").then_some(4),
+        (6, 100, 101) => (key == b"degree").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_584(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"representation" => Some(4),
-        b"attachment" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 116) => (key == b"attachment").then_some(5),
+        (14, 114, 110) => (key == b"representation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_585(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"subunit" => Some(3),
-        b"sequence" => Some(4),
-        b"length" => Some(5),
-        b"sequenceAttachment" => Some(6),
-        b"nTerminalModificationId" => Some(7),
-        b"nTerminalModification" => Some(8),
-        b"cTerminalModificationId" => Some(9),
-        b"cTerminalModification" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 108, 104) => (key == b"length").then_some(5),
+        (7, 115, 116) => (key == b"subunit").then_some(3),
+        (8, 115, 101) => (key == b"sequence").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 115, 116) => (key == b"sequenceAttachment").then_some(6),
+        (21, 99, 110) => (key == b"cTerminalModification").then_some(10),
+        (21, 110, 110) => (key == b"nTerminalModification").then_some(8),
+        (23, 99, 100) => (key == b"cTerminalModificationId").then_some(9),
+        (23, 110, 100) => (key == b"nTerminalModificationId").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_586(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"geneSequenceOrigin" => Some(3),
-        b"gene" => Some(4),
-        b"source" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 103, 101) => (key == b"gene").then_some(4),
+        (6, 115, 101) => (key == b"source").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 103, 110) => (key == b"geneSequenceOrigin").then_some(3),
         _ => None,
     }
 }
 
 fn lookup_587(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"element" => Some(4),
-        b"source" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (6, 115, 101) => (key == b"source").then_some(5),
+        (7, 101, 116) => (key == b"element").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_588(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"domain" => Some(3),
-        b"classification" => Some(4),
-        b"subtype" => Some(5),
-        b"source" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 100, 110) => (key == b"domain").then_some(3),
+        (6, 115, 101) => (key == b"source").then_some(6),
+        (7, 115, 101) => (key == b"subtype").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 99, 110) => (key == b"classification").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_589(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"target" => Some(3),
-        b"type" => Some(4),
-        b"interaction" => Some(5),
-        b"organism" => Some(6),
-        b"organismType" => Some(7),
-        b"amountQuantity" => Some(8),
-        b"amountRange" => Some(9),
-        b"amountString" => Some(10),
-        b"amountType" => Some(11),
-        b"source" => Some(12),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 115, 101) => (key == b"source").then_some(12),
+        (6, 116, 116) => (key == b"target").then_some(3),
+        (8, 111, 109) => (key == b"organism").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 101) => (key == b"amountType").then_some(11),
+        (11, 97, 101) => (key == b"amountRange").then_some(9),
+        (11, 105, 110) => (key == b"interaction").then_some(5),
+        (12, 97, 103) => (key == b"amountString").then_some(10),
+        (12, 111, 101) => (key == b"organismType").then_some(7),
+        (14, 97, 121) => (key == b"amountQuantity").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_590(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"fraction" => Some(3),
-        b"materialType" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 102, 110) => (key == b"fraction").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 109, 101) => (key == b"materialType").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_591(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"family" => Some(3),
-        b"genus" => Some(4),
-        b"species" => Some(5),
-        b"intraspecificType" => Some(6),
-        b"intraspecificDescription" => Some(7),
-        b"author" => Some(8),
-        b"hybrid" => Some(9),
-        b"organismGeneral" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 103, 115) => (key == b"genus").then_some(4),
+        (6, 97, 114) => (key == b"author").then_some(8),
+        (6, 102, 121) => (key == b"family").then_some(3),
+        (6, 104, 100) => (key == b"hybrid").then_some(9),
+        (7, 115, 115) => (key == b"species").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (15, 111, 108) => (key == b"organismGeneral").then_some(10),
+        (17, 105, 101) => (key == b"intraspecificType").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (24, 105, 110) => (key == b"intraspecificDescription").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_592(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"authorType" => Some(3),
-        b"authorDescription" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 101) => (key == b"authorType").then_some(3),
+        (17, 97, 110) => (key == b"authorDescription").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_593(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"maternalOrganismId" => Some(3),
-        b"maternalOrganismName" => Some(4),
-        b"paternalOrganismId" => Some(5),
-        b"paternalOrganismName" => Some(6),
-        b"hybridType" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 104, 101) => (key == b"hybridType").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 109, 100) => (key == b"maternalOrganismId").then_some(3),
+        (18, 112, 100) => (key == b"paternalOrganismId").then_some(5),
+        (20, 109, 101) => (key == b"maternalOrganismName").then_some(4),
+        (20, 112, 101) => (key == b"paternalOrganismName").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_594(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"kingdom" => Some(3),
-        b"phylum" => Some(4),
-        b"class" => Some(5),
-        b"order" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 99, 115) => (key == b"class").then_some(5),
+        (5, 111, 114) => (key == b"order").then_some(6),
+        (6, 112, 109) => (key == b"phylum").then_some(4),
+        (7, 107, 109) => (key == b"kingdom").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_595(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"part" => Some(3),
-        b"partLocation" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 116) => (key == b"part").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 112, 110) => (key == b"partLocation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_596(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"role" => Some(3),
-        b"identifier" => Some(4),
-        b"name" => Some(5),
-        b"stereochemistry" => Some(6),
-        b"opticalActivity" => Some(7),
-        b"molecularFormula" => Some(8),
-        b"amountQuantity" => Some(9),
-        b"amountString" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(5),
+        (4, 114, 101) => (key == b"role").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(4),
+        (12, 97, 103) => (key == b"amountString").then_some(10),
+        (14, 97, 121) => (key == b"amountQuantity").then_some(9),
+        (15, 111, 121) => (key == b"opticalActivity").then_some(7),
+        (15, 115, 121) => (key == b"stereochemistry").then_some(6),
+        (16, 109, 97) => (key == b"molecularFormula").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_597(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"category" => Some(3),
-        b"code" => Some(4),
-        b"parameters" => Some(5),
-        b"definingSubstanceReference" => Some(6),
-        b"definingSubstanceCodeableConcept" => Some(7),
-        b"amountQuantity" => Some(8),
-        b"amountString" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(4),
+        (8, 99, 121) => (key == b"category").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 112, 115) => (key == b"parameters").then_some(5),
+        (12, 97, 103) => (key == b"amountString").then_some(9),
+        (14, 97, 121) => (key == b"amountQuantity").then_some(8),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (26, 100, 101) => (key == b"definingSubstanceReference").then_some(6),
+        (32, 100, 116) => (key == b"definingSubstanceCodeableConcept").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_598(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"stereochemistry" => Some(3),
-        b"opticalActivity" => Some(4),
-        b"molecularFormula" => Some(5),
-        b"molecularFormulaByMoiety" => Some(6),
-        b"isotope" => Some(7),
-        b"molecularWeight" => Some(8),
-        b"source" => Some(9),
-        b"representation" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 115, 101) => (key == b"source").then_some(9),
+        (7, 105, 101) => (key == b"isotope").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 114, 110) => (key == b"representation").then_some(10),
+        (15, 109, 116) => (key == b"molecularWeight").then_some(8),
+        (15, 111, 121) => (key == b"opticalActivity").then_some(4),
+        (15, 115, 121) => (key == b"stereochemistry").then_some(3),
+        (16, 109, 97) => (key == b"molecularFormula").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (24, 109, 121) => (key == b"molecularFormulaByMoiety").then_some(6),
         _ => None,
     }
 }
 
 fn lookup_599(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"name" => Some(4),
-        b"substitution" => Some(5),
-        b"halfLife" => Some(6),
-        b"molecularWeight" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(4),
+        (8, 104, 101) => (key == b"halfLife").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (12, 115, 110) => (key == b"substitution").then_some(5),
+        (15, 109, 116) => (key == b"molecularWeight").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_600(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"method" => Some(3),
-        b"type" => Some(4),
-        b"amount" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 97, 116) => (key == b"amount").then_some(5),
+        (6, 109, 100) => (key == b"method").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_601(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"representation" => Some(4),
-        b"attachment" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 116) => (key == b"attachment").then_some(5),
+        (14, 114, 110) => (key == b"representation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_602(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"status" => Some(4),
-        b"statusDate" => Some(5),
-        b"comment" => Some(6),
-        b"source" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (6, 115, 101) => (key == b"source").then_some(7),
+        (6, 115, 115) => (key == b"status").then_some(4),
+        (7, 99, 116) => (key == b"comment").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 115, 101) => (key == b"statusDate").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_603(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"type" => Some(4),
-        b"status" => Some(5),
-        b"preferred" => Some(6),
-        b"language" => Some(7),
-        b"domain" => Some(8),
-        b"jurisdiction" => Some(9),
-        b"synonym" => Some(10),
-        b"translation" => Some(11),
-        b"official" => Some(12),
-        b"source" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (6, 100, 110) => (key == b"domain").then_some(8),
+        (6, 115, 101) => (key == b"source").then_some(13),
+        (6, 115, 115) => (key == b"status").then_some(5),
+        (7, 115, 109) => (key == b"synonym").then_some(10),
+        (8, 108, 101) => (key == b"language").then_some(7),
+        (8, 111, 108) => (key == b"official").then_some(12),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 100) => (key == b"preferred").then_some(6),
+        (11, 116, 110) => (key == b"translation").then_some(11),
+        (12, 106, 110) => (key == b"jurisdiction").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_604(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"authority" => Some(3),
-        b"status" => Some(4),
-        b"date" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 100, 101) => (key == b"date").then_some(5),
+        (6, 115, 115) => (key == b"status").then_some(4),
+        (9, 97, 121) => (key == b"authority").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_605(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"substanceReference" => Some(3),
-        b"substanceCodeableConcept" => Some(4),
-        b"relationship" => Some(5),
-        b"isDefining" => Some(6),
-        b"amountQuantity" => Some(7),
-        b"amountRange" => Some(8),
-        b"amountRatio" => Some(9),
-        b"amountString" => Some(10),
-        b"amountRatioLowLimit" => Some(11),
-        b"amountType" => Some(12),
-        b"source" => Some(13),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 115, 101) => (key == b"source").then_some(13),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 101) => (key == b"amountType").then_some(12),
+        (10, 105, 103) => (key == b"isDefining").then_some(6),
+        (11, 97, 101) => (key == b"amountRange").then_some(8),
+        (11, 97, 111) => (key == b"amountRatio").then_some(9),
+        (12, 97, 103) => (key == b"amountString").then_some(10),
+        (12, 114, 112) => (key == b"relationship").then_some(5),
+        (14, 97, 121) => (key == b"amountQuantity").then_some(7),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (18, 115, 101) => (key == b"substanceReference").then_some(3),
+        (19, 97, 116) => (key == b"amountRatioLowLimit").then_some(11),
+        (24, 115, 116) => (key == b"substanceCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_606(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"quantity" => Some(3),
-        b"itemCodeableConcept" => Some(4),
-        b"itemReference" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 113, 121) => (key == b"quantity").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 105, 101) => (key == b"itemReference").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 105, 116) => (key == b"itemCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_607(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"valueCodeableConcept" => Some(4),
-        b"valueQuantity" => Some(5),
-        b"valueRange" => Some(6),
-        b"valueBoolean" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 118, 101) => (key == b"valueRange").then_some(6),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(7),
+        (13, 118, 121) => (key == b"valueQuantity").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (20, 118, 116) => (key == b"valueCodeableConcept").then_some(4),
         _ => None,
     }
 }
 
 fn lookup_608(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"repetitions" => Some(3),
-        b"period" => Some(4),
-        b"recipient" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 112, 100) => (key == b"period").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 116) => (key == b"recipient").then_some(5),
+        (11, 114, 115) => (key == b"repetitions").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_609(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"valueBase64Binary" => Some(4),
-        b"valueBoolean" => Some(5),
-        b"valueCanonical" => Some(6),
-        b"valueCode" => Some(7),
-        b"valueDate" => Some(8),
-        b"valueDateTime" => Some(9),
-        b"valueDecimal" => Some(10),
-        b"valueId" => Some(11),
-        b"valueInstant" => Some(12),
-        b"valueInteger" => Some(13),
-        b"valueMarkdown" => Some(14),
-        b"valueOid" => Some(15),
-        b"valuePositiveInt" => Some(16),
-        b"valueString" => Some(17),
-        b"valueTime" => Some(18),
-        b"valueUnsignedInt" => Some(19),
-        b"valueUri" => Some(20),
-        b"valueUrl" => Some(21),
-        b"valueUuid" => Some(22),
-        b"valueAddress" => Some(23),
-        b"valueAge" => Some(24),
-        b"valueAnnotation" => Some(25),
-        b"valueAttachment" => Some(26),
-        b"valueCodeableConcept" => Some(27),
-        b"valueCoding" => Some(28),
-        b"valueContactPoint" => Some(29),
-        b"valueCount" => Some(30),
-        b"valueDistance" => Some(31),
-        b"valueDuration" => Some(32),
-        b"valueHumanName" => Some(33),
-        b"valueIdentifier" => Some(34),
-        b"valueMoney" => Some(35),
-        b"valuePeriod" => Some(36),
-        b"valueQuantity" => Some(37),
-        b"valueRange" => Some(38),
-        b"valueRatio" => Some(39),
-        b"valueReference" => Some(40),
-        b"valueSampledData" => Some(41),
-        b"valueSignature" => Some(42),
-        b"valueTiming" => Some(43),
-        b"valueContactDetail" => Some(44),
-        b"valueContributor" => Some(45),
-        b"valueDataRequirement" => Some(46),
-        b"valueExpression" => Some(47),
-        b"valueParameterDefinition" => Some(48),
-        b"valueRelatedArtifact" => Some(49),
-        b"valueTriggerDefinition" => Some(50),
-        b"valueUsageContext" => Some(51),
-        b"valueDosage" => Some(52),
-        b"valueMeta" => Some(53),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 118, 100) => (key == b"valueId").then_some(11),
+        (8, 118, 100) => (key == b"valueOid").then_some(15),
+        (8, 118, 101) => (key == b"valueAge").then_some(24),
+        (8, 118, 105) => (key == b"valueUri").then_some(20),
+        (8, 118, 108) => (key == b"valueUrl").then_some(21),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 97) => (key == b"valueMeta").then_some(53),
+        (9, 118, 100) => (key == b"valueUuid").then_some(22),
+        (9, 118, 101) => match key {
+            b"valueCode" => Some(7),
+            b"valueDate" => Some(8),
+            b"valueTime" => Some(18),
+            _ => None,
+        },
+        (10, 118, 101) => (key == b"valueRange").then_some(38),
+        (10, 118, 111) => (key == b"valueRatio").then_some(39),
+        (10, 118, 116) => (key == b"valueCount").then_some(30),
+        (10, 118, 121) => (key == b"valueMoney").then_some(35),
+        (11, 118, 100) => (key == b"valuePeriod").then_some(36),
+        (11, 118, 101) => (key == b"valueDosage").then_some(52),
+        (11, 118, 103) => match key {
+            b"valueString" => Some(17),
+            b"valueCoding" => Some(28),
+            b"valueTiming" => Some(43),
+            _ => None,
+        },
+        (12, 118, 108) => (key == b"valueDecimal").then_some(10),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(5),
+        (12, 118, 114) => (key == b"valueInteger").then_some(13),
+        (12, 118, 115) => (key == b"valueAddress").then_some(23),
+        (12, 118, 116) => (key == b"valueInstant").then_some(12),
+        (13, 118, 101) => match key {
+            b"valueDateTime" => Some(9),
+            b"valueDistance" => Some(31),
+            _ => None,
+        },
+        (13, 118, 110) => match key {
+            b"valueMarkdown" => Some(14),
+            b"valueDuration" => Some(32),
+            _ => None,
+        },
+        (13, 118, 121) => (key == b"valueQuantity").then_some(37),
+        (14, 118, 101) => match key {
+            b"valueHumanName" => Some(33),
+            b"valueReference" => Some(40),
+            b"valueSignature" => Some(42),
+            _ => None,
+        },
+        (14, 118, 108) => (key == b"valueCanonical").then_some(6),
+        (15, 118, 110) => match key {
+            b"valueAnnotation" => Some(25),
+            b"valueExpression" => Some(47),
+            _ => None,
+        },
+        (15, 118, 114) => (key == b"valueIdentifier").then_some(34),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(26),
+        (16, 118, 97) => (key == b"valueSampledData").then_some(41),
+        (16, 118, 114) => (key == b"valueContributor").then_some(45),
+        (16, 118, 116) => match key {
+            b"valuePositiveInt" => Some(16),
+            b"valueUnsignedInt" => Some(19),
+            _ => None,
+        },
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 118, 116) => match key {
+            b"valueContactPoint" => Some(29),
+            b"valueUsageContext" => Some(51),
+            _ => None,
+        },
+        (17, 118, 121) => (key == b"valueBase64Binary").then_some(4),
+        (18, 118, 108) => (key == b"valueContactDetail").then_some(44),
+        (20, 118, 116) => match key {
+            b"valueCodeableConcept" => Some(27),
+            b"valueDataRequirement" => Some(46),
+            b"valueRelatedArtifact" => Some(49),
+            _ => None,
+        },
+        (22, 118, 110) => (key == b"valueTriggerDefinition").then_some(50),
+        (24, 118, 110) => (key == b"valueParameterDefinition").then_some(48),
         _ => None,
     }
 }
 
 fn lookup_610(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"valueBase64Binary" => Some(4),
-        b"valueBoolean" => Some(5),
-        b"valueCanonical" => Some(6),
-        b"valueCode" => Some(7),
-        b"valueDate" => Some(8),
-        b"valueDateTime" => Some(9),
-        b"valueDecimal" => Some(10),
-        b"valueId" => Some(11),
-        b"valueInstant" => Some(12),
-        b"valueInteger" => Some(13),
-        b"valueMarkdown" => Some(14),
-        b"valueOid" => Some(15),
-        b"valuePositiveInt" => Some(16),
-        b"valueString" => Some(17),
-        b"valueTime" => Some(18),
-        b"valueUnsignedInt" => Some(19),
-        b"valueUri" => Some(20),
-        b"valueUrl" => Some(21),
-        b"valueUuid" => Some(22),
-        b"valueAddress" => Some(23),
-        b"valueAge" => Some(24),
-        b"valueAnnotation" => Some(25),
-        b"valueAttachment" => Some(26),
-        b"valueCodeableConcept" => Some(27),
-        b"valueCoding" => Some(28),
-        b"valueContactPoint" => Some(29),
-        b"valueCount" => Some(30),
-        b"valueDistance" => Some(31),
-        b"valueDuration" => Some(32),
-        b"valueHumanName" => Some(33),
-        b"valueIdentifier" => Some(34),
-        b"valueMoney" => Some(35),
-        b"valuePeriod" => Some(36),
-        b"valueQuantity" => Some(37),
-        b"valueRange" => Some(38),
-        b"valueRatio" => Some(39),
-        b"valueReference" => Some(40),
-        b"valueSampledData" => Some(41),
-        b"valueSignature" => Some(42),
-        b"valueTiming" => Some(43),
-        b"valueContactDetail" => Some(44),
-        b"valueContributor" => Some(45),
-        b"valueDataRequirement" => Some(46),
-        b"valueExpression" => Some(47),
-        b"valueParameterDefinition" => Some(48),
-        b"valueRelatedArtifact" => Some(49),
-        b"valueTriggerDefinition" => Some(50),
-        b"valueUsageContext" => Some(51),
-        b"valueDosage" => Some(52),
-        b"valueMeta" => Some(53),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 118, 100) => (key == b"valueId").then_some(11),
+        (8, 118, 100) => (key == b"valueOid").then_some(15),
+        (8, 118, 101) => (key == b"valueAge").then_some(24),
+        (8, 118, 105) => (key == b"valueUri").then_some(20),
+        (8, 118, 108) => (key == b"valueUrl").then_some(21),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 97) => (key == b"valueMeta").then_some(53),
+        (9, 118, 100) => (key == b"valueUuid").then_some(22),
+        (9, 118, 101) => match key {
+            b"valueCode" => Some(7),
+            b"valueDate" => Some(8),
+            b"valueTime" => Some(18),
+            _ => None,
+        },
+        (10, 118, 101) => (key == b"valueRange").then_some(38),
+        (10, 118, 111) => (key == b"valueRatio").then_some(39),
+        (10, 118, 116) => (key == b"valueCount").then_some(30),
+        (10, 118, 121) => (key == b"valueMoney").then_some(35),
+        (11, 118, 100) => (key == b"valuePeriod").then_some(36),
+        (11, 118, 101) => (key == b"valueDosage").then_some(52),
+        (11, 118, 103) => match key {
+            b"valueString" => Some(17),
+            b"valueCoding" => Some(28),
+            b"valueTiming" => Some(43),
+            _ => None,
+        },
+        (12, 118, 108) => (key == b"valueDecimal").then_some(10),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(5),
+        (12, 118, 114) => (key == b"valueInteger").then_some(13),
+        (12, 118, 115) => (key == b"valueAddress").then_some(23),
+        (12, 118, 116) => (key == b"valueInstant").then_some(12),
+        (13, 118, 101) => match key {
+            b"valueDateTime" => Some(9),
+            b"valueDistance" => Some(31),
+            _ => None,
+        },
+        (13, 118, 110) => match key {
+            b"valueMarkdown" => Some(14),
+            b"valueDuration" => Some(32),
+            _ => None,
+        },
+        (13, 118, 121) => (key == b"valueQuantity").then_some(37),
+        (14, 118, 101) => match key {
+            b"valueHumanName" => Some(33),
+            b"valueReference" => Some(40),
+            b"valueSignature" => Some(42),
+            _ => None,
+        },
+        (14, 118, 108) => (key == b"valueCanonical").then_some(6),
+        (15, 118, 110) => match key {
+            b"valueAnnotation" => Some(25),
+            b"valueExpression" => Some(47),
+            _ => None,
+        },
+        (15, 118, 114) => (key == b"valueIdentifier").then_some(34),
+        (15, 118, 116) => (key == b"valueAttachment").then_some(26),
+        (16, 118, 97) => (key == b"valueSampledData").then_some(41),
+        (16, 118, 114) => (key == b"valueContributor").then_some(45),
+        (16, 118, 116) => match key {
+            b"valuePositiveInt" => Some(16),
+            b"valueUnsignedInt" => Some(19),
+            _ => None,
+        },
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 118, 116) => match key {
+            b"valueContactPoint" => Some(29),
+            b"valueUsageContext" => Some(51),
+            _ => None,
+        },
+        (17, 118, 121) => (key == b"valueBase64Binary").then_some(4),
+        (18, 118, 108) => (key == b"valueContactDetail").then_some(44),
+        (20, 118, 116) => match key {
+            b"valueCodeableConcept" => Some(27),
+            b"valueDataRequirement" => Some(46),
+            b"valueRelatedArtifact" => Some(49),
+            _ => None,
+        },
+        (22, 118, 110) => (key == b"valueTriggerDefinition").then_some(50),
+        (24, 118, 110) => (key == b"valueParameterDefinition").then_some(48),
         _ => None,
     }
 }
 
 fn lookup_611(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"version" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (7, 118, 110) => (key == b"version").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_612(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"description" => Some(3),
-        b"url" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_613(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"uri" => Some(3),
-        b"version" => Some(4),
-        b"subsumption" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 105) => (key == b"uri").then_some(3),
+        (7, 118, 110) => (key == b"version").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 115, 110) => (key == b"subsumption").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_614(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"isDefault" => Some(4),
-        b"compositional" => Some(5),
-        b"language" => Some(6),
-        b"filter" => Some(7),
-        b"property" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (6, 102, 114) => (key == b"filter").then_some(7),
+        (8, 108, 101) => (key == b"language").then_some(6),
+        (8, 112, 121) => (key == b"property").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 105, 116) => (key == b"isDefault").then_some(4),
+        (13, 99, 108) => (key == b"compositional").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_615(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"op" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (2, 111, 112) => (key == b"op").then_some(4),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_616(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"hierarchical" => Some(3),
-        b"paging" => Some(4),
-        b"incomplete" => Some(5),
-        b"parameter" => Some(6),
-        b"textFilter" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 112, 103) => (key == b"paging").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 114) => (key == b"parameter").then_some(6),
+        (10, 105, 101) => (key == b"incomplete").then_some(5),
+        (10, 116, 114) => (key == b"textFilter").then_some(7),
+        (12, 104, 108) => (key == b"hierarchical").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_617(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"documentation" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (13, 100, 110) => (key == b"documentation").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_618(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"translations" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 116, 115) => (key == b"translations").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_619(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"needsMap" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 110, 112) => (key == b"needsMap").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_620(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"translation" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 116, 110) => (key == b"translation").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_621(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"uri" => Some(4),
-        b"display" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 105) => (key == b"uri").then_some(4),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (7, 100, 121) => (key == b"display").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_622(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"action" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 110) => (key == b"action").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_623(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"operation" => Some(3),
-        b"assert" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 116) => (key == b"assert").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 110) => (key == b"operation").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_624(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"result" => Some(3),
-        b"message" => Some(4),
-        b"detail" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 100, 108) => (key == b"detail").then_some(5),
+        (6, 114, 116) => (key == b"result").then_some(3),
+        (7, 109, 101) => (key == b"message").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_625(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"result" => Some(3),
-        b"message" => Some(4),
-        b"detail" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 100, 108) => (key == b"detail").then_some(5),
+        (6, 114, 116) => (key == b"result").then_some(3),
+        (7, 109, 101) => (key == b"message").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_626(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"description" => Some(4),
-        b"action" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (6, 97, 110) => (key == b"action").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_627(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"operation" => Some(3),
-        b"assert" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 116) => (key == b"assert").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 110) => (key == b"operation").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_628(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"action" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 110) => (key == b"action").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_629(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"operation" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 110) => (key == b"operation").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_630(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"index" => Some(3),
-        b"profile" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 105, 120) => (key == b"index").then_some(3),
+        (7, 112, 101) => (key == b"profile").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_631(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"index" => Some(3),
-        b"profile" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 105, 120) => (key == b"index").then_some(3),
+        (7, 112, 101) => (key == b"profile").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_632(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"link" => Some(3),
-        b"capability" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 108, 107) => (key == b"link").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 99, 121) => (key == b"capability").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_633(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"url" => Some(3),
-        b"description" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_634(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"required" => Some(3),
-        b"validated" => Some(4),
-        b"description" => Some(5),
-        b"origin" => Some(6),
-        b"destination" => Some(7),
-        b"link" => Some(8),
-        b"capabilities" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 108, 107) => (key == b"link").then_some(8),
+        (6, 111, 110) => (key == b"origin").then_some(6),
+        (8, 114, 100) => (key == b"required").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 100) => (key == b"validated").then_some(4),
+        (11, 100, 110) => match key {
+            b"description" => Some(5),
+            b"destination" => Some(7),
+            _ => None,
+        },
+        (12, 99, 115) => (key == b"capabilities").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_635(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"autocreate" => Some(3),
-        b"autodelete" => Some(4),
-        b"resource" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (8, 114, 101) => (key == b"resource").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 97, 101) => match key {
+            b"autocreate" => Some(3),
+            b"autodelete" => Some(4),
+            _ => None,
+        },
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_636(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"defaultValue" => Some(4),
-        b"description" => Some(5),
-        b"expression" => Some(6),
-        b"headerField" => Some(7),
-        b"hint" => Some(8),
-        b"path" => Some(9),
-        b"sourceId" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 104, 116) => (key == b"hint").then_some(8),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (4, 112, 104) => (key == b"path").then_some(9),
+        (8, 115, 100) => (key == b"sourceId").then_some(10),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 101, 110) => (key == b"expression").then_some(6),
+        (11, 100, 110) => (key == b"description").then_some(5),
+        (11, 104, 100) => (key == b"headerField").then_some(7),
+        (12, 100, 101) => (key == b"defaultValue").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_637(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"action" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 110) => (key == b"action").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_638(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"operation" => Some(3),
-        b"assert" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 116) => (key == b"assert").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 110) => (key == b"operation").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_639(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"type" => Some(3),
-        b"resource" => Some(4),
-        b"label" => Some(5),
-        b"description" => Some(6),
-        b"accept" => Some(7),
-        b"contentType" => Some(8),
-        b"destination" => Some(9),
-        b"encodeRequestUrl" => Some(10),
-        b"method" => Some(11),
-        b"origin" => Some(12),
-        b"params" => Some(13),
-        b"requestHeader" => Some(14),
-        b"requestId" => Some(15),
-        b"responseId" => Some(16),
-        b"sourceId" => Some(17),
-        b"targetId" => Some(18),
-        b"url" => Some(19),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 108) => (key == b"url").then_some(19),
+        (4, 116, 101) => (key == b"type").then_some(3),
+        (5, 108, 108) => (key == b"label").then_some(5),
+        (6, 97, 116) => (key == b"accept").then_some(7),
+        (6, 109, 100) => (key == b"method").then_some(11),
+        (6, 111, 110) => (key == b"origin").then_some(12),
+        (6, 112, 115) => (key == b"params").then_some(13),
+        (8, 114, 101) => (key == b"resource").then_some(4),
+        (8, 115, 100) => (key == b"sourceId").then_some(17),
+        (8, 116, 100) => (key == b"targetId").then_some(18),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 114, 100) => (key == b"requestId").then_some(15),
+        (10, 114, 100) => (key == b"responseId").then_some(16),
+        (11, 99, 101) => (key == b"contentType").then_some(8),
+        (11, 100, 110) => match key {
+            b"description" => Some(6),
+            b"destination" => Some(9),
+            _ => None,
+        },
+        (13, 114, 114) => (key == b"requestHeader").then_some(14),
+        (16, 101, 108) => (key == b"encodeRequestUrl").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_640(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"field" => Some(3),
-        b"value" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 102, 100) => (key == b"field").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_641(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"label" => Some(3),
-        b"description" => Some(4),
-        b"direction" => Some(5),
-        b"compareToSourceId" => Some(6),
-        b"compareToSourceExpression" => Some(7),
-        b"compareToSourcePath" => Some(8),
-        b"contentType" => Some(9),
-        b"expression" => Some(10),
-        b"headerField" => Some(11),
-        b"minimumId" => Some(12),
-        b"navigationLinks" => Some(13),
-        b"operator" => Some(14),
-        b"path" => Some(15),
-        b"requestMethod" => Some(16),
-        b"requestURL" => Some(17),
-        b"resource" => Some(18),
-        b"response" => Some(19),
-        b"responseCode" => Some(20),
-        b"sourceId" => Some(21),
-        b"validateProfileId" => Some(22),
-        b"value" => Some(23),
-        b"warningOnly" => Some(24),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 112, 104) => (key == b"path").then_some(15),
+        (5, 108, 108) => (key == b"label").then_some(3),
+        (5, 118, 101) => (key == b"value").then_some(23),
+        (8, 111, 114) => (key == b"operator").then_some(14),
+        (8, 114, 101) => match key {
+            b"resource" => Some(18),
+            b"response" => Some(19),
+            _ => None,
+        },
+        (8, 115, 100) => (key == b"sourceId").then_some(21),
+        (9, 100, 110) => (key == b"direction").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 109, 100) => (key == b"minimumId").then_some(12),
+        (10, 101, 110) => (key == b"expression").then_some(10),
+        (10, 114, 76) => (key == b"requestURL").then_some(17),
+        (11, 99, 101) => (key == b"contentType").then_some(9),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (11, 104, 100) => (key == b"headerField").then_some(11),
+        (11, 119, 121) => (key == b"warningOnly").then_some(24),
+        (12, 114, 101) => (key == b"responseCode").then_some(20),
+        (13, 114, 100) => (key == b"requestMethod").then_some(16),
+        (15, 110, 115) => (key == b"navigationLinks").then_some(13),
+        (17, 99, 100) => (key == b"compareToSourceId").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 118, 100) => (key == b"validateProfileId").then_some(22),
+        (19, 99, 104) => (key == b"compareToSourcePath").then_some(8),
+        (25, 99, 110) => (key == b"compareToSourceExpression").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_642(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"description" => Some(4),
-        b"action" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (6, 97, 110) => (key == b"action").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"description").then_some(4),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_643(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"operation" => Some(3),
-        b"assert" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 116) => (key == b"assert").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 110) => (key == b"operation").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_644(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"action" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 97, 110) => (key == b"action").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_645(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"operation" => Some(3),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 111, 110) => (key == b"operation").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_646(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"lockedDate" => Some(3),
-        b"inactive" => Some(4),
-        b"include" => Some(5),
-        b"exclude" => Some(6),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (7, 101, 101) => (key == b"exclude").then_some(6),
+        (7, 105, 101) => (key == b"include").then_some(5),
+        (8, 105, 101) => (key == b"inactive").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 108, 101) => (key == b"lockedDate").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_647(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"system" => Some(3),
-        b"version" => Some(4),
-        b"concept" => Some(5),
-        b"filter" => Some(6),
-        b"valueSet" => Some(7),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (6, 102, 114) => (key == b"filter").then_some(6),
+        (6, 115, 109) => (key == b"system").then_some(3),
+        (7, 99, 116) => (key == b"concept").then_some(5),
+        (7, 118, 110) => (key == b"version").then_some(4),
+        (8, 118, 116) => (key == b"valueSet").then_some(7),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_648(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"code" => Some(3),
-        b"display" => Some(4),
-        b"designation" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(3),
+        (7, 100, 121) => (key == b"display").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"designation").then_some(5),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_649(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"language" => Some(3),
-        b"use" => Some(4),
-        b"value" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 117, 101) => (key == b"use").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(5),
+        (8, 108, 101) => (key == b"language").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_650(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"property" => Some(3),
-        b"op" => Some(4),
-        b"value" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (2, 111, 112) => (key == b"op").then_some(4),
+        (5, 118, 101) => (key == b"value").then_some(5),
+        (8, 112, 121) => (key == b"property").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_651(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"identifier" => Some(3),
-        b"timestamp" => Some(4),
-        b"total" => Some(5),
-        b"offset" => Some(6),
-        b"parameter" => Some(7),
-        b"contains" => Some(8),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (5, 116, 108) => (key == b"total").then_some(5),
+        (6, 111, 116) => (key == b"offset").then_some(6),
+        (8, 99, 115) => (key == b"contains").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 112, 114) => (key == b"parameter").then_some(7),
+        (9, 116, 112) => (key == b"timestamp").then_some(4),
+        (10, 105, 114) => (key == b"identifier").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_652(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"name" => Some(3),
-        b"valueString" => Some(4),
-        b"valueBoolean" => Some(5),
-        b"valueInteger" => Some(6),
-        b"valueDecimal" => Some(7),
-        b"valueUri" => Some(8),
-        b"valueCode" => Some(9),
-        b"valueDateTime" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 110, 101) => (key == b"name").then_some(3),
+        (8, 118, 105) => (key == b"valueUri").then_some(8),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (9, 118, 101) => (key == b"valueCode").then_some(9),
+        (11, 118, 103) => (key == b"valueString").then_some(4),
+        (12, 118, 108) => (key == b"valueDecimal").then_some(7),
+        (12, 118, 110) => (key == b"valueBoolean").then_some(5),
+        (12, 118, 114) => (key == b"valueInteger").then_some(6),
+        (13, 118, 101) => (key == b"valueDateTime").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_653(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"system" => Some(3),
-        b"abstract" => Some(4),
-        b"inactive" => Some(5),
-        b"version" => Some(6),
-        b"code" => Some(7),
-        b"display" => Some(8),
-        b"designation" => Some(9),
-        b"contains" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 99, 101) => (key == b"code").then_some(7),
+        (6, 115, 109) => (key == b"system").then_some(3),
+        (7, 100, 121) => (key == b"display").then_some(8),
+        (7, 118, 110) => (key == b"version").then_some(6),
+        (8, 97, 116) => (key == b"abstract").then_some(4),
+        (8, 99, 115) => (key == b"contains").then_some(10),
+        (8, 105, 101) => (key == b"inactive").then_some(5),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (11, 100, 110) => (key == b"designation").then_some(9),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_654(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"who" => Some(3),
-        b"type" => Some(4),
-        b"communicationMethod" => Some(5),
-        b"validationStatus" => Some(6),
-        b"validationDate" => Some(7),
-        b"canPushUpdates" => Some(8),
-        b"pushTypeAvailable" => Some(9),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 119, 111) => (key == b"who").then_some(3),
+        (4, 116, 101) => (key == b"type").then_some(4),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (14, 99, 115) => (key == b"canPushUpdates").then_some(8),
+        (14, 118, 101) => (key == b"validationDate").then_some(7),
+        (16, 118, 115) => (key == b"validationStatus").then_some(6),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (17, 112, 101) => (key == b"pushTypeAvailable").then_some(9),
+        (19, 99, 100) => (key == b"communicationMethod").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_655(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"who" => Some(3),
-        b"onBehalfOf" => Some(4),
-        b"communicationMethod" => Some(5),
-        b"date" => Some(6),
-        b"sourceIdentityCertificate" => Some(7),
-        b"proxyIdentityCertificate" => Some(8),
-        b"proxySignature" => Some(9),
-        b"sourceSignature" => Some(10),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 119, 111) => (key == b"who").then_some(3),
+        (4, 100, 101) => (key == b"date").then_some(6),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (10, 111, 102) => (key == b"onBehalfOf").then_some(4),
+        (14, 112, 101) => (key == b"proxySignature").then_some(9),
+        (15, 115, 101) => (key == b"sourceSignature").then_some(10),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 99, 100) => (key == b"communicationMethod").then_some(5),
+        (24, 112, 101) => (key == b"proxyIdentityCertificate").then_some(8),
+        (25, 115, 101) => (key == b"sourceIdentityCertificate").then_some(7),
         _ => None,
     }
 }
 
 fn lookup_656(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"organization" => Some(3),
-        b"identityCertificate" => Some(4),
-        b"attestationSignature" => Some(5),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (12, 111, 110) => (key == b"organization").then_some(3),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
+        (19, 105, 101) => (key == b"identityCertificate").then_some(4),
+        (20, 97, 101) => (key == b"attestationSignature").then_some(5),
         _ => None,
     }
 }
 
 fn lookup_657(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"product" => Some(3),
-        b"eye" => Some(4),
-        b"sphere" => Some(5),
-        b"cylinder" => Some(6),
-        b"axis" => Some(7),
-        b"prism" => Some(8),
-        b"add" => Some(9),
-        b"power" => Some(10),
-        b"backCurve" => Some(11),
-        b"diameter" => Some(12),
-        b"duration" => Some(13),
-        b"color" => Some(14),
-        b"brand" => Some(15),
-        b"note" => Some(16),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (3, 97, 100) => (key == b"add").then_some(9),
+        (3, 101, 101) => (key == b"eye").then_some(4),
+        (4, 97, 115) => (key == b"axis").then_some(7),
+        (4, 110, 101) => (key == b"note").then_some(16),
+        (5, 98, 100) => (key == b"brand").then_some(15),
+        (5, 99, 114) => (key == b"color").then_some(14),
+        (5, 112, 109) => (key == b"prism").then_some(8),
+        (5, 112, 114) => (key == b"power").then_some(10),
+        (6, 115, 101) => (key == b"sphere").then_some(5),
+        (7, 112, 116) => (key == b"product").then_some(3),
+        (8, 99, 114) => (key == b"cylinder").then_some(6),
+        (8, 100, 110) => (key == b"duration").then_some(13),
+        (8, 100, 114) => (key == b"diameter").then_some(12),
+        (9, 98, 101) => (key == b"backCurve").then_some(11),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
 
 fn lookup_658(key: &[u8]) -> Option<u8> {
-    match key {
-        b"id" => Some(0),
-        b"extension" => Some(1),
-        b"modifierExtension" => Some(2),
-        b"amount" => Some(3),
-        b"base" => Some(4),
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => (key == b"id").then_some(0),
+        (4, 98, 101) => (key == b"base").then_some(4),
+        (6, 97, 116) => (key == b"amount").then_some(3),
+        (9, 101, 110) => (key == b"extension").then_some(1),
+        (17, 109, 110) => (key == b"modifierExtension").then_some(2),
         _ => None,
     }
 }
@@ -30749,6 +31849,169 @@ pub(crate) static RESOURCES: [(&str, u16); 146] = [
     ("VerificationResult", 184),
     ("VisionPrescription", 185),
 ];
+
+/// The type id of a resource type name.
+pub(crate) fn resource_type_id(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 70, 103) => (key == b"Flag").then_some(94),
+        (4, 71, 108) => (key == b"Goal").then_some(95),
+        (4, 76, 116) => (key == b"List").then_some(109),
+        (4, 83, 116) => (key == b"Slot").then_some(164),
+        (4, 84, 107) => (key == b"Task").then_some(179),
+        (5, 66, 99) => (key == b"Basic").then_some(47),
+        (5, 67, 109) => (key == b"Claim").then_some(58),
+        (5, 71, 112) => (key == b"Group").then_some(97),
+        (5, 77, 97) => (key == b"Media").then_some(113),
+        (6, 66, 101) => (key == b"Bundle").then_some(51),
+        (6, 66, 121) => (key == b"Binary").then_some(48),
+        (6, 68, 101) => (key == b"Device").then_some(74),
+        (6, 80, 110) => (key == b"Person").then_some(145),
+        (7, 65, 116) => (key == b"Account").then_some(40),
+        (7, 67, 116) => (key == b"Consent").then_some(68),
+        (7, 73, 101) => (key == b"Invoice").then_some(106),
+        (7, 76, 101) => (key == b"Linkage").then_some(108),
+        (7, 76, 121) => (key == b"Library").then_some(107),
+        (7, 77, 101) => (key == b"Measure").then_some(111),
+        (7, 80, 116) => (key == b"Patient").then_some(142),
+        (8, 67, 101) => (key == b"Coverage").then_some(70),
+        (8, 67, 109) => (key == b"CareTeam").then_some(54),
+        (8, 67, 110) => (key == b"CarePlan").then_some(53),
+        (8, 67, 116) => (key == b"Contract").then_some(69),
+        (8, 69, 101) => (key == b"Evidence").then_some(89),
+        (8, 69, 116) => (key == b"Endpoint").then_some(84),
+        (8, 76, 110) => (key == b"Location").then_some(110),
+        (8, 83, 101) => (key == b"Schedule").then_some(161),
+        (8, 83, 110) => (key == b"Specimen").then_some(165),
+        (8, 86, 116) => (key == b"ValueSet").then_some(183),
+        (9, 67, 110) => (key == b"Condition").then_some(67),
+        (9, 69, 114) => (key == b"Encounter").then_some(83),
+        (9, 80, 101) => (key == b"Procedure").then_some(149),
+        (9, 83, 101) => (key == b"Substance").then_some(170),
+        (10, 65, 116) => (key == b"AuditEvent").then_some(46),
+        (10, 67, 109) => match key {
+            b"ChargeItem" => Some(56),
+            b"CodeSystem" => Some(61),
+            _ => None,
+        },
+        (10, 67, 112) => (key == b"ConceptMap").then_some(66),
+        (10, 77, 110) => (key == b"Medication").then_some(114),
+        (10, 80, 101) => (key == b"Provenance").then_some(150),
+        (10, 80, 115) => (key == b"Parameters").then_some(141),
+        (10, 84, 116) => match key {
+            b"TestReport" => Some(181),
+            b"TestScript" => Some(182),
+            _ => None,
+        },
+        (11, 65, 116) => (key == b"Appointment").then_some(44),
+        (11, 67, 110) => (key == b"Composition").then_some(65),
+        (11, 79, 110) => (key == b"Observation").then_some(135),
+        (12, 65, 116) => (key == b"AdverseEvent").then_some(42),
+        (12, 67, 121) => (key == b"CatalogEntry").then_some(55),
+        (12, 68, 99) => (key == b"DeviceMetric").then_some(76),
+        (12, 73, 110) => (key == b"Immunization").then_some(101),
+        (12, 73, 121) => (key == b"ImagingStudy").then_some(100),
+        (12, 78, 109) => (key == b"NamingSystem").then_some(133),
+        (12, 79, 110) => (key == b"Organization").then_some(139),
+        (12, 80, 114) => (key == b"Practitioner").then_some(147),
+        (12, 82, 112) => (key == b"RequestGroup").then_some(154),
+        (12, 83, 110) => (key == b"Subscription").then_some(169),
+        (12, 83, 112) => (key == b"StructureMap").then_some(168),
+        (13, 66, 101) => (key == b"BodyStructure").then_some(50),
+        (13, 67, 101) => (key == b"ClaimResponse").then_some(59),
+        (13, 67, 110) => (key == b"Communication").then_some(62),
+        (13, 68, 101) => (key == b"DetectedIssue").then_some(73),
+        (13, 68, 116) => (key == b"DeviceRequest").then_some(77),
+        (13, 69, 101) => (key == b"EpisodeOfCare").then_some(87),
+        (13, 73, 110) => (key == b"InsurancePlan").then_some(105),
+        (13, 77, 114) => (key == b"MessageHeader").then_some(131),
+        (13, 77, 116) => (key == b"MeasureReport").then_some(112),
+        (13, 80, 101) => (key == b"PaymentNotice").then_some(143),
+        (13, 81, 101) => (key == b"Questionnaire").then_some(151),
+        (13, 82, 110) => (key == b"RelatedPerson").then_some(153),
+        (13, 82, 121) => (key == b"ResearchStudy").then_some(157),
+        (13, 83, 116) => (key == b"SupplyRequest").then_some(178),
+        (14, 78, 114) => (key == b"NutritionOrder").then_some(134),
+        (14, 80, 110) => (key == b"PlanDefinition").then_some(146),
+        (14, 82, 116) => (key == b"RiskAssessment").then_some(159),
+        (14, 83, 116) => (key == b"ServiceRequest").then_some(163),
+        (14, 83, 121) => (key == b"SupplyDelivery").then_some(177),
+        (15, 69, 110) => (key == b"EventDefinition").then_some(88),
+        (15, 69, 111) => (key == b"ExampleScenario").then_some(91),
+        (15, 71, 110) => (key == b"GraphDefinition").then_some(96),
+        (15, 82, 116) => (key == b"ResearchSubject").then_some(158),
+        (15, 83, 114) => (key == b"SearchParameter").then_some(162),
+        (16, 68, 110) => (key == b"DeviceDefinition").then_some(75),
+        (16, 68, 116) => match key {
+            b"DiagnosticReport" => Some(79),
+            b"DocumentManifest" => Some(80),
+            _ => None,
+        },
+        (16, 69, 101) => (key == b"EvidenceVariable").then_some(90),
+        (16, 71, 101) => (key == b"GuidanceResponse").then_some(98),
+        (16, 77, 116) => (key == b"MedicinalProduct").then_some(120),
+        (16, 79, 101) => (key == b"OperationOutcome").then_some(138),
+        (16, 80, 101) => (key == b"PractitionerRole").then_some(148),
+        (16, 83, 110) => (key == b"SubstanceProtein").then_some(173),
+        (16, 83, 114) => (key == b"SubstancePolymer").then_some(172),
+        (17, 68, 101) => (key == b"DocumentReference").then_some(81),
+        (17, 69, 116) => (key == b"EnrollmentRequest").then_some(85),
+        (17, 72, 101) => (key == b"HealthcareService").then_some(99),
+        (17, 77, 101) => (key == b"MolecularSequence").then_some(132),
+        (17, 77, 110) => (key == b"MessageDefinition").then_some(130),
+        (17, 77, 116) => (key == b"MedicationRequest").then_some(118),
+        (18, 65, 101) => (key == b"AllergyIntolerance").then_some(43),
+        (18, 65, 110) => (key == b"ActivityDefinition").then_some(41),
+        (18, 67, 110) => (key == b"ClinicalImpression").then_some(60),
+        (18, 68, 116) => (key == b"DeviceUseStatement").then_some(78),
+        (18, 69, 101) => (key == b"EnrollmentResponse").then_some(86),
+        (18, 77, 101) => (key == b"MedicationDispense").then_some(116),
+        (18, 82, 110) => (key == b"ResearchDefinition").then_some(155),
+        (18, 83, 110) => (key == b"SpecimenDefinition").then_some(166),
+        (18, 86, 110) => (key == b"VisionPrescription").then_some(185),
+        (18, 86, 116) => (key == b"VerificationResult").then_some(184),
+        (19, 65, 101) => (key == b"AppointmentResponse").then_some(45),
+        (19, 67, 116) => (key == b"CapabilityStatement").then_some(52),
+        (19, 70, 121) => (key == b"FamilyMemberHistory").then_some(93),
+        (19, 73, 101) => (key == b"ImplementationGuide").then_some(104),
+        (19, 77, 101) => (key == b"MedicationKnowledge").then_some(117),
+        (19, 77, 116) => (key == b"MedicationStatement").then_some(119),
+        (19, 79, 110) => (key == b"OperationDefinition").then_some(137),
+        (19, 83, 110) => (key == b"StructureDefinition").then_some(167),
+        (20, 67, 110) => (key == b"ChargeItemDefinition").then_some(57),
+        (20, 67, 116) => (key == b"CommunicationRequest").then_some(63),
+        (20, 69, 116) => (key == b"ExplanationOfBenefit").then_some(92),
+        (20, 83, 100) => (key == b"SubstanceNucleicAcid").then_some(171),
+        (21, 67, 110) => (key == b"CompartmentDefinition").then_some(64),
+        (21, 79, 110) => (key == b"ObservationDefinition").then_some(136),
+        (21, 80, 110) => (key == b"PaymentReconciliation").then_some(144),
+        (21, 81, 101) => (key == b"QuestionnaireResponse").then_some(152),
+        (21, 82, 115) => (key == b"RiskEvidenceSynthesis").then_some(160),
+        (22, 73, 110) => (key == b"ImmunizationEvaluation").then_some(102),
+        (22, 83, 110) => (key == b"SubstanceSpecification").then_some(176),
+        (23, 69, 115) => (key == b"EffectEvidenceSynthesis").then_some(82),
+        (23, 79, 110) => (key == b"OrganizationAffiliation").then_some(140),
+        (23, 83, 108) => (key == b"SubstanceSourceMaterial").then_some(175),
+        (23, 84, 115) => (key == b"TerminologyCapabilities").then_some(180),
+        (24, 77, 100) => (key == b"MedicinalProductPackaged").then_some(127),
+        (24, 77, 110) => (key == b"MedicationAdministration").then_some(115),
+        (25, 82, 110) => (key == b"ResearchElementDefinition").then_some(156),
+        (26, 66, 116) => (key == b"BiologicallyDerivedProduct").then_some(49),
+        (26, 67, 116) => (key == b"CoverageEligibilityRequest").then_some(71),
+        (26, 73, 110) => (key == b"ImmunizationRecommendation").then_some(103),
+        (26, 77, 110) => (key == b"MedicinalProductIndication").then_some(123),
+        (26, 77, 116) => (key == b"MedicinalProductIngredient").then_some(124),
+        (27, 67, 101) => (key == b"CoverageEligibilityResponse").then_some(72),
+        (27, 77, 110) => (key == b"MedicinalProductInteraction").then_some(125),
+        (28, 77, 100) => (key == b"MedicinalProductManufactured").then_some(126),
+        (29, 77, 110) => (key == b"MedicinalProductAuthorization").then_some(121),
+        (29, 83, 110) => (key == b"SubstanceReferenceInformation").then_some(174),
+        (30, 77, 108) => (key == b"MedicinalProductPharmaceutical").then_some(128),
+        (32, 77, 110) => (key == b"MedicinalProductContraindication").then_some(122),
+        (33, 77, 116) => (key == b"MedicinalProductUndesirableEffect").then_some(129),
+        _ => None,
+    }
+}
 
 /// Type ids of datatypes and resources by name.
 #[allow(dead_code)]

@@ -13,9 +13,9 @@ pub fn resource_types() -> impl ExactSizeIterator<Item = &'static str> {
     RESOURCES.iter().map(|(name, _)| *name)
 }
 
-/// The type id of a resource type.
+/// The type id of a resource type (a generated `match`).
 pub(crate) fn resource_type_id(name: &str) -> Option<u16> {
-    RESOURCES.binary_search_by(|(n, _)| (*n).cmp(name)).ok().map(|i| RESOURCES[i].1)
+    generated::resource_type_id(name.as_bytes())
 }
 
 /// Is `name` an R4 resource type? (Binary search over the sorted list.)
