@@ -131,7 +131,7 @@ impl<'a> Walk<'a, '_> {
                     let message = format!(
                         "{} is a choice element: only one of its types may be present; {} is a second one",
                         element.name,
-                        quote(&text)
+                        quote(text)
                     );
                     self.error(Code::ChoiceMultiple, message, key.start - 1, &member_path);
                 }
@@ -211,7 +211,7 @@ impl<'a> Walk<'a, '_> {
                 self.value(depth, &member_path).map(|_| ())
             } else {
                 let what = if t.kind == TypeKind::Backbone { "element" } else { "type" };
-                let message = format!("Unrecognised property {} (not defined for {what} {})", quote(&text), t.name);
+                let message = format!("Unrecognised property {} (not defined for {what} {})", quote(text), t.name);
                 self.error(Code::JsonUnknownProperty, message, key.start - 1, &member_path);
                 self.value(depth, &member_path).map(|_| ())
             };
