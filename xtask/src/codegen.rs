@@ -374,7 +374,8 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
 /// A lookup function from a key to a value: a `match` on (length, first byte, last byte), which
 /// compiles to a jump table, then one comparison (or a small `match` where keys share all three).
 fn emit_lookup(out: &mut String, visibility: &str, name: &str, value_type: &str, keys: &[(&str, usize)]) {
-    let mut groups: BTreeMap<(usize, u8, u8), Vec<(&str, usize)>> = BTreeMap::new();
+    type Group<'k> = Vec<(&'k str, usize)>;
+    let mut groups: BTreeMap<(usize, u8, u8), Group<'_>> = BTreeMap::new();
     for &(key, value) in keys {
         let b = key.as_bytes();
         groups.entry((b.len(), b[0], b[b.len() - 1])).or_default().push((key, value));
