@@ -220,3 +220,24 @@ fn levels() {
     let (errors, _) = check_at(r#"{"resourceType":"Patient","id":"a_b"}"#, Level::Minimal);
     assert_eq!(errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["resource/id-invalid"]);
 }
+
+#[test]
+fn messages_never_quote_free_text() {
+    // A marker in free-text and string fields that are wrong in every way we report.
+    let lines = [
+        r##"{"resourceType":"Patient","id":"p","name":[{"family":" SECRETPHI ","given":["SECRETPHI\u0001"]}],"gender":["SECRETPHI"]}"##,
+        r##"{"resourceType":"Observation","id":"o","status":"final","code":{"text":"SECRETPHI"},"valueString":"SECRETPHI","valueBoolean":true,"note":[{"text":12}]}"##,
+        r##"{"resourceType":"Patient","id":"p","generalPractitioner":[{"reference":"Practitioner?name=SECRETPHI"},{"reference":"Medication/SECRETPHI x"},{"reference":"Patient?SECRETPHI"}]}"##,
+        r##"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>SECRETPHI</script>SECRETPHI & more</div>"}}"##,
+        r##"{"resourceType":"Patient","id":"p","address":[{"text":"SECRETPHI","line":"SECRETPHI"}],"telecom":[{"value":"","use":"home"}]}"##,
+    ];
+    for line in lines {
+        let mut messages = Vec::new();
+        let mut sink = |l: &LineResult<'_>| messages.extend(l.diagnostics.iter().map(|d| d.message.clone()));
+        validate_bytes(line.as_bytes(), &Options::default(), &mut sink);
+        assert!(!messages.is_empty(), "{line}");
+        for m in &messages {
+            assert!(!m.contains("SECRETPHI"), "message quotes free text: {m}");
+        }
+    }
+}

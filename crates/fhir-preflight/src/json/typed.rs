@@ -567,19 +567,20 @@ impl<'a> Walk<'a, '_> {
         }
         let Some((text, offset, path)) = literal else { return };
         if text.chars().any(char::is_whitespace) {
-            let message = format!("reference {} contains whitespace", quote(&text));
+            // Reference.reference is a string: its value is never quoted (a query may hold an identifier).
+            let message = "the reference contains whitespace".to_owned();
             self.issue_at(Code::ReferenceWhitespace, Severity::Warning, message, offset, path.clone());
         }
         match reference::classify(&text) {
             reference::Literal::Conditional { query_ok: false, .. } => {
                 let message =
-                    format!("conditional reference {}: the query must be name=value pairs joined by &", quote(&text));
+                    "malformed conditional reference: the query after '?' must be name=value pairs joined by &"
+                        .to_owned();
                 self.issue_at(Code::ReferenceConditionalQueryInvalid, Severity::Error, message, offset, path);
             }
-            reference::Literal::Conditional { .. } if !ctx.transaction => {
+            reference::Literal::Conditional { resource_type, .. } if !ctx.transaction => {
                 let message = format!(
-                    "conditional reference {} outside a transaction or batch Bundle: HealthLake and most servers store it unresolved",
-                    quote(&text)
+                    "conditional reference ({resource_type}?…) outside a transaction or batch Bundle: HealthLake and most servers store it unresolved"
                 );
                 self.issue_at(Code::ReferenceConditional, Severity::Warning, message, offset, path);
             }
@@ -588,17 +589,15 @@ impl<'a> Walk<'a, '_> {
                     let declared = reference::type_name(uri);
                     if resource_type_id(declared).is_some() && declared != name {
                         let message = format!(
-                            "Reference.type {} does not match the type of reference {}",
-                            quote(uri),
-                            quote(&text)
+                            "Reference.type {} does not match the reference, which points to a {name}",
+                            quote(uri)
                         );
                         self.issue_at(Code::ReferenceTypeMismatch, Severity::Error, message, offset, path.clone());
                     }
                 }
                 if !reference::allowed(targets, name) {
                     let message = format!(
-                        "reference {} points to a {name}, which is not an allowed target here (allowed: {})",
-                        quote(&text),
+                        "the reference points to a {name}, which is not an allowed target here (allowed: {})",
                         reference::target_names(targets)
                     );
                     self.issue_at(Code::ReferenceImpliedTypeNotAllowed, Severity::Warning, message, offset, path);
