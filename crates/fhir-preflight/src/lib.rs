@@ -48,7 +48,7 @@ mod validator;
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use error::Error;
 pub use level::Level;
-pub use line::LineStatus;
+pub use line::{line_in_progress, LineStatus};
 pub use options::{
     Options, DEFAULT_CHUNK_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ISSUES_PER_LINE, DEFAULT_MAX_LINE_BYTES, MAX_MAX_DEPTH,
 };

@@ -66,10 +66,23 @@ pub(crate) struct LineOutcome {
     pub(crate) resource_id: Option<Text>,
 }
 
+thread_local! {
+    static IN_PROGRESS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The physical line number the current thread is validating, if any: for panic hooks where
+/// panics abort (wasm32), to say which line the validator failed on.
+pub fn line_in_progress() -> Option<u64> {
+    let n = IN_PROGRESS.with(std::cell::Cell::get);
+    (n != 0).then_some(n)
+}
+
 /// Validate the physical line `number` (bytes without terminator, after any BOM) that starts at
 /// file offset `offset`. Never panics: a panic inside becomes a server error.
 pub(crate) fn validate(line: &[u8], number: u64, offset: u64, options: &Options, scratch: &mut Scratch) -> LineOutcome {
+    IN_PROGRESS.with(|c| c.set(number));
     let result = catch_unwind(AssertUnwindSafe(|| validate_inner(line, options, scratch)));
+    IN_PROGRESS.with(|c| c.set(0));
     match result {
         Ok((issues, resource_type, resource_id)) => {
             let status = if issues.is_failure() { LineStatus::CustomerError } else { LineStatus::Imported };

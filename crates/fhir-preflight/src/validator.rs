@@ -44,6 +44,15 @@ impl<F: FnMut(&LineResult<'_>)> Sink for F {
     }
 }
 
+/// A borrowed sink, for the entry points that take `&mut S` (a closure is a sink by `&mut` too).
+struct Borrowed<'a, S: ?Sized>(&'a mut S);
+
+impl<S: Sink + ?Sized> Sink for Borrowed<'_, S> {
+    fn line(&mut self, line: &LineResult<'_>) {
+        self.0.line(line)
+    }
+}
+
 /// A sink that ignores lines (when only the counts matter).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Discard;
@@ -91,18 +100,18 @@ pub struct FileReport {
 /// assert_eq!(report.resources_customer_error, 1); // line 2 has no id
 /// assert_eq!(failed, vec![2]);
 /// ```
-pub struct Validator<'s, S: Sink + ?Sized> {
+pub struct Validator<S: Sink> {
     options: Options,
     framer: Framer,
     batch: Batch,
-    sink: &'s mut S,
+    sink: S,
     report: FileReport,
     scratch: Scratch,
     #[cfg(feature = "parallel")]
     pool: Option<rayon::ThreadPool>,
 }
 
-impl<S: Sink + ?Sized> std::fmt::Debug for Validator<'_, S> {
+impl<S: Sink> std::fmt::Debug for Validator<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Validator")
             .field("options", &self.options)
@@ -111,10 +120,12 @@ impl<S: Sink + ?Sized> std::fmt::Debug for Validator<'_, S> {
     }
 }
 
-impl<'s, S: Sink + ?Sized> Validator<'s, S> {
+impl<S: Sink> Validator<S> {
     /// A validator for one input. With `threads > 1` (and the `parallel` feature) it makes its own
     /// thread pool; with 0 it uses the current rayon pool; with 1 it runs on the calling thread.
-    pub fn new(options: &Options, sink: &'s mut S) -> Self {
+    /// The sink is owned (get it back with [`Validator::finish_with_sink`]); a `&mut` closure is a
+    /// sink too.
+    pub fn new(options: &Options, sink: S) -> Self {
         Validator {
             options: options.clone(),
             framer: Framer::new(options.max_line_bytes),
@@ -141,20 +152,40 @@ impl<'s, S: Sink + ?Sized> Validator<'s, S> {
     }
 
     /// End of input: validate what is left and return the file's report.
-    pub fn finish(mut self) -> FileReport {
+    pub fn finish(self) -> FileReport {
+        self.finish_with_sink().0
+    }
+
+    /// [`Validator::finish`], giving the sink back.
+    pub fn finish_with_sink(mut self) -> (FileReport, S) {
         self.framer.finish(&mut self.batch);
         self.flush();
         self.close()
+    }
+
+    /// The sink (for draining what it gathered mid-file).
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.sink
+    }
+
+    /// Bytes pushed so far.
+    pub fn bytes_fed(&self) -> u64 {
+        self.framer.offset
+    }
+
+    /// Lines (non-blank) validated so far.
+    pub fn lines_validated(&self) -> u64 {
+        self.report.resources_scanned
     }
 
     /// The input broke off (a read error): validate the complete lines, drop the partial last one.
     fn finish_incomplete(mut self) -> FileReport {
         self.framer.abandon_partial(&mut self.batch);
         self.flush();
-        self.close()
+        self.close().0
     }
 
-    fn close(mut self) -> FileReport {
+    fn close(mut self) -> (FileReport, S) {
         self.report.bytes_scanned = self.framer.offset;
         self.report.blank_lines = self.framer.blank_lines;
         if self.framer.had_bom {
@@ -173,7 +204,7 @@ impl<'s, S: Sink + ?Sized> Validator<'s, S> {
             };
             self.report.diagnostics.push(file_diagnostic(Code::NdjsonBlankLine, first, message));
         }
-        self.report
+        (self.report, self.sink)
     }
 
     fn flush(&mut self) {
@@ -261,7 +292,7 @@ pub fn validate_reader<R: Read, S: Sink + ?Sized>(
     options: &Options,
     sink: &mut S,
 ) -> Result<FileReport, Error> {
-    let mut validator = Validator::new(options, sink);
+    let mut validator = Validator::new(options, Borrowed(sink));
     let mut buf = vec![0u8; options.chunk_bytes];
     loop {
         match reader.read(&mut buf) {
@@ -283,7 +314,7 @@ pub fn validate_reader<R: Read, S: Sink + ?Sized>(
 /// assert_eq!(report.resources_customer_error, 1);
 /// ```
 pub fn validate_bytes<S: Sink + ?Sized>(input: &[u8], options: &Options, sink: &mut S) -> FileReport {
-    let mut validator = Validator::new(options, sink);
+    let mut validator = Validator::new(options, Borrowed(sink));
     validator.feed(input);
     validator.finish()
 }

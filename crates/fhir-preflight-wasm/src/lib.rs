@@ -1,0 +1,141 @@
+//! Browser bindings of fhir-preflight (wasm-bindgen). They only convert between JavaScript values
+//! and the core's types: bytes in, records (bytes, for Blob parts), table rows and the manifest
+//! (JSON text) out. The core runs single-threaded here; the page runs it in a Web Worker.
+//!
+//! ```js
+//! import init, { PreflightRun } from "./fhir_preflight_wasm.js";
+//! await init();
+//! const run = new PreflightRun(JSON.stringify({ level: "strict" }));
+//! run.beginFile("patients.ndjson");
+//! for await (const chunk of file.stream()) run.feed(chunk);
+//! const report = JSON.parse(run.endFile(true));
+//! const failures = run.takeFailureRecords();      // Uint8Array: FAILURE/patients.ndjson lines
+//! const manifest = run.manifest("patients.ndjson"); // same text as the CLI's manifest.json
+//! ```
+
+mod run;
+
+pub use run::{options_from_json, Buffers, Run};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** Options (all optional); the CLI's flags of the same names. */
+export interface PreflightOptions {
+  maxLineBytes?: number;
+  maxIssuesPerLine?: number;
+  maxDepth?: number;
+  level?: "strict" | "structure-only" | "minimal";
+}
+/** What `endFile` returns (JSON). */
+export interface FileReport {
+  file: string;
+  bytesScanned: number;
+  resourcesScanned: number;
+  resourcesImported: number;
+  resourcesWithCustomerError: number;
+  resourcesWithServerError: number;
+  blankLines: number;
+  notes: { code: string; line: number; message: string }[];
+}
+/** One failed line, as `takeRows` returns them (JSON array). */
+export interface FailedRow {
+  file: string;
+  line: number;
+  status: 400 | 500;
+  resourceType: string | null;
+  resourceId: string | null;
+  code: string | null;
+  path: string | null;
+  message: string | null;
+  errors: number;
+}
+/** What `progress` returns (JSON). */
+export interface Progress { bytes: number; lines: number; }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// Defined by the page's worker: receives the panic message before wasm32 aborts.
+    #[wasm_bindgen(js_namespace = globalThis, js_name = fhirPreflightPanic)]
+    fn report_panic(message: &str);
+}
+
+/// A validation run over one or more files, fed chunk by chunk.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct PreflightRun {
+    inner: Run,
+}
+
+#[wasm_bindgen]
+impl PreflightRun {
+    /// `options`: JSON text of `PreflightOptions`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &str) -> Result<PreflightRun, JsError> {
+        install_panic_hook();
+        let options = options_from_json(options).map_err(|e| JsError::new(&e))?;
+        Ok(PreflightRun { inner: Run::new(options) })
+    }
+
+    /// Start a file; `name` is its record name.
+    #[wasm_bindgen(js_name = beginFile)]
+    pub fn begin_file(&mut self, name: &str) {
+        self.inner.begin_file(name);
+    }
+
+    /// The next bytes of the current file.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.inner.feed(chunk);
+    }
+
+    /// End the current file (`readOk`: it was read to the end); returns a `FileReport` as JSON.
+    #[wasm_bindgen(js_name = endFile)]
+    pub fn end_file(&mut self, read_ok: bool) -> String {
+        self.inner.end_file(read_ok).to_string()
+    }
+
+    /// Count a file that could not be read at all.
+    #[wasm_bindgen(js_name = unreadableFile)]
+    pub fn unreadable_file(&mut self) {
+        self.inner.unreadable_file();
+    }
+
+    /// FAILURE record lines produced since the last call.
+    #[wasm_bindgen(js_name = takeFailureRecords)]
+    pub fn take_failure_records(&mut self) -> Vec<u8> {
+        self.inner.take_failure_records()
+    }
+
+    /// SUCCESS record lines produced since the last call.
+    #[wasm_bindgen(js_name = takeSuccessRecords)]
+    pub fn take_success_records(&mut self) -> Vec<u8> {
+        self.inner.take_success_records()
+    }
+
+    /// Failed-line rows (`FailedRow[]` as JSON) produced since the last call.
+    #[wasm_bindgen(js_name = takeRows)]
+    pub fn take_rows(&mut self) -> String {
+        serde_json::Value::Array(self.inner.take_rows()).to_string()
+    }
+
+    /// `Progress` of the current file as JSON.
+    pub fn progress(&self) -> String {
+        self.inner.progress().to_string()
+    }
+
+    /// The manifest text, as the CLI writes it; `outputDir` as the CLI's `--output-dir`.
+    pub fn manifest(&self, input_uri: &str, output_dir: Option<String>) -> String {
+        self.inner.manifest(input_uri, output_dir)
+    }
+}
+
+/// wasm32 aborts on panic: tell the page which line was being validated first.
+fn install_panic_hook() {
+    #[cfg(target_arch = "wasm32")]
+    std::panic::set_hook(Box::new(|info| {
+        let line =
+            fhir_preflight::line_in_progress().map_or_else(String::new, |n| format!(" while validating line {n}"));
+        report_panic(&format!("fhir-preflight stopped{line}: {info}"));
+    }));
+}

@@ -1,0 +1,212 @@
+//! A validation run of one or more files, in plain Rust (tested natively): the core's streaming
+//! `Validator` with a sink that keeps HealthLake records as bytes (handed to JS as Blob parts) and
+//! rows for the failed-lines table. Every rule is the core's; this only converts.
+
+use fhir_preflight::{
+    is_failure_record, write_record, Counts, FileRead, FileReport, LineResult, Manifest, Options, Severity, Sink,
+    Validator,
+};
+use serde_json::{json, Value};
+
+/// Records and table rows of the current file since the last `take_*`.
+#[derive(Debug, Default)]
+pub struct Buffers {
+    file: String,
+    failure: Vec<u8>,
+    success: Vec<u8>,
+    rows: Vec<Value>,
+}
+
+impl Sink for Buffers {
+    fn line(&mut self, line: &LineResult<'_>) {
+        if is_failure_record(line) {
+            write_record(&mut self.failure, line);
+            let first = line.diagnostics.iter().find(|d| d.severity >= Severity::Error);
+            self.rows.push(json!({
+                "file": self.file,
+                "line": line.line,
+                "status": line.status.status_code(),
+                "resourceType": line.resource_type,
+                "resourceId": line.resource_id,
+                "code": first.map(|d| d.code.as_str()),
+                "path": first.and_then(|d| d.path.as_deref()),
+                "message": first.map(|d| d.message.as_str()),
+                "errors": line.diagnostics.iter().filter(|d| d.severity >= Severity::Error).count(),
+            }));
+        } else {
+            write_record(&mut self.success, line);
+        }
+    }
+}
+
+/// Options as JSON: `{"maxLineBytes":…, "maxIssuesPerLine":…, "maxDepth":…, "level":"strict"}`.
+pub fn options_from_json(text: &str) -> Result<Options, String> {
+    let v: Value =
+        if text.trim().is_empty() { json!({}) } else { serde_json::from_str(text).map_err(|e| e.to_string())? };
+    let mut options = Options::default().with_threads(1);
+    if let Some(n) = v["maxLineBytes"].as_u64() {
+        options = options.with_max_line_bytes(n).map_err(|e| e.to_string())?;
+    }
+    if let Some(n) = v["maxIssuesPerLine"].as_u64() {
+        options = options.with_max_issues_per_line(n as usize).map_err(|e| e.to_string())?;
+    }
+    if let Some(n) = v["maxDepth"].as_u64() {
+        options = options.with_max_depth(n as usize).map_err(|e| e.to_string())?;
+    }
+    if let Some(level) = v["level"].as_str() {
+        options = options.with_level(level.parse()?);
+    }
+    Ok(options)
+}
+
+/// Several files validated one after the other, with the manifest counts of all of them.
+#[derive(Debug)]
+pub struct Run {
+    options: Options,
+    current: Option<Validator<Buffers>>,
+    counts: Counts,
+    /// Records of files already finished but not yet taken.
+    pending: Buffers,
+}
+
+impl Run {
+    pub fn new(options: Options) -> Self {
+        Run { options, current: None, counts: Counts::default(), pending: Buffers::default() }
+    }
+
+    /// Start a file; `name` is its record name (`FAILURE/<name>`).
+    pub fn begin_file(&mut self, name: &str) {
+        if self.current.is_some() {
+            self.end_file(true);
+        }
+        let buffers = Buffers { file: name.to_owned(), ..Buffers::default() };
+        self.current = Some(Validator::new(&self.options, buffers));
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if let Some(v) = &mut self.current {
+            v.feed(chunk);
+        }
+    }
+
+    /// End the current file (`read_ok`: read to the end); returns its report as JSON.
+    pub fn end_file(&mut self, read_ok: bool) -> Value {
+        let Some(v) = self.current.take() else { return Value::Null };
+        let (report, buffers) = v.finish_with_sink();
+        self.pending.failure.extend_from_slice(&buffers.failure);
+        self.pending.success.extend_from_slice(&buffers.success);
+        self.pending.rows.extend(buffers.rows);
+        self.counts.add_file(&report, if read_ok { FileRead::Success } else { FileRead::CustomerError });
+        report_json(&buffers.file, &report)
+    }
+
+    /// A file that could not be read at all.
+    pub fn unreadable_file(&mut self) {
+        self.counts.add_file(&FileReport::default(), FileRead::CustomerError);
+    }
+
+    /// FAILURE record bytes produced since the last call (whole lines).
+    pub fn take_failure_records(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.pending.failure);
+        if let Some(v) = &mut self.current {
+            out.append(&mut v.sink_mut().failure);
+        }
+        out
+    }
+
+    /// SUCCESS record bytes produced since the last call (whole lines).
+    pub fn take_success_records(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.pending.success);
+        if let Some(v) = &mut self.current {
+            out.append(&mut v.sink_mut().success);
+        }
+        out
+    }
+
+    /// Failed-line rows produced since the last call.
+    pub fn take_rows(&mut self) -> Vec<Value> {
+        let mut out = std::mem::take(&mut self.pending.rows);
+        if let Some(v) = &mut self.current {
+            out.append(&mut v.sink_mut().rows);
+        }
+        out
+    }
+
+    /// Bytes and lines of the current file so far.
+    pub fn progress(&self) -> Value {
+        match &self.current {
+            Some(v) => json!({"bytes": v.bytes_fed(), "lines": v.lines_validated()}),
+            None => json!({"bytes": 0, "lines": 0}),
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// The manifest, byte-identical to the CLI's for the same counts and locations.
+    pub fn manifest(&self, input_uri: &str, output_dir: Option<String>) -> String {
+        Manifest { input_uri: input_uri.to_owned(), output_dir, counts: self.counts }.to_json()
+    }
+}
+
+fn report_json(file: &str, r: &FileReport) -> Value {
+    json!({
+        "file": file,
+        "bytesScanned": r.bytes_scanned,
+        "resourcesScanned": r.resources_scanned,
+        "resourcesImported": r.resources_imported,
+        "resourcesWithCustomerError": r.resources_customer_error,
+        "resourcesWithServerError": r.resources_server_error,
+        "blankLines": r.blank_lines,
+        "notes": r.diagnostics.iter().map(|d| json!({"code": d.code.as_str(), "line": d.line, "message": d.message})).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"resourceType":"Patient","id":"a"}"#;
+    const BAD: &str = r#"{"resourceType":"Patient","id":"a_b","gender":"F"}"#;
+
+    #[test]
+    fn records_and_rows_match_the_core() {
+        let mut run = Run::new(options_from_json("").unwrap());
+        run.begin_file("one.ndjson");
+        let input = format!("{GOOD}\n{BAD}\n\n{GOOD}");
+        for chunk in input.as_bytes().chunks(5) {
+            run.feed(chunk);
+        }
+        let report = run.end_file(true);
+        assert_eq!(report["resourcesScanned"], 3);
+        assert_eq!(report["blankLines"], 1);
+        let failure = run.take_failure_records();
+        let mut expected = Vec::new();
+        let mut sink = |l: &LineResult<'_>| {
+            if is_failure_record(l) {
+                write_record(&mut expected, l)
+            }
+        };
+        fhir_preflight::validate_bytes(input.as_bytes(), &Options::default().with_threads(1), &mut sink);
+        assert_eq!(failure, expected);
+        assert!(run.take_failure_records().is_empty(), "taken once");
+        let rows = run.take_rows();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["line"], 2);
+        assert_eq!(rows[0]["file"], "one.ndjson");
+        assert_eq!(rows[0]["errors"], 2);
+        assert_eq!(run.take_success_records().iter().filter(|&&b| b == b'\n').count(), 2);
+        assert_eq!(run.counts().resources_customer_error, 1);
+        let manifest: Value = serde_json::from_str(&run.manifest("one.ndjson", None)).unwrap();
+        assert_eq!(manifest["numberOfResourcesImportedSuccessfully"], 2);
+    }
+
+    #[test]
+    fn options() {
+        assert!(options_from_json(r#"{"level":"minimal","maxDepth":64}"#).is_ok());
+        assert!(options_from_json(r#"{"level":"lenient"}"#).is_err());
+        assert!(options_from_json(r#"{"maxDepth":1}"#).is_err());
+        assert!(options_from_json("not json").is_err());
+    }
+}

@@ -1,0 +1,162 @@
+// End-to-end test of the page in a real headless Chromium (Debian's, driven by playwright-core):
+// serve web/dist on 127.0.0.1, load each fixture through the file input, wait for completion, and
+// compare the displayed counts and the downloaded zip (manifest.json, FAILURE/…, SUCCESS/…) with
+// what the CLI writes for the same file. Then a ~100 MB generated file shows the streaming path and
+// progress updates, and measures throughput against the native CLI on one thread.
+// Run: scripts/build-web && cargo build --release -p fhir-preflight-cli && (cd web && npm test)
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chromium } from "playwright-core";
+import { unzipSync } from "fflate";
+
+const root = path.resolve(import.meta.dirname, "..", "..");
+const dist = path.join(root, "web", "dist");
+const cli = process.env.FHIR_PREFLIGHT_CLI ?? path.join(root, "target", "release", "fhir-preflight");
+const artifacts = path.join(root, "target", "e2e");
+const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
+
+let server;
+let base;
+let browser;
+const requests = [];
+
+before(async () => {
+  fs.mkdirSync(artifacts, { recursive: true });
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    const file = path.join(dist, url.pathname === "/" ? "index.html" : decodeURIComponent(url.pathname));
+    if (!file.startsWith(dist) || !fs.existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    chromiumSandbox: false,
+    args: ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** The CLI's outputs for one file: manifest text and record files by name. */
+function cliOutputs(file) {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "fp-cli-"));
+  const dir = path.join(out, "o");
+  const r = spawnSync(cli, ["validate", file, "--output-dir", dir, "--format", "json"], { encoding: "utf8" });
+  assert.ok(r.status === 0 || r.status === 1, `CLI failed: ${r.stderr}`);
+  const files = {};
+  for (const folder of ["SUCCESS", "FAILURE"]) {
+    const p = path.join(dir, folder);
+    if (fs.existsSync(p)) for (const f of fs.readdirSync(p)) files[`${folder}/${f}`] = fs.readFileSync(path.join(p, f));
+  }
+  return { manifest: fs.readFileSync(path.join(dir, "manifest.json"), "utf8"), files };
+}
+
+/** The manifest without its four location fields (the page writes file names there). */
+const withoutLocations = (text) => text.replace(/"(s3Uri|successOutputS3Uri|failureOutputS3Uri)": [^\n]*/g, '"$1": "…"');
+
+async function openPage() {
+  const page = await browser.newPage({ acceptDownloads: true });
+  await page.goto(base);
+  await page.waitForSelector("body[data-worker=ready]", { timeout: 60000 });
+  page.on("request", (r) => requests.push(r.url()));
+  return page;
+}
+
+/** Validate `file` in the page; returns {counts, zip, ms, progressUpdates}. */
+async function validateInPage(page, file) {
+  await page.evaluate(() => { document.body.dataset.progressUpdates = "0"; document.body.dataset.state = "ready"; });
+  const t0 = Date.now();
+  await page.setInputFiles("#files", file);
+  await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 600000 });
+  const ms = Date.now() - t0;
+  const state = await page.evaluate(() => document.body.dataset.state);
+  assert.equal(state, "done", await page.textContent("#error"));
+  const counts = await page.evaluate(() =>
+    Object.fromEntries([...document.querySelectorAll("#counts tr")].map((tr) => [tr.dataset.key, tr.lastChild.textContent])));
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+  const zipPath = path.join(artifacts, "results.zip");
+  await download.saveAs(zipPath);
+  const zip = unzipSync(new Uint8Array(fs.readFileSync(zipPath)));
+  const progressUpdates = Number(await page.evaluate(() => document.body.dataset.progressUpdates));
+  return { counts, zip, ms, progressUpdates };
+}
+
+function fixtureFiles() {
+  const out = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".ndjson")) out.push(p);
+    }
+  };
+  walk(path.join(root, "fixtures"));
+  return out.sort();
+}
+
+test("the page gives the CLI's verdict on every fixture, and makes no request while validating", async () => {
+  const page = await openPage();
+  const fixtures = fixtureFiles();
+  assert.ok(fixtures.length >= 8, `fixtures: ${fixtures.length}`);
+  for (const file of fixtures) {
+    const { counts, zip } = await validateInPage(page, file);
+    const expected = cliOutputs(file);
+    const manifest = new TextDecoder().decode(zip["manifest.json"]);
+    assert.equal(withoutLocations(manifest), withoutLocations(expected.manifest), `${file}: manifest`);
+    const m = JSON.parse(expected.manifest);
+    for (const [key, shown] of Object.entries(counts)) {
+      const want = key.startsWith("size") ? expected.manifest.match(new RegExp(`"${key}": ([0-9.]+)`))[1] : m[key].toLocaleString("en-US");
+      assert.equal(shown, want, `${file}: displayed ${key}`);
+    }
+    const records = Object.keys(zip).filter((n) => n !== "manifest.json").sort();
+    assert.deepEqual(records, Object.keys(expected.files).sort(), `${file}: record files`);
+    for (const name of records) {
+      assert.ok(Buffer.from(zip[name]).equals(expected.files[name]), `${file}: ${name} differs from the CLI's`);
+    }
+  }
+  await page.screenshot({ path: path.join(artifacts, "page.png"), fullPage: true });
+  const after = requests.filter((u) => !u.startsWith("blob:") && !u.startsWith("data:"));
+  assert.deepEqual(after, [], "requests made while validating");
+  await page.close();
+});
+
+test("a ~100 MB file streams with progress updates; throughput against the native CLI", async () => {
+  const big = path.join(artifacts, "big.ndjson");
+  if (!fs.existsSync(big)) {
+    execFileSync("cargo", ["xtask", "gen-corpus", "--lines", "78000", "--seed", "7", "--out", big], { cwd: root, stdio: "inherit" });
+  }
+  const size = fs.statSync(big).size;
+  assert.ok(size > 90e6, `generated ${size} bytes`);
+  const page = await openPage();
+  const { zip, ms, progressUpdates } = await validateInPage(page, big);
+  assert.ok(progressUpdates >= 5, `only ${progressUpdates} progress updates`);
+  const expected = cliOutputs(big);
+  const manifest = new TextDecoder().decode(zip["manifest.json"]);
+  assert.equal(withoutLocations(manifest), withoutLocations(expected.manifest));
+  assert.ok(Buffer.from(zip["FAILURE/big.ndjson"]).equals(expected.files["FAILURE/big.ndjson"]));
+  const t0 = process.hrtime.bigint();
+  spawnSync(cli, ["validate", big, "--threads", "1", "--format", "json"]);
+  const nativeMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const line = `browser ${(size / 1e6 / (ms / 1000)).toFixed(0)} MB/s (${ms} ms, incl. zip) vs native CLI --threads 1 ${(size / 1e6 / (nativeMs / 1000)).toFixed(0)} MB/s (${nativeMs.toFixed(0)} ms): ratio ${(nativeMs / ms).toFixed(2)} on ${size} bytes`;
+  fs.writeFileSync(path.join(artifacts, "throughput.txt"), `${line}\n`);
+  console.log(line);
+  await page.screenshot({ path: path.join(artifacts, "page-big.png") });
+  await page.close();
+});
