@@ -122,7 +122,11 @@ function start(fileList) {
       worker = null;
     }
   };
-  w.postMessage({ type: "start", files, options: { level: $("level").value } });
+  const options = { level: $("level").value };
+  // Test hook (honoured only by a fault-injection build): ?panicMarker=… makes the validator panic.
+  const marker = new URLSearchParams(location.search).get("panicMarker");
+  if (marker) options.panicMarker = marker;
+  w.postMessage({ type: "start", files, options });
 }
 
 // The worker and the WebAssembly module load with the page, so that validating makes no request.

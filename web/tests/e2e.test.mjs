@@ -16,6 +16,7 @@ import { unzipSync } from "fflate";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const dist = path.join(root, "web", "dist");
+const distFaults = path.join(root, "web", "dist-faults");
 const cli = process.env.FHIR_PREFLIGHT_CLI ?? path.join(root, "target", "release", "fhir-preflight");
 const artifacts = path.join(root, "target", "e2e");
 const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -30,8 +31,10 @@ before(async () => {
   fs.mkdirSync(artifacts, { recursive: true });
   server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://x");
-    const file = path.join(dist, url.pathname === "/" ? "index.html" : decodeURIComponent(url.pathname));
-    if (!file.startsWith(dist) || !fs.existsSync(file)) {
+    const folder = url.pathname.startsWith("/faults/") ? distFaults : dist;
+    const rel = url.pathname.replace(/^\/faults\//, "/");
+    const file = path.join(folder, rel === "/" ? "index.html" : decodeURIComponent(rel));
+    if (!file.startsWith(folder) || !fs.existsSync(file)) {
       res.writeHead(404).end();
       return;
     }
@@ -117,6 +120,7 @@ test("the page gives the CLI's verdict on every fixture, and makes no request wh
   assert.ok(fixtures.length >= 8, `fixtures: ${fixtures.length}`);
   for (const file of fixtures) {
     const { counts, zip } = await validateInPage(page, file);
+    if (file.includes("example")) await page.screenshot({ path: path.join(artifacts, "page.png"), fullPage: true });
     const expected = cliOutputs(file);
     const manifest = new TextDecoder().decode(zip["manifest.json"]);
     assert.equal(withoutLocations(manifest), withoutLocations(expected.manifest), `${file}: manifest`);
@@ -131,7 +135,6 @@ test("the page gives the CLI's verdict on every fixture, and makes no request wh
       assert.ok(Buffer.from(zip[name]).equals(expected.files[name]), `${file}: ${name} differs from the CLI's`);
     }
   }
-  await page.screenshot({ path: path.join(artifacts, "page.png"), fullPage: true });
   const after = requests.filter((u) => !u.startsWith("blob:") && !u.startsWith("data:"));
   assert.deepEqual(after, [], "requests made while validating");
   await page.close();
@@ -158,5 +161,21 @@ test("a ~100 MB file streams with progress updates; throughput against the nativ
   fs.writeFileSync(path.join(artifacts, "throughput.txt"), `${line}\n`);
   console.log(line);
   await page.screenshot({ path: path.join(artifacts, "page-big.png") });
+  await page.close();
+});
+
+test("a panic inside the validator ends the run with an error naming the line", async () => {
+  assert.ok(fs.existsSync(distFaults), "web/dist-faults missing: build with FHIR_PREFLIGHT_WEB_FAULTS=1 scripts/build-web");
+  const page = await browser.newPage();
+  await page.goto(`${base}faults/?panicMarker=BOOM`);
+  await page.waitForSelector("body[data-worker=ready]", { timeout: 60000 });
+  const file = path.join(artifacts, "panic.ndjson");
+  fs.writeFileSync(file, '{"resourceType":"Patient","id":"a"}\n{"resourceType":"Patient","id":"BOOM"}\n');
+  await page.setInputFiles("#files", file);
+  await page.waitForSelector("body[data-state=error]", { timeout: 60000 });
+  const message = await page.textContent("#error");
+  assert.match(message, /line 2/, message);
+  assert.match(message, /injected fault/, message);
+  await page.screenshot({ path: path.join(artifacts, "page-panic.png") });
   await page.close();
 });

@@ -56,6 +56,10 @@ pub fn options_from_json(text: &str) -> Result<Options, String> {
     if let Some(level) = v["level"].as_str() {
         options = options.with_level(level.parse()?);
     }
+    #[cfg(feature = "fault-injection")]
+    if let Some(marker) = v["panicMarker"].as_str() {
+        options = options.with_panic_marker(marker.as_bytes());
+    }
     Ok(options)
 }
 
