@@ -4,6 +4,8 @@
 //!   `--check` fails if the committed file is out of date.
 //! - `conformance [--check]`: validate HL7's official R4 examples; see `conformance.rs`.
 //! - `defects`: inject ≥ 1,000 defects into HL7's examples and check each is reported (see `defects.rs`).
+//! - `bench-compare [--lines N]`: side-by-side MB/s of framing, simd-json, serde_json, fhir-preflight at 1
+//!   and all threads, and the fhirkit crate, on one generated file (`benches/compare`).
 //! - `gen-corpus --lines N [--seed S] [--invalid-per-mille P] --out FILE`: write the deterministic
 //!   benchmark corpus (see `fhir_preflight_benches`).
 //! - `throughput [--lines N] [--seed S]`: build the release CLI, generate (once, under
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
     let result = Flags::parse(rest).and_then(|flags| match task.as_str() {
         "gen-corpus" => gen_corpus(&flags),
         "throughput" => throughput::run(&flags),
+        "bench-compare" => throughput::compare(&flags),
         "defects" => defects::run(),
         other => Err(format!("unknown task {other}")),
     });

@@ -33,6 +33,46 @@ fn timed(program: &Path, args: &[&str]) -> Result<(f64, Option<u64>), String> {
     Ok((seconds, rss))
 }
 
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+/// The deterministic corpus of `lines` lines under `target/corpus/`, generated once.
+pub(crate) fn ensure_corpus(root: &Path, lines: u64, seed: u64) -> Result<PathBuf, String> {
+    let dir = target_dir(root).join("corpus");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let corpus = dir.join(format!("corpus-{lines}-{seed}.ndjson"));
+    if !corpus.exists() {
+        eprintln!("generating {} ...", corpus.display());
+        let partial = corpus.with_extension("partial");
+        let file = std::fs::File::create(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+        fhir_preflight_benches::write_corpus(std::io::BufWriter::new(file), seed, lines, 20)
+            .map_err(|e| format!("{}: {e}", partial.display()))?;
+        std::fs::rename(&partial, &corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+    }
+    Ok(corpus)
+}
+
+/// `cargo xtask bench-compare`: the side-by-side comparison with other readers and validators
+/// (`benches/compare`, outside the workspace), on one generated file.
+pub(crate) fn compare(flags: &Flags) -> Result<(), String> {
+    let lines = flags.number("lines", 100_000)?;
+    let seed = flags.number("seed", 42)?;
+    let root = workspace_root();
+    let corpus = ensure_corpus(&root, lines, seed)?;
+    let status = Command::new(env!("CARGO"))
+        .args(["run", "--release", "-q", "--manifest-path", "benches/compare/Cargo.toml", "--"])
+        .arg(&corpus)
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cargo run: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("benches/compare failed".into())
+    }
+}
+
 pub(crate) fn run(flags: &Flags) -> Result<(), String> {
     let lines = flags.number("lines", 1_000_000)?;
     let seed = flags.number("seed", 42)?;
@@ -45,18 +85,9 @@ pub(crate) fn run(flags: &Flags) -> Result<(), String> {
     if !status.success() {
         return Err("cargo build --release failed".into());
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target = target_dir(&root);
+    let corpus = ensure_corpus(&root, lines, seed)?;
     let dir = target.join("corpus");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let corpus = dir.join(format!("corpus-{lines}-{seed}.ndjson"));
-    if !corpus.exists() {
-        eprintln!("generating {} ...", corpus.display());
-        let partial = corpus.with_extension("partial");
-        let file = std::fs::File::create(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
-        fhir_preflight_benches::write_corpus(std::io::BufWriter::new(file), seed, lines, 20)
-            .map_err(|e| format!("{}: {e}", partial.display()))?;
-        std::fs::rename(&partial, &corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
-    }
     let bytes = std::fs::metadata(&corpus).map_err(|e| e.to_string())?.len();
     let cli = target.join("release/fhir-preflight");
     let cores = std::thread::available_parallelism().map_or(1, usize::from);

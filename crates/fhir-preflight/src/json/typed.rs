@@ -127,7 +127,7 @@ impl<'a> Walk<'a, '_> {
             } else if let Some((prop, ext)) = found {
                 let ei = prop.element as usize;
                 let element = &t.elements[ei];
-                if element.is_choice() && !ext && !duplicate && self.scratch.counts[base + ei] > 0 {
+                if self.scratch.counts[base + ei] > 0 && !ext && !duplicate && element.is_choice() {
                     let message = format!(
                         "{} is a choice element: only one of its types may be present; {} is a second one",
                         element.name,
@@ -147,7 +147,7 @@ impl<'a> Walk<'a, '_> {
                     }
                     child_ctx.contained_meta = element.name == "meta";
                 }
-                if tid == ids::META && !ext && element.name == "profile" && self.issues.level() == Level::Strict {
+                if tid == ids::META && !ext && self.issues.level() == Level::Strict && element.name == "profile" {
                     let message = "meta.profile declares a profile: HealthLake's strict level validates it, fhir-preflight checks base R4 only (use --level structure-only to silence)".to_owned();
                     self.issue(Code::ProfileUnchecked, Severity::Warning, message, key.start - 1, &member_path);
                 }
@@ -168,7 +168,7 @@ impl<'a> Walk<'a, '_> {
                         _ => {}
                     }
                 }
-                child_ctx.contained = is_resource && element.name == "contained";
+                child_ctx.contained = is_resource && !ext && element.name == "contained";
                 let resource_id = is_resource && !ext && element.name == "id";
                 let present = match root.as_deref_mut() {
                     // The line's own id: HealthLake's rule, checked by `check::resource_id`.
@@ -182,10 +182,10 @@ impl<'a> Walk<'a, '_> {
                 };
                 if let Ok(true) = present {
                     self.scratch.counts[base + ei] += 1;
-                    if !ext {
+                    if !ext && tid == ids::REFERENCE {
                         let wanted = match element.name {
-                            "reference" if tid == ids::REFERENCE => Some(&mut reference),
-                            "type" if tid == ids::REFERENCE => Some(&mut reference_type),
+                            "reference" => Some(&mut reference),
+                            "type" => Some(&mut reference_type),
                             _ => None,
                         };
                         if let Some(slot) = wanted {
@@ -193,14 +193,14 @@ impl<'a> Walk<'a, '_> {
                                 *slot = Some((text, value_offset, member_path.render()));
                             }
                         }
-                        if resource_id && ctx.contained {
-                            if let Some(id) = self.string_at(value_offset) {
-                                self.scratch.contained.push(super::walk::ContainedId {
-                                    id,
-                                    offset: open,
-                                    path: path.render(),
-                                });
-                            }
+                    }
+                    if !ext && resource_id && ctx.contained {
+                        if let Some(id) = self.string_at(value_offset) {
+                            self.scratch.contained.push(super::walk::ContainedId {
+                                id,
+                                offset: open,
+                                path: path.render(),
+                            });
                         }
                     }
                 }
