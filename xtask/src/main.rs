@@ -6,6 +6,7 @@
 //! - `defects`: inject ≥ 1,000 defects into HL7's examples and check each is reported (see `defects.rs`).
 //! - `bench-compare [--lines N]`: side-by-side MB/s of framing, simd-json, serde_json, fhir-preflight at 1
 //!   and all threads, and the fhirkit crate, on one generated file (`benches/compare`).
+//! - `memory`: peak RSS on a ~130 MB and a ~1.3 GB corpus, and their ratio.
 //! - `gen-corpus --lines N [--seed S] [--invalid-per-mille P] --out FILE`: write the deterministic
 //!   benchmark corpus (see `fhir_preflight_benches`).
 //! - `throughput [--lines N] [--seed S]`: build the release CLI, generate (once, under
@@ -88,6 +89,7 @@ fn main() -> ExitCode {
         "gen-corpus" => gen_corpus(&flags),
         "throughput" => throughput::run(&flags),
         "bench-compare" => throughput::compare(&flags),
+        "memory" => throughput::memory(&flags),
         "defects" => defects::run(),
         other => Err(format!("unknown task {other}")),
     });

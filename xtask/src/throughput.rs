@@ -73,18 +73,48 @@ pub(crate) fn compare(flags: &Flags) -> Result<(), String> {
     }
 }
 
+/// `cargo xtask memory`: peak RSS of the CLI (all cores, writing every record) on a ~130 MB and a
+/// ~1.3 GB corpus, and their ratio: memory must not grow with the input.
+pub(crate) fn memory(flags: &Flags) -> Result<(), String> {
+    let root = workspace_root();
+    build_cli(&root)?;
+    let cli = target_dir(&root).join("release/fhir-preflight");
+    let small = flags.number("small-lines", 100_000)?;
+    let large = flags.number("large-lines", 1_000_000)?;
+    let mut peaks = Vec::new();
+    for lines in [small, large] {
+        let corpus = ensure_corpus(&root, lines, 42)?;
+        let out = target_dir(&root).join("corpus/memory-output");
+        let file = corpus.to_string_lossy().into_owned();
+        let out = out.to_string_lossy().into_owned();
+        let (s, rss) = timed(&cli, &["validate", &file, "--format", "json", "--force", "--output-dir", &out])?;
+        let rss = rss.ok_or("peak RSS unavailable: install GNU time (/usr/bin/time)")?;
+        let bytes = std::fs::metadata(&corpus).map_err(|e| e.to_string())?.len();
+        println!("{bytes:>13} bytes ({lines} lines): {s:.2} s, peak RSS {:.1} MB", rss as f64 / 1024.0);
+        peaks.push(rss as f64);
+    }
+    println!("peak RSS ratio large/small: {:.2}", peaks[1] / peaks[0]);
+    Ok(())
+}
+
+fn build_cli(root: &Path) -> Result<(), String> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "-q", "-p", "fhir-preflight-cli"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("cargo build --release failed".into())
+    }
+}
+
 pub(crate) fn run(flags: &Flags) -> Result<(), String> {
     let lines = flags.number("lines", 1_000_000)?;
     let seed = flags.number("seed", 42)?;
     let root = workspace_root();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-q", "-p", "fhir-preflight-cli"])
-        .current_dir(&root)
-        .status()
-        .map_err(|e| format!("cargo build: {e}"))?;
-    if !status.success() {
-        return Err("cargo build --release failed".into());
-    }
+    build_cli(&root)?;
     let target = target_dir(&root);
     let corpus = ensure_corpus(&root, lines, seed)?;
     let dir = target.join("corpus");
