@@ -296,7 +296,7 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
     );
     out.push_str("// Checked for drift by `cargo xtask codegen --check` and a test.\n\n");
     out.push_str(
-        "use super::model::{Binding, Element, Prim, Property, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};\n\n",
+        "use super::model::{Binding, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};\n\n",
     );
     let _ = writeln!(
         out,
@@ -327,10 +327,26 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
             for name in &e.targets {
                 targets.push(ids.get(name).ok_or(format!("{}: unknown reference target {name}", t.name))?.to_string());
             }
+            let role = match e.name.as_str() {
+                "id" => "Id",
+                "contained" => "Contained",
+                "meta" => "Meta",
+                "reference" => "Reference",
+                "type" => "Type",
+                "extension" => "Extension",
+                "profile" => "Profile",
+                "versionId" => "VersionId",
+                "lastUpdated" => "LastUpdated",
+                "security" => "Security",
+                "url" => "Url",
+                "value[x]" => "Value",
+                _ => "Other",
+            };
             let _ = writeln!(
                 out,
-                "        Element {{ name: {:?}, required: {}, many: {}, binding: {binding}, targets: &[{}] }},",
+                "        Element {{ name: {:?}, role: Role::{role}, choice: {}, required: {}, many: {}, binding: {binding}, targets: &[{}] }},",
                 e.name,
+                e.name.ends_with("[x]"),
                 e.required,
                 e.many,
                 targets.join(", ")
@@ -383,15 +399,14 @@ fn emit_lookup(out: &mut String, visibility: &str, name: &str, value_type: &str,
     let _ = writeln!(out, "{visibility}fn {name}(key: &[u8]) -> Option<{value_type}> {{");
     out.push_str("    let (&first, &last) = (key.first()?, key.last()?);\n    match (key.len(), first, last) {\n");
     for ((len, first, last), members) in &groups {
-        if let [(key, value)] = members.as_slice() {
-            let _ = writeln!(out, "        ({len}, {first}, {last}) => (key == b{key:?}).then_some({value}),");
-        } else {
-            let _ = writeln!(out, "        ({len}, {first}, {last}) => match key {{");
-            for (key, value) in members {
-                let _ = writeln!(out, "            b{key:?} => Some({value}),");
-            }
-            out.push_str("            _ => None,\n        },\n");
+        // Fixed-size array comparisons: the compiler turns them into a few integer compares
+        // instead of calls to memcmp.
+        let _ = writeln!(out, "        ({len}, {first}, {last}) => {{");
+        let _ = writeln!(out, "            let key: &[u8; {len}] = key.try_into().ok()?;");
+        for (key, value) in members {
+            let _ = writeln!(out, "            if key == b{key:?} {{ return Some({value}); }}");
         }
+        out.push_str("            None\n        }\n");
     }
     out.push_str("        _ => None,\n    }\n}\n\n");
 }

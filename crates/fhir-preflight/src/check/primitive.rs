@@ -234,6 +234,10 @@ fn uri(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
         );
         return;
     }
+    // Only values starting with `u` or `o` can be urn:oid:, urn:uuid:, oid: or uuid: URIs.
+    if !matches!(text.as_bytes().first(), Some(b'u' | b'o')) {
+        return;
+    }
     if text.starts_with("urn:oid:") && !is_oid(text) {
         let message = format!("{} starts with urn:oid: but is not a valid OID", quote(text));
         push(issues, Code::PrimitiveOid, Severity::Error, message, offset, path);

@@ -13,7 +13,7 @@ use crate::check::{binding, primitive, reference};
 use crate::diagnostic::{quote, Code, Severity};
 use crate::issues::Issue;
 use crate::level::Level;
-use crate::r4::model::{Element, Prim, Property, Ty, TypeKind};
+use crate::r4::model::{Element, Prim, Property, Role, Ty, TypeKind};
 use crate::r4::{ids, resource_type_id, TYPES};
 
 /// `Resource.id` read with the rules of the `id` type.
@@ -114,7 +114,7 @@ impl<'a> Walk<'a, '_> {
             };
             let found = found.map(|(i, ext)| (&t.properties[i as usize], ext));
             let text = &name;
-            let step = if is_resource && name_bytes == b"resourceType" {
+            let step = if is_resource && name_bytes.len() == 12 && name_bytes == b"resourceType" {
                 match self.value(depth, &member_path) {
                     Ok(value) => {
                         if let Some(facts) = root.as_deref_mut() {
@@ -137,7 +137,7 @@ impl<'a> Walk<'a, '_> {
                 }
                 let mut child_ctx = Ctx { contained: false, contained_meta: false, transaction: ctx.transaction };
                 if is_resource && ctx.contained {
-                    if element.name == "contained" {
+                    if element.role == Role::Contained {
                         self.error(
                             Code::InvariantDom2,
                             "dom-2: a contained resource cannot hold contained resources".to_owned(),
@@ -145,21 +145,21 @@ impl<'a> Walk<'a, '_> {
                             &member_path,
                         );
                     }
-                    child_ctx.contained_meta = element.name == "meta";
+                    child_ctx.contained_meta = element.role == Role::Meta;
                 }
-                if tid == ids::META && !ext && self.issues.level() == Level::Strict && element.name == "profile" {
+                if tid == ids::META && !ext && self.issues.level() == Level::Strict && element.role == Role::Profile {
                     let message = "meta.profile declares a profile: HealthLake's strict level validates it, fhir-preflight checks base R4 only (use --level structure-only to silence)".to_owned();
                     self.issue(Code::ProfileUnchecked, Severity::Warning, message, key.start - 1, &member_path);
                 }
                 if ctx.contained_meta && !ext {
-                    match element.name {
-                        "versionId" | "lastUpdated" => self.error(
+                    match element.role {
+                        Role::VersionId | Role::LastUpdated => self.error(
                             Code::InvariantDom4,
                             "dom-4: a contained resource cannot have meta.versionId or meta.lastUpdated".to_owned(),
                             key.start - 1,
                             &member_path,
                         ),
-                        "security" => self.error(
+                        Role::Security => self.error(
                             Code::InvariantDom5,
                             "dom-5: a contained resource cannot have a security label".to_owned(),
                             key.start - 1,
@@ -168,8 +168,8 @@ impl<'a> Walk<'a, '_> {
                         _ => {}
                     }
                 }
-                child_ctx.contained = is_resource && !ext && element.name == "contained";
-                let resource_id = is_resource && !ext && element.name == "id";
+                child_ctx.contained = is_resource && !ext && element.role == Role::Contained;
+                let resource_id = is_resource && !ext && element.role == Role::Id;
                 let present = match root.as_deref_mut() {
                     // The line's own id: HealthLake's rule, checked by `check::resource_id`.
                     Some(facts) if resource_id => self.value(depth, &member_path).map(|value| {
@@ -183,9 +183,9 @@ impl<'a> Walk<'a, '_> {
                 if let Ok(true) = present {
                     self.scratch.counts[base + ei] += 1;
                     if !ext && tid == ids::REFERENCE {
-                        let wanted = match element.name {
-                            "reference" => Some(&mut reference),
-                            "type" => Some(&mut reference_type),
+                        let wanted = match element.role {
+                            Role::Reference => Some(&mut reference),
+                            Role::Type => Some(&mut reference_type),
                             _ => None,
                         };
                         if let Some(slot) = wanted {
@@ -454,7 +454,7 @@ impl<'a> Walk<'a, '_> {
                 if let Some(text) = text {
                     binding::check(self.issues, element, &text, offset, path);
                     if let Some(id) = text.strip_prefix('#') {
-                        let from_reference = prim == Prim::String && element.name == "reference";
+                        let from_reference = prim == Prim::String && element.role == Role::Reference;
                         if from_reference || matches!(prim, Prim::Uri | Prim::Url | Prim::Canonical) {
                             let at = from_reference.then(|| (offset, path.render()));
                             self.scratch.local_refs.push(super::walk::LocalRef { id: id.to_owned(), at });

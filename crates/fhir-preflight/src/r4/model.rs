@@ -76,11 +76,33 @@ pub(crate) enum Binding {
     Unchecked(&'static str),
 }
 
+/// Element names that checks single out, so that they compare an enum, not strings, per key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Other,
+    Id,
+    Contained,
+    Meta,
+    Reference,
+    Type,
+    Extension,
+    Profile,
+    VersionId,
+    LastUpdated,
+    Security,
+    Url,
+    /// `value[x]`.
+    Value,
+}
+
 /// One element of a type (`Patient.gender`, `Observation.value[x]`).
 #[derive(Debug)]
 pub(crate) struct Element {
     /// The name in paths: `gender`, `value[x]`.
     pub(crate) name: &'static str,
+    pub(crate) role: Role,
+    /// A choice element (`value[x]`).
+    pub(crate) choice: bool,
     /// `min` = 1.
     pub(crate) required: bool,
     /// `max` = `*` (the JSON value is an array).
@@ -93,7 +115,7 @@ pub(crate) struct Element {
 
 impl Element {
     pub(crate) fn is_choice(&self) -> bool {
-        self.name.ends_with("[x]")
+        self.choice
     }
 }
 
