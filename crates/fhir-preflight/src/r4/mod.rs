@@ -1,5 +1,5 @@
 //! FHIR R4 (4.0.1) knowledge: the tables generated from HL7's definitions (`generated.rs`, by
-//! `cargo xtask codegen`) in the shapes of `model.rs`. R4B and R5 will sit beside this module,
+//! `cargo codegen`) in the shapes of `model.rs`. R4B and R5 will sit beside this module,
 //! generated the same way from `hl7.fhir.r4b.core` / `hl7.fhir.r5.core`.
 
 #[rustfmt::skip]
