@@ -24,10 +24,10 @@ pub(crate) enum InputsError {
     ListDir { dir: String, source: std::io::Error },
 }
 
-/// Expand arguments: a directory gives its `*.ndjson` files (sorted, not recursive), `-` is
-/// standard input, anything else is a file (missing ones are kept: reading them fails later and
-/// is counted as a customer error).
-pub(crate) fn expand(args: &[PathBuf]) -> Result<Vec<Input>, InputsError> {
+/// Expand arguments: a directory gives its `*.ndjson` regular files (sorted, not recursive; other
+/// entries are listed in `skipped`), `-` is standard input, anything else is a file (missing ones
+/// are kept: reading them fails later and is counted as a customer error).
+pub(crate) fn expand(args: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<Input>, InputsError> {
     let mut inputs = Vec::new();
     for arg in args {
         if arg.as_os_str() == "-" {
@@ -40,8 +40,18 @@ pub(crate) fn expand(args: &[PathBuf]) -> Result<Vec<Input>, InputsError> {
                 let entry = entry.map_err(|source| InputsError::ListDir { dir: arg.display().to_string(), source })?;
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
-                if name.ends_with(".ndjson") && !entry.path().is_dir() {
-                    files.push(name.into_owned());
+                if !name.ends_with(".ndjson") {
+                    continue;
+                }
+                // Regular files only (symlinks to regular files too); the rest is reported and skipped.
+                match std::fs::metadata(entry.path()) {
+                    Ok(meta) if meta.is_file() => files.push(name.into_owned()),
+                    Ok(meta) => skipped.push(format!(
+                        "skipped {}: not a regular file ({})",
+                        entry.path().display(),
+                        if meta.is_dir() { "a directory" } else { "a FIFO, socket or device" }
+                    )),
+                    Err(e) => skipped.push(format!("skipped {}: {e}", entry.path().display())),
                 }
             }
             files.sort();
@@ -137,10 +147,10 @@ mod tests {
         std::fs::write(dir.path().join("b.ndjson"), "").unwrap();
         std::fs::write(dir.path().join("a.ndjson"), "").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "").unwrap();
-        let inputs = expand(&[dir.path().to_path_buf(), PathBuf::from("-")]).unwrap();
+        let inputs = expand(&[dir.path().to_path_buf(), PathBuf::from("-")], &mut Vec::new()).unwrap();
         let names: Vec<_> = inputs.iter().map(|i| i.record_name.as_str()).collect();
         assert_eq!(names, vec!["a.ndjson", "b.ndjson", "stdin.ndjson"]);
-        let err = expand(&[dir.path().join("a.ndjson"), dir.path().to_path_buf()]).unwrap_err();
+        let err = expand(&[dir.path().join("a.ndjson"), dir.path().to_path_buf()], &mut Vec::new()).unwrap_err();
         assert!(matches!(err, InputsError::RecordNameCollision { .. }));
     }
 }

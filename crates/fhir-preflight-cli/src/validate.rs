@@ -40,7 +40,12 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             return ExitCode::from(EXIT_TROUBLE);
         }
     };
-    let inputs = match inputs::expand(&args.inputs) {
+    let mut skipped = Vec::new();
+    let inputs = inputs::expand(&args.inputs, &mut skipped);
+    for message in &skipped {
+        complain(message);
+    }
+    let inputs = match inputs {
         Ok(inputs) => inputs,
         Err(e) => {
             complain(e);

@@ -298,3 +298,45 @@ fn levels_change_the_verdict() {
     cmd().arg("validate").arg(&file).args(["--level", "minimal"]).assert().code(0);
     cmd().arg("validate").arg(&file).args(["--level", "lenient"]).assert().code(2).stdout("");
 }
+
+#[cfg(unix)]
+#[test]
+fn directory_traversal_takes_regular_files_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("in");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("good.ndjson"), "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n").unwrap();
+    std::os::unix::fs::symlink(dir.join("good.ndjson"), dir.join("link-to-good.ndjson")).unwrap();
+    std::os::unix::fs::symlink(dir.join("missing"), dir.join("dangling.ndjson")).unwrap();
+    std::os::unix::fs::symlink(dir.join("loop-b.ndjson"), dir.join("loop-a.ndjson")).unwrap();
+    std::os::unix::fs::symlink(dir.join("loop-a.ndjson"), dir.join("loop-b.ndjson")).unwrap();
+    std::fs::create_dir(dir.join("x.ndjson")).unwrap();
+    let fifo = std::process::Command::new("mkfifo").arg(dir.join("fifo.ndjson")).status().unwrap();
+    assert!(fifo.success());
+    let assert = cmd()
+        .arg("validate")
+        .arg(&dir)
+        .args(["--format", "json"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(0);
+    let m: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(m["numberOfScannedFiles"], 2, "good.ndjson and the symlink to it");
+    assert_eq!(m["numberOfResourcesImportedSuccessfully"], 2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    for name in ["dangling.ndjson", "loop-a.ndjson", "loop-b.ndjson", "x.ndjson", "fifo.ndjson"] {
+        assert!(stderr.lines().any(|l| l.contains("skipped") && l.contains(name)), "{name} not reported:\n{stderr}");
+    }
+}
+
+#[test]
+fn sniffed_inputs_explain_themselves() {
+    let assert = cmd()
+        .current_dir(fixtures())
+        .args(["validate", "adversarial/gzip-as-plain.ndjson", "adversarial/json-array-export.ndjson"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("[ndjson/compressed]") && stdout.contains("gunzip"), "{stdout}");
+    assert!(stdout.contains("[ndjson/json-array]") && stdout.contains("jq -c"), "{stdout}");
+}

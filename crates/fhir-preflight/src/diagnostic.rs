@@ -75,6 +75,12 @@ codes! {
     NdjsonLineTooLong = "ndjson/line-too-long", "too-long";
     /// A line is JSON, but not a JSON object.
     NdjsonNotObject = "ndjson/not-object", "structure";
+    /// The file is gzip-compressed but was given as plain NDJSON.
+    NdjsonCompressed = "ndjson/compressed", "structure";
+    /// The file is a JSON array export, not NDJSON.
+    NdjsonJsonArray = "ndjson/json-array", "structure";
+    /// The file is UTF-16.
+    EncodingUtf16 = "encoding/utf16", "structure";
     /// A line is not valid UTF-8.
     EncodingInvalidUtf8 = "encoding/invalid-utf8", "structure";
     /// A line is not valid JSON.

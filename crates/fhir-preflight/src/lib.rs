@@ -43,6 +43,7 @@ mod options;
 mod r4;
 mod record;
 mod report;
+mod sniff;
 mod validator;
 
 pub use diagnostic::{Code, Diagnostic, Severity};

@@ -78,7 +78,8 @@ pub struct FileReport {
     pub resources_server_error: u64,
     /// Blank lines (not resources, not scanned).
     pub blank_lines: u64,
-    /// File-level diagnostics (byte-order mark, blank lines), warnings.
+    /// File-level diagnostics: what the file is (gzip, UTF-16, a JSON array: errors), a byte-order
+    /// mark, blank lines (warnings). They never change the counts: every line is judged alone.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -107,6 +108,8 @@ pub struct Validator<S: Sink> {
     sink: S,
     report: FileReport,
     scratch: Scratch,
+    /// The file's first bytes, until [`crate::sniff::SNIFF_BYTES`] decide what kind of file it is.
+    head: Option<Vec<u8>>,
     #[cfg(feature = "parallel")]
     pool: Option<rayon::ThreadPool>,
 }
@@ -133,6 +136,7 @@ impl<S: Sink> Validator<S> {
             sink,
             report: FileReport::default(),
             scratch: Scratch::default(),
+            head: Some(Vec::new()),
             #[cfg(feature = "parallel")]
             pool: (options.threads > 1)
                 .then(|| rayon::ThreadPoolBuilder::new().num_threads(options.threads).build().ok())
@@ -142,6 +146,13 @@ impl<S: Sink> Validator<S> {
 
     /// Push the next bytes of the input. Complete lines are validated as batches fill up.
     pub fn feed(&mut self, mut chunk: &[u8]) {
+        if let Some(head) = &mut self.head {
+            let take = chunk.len().min(crate::sniff::SNIFF_BYTES - head.len());
+            head.extend_from_slice(&chunk[..take]);
+            if head.len() >= crate::sniff::SNIFF_BYTES {
+                self.sniff();
+            }
+        }
         while !chunk.is_empty() {
             let used = self.framer.feed(chunk, &mut self.batch, self.options.batch_bytes);
             chunk = &chunk[used..];
@@ -185,7 +196,16 @@ impl<S: Sink> Validator<S> {
         self.close().0
     }
 
+    fn sniff(&mut self) {
+        if let Some(diagnostic) = self.head.take().and_then(|head| crate::sniff::sniff(&head)) {
+            self.report.diagnostics.push(diagnostic);
+        }
+    }
+
     fn close(mut self) -> (FileReport, S) {
+        if self.head.is_some() {
+            self.sniff();
+        }
         self.report.bytes_scanned = self.framer.offset;
         self.report.blank_lines = self.framer.blank_lines;
         if self.framer.had_bom {
