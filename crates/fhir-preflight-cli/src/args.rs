@@ -69,6 +69,11 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_name = "VERSION", default_value = "R4", value_parser = ["R4", "4.0.1"])]
     pub(crate) fhir_version: String,
 
+    /// Quote no value in any message, and write `"resourceId": null` in records (for sharing
+    /// outputs of health data).
+    #[arg(long)]
+    pub(crate) redact: bool,
+
     /// Errors listed in the human report.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub(crate) max_errors: usize,

@@ -3,6 +3,7 @@
 mod args;
 mod human;
 mod inputs;
+mod interrupt;
 mod output;
 mod records;
 mod validate;

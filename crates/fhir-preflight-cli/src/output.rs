@@ -71,6 +71,7 @@ impl OutputDir {
         }
         let staging = root.join(format!("{TEMP_PREFIX}staging-{}", std::process::id()));
         create_private_dir(&staging).map_err(io_err)?;
+        crate::interrupt::set_staging(Some(staging.clone()));
         Ok(OutputDir { root: root.to_path_buf(), staging, committed: false })
     }
 
@@ -111,6 +112,7 @@ impl OutputDir {
         drop(file);
         fs::rename(&temp, &old_manifest)?;
         fs::remove_dir_all(&self.staging)?;
+        crate::interrupt::set_staging(None);
         self.committed = true;
         Ok(())
     }

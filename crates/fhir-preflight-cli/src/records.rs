@@ -32,6 +32,7 @@ pub(crate) struct RecordSink<'a> {
     failure: Option<BufWriter<std::fs::File>>,
     buf: Vec<u8>,
     errors: &'a mut ErrorList,
+    redact: bool,
     /// The first failure to write a record; the run stops publishing when set.
     pub(crate) write_error: Option<io::Error>,
 }
@@ -42,6 +43,7 @@ impl<'a> RecordSink<'a> {
         record_name: &'a str,
         input: &'a str,
         errors: &'a mut ErrorList,
+        redact: bool,
     ) -> Self {
         RecordSink {
             output,
@@ -51,6 +53,7 @@ impl<'a> RecordSink<'a> {
             failure: None,
             buf: Vec::new(),
             errors,
+            redact,
             write_error: None,
         }
     }
@@ -69,7 +72,11 @@ impl<'a> RecordSink<'a> {
     fn write(&mut self, line: &LineResult<'_>) -> io::Result<()> {
         let Some(output) = self.output else { return Ok(()) };
         self.buf.clear();
-        write_record(&mut self.buf, line);
+        if self.redact {
+            write_record(&mut self.buf, &LineResult { resource_id: None, ..*line });
+        } else {
+            write_record(&mut self.buf, line);
+        }
         let (slot, kind) = if is_failure_record(line) {
             (&mut self.failure, RecordKind::Failure)
         } else {

@@ -9,6 +9,7 @@ use fhir_preflight::{Counts, Error, FileRead, FileReport, Manifest, Options};
 use crate::args::{Format, ValidateArgs};
 use crate::human::{self, FileNote};
 use crate::inputs::{self, Input};
+use crate::interrupt::Interruptible;
 use crate::output::OutputDir;
 use crate::records::{ErrorList, RecordSink};
 
@@ -26,12 +27,14 @@ fn options(args: &ValidateArgs, threads: usize) -> Result<Options, Error> {
         .with_max_issues_per_line(args.max_issues_per_line)?
         .with_max_depth(args.max_depth)?
         .with_chunk_bytes(args.chunk_bytes)?
+        .with_redact(args.redact)
         .with_level(args.level.parse().map_err(|reason| Error::InvalidOption { option: "--level", reason })?)
         // Inside our own pool (threads > 1) the core uses the current pool.
         .with_threads(if threads == 1 { 1 } else { 0 }))
 }
 
 pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
+    crate::interrupt::install();
     let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), usize::from);
     let options = match options(args, threads) {
         Ok(options) => options,
@@ -72,6 +75,11 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
         body()
     };
     let Outcome { counts, errors, notes, write_error } = outcome;
+    if crate::interrupt::interrupted() {
+        drop(output);
+        complain("interrupted; no manifest was written");
+        return ExitCode::from(crate::interrupt::EXIT_INTERRUPTED);
+    }
     if let Some(e) = write_error {
         complain(format!("cannot write records: {e}; no manifest was written"));
         return ExitCode::from(EXIT_TROUBLE);
@@ -124,7 +132,11 @@ fn validate_all(inputs: &[Input], options: &Options, output: Option<&OutputDir>,
         write_error: None,
     };
     for input in inputs {
-        let mut sink = RecordSink::new(output, &input.record_name, &input.display, &mut outcome.errors);
+        if crate::interrupt::interrupted() {
+            return outcome;
+        }
+        let mut sink =
+            RecordSink::new(output, &input.record_name, &input.display, &mut outcome.errors, options.redact());
         let (report, read) = match open(input) {
             Err(e) => {
                 complain(format!("cannot read {}: {e}", input.display));
@@ -132,6 +144,7 @@ fn validate_all(inputs: &[Input], options: &Options, output: Option<&OutputDir>,
             }
             Ok(reader) => match fhir_preflight::validate_reader(reader, options, &mut sink) {
                 Ok(report) => (report, FileRead::Success),
+                Err(Error::Read { .. }) if crate::interrupt::interrupted() => return outcome,
                 Err(Error::Read { source, partial }) => {
                     complain(format!(
                         "error reading {} after {} bytes: {source}",
@@ -159,13 +172,13 @@ fn validate_all(inputs: &[Input], options: &Options, output: Option<&OutputDir>,
 
 fn open(input: &Input) -> io::Result<Box<dyn Read>> {
     match &input.path {
-        None => Ok(Box::new(io::stdin().lock())),
+        None => Ok(Box::new(Interruptible(io::stdin().lock()))),
         Some(path) => {
             let file = File::open(path)?;
             if file.metadata()?.is_dir() {
                 return Err(io::Error::other("is a directory"));
             }
-            Ok(Box::new(file))
+            Ok(Box::new(Interruptible(file)))
         }
     }
 }

@@ -340,3 +340,101 @@ fn sniffed_inputs_explain_themselves() {
     assert!(stdout.contains("[ndjson/compressed]") && stdout.contains("gunzip"), "{stdout}");
     assert!(stdout.contains("[ndjson/json-array]") && stdout.contains("jq -c"), "{stdout}");
 }
+
+#[test]
+fn redact_removes_every_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("r.ndjson");
+    std::fs::write(
+        &file,
+        "{\"resourceType\":\"Patient\",\"id\":\"org_1\",\"gender\":\"F\",\"birthDate\":\"1970-02-30\",\"name\":[{\"family\":\" Doe\"}]}\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let assert = cmd().arg("validate").arg(&file).arg("--redact").arg("-o").arg(&out).assert().code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let records = std::fs::read_to_string(out.join("FAILURE/r.ndjson")).unwrap();
+    for text in [&stdout, &records] {
+        for value in ["org_1", "'F'", "1970-02-30", "Doe"] {
+            assert!(!text.contains(value), "{value} leaked:\n{text}");
+        }
+        assert!(text.contains("<redacted>"), "{text}");
+    }
+    let record: serde_json::Value = serde_json::from_str(records.lines().next().unwrap()).unwrap();
+    assert!(record["resourceId"].is_null());
+    // Without --redact, codes and ids are quoted (never free text).
+    let assert = cmd().arg("validate").arg(&file).assert().code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("'org_1'") && stdout.contains("'F'") && !stdout.contains("Doe"), "{stdout}");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_exits_130_and_publishes_nothing() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fhir-preflight"))
+        .args(["validate", "-", "-o"])
+        .arg(&out)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n").unwrap();
+    stdin.flush().unwrap();
+    // Wait until the run has started (its staging folder exists), then interrupt it while it
+    // waits for more input.
+    let start = std::time::Instant::now();
+    while !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the run did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "no exit after Ctrl-C");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(stdin);
+    assert_eq!(status.code(), Some(130));
+    assert!(!out.join("manifest.json").exists(), "no manifest after an interrupted run");
+    assert_eq!(tree(&out).len(), 0, "no records or staging left");
+}
+
+#[cfg(unix)]
+#[test]
+fn disk_full_leaves_no_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .arg(&mnt)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!(
+            "SKIPPED disk_full_leaves_no_manifest: cannot mount a small tmpfs here (needs root and mount rights)"
+        );
+        return;
+    }
+    let out = mnt.join("out");
+    let assert = cmd().arg("validate").arg(fixtures().join("example")).arg("-o").arg(&out).assert();
+    let code = assert.get_output().status.code();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let manifest_exists = out.join("manifest.json").exists();
+    let leftovers = if out.exists() { tree(&out).len() } else { 0 };
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("No space left") || stderr.contains("cannot write"), "{stderr}");
+    assert!(!manifest_exists, "a manifest after a failed write");
+    assert_eq!(leftovers, 0, "records left behind");
+}

@@ -256,9 +256,17 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+thread_local! {
+    /// `--redact` for the line being validated on this thread: no value is quoted at all.
+    pub(crate) static REDACT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Quote a value for a message: at most 64 characters, control characters escaped.
 /// Only for values of code, id, uri and date/time types, never free text.
 pub(crate) fn quote(value: &str) -> String {
+    if REDACT.with(std::cell::Cell::get) {
+        return "'<redacted>'".to_owned();
+    }
     const MAX: usize = 64;
     let mut out = String::with_capacity(value.len().min(MAX) + 2);
     out.push('\'');

@@ -81,6 +81,7 @@ pub fn line_in_progress() -> Option<u64> {
 /// file offset `offset`. Never panics: a panic inside becomes a server error.
 pub(crate) fn validate(line: &[u8], number: u64, offset: u64, options: &Options, scratch: &mut Scratch) -> LineOutcome {
     IN_PROGRESS.with(|c| c.set(number));
+    crate::diagnostic::REDACT.with(|c| c.set(options.redact));
     let result = catch_unwind(AssertUnwindSafe(|| validate_inner(line, options, scratch)));
     IN_PROGRESS.with(|c| c.set(0));
     match result {
