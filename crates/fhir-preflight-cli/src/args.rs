@@ -26,9 +26,14 @@ pub(crate) enum Command {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ValidateArgs {
-    /// Files, directories (their *.ndjson files, sorted) or - for standard input.
+    /// Files (.ndjson, or .ndjson.gz read transparently), directories (their *.ndjson and
+    /// *.ndjson.gz files, sorted) or - for standard input.
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<PathBuf>,
+
+    /// Directories: include their subdirectories (record names keep the relative path).
+    #[arg(short = 'r', long)]
+    pub(crate) recursive: bool,
 
     /// Write manifest.json, SUCCESS/ and FAILURE/ records here (absent or empty folder).
     #[arg(short = 'o', long, value_name = "DIR")]

@@ -24,39 +24,21 @@ pub(crate) enum InputsError {
     ListDir { dir: String, source: std::io::Error },
 }
 
-/// Expand arguments: a directory gives its `*.ndjson` regular files (sorted, not recursive; other
-/// entries are listed in `skipped`), `-` is standard input, anything else is a file (missing ones
+/// Expand arguments: a directory gives its `*.ndjson` and `*.ndjson.gz` regular files (sorted; with
+/// `recursive`, those of its subdirectories too, named by their relative path; other entries are
+/// listed in `skipped`), `-` is standard input, anything else is a file (missing ones
 /// are kept: reading them fails later and is counted as a customer error).
-pub(crate) fn expand(args: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<Input>, InputsError> {
+pub(crate) fn expand(args: &[PathBuf], recursive: bool, skipped: &mut Vec<String>) -> Result<Vec<Input>, InputsError> {
     let mut inputs = Vec::new();
     for arg in args {
         if arg.as_os_str() == "-" {
             inputs.push(Input { path: None, display: "-".into(), record_name: "stdin.ndjson".into() });
         } else if arg.is_dir() {
             let mut files = Vec::new();
-            let entries = std::fs::read_dir(arg)
-                .map_err(|source| InputsError::ListDir { dir: arg.display().to_string(), source })?;
-            for entry in entries {
-                let entry = entry.map_err(|source| InputsError::ListDir { dir: arg.display().to_string(), source })?;
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                if !name.ends_with(".ndjson") {
-                    continue;
-                }
-                // Regular files only (symlinks to regular files too); the rest is reported and skipped.
-                match std::fs::metadata(entry.path()) {
-                    Ok(meta) if meta.is_file() => files.push(name.into_owned()),
-                    Ok(meta) => skipped.push(format!(
-                        "skipped {}: not a regular file ({})",
-                        entry.path().display(),
-                        if meta.is_dir() { "a directory" } else { "a FIFO, socket or device" }
-                    )),
-                    Err(e) => skipped.push(format!("skipped {}: {e}", entry.path().display())),
-                }
-            }
+            list_dir(arg, "", recursive, &mut files, skipped)?;
             files.sort();
             for name in files {
-                let path = arg.join(&name);
+                let path = record_path(arg, &name);
                 inputs.push(Input {
                     display: path.display().to_string(),
                     path: Some(path),
@@ -83,6 +65,42 @@ pub(crate) fn expand(args: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<
         }
     }
     Ok(inputs)
+}
+
+/// Collect the `/`-separated names (relative to `root`) of the NDJSON files under `root/rel`.
+fn list_dir(
+    root: &Path,
+    rel: &str,
+    recursive: bool,
+    files: &mut Vec<String>,
+    skipped: &mut Vec<String>,
+) -> Result<(), InputsError> {
+    let dir = if rel.is_empty() { root.to_path_buf() } else { record_path(root, rel) };
+    let list_err = |source| InputsError::ListDir { dir: dir.display().to_string(), source };
+    for entry in std::fs::read_dir(&dir).map_err(list_err)? {
+        let entry = entry.map_err(list_err)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel_name = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let is_real_dir = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        if recursive && is_real_dir {
+            list_dir(root, &rel_name, recursive, files, skipped)?;
+            continue;
+        }
+        if !(name.ends_with(".ndjson") || name.ends_with(".ndjson.gz")) {
+            continue;
+        }
+        // Regular files only (symlinks to regular files too); the rest is reported and skipped.
+        match std::fs::metadata(entry.path()) {
+            Ok(meta) if meta.is_file() => files.push(rel_name),
+            Ok(meta) => skipped.push(format!(
+                "skipped {}: not a regular file ({})",
+                entry.path().display(),
+                if meta.is_dir() { "a directory" } else { "a FIFO, socket or device" }
+            )),
+            Err(e) => skipped.push(format!("skipped {}: {e}", entry.path().display())),
+        }
+    }
+    Ok(())
 }
 
 /// A final `.gz` is dropped: the records describe the decompressed lines.
@@ -147,10 +165,10 @@ mod tests {
         std::fs::write(dir.path().join("b.ndjson"), "").unwrap();
         std::fs::write(dir.path().join("a.ndjson"), "").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "").unwrap();
-        let inputs = expand(&[dir.path().to_path_buf(), PathBuf::from("-")], &mut Vec::new()).unwrap();
+        let inputs = expand(&[dir.path().to_path_buf(), PathBuf::from("-")], false, &mut Vec::new()).unwrap();
         let names: Vec<_> = inputs.iter().map(|i| i.record_name.as_str()).collect();
         assert_eq!(names, vec!["a.ndjson", "b.ndjson", "stdin.ndjson"]);
-        let err = expand(&[dir.path().join("a.ndjson"), dir.path().to_path_buf()], &mut Vec::new()).unwrap_err();
+        let err = expand(&[dir.path().join("a.ndjson"), dir.path().to_path_buf()], false, &mut Vec::new()).unwrap_err();
         assert!(matches!(err, InputsError::RecordNameCollision { .. }));
     }
 }

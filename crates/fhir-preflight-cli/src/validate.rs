@@ -44,7 +44,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
         }
     };
     let mut skipped = Vec::new();
-    let inputs = inputs::expand(&args.inputs, &mut skipped);
+    let inputs = inputs::expand(&args.inputs, args.recursive, &mut skipped);
     for message in &skipped {
         complain(message);
     }
@@ -177,6 +177,11 @@ fn open(input: &Input) -> io::Result<Box<dyn Read>> {
             let file = File::open(path)?;
             if file.metadata()?.is_dir() {
                 return Err(io::Error::other("is a directory"));
+            }
+            if path.extension().is_some_and(|e| e == "gz") {
+                // Read transparently; the counts are of the decompressed bytes.
+                let gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, file));
+                return Ok(Box::new(Interruptible(gz)));
             }
             Ok(Box::new(Interruptible(file)))
         }

@@ -438,3 +438,40 @@ fn disk_full_leaves_no_manifest() {
     assert!(!manifest_exists, "a manifest after a failed write");
     assert_eq!(leftovers, 0, "records left behind");
 }
+
+#[test]
+fn gzip_inputs_and_recursive_directories() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("export");
+    std::fs::create_dir_all(dir.join("2024/jan")).unwrap();
+    let text = std::fs::read(fixtures().join("example/bulk-export.ndjson")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&text).unwrap();
+    std::fs::write(dir.join("2024/jan/patients.ndjson.gz"), gz.finish().unwrap()).unwrap();
+    let top = "{\"resourceType\":\"Patient\",\"id\":\"t\"}\n";
+    std::fs::write(dir.join("top.ndjson"), top).unwrap();
+    std::fs::write(dir.join("broken.ndjson.gz"), b"\x1f\x8b\x08\x00not really gzip").unwrap();
+    let out = tmp.path().join("out");
+    // Without --recursive only the top level is read.
+    let assert = cmd().arg("validate").arg(&dir).args(["--format", "json"]).assert().code(2);
+    let m: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(m["numberOfScannedFiles"], 2);
+    assert_eq!(m["numberOfFilesReadWithCustomerError"], 1, "the broken gzip");
+    let assert =
+        cmd().arg("validate").arg(&dir).args(["--recursive", "--format", "json", "-o"]).arg(&out).assert().code(2);
+    let m: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(m["numberOfScannedFiles"], 3);
+    assert_eq!(m["numberOfResourcesScanned"], 161);
+    assert_eq!(
+        m["sizeOfScannedFilesInMB"].to_string(),
+        fhir_preflight::format_mb((text.len() + top.len()) as u64),
+        "decompressed bytes"
+    );
+    let failures = std::fs::read(out.join("FAILURE/2024/jan/patients.ndjson")).unwrap();
+    assert_eq!(
+        line_ids(&failures),
+        vec![6, 11, 22, 31, 48],
+        "the .gz is dropped from the record name, folders mirrored"
+    );
+}
