@@ -22,6 +22,24 @@ pub(crate) enum Command {
     /// Exit status: 0 every line would import; 1 some line would fail; 2 bad options, a refused
     /// output folder, or an input that could not be read (after validating every other input).
     Validate(ValidateArgs),
+    /// Combine the manifests (and, with --output-dir, the records) of shards validated separately
+    /// into what validating everything at once gives. Prints the merged manifest.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct MergeArgs {
+    /// Shards: manifest.json files, or output folders holding one (and SUCCESS/, FAILURE/).
+    #[arg(required = true, value_name = "MANIFEST|DIR")]
+    pub(crate) shards: Vec<PathBuf>,
+
+    /// Also gather the shards' record files here, with the merged manifest.
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub(crate) output_dir: Option<PathBuf>,
+
+    /// Replace an output folder that holds nothing but an earlier run's outputs.
+    #[arg(long, requires = "output_dir")]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,6 +4,7 @@ mod args;
 mod human;
 mod inputs;
 mod interrupt;
+mod merge;
 mod output;
 mod records;
 mod validate;
@@ -16,5 +17,6 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match &cli.command {
         args::Command::Validate(args) => validate::run(args),
+        args::Command::Merge(args) => merge::run(args),
     }
 }

@@ -475,3 +475,33 @@ fn gzip_inputs_and_recursive_directories() {
         "the .gz is dropped from the record name, folders mirrored"
     );
 }
+
+#[test]
+fn merged_shards_equal_the_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dirs: &[&str], out: &Path| {
+        let mut c = cmd();
+        c.current_dir(fixtures()).arg("validate").args(dirs).arg("-o").arg(out);
+        c.assert().code(1);
+    };
+    let (a, b, whole) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("whole"));
+    run(&["edge"], &a);
+    run(&["invalid"], &b);
+    run(&["edge", "invalid"], &whole);
+    let merged = tmp.path().join("merged");
+    let assert = cmd().arg("merge").arg(&a).arg(b.join("manifest.json")).arg("-o").arg(&merged).assert().code(0);
+    let whole_manifest = std::fs::read_to_string(whole.join("manifest.json")).unwrap();
+    let merged_manifest = std::fs::read_to_string(merged.join("manifest.json")).unwrap();
+    assert_eq!(assert.get_output().stdout, merged_manifest.as_bytes());
+    let strip = |m: &str, dir: &Path| m.replace(&dir.display().to_string(), "OUT");
+    assert_eq!(strip(&merged_manifest, &merged), strip(&whole_manifest, &whole), "merged shards = the whole");
+    let mut whole_files = tree(&whole);
+    let mut merged_files = tree(&merged);
+    whole_files.remove("manifest.json");
+    merged_files.remove("manifest.json");
+    assert_eq!(merged_files, whole_files, "the records are gathered unchanged");
+    // A record-name collision is refused.
+    cmd().arg("merge").arg(&a).arg(&a).arg("-o").arg(tmp.path().join("twice")).assert().code(2).stdout("");
+    // A file that is not a manifest is refused.
+    cmd().arg("merge").arg(fixtures().join("edge/crlf.ndjson")).assert().code(2).stdout("");
+}

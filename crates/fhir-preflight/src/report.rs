@@ -150,6 +150,54 @@ impl Manifest {
     }
 }
 
+/// Bytes from a manifest's MB value, exactly (6 decimals: 1 byte = 0.000001 MB), read from the
+/// text (a JSON parser would turn it into a float).
+fn mb_to_bytes(text: &str, key: &str) -> Option<u64> {
+    let after = &text[text.find(&format!("\"{key}\""))? + key.len() + 2..];
+    let after = after.trim_start().strip_prefix(':')?.trim_start();
+    let number: &str = &after[..after.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(after.len())];
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() || frac.len() > 6 {
+        return None;
+    }
+    let whole: u64 = whole.parse().ok()?;
+    let frac: u64 = format!("{frac:0<6}").parse().ok()?;
+    whole.checked_mul(1_000_000)?.checked_add(frac)
+}
+
+impl Manifest {
+    /// Read a manifest written by [`Manifest::to_json`] (or by HealthLake): its locations and counts.
+    ///
+    /// ```
+    /// let m = fhir_preflight::Manifest { input_uri: "a.ndjson".into(), output_dir: None, counts: Default::default() };
+    /// assert_eq!(fhir_preflight::Manifest::from_json(&m.to_json()), Ok(m));
+    /// ```
+    pub fn from_json(text: &str) -> Result<Manifest, String> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let count = |key: &str| v[key].as_u64().ok_or_else(|| format!("{key} is missing or not a whole number"));
+        let bytes =
+            |key: &str| mb_to_bytes(text, key).ok_or_else(|| format!("{key} is missing or not MB with 6 decimals"));
+        let output_dir = v["outputDataConfig"]["s3Uri"].as_str().map(|d| d.strip_suffix('/').unwrap_or(d).to_owned());
+        Ok(Manifest {
+            input_uri: v["inputDataConfig"]["s3Uri"].as_str().ok_or("inputDataConfig.s3Uri is missing")?.to_owned(),
+            output_dir,
+            counts: Counts {
+                files_scanned: count("numberOfScannedFiles")?,
+                files_imported: count("numberOfFilesImported")?,
+                files_read_with_success: count("numberOfFilesReadWithSuccess").unwrap_or(0),
+                files_read_with_customer_error: count("numberOfFilesReadWithCustomerError").unwrap_or(0),
+                files_read_with_server_error: count("numberOfFilesReadWithServerError").unwrap_or(0),
+                bytes_scanned: bytes("sizeOfScannedFilesInMB")?,
+                bytes_imported: bytes("sizeOfDataImportedSuccessfullyInMB")?,
+                resources_scanned: count("numberOfResourcesScanned")?,
+                resources_imported: count("numberOfResourcesImportedSuccessfully")?,
+                resources_customer_error: count("numberOfResourcesWithCustomerError")?,
+                resources_server_error: count("numberOfResourcesWithServerError")?,
+            },
+        })
+    }
+}
+
 pub(crate) fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
 }
@@ -199,6 +247,25 @@ mod tests {
         assert_eq!(whole.files_imported, 1);
         assert_eq!(whole.files_read_with_customer_error, 1);
         assert_eq!(whole.bytes_imported, 5 + 3);
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        for bytes in [0, 1, 999_999, 1_000_000, 23_627, 1_288_727_978, 987_654_321_012_345] {
+            let m = Manifest {
+                input_uri: "x".into(),
+                output_dir: Some("o".into()),
+                counts: Counts {
+                    bytes_scanned: bytes,
+                    bytes_imported: bytes / 3,
+                    files_scanned: 2,
+                    ..Counts::default()
+                },
+            };
+            assert_eq!(Manifest::from_json(&m.to_json()), Ok(m));
+        }
+        assert!(Manifest::from_json("{}").is_err());
+        assert!(Manifest::from_json("[").is_err());
     }
 
     #[test]

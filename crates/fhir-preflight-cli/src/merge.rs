@@ -1,0 +1,111 @@
+//! `fhir-preflight merge [--output-dir DIR] MANIFEST|DIR...`: combine the manifests of shards
+//! validated separately (many machines, many batch jobs) into the manifest of validating everything
+//! at once, printed on standard output; with `--output-dir`, also gather the shards' record files
+//! (a record-name collision is refused, exit 2). Counts add up exactly (MB are integer bytes).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use fhir_preflight::{Counts, Manifest};
+
+use crate::args::MergeArgs;
+use crate::output::{OutputDir, RecordKind};
+
+const EXIT_TROUBLE: u8 = 2;
+
+fn complain(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("fhir-preflight: {message}");
+    ExitCode::from(EXIT_TROUBLE)
+}
+
+/// A shard: its manifest and the folder holding its records, if any.
+struct Shard {
+    manifest: Manifest,
+    dir: Option<PathBuf>,
+}
+
+fn read_shard(arg: &Path) -> Result<Shard, String> {
+    let (file, dir) = if arg.is_dir() {
+        (arg.join("manifest.json"), Some(arg.to_path_buf()))
+    } else {
+        (arg.to_path_buf(), arg.parent().map(Path::to_path_buf))
+    };
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let manifest = Manifest::from_json(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(Shard { manifest, dir })
+}
+
+/// Every record file of a shard: (kind, record name, path).
+fn record_files(dir: &Path) -> Vec<(RecordKind, String, PathBuf)> {
+    fn walk(root: &Path, at: &Path, kind: RecordKind, out: &mut Vec<(RecordKind, String, PathBuf)>) {
+        let Ok(entries) = std::fs::read_dir(at) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, kind, out);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                out.push((kind, name, path));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (folder, kind) in [("SUCCESS", RecordKind::Success), ("FAILURE", RecordKind::Failure)] {
+        walk(&dir.join(folder), &dir.join(folder), kind, &mut out);
+    }
+    out.sort_by(|a, b| (a.1.as_str(), a.0 == RecordKind::Failure).cmp(&(b.1.as_str(), b.0 == RecordKind::Failure)));
+    out
+}
+
+pub(crate) fn run(args: &MergeArgs) -> ExitCode {
+    let mut shards = Vec::new();
+    for arg in &args.shards {
+        match read_shard(arg) {
+            Ok(shard) => shards.push(shard),
+            Err(e) => return complain(e),
+        }
+    }
+    let mut counts = Counts::default();
+    for shard in &shards {
+        counts.merge(&shard.manifest.counts);
+    }
+    let inputs: Vec<PathBuf> = shards.iter().map(|s| PathBuf::from(&s.manifest.input_uri)).collect();
+    let manifest = Manifest {
+        input_uri: crate::inputs::input_uri(&inputs),
+        output_dir: args.output_dir.as_ref().map(|d| d.display().to_string()),
+        counts,
+    };
+    let json = manifest.to_json();
+    if let Some(dir) = &args.output_dir {
+        let files: Vec<(RecordKind, String, PathBuf)> =
+            shards.iter().filter_map(|s| s.dir.as_deref()).flat_map(record_files).collect();
+        for pair in files.windows(2) {
+            if pair[0].0 == pair[1].0 && pair[0].1 == pair[1].1 {
+                return complain(format!(
+                    "two shards have the record file {:?}: {} and {}",
+                    pair[0].1,
+                    pair[0].2.display(),
+                    pair[1].2.display()
+                ));
+            }
+        }
+        let output = match OutputDir::prepare(dir, args.force) {
+            Ok(output) => output,
+            Err(e) => return complain(e),
+        };
+        for (kind, name, path) in &files {
+            let copied = output.create_record_file(*kind, name).and_then(|mut to| {
+                let mut from = std::fs::File::open(path)?;
+                std::io::copy(&mut from, &mut to).map(|_| ())
+            });
+            if let Err(e) = copied {
+                return complain(format!("cannot copy {}: {e}; no manifest was written", path.display()));
+            }
+        }
+        if let Err(e) = output.commit(&json) {
+            return complain(format!("cannot write the outputs: {e}; no manifest was written"));
+        }
+    }
+    print!("{json}");
+    ExitCode::SUCCESS
+}
