@@ -112,4 +112,10 @@ pub(crate) enum Format {
     Human,
     /// The manifest only, byte-identical to DIR/manifest.json.
     Json,
+    /// One JSON object per diagnostic: file, line, column, code, severity, message, path, resourceType, resourceId.
+    Ndjson,
+    /// A FHIR collection Bundle with an OperationOutcome per failed line.
+    Operationoutcome,
+    /// SARIF 2.1.0, for CI code scanning.
+    Sarif,
 }

@@ -7,6 +7,7 @@ mod interrupt;
 mod merge;
 mod output;
 mod records;
+mod stream;
 mod validate;
 
 use std::process::ExitCode;

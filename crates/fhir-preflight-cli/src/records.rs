@@ -33,6 +33,9 @@ pub(crate) struct RecordSink<'a> {
     buf: Vec<u8>,
     errors: &'a mut ErrorList,
     redact: bool,
+    stream: Option<&'a mut dyn crate::stream::Stream>,
+    /// The first failure to write to standard output (a streamed format).
+    pub(crate) stream_error: Option<io::Error>,
     /// The first failure to write a record; the run stops publishing when set.
     pub(crate) write_error: Option<io::Error>,
 }
@@ -44,6 +47,7 @@ impl<'a> RecordSink<'a> {
         input: &'a str,
         errors: &'a mut ErrorList,
         redact: bool,
+        stream: Option<&'a mut dyn crate::stream::Stream>,
     ) -> Self {
         RecordSink {
             output,
@@ -54,12 +58,17 @@ impl<'a> RecordSink<'a> {
             buf: Vec::new(),
             errors,
             redact,
+            stream,
+            stream_error: None,
             write_error: None,
         }
     }
 
     /// Flush the record files; the first error wins.
     pub(crate) fn close(mut self) -> Result<(), io::Error> {
+        if let Some(e) = self.stream_error.take() {
+            self.write_error.get_or_insert(e);
+        }
         for writer in [self.success.take(), self.failure.take()].into_iter().flatten() {
             let result = writer.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all());
             if let Err(e) = result {
@@ -100,6 +109,12 @@ impl Sink for RecordSink<'_> {
             self.errors.total += 1;
             if self.errors.shown.len() < self.errors.limit {
                 self.errors.shown.push(Shown { input: self.input.to_owned(), diagnostic: d.clone() });
+            }
+        }
+        if let (Some(stream), None) = (self.stream.as_deref_mut(), &self.stream_error) {
+            let shown = if self.redact { LineResult { resource_id: None, ..*line } } else { *line };
+            if let Err(e) = stream.line(self.input, &shown) {
+                self.stream_error = Some(e);
             }
         }
         if self.write_error.is_none() {

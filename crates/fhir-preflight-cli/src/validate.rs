@@ -12,6 +12,7 @@ use crate::inputs::{self, Input};
 use crate::interrupt::Interruptible;
 use crate::output::OutputDir;
 use crate::records::{ErrorList, RecordSink};
+use crate::stream::{Bundle, Ndjson, Sarif, Stream};
 
 const EXIT_OK: u8 = 0;
 const EXIT_LINES_FAILED: u8 = 1;
@@ -62,7 +63,14 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             return ExitCode::from(EXIT_TROUBLE);
         }
     };
-    let body = || validate_all(&inputs, &options, output.as_ref(), args.max_errors);
+    let mut stream: Option<Box<dyn Stream + Send>> = match make_stream(args.format) {
+        Ok(stream) => stream,
+        Err(e) => {
+            complain(format!("cannot write to standard output: {e}"));
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+    };
+    let mut body = || validate_all(&inputs, &options, output.as_ref(), args.max_errors, &mut stream);
     let outcome = if threads > 1 {
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(body),
@@ -96,9 +104,15 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             return ExitCode::from(EXIT_TROUBLE);
         }
     }
+    if let Some(mut stream) = stream {
+        if stream.end().is_err() {
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+        return ExitCode::from(exit_code(&counts));
+    }
     let text = match args.format {
         Format::Json => json,
-        Format::Human => human::render(&manifest, &errors, &notes),
+        _ => human::render(&manifest, &errors, &notes),
     };
     let mut stdout = io::stdout().lock();
     if stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).is_err() {
@@ -124,7 +138,24 @@ struct Outcome {
     write_error: Option<io::Error>,
 }
 
-fn validate_all(inputs: &[Input], options: &Options, output: Option<&OutputDir>, max_errors: usize) -> Outcome {
+/// The streamed formats write to standard output while the run goes on.
+fn make_stream(format: Format) -> io::Result<Option<Box<dyn Stream + Send>>> {
+    let out = io::BufWriter::with_capacity(1 << 16, io::stdout());
+    Ok(match format {
+        Format::Human | Format::Json => None,
+        Format::Ndjson => Some(Box::new(Ndjson(out))),
+        Format::Operationoutcome => Some(Box::new(Bundle::new(out)?)),
+        Format::Sarif => Some(Box::new(Sarif::new(out)?)),
+    })
+}
+
+fn validate_all(
+    inputs: &[Input],
+    options: &Options,
+    output: Option<&OutputDir>,
+    max_errors: usize,
+    stream: &mut Option<Box<dyn Stream + Send>>,
+) -> Outcome {
     let mut outcome = Outcome {
         counts: Counts::default(),
         errors: ErrorList { limit: max_errors, shown: Vec::new(), total: 0, unchecked_profiles: 0 },
@@ -135,8 +166,14 @@ fn validate_all(inputs: &[Input], options: &Options, output: Option<&OutputDir>,
         if crate::interrupt::interrupted() {
             return outcome;
         }
-        let mut sink =
-            RecordSink::new(output, &input.record_name, &input.display, &mut outcome.errors, options.redact());
+        let mut sink = RecordSink::new(
+            output,
+            &input.record_name,
+            &input.display,
+            &mut outcome.errors,
+            options.redact(),
+            stream.as_deref_mut().map(|s| s as &mut dyn Stream),
+        );
         let (report, read) = match open(input) {
             Err(e) => {
                 complain(format!("cannot read {}: {e}", input.display));
@@ -163,6 +200,12 @@ fn validate_all(inputs: &[Input], options: &Options, output: Option<&OutputDir>,
             return outcome;
         }
         outcome.counts.add_file(&report, read);
+        if let Some(s) = stream.as_deref_mut() {
+            if let Err(e) = s.notes(&input.display, &report.diagnostics) {
+                outcome.write_error.get_or_insert(e);
+                return outcome;
+            }
+        }
         outcome.notes.extend(
             report.diagnostics.into_iter().map(|diagnostic| FileNote { input: input.display.clone(), diagnostic }),
         );

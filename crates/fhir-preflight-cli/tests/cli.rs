@@ -505,3 +505,71 @@ fn merged_shards_equal_the_whole() {
     // A file that is not a manifest is refused.
     cmd().arg("merge").arg(fixtures().join("edge/crlf.ndjson")).assert().code(2).stdout("");
 }
+
+#[test]
+fn format_ndjson_one_diagnostic_per_line() {
+    let assert =
+        cmd().current_dir(fixtures()).args(["validate", "invalid/lines.ndjson", "--format", "ndjson"]).assert().code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    insta::assert_snapshot!(stdout);
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        for key in ["file", "line", "column", "code", "severity", "message", "path", "resourceType", "resourceId"] {
+            assert!(keys.contains(&key), "{key} missing in {line}");
+        }
+    }
+}
+
+#[test]
+fn format_operationoutcome_is_a_bundle_fhir_preflight_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let assert =
+        cmd().arg("validate").arg(fixtures().join("invalid")).args(["--format", "operationoutcome"]).assert().code(1);
+    let stdout = assert.get_output().stdout.clone();
+    let bundle: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(bundle["type"], "collection");
+    let entries = bundle["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 23, "one OperationOutcome per failed line");
+    assert!(entries.iter().all(|e| e["fullUrl"].as_str().unwrap().starts_with("urn:uuid:")));
+    // The report is itself valid FHIR R4 for fhir-preflight.
+    let file = tmp.path().join("report.ndjson");
+    std::fs::write(&file, &stdout).unwrap();
+    cmd().arg("validate").arg(&file).args(["--format", "json"]).assert().code(0);
+}
+
+/// The SARIF 2.1.0 schema from the `serde-sarif` crate's sources (a registry package), located
+/// with `cargo metadata`.
+fn sarif_schema() -> serde_json::Value {
+    let metadata = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .output()
+        .unwrap();
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
+    let package =
+        metadata["packages"].as_array().unwrap().iter().find(|p| p["name"] == "serde-sarif").expect("serde-sarif");
+    let manifest = Path::new(package["manifest_path"].as_str().unwrap());
+    let schema = manifest.parent().unwrap().join("src/schema.json");
+    serde_json::from_slice(&std::fs::read(schema).unwrap()).unwrap()
+}
+
+#[test]
+fn format_sarif_validates_against_the_sarif_2_1_0_schema() {
+    let assert = cmd()
+        .current_dir(fixtures())
+        .args(["validate", "invalid", "edge/blank-lines.ndjson", "--format", "sarif"])
+        .assert()
+        .code(1);
+    let sarif: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let schema = sarif_schema();
+    assert!(schema["title"].as_str().unwrap().contains("2.1.0"));
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "json/syntax"
+        && r["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+        && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "invalid/lines.ndjson"));
+    assert!(results.iter().any(|r| r["ruleId"] == "ndjson/blank-line" && r["level"] == "warning"));
+}

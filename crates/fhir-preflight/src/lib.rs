@@ -54,7 +54,7 @@ pub use options::{
     Options, DEFAULT_CHUNK_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ISSUES_PER_LINE, DEFAULT_MAX_LINE_BYTES, MAX_MAX_DEPTH,
 };
 pub use r4::{is_resource_type, resource_types};
-pub use record::{is_failure_record, write_record, CODE_SYSTEM};
+pub use record::{is_failure_record, operation_outcome, write_record, CODE_SYSTEM};
 pub use report::{format_mb, Counts, FileRead, Manifest};
 pub use validator::{validate_bytes, validate_reader, Discard, FileReport, LineResult, Sink, Validator};
 

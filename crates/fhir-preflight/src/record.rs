@@ -37,22 +37,39 @@ pub fn write_record(out: &mut Vec<u8>, line: &LineResult<'_>) {
     let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), json_string);
     let _ = write!(
         s,
-        "{{\"lineId\":{},\"resourceId\":{},\"resourceType\":{},\"UpdateResourceResponse\":{{\"jsonBlob\":{{\"resourceType\":\"OperationOutcome\",\"issue\":[",
+        "{{\"lineId\":{},\"resourceId\":{},\"resourceType\":{},\"UpdateResourceResponse\":{{\"jsonBlob\":{}",
         line.line,
         opt(line.resource_id),
-        opt(line.resource_type)
+        opt(line.resource_type),
+        operation_outcome(None, line.diagnostics)
     );
-    if line.diagnostics.is_empty() {
+    let _ = writeln!(s, ",\"statusCode\":{}}}}}", line.status.status_code());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// An OperationOutcome holding `diagnostics` as issues (or one `informational` "All OK"), as JSON.
+///
+/// ```
+/// let oo = fhir_preflight::operation_outcome(Some("oo1"), &[]);
+/// assert!(oo.starts_with(r#"{"resourceType":"OperationOutcome","id":"oo1","issue":[{"#));
+/// ```
+pub fn operation_outcome(id: Option<&str>, diagnostics: &[Diagnostic]) -> String {
+    let mut s = String::from("{\"resourceType\":\"OperationOutcome\",");
+    if let Some(id) = id {
+        let _ = write!(s, "\"id\":{},", json_string(id));
+    }
+    s.push_str("\"issue\":[");
+    if diagnostics.is_empty() {
         s.push_str("{\"severity\":\"information\",\"code\":\"informational\",\"diagnostics\":\"All OK\"}");
     }
-    for (i, d) in line.diagnostics.iter().enumerate() {
+    for (i, d) in diagnostics.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
         write_issue(&mut s, d);
     }
-    let _ = writeln!(s, "]}},\"statusCode\":{}}}}}", line.status.status_code());
-    out.extend_from_slice(s.as_bytes());
+    s.push_str("]}");
+    s
 }
 
 /// One OperationOutcome issue as JSON.
