@@ -545,13 +545,13 @@ fn sarif_schema() -> serde_json::Value {
         .args(["metadata", "--format-version", "1", "--manifest-path"])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .output()
-        .unwrap();
-    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
+        .expect("sarif schema");
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).expect("sarif schema");
     let package =
-        metadata["packages"].as_array().unwrap().iter().find(|p| p["name"] == "serde-sarif").expect("serde-sarif");
-    let manifest = Path::new(package["manifest_path"].as_str().unwrap());
-    let schema = manifest.parent().unwrap().join("src/schema.json");
-    serde_json::from_slice(&std::fs::read(schema).unwrap()).unwrap()
+        metadata["packages"].as_array().expect("sarif schema").iter().find(|p| p["name"] == "serde-sarif").expect("serde-sarif");
+    let manifest = Path::new(package["manifest_path"].as_str().expect("sarif schema"));
+    let schema = manifest.parent().expect("sarif schema").join("src/schema.json");
+    serde_json::from_slice(&std::fs::read(schema).expect("sarif schema")).expect("sarif schema")
 }
 
 #[test]
