@@ -97,6 +97,10 @@ pub(crate) struct ValidateArgs {
     #[arg(long)]
     pub(crate) redact: bool,
 
+    /// No progress bar on standard error (it shows only when standard error is a terminal).
+    #[arg(short = 'q', long)]
+    pub(crate) quiet: bool,
+
     /// Errors listed in the human report.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub(crate) max_errors: usize,

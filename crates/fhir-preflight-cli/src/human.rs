@@ -45,6 +45,16 @@ pub(crate) fn render(manifest: &Manifest, errors: &ErrorList, notes: &[FileNote]
             errors.limit
         );
     }
+    if !errors.per_code.is_empty() {
+        let mut codes: Vec<(&&str, &u64)> = errors.per_code.iter().collect();
+        codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let list: Vec<String> = codes.iter().take(10).map(|(code, n)| format!("{code} {n}")).collect();
+        let _ = writeln!(out, "Errors by code: {}", list.join(", "));
+        let mut types: Vec<(&String, &(u64, u64))> = errors.per_type.iter().filter(|(_, v)| v.1 > 0).collect();
+        types.sort_by(|a, b| (b.1).1.cmp(&(a.1).1).then(a.0.cmp(b.0)));
+        let list: Vec<String> = types.iter().take(10).map(|(t, (n, bad))| format!("{t} {bad}/{n}")).collect();
+        let _ = writeln!(out, "Failed lines by resource type: {}", list.join(", "));
+    }
     let c = &manifest.counts;
     let _ = writeln!(
         out,

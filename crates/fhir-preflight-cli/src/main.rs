@@ -6,6 +6,7 @@ mod inputs;
 mod interrupt;
 mod merge;
 mod output;
+mod progress;
 mod records;
 mod stream;
 mod validate;

@@ -22,6 +22,23 @@ pub(crate) struct ErrorList {
     pub(crate) total: u64,
     /// Resources whose declared profiles were not checked (`profile/unchecked`).
     pub(crate) unchecked_profiles: u64,
+    /// Error-level diagnostics per code.
+    pub(crate) per_code: std::collections::BTreeMap<&'static str, u64>,
+    /// Per resource type: (lines, failed lines).
+    pub(crate) per_type: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+impl ErrorList {
+    pub(crate) fn new(limit: usize) -> Self {
+        ErrorList {
+            limit,
+            shown: Vec::new(),
+            total: 0,
+            unchecked_profiles: 0,
+            per_code: Default::default(),
+            per_type: Default::default(),
+        }
+    }
 }
 
 pub(crate) struct RecordSink<'a> {
@@ -105,7 +122,16 @@ impl Sink for RecordSink<'_> {
     fn line(&mut self, line: &LineResult<'_>) {
         let profiles = line.diagnostics.iter().filter(|d| d.code == Code::ProfileUnchecked).count();
         self.errors.unchecked_profiles += profiles as u64;
+        let failed = line.status != fhir_preflight::LineStatus::Imported;
+        let ty = line.resource_type.filter(|t| fhir_preflight::is_resource_type(t)).unwrap_or("(unknown)");
+        match self.errors.per_type.get_mut(ty) {
+            Some(entry) => *entry = (entry.0 + 1, entry.1 + u64::from(failed)),
+            None => {
+                self.errors.per_type.insert(ty.to_owned(), (1, u64::from(failed)));
+            }
+        }
         for d in line.diagnostics.iter().filter(|d| d.severity >= Severity::Error) {
+            *self.errors.per_code.entry(d.code.as_str()).or_default() += 1;
             self.errors.total += 1;
             if self.errors.shown.len() < self.errors.limit {
                 self.errors.shown.push(Shown { input: self.input.to_owned(), diagnostic: d.clone() });

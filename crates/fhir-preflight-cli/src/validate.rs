@@ -11,6 +11,7 @@ use crate::human::{self, FileNote};
 use crate::inputs::{self, Input};
 use crate::interrupt::Interruptible;
 use crate::output::OutputDir;
+use crate::progress::Counted;
 use crate::records::{ErrorList, RecordSink};
 use crate::stream::{Bundle, Ndjson, Sarif, Stream};
 
@@ -70,7 +71,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             return ExitCode::from(EXIT_TROUBLE);
         }
     };
-    let mut body = || validate_all(&inputs, &options, output.as_ref(), args.max_errors, &mut stream);
+    let mut body = || validate_all(&inputs, &options, output.as_ref(), args.max_errors, &mut stream, args.quiet);
     let outcome = if threads > 1 {
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(body),
@@ -155,13 +156,11 @@ fn validate_all(
     output: Option<&OutputDir>,
     max_errors: usize,
     stream: &mut Option<Box<dyn Stream + Send>>,
+    quiet: bool,
 ) -> Outcome {
-    let mut outcome = Outcome {
-        counts: Counts::default(),
-        errors: ErrorList { limit: max_errors, shown: Vec::new(), total: 0, unchecked_profiles: 0 },
-        notes: Vec::new(),
-        write_error: None,
-    };
+    let bar = crate::progress::bar(inputs, quiet);
+    let mut outcome =
+        Outcome { counts: Counts::default(), errors: ErrorList::new(max_errors), notes: Vec::new(), write_error: None };
     for input in inputs {
         if crate::interrupt::interrupted() {
             return outcome;
@@ -174,7 +173,10 @@ fn validate_all(
             options.redact(),
             stream.as_deref_mut().map(|s| s as &mut dyn Stream),
         );
-        let (report, read) = match open(input) {
+        if let Some(bar) = &bar {
+            bar.set_message(input.display.clone());
+        }
+        let (report, read) = match open(input, bar.as_ref()) {
             Err(e) => {
                 complain(format!("cannot read {}: {e}", input.display));
                 (FileReport::default(), FileRead::CustomerError)
@@ -210,15 +212,18 @@ fn validate_all(
             report.diagnostics.into_iter().map(|diagnostic| FileNote { input: input.display.clone(), diagnostic }),
         );
     }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     outcome
 }
 
-fn open(input: &Input) -> io::Result<Box<dyn Read>> {
+fn open(input: &Input, bar: Option<&indicatif::ProgressBar>) -> io::Result<Box<dyn Read>> {
     match &input.path {
         None => Ok(Box::new(Interruptible(io::stdin().lock()))),
         Some(path) => {
-            let file = File::open(path)?;
-            if file.metadata()?.is_dir() {
+            let file = Counted { inner: File::open(path)?, bar: bar.cloned() };
+            if file.inner.metadata()?.is_dir() {
                 return Err(io::Error::other("is a directory"));
             }
             if path.extension().is_some_and(|e| e == "gz") {

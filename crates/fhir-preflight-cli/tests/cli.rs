@@ -51,7 +51,8 @@ fn example_writes_healthlake_outputs() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let example = fixtures().join("example");
-    cmd().arg("validate").arg(&example).arg("--output-dir").arg(&out).assert().code(1);
+    // Standard error is not a terminal here: no progress bar, nothing at all.
+    cmd().arg("validate").arg(&example).arg("--output-dir").arg(&out).assert().code(1).stderr("");
     let files = tree(&out);
     let names: Vec<_> = files.keys().cloned().collect();
     assert_eq!(names, vec!["FAILURE/bulk-export.ndjson", "SUCCESS/bulk-export.ndjson", "manifest.json"]);
@@ -281,6 +282,8 @@ fn human_report() {
         .code(1);
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     insta::assert_snapshot!(stdout);
+    assert!(stdout.contains("Errors by code: "), "{stdout}");
+    assert!(stdout.contains("Failed lines by resource type: "), "{stdout}");
 }
 
 #[test]
@@ -547,8 +550,12 @@ fn sarif_schema() -> serde_json::Value {
         .output()
         .expect("sarif schema");
     let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).expect("sarif schema");
-    let package =
-        metadata["packages"].as_array().expect("sarif schema").iter().find(|p| p["name"] == "serde-sarif").expect("serde-sarif");
+    let package = metadata["packages"]
+        .as_array()
+        .expect("sarif schema")
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .expect("serde-sarif");
     let manifest = Path::new(package["manifest_path"].as_str().expect("sarif schema"));
     let schema = manifest.parent().expect("sarif schema").join("src/schema.json");
     serde_json::from_slice(&std::fs::read(schema).expect("sarif schema")).expect("sarif schema")
