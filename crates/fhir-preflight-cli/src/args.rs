@@ -101,6 +101,10 @@ pub(crate) struct ValidateArgs {
     #[arg(short = 'q', long)]
     pub(crate) quiet: bool,
 
+    /// Warn about files larger than this many bytes (HealthLake once limited files to 50 MB).
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) warn_file_size: Option<u64>,
+
     /// Errors listed in the human report.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub(crate) max_errors: usize,

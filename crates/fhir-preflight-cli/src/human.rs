@@ -15,6 +15,9 @@ pub(crate) struct FileNote {
 }
 
 fn location(input: &str, d: &Diagnostic) -> String {
+    if d.line == 0 {
+        return input.to_owned();
+    }
     match d.column {
         Some(col) => format!("{input}:{}:{col}", d.line),
         None => format!("{input}:{}", d.line),

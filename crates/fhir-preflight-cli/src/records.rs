@@ -26,7 +26,17 @@ pub(crate) struct ErrorList {
     pub(crate) per_code: std::collections::BTreeMap<&'static str, u64>,
     /// Per resource type: (lines, failed lines).
     pub(crate) per_type: std::collections::BTreeMap<String, (u64, u64)>,
+    /// 64-bit hashes of the `(resourceType, id)` pairs seen, up to [`MAX_IDS`].
+    pub(crate) ids: std::collections::HashSet<u64>,
+    /// Duplicate pairs found, and the first few (file, line, type/id).
+    pub(crate) duplicates: u64,
+    pub(crate) first_duplicates: Vec<(String, u64, String)>,
+    /// The id set reached [`MAX_IDS`]: later duplicates are not detected.
+    pub(crate) ids_full: bool,
 }
+
+/// Duplicate `(resourceType, id)` detection keeps at most this many 64-bit hashes (about 64 MB).
+pub(crate) const MAX_IDS: usize = 4_000_000;
 
 impl ErrorList {
     pub(crate) fn new(limit: usize) -> Self {
@@ -37,6 +47,10 @@ impl ErrorList {
             unchecked_profiles: 0,
             per_code: Default::default(),
             per_type: Default::default(),
+            ids: Default::default(),
+            duplicates: 0,
+            first_duplicates: Vec::new(),
+            ids_full: false,
         }
     }
 }
@@ -50,6 +64,8 @@ pub(crate) struct RecordSink<'a> {
     buf: Vec<u8>,
     errors: &'a mut ErrorList,
     redact: bool,
+    /// Resource types of this file's imported lines.
+    pub(crate) types_in_file: std::collections::BTreeSet<String>,
     stream: Option<&'a mut dyn crate::stream::Stream>,
     /// The first failure to write to standard output (a streamed format).
     pub(crate) stream_error: Option<io::Error>,
@@ -75,6 +91,7 @@ impl<'a> RecordSink<'a> {
             buf: Vec::new(),
             errors,
             redact,
+            types_in_file: Default::default(),
             stream,
             stream_error: None,
             write_error: None,
@@ -123,6 +140,23 @@ impl Sink for RecordSink<'_> {
         let profiles = line.diagnostics.iter().filter(|d| d.code == Code::ProfileUnchecked).count();
         self.errors.unchecked_profiles += profiles as u64;
         let failed = line.status != fhir_preflight::LineStatus::Imported;
+        if let (Some(ty), Some(id), false) = (line.resource_type, line.resource_id, failed) {
+            self.types_in_file.insert(ty.to_owned());
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&(ty, id), &mut hasher);
+            let hash = std::hash::Hasher::finish(&hasher);
+            if self.errors.ids.contains(&hash) {
+                self.errors.duplicates += 1;
+                if self.errors.first_duplicates.len() < 5 {
+                    let shown = if self.redact { format!("{ty}/<redacted>") } else { format!("{ty}/{id}") };
+                    self.errors.first_duplicates.push((self.input.to_owned(), line.line, shown));
+                }
+            } else if self.errors.ids.len() < MAX_IDS {
+                self.errors.ids.insert(hash);
+            } else {
+                self.errors.ids_full = true;
+            }
+        }
         let ty = line.resource_type.filter(|t| fhir_preflight::is_resource_type(t)).unwrap_or("(unknown)");
         match self.errors.per_type.get_mut(ty) {
             Some(entry) => *entry = (entry.0 + 1, entry.1 + u64::from(failed)),

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
-use fhir_preflight::{Counts, Error, FileRead, FileReport, Manifest, Options};
+use fhir_preflight::{Code, Counts, Error, FileRead, FileReport, Manifest, Options};
 
 use crate::args::{Format, ValidateArgs};
 use crate::human::{self, FileNote};
@@ -71,7 +71,9 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             return ExitCode::from(EXIT_TROUBLE);
         }
     };
-    let mut body = || validate_all(&inputs, &options, output.as_ref(), args.max_errors, &mut stream, args.quiet);
+    let mut body = || {
+        validate_all(&inputs, &options, output.as_ref(), args.max_errors, &mut stream, args.quiet, args.warn_file_size)
+    };
     let outcome = if threads > 1 {
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(body),
@@ -157,6 +159,7 @@ fn validate_all(
     max_errors: usize,
     stream: &mut Option<Box<dyn Stream + Send>>,
     quiet: bool,
+    warn_file_size: Option<u64>,
 ) -> Outcome {
     let bar = crate::progress::bar(inputs, quiet);
     let mut outcome =
@@ -197,6 +200,22 @@ fn validate_all(
                 }
             },
         };
+        if sink.types_in_file.len() > 1 {
+            let types: Vec<&str> = sink.types_in_file.iter().map(String::as_str).collect();
+            let message = format!(
+                "the file holds {} resource types ({}): HealthLake accepts it; FHIR bulk data files hold one type each",
+                types.len(),
+                types.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+            );
+            outcome.notes.push(note(&input.display, Code::NdjsonMixedTypes, 1, message));
+        }
+        if let (Some(limit), Some(path)) = (warn_file_size, &input.path) {
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            if size > limit {
+                let message = format!("the file is {size} bytes, over --warn-file-size {limit}");
+                outcome.notes.push(note(&input.display, Code::HealthlakeLimit, 1, message));
+            }
+        }
         if let Err(e) = sink.close() {
             outcome.write_error.get_or_insert(e);
             return outcome;
@@ -215,7 +234,43 @@ fn validate_all(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let errors = &outcome.errors;
+    if errors.duplicates > 0 {
+        let first: Vec<String> =
+            errors.first_duplicates.iter().map(|(file, line, what)| format!("{file}:{line} {what}")).collect();
+        let message = format!(
+            "{} lines repeat a (resourceType, id) seen earlier: HealthLake keeps the last one; first: {}",
+            errors.duplicates,
+            first.join(", ")
+        );
+        outcome.notes.push(note("(run)", Code::NdjsonDuplicateId, 0, message));
+    }
+    if errors.ids_full {
+        let message = format!(
+            "more than {} distinct (resourceType, id) pairs: later duplicates were not checked",
+            crate::records::MAX_IDS
+        );
+        outcome.notes.push(note("(run)", Code::NdjsonDuplicateId, 0, message));
+    }
+    if inputs.len() > 10_000 {
+        let message =
+            format!("{} files: a HealthLake import job takes at most 10,000 files; split the input", inputs.len());
+        outcome.notes.push(note("(run)", Code::HealthlakeLimit, 0, message));
+    }
     outcome
+}
+
+fn note(input: &str, code: Code, line: u64, message: String) -> FileNote {
+    let diagnostic = fhir_preflight::Diagnostic {
+        code,
+        severity: fhir_preflight::Severity::Warning,
+        message,
+        line,
+        column: None,
+        byte_offset: None,
+        path: None,
+    };
+    FileNote { input: input.to_owned(), diagnostic }
 }
 
 fn open(input: &Input, bar: Option<&indicatif::ProgressBar>) -> io::Result<Box<dyn Read>> {

@@ -580,3 +580,21 @@ fn format_sarif_validates_against_the_sarif_2_1_0_schema() {
         && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "invalid/lines.ndjson"));
     assert!(results.iter().any(|r| r["ruleId"] == "ndjson/blank-line" && r["level"] == "warning"));
 }
+
+#[test]
+fn warnings_for_mixed_types_duplicates_and_sizes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Observation\",\"id\":\"o\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}\n{\"resourceType\":\"Patient\",\"id\":\"a\"}\n";
+    std::fs::write(tmp.path().join("one.ndjson"), text).unwrap();
+    std::fs::write(tmp.path().join("two.ndjson"), "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n").unwrap();
+    let assert = cmd().arg("validate").arg(tmp.path()).args(["--warn-file-size", "100"]).assert().code(0);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.contains("warning[ndjson/mixed-types] the file holds 2 resource types (Observation, Patient)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("warning[ndjson/duplicate-id] 2 lines repeat a (resourceType, id)"), "{stdout}");
+    assert!(stdout.contains("one.ndjson:3 Patient/a") && stdout.contains("two.ndjson:1 Patient/a"), "{stdout}");
+    assert!(stdout.contains("warning[healthlake/limit] the file is 149 bytes"), "{stdout}");
+    assert_eq!(stdout.matches("healthlake/limit").count(), 1, "only the file over the threshold");
+}

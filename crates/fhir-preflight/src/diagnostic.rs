@@ -71,6 +71,12 @@ codes! {
     NdjsonByteOrderMark = "ndjson/byte-order-mark", "structure";
     /// The file holds blank lines (reported once per file, with a count).
     NdjsonBlankLine = "ndjson/blank-line", "informational";
+    /// A file holds several resource types (HealthLake accepts it; FHIR bulk data has one type per file).
+    NdjsonMixedTypes = "ndjson/mixed-types", "informational";
+    /// The same `(resourceType, id)` appears again (HealthLake keeps the last one).
+    NdjsonDuplicateId = "ndjson/duplicate-id", "duplicate";
+    /// A HealthLake import limit is exceeded (files per job, file size threshold).
+    HealthlakeLimit = "healthlake/limit", "too-costly";
     /// A line is longer than `--max-line-bytes`.
     NdjsonLineTooLong = "ndjson/line-too-long", "too-long";
     /// A line is JSON, but not a JSON object.
