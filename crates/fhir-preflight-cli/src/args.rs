@@ -97,6 +97,10 @@ pub(crate) struct ValidateArgs {
     #[arg(long)]
     pub(crate) redact: bool,
 
+    /// Colors in the human report: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
+
     /// No progress bar on standard error (it shows only when standard error is a terminal).
     #[arg(short = 'q', long)]
     pub(crate) quiet: bool,
@@ -126,4 +130,25 @@ pub(crate) enum Format {
     Operationoutcome,
     /// SARIF 2.1.0, for CI code scanning.
     Sarif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to color standard output.
+    pub(crate) fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            }
+        }
+    }
 }

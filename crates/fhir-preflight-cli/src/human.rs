@@ -24,21 +24,31 @@ fn location(input: &str, d: &Diagnostic) -> String {
     }
 }
 
-fn line_of(input: &str, d: &Diagnostic) -> String {
-    let mut s = format!("{}: {}[{}] {}", location(input, d), d.severity, d.code, d.message);
+fn line_of(input: &str, d: &Diagnostic, color: bool) -> String {
+    let severity = if color {
+        let ansi = match d.severity {
+            fhir_preflight::Severity::Fatal | fhir_preflight::Severity::Error => "\x1b[1;31m",
+            fhir_preflight::Severity::Warning => "\x1b[33m",
+            _ => "\x1b[36m",
+        };
+        format!("{ansi}{}\x1b[0m", d.severity)
+    } else {
+        d.severity.to_string()
+    };
+    let mut s = format!("{}: {severity}[{}] {}", location(input, d), d.code, d.message);
     if let Some(path) = &d.path {
         let _ = write!(s, " (at {path})");
     }
     s
 }
 
-pub(crate) fn render(manifest: &Manifest, errors: &ErrorList, notes: &[FileNote]) -> String {
+pub(crate) fn render(manifest: &Manifest, errors: &ErrorList, notes: &[FileNote], color: bool) -> String {
     let mut out = String::new();
     for note in notes {
-        let _ = writeln!(out, "{}", line_of(&note.input, &note.diagnostic));
+        let _ = writeln!(out, "{}", line_of(&note.input, &note.diagnostic, color));
     }
     for shown in &errors.shown {
-        let _ = writeln!(out, "{}", line_of(&shown.input, &shown.diagnostic));
+        let _ = writeln!(out, "{}", line_of(&shown.input, &shown.diagnostic, color));
     }
     if errors.total > errors.shown.len() as u64 {
         let _ = writeln!(

@@ -115,7 +115,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
     }
     let text = match args.format {
         Format::Json => json,
-        _ => human::render(&manifest, &errors, &notes),
+        _ => human::render(&manifest, &errors, &notes, args.color.enabled()),
     };
     let mut stdout = io::stdout().lock();
     if stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).is_err() {

@@ -598,3 +598,19 @@ fn warnings_for_mixed_types_duplicates_and_sizes() {
     assert!(stdout.contains("warning[healthlake/limit] the file is 149 bytes"), "{stdout}");
     assert_eq!(stdout.matches("healthlake/limit").count(), 1, "only the file over the threshold");
 }
+
+#[test]
+fn colors_only_when_asked_or_on_a_terminal() {
+    let run = |args: &[&str], no_color: bool| {
+        let mut c = cmd();
+        c.arg("validate").arg(fixtures().join("invalid/lines.ndjson")).args(args);
+        if no_color {
+            c.env("NO_COLOR", "1");
+        }
+        String::from_utf8(c.assert().code(1).get_output().stdout.clone()).unwrap()
+    };
+    assert!(run(&["--color", "always"], false).contains("\x1b[1;31mfatal\x1b[0m"));
+    assert!(!run(&[], false).contains('\x1b'), "piped: no color");
+    assert!(!run(&["--color", "never"], false).contains('\x1b'));
+    assert!(!run(&[], true).contains('\x1b'));
+}
