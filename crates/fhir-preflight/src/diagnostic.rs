@@ -4,6 +4,13 @@ use std::fmt;
 
 /// How bad a diagnostic is. A line is a customer error iff one of its diagnostics is
 /// [`Severity::Error`] or [`Severity::Fatal`]; warnings and information never change a verdict.
+///
+/// ```
+/// use fhir_preflight::Severity;
+/// assert!(Severity::Fatal > Severity::Error && Severity::Error.is_failure());
+/// assert!(!Severity::Warning.is_failure());
+/// assert_eq!(Severity::Information.as_str(), "information");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     /// A remark; FHIR's `information`.
@@ -43,6 +50,13 @@ macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $code:literal, $issue_type:literal; )*) => {
         /// The stable code of a diagnostic (`json/syntax`, `resource/id-missing`, …). The strings never
         /// change meaning; new codes may be added.
+        ///
+        /// ```
+        /// use fhir_preflight::Code;
+        /// assert_eq!(Code::ResourceIdMissing.as_str(), "resource/id-missing");
+        /// assert_eq!(Code::ResourceIdMissing.issue_type(), "required"); // FHIR IssueType
+        /// assert!(Code::ALL.len() > 70);
+        /// ```
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[non_exhaustive]
         pub enum Code {
@@ -228,6 +242,16 @@ impl fmt::Display for Code {
 }
 
 /// One finding on one line (or, for file-level findings, on the file).
+///
+/// ```
+/// use fhir_preflight::{validate_bytes, Code, LineResult, Options};
+/// let mut found = Vec::new();
+/// let mut sink = |l: &LineResult<'_>| found.extend(l.diagnostics.iter().cloned());
+/// validate_bytes(b"{\"resourceType\":\"Patient\",\"id\":\"p\",\"gender\":\"F\"}", &Options::default(), &mut sink);
+/// let d = &found[0];
+/// assert_eq!((d.code, d.line, d.column, d.path.as_deref()), (Code::BindingRequired, 1, Some(45), Some("Patient.gender")));
+/// assert!(d.to_string().starts_with("1:45: error[binding/required]"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     /// Stable code.

@@ -4,6 +4,11 @@
 use crate::validator::FileReport;
 
 /// A failure of the run, not of the data.
+///
+/// ```
+/// let err = fhir_preflight::Options::default().with_max_depth(0).unwrap_err();
+/// assert!(err.to_string().contains("--max-depth"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -12,6 +12,14 @@ use std::str::FromStr;
 use crate::diagnostic::{Code, Severity};
 
 /// How much of FHIR R4 a line must satisfy.
+///
+/// ```
+/// use fhir_preflight::{Level, Options};
+/// let options = Options::default().with_level("minimal".parse::<Level>()?);
+/// assert_eq!(options.level(), Level::Minimal);
+/// assert_eq!(Level::default().as_str(), "strict");
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Level {

@@ -12,6 +12,10 @@ use crate::json::walk::{Member, Scratch, Walk};
 use crate::options::Options;
 
 /// What HealthLake would do with a line.
+///
+/// ```
+/// assert_eq!(fhir_preflight::LineStatus::CustomerError.status_code(), 400);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LineStatus {
     /// Imported (status 200): no error-level diagnostic.
@@ -72,6 +76,10 @@ thread_local! {
 
 /// The physical line number the current thread is validating, if any: for panic hooks where
 /// panics abort (wasm32), to say which line the validator failed on.
+///
+/// ```
+/// assert_eq!(fhir_preflight::line_in_progress(), None); // not inside a validation
+/// ```
 pub fn line_in_progress() -> Option<u64> {
     let n = IN_PROGRESS.with(std::cell::Cell::get);
     (n != 0).then_some(n)

@@ -12,11 +12,22 @@ use crate::report::json_string;
 use crate::validator::LineResult;
 
 /// The `Coding.system` of our diagnostic codes in OperationOutcomes.
+///
+/// ```
+/// assert!(fhir_preflight::CODE_SYSTEM.starts_with("urn:"));
+/// ```
 pub const CODE_SYSTEM: &str = "urn:fhir-preflight:diagnostic";
 const LINE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line";
 const COL_EXT: &str = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col";
 
 /// Is this line's record written to `FAILURE/` (else `SUCCESS/`)?
+///
+/// ```
+/// let mut failures = 0;
+/// let mut sink = |l: &fhir_preflight::LineResult<'_>| failures += usize::from(fhir_preflight::is_failure_record(l));
+/// fhir_preflight::validate_bytes(b"{}\n", &Default::default(), &mut sink);
+/// assert_eq!(failures, 1);
+/// ```
 pub fn is_failure_record(line: &LineResult<'_>) -> bool {
     line.status != LineStatus::Imported
 }

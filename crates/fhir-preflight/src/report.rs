@@ -20,6 +20,13 @@ use std::fmt::Write;
 use crate::validator::FileReport;
 
 /// How reading one input ended.
+///
+/// ```
+/// use fhir_preflight::{Counts, FileRead, FileReport};
+/// let mut counts = Counts::default();
+/// counts.add_file(&FileReport::default(), FileRead::CustomerError); // a missing file
+/// assert_eq!((counts.files_scanned, counts.files_read_with_customer_error), (1, 1));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileRead {
     /// Read to the end.
@@ -30,7 +37,19 @@ pub enum FileRead {
     ServerError,
 }
 
-/// The counts of a manifest.
+/// The counts of a manifest. They add up exactly: shards merged equal the whole.
+///
+/// ```
+/// use fhir_preflight::{validate_bytes, Counts, Discard, FileRead, Options};
+/// let (a, b) = (b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n", b"{}\n");
+/// let mut whole = Counts::default();
+/// for input in [&a[..], &b[..]] {
+///     let mut shard = Counts::default();
+///     shard.add_file(&validate_bytes(input, &Options::default(), &mut Discard), FileRead::Success);
+///     whole.merge(&shard);
+/// }
+/// assert_eq!((whole.files_scanned, whole.resources_imported, whole.resources_customer_error), (2, 1, 1));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// `numberOfScannedFiles`
@@ -92,6 +111,13 @@ impl Counts {
 }
 
 /// A HealthLake-shaped manifest.
+///
+/// ```
+/// let m = fhir_preflight::Manifest { input_uri: "in.ndjson".into(), output_dir: Some("out".into()), counts: Default::default() };
+/// let json = m.to_json();
+/// assert!(json.contains(r#""failureOutputS3Uri": "out/FAILURE/""#));
+/// assert!(json.contains(r#""sizeOfScannedFilesInMB": 0.000000,"#));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {
     /// `inputDataConfig.s3Uri`: the input as given (several: their common parent folder and `/`;

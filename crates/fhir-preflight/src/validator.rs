@@ -14,6 +14,13 @@ use crate::ndjson::{Batch, Framer, PendingLine};
 use crate::{Error, Options};
 
 /// The verdict on one line, as handed to a [`Sink`]. Borrowed: copy what you keep.
+///
+/// ```
+/// let mut ids = Vec::new();
+/// let mut sink = |l: &fhir_preflight::LineResult<'_>| ids.push((l.line, l.resource_id.map(str::to_owned)));
+/// fhir_preflight::validate_bytes(b"\n{\"resourceType\":\"Patient\",\"id\":\"x\"}", &Default::default(), &mut sink);
+/// assert_eq!(ids, vec![(2, Some("x".to_owned()))]); // physical line numbers: the blank line counts
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct LineResult<'a> {
     /// 1-based physical line number (blank lines count), HealthLake's `lineId`.
@@ -32,7 +39,19 @@ pub struct LineResult<'a> {
     pub diagnostics: &'a [Diagnostic],
 }
 
-/// Receives each line's verdict, in input order, on the thread that calls `feed`/`finish`.
+/// Receives each line's verdict, in input order, on the thread that calls `feed`/`finish`. A closure
+/// `FnMut(&LineResult)` is a sink; so is any type implementing this trait.
+///
+/// ```
+/// #[derive(Default)]
+/// struct Count(u64);
+/// impl fhir_preflight::Sink for Count {
+///     fn line(&mut self, _: &fhir_preflight::LineResult<'_>) { self.0 += 1 }
+/// }
+/// let mut count = Count::default();
+/// fhir_preflight::validate_bytes(b"{}\n{}\n", &Default::default(), &mut count);
+/// assert_eq!(count.0, 2);
+/// ```
 pub trait Sink {
     /// One line was validated.
     fn line(&mut self, line: &LineResult<'_>);
@@ -54,6 +73,11 @@ impl<S: Sink + ?Sized> Sink for Borrowed<'_, S> {
 }
 
 /// A sink that ignores lines (when only the counts matter).
+///
+/// ```
+/// let report = fhir_preflight::validate_bytes(b"{}\n", &Default::default(), &mut fhir_preflight::Discard);
+/// assert_eq!(report.resources_customer_error, 1);
+/// ```
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Discard;
 
@@ -62,6 +86,12 @@ impl Sink for Discard {
 }
 
 /// Counts and file-level diagnostics of one input.
+///
+/// ```
+/// let report = fhir_preflight::validate_bytes(b"\xEF\xBB\xBF\n{}\n", &Default::default(), &mut fhir_preflight::Discard);
+/// assert_eq!((report.bytes_scanned, report.blank_lines, report.resources_scanned), (7, 1, 1));
+/// assert_eq!(report.diagnostics.len(), 2); // the byte-order mark and the blank line
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileReport {
     /// Bytes read (after decompression), every byte counted.

@@ -9,6 +9,11 @@ pub(crate) mod model;
 pub(crate) use generated::{ids, RESOURCES, TYPES, VALUE_SETS};
 
 /// The 146 concrete resource types of FHIR R4 4.0.1, sorted byte-wise (from the generated tables).
+///
+/// ```
+/// assert_eq!(fhir_preflight::resource_types().len(), 146);
+/// assert_eq!(fhir_preflight::resource_types().next(), Some("Account"));
+/// ```
 pub fn resource_types() -> impl ExactSizeIterator<Item = &'static str> {
     RESOURCES.iter().map(|(name, _)| *name)
 }
@@ -18,7 +23,12 @@ pub(crate) fn resource_type_id(name: &str) -> Option<u16> {
     generated::resource_type_id(name.as_bytes())
 }
 
-/// Is `name` an R4 resource type? (Binary search over the sorted list.)
+/// Is `name` an R4 resource type? (A generated `match`.)
+///
+/// ```
+/// assert!(fhir_preflight::is_resource_type("Patient"));
+/// assert!(!fhir_preflight::is_resource_type("patient"));
+/// ```
 pub fn is_resource_type(name: &str) -> bool {
     resource_type_id(name).is_some()
 }
