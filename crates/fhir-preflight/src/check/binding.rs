@@ -40,13 +40,7 @@ pub(crate) fn check(issues: &mut Issues, element: &Element, text: &str, offset: 
     if !ok {
         let message =
             format!("The value provided ({}) is not in the value set {} (required binding)", quote(text), vs.url);
-        issues.push(Issue {
-            code: Code::BindingRequired,
-            severity: Severity::Error,
-            message,
-            offset: Some(offset),
-            path: path.render(),
-        });
+        report(issues, message, offset, path);
     }
 }
 
@@ -77,6 +71,11 @@ pub(crate) fn check_codings(
         }
         None => format!("No code provided, and a code is required from the value set {} (required binding)", vs.url),
     };
+    report(issues, message, offset, path);
+}
+
+#[cold]
+fn report(issues: &mut Issues, message: String, offset: usize, path: &Path<'_>) {
     issues.push(Issue {
         code: Code::BindingRequired,
         severity: Severity::Error,

@@ -218,16 +218,10 @@ impl<'a> Walk<'a, '_> {
             if let Err(stop) = step {
                 break Err(stop);
             }
-            match self.sc.peek() {
-                Some(b',') => self.sc.pos += 1,
-                Some(b'}') => {
-                    self.sc.pos += 1;
-                    break Ok(());
-                }
-                _ => {
-                    let e = self.sc.unexpected("',' or '}' after a property value");
-                    break Err(self.syntax_error(e, path));
-                }
+            match self.after_member(path) {
+                Ok(true) => break Ok(()),
+                Ok(false) => {}
+                Err(stop) => break Err(stop),
             }
         };
         if result.is_ok() {

@@ -240,20 +240,32 @@ impl<'a, 'w> Walk<'a, 'w> {
                     _ => {}
                 }
             }
-            match self.sc.peek() {
-                Some(b',') => self.sc.pos += 1,
-                Some(b'}') => {
-                    self.sc.pos += 1;
-                    break Ok(());
-                }
-                _ => {
-                    let e = self.sc.unexpected("',' or '}' after a property value");
-                    break Err(self.syntax(e, Some(path)));
-                }
+            match self.after_member(path) {
+                Ok(true) => break Ok(()),
+                Ok(false) => {}
+                Err(stop) => break Err(stop),
             }
         };
         self.scratch.keys.truncate(base);
         result
+    }
+
+    /// After a member's value: `,` (another member follows: `false`) or `}` (the object ended: `true`).
+    pub(super) fn after_member(&mut self, path: &Path<'_>) -> Result<bool, Stop> {
+        match self.sc.peek() {
+            Some(b',') => {
+                self.sc.pos += 1;
+                Ok(false)
+            }
+            Some(b'}') => {
+                self.sc.pos += 1;
+                Ok(true)
+            }
+            _ => {
+                let e = self.sc.unexpected("',' or '}' after a property value");
+                Err(self.syntax(e, Some(path)))
+            }
+        }
     }
 
     /// Report `key` if it was already seen in this object (keys from `base` on); returns whether it was.
