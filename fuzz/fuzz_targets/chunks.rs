@@ -2,23 +2,12 @@
 //! and for 1 thread vs all cores.
 #![no_main]
 
-use fhir_preflight::{write_record, FileReport, LineResult, Options, Validator};
+use fhir_preflight::{FileReport, Options};
 use libfuzzer_sys::fuzz_target;
 
 fn run(data: &[u8], cuts: &[usize], threads: usize) -> (FileReport, Vec<u8>) {
-    let mut records = Vec::new();
-    let sink = |l: &LineResult<'_>| write_record(&mut records, l);
     let options = Options::default().with_threads(threads).with_batch_bytes(64).expect("batch");
-    let mut v = Validator::new(&options, sink);
-    let mut at = 0;
-    for &cut in cuts {
-        let cut = cut.min(data.len()).max(at);
-        v.feed(&data[at..cut]);
-        at = cut;
-    }
-    v.feed(&data[at..]);
-    let report = v.finish();
-    (report, records)
+    fhir_preflight::bench_support::validate_in_pieces(data, cuts, &options)
 }
 
 fuzz_target!(|input: (Vec<u8>, Vec<u16>)| {

@@ -62,9 +62,26 @@ pub use validator::{validate_bytes, validate_reader, Discard, FileReport, LineRe
 #[doc(hidden)]
 pub mod schema;
 
-/// Internals exposed for the benchmarks only; not a stable API.
+/// Internals exposed for the benchmarks, property tests and fuzz targets; not a stable API.
 #[doc(hidden)]
 pub mod bench_support {
+    /// Validate `data` fed in the pieces that `cuts` (sorted offsets) make; returns the report and
+    /// every line's record: what must not depend on chunking or threads.
+    pub fn validate_in_pieces(data: &[u8], cuts: &[usize], options: &crate::Options) -> (crate::FileReport, Vec<u8>) {
+        let mut records = Vec::new();
+        let sink = |l: &crate::LineResult<'_>| crate::write_record(&mut records, l);
+        let mut validator = crate::Validator::new(options, sink);
+        let mut at = 0;
+        for &cut in cuts {
+            let cut = cut.min(data.len()).max(at);
+            validator.feed(&data[at..cut]);
+            at = cut;
+        }
+        validator.feed(&data[at..]);
+        let report = validator.finish();
+        (report, records)
+    }
+
     /// Frame `input` into lines (the NDJSON rules, no validation) and return the number of
     /// non-blank lines: the cost of framing alone.
     pub fn count_lines(input: &[u8]) -> u64 {

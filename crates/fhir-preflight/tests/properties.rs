@@ -2,7 +2,7 @@
 //! the input, no input panics the validator (no server error) and every record is valid JSON, and
 //! the result never depends on chunking or thread count.
 
-use fhir_preflight::{validate_bytes, write_record, FileReport, LineResult, LineStatus, Options, Validator};
+use fhir_preflight::{validate_bytes, write_record, FileReport, LineResult, LineStatus, Options};
 use proptest::prelude::*;
 
 /// Bytes that look like NDJSON often enough to reach deep code: fragments of FHIR JSON, noise,
@@ -23,19 +23,8 @@ fn ndjson_like() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn run(data: &[u8], cuts: &[usize], threads: usize) -> (FileReport, Vec<u8>) {
-    let mut records = Vec::new();
-    let sink = |l: &LineResult<'_>| write_record(&mut records, l);
     let options = Options::default().with_threads(threads).with_batch_bytes(32).expect("batch");
-    let mut v = Validator::new(&options, sink);
-    let mut at = 0;
-    for &cut in cuts {
-        let cut = cut.min(data.len()).max(at);
-        v.feed(&data[at..cut]);
-        at = cut;
-    }
-    v.feed(&data[at..]);
-    let report = v.finish();
-    (report, records)
+    fhir_preflight::bench_support::validate_in_pieces(data, cuts, &options)
 }
 
 proptest! {
