@@ -52,9 +52,10 @@ impl Text {
         }
     }
 
-    fn of_member(line: &[u8], member: Option<Member>) -> Option<Text> {
+    /// The line is the `str` it was checked to be: slice it, no second UTF-8 check.
+    fn of_member(line: &str, member: Option<Member>) -> Option<Text> {
         let Token::String(s) = member?.value else { return None };
-        Some(match s.text(line) {
+        Some(match s.str_in(line) {
             Cow::Borrowed(_) => Text::Span(s.start, s.end),
             Cow::Owned(o) => Text::Owned(o.into_boxed_str()),
         })
@@ -124,8 +125,8 @@ fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Iss
         check::resource_type::check(line, &facts, &mut issues);
         check::resource_id::check(line, &facts, &mut issues);
     }
-    let resource_type = Text::of_member(line, facts.resource_type);
-    let resource_id = Text::of_member(line, facts.id);
+    let resource_type = Text::of_member(text, facts.resource_type);
+    let resource_id = Text::of_member(text, facts.id);
     (issues, resource_type, resource_id)
 }
 

@@ -387,14 +387,10 @@ impl<'a> Walk<'a, '_> {
         loop {
             let item = Path::Index(path, index as usize);
             if primitive && self.sc.peek() == Some(b'n') {
-                let at = self.sc.pos;
+                // `n` can only start `null` (anything else is a syntax error).
                 match self.sc.value() {
-                    Ok(Token::Null) => self.scratch.nulls.push((ei as u8, ext, index)),
-                    Ok(_) => unreachable_token(),
-                    Err(e) => {
-                        let _ = at;
-                        return Err(self.syntax_error(e, &item));
-                    }
+                    Ok(_) => self.scratch.nulls.push((ei as u8, ext, index)),
+                    Err(e) => return Err(self.syntax_error(e, &item)),
                 }
             } else {
                 present |= self.item(depth + 1, &item, item_ty, element, ctx)?;
@@ -504,25 +500,18 @@ impl<'a> Walk<'a, '_> {
         }
         let found = super::walk::find_resource_type(self.line, offset);
         self.sc.pos = offset + 1;
-        match found {
-            super::walk::Found::Known(tid) => self.typed_object(depth + 1, path, tid, offset, ctx, None, None),
-            other => {
-                let (code, message) = match other {
-                    super::walk::Found::Missing => {
-                        (Code::ResourceTypeMissing, "the resource has no resourceType property".to_owned())
-                    }
-                    super::walk::Found::NotString => {
-                        (Code::ResourceTypeNotString, "resourceType must be a string".to_owned())
-                    }
-                    super::walk::Found::Unknown(name) => {
-                        (Code::ResourceUnknownType, format!("{} is not a FHIR R4 resource type", quote(&name)))
-                    }
-                    super::walk::Found::Known(_) => unreachable_found(),
-                };
-                self.issue(code, Severity::Fatal, message, offset, path);
-                self.object_generic(depth + 1, path)
+        let (code, message) = match found {
+            super::walk::Found::Known(tid) => return self.typed_object(depth + 1, path, tid, offset, ctx, None, None),
+            super::walk::Found::Missing => {
+                (Code::ResourceTypeMissing, "the resource has no resourceType property".to_owned())
             }
-        }
+            super::walk::Found::NotString => (Code::ResourceTypeNotString, "resourceType must be a string".to_owned()),
+            super::walk::Found::Unknown(name) => {
+                (Code::ResourceUnknownType, format!("{} is not a FHIR R4 resource type", quote(&name)))
+            }
+        };
+        self.issue(code, Severity::Fatal, message, offset, path);
+        self.object_generic(depth + 1, path)
     }
 
     /// The decoded string value starting at `offset`, if it is a string.
@@ -649,14 +638,6 @@ impl<'a> Walk<'a, '_> {
         let message = "null is not a value in FHIR JSON (only as a placeholder in primitive arrays)".to_owned();
         self.error(Code::JsonNull, message, offset, path);
     }
-}
-
-#[cold]
-fn unreachable_token() {}
-
-#[cold]
-fn unreachable_found() -> (Code, String) {
-    (Code::InternalError, String::new())
 }
 
 /// `(system, code)` of the Coding at `open`, or of each `coding` of the CodeableConcept at `open`
