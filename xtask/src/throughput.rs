@@ -53,6 +53,29 @@ pub(crate) fn ensure_corpus(root: &Path, lines: u64, seed: u64) -> Result<PathBu
     Ok(corpus)
 }
 
+/// `files` small files of `lines_each` lines (the start of the deterministic corpus, cut up) in a
+/// folder under `target/corpus/`, made once: many inputs, each smaller than one work unit.
+fn ensure_many_files(root: &Path, files: u64, lines_each: u64, seed: u64) -> Result<PathBuf, String> {
+    let dir = target_dir(root).join("corpus").join(format!("files-{files}x{lines_each}-{seed}"));
+    if dir.exists() {
+        return Ok(dir);
+    }
+    eprintln!("generating {} ...", dir.display());
+    let mut text = Vec::new();
+    fhir_preflight_benches::write_corpus(&mut text, seed, files * lines_each, 20).map_err(|e| e.to_string())?;
+    let partial = dir.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir_all(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+    let mut lines = text.split_inclusive(|&b| b == b'\n');
+    for i in 0..files {
+        let chunk: Vec<u8> = lines.by_ref().take(lines_each as usize).flatten().copied().collect();
+        let path = partial.join(format!("part-{i:05}.ndjson"));
+        std::fs::write(&path, chunk).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    std::fs::rename(&partial, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
 /// `cargo xtask bench-compare`: the side-by-side comparison with other readers and validators
 /// (`benches/compare`, outside the workspace), on one generated file.
 pub(crate) fn compare(flags: &Flags) -> Result<(), String> {
@@ -141,6 +164,26 @@ pub(crate) fn run(flags: &Flags) -> Result<(), String> {
     let (s, rss) =
         timed(&cli, &["validate", &file, "--threads", &t, "--format", "json", "--force", "--output-dir", &out])?;
     rows.push((format!("fhir-preflight validate --threads {cores} --output-dir …"), s, rss));
+    // Many inputs, each smaller than one work unit: the parallelism comes from validating several
+    // inputs at once.
+    let (files, lines_each) = (2_000, 50);
+    let many = ensure_many_files(&root, files, lines_each, seed)?;
+    let many_bytes: u64 = std::fs::read_dir(&many)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let many_arg = many.to_string_lossy().into_owned();
+    timed(Path::new("/bin/sh"), &["-c", &format!("cat '{many_arg}'/* > /dev/null")])?;
+    let mut many_rows = Vec::new();
+    for threads in [1, cores] {
+        let t = threads.to_string();
+        let (s, rss) = timed(&cli, &["validate", &many_arg, "--threads", &t, "--format", "json"])?;
+        many_rows.push((format!("fhir-preflight validate DIR --threads {threads}"), s, rss));
+        if cores == 1 {
+            break;
+        }
+    }
     println!("input: {} ({lines} lines, {bytes} bytes); {cores} cores", corpus.display());
     println!("| command | seconds | MB/s | lines/s | peak RSS (MB) | time vs wc -l |");
     println!("|---|---:|---:|---:|---:|---:|");
@@ -153,6 +196,17 @@ pub(crate) fn run(flags: &Flags) -> Result<(), String> {
     }
     if rows.len() == 4 {
         println!("speed-up from 1 to {cores} threads: {:.2}×", rows[1].1 / rows[2].1);
+    }
+    println!();
+    println!("input: {} ({files} files of {lines_each} lines, {many_bytes} bytes in all)", many.display());
+    println!("| command | seconds | MB/s | files/s | peak RSS (MB) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, s, rss) in &many_rows {
+        let rss = rss.map_or_else(|| "n/a".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
+        println!("| `{name}` | {s:.2} | {:.0} | {:.0} | {rss} |", many_bytes as f64 / 1e6 / s, files as f64 / s);
+    }
+    if many_rows.len() == 2 {
+        println!("speed-up from 1 to {cores} threads: {:.2}×", many_rows[0].1 / many_rows[1].1);
     }
     Ok(())
 }

@@ -2,9 +2,11 @@
 
 mod args;
 mod human;
+mod ids;
 mod inputs;
 mod interrupt;
 mod merge;
+mod ordered;
 mod output;
 mod progress;
 mod records;

@@ -1,11 +1,15 @@
 //! The per-input sink of the CLI: writes each line's record to SUCCESS/ or FAILURE/ (when an
 //! output folder is given) and keeps the first errors for the human report.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
+use std::sync::Mutex;
 
 use fhir_preflight::{is_failure_record, write_record, Code, Diagnostic, LineResult, Severity, Sink};
 
+use crate::ordered::{Lane, Shared};
 use crate::output::{OutputDir, RecordKind};
+use crate::stream::Render;
 
 /// An error to show: the input, and the diagnostic.
 #[derive(Debug, Clone)]
@@ -14,7 +18,9 @@ pub(crate) struct Shown {
     pub(crate) diagnostic: Diagnostic,
 }
 
-/// What the human report keeps across inputs: the first `limit` errors, and how many there were.
+/// What the human report keeps: the first `limit` errors, how many there were, counts per code
+/// and per resource type. Each input fills its own; [`ErrorList::absorb`] adds them up in input
+/// order, which gives what one list filled by every input in turn would hold.
 #[derive(Debug)]
 pub(crate) struct ErrorList {
     pub(crate) limit: usize,
@@ -23,20 +29,10 @@ pub(crate) struct ErrorList {
     /// Resources whose declared profiles were not checked (`profile/unchecked`).
     pub(crate) unchecked_profiles: u64,
     /// Error-level diagnostics per code.
-    pub(crate) per_code: std::collections::BTreeMap<&'static str, u64>,
+    pub(crate) per_code: BTreeMap<&'static str, u64>,
     /// Per resource type: (lines, failed lines).
-    pub(crate) per_type: std::collections::BTreeMap<String, (u64, u64)>,
-    /// 64-bit hashes of the `(resourceType, id)` pairs seen, up to [`MAX_IDS`].
-    pub(crate) ids: std::collections::HashSet<u64>,
-    /// Duplicate pairs found, and the first few (file, line, type/id).
-    pub(crate) duplicates: u64,
-    pub(crate) first_duplicates: Vec<(String, u64, String)>,
-    /// The id set reached [`MAX_IDS`]: later duplicates are not detected.
-    pub(crate) ids_full: bool,
+    pub(crate) per_type: BTreeMap<String, (u64, u64)>,
 }
-
-/// Duplicate `(resourceType, id)` detection keeps at most this many 64-bit hashes (about 64 MB).
-pub(crate) const MAX_IDS: usize = 4_000_000;
 
 impl ErrorList {
     pub(crate) fn new(limit: usize) -> Self {
@@ -45,71 +41,88 @@ impl ErrorList {
             shown: Vec::new(),
             total: 0,
             unchecked_profiles: 0,
-            per_code: Default::default(),
-            per_type: Default::default(),
-            ids: Default::default(),
-            duplicates: 0,
-            first_duplicates: Vec::new(),
-            ids_full: false,
+            per_code: BTreeMap::new(),
+            per_type: BTreeMap::new(),
+        }
+    }
+
+    /// Add a later input's list.
+    pub(crate) fn absorb(&mut self, later: ErrorList) {
+        let room = self.limit.saturating_sub(self.shown.len());
+        self.shown.extend(later.shown.into_iter().take(room));
+        self.total += later.total;
+        self.unchecked_profiles += later.unchecked_profiles;
+        for (code, n) in later.per_code {
+            *self.per_code.entry(code).or_default() += n;
+        }
+        for (ty, (n, bad)) in later.per_type {
+            let entry = self.per_type.entry(ty).or_default();
+            *entry = (entry.0 + n, entry.1 + bad);
         }
     }
 }
 
+/// Where one input's line verdicts go.
 pub(crate) struct RecordSink<'a> {
     output: Option<&'a OutputDir>,
     record_name: &'a str,
     input: &'a str,
+    /// The input's index in the run (the Bundle's fullUrls use it).
+    index: usize,
     success: Option<BufWriter<std::fs::File>>,
     failure: Option<BufWriter<std::fs::File>>,
     buf: Vec<u8>,
-    errors: &'a mut ErrorList,
+    /// This input's errors for the human report.
+    pub(crate) errors: ErrorList,
     redact: bool,
     /// Resource types of this file's imported lines.
     pub(crate) types_in_file: std::collections::BTreeSet<String>,
-    stream: Option<&'a mut dyn crate::stream::Stream>,
-    /// The first failure to write to standard output (a streamed format).
-    pub(crate) stream_error: Option<io::Error>,
+    /// The streamed format and where its items and the ids go, in input order.
+    render: Option<Render>,
+    lane: &'a Lane,
+    shared: &'a Mutex<Shared>,
     /// The first failure to write a record; the run stops publishing when set.
     pub(crate) write_error: Option<io::Error>,
 }
 
+/// What a [`RecordSink`] needs besides its input.
+pub(crate) struct SinkTarget<'a> {
+    pub(crate) output: Option<&'a OutputDir>,
+    pub(crate) render: Option<Render>,
+    pub(crate) shared: &'a Mutex<Shared>,
+    pub(crate) max_errors: usize,
+    pub(crate) redact: bool,
+}
+
 impl<'a> RecordSink<'a> {
-    pub(crate) fn new(
-        output: Option<&'a OutputDir>,
-        record_name: &'a str,
-        input: &'a str,
-        errors: &'a mut ErrorList,
-        redact: bool,
-        stream: Option<&'a mut dyn crate::stream::Stream>,
-    ) -> Self {
+    pub(crate) fn new(target: &SinkTarget<'a>, input: &'a crate::inputs::Input, index: usize, lane: &'a Lane) -> Self {
         RecordSink {
-            output,
-            record_name,
-            input,
+            output: target.output,
+            record_name: &input.record_name,
+            input: &input.display,
+            index,
             success: None,
             failure: None,
             buf: Vec::new(),
-            errors,
-            redact,
+            errors: ErrorList::new(target.max_errors),
+            redact: target.redact,
             types_in_file: Default::default(),
-            stream,
-            stream_error: None,
+            render: target.render,
+            lane,
+            shared: target.shared,
             write_error: None,
         }
     }
 
     /// Flush the record files; the first error wins.
-    pub(crate) fn close(mut self) -> Result<(), io::Error> {
-        if let Some(e) = self.stream_error.take() {
-            self.write_error.get_or_insert(e);
-        }
+    pub(crate) fn close(&mut self) -> Result<(), io::Error> {
         for writer in [self.success.take(), self.failure.take()].into_iter().flatten() {
             let result = writer.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all());
             if let Err(e) = result {
                 self.write_error.get_or_insert(e);
             }
         }
-        self.write_error.map_or(Ok(()), Err)
+        self.write_error.take().map_or(Ok(()), Err)
     }
 
     fn write(&mut self, line: &LineResult<'_>) -> io::Result<()> {
@@ -141,21 +154,10 @@ impl Sink for RecordSink<'_> {
         self.errors.unchecked_profiles += profiles as u64;
         let failed = line.status != fhir_preflight::LineStatus::Imported;
         if let (Some(ty), Some(id), false) = (line.resource_type, line.resource_id, failed) {
-            self.types_in_file.insert(ty.to_owned());
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            std::hash::Hash::hash(&(ty, id), &mut hasher);
-            let hash = std::hash::Hasher::finish(&hasher);
-            if self.errors.ids.contains(&hash) {
-                self.errors.duplicates += 1;
-                if self.errors.first_duplicates.len() < 5 {
-                    let shown = if self.redact { format!("{ty}/<redacted>") } else { format!("{ty}/{id}") };
-                    self.errors.first_duplicates.push((self.input.to_owned(), line.line, shown));
-                }
-            } else if self.errors.ids.len() < MAX_IDS {
-                self.errors.ids.insert(hash);
-            } else {
-                self.errors.ids_full = true;
+            if !self.types_in_file.contains(ty) {
+                self.types_in_file.insert(ty.to_owned());
             }
+            self.lane.id(self.shared, self.input, line.line, ty, id);
         }
         let ty = line.resource_type.filter(|t| fhir_preflight::is_resource_type(t)).unwrap_or("(unknown)");
         match self.errors.per_type.get_mut(ty) {
@@ -171,11 +173,11 @@ impl Sink for RecordSink<'_> {
                 self.errors.shown.push(Shown { input: self.input.to_owned(), diagnostic: d.clone() });
             }
         }
-        if let (Some(stream), None) = (self.stream.as_deref_mut(), &self.stream_error) {
+        if let Some(render) = self.render {
             let shown = if self.redact { LineResult { resource_id: None, ..*line } } else { *line };
-            if let Err(e) = stream.line(self.input, &shown) {
-                self.stream_error = Some(e);
-            }
+            self.buf.clear();
+            render.line(self.index, self.input, &shown, &mut self.buf);
+            self.lane.items(self.shared, &self.buf);
         }
         if self.write_error.is_none() {
             if let Err(e) = self.write(line) {

@@ -5,17 +5,25 @@
 //! - `operationoutcome`: one FHIR `collection` Bundle (on one line) with an OperationOutcome per failed
 //!   line, `urn:uuid:` fullUrls — a resource fhir-preflight itself accepts;
 //! - `sarif`: SARIF 2.1.0, one result per diagnostic on the file and line, for CI code scanning.
+//!
+//! Rendering is split from writing so that inputs validated at the same time can render into
+//! their own spools ([`crate::ordered`]) and still come out in input order: [`Render`] turns a
+//! line into *items* without any state (the Bundle's fullUrl is made of the input's index and the
+//! line number, not of a running counter), and [`Out`] writes items, the header, the separators
+//! and the trailer.
 
 use std::io::{self, Write};
 
 use fhir_preflight::{operation_outcome, Code, Diagnostic, LineResult, Severity};
 use serde_json::json;
 
-/// Receives what the run finds, in input order.
-pub(crate) trait Stream {
-    fn line(&mut self, input: &str, line: &LineResult<'_>) -> io::Result<()>;
-    fn notes(&mut self, input: &str, notes: &[Diagnostic]) -> io::Result<()>;
-    fn end(&mut self) -> io::Result<()>;
+/// How items look, per streamed format. Items of the Bundle and of SARIF start with `,`; the
+/// writer drops (or replaces) the first one's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Render {
+    Ndjson,
+    Bundle,
+    Sarif,
 }
 
 /// One diagnostic as a JSON object, keys in the documented order.
@@ -36,137 +44,219 @@ fn diagnostic_json(input: &str, d: &Diagnostic, resource_type: Option<&str>, res
     )
 }
 
-pub(crate) struct Ndjson<W: Write>(pub(crate) W);
+/// A SARIF result, with its leading separator.
+fn sarif_result(input: &str, d: &Diagnostic, out: &mut Vec<u8>) {
+    let level = match d.severity {
+        Severity::Fatal | Severity::Error => "error",
+        Severity::Warning => "warning",
+        _ => "note",
+    };
+    let mut region = json!({"startLine": d.line});
+    if let Some(column) = d.column {
+        region["startColumn"] = json!(column);
+    }
+    let mut message = d.message.clone();
+    if let Some(path) = &d.path {
+        message.push_str(&format!(" (at {path})"));
+    }
+    let result = json!({
+        "ruleId": d.code.as_str(),
+        "level": level,
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": input}, "region": region}}],
+    });
+    out.push(b',');
+    out.extend_from_slice(result.to_string().as_bytes());
+}
 
-impl<W: Write> Stream for Ndjson<W> {
-    fn line(&mut self, input: &str, line: &LineResult<'_>) -> io::Result<()> {
-        for d in line.diagnostics {
-            writeln!(self.0, "{}", diagnostic_json(input, d, line.resource_type, line.resource_id))?;
+impl Render {
+    /// The items for one validated line (none for a clean line), appended to `out`. `file` is the
+    /// input's index in the run.
+    pub(crate) fn line(self, file: usize, input: &str, line: &LineResult<'_>, out: &mut Vec<u8>) {
+        match self {
+            Render::Ndjson => {
+                for d in line.diagnostics {
+                    out.extend_from_slice(diagnostic_json(input, d, line.resource_type, line.resource_id).as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            Render::Sarif => line.diagnostics.iter().for_each(|d| sarif_result(input, d, out)),
+            Render::Bundle => {
+                if line.diagnostics.iter().all(|d| d.severity < Severity::Error) {
+                    return;
+                }
+                let outcome = operation_outcome(None, line.diagnostics);
+                // Where the line is: an extension on the OperationOutcome (input file and line).
+                let source =
+                    json!({"url": "urn:fhir-preflight:source", "valueString": format!("{input}:{}", line.line)});
+                let outcome = outcome.replacen(
+                    "\"resourceType\":\"OperationOutcome\",",
+                    &format!("\"resourceType\":\"OperationOutcome\",\"extension\":[{source}],"),
+                    1,
+                );
+                // A version-4 UUID unique in the Bundle: the input's index and the line number.
+                let _ = write!(
+                    out,
+                    ",{{\"fullUrl\":\"urn:uuid:{:08x}-0000-4000-8000-{:012x}\",\"resource\":{outcome}}}",
+                    file & 0xffff_ffff,
+                    line.line & 0xffff_ffff_ffff
+                );
+            }
         }
-        Ok(())
     }
 
-    fn notes(&mut self, input: &str, notes: &[Diagnostic]) -> io::Result<()> {
-        for d in notes {
-            writeln!(self.0, "{}", diagnostic_json(input, d, None, None))?;
+    /// The items for an input's file-level notes (byte-order mark, blank lines …).
+    pub(crate) fn notes(self, input: &str, notes: &[Diagnostic], out: &mut Vec<u8>) {
+        match self {
+            Render::Ndjson => {
+                for d in notes {
+                    out.extend_from_slice(diagnostic_json(input, d, None, None).as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            Render::Sarif => notes.iter().for_each(|d| sarif_result(input, d, out)),
+            // The Bundle holds the failed lines only.
+            Render::Bundle => {}
         }
-        Ok(())
-    }
-
-    fn end(&mut self) -> io::Result<()> {
-        self.0.flush()
     }
 }
 
-/// A `collection` Bundle with an OperationOutcome per failed line.
-pub(crate) struct Bundle<W: Write> {
-    out: W,
-    entries: u64,
+/// Writes a streamed format to standard output: header, items in order, trailer.
+pub(crate) struct Out {
+    render: Render,
+    out: Box<dyn Write + Send>,
+    started: bool,
 }
 
-impl<W: Write> Bundle<W> {
-    pub(crate) fn new(mut out: W) -> io::Result<Self> {
-        write!(out, "{{\"resourceType\":\"Bundle\",\"id\":\"fhir-preflight-report\",\"type\":\"collection\"")?;
-        Ok(Bundle { out, entries: 0 })
+impl Out {
+    pub(crate) fn new(render: Render, mut out: Box<dyn Write + Send>) -> io::Result<Self> {
+        match render {
+            Render::Ndjson => {}
+            Render::Bundle => {
+                write!(out, "{{\"resourceType\":\"Bundle\",\"id\":\"fhir-preflight-report\",\"type\":\"collection\"")?
+            }
+            Render::Sarif => {
+                let rules: Vec<serde_json::Value> = Code::ALL
+                    .iter()
+                    .map(|c| {
+                        json!({"id": c.as_str(), "name": c.as_str(), "properties": {"fhirIssueType": c.issue_type()}})
+                    })
+                    .collect();
+                let driver = json!({
+                    "name": "fhir-preflight",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                });
+                write!(
+                    out,
+                    "{{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{{\"tool\":{{\"driver\":{driver}}},\"results\":["
+                )?
+            }
+        }
+        Ok(Out { render, out, started: false })
     }
-}
 
-impl<W: Write> Stream for Bundle<W> {
-    fn line(&mut self, input: &str, line: &LineResult<'_>) -> io::Result<()> {
-        if line.diagnostics.iter().all(|d| d.severity < Severity::Error) {
+    /// Write rendered items (any number, possibly none).
+    pub(crate) fn items(&mut self, items: &[u8]) -> io::Result<()> {
+        if items.is_empty() {
             return Ok(());
         }
-        self.entries += 1;
-        let separator = if self.entries == 1 { ",\"entry\":[" } else { "," };
-        let outcome = operation_outcome(None, line.diagnostics);
-        // Where the line is: an extension on the OperationOutcome (input file and line).
-        let source = json!({"url": "urn:fhir-preflight:source", "valueString": format!("{input}:{}", line.line)});
-        let outcome = outcome.replacen(
-            "\"resourceType\":\"OperationOutcome\",",
-            &format!("\"resourceType\":\"OperationOutcome\",\"extension\":[{source}],"),
-            1,
-        );
-        write!(
-            self.out,
-            "{separator}{{\"fullUrl\":\"urn:uuid:00000000-0000-4000-8000-{:012x}\",\"resource\":{outcome}}}",
-            self.entries
-        )
-    }
-
-    fn notes(&mut self, _: &str, _: &[Diagnostic]) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn end(&mut self) -> io::Result<()> {
-        if self.entries > 0 {
-            write!(self.out, "]")?;
+        let first = !self.started;
+        self.started = true;
+        match (self.render, first) {
+            (Render::Ndjson, _) | (_, false) => self.out.write_all(items),
+            (Render::Bundle, true) => {
+                self.out.write_all(b",\"entry\":[")?;
+                self.out.write_all(&items[1..])
+            }
+            (Render::Sarif, true) => self.out.write_all(&items[1..]),
         }
-        writeln!(self.out, "}}")?;
+    }
+
+    pub(crate) fn end(&mut self) -> io::Result<()> {
+        match self.render {
+            Render::Ndjson => {}
+            Render::Bundle => {
+                if self.started {
+                    write!(self.out, "]")?;
+                }
+                writeln!(self.out, "}}")?;
+            }
+            Render::Sarif => writeln!(self.out, "]}}]}}")?,
+        }
         self.out.flush()
     }
 }
 
-/// SARIF 2.1.0 with every diagnostic code as a rule.
-pub(crate) struct Sarif<W: Write> {
-    out: W,
-    results: u64,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl<W: Write> Sarif<W> {
-    pub(crate) fn new(mut out: W) -> io::Result<Self> {
-        let rules: Vec<serde_json::Value> = Code::ALL
-            .iter()
-            .map(|c| json!({"id": c.as_str(), "name": c.as_str(), "properties": {"fhirIssueType": c.issue_type()}}))
-            .collect();
-        let driver = json!({
-            "name": "fhir-preflight",
-            "version": env!("CARGO_PKG_VERSION"),
-            "rules": rules,
-        });
-        write!(
-            out,
-            "{{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{{\"tool\":{{\"driver\":{driver}}},\"results\":["
-        )?;
-        Ok(Sarif { out, results: 0 })
-    }
-
-    fn result(&mut self, input: &str, d: &Diagnostic) -> io::Result<()> {
-        let level = match d.severity {
-            Severity::Fatal | Severity::Error => "error",
-            Severity::Warning => "warning",
-            _ => "note",
-        };
-        let mut region = json!({"startLine": d.line});
-        if let Some(column) = d.column {
-            region["startColumn"] = json!(column);
+    fn diagnostic(line: u64) -> Diagnostic {
+        Diagnostic {
+            code: Code::JsonSyntax,
+            severity: Severity::Error,
+            message: "bad".into(),
+            line,
+            column: Some(3),
+            byte_offset: None,
+            path: None,
         }
-        let mut message = d.message.clone();
-        if let Some(path) = &d.path {
-            message.push_str(&format!(" (at {path})"));
+    }
+
+    /// Writes items split anywhere between whole items; the output is the same valid JSON.
+    #[test]
+    fn separators_do_not_depend_on_how_items_are_grouped() {
+        for render in [Render::Bundle, Render::Sarif, Render::Ndjson] {
+            let mut items = Vec::new();
+            for (file, line) in [(0, 1), (0, 2), (1, 1)] {
+                let diagnostics = [diagnostic(line)];
+                let result = LineResult {
+                    line,
+                    status: fhir_preflight::LineStatus::CustomerError,
+                    resource_type: Some("Patient"),
+                    resource_id: None,
+                    diagnostics: &diagnostics,
+                    byte_offset: 0,
+                    byte_len: 10,
+                };
+                let mut one = Vec::new();
+                render.line(file, "f.ndjson", &result, &mut one);
+                items.push(one);
+            }
+            let write = |groups: &[Vec<u8>]| {
+                let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+                struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+                impl Write for Shared {
+                    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                        self.0.lock().unwrap().extend_from_slice(b);
+                        Ok(b.len())
+                    }
+                    fn flush(&mut self) -> io::Result<()> {
+                        Ok(())
+                    }
+                }
+                let mut out = Out::new(render, Box::new(Shared(buf.clone()))).unwrap();
+                for g in groups {
+                    out.items(g).unwrap();
+                }
+                out.end().unwrap();
+                let bytes = buf.lock().unwrap().clone();
+                bytes
+            };
+            let apart = write(&items);
+            let together = write(&[items.concat()]);
+            assert_eq!(apart, together, "{render:?}");
+            if render != Render::Ndjson {
+                let v: serde_json::Value = serde_json::from_slice(&apart).expect("valid JSON");
+                let n = match render {
+                    Render::Bundle => v["entry"].as_array().unwrap().len(),
+                    _ => v["runs"][0]["results"].as_array().unwrap().len(),
+                };
+                assert_eq!(n, 3, "{render:?}");
+            } else {
+                assert_eq!(apart.iter().filter(|&&b| b == b'\n').count(), 3);
+            }
         }
-        let result = json!({
-            "ruleId": d.code.as_str(),
-            "level": level,
-            "message": {"text": message},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": input}, "region": region}}],
-        });
-        let separator = if self.results == 0 { "" } else { "," };
-        self.results += 1;
-        write!(self.out, "{separator}{result}")
-    }
-}
-
-impl<W: Write> Stream for Sarif<W> {
-    fn line(&mut self, input: &str, line: &LineResult<'_>) -> io::Result<()> {
-        line.diagnostics.iter().try_for_each(|d| self.result(input, d))
-    }
-
-    fn notes(&mut self, input: &str, notes: &[Diagnostic]) -> io::Result<()> {
-        notes.iter().try_for_each(|d| self.result(input, d))
-    }
-
-    fn end(&mut self) -> io::Result<()> {
-        writeln!(self.out, "]}}]}}")?;
-        self.out.flush()
     }
 }

@@ -258,6 +258,69 @@ fn threads_and_chunk_sizes_do_not_change_any_output() {
     }
 }
 
+/// Many inputs validated at once come out as if validated one after the other: every format's
+/// standard output and every record file are byte-identical for any number of threads, including
+/// the run-level duplicate list (the later line is the duplicate) and each file's notes.
+#[test]
+fn inputs_validated_in_parallel_give_the_same_outputs_in_input_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = tmp.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    // A big first file with an error on every other line, so later files finish first and wait.
+    let mut big = String::new();
+    for i in 0..6000 {
+        if i % 2 == 0 {
+            big.push_str(&format!("{{\"resourceType\":\"Patient\",\"id\":\"p{i}\",\"gender\":\"nope\"}}\n"));
+        } else {
+            big.push_str(&format!("{{\"resourceType\":\"Patient\",\"id\":\"p{i}\",\"active\":true}}\n"));
+        }
+    }
+    std::fs::write(inputs.join("a-big.ndjson"), big).unwrap();
+    for f in 0..24 {
+        let mut text = String::new();
+        if f % 5 == 0 {
+            text.push('\n'); // a blank line: a file note
+        }
+        for i in 0..(f * 7 % 40 + 1) {
+            // Ids repeat across files (duplicates), one type per file except every third file.
+            let ty = if f % 3 == 0 && i % 2 == 1 { "Observation" } else { "Patient" };
+            let extra = if ty == "Observation" { ",\"status\":\"final\",\"code\":{\"text\":\"x\"}" } else { "" };
+            let bad = if (i + f) % 4 == 0 { ",\"birthDate\":\"1999-13-01\"" } else { "" };
+            text.push_str(&format!("{{\"resourceType\":\"{ty}\",\"id\":\"p{}\"{extra}{bad}}}\n", (i * 13 + f) % 50));
+        }
+        std::fs::write(inputs.join(format!("b-{f:02}.ndjson")), text).unwrap();
+    }
+    for format in ["human", "json", "ndjson", "operationoutcome", "sarif"] {
+        let mut reference = None;
+        for threads in ["1", "2", "5"] {
+            let out = tmp.path().join(format!("out-{format}-{threads}"));
+            let assert = cmd()
+                .arg("validate")
+                .arg(&inputs)
+                .args(["--threads", threads, "--format", format, "--max-errors", "7", "-o"])
+                .arg(&out)
+                .assert()
+                .code(1);
+            let mut files = tree(&out);
+            assert_eq!(manifest(&out)["numberOfScannedFiles"], 25, "{format}");
+            let manifest_text = String::from_utf8(files.remove("manifest.json").unwrap()).unwrap();
+            let stdout = String::from_utf8(assert.get_output().stdout.clone())
+                .unwrap()
+                .replace(&out.display().to_string(), "OUT");
+            if format == "human" {
+                assert!(stdout.contains("warning[ndjson/duplicate-id]"), "{stdout}");
+                assert!(stdout.contains("warning[ndjson/mixed-types]"), "{stdout}");
+            }
+            files.insert("manifest".into(), manifest_text.replace(&out.display().to_string(), "OUT").into_bytes());
+            let snapshot = (stdout.into_bytes(), files);
+            match &reference {
+                None => reference = Some(snapshot),
+                Some(r) => assert!(&snapshot == r, "--format {format} --threads {threads} differs from --threads 1"),
+            }
+        }
+    }
+}
+
 #[test]
 fn bad_options_exit_2_without_output() {
     for args in [
