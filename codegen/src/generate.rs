@@ -257,6 +257,7 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
     }
     let mut vs_index: BTreeMap<String, usize> = BTreeMap::new();
     let mut vs_out = String::new();
+    let mut vs_fns = String::new();
     for url in &required_vs {
         let kind = if url.ends_with("/mimetypes") {
             Some("MimeTypes")
@@ -280,11 +281,26 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
             }
             walk(&expansion_by_url[url.as_str()]["expansion"]["contains"], &mut codes);
         }
-        vs_index.insert(url.clone(), vs_index.len());
+        let index = vs_index.len();
+        vs_index.insert(url.clone(), index);
+        // Membership by a generated match (no string comparisons in a binary search): the code's
+        // first position in the sorted `(code, system)` list.
+        let mut first: Vec<(&str, usize)> = Vec::new();
+        for (i, (c, _)) in codes.iter().enumerate() {
+            if first.last().is_none_or(|(prev, _)| *prev != c.as_str()) && !c.is_empty() {
+                first.push((c.as_str(), i));
+            }
+        }
+        let member = if first.is_empty() {
+            "no_codes".to_owned()
+        } else {
+            emit_lookup(&mut vs_fns, "", &format!("value_set_{index}"), "u16", &first);
+            format!("value_set_{index}")
+        };
         let codes: Vec<String> = codes.iter().map(|(c, s)| format!("({c:?}, {s:?})")).collect();
         let _ = writeln!(
             vs_out,
-            "    ValueSet {{ url: {url:?}, kind: ValueSetKind::{kind}, codes: &[{}] }},",
+            "    ValueSet {{ url: {url:?}, kind: ValueSetKind::{kind}, codes: &[{}], member: {member} }},",
             codes.join(", ")
         );
     }
@@ -303,6 +319,8 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
         "/// Required value sets.\npub(crate) static VALUE_SETS: [ValueSet; {}] = [\n{vs_out}];\n",
         vs_index.len()
     );
+    out.push_str("/// The membership test of a value set without codes (not enumerated).\nfn no_codes(_: &[u8]) -> Option<u16> {\n    None\n}\n\n");
+    out.push_str(&vs_fns);
     let _ = writeln!(
         out,
         "/// Every resource, datatype and backbone element; indexes are type ids.\npub(crate) static TYPES: [TypeDef; {}] = [",

@@ -56,7 +56,7 @@ impl Text {
     fn of_member(line: &str, member: Option<Member>) -> Option<Text> {
         let Token::String(s) = member?.value else { return None };
         Some(match s.str_in(line) {
-            Cow::Borrowed(_) => Text::Span(s.start, s.end),
+            Cow::Borrowed(_) => Text::Span(s.start(), s.end()),
             Cow::Owned(o) => Text::Owned(o.into_boxed_str()),
         })
     }

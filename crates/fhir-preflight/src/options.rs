@@ -59,6 +59,10 @@ impl Options {
         if bytes < 16 {
             return Err(invalid("--max-line-bytes", "must be at least 16"));
         }
+        // Offsets inside a line are kept as `u32` (the scanner's tokens fit in registers).
+        if bytes > u64::from(u32::MAX) {
+            return Err(invalid("--max-line-bytes", "must be at most 4294967295 (4 GiB - 1)"));
+        }
         self.max_line_bytes = bytes;
         Ok(self)
     }

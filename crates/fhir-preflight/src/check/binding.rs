@@ -11,12 +11,6 @@ use crate::json::path::Path;
 use crate::r4::model::{Binding, Element, ValueSetKind};
 use crate::r4::VALUE_SETS;
 
-/// Is `code` in the codes of a value set (`(code, system)` pairs sorted by code)?
-pub(crate) fn contains(codes: &[(&str, &str)], code: &str) -> bool {
-    let i = codes.partition_point(|(c, _)| *c < code);
-    codes.get(i).is_some_and(|(c, _)| *c == code)
-}
-
 /// `type/subtype` with RFC 6838 token characters, parameters allowed after `;`; or one of FHIR's
 /// format shorthands `xml`, `json`, `ttl` (CapabilityStatement.format: "xml | json | ttl | mime type",
 /// also used by HL7's TestScript examples).
@@ -33,7 +27,7 @@ pub(crate) fn check(issues: &mut Issues, element: &Element, text: &str, offset: 
     let Binding::Required(index) = element.binding else { return };
     let vs = &VALUE_SETS[index as usize];
     let ok = match vs.kind {
-        ValueSetKind::Enumerated => contains(vs.codes, text),
+        ValueSetKind::Enumerated => (vs.member)(text.as_bytes()).is_some(),
         ValueSetKind::MimeTypes => is_media_type(text),
         ValueSetKind::Ucum => true,
     };
@@ -59,8 +53,9 @@ pub(crate) fn check_codings(
         return;
     }
     let in_set = |system: &Option<String>, code: &str| {
-        let i = vs.codes.partition_point(|(c, _)| *c < code);
-        vs.codes[i..].iter().take_while(|(c, _)| *c == code).any(|(_, s)| system.as_deref().is_none_or(|sys| sys == *s))
+        let Some(i) = (vs.member)(code.as_bytes()) else { return false };
+        let same_code = vs.codes[usize::from(i)..].iter().take_while(|(c, _)| *c == code);
+        same_code.into_iter().any(|(_, s)| system.as_deref().is_none_or(|sys| sys == *s))
     };
     if codings.iter().any(|(system, code)| code.as_deref().is_some_and(|c| in_set(system, c))) {
         return;
@@ -100,11 +95,15 @@ mod tests {
     }
 
     #[test]
-    fn lookup() {
-        let codes = [("a", "s1"), ("b", "s1"), ("b", "s2"), ("d", "s1")];
-        assert!(contains(&codes, "b"));
-        assert!(contains(&codes, "d"));
-        assert!(!contains(&codes, "c"));
-        assert!(!contains(&codes, "e"));
+    fn generated_membership_agrees_with_the_code_lists() {
+        for vs in VALUE_SETS.iter().filter(|vs| vs.kind == ValueSetKind::Enumerated) {
+            for (code, _) in vs.codes {
+                let first = vs.codes.iter().position(|(c, _)| c == code).unwrap();
+                assert_eq!((vs.member)(code.as_bytes()), Some(first as u16), "{} {code}", vs.url);
+            }
+            for other in ["", "x", "not-a-code-anywhere", "ACTIVE"] {
+                assert_eq!((vs.member)(other.as_bytes()).is_some(), vs.codes.iter().any(|(c, _)| *c == other));
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ pub(crate) fn check<'a>(
     match (expected, token) {
         ("boolean", Token::Bool(_)) => None,
         ("number", Token::Number(start, end)) => {
-            number(issues, prim, line.get(start..end).unwrap_or(""), offset, path);
+            number(issues, prim, line.get(start as usize..end as usize).unwrap_or(""), offset, path);
             None
         }
         ("string", Token::String(s)) => {
@@ -138,9 +138,12 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
             }
         }
         Prim::Code => {
+            // Leading or trailing whitespace, two spaces in a row, or whitespace other than a
+            // space (all ASCII: one pass over the bytes).
+            let bytes = text.as_bytes();
             let bad = trimmed.len() != text.len()
-                || text.split(' ').any(str::is_empty)
-                || text.chars().any(|c| is_java_space(c) && c != ' ');
+                || bytes.windows(2).any(|w| w == b"  ")
+                || bytes.iter().any(|&b| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
             if bad {
                 let message = format!("code {} has leading, trailing or repeated whitespace", quote(text));
                 push(issues, Code::PrimitiveCodeWhitespace, Severity::Error, message, offset, path);
@@ -222,8 +225,17 @@ fn dates(
     push(issues, code, Severity::Error, message, offset, path);
 }
 
+/// Unicode whitespace anywhere (`char::is_whitespace`), with a byte-level pass for ASCII text.
+fn has_whitespace(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.is_ascii() {
+        return bytes.iter().any(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
+    }
+    text.chars().any(char::is_whitespace)
+}
+
 fn uri(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
-    if text.chars().any(char::is_whitespace) {
+    if has_whitespace(text) {
         push(
             issues,
             Code::PrimitiveUriWhitespace,
@@ -331,6 +343,22 @@ mod tests {
         let root = Path::Root("Patient");
         check(&mut issues, prim, token, json, 0, &root);
         issues.finish(1, 0, json.as_bytes()).into_iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn whitespace_in_uris_ascii_and_not() {
+        for (text, ws) in [
+            ("http://a/b", false),
+            ("http://a/ b", true),
+            ("http://a/\tb", true),
+            ("http://a/é", false),
+            ("http://a/\u{a0}b", true),
+            ("http://a/é\u{2003}", true),
+            ("http://a/é\u{0b}", true),
+        ] {
+            assert_eq!(has_whitespace(text), ws, "{text:?}");
+            assert_eq!(has_whitespace(text), text.chars().any(char::is_whitespace), "{text:?}");
+        }
     }
 
     #[test]

@@ -10,28 +10,64 @@
 
 use std::borrow::Cow;
 
-/// Where and why a line is not JSON.
+/// Where and why a line is not JSON. Boxed, so that a `Result` of the scanner's small values
+/// stays small enough to come back in registers (errors are rare; the hot path never allocates).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SyntaxError {
+pub(crate) struct SyntaxError(Box<SyntaxErrorAt>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SyntaxErrorAt {
     /// Byte offset in the line of the offending byte (the line length at an unexpected end).
     pub(crate) offset: usize,
     pub(crate) message: Cow<'static, str>,
 }
 
-/// A JSON string: `start..end` are the bytes between the quotes, still escaped.
+impl std::ops::Deref for SyntaxError {
+    type Target = SyntaxErrorAt;
+    fn deref(&self) -> &SyntaxErrorAt {
+        &self.0
+    }
+}
+
+impl SyntaxError {
+    pub(crate) fn into_parts(self) -> (usize, Cow<'static, str>) {
+        (self.0.offset, self.0.message)
+    }
+}
+
+/// A JSON string: `start..end` are the bytes between the quotes, still escaped. 16 bytes (offsets
+/// as `u32`: lines are at most 4 GiB − 1, see `Options::with_max_line_bytes`), so that a token
+/// comes back from the scanner in registers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct JsonStr {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
+    start: u32,
+    end: u32,
+    /// Offset of the first `\u` escape that is a lone UTF-16 surrogate, or `u32::MAX`.
+    lone: u32,
     /// It holds at least one backslash escape.
     pub(crate) escaped: bool,
-    /// Offset of the first `\u` escape that is a lone UTF-16 surrogate, if any.
-    pub(crate) lone_surrogate: Option<usize>,
 }
 
 impl JsonStr {
+    #[inline]
+    pub(crate) fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    #[inline]
+    pub(crate) fn end(&self) -> usize {
+        self.end as usize
+    }
+
+    /// Offset of the first `\u` escape that is a lone UTF-16 surrogate, if any.
+    #[inline]
+    pub(crate) fn lone_surrogate(&self) -> Option<usize> {
+        (self.lone != u32::MAX).then_some(self.lone as usize)
+    }
+
+    #[inline]
     pub(crate) fn raw<'a>(&self, line: &'a [u8]) -> &'a [u8] {
-        &line[self.start..self.end]
+        &line[self.start()..self.end()]
     }
 
     /// The decoded text. Borrows when there is no escape. A lone surrogate decodes as U+FFFD.
@@ -47,7 +83,7 @@ impl JsonStr {
     /// The decoded text, from the line as `str` (no UTF-8 check: borrows when there is no escape).
     pub(crate) fn str_in<'a>(&self, line: &'a str) -> Cow<'a, str> {
         if !self.escaped {
-            return Cow::Borrowed(line.get(self.start..self.end).unwrap_or(""));
+            return Cow::Borrowed(line.get(self.start()..self.end()).unwrap_or(""));
         }
         Cow::Owned(decode_escaped(self.raw(line.as_bytes())))
     }
@@ -68,7 +104,7 @@ pub(crate) enum Token {
     ArrayStart,
     String(JsonStr),
     /// `start..end` of the number's text.
-    Number(usize, usize),
+    Number(u32, u32),
     Bool(bool),
     Null,
 }
@@ -95,7 +131,7 @@ pub(crate) struct Scanner<'a> {
 
 #[cold]
 fn error(offset: usize, message: impl Into<Cow<'static, str>>) -> SyntaxError {
-    SyntaxError { offset, message: message.into() }
+    SyntaxError(Box::new(SyntaxErrorAt { offset, message: message.into() }))
 }
 
 impl<'a> Scanner<'a> {
@@ -153,7 +189,7 @@ impl<'a> Scanner<'a> {
                 Ok(Token::ArrayStart)
             }
             Some(b'"') => self.string().map(Token::String),
-            Some(b'-' | b'0'..=b'9') => self.number().map(|(s, e)| Token::Number(s, e)),
+            Some(b'-' | b'0'..=b'9') => self.number().map(|(s, e)| Token::Number(s as u32, e as u32)),
             Some(b't') => self.literal(b"true").map(|()| Token::Bool(true)),
             Some(b'f') => self.literal(b"false").map(|()| Token::Bool(false)),
             Some(b'n') => self.literal(b"null").map(|()| Token::Null),
@@ -162,6 +198,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string; `pos` is at the opening quote (after whitespace).
+    #[inline(always)]
     pub(crate) fn string(&mut self) -> Result<JsonStr, SyntaxError> {
         let open = self.pos;
         debug_assert_eq!(self.bytes.get(open), Some(&b'"'));
@@ -169,14 +206,19 @@ impl<'a> Scanner<'a> {
         let start = open + 1;
         let mut i = start;
         let mut escaped = false;
-        let mut lone_surrogate = None;
+        let mut lone_surrogate: Option<usize> = None;
         loop {
             i = skip_plain(bytes, i);
             match bytes.get(i) {
                 None => return Err(error(open, "unterminated string")),
                 Some(b'"') => {
                     self.pos = i + 1;
-                    return Ok(JsonStr { start, end: i, escaped, lone_surrogate });
+                    return Ok(JsonStr {
+                        start: start as u32,
+                        end: i as u32,
+                        lone: lone_surrogate.map_or(u32::MAX, |at| at as u32),
+                        escaped,
+                    });
                 }
                 Some(b'\\') => {
                     escaped = true;
@@ -190,6 +232,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// One escape starting at the backslash at `at`; returns the offset after it.
+    #[inline(never)]
     fn escape(&self, at: usize, lone_surrogate: &mut Option<usize>) -> Result<usize, SyntaxError> {
         match self.bytes.get(at + 1) {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
@@ -334,6 +377,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// `"key" :` — returns the key.
+    #[inline(always)]
     pub(crate) fn member_key(&mut self) -> Result<JsonStr, SyntaxError> {
         if self.peek() != Some(b'"') {
             return Err(self.unexpected("a property name in double quotes"));
@@ -459,6 +503,15 @@ fn decode_escaped(raw: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// The scanner's results stay small enough to be returned in registers (the hot path).
+    #[test]
+    fn tokens_are_two_words() {
+        assert_eq!(std::mem::size_of::<JsonStr>(), 16);
+        assert_eq!(std::mem::size_of::<Token>(), 16);
+        assert_eq!(std::mem::size_of::<Result<JsonStr, SyntaxError>>(), 16);
+        assert_eq!(std::mem::size_of::<Result<Token, SyntaxError>>(), 16);
+    }
+
     fn scan_value(s: &str) -> Result<Token, SyntaxError> {
         Scanner::new(s.as_bytes()).value()
     }
@@ -479,7 +532,7 @@ mod tests {
             "1e999999",
         ] {
             let t = scan_value(n).unwrap_or_else(|e| panic!("{n}: {e:?}"));
-            assert_eq!(t, Token::Number(0, n.len()), "{n}");
+            assert_eq!(t, Token::Number(0, n.len() as u32), "{n}");
         }
     }
 
@@ -508,15 +561,15 @@ mod tests {
         let s = r#""a\"b\u00e9\ud83d\ude00""#;
         let Token::String(js) = scan_value(s).unwrap() else { panic!() };
         assert!(js.escaped);
-        assert_eq!(js.lone_surrogate, None);
+        assert_eq!(js.lone_surrogate(), None);
         assert_eq!(js.text(s.as_bytes()), "a\"bé😀");
 
         let lone = r#""x\ud800y""#;
         let Token::String(js) = scan_value(lone).unwrap() else { panic!() };
-        assert_eq!(js.lone_surrogate, Some(2));
+        assert_eq!(js.lone_surrogate(), Some(2));
         let lone_low = r#""\udc00""#;
         let Token::String(js) = scan_value(lone_low).unwrap() else { panic!() };
-        assert_eq!(js.lone_surrogate, Some(1));
+        assert_eq!(js.lone_surrogate(), Some(1));
     }
 
     #[test]

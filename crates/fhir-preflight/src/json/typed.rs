@@ -133,7 +133,7 @@ impl<'a> Walk<'a, '_> {
                         element.name,
                         quote(text)
                     );
-                    self.error(Code::ChoiceMultiple, message, key.start - 1, &member_path);
+                    self.error(Code::ChoiceMultiple, message, key.start() - 1, &member_path);
                 }
                 let mut child_ctx = Ctx { contained: false, contained_meta: false, transaction: ctx.transaction };
                 if is_resource && ctx.contained {
@@ -141,7 +141,7 @@ impl<'a> Walk<'a, '_> {
                         self.error(
                             Code::InvariantDom2,
                             "dom-2: a contained resource cannot hold contained resources".to_owned(),
-                            key.start - 1,
+                            key.start() - 1,
                             &member_path,
                         );
                     }
@@ -149,20 +149,20 @@ impl<'a> Walk<'a, '_> {
                 }
                 if tid == ids::META && !ext && self.issues.level() == Level::Strict && element.role == Role::Profile {
                     let message = "meta.profile declares a profile: HealthLake's strict level validates it, fhir-preflight checks base R4 only (use --level structure-only to silence)".to_owned();
-                    self.issue(Code::ProfileUnchecked, Severity::Warning, message, key.start - 1, &member_path);
+                    self.issue(Code::ProfileUnchecked, Severity::Warning, message, key.start() - 1, &member_path);
                 }
                 if ctx.contained_meta && !ext {
                     match element.role {
                         Role::VersionId | Role::LastUpdated => self.error(
                             Code::InvariantDom4,
                             "dom-4: a contained resource cannot have meta.versionId or meta.lastUpdated".to_owned(),
-                            key.start - 1,
+                            key.start() - 1,
                             &member_path,
                         ),
                         Role::Security => self.error(
                             Code::InvariantDom5,
                             "dom-5: a contained resource cannot have a security label".to_owned(),
-                            key.start - 1,
+                            key.start() - 1,
                             &member_path,
                         ),
                         _ => {}
@@ -207,12 +207,12 @@ impl<'a> Walk<'a, '_> {
                 present.map(|_| ())
             } else if name_bytes == b"fhir_comments" {
                 let message = "fhir_comments is not part of FHIR R4 JSON (accepted by HealthLake's validator, rejected by current HL7 validators)".to_owned();
-                self.issue(Code::JsonFhirComments, Severity::Warning, message, key.start - 1, &member_path);
+                self.issue(Code::JsonFhirComments, Severity::Warning, message, key.start() - 1, &member_path);
                 self.value(depth, &member_path).map(|_| ())
             } else {
                 let what = if t.kind == TypeKind::Backbone { "element" } else { "type" };
                 let message = format!("Unrecognised property {} (not defined for {what} {})", quote(text), t.name);
-                self.error(Code::JsonUnknownProperty, message, key.start - 1, &member_path);
+                self.error(Code::JsonUnknownProperty, message, key.start() - 1, &member_path);
                 self.value(depth, &member_path).map(|_| ())
             };
             if let Err(stop) = step {
@@ -436,7 +436,7 @@ impl<'a> Walk<'a, '_> {
                     return Ok(false);
                 }
                 if let Token::String(s) = token {
-                    if let Some(at) = s.lone_surrogate {
+                    if let Some(at) = s.lone_surrogate() {
                         self.lone_surrogate_at(at, path);
                     }
                 }

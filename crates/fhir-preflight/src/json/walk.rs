@@ -171,7 +171,8 @@ impl<'a, 'w> Walk<'a, 'w> {
 
     #[cold]
     fn syntax(&mut self, e: SyntaxError, path: Option<&Path<'_>>) -> Stop {
-        self.fatal(Code::JsonSyntax, e.message.into_owned(), e.offset, path);
+        let (offset, message) = e.into_parts();
+        self.fatal(Code::JsonSyntax, message.into_owned(), offset, path);
         Stop
     }
 
@@ -205,7 +206,7 @@ impl<'a, 'w> Walk<'a, 'w> {
 
     /// Key text for paths: the raw (still escaped) text.
     pub(super) fn key_str(&self, key: &JsonStr) -> &'a str {
-        self.text.get(key.start..key.end).unwrap_or("?")
+        self.text.get(key.start()..key.end()).unwrap_or("?")
     }
 
     /// An object whose `{` was consumed; `depth` counts it.
@@ -307,7 +308,7 @@ impl<'a, 'w> Walk<'a, 'w> {
                 "property {} appears more than once in the same object (JSON readers silently keep one of them)",
                 quote(&key.text(self.line))
             ),
-            offset: Some(key.start - 1),
+            offset: Some(key.start() - 1),
             path: path.render(),
         });
     }
@@ -331,7 +332,7 @@ impl<'a, 'w> Walk<'a, 'w> {
                 }
             }
             Token::String(s) => {
-                if let Some(at) = s.lone_surrogate {
+                if let Some(at) = s.lone_surrogate() {
                     self.lone_surrogate_at(at, path);
                 }
             }

@@ -6,230 +6,12269 @@ use super::model::{Binding, Element, Prim, Property, Role, Ty, TypeDef, TypeKind
 
 /// Required value sets.
 pub(crate) static VALUE_SETS: [ValueSet; 223] = [
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/FHIR-version", kind: ValueSetKind::Enumerated, codes: &[("0.0.80", "http://hl7.org/fhir/FHIR-version"), ("0.0.81", "http://hl7.org/fhir/FHIR-version"), ("0.0.82", "http://hl7.org/fhir/FHIR-version"), ("0.01", "http://hl7.org/fhir/FHIR-version"), ("0.05", "http://hl7.org/fhir/FHIR-version"), ("0.06", "http://hl7.org/fhir/FHIR-version"), ("0.11", "http://hl7.org/fhir/FHIR-version"), ("0.4.0", "http://hl7.org/fhir/FHIR-version"), ("0.5.0", "http://hl7.org/fhir/FHIR-version"), ("1.0.0", "http://hl7.org/fhir/FHIR-version"), ("1.0.1", "http://hl7.org/fhir/FHIR-version"), ("1.0.2", "http://hl7.org/fhir/FHIR-version"), ("1.1.0", "http://hl7.org/fhir/FHIR-version"), ("1.4.0", "http://hl7.org/fhir/FHIR-version"), ("1.6.0", "http://hl7.org/fhir/FHIR-version"), ("1.8.0", "http://hl7.org/fhir/FHIR-version"), ("3.0.0", "http://hl7.org/fhir/FHIR-version"), ("3.0.1", "http://hl7.org/fhir/FHIR-version"), ("3.3.0", "http://hl7.org/fhir/FHIR-version"), ("3.5.0", "http://hl7.org/fhir/FHIR-version"), ("4.0.0", "http://hl7.org/fhir/FHIR-version"), ("4.0.1", "http://hl7.org/fhir/FHIR-version")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/account-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/account-status"), ("entered-in-error", "http://hl7.org/fhir/account-status"), ("inactive", "http://hl7.org/fhir/account-status"), ("on-hold", "http://hl7.org/fhir/account-status"), ("unknown", "http://hl7.org/fhir/account-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-cardinality-behavior", kind: ValueSetKind::Enumerated, codes: &[("multiple", "http://hl7.org/fhir/action-cardinality-behavior"), ("single", "http://hl7.org/fhir/action-cardinality-behavior")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-condition-kind", kind: ValueSetKind::Enumerated, codes: &[("applicability", "http://hl7.org/fhir/action-condition-kind"), ("start", "http://hl7.org/fhir/action-condition-kind"), ("stop", "http://hl7.org/fhir/action-condition-kind")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-grouping-behavior", kind: ValueSetKind::Enumerated, codes: &[("logical-group", "http://hl7.org/fhir/action-grouping-behavior"), ("sentence-group", "http://hl7.org/fhir/action-grouping-behavior"), ("visual-group", "http://hl7.org/fhir/action-grouping-behavior")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-participant-type", kind: ValueSetKind::Enumerated, codes: &[("device", "http://hl7.org/fhir/action-participant-type"), ("patient", "http://hl7.org/fhir/action-participant-type"), ("practitioner", "http://hl7.org/fhir/action-participant-type"), ("related-person", "http://hl7.org/fhir/action-participant-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-precheck-behavior", kind: ValueSetKind::Enumerated, codes: &[("no", "http://hl7.org/fhir/action-precheck-behavior"), ("yes", "http://hl7.org/fhir/action-precheck-behavior")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-relationship-type", kind: ValueSetKind::Enumerated, codes: &[("after", "http://hl7.org/fhir/action-relationship-type"), ("after-end", "http://hl7.org/fhir/action-relationship-type"), ("after-start", "http://hl7.org/fhir/action-relationship-type"), ("before", "http://hl7.org/fhir/action-relationship-type"), ("before-end", "http://hl7.org/fhir/action-relationship-type"), ("before-start", "http://hl7.org/fhir/action-relationship-type"), ("concurrent", "http://hl7.org/fhir/action-relationship-type"), ("concurrent-with-end", "http://hl7.org/fhir/action-relationship-type"), ("concurrent-with-start", "http://hl7.org/fhir/action-relationship-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-required-behavior", kind: ValueSetKind::Enumerated, codes: &[("could", "http://hl7.org/fhir/action-required-behavior"), ("must", "http://hl7.org/fhir/action-required-behavior"), ("must-unless-documented", "http://hl7.org/fhir/action-required-behavior")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-selection-behavior", kind: ValueSetKind::Enumerated, codes: &[("all", "http://hl7.org/fhir/action-selection-behavior"), ("all-or-none", "http://hl7.org/fhir/action-selection-behavior"), ("any", "http://hl7.org/fhir/action-selection-behavior"), ("at-most-one", "http://hl7.org/fhir/action-selection-behavior"), ("exactly-one", "http://hl7.org/fhir/action-selection-behavior"), ("one-or-more", "http://hl7.org/fhir/action-selection-behavior")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/address-type", kind: ValueSetKind::Enumerated, codes: &[("both", "http://hl7.org/fhir/address-type"), ("physical", "http://hl7.org/fhir/address-type"), ("postal", "http://hl7.org/fhir/address-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/address-use", kind: ValueSetKind::Enumerated, codes: &[("billing", "http://hl7.org/fhir/address-use"), ("home", "http://hl7.org/fhir/address-use"), ("old", "http://hl7.org/fhir/address-use"), ("temp", "http://hl7.org/fhir/address-use"), ("work", "http://hl7.org/fhir/address-use")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/administrative-gender", kind: ValueSetKind::Enumerated, codes: &[("female", "http://hl7.org/fhir/administrative-gender"), ("male", "http://hl7.org/fhir/administrative-gender"), ("other", "http://hl7.org/fhir/administrative-gender"), ("unknown", "http://hl7.org/fhir/administrative-gender")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/adverse-event-actuality", kind: ValueSetKind::Enumerated, codes: &[("actual", "http://hl7.org/fhir/adverse-event-actuality"), ("potential", "http://hl7.org/fhir/adverse-event-actuality")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/adverse-event-outcome", kind: ValueSetKind::Enumerated, codes: &[("fatal", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("ongoing", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("recovering", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("resolved", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("resolvedWithSequelae", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("unknown", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/adverse-event-severity", kind: ValueSetKind::Enumerated, codes: &[("mild", "http://terminology.hl7.org/CodeSystem/adverse-event-severity"), ("moderate", "http://terminology.hl7.org/CodeSystem/adverse-event-severity"), ("severe", "http://terminology.hl7.org/CodeSystem/adverse-event-severity")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/all-types", kind: ValueSetKind::Enumerated, codes: &[("Account", "http://hl7.org/fhir/resource-types"), ("ActivityDefinition", "http://hl7.org/fhir/resource-types"), ("Address", "http://hl7.org/fhir/data-types"), ("AdverseEvent", "http://hl7.org/fhir/resource-types"), ("Age", "http://hl7.org/fhir/data-types"), ("AllergyIntolerance", "http://hl7.org/fhir/resource-types"), ("Annotation", "http://hl7.org/fhir/data-types"), ("Any", "http://hl7.org/fhir/abstract-types"), ("Appointment", "http://hl7.org/fhir/resource-types"), ("AppointmentResponse", "http://hl7.org/fhir/resource-types"), ("Attachment", "http://hl7.org/fhir/data-types"), ("AuditEvent", "http://hl7.org/fhir/resource-types"), ("BackboneElement", "http://hl7.org/fhir/data-types"), ("Basic", "http://hl7.org/fhir/resource-types"), ("Binary", "http://hl7.org/fhir/resource-types"), ("BiologicallyDerivedProduct", "http://hl7.org/fhir/resource-types"), ("BodyStructure", "http://hl7.org/fhir/resource-types"), ("Bundle", "http://hl7.org/fhir/resource-types"), ("CapabilityStatement", "http://hl7.org/fhir/resource-types"), ("CarePlan", "http://hl7.org/fhir/resource-types"), ("CareTeam", "http://hl7.org/fhir/resource-types"), ("CatalogEntry", "http://hl7.org/fhir/resource-types"), ("ChargeItem", "http://hl7.org/fhir/resource-types"), ("ChargeItemDefinition", "http://hl7.org/fhir/resource-types"), ("Claim", "http://hl7.org/fhir/resource-types"), ("ClaimResponse", "http://hl7.org/fhir/resource-types"), ("ClinicalImpression", "http://hl7.org/fhir/resource-types"), ("CodeSystem", "http://hl7.org/fhir/resource-types"), ("CodeableConcept", "http://hl7.org/fhir/data-types"), ("Coding", "http://hl7.org/fhir/data-types"), ("Communication", "http://hl7.org/fhir/resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/resource-types"), ("CompartmentDefinition", "http://hl7.org/fhir/resource-types"), ("Composition", "http://hl7.org/fhir/resource-types"), ("ConceptMap", "http://hl7.org/fhir/resource-types"), ("Condition", "http://hl7.org/fhir/resource-types"), ("Consent", "http://hl7.org/fhir/resource-types"), ("ContactDetail", "http://hl7.org/fhir/data-types"), ("ContactPoint", "http://hl7.org/fhir/data-types"), ("Contract", "http://hl7.org/fhir/resource-types"), ("Contributor", "http://hl7.org/fhir/data-types"), ("Count", "http://hl7.org/fhir/data-types"), ("Coverage", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityRequest", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityResponse", "http://hl7.org/fhir/resource-types"), ("DataRequirement", "http://hl7.org/fhir/data-types"), ("DetectedIssue", "http://hl7.org/fhir/resource-types"), ("Device", "http://hl7.org/fhir/resource-types"), ("DeviceDefinition", "http://hl7.org/fhir/resource-types"), ("DeviceMetric", "http://hl7.org/fhir/resource-types"), ("DeviceRequest", "http://hl7.org/fhir/resource-types"), ("DeviceUseStatement", "http://hl7.org/fhir/resource-types"), ("DiagnosticReport", "http://hl7.org/fhir/resource-types"), ("Distance", "http://hl7.org/fhir/data-types"), ("DocumentManifest", "http://hl7.org/fhir/resource-types"), ("DocumentReference", "http://hl7.org/fhir/resource-types"), ("DomainResource", "http://hl7.org/fhir/resource-types"), ("Dosage", "http://hl7.org/fhir/data-types"), ("Duration", "http://hl7.org/fhir/data-types"), ("EffectEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("Element", "http://hl7.org/fhir/data-types"), ("ElementDefinition", "http://hl7.org/fhir/data-types"), ("Encounter", "http://hl7.org/fhir/resource-types"), ("Endpoint", "http://hl7.org/fhir/resource-types"), ("EnrollmentRequest", "http://hl7.org/fhir/resource-types"), ("EnrollmentResponse", "http://hl7.org/fhir/resource-types"), ("EpisodeOfCare", "http://hl7.org/fhir/resource-types"), ("EventDefinition", "http://hl7.org/fhir/resource-types"), ("Evidence", "http://hl7.org/fhir/resource-types"), ("EvidenceVariable", "http://hl7.org/fhir/resource-types"), ("ExampleScenario", "http://hl7.org/fhir/resource-types"), ("ExplanationOfBenefit", "http://hl7.org/fhir/resource-types"), ("Expression", "http://hl7.org/fhir/data-types"), ("Extension", "http://hl7.org/fhir/data-types"), ("FamilyMemberHistory", "http://hl7.org/fhir/resource-types"), ("Flag", "http://hl7.org/fhir/resource-types"), ("Goal", "http://hl7.org/fhir/resource-types"), ("GraphDefinition", "http://hl7.org/fhir/resource-types"), ("Group", "http://hl7.org/fhir/resource-types"), ("GuidanceResponse", "http://hl7.org/fhir/resource-types"), ("HealthcareService", "http://hl7.org/fhir/resource-types"), ("HumanName", "http://hl7.org/fhir/data-types"), ("Identifier", "http://hl7.org/fhir/data-types"), ("ImagingStudy", "http://hl7.org/fhir/resource-types"), ("Immunization", "http://hl7.org/fhir/resource-types"), ("ImmunizationEvaluation", "http://hl7.org/fhir/resource-types"), ("ImmunizationRecommendation", "http://hl7.org/fhir/resource-types"), ("ImplementationGuide", "http://hl7.org/fhir/resource-types"), ("InsurancePlan", "http://hl7.org/fhir/resource-types"), ("Invoice", "http://hl7.org/fhir/resource-types"), ("Library", "http://hl7.org/fhir/resource-types"), ("Linkage", "http://hl7.org/fhir/resource-types"), ("List", "http://hl7.org/fhir/resource-types"), ("Location", "http://hl7.org/fhir/resource-types"), ("MarketingStatus", "http://hl7.org/fhir/data-types"), ("Measure", "http://hl7.org/fhir/resource-types"), ("MeasureReport", "http://hl7.org/fhir/resource-types"), ("Media", "http://hl7.org/fhir/resource-types"), ("Medication", "http://hl7.org/fhir/resource-types"), ("MedicationAdministration", "http://hl7.org/fhir/resource-types"), ("MedicationDispense", "http://hl7.org/fhir/resource-types"), ("MedicationKnowledge", "http://hl7.org/fhir/resource-types"), ("MedicationRequest", "http://hl7.org/fhir/resource-types"), ("MedicationStatement", "http://hl7.org/fhir/resource-types"), ("MedicinalProduct", "http://hl7.org/fhir/resource-types"), ("MedicinalProductAuthorization", "http://hl7.org/fhir/resource-types"), ("MedicinalProductContraindication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIndication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIngredient", "http://hl7.org/fhir/resource-types"), ("MedicinalProductInteraction", "http://hl7.org/fhir/resource-types"), ("MedicinalProductManufactured", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPackaged", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPharmaceutical", "http://hl7.org/fhir/resource-types"), ("MedicinalProductUndesirableEffect", "http://hl7.org/fhir/resource-types"), ("MessageDefinition", "http://hl7.org/fhir/resource-types"), ("MessageHeader", "http://hl7.org/fhir/resource-types"), ("Meta", "http://hl7.org/fhir/data-types"), ("MolecularSequence", "http://hl7.org/fhir/resource-types"), ("Money", "http://hl7.org/fhir/data-types"), ("MoneyQuantity", "http://hl7.org/fhir/data-types"), ("NamingSystem", "http://hl7.org/fhir/resource-types"), ("Narrative", "http://hl7.org/fhir/data-types"), ("NutritionOrder", "http://hl7.org/fhir/resource-types"), ("Observation", "http://hl7.org/fhir/resource-types"), ("ObservationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationOutcome", "http://hl7.org/fhir/resource-types"), ("Organization", "http://hl7.org/fhir/resource-types"), ("OrganizationAffiliation", "http://hl7.org/fhir/resource-types"), ("ParameterDefinition", "http://hl7.org/fhir/data-types"), ("Parameters", "http://hl7.org/fhir/resource-types"), ("Patient", "http://hl7.org/fhir/resource-types"), ("PaymentNotice", "http://hl7.org/fhir/resource-types"), ("PaymentReconciliation", "http://hl7.org/fhir/resource-types"), ("Period", "http://hl7.org/fhir/data-types"), ("Person", "http://hl7.org/fhir/resource-types"), ("PlanDefinition", "http://hl7.org/fhir/resource-types"), ("Population", "http://hl7.org/fhir/data-types"), ("Practitioner", "http://hl7.org/fhir/resource-types"), ("PractitionerRole", "http://hl7.org/fhir/resource-types"), ("Procedure", "http://hl7.org/fhir/resource-types"), ("ProdCharacteristic", "http://hl7.org/fhir/data-types"), ("ProductShelfLife", "http://hl7.org/fhir/data-types"), ("Provenance", "http://hl7.org/fhir/resource-types"), ("Quantity", "http://hl7.org/fhir/data-types"), ("Questionnaire", "http://hl7.org/fhir/resource-types"), ("QuestionnaireResponse", "http://hl7.org/fhir/resource-types"), ("Range", "http://hl7.org/fhir/data-types"), ("Ratio", "http://hl7.org/fhir/data-types"), ("Reference", "http://hl7.org/fhir/data-types"), ("RelatedArtifact", "http://hl7.org/fhir/data-types"), ("RelatedPerson", "http://hl7.org/fhir/resource-types"), ("RequestGroup", "http://hl7.org/fhir/resource-types"), ("ResearchDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchElementDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchStudy", "http://hl7.org/fhir/resource-types"), ("ResearchSubject", "http://hl7.org/fhir/resource-types"), ("Resource", "http://hl7.org/fhir/resource-types"), ("RiskAssessment", "http://hl7.org/fhir/resource-types"), ("RiskEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("SampledData", "http://hl7.org/fhir/data-types"), ("Schedule", "http://hl7.org/fhir/resource-types"), ("SearchParameter", "http://hl7.org/fhir/resource-types"), ("ServiceRequest", "http://hl7.org/fhir/resource-types"), ("Signature", "http://hl7.org/fhir/data-types"), ("SimpleQuantity", "http://hl7.org/fhir/data-types"), ("Slot", "http://hl7.org/fhir/resource-types"), ("Specimen", "http://hl7.org/fhir/resource-types"), ("SpecimenDefinition", "http://hl7.org/fhir/resource-types"), ("StructureDefinition", "http://hl7.org/fhir/resource-types"), ("StructureMap", "http://hl7.org/fhir/resource-types"), ("Subscription", "http://hl7.org/fhir/resource-types"), ("Substance", "http://hl7.org/fhir/resource-types"), ("SubstanceAmount", "http://hl7.org/fhir/data-types"), ("SubstanceNucleicAcid", "http://hl7.org/fhir/resource-types"), ("SubstancePolymer", "http://hl7.org/fhir/resource-types"), ("SubstanceProtein", "http://hl7.org/fhir/resource-types"), ("SubstanceReferenceInformation", "http://hl7.org/fhir/resource-types"), ("SubstanceSourceMaterial", "http://hl7.org/fhir/resource-types"), ("SubstanceSpecification", "http://hl7.org/fhir/resource-types"), ("SupplyDelivery", "http://hl7.org/fhir/resource-types"), ("SupplyRequest", "http://hl7.org/fhir/resource-types"), ("Task", "http://hl7.org/fhir/resource-types"), ("TerminologyCapabilities", "http://hl7.org/fhir/resource-types"), ("TestReport", "http://hl7.org/fhir/resource-types"), ("TestScript", "http://hl7.org/fhir/resource-types"), ("Timing", "http://hl7.org/fhir/data-types"), ("TriggerDefinition", "http://hl7.org/fhir/data-types"), ("Type", "http://hl7.org/fhir/abstract-types"), ("UsageContext", "http://hl7.org/fhir/data-types"), ("ValueSet", "http://hl7.org/fhir/resource-types"), ("VerificationResult", "http://hl7.org/fhir/resource-types"), ("VisionPrescription", "http://hl7.org/fhir/resource-types"), ("base64Binary", "http://hl7.org/fhir/data-types"), ("boolean", "http://hl7.org/fhir/data-types"), ("canonical", "http://hl7.org/fhir/data-types"), ("code", "http://hl7.org/fhir/data-types"), ("date", "http://hl7.org/fhir/data-types"), ("dateTime", "http://hl7.org/fhir/data-types"), ("decimal", "http://hl7.org/fhir/data-types"), ("id", "http://hl7.org/fhir/data-types"), ("instant", "http://hl7.org/fhir/data-types"), ("integer", "http://hl7.org/fhir/data-types"), ("markdown", "http://hl7.org/fhir/data-types"), ("oid", "http://hl7.org/fhir/data-types"), ("positiveInt", "http://hl7.org/fhir/data-types"), ("string", "http://hl7.org/fhir/data-types"), ("time", "http://hl7.org/fhir/data-types"), ("unsignedInt", "http://hl7.org/fhir/data-types"), ("uri", "http://hl7.org/fhir/data-types"), ("url", "http://hl7.org/fhir/data-types"), ("uuid", "http://hl7.org/fhir/data-types"), ("xhtml", "http://hl7.org/fhir/data-types")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergy-intolerance-category", kind: ValueSetKind::Enumerated, codes: &[("biologic", "http://hl7.org/fhir/allergy-intolerance-category"), ("environment", "http://hl7.org/fhir/allergy-intolerance-category"), ("food", "http://hl7.org/fhir/allergy-intolerance-category"), ("medication", "http://hl7.org/fhir/allergy-intolerance-category")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality", kind: ValueSetKind::Enumerated, codes: &[("high", "http://hl7.org/fhir/allergy-intolerance-criticality"), ("low", "http://hl7.org/fhir/allergy-intolerance-criticality"), ("unable-to-assess", "http://hl7.org/fhir/allergy-intolerance-criticality")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergy-intolerance-type", kind: ValueSetKind::Enumerated, codes: &[("allergy", "http://hl7.org/fhir/allergy-intolerance-type"), ("intolerance", "http://hl7.org/fhir/allergy-intolerance-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergyintolerance-clinical", kind: ValueSetKind::Enumerated, codes: &[("active", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"), ("inactive", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"), ("resolved", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergyintolerance-verification", kind: ValueSetKind::Enumerated, codes: &[("confirmed", "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"), ("refuted", "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"), ("unconfirmed", "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/appointmentstatus", kind: ValueSetKind::Enumerated, codes: &[("arrived", "http://hl7.org/fhir/appointmentstatus"), ("booked", "http://hl7.org/fhir/appointmentstatus"), ("cancelled", "http://hl7.org/fhir/appointmentstatus"), ("checked-in", "http://hl7.org/fhir/appointmentstatus"), ("entered-in-error", "http://hl7.org/fhir/appointmentstatus"), ("fulfilled", "http://hl7.org/fhir/appointmentstatus"), ("noshow", "http://hl7.org/fhir/appointmentstatus"), ("pending", "http://hl7.org/fhir/appointmentstatus"), ("proposed", "http://hl7.org/fhir/appointmentstatus"), ("waitlist", "http://hl7.org/fhir/appointmentstatus")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/assert-direction-codes", kind: ValueSetKind::Enumerated, codes: &[("request", "http://hl7.org/fhir/assert-direction-codes"), ("response", "http://hl7.org/fhir/assert-direction-codes")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/assert-operator-codes", kind: ValueSetKind::Enumerated, codes: &[("contains", "http://hl7.org/fhir/assert-operator-codes"), ("empty", "http://hl7.org/fhir/assert-operator-codes"), ("equals", "http://hl7.org/fhir/assert-operator-codes"), ("eval", "http://hl7.org/fhir/assert-operator-codes"), ("greaterThan", "http://hl7.org/fhir/assert-operator-codes"), ("in", "http://hl7.org/fhir/assert-operator-codes"), ("lessThan", "http://hl7.org/fhir/assert-operator-codes"), ("notContains", "http://hl7.org/fhir/assert-operator-codes"), ("notEmpty", "http://hl7.org/fhir/assert-operator-codes"), ("notEquals", "http://hl7.org/fhir/assert-operator-codes"), ("notIn", "http://hl7.org/fhir/assert-operator-codes")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/assert-response-code-types", kind: ValueSetKind::Enumerated, codes: &[("bad", "http://hl7.org/fhir/assert-response-code-types"), ("conflict", "http://hl7.org/fhir/assert-response-code-types"), ("created", "http://hl7.org/fhir/assert-response-code-types"), ("forbidden", "http://hl7.org/fhir/assert-response-code-types"), ("gone", "http://hl7.org/fhir/assert-response-code-types"), ("methodNotAllowed", "http://hl7.org/fhir/assert-response-code-types"), ("noContent", "http://hl7.org/fhir/assert-response-code-types"), ("notFound", "http://hl7.org/fhir/assert-response-code-types"), ("notModified", "http://hl7.org/fhir/assert-response-code-types"), ("okay", "http://hl7.org/fhir/assert-response-code-types"), ("preconditionFailed", "http://hl7.org/fhir/assert-response-code-types"), ("unprocessable", "http://hl7.org/fhir/assert-response-code-types")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/audit-event-action", kind: ValueSetKind::Enumerated, codes: &[("C", "http://hl7.org/fhir/audit-event-action"), ("D", "http://hl7.org/fhir/audit-event-action"), ("E", "http://hl7.org/fhir/audit-event-action"), ("R", "http://hl7.org/fhir/audit-event-action"), ("U", "http://hl7.org/fhir/audit-event-action")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/audit-event-outcome", kind: ValueSetKind::Enumerated, codes: &[("0", "http://hl7.org/fhir/audit-event-outcome"), ("12", "http://hl7.org/fhir/audit-event-outcome"), ("4", "http://hl7.org/fhir/audit-event-outcome"), ("8", "http://hl7.org/fhir/audit-event-outcome")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/binding-strength", kind: ValueSetKind::Enumerated, codes: &[("example", "http://hl7.org/fhir/binding-strength"), ("extensible", "http://hl7.org/fhir/binding-strength"), ("preferred", "http://hl7.org/fhir/binding-strength"), ("required", "http://hl7.org/fhir/binding-strength")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/bundle-type", kind: ValueSetKind::Enumerated, codes: &[("batch", "http://hl7.org/fhir/bundle-type"), ("batch-response", "http://hl7.org/fhir/bundle-type"), ("collection", "http://hl7.org/fhir/bundle-type"), ("document", "http://hl7.org/fhir/bundle-type"), ("history", "http://hl7.org/fhir/bundle-type"), ("message", "http://hl7.org/fhir/bundle-type"), ("searchset", "http://hl7.org/fhir/bundle-type"), ("transaction", "http://hl7.org/fhir/bundle-type"), ("transaction-response", "http://hl7.org/fhir/bundle-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/capability-statement-kind", kind: ValueSetKind::Enumerated, codes: &[("capability", "http://hl7.org/fhir/capability-statement-kind"), ("instance", "http://hl7.org/fhir/capability-statement-kind"), ("requirements", "http://hl7.org/fhir/capability-statement-kind")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/care-plan-activity-kind", kind: ValueSetKind::Enumerated, codes: &[("Appointment", "http://hl7.org/fhir/resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/resource-types"), ("DeviceRequest", "http://hl7.org/fhir/resource-types"), ("MedicationRequest", "http://hl7.org/fhir/resource-types"), ("NutritionOrder", "http://hl7.org/fhir/resource-types"), ("ServiceRequest", "http://hl7.org/fhir/resource-types"), ("Task", "http://hl7.org/fhir/resource-types"), ("VisionPrescription", "http://hl7.org/fhir/resource-types")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/care-plan-activity-status", kind: ValueSetKind::Enumerated, codes: &[("cancelled", "http://hl7.org/fhir/care-plan-activity-status"), ("completed", "http://hl7.org/fhir/care-plan-activity-status"), ("entered-in-error", "http://hl7.org/fhir/care-plan-activity-status"), ("in-progress", "http://hl7.org/fhir/care-plan-activity-status"), ("not-started", "http://hl7.org/fhir/care-plan-activity-status"), ("on-hold", "http://hl7.org/fhir/care-plan-activity-status"), ("scheduled", "http://hl7.org/fhir/care-plan-activity-status"), ("stopped", "http://hl7.org/fhir/care-plan-activity-status"), ("unknown", "http://hl7.org/fhir/care-plan-activity-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/care-plan-intent", kind: ValueSetKind::Enumerated, codes: &[("option", "http://hl7.org/fhir/request-intent"), ("order", "http://hl7.org/fhir/request-intent"), ("plan", "http://hl7.org/fhir/request-intent"), ("proposal", "http://hl7.org/fhir/request-intent")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/care-team-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/care-team-status"), ("entered-in-error", "http://hl7.org/fhir/care-team-status"), ("inactive", "http://hl7.org/fhir/care-team-status"), ("proposed", "http://hl7.org/fhir/care-team-status"), ("suspended", "http://hl7.org/fhir/care-team-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/chargeitem-status", kind: ValueSetKind::Enumerated, codes: &[("aborted", "http://hl7.org/fhir/chargeitem-status"), ("billable", "http://hl7.org/fhir/chargeitem-status"), ("billed", "http://hl7.org/fhir/chargeitem-status"), ("entered-in-error", "http://hl7.org/fhir/chargeitem-status"), ("not-billable", "http://hl7.org/fhir/chargeitem-status"), ("planned", "http://hl7.org/fhir/chargeitem-status"), ("unknown", "http://hl7.org/fhir/chargeitem-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/claim-use", kind: ValueSetKind::Enumerated, codes: &[("claim", "http://hl7.org/fhir/claim-use"), ("preauthorization", "http://hl7.org/fhir/claim-use"), ("predetermination", "http://hl7.org/fhir/claim-use")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/clinicalimpression-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/event-status"), ("entered-in-error", "http://hl7.org/fhir/event-status"), ("in-progress", "http://hl7.org/fhir/event-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/code-search-support", kind: ValueSetKind::Enumerated, codes: &[("all", "http://hl7.org/fhir/code-search-support"), ("explicit", "http://hl7.org/fhir/code-search-support")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/codesystem-content-mode", kind: ValueSetKind::Enumerated, codes: &[("complete", "http://hl7.org/fhir/codesystem-content-mode"), ("example", "http://hl7.org/fhir/codesystem-content-mode"), ("fragment", "http://hl7.org/fhir/codesystem-content-mode"), ("not-present", "http://hl7.org/fhir/codesystem-content-mode"), ("supplement", "http://hl7.org/fhir/codesystem-content-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning", kind: ValueSetKind::Enumerated, codes: &[("classified-with", "http://hl7.org/fhir/codesystem-hierarchy-meaning"), ("grouped-by", "http://hl7.org/fhir/codesystem-hierarchy-meaning"), ("is-a", "http://hl7.org/fhir/codesystem-hierarchy-meaning"), ("part-of", "http://hl7.org/fhir/codesystem-hierarchy-meaning")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/compartment-type", kind: ValueSetKind::Enumerated, codes: &[("Device", "http://hl7.org/fhir/compartment-type"), ("Encounter", "http://hl7.org/fhir/compartment-type"), ("Patient", "http://hl7.org/fhir/compartment-type"), ("Practitioner", "http://hl7.org/fhir/compartment-type"), ("RelatedPerson", "http://hl7.org/fhir/compartment-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/composition-attestation-mode", kind: ValueSetKind::Enumerated, codes: &[("legal", "http://hl7.org/fhir/composition-attestation-mode"), ("official", "http://hl7.org/fhir/composition-attestation-mode"), ("personal", "http://hl7.org/fhir/composition-attestation-mode"), ("professional", "http://hl7.org/fhir/composition-attestation-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/composition-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/composition-status"), ("entered-in-error", "http://hl7.org/fhir/composition-status"), ("final", "http://hl7.org/fhir/composition-status"), ("preliminary", "http://hl7.org/fhir/composition-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/concept-map-equivalence", kind: ValueSetKind::Enumerated, codes: &[("disjoint", "http://hl7.org/fhir/concept-map-equivalence"), ("equal", "http://hl7.org/fhir/concept-map-equivalence"), ("equivalent", "http://hl7.org/fhir/concept-map-equivalence"), ("inexact", "http://hl7.org/fhir/concept-map-equivalence"), ("narrower", "http://hl7.org/fhir/concept-map-equivalence"), ("relatedto", "http://hl7.org/fhir/concept-map-equivalence"), ("specializes", "http://hl7.org/fhir/concept-map-equivalence"), ("subsumes", "http://hl7.org/fhir/concept-map-equivalence"), ("unmatched", "http://hl7.org/fhir/concept-map-equivalence"), ("wider", "http://hl7.org/fhir/concept-map-equivalence")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/concept-property-type", kind: ValueSetKind::Enumerated, codes: &[("Coding", "http://hl7.org/fhir/concept-property-type"), ("boolean", "http://hl7.org/fhir/concept-property-type"), ("code", "http://hl7.org/fhir/concept-property-type"), ("dateTime", "http://hl7.org/fhir/concept-property-type"), ("decimal", "http://hl7.org/fhir/concept-property-type"), ("integer", "http://hl7.org/fhir/concept-property-type"), ("string", "http://hl7.org/fhir/concept-property-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode", kind: ValueSetKind::Enumerated, codes: &[("fixed", "http://hl7.org/fhir/conceptmap-unmapped-mode"), ("other-map", "http://hl7.org/fhir/conceptmap-unmapped-mode"), ("provided", "http://hl7.org/fhir/conceptmap-unmapped-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/condition-clinical", kind: ValueSetKind::Enumerated, codes: &[("active", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("inactive", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("recurrence", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("relapse", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("remission", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("resolved", "http://terminology.hl7.org/CodeSystem/condition-clinical")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/condition-ver-status", kind: ValueSetKind::Enumerated, codes: &[("confirmed", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("differential", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("provisional", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("refuted", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("unconfirmed", "http://terminology.hl7.org/CodeSystem/condition-ver-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/conditional-delete-status", kind: ValueSetKind::Enumerated, codes: &[("multiple", "http://hl7.org/fhir/conditional-delete-status"), ("not-supported", "http://hl7.org/fhir/conditional-delete-status"), ("single", "http://hl7.org/fhir/conditional-delete-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/conditional-read-status", kind: ValueSetKind::Enumerated, codes: &[("full-support", "http://hl7.org/fhir/conditional-read-status"), ("modified-since", "http://hl7.org/fhir/conditional-read-status"), ("not-match", "http://hl7.org/fhir/conditional-read-status"), ("not-supported", "http://hl7.org/fhir/conditional-read-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/consent-data-meaning", kind: ValueSetKind::Enumerated, codes: &[("authoredby", "http://hl7.org/fhir/consent-data-meaning"), ("dependents", "http://hl7.org/fhir/consent-data-meaning"), ("instance", "http://hl7.org/fhir/consent-data-meaning"), ("related", "http://hl7.org/fhir/consent-data-meaning")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/consent-provision-type", kind: ValueSetKind::Enumerated, codes: &[("deny", "http://hl7.org/fhir/consent-provision-type"), ("permit", "http://hl7.org/fhir/consent-provision-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/consent-state-codes", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/consent-state-codes"), ("draft", "http://hl7.org/fhir/consent-state-codes"), ("entered-in-error", "http://hl7.org/fhir/consent-state-codes"), ("inactive", "http://hl7.org/fhir/consent-state-codes"), ("proposed", "http://hl7.org/fhir/consent-state-codes"), ("rejected", "http://hl7.org/fhir/consent-state-codes")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/constraint-severity", kind: ValueSetKind::Enumerated, codes: &[("error", "http://hl7.org/fhir/constraint-severity"), ("warning", "http://hl7.org/fhir/constraint-severity")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/contact-point-system", kind: ValueSetKind::Enumerated, codes: &[("email", "http://hl7.org/fhir/contact-point-system"), ("fax", "http://hl7.org/fhir/contact-point-system"), ("other", "http://hl7.org/fhir/contact-point-system"), ("pager", "http://hl7.org/fhir/contact-point-system"), ("phone", "http://hl7.org/fhir/contact-point-system"), ("sms", "http://hl7.org/fhir/contact-point-system"), ("url", "http://hl7.org/fhir/contact-point-system")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/contact-point-use", kind: ValueSetKind::Enumerated, codes: &[("home", "http://hl7.org/fhir/contact-point-use"), ("mobile", "http://hl7.org/fhir/contact-point-use"), ("old", "http://hl7.org/fhir/contact-point-use"), ("temp", "http://hl7.org/fhir/contact-point-use"), ("work", "http://hl7.org/fhir/contact-point-use")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/contract-publicationstatus", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/contract-publicationstatus"), ("appended", "http://hl7.org/fhir/contract-publicationstatus"), ("cancelled", "http://hl7.org/fhir/contract-publicationstatus"), ("disputed", "http://hl7.org/fhir/contract-publicationstatus"), ("entered-in-error", "http://hl7.org/fhir/contract-publicationstatus"), ("executable", "http://hl7.org/fhir/contract-publicationstatus"), ("executed", "http://hl7.org/fhir/contract-publicationstatus"), ("negotiable", "http://hl7.org/fhir/contract-publicationstatus"), ("offered", "http://hl7.org/fhir/contract-publicationstatus"), ("policy", "http://hl7.org/fhir/contract-publicationstatus"), ("rejected", "http://hl7.org/fhir/contract-publicationstatus"), ("renewed", "http://hl7.org/fhir/contract-publicationstatus"), ("resolved", "http://hl7.org/fhir/contract-publicationstatus"), ("revoked", "http://hl7.org/fhir/contract-publicationstatus"), ("terminated", "http://hl7.org/fhir/contract-publicationstatus")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/contract-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/contract-status"), ("appended", "http://hl7.org/fhir/contract-status"), ("cancelled", "http://hl7.org/fhir/contract-status"), ("disputed", "http://hl7.org/fhir/contract-status"), ("entered-in-error", "http://hl7.org/fhir/contract-status"), ("executable", "http://hl7.org/fhir/contract-status"), ("executed", "http://hl7.org/fhir/contract-status"), ("negotiable", "http://hl7.org/fhir/contract-status"), ("offered", "http://hl7.org/fhir/contract-status"), ("policy", "http://hl7.org/fhir/contract-status"), ("rejected", "http://hl7.org/fhir/contract-status"), ("renewed", "http://hl7.org/fhir/contract-status"), ("resolved", "http://hl7.org/fhir/contract-status"), ("revoked", "http://hl7.org/fhir/contract-status"), ("terminated", "http://hl7.org/fhir/contract-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/contributor-type", kind: ValueSetKind::Enumerated, codes: &[("author", "http://hl7.org/fhir/contributor-type"), ("editor", "http://hl7.org/fhir/contributor-type"), ("endorser", "http://hl7.org/fhir/contributor-type"), ("reviewer", "http://hl7.org/fhir/contributor-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/currencies", kind: ValueSetKind::Enumerated, codes: &[("AED", "urn:iso:std:iso:4217"), ("AFN", "urn:iso:std:iso:4217"), ("ALL", "urn:iso:std:iso:4217"), ("AMD", "urn:iso:std:iso:4217"), ("ANG", "urn:iso:std:iso:4217"), ("AOA", "urn:iso:std:iso:4217"), ("ARS", "urn:iso:std:iso:4217"), ("AUD", "urn:iso:std:iso:4217"), ("AWG", "urn:iso:std:iso:4217"), ("AZN", "urn:iso:std:iso:4217"), ("BAM", "urn:iso:std:iso:4217"), ("BBD", "urn:iso:std:iso:4217"), ("BDT", "urn:iso:std:iso:4217"), ("BGN", "urn:iso:std:iso:4217"), ("BHD", "urn:iso:std:iso:4217"), ("BIF", "urn:iso:std:iso:4217"), ("BMD", "urn:iso:std:iso:4217"), ("BND", "urn:iso:std:iso:4217"), ("BOB", "urn:iso:std:iso:4217"), ("BOV", "urn:iso:std:iso:4217"), ("BRL", "urn:iso:std:iso:4217"), ("BSD", "urn:iso:std:iso:4217"), ("BTN", "urn:iso:std:iso:4217"), ("BWP", "urn:iso:std:iso:4217"), ("BYN", "urn:iso:std:iso:4217"), ("BZD", "urn:iso:std:iso:4217"), ("CAD", "urn:iso:std:iso:4217"), ("CDF", "urn:iso:std:iso:4217"), ("CHE", "urn:iso:std:iso:4217"), ("CHF", "urn:iso:std:iso:4217"), ("CHW", "urn:iso:std:iso:4217"), ("CLF", "urn:iso:std:iso:4217"), ("CLP", "urn:iso:std:iso:4217"), ("CNY", "urn:iso:std:iso:4217"), ("COP", "urn:iso:std:iso:4217"), ("COU", "urn:iso:std:iso:4217"), ("CRC", "urn:iso:std:iso:4217"), ("CUC", "urn:iso:std:iso:4217"), ("CUP", "urn:iso:std:iso:4217"), ("CVE", "urn:iso:std:iso:4217"), ("CZK", "urn:iso:std:iso:4217"), ("DJF", "urn:iso:std:iso:4217"), ("DKK", "urn:iso:std:iso:4217"), ("DOP", "urn:iso:std:iso:4217"), ("DZD", "urn:iso:std:iso:4217"), ("EGP", "urn:iso:std:iso:4217"), ("ERN", "urn:iso:std:iso:4217"), ("ETB", "urn:iso:std:iso:4217"), ("EUR", "urn:iso:std:iso:4217"), ("FJD", "urn:iso:std:iso:4217"), ("FKP", "urn:iso:std:iso:4217"), ("GBP", "urn:iso:std:iso:4217"), ("GEL", "urn:iso:std:iso:4217"), ("GGP", "urn:iso:std:iso:4217"), ("GHS", "urn:iso:std:iso:4217"), ("GIP", "urn:iso:std:iso:4217"), ("GMD", "urn:iso:std:iso:4217"), ("GNF", "urn:iso:std:iso:4217"), ("GTQ", "urn:iso:std:iso:4217"), ("GYD", "urn:iso:std:iso:4217"), ("HKD", "urn:iso:std:iso:4217"), ("HNL", "urn:iso:std:iso:4217"), ("HRK", "urn:iso:std:iso:4217"), ("HTG", "urn:iso:std:iso:4217"), ("HUF", "urn:iso:std:iso:4217"), ("IDR", "urn:iso:std:iso:4217"), ("ILS", "urn:iso:std:iso:4217"), ("IMP", "urn:iso:std:iso:4217"), ("INR", "urn:iso:std:iso:4217"), ("IQD", "urn:iso:std:iso:4217"), ("IRR", "urn:iso:std:iso:4217"), ("ISK", "urn:iso:std:iso:4217"), ("JEP", "urn:iso:std:iso:4217"), ("JMD", "urn:iso:std:iso:4217"), ("JOD", "urn:iso:std:iso:4217"), ("JPY", "urn:iso:std:iso:4217"), ("KES", "urn:iso:std:iso:4217"), ("KGS", "urn:iso:std:iso:4217"), ("KHR", "urn:iso:std:iso:4217"), ("KMF", "urn:iso:std:iso:4217"), ("KPW", "urn:iso:std:iso:4217"), ("KRW", "urn:iso:std:iso:4217"), ("KWD", "urn:iso:std:iso:4217"), ("KYD", "urn:iso:std:iso:4217"), ("KZT", "urn:iso:std:iso:4217"), ("LAK", "urn:iso:std:iso:4217"), ("LBP", "urn:iso:std:iso:4217"), ("LKR", "urn:iso:std:iso:4217"), ("LRD", "urn:iso:std:iso:4217"), ("LSL", "urn:iso:std:iso:4217"), ("LYD", "urn:iso:std:iso:4217"), ("MAD", "urn:iso:std:iso:4217"), ("MDL", "urn:iso:std:iso:4217"), ("MGA", "urn:iso:std:iso:4217"), ("MKD", "urn:iso:std:iso:4217"), ("MMK", "urn:iso:std:iso:4217"), ("MNT", "urn:iso:std:iso:4217"), ("MOP", "urn:iso:std:iso:4217"), ("MRU", "urn:iso:std:iso:4217"), ("MUR", "urn:iso:std:iso:4217"), ("MVR", "urn:iso:std:iso:4217"), ("MWK", "urn:iso:std:iso:4217"), ("MXN", "urn:iso:std:iso:4217"), ("MXV", "urn:iso:std:iso:4217"), ("MYR", "urn:iso:std:iso:4217"), ("MZN", "urn:iso:std:iso:4217"), ("NAD", "urn:iso:std:iso:4217"), ("NGN", "urn:iso:std:iso:4217"), ("NIO", "urn:iso:std:iso:4217"), ("NOK", "urn:iso:std:iso:4217"), ("NPR", "urn:iso:std:iso:4217"), ("NZD", "urn:iso:std:iso:4217"), ("OMR", "urn:iso:std:iso:4217"), ("PAB", "urn:iso:std:iso:4217"), ("PEN", "urn:iso:std:iso:4217"), ("PGK", "urn:iso:std:iso:4217"), ("PHP", "urn:iso:std:iso:4217"), ("PKR", "urn:iso:std:iso:4217"), ("PLN", "urn:iso:std:iso:4217"), ("PYG", "urn:iso:std:iso:4217"), ("QAR", "urn:iso:std:iso:4217"), ("RON", "urn:iso:std:iso:4217"), ("RSD", "urn:iso:std:iso:4217"), ("RUB", "urn:iso:std:iso:4217"), ("RWF", "urn:iso:std:iso:4217"), ("SAR", "urn:iso:std:iso:4217"), ("SBD", "urn:iso:std:iso:4217"), ("SCR", "urn:iso:std:iso:4217"), ("SDG", "urn:iso:std:iso:4217"), ("SEK", "urn:iso:std:iso:4217"), ("SGD", "urn:iso:std:iso:4217"), ("SHP", "urn:iso:std:iso:4217"), ("SLL", "urn:iso:std:iso:4217"), ("SOS", "urn:iso:std:iso:4217"), ("SRD", "urn:iso:std:iso:4217"), ("SSP", "urn:iso:std:iso:4217"), ("STN", "urn:iso:std:iso:4217"), ("SVC", "urn:iso:std:iso:4217"), ("SYP", "urn:iso:std:iso:4217"), ("SZL", "urn:iso:std:iso:4217"), ("THB", "urn:iso:std:iso:4217"), ("TJS", "urn:iso:std:iso:4217"), ("TMT", "urn:iso:std:iso:4217"), ("TND", "urn:iso:std:iso:4217"), ("TOP", "urn:iso:std:iso:4217"), ("TRY", "urn:iso:std:iso:4217"), ("TTD", "urn:iso:std:iso:4217"), ("TVD", "urn:iso:std:iso:4217"), ("TWD", "urn:iso:std:iso:4217"), ("TZS", "urn:iso:std:iso:4217"), ("UAH", "urn:iso:std:iso:4217"), ("UGX", "urn:iso:std:iso:4217"), ("USD", "urn:iso:std:iso:4217"), ("USN", "urn:iso:std:iso:4217"), ("UYI", "urn:iso:std:iso:4217"), ("UYU", "urn:iso:std:iso:4217"), ("UZS", "urn:iso:std:iso:4217"), ("VEF", "urn:iso:std:iso:4217"), ("VND", "urn:iso:std:iso:4217"), ("VUV", "urn:iso:std:iso:4217"), ("WST", "urn:iso:std:iso:4217"), ("XAF", "urn:iso:std:iso:4217"), ("XAG", "urn:iso:std:iso:4217"), ("XAU", "urn:iso:std:iso:4217"), ("XBA", "urn:iso:std:iso:4217"), ("XBB", "urn:iso:std:iso:4217"), ("XBC", "urn:iso:std:iso:4217"), ("XBD", "urn:iso:std:iso:4217"), ("XCD", "urn:iso:std:iso:4217"), ("XDR", "urn:iso:std:iso:4217"), ("XOF", "urn:iso:std:iso:4217"), ("XPD", "urn:iso:std:iso:4217"), ("XPF", "urn:iso:std:iso:4217"), ("XPT", "urn:iso:std:iso:4217"), ("XSU", "urn:iso:std:iso:4217"), ("XTS", "urn:iso:std:iso:4217"), ("XUA", "urn:iso:std:iso:4217"), ("XXX", "urn:iso:std:iso:4217"), ("YER", "urn:iso:std:iso:4217"), ("ZAR", "urn:iso:std:iso:4217"), ("ZMW", "urn:iso:std:iso:4217"), ("ZWL", "urn:iso:std:iso:4217")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/days-of-week", kind: ValueSetKind::Enumerated, codes: &[("fri", "http://hl7.org/fhir/days-of-week"), ("mon", "http://hl7.org/fhir/days-of-week"), ("sat", "http://hl7.org/fhir/days-of-week"), ("sun", "http://hl7.org/fhir/days-of-week"), ("thu", "http://hl7.org/fhir/days-of-week"), ("tue", "http://hl7.org/fhir/days-of-week"), ("wed", "http://hl7.org/fhir/days-of-week")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/defined-types", kind: ValueSetKind::Enumerated, codes: &[("Account", "http://hl7.org/fhir/resource-types"), ("ActivityDefinition", "http://hl7.org/fhir/resource-types"), ("Address", "http://hl7.org/fhir/data-types"), ("AdverseEvent", "http://hl7.org/fhir/resource-types"), ("Age", "http://hl7.org/fhir/data-types"), ("AllergyIntolerance", "http://hl7.org/fhir/resource-types"), ("Annotation", "http://hl7.org/fhir/data-types"), ("Appointment", "http://hl7.org/fhir/resource-types"), ("AppointmentResponse", "http://hl7.org/fhir/resource-types"), ("Attachment", "http://hl7.org/fhir/data-types"), ("AuditEvent", "http://hl7.org/fhir/resource-types"), ("BackboneElement", "http://hl7.org/fhir/data-types"), ("Basic", "http://hl7.org/fhir/resource-types"), ("Binary", "http://hl7.org/fhir/resource-types"), ("BiologicallyDerivedProduct", "http://hl7.org/fhir/resource-types"), ("BodyStructure", "http://hl7.org/fhir/resource-types"), ("Bundle", "http://hl7.org/fhir/resource-types"), ("CapabilityStatement", "http://hl7.org/fhir/resource-types"), ("CarePlan", "http://hl7.org/fhir/resource-types"), ("CareTeam", "http://hl7.org/fhir/resource-types"), ("CatalogEntry", "http://hl7.org/fhir/resource-types"), ("ChargeItem", "http://hl7.org/fhir/resource-types"), ("ChargeItemDefinition", "http://hl7.org/fhir/resource-types"), ("Claim", "http://hl7.org/fhir/resource-types"), ("ClaimResponse", "http://hl7.org/fhir/resource-types"), ("ClinicalImpression", "http://hl7.org/fhir/resource-types"), ("CodeSystem", "http://hl7.org/fhir/resource-types"), ("CodeableConcept", "http://hl7.org/fhir/data-types"), ("Coding", "http://hl7.org/fhir/data-types"), ("Communication", "http://hl7.org/fhir/resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/resource-types"), ("CompartmentDefinition", "http://hl7.org/fhir/resource-types"), ("Composition", "http://hl7.org/fhir/resource-types"), ("ConceptMap", "http://hl7.org/fhir/resource-types"), ("Condition", "http://hl7.org/fhir/resource-types"), ("Consent", "http://hl7.org/fhir/resource-types"), ("ContactDetail", "http://hl7.org/fhir/data-types"), ("ContactPoint", "http://hl7.org/fhir/data-types"), ("Contract", "http://hl7.org/fhir/resource-types"), ("Contributor", "http://hl7.org/fhir/data-types"), ("Count", "http://hl7.org/fhir/data-types"), ("Coverage", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityRequest", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityResponse", "http://hl7.org/fhir/resource-types"), ("DataRequirement", "http://hl7.org/fhir/data-types"), ("DetectedIssue", "http://hl7.org/fhir/resource-types"), ("Device", "http://hl7.org/fhir/resource-types"), ("DeviceDefinition", "http://hl7.org/fhir/resource-types"), ("DeviceMetric", "http://hl7.org/fhir/resource-types"), ("DeviceRequest", "http://hl7.org/fhir/resource-types"), ("DeviceUseStatement", "http://hl7.org/fhir/resource-types"), ("DiagnosticReport", "http://hl7.org/fhir/resource-types"), ("Distance", "http://hl7.org/fhir/data-types"), ("DocumentManifest", "http://hl7.org/fhir/resource-types"), ("DocumentReference", "http://hl7.org/fhir/resource-types"), ("DomainResource", "http://hl7.org/fhir/resource-types"), ("Dosage", "http://hl7.org/fhir/data-types"), ("Duration", "http://hl7.org/fhir/data-types"), ("EffectEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("Element", "http://hl7.org/fhir/data-types"), ("ElementDefinition", "http://hl7.org/fhir/data-types"), ("Encounter", "http://hl7.org/fhir/resource-types"), ("Endpoint", "http://hl7.org/fhir/resource-types"), ("EnrollmentRequest", "http://hl7.org/fhir/resource-types"), ("EnrollmentResponse", "http://hl7.org/fhir/resource-types"), ("EpisodeOfCare", "http://hl7.org/fhir/resource-types"), ("EventDefinition", "http://hl7.org/fhir/resource-types"), ("Evidence", "http://hl7.org/fhir/resource-types"), ("EvidenceVariable", "http://hl7.org/fhir/resource-types"), ("ExampleScenario", "http://hl7.org/fhir/resource-types"), ("ExplanationOfBenefit", "http://hl7.org/fhir/resource-types"), ("Expression", "http://hl7.org/fhir/data-types"), ("Extension", "http://hl7.org/fhir/data-types"), ("FamilyMemberHistory", "http://hl7.org/fhir/resource-types"), ("Flag", "http://hl7.org/fhir/resource-types"), ("Goal", "http://hl7.org/fhir/resource-types"), ("GraphDefinition", "http://hl7.org/fhir/resource-types"), ("Group", "http://hl7.org/fhir/resource-types"), ("GuidanceResponse", "http://hl7.org/fhir/resource-types"), ("HealthcareService", "http://hl7.org/fhir/resource-types"), ("HumanName", "http://hl7.org/fhir/data-types"), ("Identifier", "http://hl7.org/fhir/data-types"), ("ImagingStudy", "http://hl7.org/fhir/resource-types"), ("Immunization", "http://hl7.org/fhir/resource-types"), ("ImmunizationEvaluation", "http://hl7.org/fhir/resource-types"), ("ImmunizationRecommendation", "http://hl7.org/fhir/resource-types"), ("ImplementationGuide", "http://hl7.org/fhir/resource-types"), ("InsurancePlan", "http://hl7.org/fhir/resource-types"), ("Invoice", "http://hl7.org/fhir/resource-types"), ("Library", "http://hl7.org/fhir/resource-types"), ("Linkage", "http://hl7.org/fhir/resource-types"), ("List", "http://hl7.org/fhir/resource-types"), ("Location", "http://hl7.org/fhir/resource-types"), ("MarketingStatus", "http://hl7.org/fhir/data-types"), ("Measure", "http://hl7.org/fhir/resource-types"), ("MeasureReport", "http://hl7.org/fhir/resource-types"), ("Media", "http://hl7.org/fhir/resource-types"), ("Medication", "http://hl7.org/fhir/resource-types"), ("MedicationAdministration", "http://hl7.org/fhir/resource-types"), ("MedicationDispense", "http://hl7.org/fhir/resource-types"), ("MedicationKnowledge", "http://hl7.org/fhir/resource-types"), ("MedicationRequest", "http://hl7.org/fhir/resource-types"), ("MedicationStatement", "http://hl7.org/fhir/resource-types"), ("MedicinalProduct", "http://hl7.org/fhir/resource-types"), ("MedicinalProductAuthorization", "http://hl7.org/fhir/resource-types"), ("MedicinalProductContraindication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIndication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIngredient", "http://hl7.org/fhir/resource-types"), ("MedicinalProductInteraction", "http://hl7.org/fhir/resource-types"), ("MedicinalProductManufactured", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPackaged", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPharmaceutical", "http://hl7.org/fhir/resource-types"), ("MedicinalProductUndesirableEffect", "http://hl7.org/fhir/resource-types"), ("MessageDefinition", "http://hl7.org/fhir/resource-types"), ("MessageHeader", "http://hl7.org/fhir/resource-types"), ("Meta", "http://hl7.org/fhir/data-types"), ("MolecularSequence", "http://hl7.org/fhir/resource-types"), ("Money", "http://hl7.org/fhir/data-types"), ("MoneyQuantity", "http://hl7.org/fhir/data-types"), ("NamingSystem", "http://hl7.org/fhir/resource-types"), ("Narrative", "http://hl7.org/fhir/data-types"), ("NutritionOrder", "http://hl7.org/fhir/resource-types"), ("Observation", "http://hl7.org/fhir/resource-types"), ("ObservationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationOutcome", "http://hl7.org/fhir/resource-types"), ("Organization", "http://hl7.org/fhir/resource-types"), ("OrganizationAffiliation", "http://hl7.org/fhir/resource-types"), ("ParameterDefinition", "http://hl7.org/fhir/data-types"), ("Parameters", "http://hl7.org/fhir/resource-types"), ("Patient", "http://hl7.org/fhir/resource-types"), ("PaymentNotice", "http://hl7.org/fhir/resource-types"), ("PaymentReconciliation", "http://hl7.org/fhir/resource-types"), ("Period", "http://hl7.org/fhir/data-types"), ("Person", "http://hl7.org/fhir/resource-types"), ("PlanDefinition", "http://hl7.org/fhir/resource-types"), ("Population", "http://hl7.org/fhir/data-types"), ("Practitioner", "http://hl7.org/fhir/resource-types"), ("PractitionerRole", "http://hl7.org/fhir/resource-types"), ("Procedure", "http://hl7.org/fhir/resource-types"), ("ProdCharacteristic", "http://hl7.org/fhir/data-types"), ("ProductShelfLife", "http://hl7.org/fhir/data-types"), ("Provenance", "http://hl7.org/fhir/resource-types"), ("Quantity", "http://hl7.org/fhir/data-types"), ("Questionnaire", "http://hl7.org/fhir/resource-types"), ("QuestionnaireResponse", "http://hl7.org/fhir/resource-types"), ("Range", "http://hl7.org/fhir/data-types"), ("Ratio", "http://hl7.org/fhir/data-types"), ("Reference", "http://hl7.org/fhir/data-types"), ("RelatedArtifact", "http://hl7.org/fhir/data-types"), ("RelatedPerson", "http://hl7.org/fhir/resource-types"), ("RequestGroup", "http://hl7.org/fhir/resource-types"), ("ResearchDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchElementDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchStudy", "http://hl7.org/fhir/resource-types"), ("ResearchSubject", "http://hl7.org/fhir/resource-types"), ("Resource", "http://hl7.org/fhir/resource-types"), ("RiskAssessment", "http://hl7.org/fhir/resource-types"), ("RiskEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("SampledData", "http://hl7.org/fhir/data-types"), ("Schedule", "http://hl7.org/fhir/resource-types"), ("SearchParameter", "http://hl7.org/fhir/resource-types"), ("ServiceRequest", "http://hl7.org/fhir/resource-types"), ("Signature", "http://hl7.org/fhir/data-types"), ("SimpleQuantity", "http://hl7.org/fhir/data-types"), ("Slot", "http://hl7.org/fhir/resource-types"), ("Specimen", "http://hl7.org/fhir/resource-types"), ("SpecimenDefinition", "http://hl7.org/fhir/resource-types"), ("StructureDefinition", "http://hl7.org/fhir/resource-types"), ("StructureMap", "http://hl7.org/fhir/resource-types"), ("Subscription", "http://hl7.org/fhir/resource-types"), ("Substance", "http://hl7.org/fhir/resource-types"), ("SubstanceAmount", "http://hl7.org/fhir/data-types"), ("SubstanceNucleicAcid", "http://hl7.org/fhir/resource-types"), ("SubstancePolymer", "http://hl7.org/fhir/resource-types"), ("SubstanceProtein", "http://hl7.org/fhir/resource-types"), ("SubstanceReferenceInformation", "http://hl7.org/fhir/resource-types"), ("SubstanceSourceMaterial", "http://hl7.org/fhir/resource-types"), ("SubstanceSpecification", "http://hl7.org/fhir/resource-types"), ("SupplyDelivery", "http://hl7.org/fhir/resource-types"), ("SupplyRequest", "http://hl7.org/fhir/resource-types"), ("Task", "http://hl7.org/fhir/resource-types"), ("TerminologyCapabilities", "http://hl7.org/fhir/resource-types"), ("TestReport", "http://hl7.org/fhir/resource-types"), ("TestScript", "http://hl7.org/fhir/resource-types"), ("Timing", "http://hl7.org/fhir/data-types"), ("TriggerDefinition", "http://hl7.org/fhir/data-types"), ("UsageContext", "http://hl7.org/fhir/data-types"), ("ValueSet", "http://hl7.org/fhir/resource-types"), ("VerificationResult", "http://hl7.org/fhir/resource-types"), ("VisionPrescription", "http://hl7.org/fhir/resource-types"), ("base64Binary", "http://hl7.org/fhir/data-types"), ("boolean", "http://hl7.org/fhir/data-types"), ("canonical", "http://hl7.org/fhir/data-types"), ("code", "http://hl7.org/fhir/data-types"), ("date", "http://hl7.org/fhir/data-types"), ("dateTime", "http://hl7.org/fhir/data-types"), ("decimal", "http://hl7.org/fhir/data-types"), ("id", "http://hl7.org/fhir/data-types"), ("instant", "http://hl7.org/fhir/data-types"), ("integer", "http://hl7.org/fhir/data-types"), ("markdown", "http://hl7.org/fhir/data-types"), ("oid", "http://hl7.org/fhir/data-types"), ("positiveInt", "http://hl7.org/fhir/data-types"), ("string", "http://hl7.org/fhir/data-types"), ("time", "http://hl7.org/fhir/data-types"), ("unsignedInt", "http://hl7.org/fhir/data-types"), ("uri", "http://hl7.org/fhir/data-types"), ("url", "http://hl7.org/fhir/data-types"), ("uuid", "http://hl7.org/fhir/data-types"), ("xhtml", "http://hl7.org/fhir/data-types")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/detectedissue-severity", kind: ValueSetKind::Enumerated, codes: &[("high", "http://hl7.org/fhir/detectedissue-severity"), ("low", "http://hl7.org/fhir/detectedissue-severity"), ("moderate", "http://hl7.org/fhir/detectedissue-severity")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/device-nametype", kind: ValueSetKind::Enumerated, codes: &[("manufacturer-name", "http://hl7.org/fhir/device-nametype"), ("model-name", "http://hl7.org/fhir/device-nametype"), ("other", "http://hl7.org/fhir/device-nametype"), ("patient-reported-name", "http://hl7.org/fhir/device-nametype"), ("udi-label-name", "http://hl7.org/fhir/device-nametype"), ("user-friendly-name", "http://hl7.org/fhir/device-nametype")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/device-statement-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/device-statement-status"), ("completed", "http://hl7.org/fhir/device-statement-status"), ("entered-in-error", "http://hl7.org/fhir/device-statement-status"), ("intended", "http://hl7.org/fhir/device-statement-status"), ("on-hold", "http://hl7.org/fhir/device-statement-status"), ("stopped", "http://hl7.org/fhir/device-statement-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/device-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/device-status"), ("entered-in-error", "http://hl7.org/fhir/device-status"), ("inactive", "http://hl7.org/fhir/device-status"), ("unknown", "http://hl7.org/fhir/device-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/diagnostic-report-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/diagnostic-report-status"), ("appended", "http://hl7.org/fhir/diagnostic-report-status"), ("cancelled", "http://hl7.org/fhir/diagnostic-report-status"), ("corrected", "http://hl7.org/fhir/diagnostic-report-status"), ("entered-in-error", "http://hl7.org/fhir/diagnostic-report-status"), ("final", "http://hl7.org/fhir/diagnostic-report-status"), ("partial", "http://hl7.org/fhir/diagnostic-report-status"), ("preliminary", "http://hl7.org/fhir/diagnostic-report-status"), ("registered", "http://hl7.org/fhir/diagnostic-report-status"), ("unknown", "http://hl7.org/fhir/diagnostic-report-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/discriminator-type", kind: ValueSetKind::Enumerated, codes: &[("exists", "http://hl7.org/fhir/discriminator-type"), ("pattern", "http://hl7.org/fhir/discriminator-type"), ("profile", "http://hl7.org/fhir/discriminator-type"), ("type", "http://hl7.org/fhir/discriminator-type"), ("value", "http://hl7.org/fhir/discriminator-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/document-mode", kind: ValueSetKind::Enumerated, codes: &[("consumer", "http://hl7.org/fhir/document-mode"), ("producer", "http://hl7.org/fhir/document-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/document-reference-status", kind: ValueSetKind::Enumerated, codes: &[("current", "http://hl7.org/fhir/document-reference-status"), ("entered-in-error", "http://hl7.org/fhir/document-reference-status"), ("superseded", "http://hl7.org/fhir/document-reference-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/document-relationship-type", kind: ValueSetKind::Enumerated, codes: &[("appends", "http://hl7.org/fhir/document-relationship-type"), ("replaces", "http://hl7.org/fhir/document-relationship-type"), ("signs", "http://hl7.org/fhir/document-relationship-type"), ("transforms", "http://hl7.org/fhir/document-relationship-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/eligibilityrequest-purpose", kind: ValueSetKind::Enumerated, codes: &[("auth-requirements", "http://hl7.org/fhir/eligibilityrequest-purpose"), ("benefits", "http://hl7.org/fhir/eligibilityrequest-purpose"), ("discovery", "http://hl7.org/fhir/eligibilityrequest-purpose"), ("validation", "http://hl7.org/fhir/eligibilityrequest-purpose")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/eligibilityresponse-purpose", kind: ValueSetKind::Enumerated, codes: &[("auth-requirements", "http://hl7.org/fhir/eligibilityresponse-purpose"), ("benefits", "http://hl7.org/fhir/eligibilityresponse-purpose"), ("discovery", "http://hl7.org/fhir/eligibilityresponse-purpose"), ("validation", "http://hl7.org/fhir/eligibilityresponse-purpose")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/encounter-location-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/encounter-location-status"), ("completed", "http://hl7.org/fhir/encounter-location-status"), ("planned", "http://hl7.org/fhir/encounter-location-status"), ("reserved", "http://hl7.org/fhir/encounter-location-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/encounter-status", kind: ValueSetKind::Enumerated, codes: &[("arrived", "http://hl7.org/fhir/encounter-status"), ("cancelled", "http://hl7.org/fhir/encounter-status"), ("entered-in-error", "http://hl7.org/fhir/encounter-status"), ("finished", "http://hl7.org/fhir/encounter-status"), ("in-progress", "http://hl7.org/fhir/encounter-status"), ("onleave", "http://hl7.org/fhir/encounter-status"), ("planned", "http://hl7.org/fhir/encounter-status"), ("triaged", "http://hl7.org/fhir/encounter-status"), ("unknown", "http://hl7.org/fhir/encounter-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/endpoint-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/endpoint-status"), ("entered-in-error", "http://hl7.org/fhir/endpoint-status"), ("error", "http://hl7.org/fhir/endpoint-status"), ("off", "http://hl7.org/fhir/endpoint-status"), ("suspended", "http://hl7.org/fhir/endpoint-status"), ("test", "http://hl7.org/fhir/endpoint-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/episode-of-care-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/episode-of-care-status"), ("cancelled", "http://hl7.org/fhir/episode-of-care-status"), ("entered-in-error", "http://hl7.org/fhir/episode-of-care-status"), ("finished", "http://hl7.org/fhir/episode-of-care-status"), ("onhold", "http://hl7.org/fhir/episode-of-care-status"), ("planned", "http://hl7.org/fhir/episode-of-care-status"), ("waitlist", "http://hl7.org/fhir/episode-of-care-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/event-capability-mode", kind: ValueSetKind::Enumerated, codes: &[("receiver", "http://hl7.org/fhir/event-capability-mode"), ("sender", "http://hl7.org/fhir/event-capability-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/event-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/event-status"), ("entered-in-error", "http://hl7.org/fhir/event-status"), ("in-progress", "http://hl7.org/fhir/event-status"), ("not-done", "http://hl7.org/fhir/event-status"), ("on-hold", "http://hl7.org/fhir/event-status"), ("preparation", "http://hl7.org/fhir/event-status"), ("stopped", "http://hl7.org/fhir/event-status"), ("unknown", "http://hl7.org/fhir/event-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/event-timing", kind: ValueSetKind::Enumerated, codes: &[("AC", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("ACD", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("ACM", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("ACV", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("AFT", "http://hl7.org/fhir/event-timing"), ("AFT.early", "http://hl7.org/fhir/event-timing"), ("AFT.late", "http://hl7.org/fhir/event-timing"), ("C", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("CD", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("CM", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("CV", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("EVE", "http://hl7.org/fhir/event-timing"), ("EVE.early", "http://hl7.org/fhir/event-timing"), ("EVE.late", "http://hl7.org/fhir/event-timing"), ("HS", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("MORN", "http://hl7.org/fhir/event-timing"), ("MORN.early", "http://hl7.org/fhir/event-timing"), ("MORN.late", "http://hl7.org/fhir/event-timing"), ("NIGHT", "http://hl7.org/fhir/event-timing"), ("NOON", "http://hl7.org/fhir/event-timing"), ("PC", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("PCD", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("PCM", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("PCV", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("PHS", "http://hl7.org/fhir/event-timing"), ("WAKE", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/examplescenario-actor-type", kind: ValueSetKind::Enumerated, codes: &[("entity", "http://hl7.org/fhir/examplescenario-actor-type"), ("person", "http://hl7.org/fhir/examplescenario-actor-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/explanationofbenefit-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/explanationofbenefit-status"), ("cancelled", "http://hl7.org/fhir/explanationofbenefit-status"), ("draft", "http://hl7.org/fhir/explanationofbenefit-status"), ("entered-in-error", "http://hl7.org/fhir/explanationofbenefit-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/exposure-state", kind: ValueSetKind::Enumerated, codes: &[("exposure", "http://hl7.org/fhir/exposure-state"), ("exposure-alternative", "http://hl7.org/fhir/exposure-state")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/extension-context-type", kind: ValueSetKind::Enumerated, codes: &[("element", "http://hl7.org/fhir/extension-context-type"), ("extension", "http://hl7.org/fhir/extension-context-type"), ("fhirpath", "http://hl7.org/fhir/extension-context-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/filter-operator", kind: ValueSetKind::Enumerated, codes: &[("=", "http://hl7.org/fhir/filter-operator"), ("descendent-of", "http://hl7.org/fhir/filter-operator"), ("exists", "http://hl7.org/fhir/filter-operator"), ("generalizes", "http://hl7.org/fhir/filter-operator"), ("in", "http://hl7.org/fhir/filter-operator"), ("is-a", "http://hl7.org/fhir/filter-operator"), ("is-not-a", "http://hl7.org/fhir/filter-operator"), ("not-in", "http://hl7.org/fhir/filter-operator"), ("regex", "http://hl7.org/fhir/filter-operator")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/flag-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/flag-status"), ("entered-in-error", "http://hl7.org/fhir/flag-status"), ("inactive", "http://hl7.org/fhir/flag-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/fm-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/fm-status"), ("cancelled", "http://hl7.org/fhir/fm-status"), ("draft", "http://hl7.org/fhir/fm-status"), ("entered-in-error", "http://hl7.org/fhir/fm-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/goal-status", kind: ValueSetKind::Enumerated, codes: &[("accepted", "http://hl7.org/fhir/goal-status"), ("active", "http://hl7.org/fhir/goal-status"), ("cancelled", "http://hl7.org/fhir/goal-status"), ("completed", "http://hl7.org/fhir/goal-status"), ("entered-in-error", "http://hl7.org/fhir/goal-status"), ("on-hold", "http://hl7.org/fhir/goal-status"), ("planned", "http://hl7.org/fhir/goal-status"), ("proposed", "http://hl7.org/fhir/goal-status"), ("rejected", "http://hl7.org/fhir/goal-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/graph-compartment-rule", kind: ValueSetKind::Enumerated, codes: &[("custom", "http://hl7.org/fhir/graph-compartment-rule"), ("different", "http://hl7.org/fhir/graph-compartment-rule"), ("identical", "http://hl7.org/fhir/graph-compartment-rule"), ("matching", "http://hl7.org/fhir/graph-compartment-rule")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/graph-compartment-use", kind: ValueSetKind::Enumerated, codes: &[("condition", "http://hl7.org/fhir/graph-compartment-use"), ("requirement", "http://hl7.org/fhir/graph-compartment-use")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/group-measure", kind: ValueSetKind::Enumerated, codes: &[("mean", "http://hl7.org/fhir/group-measure"), ("mean-of-mean", "http://hl7.org/fhir/group-measure"), ("mean-of-median", "http://hl7.org/fhir/group-measure"), ("median", "http://hl7.org/fhir/group-measure"), ("median-of-mean", "http://hl7.org/fhir/group-measure"), ("median-of-median", "http://hl7.org/fhir/group-measure")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/group-type", kind: ValueSetKind::Enumerated, codes: &[("animal", "http://hl7.org/fhir/group-type"), ("device", "http://hl7.org/fhir/group-type"), ("medication", "http://hl7.org/fhir/group-type"), ("person", "http://hl7.org/fhir/group-type"), ("practitioner", "http://hl7.org/fhir/group-type"), ("substance", "http://hl7.org/fhir/group-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/guidance-response-status", kind: ValueSetKind::Enumerated, codes: &[("data-requested", "http://hl7.org/fhir/guidance-response-status"), ("data-required", "http://hl7.org/fhir/guidance-response-status"), ("entered-in-error", "http://hl7.org/fhir/guidance-response-status"), ("failure", "http://hl7.org/fhir/guidance-response-status"), ("in-progress", "http://hl7.org/fhir/guidance-response-status"), ("success", "http://hl7.org/fhir/guidance-response-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/guide-page-generation", kind: ValueSetKind::Enumerated, codes: &[("generated", "http://hl7.org/fhir/guide-page-generation"), ("html", "http://hl7.org/fhir/guide-page-generation"), ("markdown", "http://hl7.org/fhir/guide-page-generation"), ("xml", "http://hl7.org/fhir/guide-page-generation")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/guide-parameter-code", kind: ValueSetKind::Enumerated, codes: &[("apply", "http://hl7.org/fhir/guide-parameter-code"), ("expansion-parameter", "http://hl7.org/fhir/guide-parameter-code"), ("generate-json", "http://hl7.org/fhir/guide-parameter-code"), ("generate-turtle", "http://hl7.org/fhir/guide-parameter-code"), ("generate-xml", "http://hl7.org/fhir/guide-parameter-code"), ("html-template", "http://hl7.org/fhir/guide-parameter-code"), ("path-pages", "http://hl7.org/fhir/guide-parameter-code"), ("path-resource", "http://hl7.org/fhir/guide-parameter-code"), ("path-tx-cache", "http://hl7.org/fhir/guide-parameter-code"), ("rule-broken-links", "http://hl7.org/fhir/guide-parameter-code")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/history-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/history-status"), ("entered-in-error", "http://hl7.org/fhir/history-status"), ("health-unknown", "http://hl7.org/fhir/history-status"), ("partial", "http://hl7.org/fhir/history-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/http-operations", kind: ValueSetKind::Enumerated, codes: &[("delete", "http://hl7.org/fhir/http-operations"), ("get", "http://hl7.org/fhir/http-operations"), ("head", "http://hl7.org/fhir/http-operations"), ("options", "http://hl7.org/fhir/http-operations"), ("patch", "http://hl7.org/fhir/http-operations"), ("post", "http://hl7.org/fhir/http-operations"), ("put", "http://hl7.org/fhir/http-operations")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/http-verb", kind: ValueSetKind::Enumerated, codes: &[("DELETE", "http://hl7.org/fhir/http-verb"), ("GET", "http://hl7.org/fhir/http-verb"), ("HEAD", "http://hl7.org/fhir/http-verb"), ("PATCH", "http://hl7.org/fhir/http-verb"), ("POST", "http://hl7.org/fhir/http-verb"), ("PUT", "http://hl7.org/fhir/http-verb")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/identifier-use", kind: ValueSetKind::Enumerated, codes: &[("official", "http://hl7.org/fhir/identifier-use"), ("old", "http://hl7.org/fhir/identifier-use"), ("secondary", "http://hl7.org/fhir/identifier-use"), ("temp", "http://hl7.org/fhir/identifier-use"), ("usual", "http://hl7.org/fhir/identifier-use")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/identity-assuranceLevel", kind: ValueSetKind::Enumerated, codes: &[("level1", "http://hl7.org/fhir/identity-assuranceLevel"), ("level2", "http://hl7.org/fhir/identity-assuranceLevel"), ("level3", "http://hl7.org/fhir/identity-assuranceLevel"), ("level4", "http://hl7.org/fhir/identity-assuranceLevel")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/imagingstudy-status", kind: ValueSetKind::Enumerated, codes: &[("available", "http://hl7.org/fhir/imagingstudy-status"), ("cancelled", "http://hl7.org/fhir/imagingstudy-status"), ("entered-in-error", "http://hl7.org/fhir/imagingstudy-status"), ("registered", "http://hl7.org/fhir/imagingstudy-status"), ("unknown", "http://hl7.org/fhir/imagingstudy-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/immunization-evaluation-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/medication-admin-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/immunization-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/event-status"), ("entered-in-error", "http://hl7.org/fhir/event-status"), ("not-done", "http://hl7.org/fhir/event-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/insuranceplan-applicability", kind: ValueSetKind::Enumerated, codes: &[("in-network", "http://terminology.hl7.org/CodeSystem/applicability"), ("other", "http://terminology.hl7.org/CodeSystem/applicability"), ("out-of-network", "http://terminology.hl7.org/CodeSystem/applicability")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/invoice-priceComponentType", kind: ValueSetKind::Enumerated, codes: &[("base", "http://hl7.org/fhir/invoice-priceComponentType"), ("deduction", "http://hl7.org/fhir/invoice-priceComponentType"), ("discount", "http://hl7.org/fhir/invoice-priceComponentType"), ("informational", "http://hl7.org/fhir/invoice-priceComponentType"), ("surcharge", "http://hl7.org/fhir/invoice-priceComponentType"), ("tax", "http://hl7.org/fhir/invoice-priceComponentType")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/invoice-status", kind: ValueSetKind::Enumerated, codes: &[("balanced", "http://hl7.org/fhir/invoice-status"), ("cancelled", "http://hl7.org/fhir/invoice-status"), ("draft", "http://hl7.org/fhir/invoice-status"), ("entered-in-error", "http://hl7.org/fhir/invoice-status"), ("issued", "http://hl7.org/fhir/invoice-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/issue-severity", kind: ValueSetKind::Enumerated, codes: &[("error", "http://hl7.org/fhir/issue-severity"), ("fatal", "http://hl7.org/fhir/issue-severity"), ("information", "http://hl7.org/fhir/issue-severity"), ("warning", "http://hl7.org/fhir/issue-severity")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/issue-type", kind: ValueSetKind::Enumerated, codes: &[("business-rule", "http://hl7.org/fhir/issue-type"), ("code-invalid", "http://hl7.org/fhir/issue-type"), ("conflict", "http://hl7.org/fhir/issue-type"), ("deleted", "http://hl7.org/fhir/issue-type"), ("duplicate", "http://hl7.org/fhir/issue-type"), ("exception", "http://hl7.org/fhir/issue-type"), ("expired", "http://hl7.org/fhir/issue-type"), ("extension", "http://hl7.org/fhir/issue-type"), ("forbidden", "http://hl7.org/fhir/issue-type"), ("incomplete", "http://hl7.org/fhir/issue-type"), ("informational", "http://hl7.org/fhir/issue-type"), ("invalid", "http://hl7.org/fhir/issue-type"), ("invariant", "http://hl7.org/fhir/issue-type"), ("lock-error", "http://hl7.org/fhir/issue-type"), ("login", "http://hl7.org/fhir/issue-type"), ("multiple-matches", "http://hl7.org/fhir/issue-type"), ("no-store", "http://hl7.org/fhir/issue-type"), ("not-found", "http://hl7.org/fhir/issue-type"), ("not-supported", "http://hl7.org/fhir/issue-type"), ("processing", "http://hl7.org/fhir/issue-type"), ("required", "http://hl7.org/fhir/issue-type"), ("security", "http://hl7.org/fhir/issue-type"), ("structure", "http://hl7.org/fhir/issue-type"), ("suppressed", "http://hl7.org/fhir/issue-type"), ("throttled", "http://hl7.org/fhir/issue-type"), ("timeout", "http://hl7.org/fhir/issue-type"), ("too-costly", "http://hl7.org/fhir/issue-type"), ("too-long", "http://hl7.org/fhir/issue-type"), ("transient", "http://hl7.org/fhir/issue-type"), ("unknown", "http://hl7.org/fhir/issue-type"), ("value", "http://hl7.org/fhir/issue-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/item-type", kind: ValueSetKind::Enumerated, codes: &[("attachment", "http://hl7.org/fhir/item-type"), ("boolean", "http://hl7.org/fhir/item-type"), ("choice", "http://hl7.org/fhir/item-type"), ("date", "http://hl7.org/fhir/item-type"), ("dateTime", "http://hl7.org/fhir/item-type"), ("decimal", "http://hl7.org/fhir/item-type"), ("display", "http://hl7.org/fhir/item-type"), ("group", "http://hl7.org/fhir/item-type"), ("integer", "http://hl7.org/fhir/item-type"), ("open-choice", "http://hl7.org/fhir/item-type"), ("quantity", "http://hl7.org/fhir/item-type"), ("reference", "http://hl7.org/fhir/item-type"), ("string", "http://hl7.org/fhir/item-type"), ("text", "http://hl7.org/fhir/item-type"), ("time", "http://hl7.org/fhir/item-type"), ("url", "http://hl7.org/fhir/item-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/link-type", kind: ValueSetKind::Enumerated, codes: &[("refer", "http://hl7.org/fhir/link-type"), ("replaced-by", "http://hl7.org/fhir/link-type"), ("replaces", "http://hl7.org/fhir/link-type"), ("seealso", "http://hl7.org/fhir/link-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/linkage-type", kind: ValueSetKind::Enumerated, codes: &[("alternate", "http://hl7.org/fhir/linkage-type"), ("historical", "http://hl7.org/fhir/linkage-type"), ("source", "http://hl7.org/fhir/linkage-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/list-mode", kind: ValueSetKind::Enumerated, codes: &[("changes", "http://hl7.org/fhir/list-mode"), ("snapshot", "http://hl7.org/fhir/list-mode"), ("working", "http://hl7.org/fhir/list-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/list-status", kind: ValueSetKind::Enumerated, codes: &[("current", "http://hl7.org/fhir/list-status"), ("entered-in-error", "http://hl7.org/fhir/list-status"), ("retired", "http://hl7.org/fhir/list-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/location-mode", kind: ValueSetKind::Enumerated, codes: &[("instance", "http://hl7.org/fhir/location-mode"), ("kind", "http://hl7.org/fhir/location-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/location-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/location-status"), ("inactive", "http://hl7.org/fhir/location-status"), ("suspended", "http://hl7.org/fhir/location-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-context-type", kind: ValueSetKind::Enumerated, codes: &[("type", "http://hl7.org/fhir/map-context-type"), ("variable", "http://hl7.org/fhir/map-context-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-group-type-mode", kind: ValueSetKind::Enumerated, codes: &[("none", "http://hl7.org/fhir/map-group-type-mode"), ("type-and-types", "http://hl7.org/fhir/map-group-type-mode"), ("types", "http://hl7.org/fhir/map-group-type-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-input-mode", kind: ValueSetKind::Enumerated, codes: &[("source", "http://hl7.org/fhir/map-input-mode"), ("target", "http://hl7.org/fhir/map-input-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-model-mode", kind: ValueSetKind::Enumerated, codes: &[("produced", "http://hl7.org/fhir/map-model-mode"), ("queried", "http://hl7.org/fhir/map-model-mode"), ("source", "http://hl7.org/fhir/map-model-mode"), ("target", "http://hl7.org/fhir/map-model-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-source-list-mode", kind: ValueSetKind::Enumerated, codes: &[("first", "http://hl7.org/fhir/map-source-list-mode"), ("last", "http://hl7.org/fhir/map-source-list-mode"), ("not_first", "http://hl7.org/fhir/map-source-list-mode"), ("not_last", "http://hl7.org/fhir/map-source-list-mode"), ("only_one", "http://hl7.org/fhir/map-source-list-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-target-list-mode", kind: ValueSetKind::Enumerated, codes: &[("collate", "http://hl7.org/fhir/map-target-list-mode"), ("first", "http://hl7.org/fhir/map-target-list-mode"), ("last", "http://hl7.org/fhir/map-target-list-mode"), ("share", "http://hl7.org/fhir/map-target-list-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-transform", kind: ValueSetKind::Enumerated, codes: &[("append", "http://hl7.org/fhir/map-transform"), ("c", "http://hl7.org/fhir/map-transform"), ("cast", "http://hl7.org/fhir/map-transform"), ("cc", "http://hl7.org/fhir/map-transform"), ("copy", "http://hl7.org/fhir/map-transform"), ("cp", "http://hl7.org/fhir/map-transform"), ("create", "http://hl7.org/fhir/map-transform"), ("dateOp", "http://hl7.org/fhir/map-transform"), ("escape", "http://hl7.org/fhir/map-transform"), ("evaluate", "http://hl7.org/fhir/map-transform"), ("id", "http://hl7.org/fhir/map-transform"), ("pointer", "http://hl7.org/fhir/map-transform"), ("qty", "http://hl7.org/fhir/map-transform"), ("reference", "http://hl7.org/fhir/map-transform"), ("translate", "http://hl7.org/fhir/map-transform"), ("truncate", "http://hl7.org/fhir/map-transform"), ("uuid", "http://hl7.org/fhir/map-transform")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/measure-improvement-notation", kind: ValueSetKind::Enumerated, codes: &[("decrease", "http://terminology.hl7.org/CodeSystem/measure-improvement-notation"), ("increase", "http://terminology.hl7.org/CodeSystem/measure-improvement-notation")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/measure-report-status", kind: ValueSetKind::Enumerated, codes: &[("complete", "http://hl7.org/fhir/measure-report-status"), ("error", "http://hl7.org/fhir/measure-report-status"), ("pending", "http://hl7.org/fhir/measure-report-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/measure-report-type", kind: ValueSetKind::Enumerated, codes: &[("data-collection", "http://hl7.org/fhir/measure-report-type"), ("individual", "http://hl7.org/fhir/measure-report-type"), ("subject-list", "http://hl7.org/fhir/measure-report-type"), ("summary", "http://hl7.org/fhir/measure-report-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/medication-admin-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("in-progress", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("not-done", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("on-hold", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("stopped", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("unknown", "http://terminology.hl7.org/CodeSystem/medication-admin-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/medication-statement-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("completed", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("entered-in-error", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("intended", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("not-taken", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("on-hold", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("stopped", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("unknown", "http://hl7.org/fhir/CodeSystem/medication-statement-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/medication-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/CodeSystem/medication-status"), ("entered-in-error", "http://hl7.org/fhir/CodeSystem/medication-status"), ("inactive", "http://hl7.org/fhir/CodeSystem/medication-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/medicationdispense-status", kind: ValueSetKind::Enumerated, codes: &[("cancelled", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("completed", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("declined", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("in-progress", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("on-hold", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("preparation", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("stopped", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("unknown", "http://terminology.hl7.org/CodeSystem/medicationdispense-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/medicationknowledge-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://terminology.hl7.org/CodeSystem/medicationknowledge-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/medicationknowledge-status"), ("inactive", "http://terminology.hl7.org/CodeSystem/medicationknowledge-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/medicationrequest-intent", kind: ValueSetKind::Enumerated, codes: &[("filler-order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("instance-order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("option", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("original-order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("plan", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("proposal", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("reflex-order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/medicationrequest-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("cancelled", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("completed", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("draft", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("entered-in-error", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("on-hold", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("stopped", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("unknown", "http://hl7.org/fhir/CodeSystem/medicationrequest-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/message-significance-category", kind: ValueSetKind::Enumerated, codes: &[("consequence", "http://hl7.org/fhir/message-significance-category"), ("currency", "http://hl7.org/fhir/message-significance-category"), ("notification", "http://hl7.org/fhir/message-significance-category")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/messageheader-response-request", kind: ValueSetKind::Enumerated, codes: &[("always", "http://hl7.org/fhir/messageheader-response-request"), ("never", "http://hl7.org/fhir/messageheader-response-request"), ("on-error", "http://hl7.org/fhir/messageheader-response-request"), ("on-success", "http://hl7.org/fhir/messageheader-response-request")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-calibration-state", kind: ValueSetKind::Enumerated, codes: &[("calibrated", "http://hl7.org/fhir/metric-calibration-state"), ("calibration-required", "http://hl7.org/fhir/metric-calibration-state"), ("not-calibrated", "http://hl7.org/fhir/metric-calibration-state"), ("unspecified", "http://hl7.org/fhir/metric-calibration-state")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-calibration-type", kind: ValueSetKind::Enumerated, codes: &[("gain", "http://hl7.org/fhir/metric-calibration-type"), ("offset", "http://hl7.org/fhir/metric-calibration-type"), ("two-point", "http://hl7.org/fhir/metric-calibration-type"), ("unspecified", "http://hl7.org/fhir/metric-calibration-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-category", kind: ValueSetKind::Enumerated, codes: &[("calculation", "http://hl7.org/fhir/metric-category"), ("measurement", "http://hl7.org/fhir/metric-category"), ("setting", "http://hl7.org/fhir/metric-category"), ("unspecified", "http://hl7.org/fhir/metric-category")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-color", kind: ValueSetKind::Enumerated, codes: &[("black", "http://hl7.org/fhir/metric-color"), ("blue", "http://hl7.org/fhir/metric-color"), ("cyan", "http://hl7.org/fhir/metric-color"), ("green", "http://hl7.org/fhir/metric-color"), ("magenta", "http://hl7.org/fhir/metric-color"), ("red", "http://hl7.org/fhir/metric-color"), ("white", "http://hl7.org/fhir/metric-color"), ("yellow", "http://hl7.org/fhir/metric-color")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-operational-status", kind: ValueSetKind::Enumerated, codes: &[("entered-in-error", "http://hl7.org/fhir/metric-operational-status"), ("off", "http://hl7.org/fhir/metric-operational-status"), ("on", "http://hl7.org/fhir/metric-operational-status"), ("standby", "http://hl7.org/fhir/metric-operational-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/mimetypes", kind: ValueSetKind::MimeTypes, codes: &[] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/name-use", kind: ValueSetKind::Enumerated, codes: &[("anonymous", "http://hl7.org/fhir/name-use"), ("maiden", "http://hl7.org/fhir/name-use"), ("nickname", "http://hl7.org/fhir/name-use"), ("official", "http://hl7.org/fhir/name-use"), ("old", "http://hl7.org/fhir/name-use"), ("temp", "http://hl7.org/fhir/name-use"), ("usual", "http://hl7.org/fhir/name-use")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type", kind: ValueSetKind::Enumerated, codes: &[("oid", "http://hl7.org/fhir/namingsystem-identifier-type"), ("other", "http://hl7.org/fhir/namingsystem-identifier-type"), ("uri", "http://hl7.org/fhir/namingsystem-identifier-type"), ("uuid", "http://hl7.org/fhir/namingsystem-identifier-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/namingsystem-type", kind: ValueSetKind::Enumerated, codes: &[("codesystem", "http://hl7.org/fhir/namingsystem-type"), ("identifier", "http://hl7.org/fhir/namingsystem-type"), ("root", "http://hl7.org/fhir/namingsystem-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/narrative-status", kind: ValueSetKind::Enumerated, codes: &[("additional", "http://hl7.org/fhir/narrative-status"), ("empty", "http://hl7.org/fhir/narrative-status"), ("extensions", "http://hl7.org/fhir/narrative-status"), ("generated", "http://hl7.org/fhir/narrative-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/network-type", kind: ValueSetKind::Enumerated, codes: &[("1", "http://hl7.org/fhir/network-type"), ("2", "http://hl7.org/fhir/network-type"), ("3", "http://hl7.org/fhir/network-type"), ("4", "http://hl7.org/fhir/network-type"), ("5", "http://hl7.org/fhir/network-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/note-type", kind: ValueSetKind::Enumerated, codes: &[("display", "http://hl7.org/fhir/note-type"), ("print", "http://hl7.org/fhir/note-type"), ("printoper", "http://hl7.org/fhir/note-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/observation-range-category", kind: ValueSetKind::Enumerated, codes: &[("absolute", "http://hl7.org/fhir/observation-range-category"), ("critical", "http://hl7.org/fhir/observation-range-category"), ("reference", "http://hl7.org/fhir/observation-range-category")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/observation-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/observation-status"), ("cancelled", "http://hl7.org/fhir/observation-status"), ("corrected", "http://hl7.org/fhir/observation-status"), ("entered-in-error", "http://hl7.org/fhir/observation-status"), ("final", "http://hl7.org/fhir/observation-status"), ("preliminary", "http://hl7.org/fhir/observation-status"), ("registered", "http://hl7.org/fhir/observation-status"), ("unknown", "http://hl7.org/fhir/observation-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/operation-kind", kind: ValueSetKind::Enumerated, codes: &[("operation", "http://hl7.org/fhir/operation-kind"), ("query", "http://hl7.org/fhir/operation-kind")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/operation-parameter-use", kind: ValueSetKind::Enumerated, codes: &[("in", "http://hl7.org/fhir/operation-parameter-use"), ("out", "http://hl7.org/fhir/operation-parameter-use")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/orientation-type", kind: ValueSetKind::Enumerated, codes: &[("antisense", "http://hl7.org/fhir/orientation-type"), ("sense", "http://hl7.org/fhir/orientation-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/participantrequired", kind: ValueSetKind::Enumerated, codes: &[("information-only", "http://hl7.org/fhir/participantrequired"), ("optional", "http://hl7.org/fhir/participantrequired"), ("required", "http://hl7.org/fhir/participantrequired")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/participationstatus", kind: ValueSetKind::Enumerated, codes: &[("accepted", "http://hl7.org/fhir/participationstatus"), ("declined", "http://hl7.org/fhir/participationstatus"), ("needs-action", "http://hl7.org/fhir/participationstatus"), ("tentative", "http://hl7.org/fhir/participationstatus")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/permitted-data-type", kind: ValueSetKind::Enumerated, codes: &[("CodeableConcept", "http://hl7.org/fhir/permitted-data-type"), ("Period", "http://hl7.org/fhir/permitted-data-type"), ("Quantity", "http://hl7.org/fhir/permitted-data-type"), ("Range", "http://hl7.org/fhir/permitted-data-type"), ("Ratio", "http://hl7.org/fhir/permitted-data-type"), ("SampledData", "http://hl7.org/fhir/permitted-data-type"), ("boolean", "http://hl7.org/fhir/permitted-data-type"), ("dateTime", "http://hl7.org/fhir/permitted-data-type"), ("integer", "http://hl7.org/fhir/permitted-data-type"), ("string", "http://hl7.org/fhir/permitted-data-type"), ("time", "http://hl7.org/fhir/permitted-data-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/product-category", kind: ValueSetKind::Enumerated, codes: &[("biologicalAgent", "http://hl7.org/fhir/product-category"), ("cells", "http://hl7.org/fhir/product-category"), ("fluid", "http://hl7.org/fhir/product-category"), ("organ", "http://hl7.org/fhir/product-category"), ("tissue", "http://hl7.org/fhir/product-category")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/product-status", kind: ValueSetKind::Enumerated, codes: &[("available", "http://hl7.org/fhir/product-status"), ("unavailable", "http://hl7.org/fhir/product-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/product-storage-scale", kind: ValueSetKind::Enumerated, codes: &[("celsius", "http://hl7.org/fhir/product-storage-scale"), ("farenheit", "http://hl7.org/fhir/product-storage-scale"), ("kelvin", "http://hl7.org/fhir/product-storage-scale")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/property-representation", kind: ValueSetKind::Enumerated, codes: &[("cdaText", "http://hl7.org/fhir/property-representation"), ("typeAttr", "http://hl7.org/fhir/property-representation"), ("xhtml", "http://hl7.org/fhir/property-representation"), ("xmlAttr", "http://hl7.org/fhir/property-representation"), ("xmlText", "http://hl7.org/fhir/property-representation")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/provenance-entity-role", kind: ValueSetKind::Enumerated, codes: &[("derivation", "http://hl7.org/fhir/provenance-entity-role"), ("quotation", "http://hl7.org/fhir/provenance-entity-role"), ("removal", "http://hl7.org/fhir/provenance-entity-role"), ("revision", "http://hl7.org/fhir/provenance-entity-role"), ("source", "http://hl7.org/fhir/provenance-entity-role")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/publication-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/publication-status"), ("draft", "http://hl7.org/fhir/publication-status"), ("retired", "http://hl7.org/fhir/publication-status"), ("unknown", "http://hl7.org/fhir/publication-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/quality-type", kind: ValueSetKind::Enumerated, codes: &[("indel", "http://hl7.org/fhir/quality-type"), ("snp", "http://hl7.org/fhir/quality-type"), ("unknown", "http://hl7.org/fhir/quality-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/quantity-comparator", kind: ValueSetKind::Enumerated, codes: &[("<", "http://hl7.org/fhir/quantity-comparator"), ("<=", "http://hl7.org/fhir/quantity-comparator"), (">", "http://hl7.org/fhir/quantity-comparator"), (">=", "http://hl7.org/fhir/quantity-comparator")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/questionnaire-answers-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/questionnaire-answers-status"), ("completed", "http://hl7.org/fhir/questionnaire-answers-status"), ("entered-in-error", "http://hl7.org/fhir/questionnaire-answers-status"), ("in-progress", "http://hl7.org/fhir/questionnaire-answers-status"), ("stopped", "http://hl7.org/fhir/questionnaire-answers-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/questionnaire-enable-behavior", kind: ValueSetKind::Enumerated, codes: &[("all", "http://hl7.org/fhir/questionnaire-enable-behavior"), ("any", "http://hl7.org/fhir/questionnaire-enable-behavior")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/questionnaire-enable-operator", kind: ValueSetKind::Enumerated, codes: &[("!=", "http://hl7.org/fhir/questionnaire-enable-operator"), ("<", "http://hl7.org/fhir/questionnaire-enable-operator"), ("<=", "http://hl7.org/fhir/questionnaire-enable-operator"), ("=", "http://hl7.org/fhir/questionnaire-enable-operator"), (">", "http://hl7.org/fhir/questionnaire-enable-operator"), (">=", "http://hl7.org/fhir/questionnaire-enable-operator"), ("exists", "http://hl7.org/fhir/questionnaire-enable-operator")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/reaction-event-severity", kind: ValueSetKind::Enumerated, codes: &[("mild", "http://hl7.org/fhir/reaction-event-severity"), ("moderate", "http://hl7.org/fhir/reaction-event-severity"), ("severe", "http://hl7.org/fhir/reaction-event-severity")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/reference-handling-policy", kind: ValueSetKind::Enumerated, codes: &[("enforced", "http://hl7.org/fhir/reference-handling-policy"), ("literal", "http://hl7.org/fhir/reference-handling-policy"), ("local", "http://hl7.org/fhir/reference-handling-policy"), ("logical", "http://hl7.org/fhir/reference-handling-policy"), ("resolves", "http://hl7.org/fhir/reference-handling-policy")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/reference-version-rules", kind: ValueSetKind::Enumerated, codes: &[("either", "http://hl7.org/fhir/reference-version-rules"), ("independent", "http://hl7.org/fhir/reference-version-rules"), ("specific", "http://hl7.org/fhir/reference-version-rules")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/related-artifact-type", kind: ValueSetKind::Enumerated, codes: &[("citation", "http://hl7.org/fhir/related-artifact-type"), ("composed-of", "http://hl7.org/fhir/related-artifact-type"), ("depends-on", "http://hl7.org/fhir/related-artifact-type"), ("derived-from", "http://hl7.org/fhir/related-artifact-type"), ("documentation", "http://hl7.org/fhir/related-artifact-type"), ("justification", "http://hl7.org/fhir/related-artifact-type"), ("predecessor", "http://hl7.org/fhir/related-artifact-type"), ("successor", "http://hl7.org/fhir/related-artifact-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/relation-type", kind: ValueSetKind::Enumerated, codes: &[("is-replaced-by", "http://hl7.org/fhir/relation-type"), ("triggers", "http://hl7.org/fhir/relation-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/remittance-outcome", kind: ValueSetKind::Enumerated, codes: &[("complete", "http://hl7.org/fhir/remittance-outcome"), ("error", "http://hl7.org/fhir/remittance-outcome"), ("partial", "http://hl7.org/fhir/remittance-outcome"), ("queued", "http://hl7.org/fhir/remittance-outcome")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/report-action-result-codes", kind: ValueSetKind::Enumerated, codes: &[("error", "http://hl7.org/fhir/report-action-result-codes"), ("fail", "http://hl7.org/fhir/report-action-result-codes"), ("pass", "http://hl7.org/fhir/report-action-result-codes"), ("skip", "http://hl7.org/fhir/report-action-result-codes"), ("warning", "http://hl7.org/fhir/report-action-result-codes")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/report-participant-type", kind: ValueSetKind::Enumerated, codes: &[("client", "http://hl7.org/fhir/report-participant-type"), ("server", "http://hl7.org/fhir/report-participant-type"), ("test-engine", "http://hl7.org/fhir/report-participant-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/report-result-codes", kind: ValueSetKind::Enumerated, codes: &[("fail", "http://hl7.org/fhir/report-result-codes"), ("pass", "http://hl7.org/fhir/report-result-codes"), ("pending", "http://hl7.org/fhir/report-result-codes")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/report-status-codes", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/report-status-codes"), ("entered-in-error", "http://hl7.org/fhir/report-status-codes"), ("in-progress", "http://hl7.org/fhir/report-status-codes"), ("stopped", "http://hl7.org/fhir/report-status-codes"), ("waiting", "http://hl7.org/fhir/report-status-codes")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/repository-type", kind: ValueSetKind::Enumerated, codes: &[("directlink", "http://hl7.org/fhir/repository-type"), ("login", "http://hl7.org/fhir/repository-type"), ("oauth", "http://hl7.org/fhir/repository-type"), ("openapi", "http://hl7.org/fhir/repository-type"), ("other", "http://hl7.org/fhir/repository-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/request-intent", kind: ValueSetKind::Enumerated, codes: &[("directive", "http://hl7.org/fhir/request-intent"), ("filler-order", "http://hl7.org/fhir/request-intent"), ("instance-order", "http://hl7.org/fhir/request-intent"), ("option", "http://hl7.org/fhir/request-intent"), ("order", "http://hl7.org/fhir/request-intent"), ("original-order", "http://hl7.org/fhir/request-intent"), ("plan", "http://hl7.org/fhir/request-intent"), ("proposal", "http://hl7.org/fhir/request-intent"), ("reflex-order", "http://hl7.org/fhir/request-intent")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/request-priority", kind: ValueSetKind::Enumerated, codes: &[("asap", "http://hl7.org/fhir/request-priority"), ("routine", "http://hl7.org/fhir/request-priority"), ("stat", "http://hl7.org/fhir/request-priority"), ("urgent", "http://hl7.org/fhir/request-priority")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/request-resource-types", kind: ValueSetKind::Enumerated, codes: &[("Appointment", "http://hl7.org/fhir/request-resource-types"), ("AppointmentResponse", "http://hl7.org/fhir/request-resource-types"), ("CarePlan", "http://hl7.org/fhir/request-resource-types"), ("Claim", "http://hl7.org/fhir/request-resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/request-resource-types"), ("Contract", "http://hl7.org/fhir/request-resource-types"), ("DeviceRequest", "http://hl7.org/fhir/request-resource-types"), ("EnrollmentRequest", "http://hl7.org/fhir/request-resource-types"), ("ImmunizationRecommendation", "http://hl7.org/fhir/request-resource-types"), ("MedicationRequest", "http://hl7.org/fhir/request-resource-types"), ("NutritionOrder", "http://hl7.org/fhir/request-resource-types"), ("ServiceRequest", "http://hl7.org/fhir/request-resource-types"), ("SupplyRequest", "http://hl7.org/fhir/request-resource-types"), ("Task", "http://hl7.org/fhir/request-resource-types"), ("VisionPrescription", "http://hl7.org/fhir/request-resource-types")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/request-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/request-status"), ("completed", "http://hl7.org/fhir/request-status"), ("draft", "http://hl7.org/fhir/request-status"), ("entered-in-error", "http://hl7.org/fhir/request-status"), ("on-hold", "http://hl7.org/fhir/request-status"), ("revoked", "http://hl7.org/fhir/request-status"), ("unknown", "http://hl7.org/fhir/request-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/research-element-type", kind: ValueSetKind::Enumerated, codes: &[("exposure", "http://hl7.org/fhir/research-element-type"), ("outcome", "http://hl7.org/fhir/research-element-type"), ("population", "http://hl7.org/fhir/research-element-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/research-study-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/research-study-status"), ("administratively-completed", "http://hl7.org/fhir/research-study-status"), ("approved", "http://hl7.org/fhir/research-study-status"), ("closed-to-accrual", "http://hl7.org/fhir/research-study-status"), ("closed-to-accrual-and-intervention", "http://hl7.org/fhir/research-study-status"), ("completed", "http://hl7.org/fhir/research-study-status"), ("disapproved", "http://hl7.org/fhir/research-study-status"), ("in-review", "http://hl7.org/fhir/research-study-status"), ("temporarily-closed-to-accrual", "http://hl7.org/fhir/research-study-status"), ("temporarily-closed-to-accrual-and-intervention", "http://hl7.org/fhir/research-study-status"), ("withdrawn", "http://hl7.org/fhir/research-study-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/research-subject-status", kind: ValueSetKind::Enumerated, codes: &[("candidate", "http://hl7.org/fhir/research-subject-status"), ("eligible", "http://hl7.org/fhir/research-subject-status"), ("follow-up", "http://hl7.org/fhir/research-subject-status"), ("ineligible", "http://hl7.org/fhir/research-subject-status"), ("not-registered", "http://hl7.org/fhir/research-subject-status"), ("off-study", "http://hl7.org/fhir/research-subject-status"), ("on-study", "http://hl7.org/fhir/research-subject-status"), ("on-study-intervention", "http://hl7.org/fhir/research-subject-status"), ("on-study-observation", "http://hl7.org/fhir/research-subject-status"), ("pending-on-study", "http://hl7.org/fhir/research-subject-status"), ("potential-candidate", "http://hl7.org/fhir/research-subject-status"), ("screening", "http://hl7.org/fhir/research-subject-status"), ("withdrawn", "http://hl7.org/fhir/research-subject-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/resource-aggregation-mode", kind: ValueSetKind::Enumerated, codes: &[("bundled", "http://hl7.org/fhir/resource-aggregation-mode"), ("contained", "http://hl7.org/fhir/resource-aggregation-mode"), ("referenced", "http://hl7.org/fhir/resource-aggregation-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/resource-slicing-rules", kind: ValueSetKind::Enumerated, codes: &[("closed", "http://hl7.org/fhir/resource-slicing-rules"), ("open", "http://hl7.org/fhir/resource-slicing-rules"), ("openAtEnd", "http://hl7.org/fhir/resource-slicing-rules")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/resource-types", kind: ValueSetKind::Enumerated, codes: &[("Account", "http://hl7.org/fhir/resource-types"), ("ActivityDefinition", "http://hl7.org/fhir/resource-types"), ("AdverseEvent", "http://hl7.org/fhir/resource-types"), ("AllergyIntolerance", "http://hl7.org/fhir/resource-types"), ("Appointment", "http://hl7.org/fhir/resource-types"), ("AppointmentResponse", "http://hl7.org/fhir/resource-types"), ("AuditEvent", "http://hl7.org/fhir/resource-types"), ("Basic", "http://hl7.org/fhir/resource-types"), ("Binary", "http://hl7.org/fhir/resource-types"), ("BiologicallyDerivedProduct", "http://hl7.org/fhir/resource-types"), ("BodyStructure", "http://hl7.org/fhir/resource-types"), ("Bundle", "http://hl7.org/fhir/resource-types"), ("CapabilityStatement", "http://hl7.org/fhir/resource-types"), ("CarePlan", "http://hl7.org/fhir/resource-types"), ("CareTeam", "http://hl7.org/fhir/resource-types"), ("CatalogEntry", "http://hl7.org/fhir/resource-types"), ("ChargeItem", "http://hl7.org/fhir/resource-types"), ("ChargeItemDefinition", "http://hl7.org/fhir/resource-types"), ("Claim", "http://hl7.org/fhir/resource-types"), ("ClaimResponse", "http://hl7.org/fhir/resource-types"), ("ClinicalImpression", "http://hl7.org/fhir/resource-types"), ("CodeSystem", "http://hl7.org/fhir/resource-types"), ("Communication", "http://hl7.org/fhir/resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/resource-types"), ("CompartmentDefinition", "http://hl7.org/fhir/resource-types"), ("Composition", "http://hl7.org/fhir/resource-types"), ("ConceptMap", "http://hl7.org/fhir/resource-types"), ("Condition", "http://hl7.org/fhir/resource-types"), ("Consent", "http://hl7.org/fhir/resource-types"), ("Contract", "http://hl7.org/fhir/resource-types"), ("Coverage", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityRequest", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityResponse", "http://hl7.org/fhir/resource-types"), ("DetectedIssue", "http://hl7.org/fhir/resource-types"), ("Device", "http://hl7.org/fhir/resource-types"), ("DeviceDefinition", "http://hl7.org/fhir/resource-types"), ("DeviceMetric", "http://hl7.org/fhir/resource-types"), ("DeviceRequest", "http://hl7.org/fhir/resource-types"), ("DeviceUseStatement", "http://hl7.org/fhir/resource-types"), ("DiagnosticReport", "http://hl7.org/fhir/resource-types"), ("DocumentManifest", "http://hl7.org/fhir/resource-types"), ("DocumentReference", "http://hl7.org/fhir/resource-types"), ("DomainResource", "http://hl7.org/fhir/resource-types"), ("EffectEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("Encounter", "http://hl7.org/fhir/resource-types"), ("Endpoint", "http://hl7.org/fhir/resource-types"), ("EnrollmentRequest", "http://hl7.org/fhir/resource-types"), ("EnrollmentResponse", "http://hl7.org/fhir/resource-types"), ("EpisodeOfCare", "http://hl7.org/fhir/resource-types"), ("EventDefinition", "http://hl7.org/fhir/resource-types"), ("Evidence", "http://hl7.org/fhir/resource-types"), ("EvidenceVariable", "http://hl7.org/fhir/resource-types"), ("ExampleScenario", "http://hl7.org/fhir/resource-types"), ("ExplanationOfBenefit", "http://hl7.org/fhir/resource-types"), ("FamilyMemberHistory", "http://hl7.org/fhir/resource-types"), ("Flag", "http://hl7.org/fhir/resource-types"), ("Goal", "http://hl7.org/fhir/resource-types"), ("GraphDefinition", "http://hl7.org/fhir/resource-types"), ("Group", "http://hl7.org/fhir/resource-types"), ("GuidanceResponse", "http://hl7.org/fhir/resource-types"), ("HealthcareService", "http://hl7.org/fhir/resource-types"), ("ImagingStudy", "http://hl7.org/fhir/resource-types"), ("Immunization", "http://hl7.org/fhir/resource-types"), ("ImmunizationEvaluation", "http://hl7.org/fhir/resource-types"), ("ImmunizationRecommendation", "http://hl7.org/fhir/resource-types"), ("ImplementationGuide", "http://hl7.org/fhir/resource-types"), ("InsurancePlan", "http://hl7.org/fhir/resource-types"), ("Invoice", "http://hl7.org/fhir/resource-types"), ("Library", "http://hl7.org/fhir/resource-types"), ("Linkage", "http://hl7.org/fhir/resource-types"), ("List", "http://hl7.org/fhir/resource-types"), ("Location", "http://hl7.org/fhir/resource-types"), ("Measure", "http://hl7.org/fhir/resource-types"), ("MeasureReport", "http://hl7.org/fhir/resource-types"), ("Media", "http://hl7.org/fhir/resource-types"), ("Medication", "http://hl7.org/fhir/resource-types"), ("MedicationAdministration", "http://hl7.org/fhir/resource-types"), ("MedicationDispense", "http://hl7.org/fhir/resource-types"), ("MedicationKnowledge", "http://hl7.org/fhir/resource-types"), ("MedicationRequest", "http://hl7.org/fhir/resource-types"), ("MedicationStatement", "http://hl7.org/fhir/resource-types"), ("MedicinalProduct", "http://hl7.org/fhir/resource-types"), ("MedicinalProductAuthorization", "http://hl7.org/fhir/resource-types"), ("MedicinalProductContraindication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIndication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIngredient", "http://hl7.org/fhir/resource-types"), ("MedicinalProductInteraction", "http://hl7.org/fhir/resource-types"), ("MedicinalProductManufactured", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPackaged", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPharmaceutical", "http://hl7.org/fhir/resource-types"), ("MedicinalProductUndesirableEffect", "http://hl7.org/fhir/resource-types"), ("MessageDefinition", "http://hl7.org/fhir/resource-types"), ("MessageHeader", "http://hl7.org/fhir/resource-types"), ("MolecularSequence", "http://hl7.org/fhir/resource-types"), ("NamingSystem", "http://hl7.org/fhir/resource-types"), ("NutritionOrder", "http://hl7.org/fhir/resource-types"), ("Observation", "http://hl7.org/fhir/resource-types"), ("ObservationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationOutcome", "http://hl7.org/fhir/resource-types"), ("Organization", "http://hl7.org/fhir/resource-types"), ("OrganizationAffiliation", "http://hl7.org/fhir/resource-types"), ("Parameters", "http://hl7.org/fhir/resource-types"), ("Patient", "http://hl7.org/fhir/resource-types"), ("PaymentNotice", "http://hl7.org/fhir/resource-types"), ("PaymentReconciliation", "http://hl7.org/fhir/resource-types"), ("Person", "http://hl7.org/fhir/resource-types"), ("PlanDefinition", "http://hl7.org/fhir/resource-types"), ("Practitioner", "http://hl7.org/fhir/resource-types"), ("PractitionerRole", "http://hl7.org/fhir/resource-types"), ("Procedure", "http://hl7.org/fhir/resource-types"), ("Provenance", "http://hl7.org/fhir/resource-types"), ("Questionnaire", "http://hl7.org/fhir/resource-types"), ("QuestionnaireResponse", "http://hl7.org/fhir/resource-types"), ("RelatedPerson", "http://hl7.org/fhir/resource-types"), ("RequestGroup", "http://hl7.org/fhir/resource-types"), ("ResearchDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchElementDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchStudy", "http://hl7.org/fhir/resource-types"), ("ResearchSubject", "http://hl7.org/fhir/resource-types"), ("Resource", "http://hl7.org/fhir/resource-types"), ("RiskAssessment", "http://hl7.org/fhir/resource-types"), ("RiskEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("Schedule", "http://hl7.org/fhir/resource-types"), ("SearchParameter", "http://hl7.org/fhir/resource-types"), ("ServiceRequest", "http://hl7.org/fhir/resource-types"), ("Slot", "http://hl7.org/fhir/resource-types"), ("Specimen", "http://hl7.org/fhir/resource-types"), ("SpecimenDefinition", "http://hl7.org/fhir/resource-types"), ("StructureDefinition", "http://hl7.org/fhir/resource-types"), ("StructureMap", "http://hl7.org/fhir/resource-types"), ("Subscription", "http://hl7.org/fhir/resource-types"), ("Substance", "http://hl7.org/fhir/resource-types"), ("SubstanceNucleicAcid", "http://hl7.org/fhir/resource-types"), ("SubstancePolymer", "http://hl7.org/fhir/resource-types"), ("SubstanceProtein", "http://hl7.org/fhir/resource-types"), ("SubstanceReferenceInformation", "http://hl7.org/fhir/resource-types"), ("SubstanceSourceMaterial", "http://hl7.org/fhir/resource-types"), ("SubstanceSpecification", "http://hl7.org/fhir/resource-types"), ("SupplyDelivery", "http://hl7.org/fhir/resource-types"), ("SupplyRequest", "http://hl7.org/fhir/resource-types"), ("Task", "http://hl7.org/fhir/resource-types"), ("TerminologyCapabilities", "http://hl7.org/fhir/resource-types"), ("TestReport", "http://hl7.org/fhir/resource-types"), ("TestScript", "http://hl7.org/fhir/resource-types"), ("ValueSet", "http://hl7.org/fhir/resource-types"), ("VerificationResult", "http://hl7.org/fhir/resource-types"), ("VisionPrescription", "http://hl7.org/fhir/resource-types")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/response-code", kind: ValueSetKind::Enumerated, codes: &[("fatal-error", "http://hl7.org/fhir/response-code"), ("ok", "http://hl7.org/fhir/response-code"), ("transient-error", "http://hl7.org/fhir/response-code")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/restful-capability-mode", kind: ValueSetKind::Enumerated, codes: &[("client", "http://hl7.org/fhir/restful-capability-mode"), ("server", "http://hl7.org/fhir/restful-capability-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-comparator", kind: ValueSetKind::Enumerated, codes: &[("ap", "http://hl7.org/fhir/search-comparator"), ("eb", "http://hl7.org/fhir/search-comparator"), ("eq", "http://hl7.org/fhir/search-comparator"), ("ge", "http://hl7.org/fhir/search-comparator"), ("gt", "http://hl7.org/fhir/search-comparator"), ("le", "http://hl7.org/fhir/search-comparator"), ("lt", "http://hl7.org/fhir/search-comparator"), ("ne", "http://hl7.org/fhir/search-comparator"), ("sa", "http://hl7.org/fhir/search-comparator")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-entry-mode", kind: ValueSetKind::Enumerated, codes: &[("include", "http://hl7.org/fhir/search-entry-mode"), ("match", "http://hl7.org/fhir/search-entry-mode"), ("outcome", "http://hl7.org/fhir/search-entry-mode")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-modifier-code", kind: ValueSetKind::Enumerated, codes: &[("above", "http://hl7.org/fhir/search-modifier-code"), ("below", "http://hl7.org/fhir/search-modifier-code"), ("contains", "http://hl7.org/fhir/search-modifier-code"), ("exact", "http://hl7.org/fhir/search-modifier-code"), ("identifier", "http://hl7.org/fhir/search-modifier-code"), ("in", "http://hl7.org/fhir/search-modifier-code"), ("missing", "http://hl7.org/fhir/search-modifier-code"), ("not", "http://hl7.org/fhir/search-modifier-code"), ("not-in", "http://hl7.org/fhir/search-modifier-code"), ("ofType", "http://hl7.org/fhir/search-modifier-code"), ("text", "http://hl7.org/fhir/search-modifier-code"), ("type", "http://hl7.org/fhir/search-modifier-code")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-param-type", kind: ValueSetKind::Enumerated, codes: &[("composite", "http://hl7.org/fhir/search-param-type"), ("date", "http://hl7.org/fhir/search-param-type"), ("number", "http://hl7.org/fhir/search-param-type"), ("quantity", "http://hl7.org/fhir/search-param-type"), ("reference", "http://hl7.org/fhir/search-param-type"), ("special", "http://hl7.org/fhir/search-param-type"), ("string", "http://hl7.org/fhir/search-param-type"), ("token", "http://hl7.org/fhir/search-param-type"), ("uri", "http://hl7.org/fhir/search-param-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-xpath-usage", kind: ValueSetKind::Enumerated, codes: &[("distance", "http://hl7.org/fhir/search-xpath-usage"), ("nearby", "http://hl7.org/fhir/search-xpath-usage"), ("normal", "http://hl7.org/fhir/search-xpath-usage"), ("other", "http://hl7.org/fhir/search-xpath-usage"), ("phonetic", "http://hl7.org/fhir/search-xpath-usage")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/sequence-type", kind: ValueSetKind::Enumerated, codes: &[("aa", "http://hl7.org/fhir/sequence-type"), ("dna", "http://hl7.org/fhir/sequence-type"), ("rna", "http://hl7.org/fhir/sequence-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/slotstatus", kind: ValueSetKind::Enumerated, codes: &[("busy", "http://hl7.org/fhir/slotstatus"), ("busy-tentative", "http://hl7.org/fhir/slotstatus"), ("busy-unavailable", "http://hl7.org/fhir/slotstatus"), ("entered-in-error", "http://hl7.org/fhir/slotstatus"), ("free", "http://hl7.org/fhir/slotstatus")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/sort-direction", kind: ValueSetKind::Enumerated, codes: &[("ascending", "http://hl7.org/fhir/sort-direction"), ("descending", "http://hl7.org/fhir/sort-direction")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/spdx-license", kind: ValueSetKind::Enumerated, codes: &[("0BSD", "http://hl7.org/fhir/spdx-license"), ("AAL", "http://hl7.org/fhir/spdx-license"), ("ADSL", "http://hl7.org/fhir/spdx-license"), ("AFL-1.1", "http://hl7.org/fhir/spdx-license"), ("AFL-1.2", "http://hl7.org/fhir/spdx-license"), ("AFL-2.0", "http://hl7.org/fhir/spdx-license"), ("AFL-2.1", "http://hl7.org/fhir/spdx-license"), ("AFL-3.0", "http://hl7.org/fhir/spdx-license"), ("AGPL-1.0-only", "http://hl7.org/fhir/spdx-license"), ("AGPL-1.0-or-later", "http://hl7.org/fhir/spdx-license"), ("AGPL-3.0-only", "http://hl7.org/fhir/spdx-license"), ("AGPL-3.0-or-later", "http://hl7.org/fhir/spdx-license"), ("AMDPLPA", "http://hl7.org/fhir/spdx-license"), ("AML", "http://hl7.org/fhir/spdx-license"), ("AMPAS", "http://hl7.org/fhir/spdx-license"), ("ANTLR-PD", "http://hl7.org/fhir/spdx-license"), ("APAFML", "http://hl7.org/fhir/spdx-license"), ("APL-1.0", "http://hl7.org/fhir/spdx-license"), ("APSL-1.0", "http://hl7.org/fhir/spdx-license"), ("APSL-1.1", "http://hl7.org/fhir/spdx-license"), ("APSL-1.2", "http://hl7.org/fhir/spdx-license"), ("APSL-2.0", "http://hl7.org/fhir/spdx-license"), ("Abstyles", "http://hl7.org/fhir/spdx-license"), ("Adobe-2006", "http://hl7.org/fhir/spdx-license"), ("Adobe-Glyph", "http://hl7.org/fhir/spdx-license"), ("Afmparse", "http://hl7.org/fhir/spdx-license"), ("Aladdin", "http://hl7.org/fhir/spdx-license"), ("Apache-1.0", "http://hl7.org/fhir/spdx-license"), ("Apache-1.1", "http://hl7.org/fhir/spdx-license"), ("Apache-2.0", "http://hl7.org/fhir/spdx-license"), ("Artistic-1.0", "http://hl7.org/fhir/spdx-license"), ("Artistic-1.0-Perl", "http://hl7.org/fhir/spdx-license"), ("Artistic-1.0-cl8", "http://hl7.org/fhir/spdx-license"), ("Artistic-2.0", "http://hl7.org/fhir/spdx-license"), ("BSD-1-Clause", "http://hl7.org/fhir/spdx-license"), ("BSD-2-Clause", "http://hl7.org/fhir/spdx-license"), ("BSD-2-Clause-FreeBSD", "http://hl7.org/fhir/spdx-license"), ("BSD-2-Clause-NetBSD", "http://hl7.org/fhir/spdx-license"), ("BSD-2-Clause-Patent", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-Attribution", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-Clear", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-LBNL", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-No-Nuclear-License", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-No-Nuclear-License-2014", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-No-Nuclear-Warranty", "http://hl7.org/fhir/spdx-license"), ("BSD-4-Clause", "http://hl7.org/fhir/spdx-license"), ("BSD-4-Clause-UC", "http://hl7.org/fhir/spdx-license"), ("BSD-Protection", "http://hl7.org/fhir/spdx-license"), ("BSD-Source-Code", "http://hl7.org/fhir/spdx-license"), ("BSL-1.0", "http://hl7.org/fhir/spdx-license"), ("Bahyph", "http://hl7.org/fhir/spdx-license"), ("Barr", "http://hl7.org/fhir/spdx-license"), ("Beerware", "http://hl7.org/fhir/spdx-license"), ("BitTorrent-1.0", "http://hl7.org/fhir/spdx-license"), ("BitTorrent-1.1", "http://hl7.org/fhir/spdx-license"), ("Borceux", "http://hl7.org/fhir/spdx-license"), ("CATOSL-1.1", "http://hl7.org/fhir/spdx-license"), ("CC-BY-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-4.0", "http://hl7.org/fhir/spdx-license"), ("CC0-1.0", "http://hl7.org/fhir/spdx-license"), ("CDDL-1.0", "http://hl7.org/fhir/spdx-license"), ("CDDL-1.1", "http://hl7.org/fhir/spdx-license"), ("CDLA-Permissive-1.0", "http://hl7.org/fhir/spdx-license"), ("CDLA-Sharing-1.0", "http://hl7.org/fhir/spdx-license"), ("CECILL-1.0", "http://hl7.org/fhir/spdx-license"), ("CECILL-1.1", "http://hl7.org/fhir/spdx-license"), ("CECILL-2.0", "http://hl7.org/fhir/spdx-license"), ("CECILL-2.1", "http://hl7.org/fhir/spdx-license"), ("CECILL-B", "http://hl7.org/fhir/spdx-license"), ("CECILL-C", "http://hl7.org/fhir/spdx-license"), ("CNRI-Jython", "http://hl7.org/fhir/spdx-license"), ("CNRI-Python", "http://hl7.org/fhir/spdx-license"), ("CNRI-Python-GPL-Compatible", "http://hl7.org/fhir/spdx-license"), ("CPAL-1.0", "http://hl7.org/fhir/spdx-license"), ("CPL-1.0", "http://hl7.org/fhir/spdx-license"), ("CPOL-1.02", "http://hl7.org/fhir/spdx-license"), ("CUA-OPL-1.0", "http://hl7.org/fhir/spdx-license"), ("Caldera", "http://hl7.org/fhir/spdx-license"), ("ClArtistic", "http://hl7.org/fhir/spdx-license"), ("Condor-1.1", "http://hl7.org/fhir/spdx-license"), ("Crossword", "http://hl7.org/fhir/spdx-license"), ("CrystalStacker", "http://hl7.org/fhir/spdx-license"), ("Cube", "http://hl7.org/fhir/spdx-license"), ("D-FSL-1.0", "http://hl7.org/fhir/spdx-license"), ("DOC", "http://hl7.org/fhir/spdx-license"), ("DSDP", "http://hl7.org/fhir/spdx-license"), ("Dotseqn", "http://hl7.org/fhir/spdx-license"), ("ECL-1.0", "http://hl7.org/fhir/spdx-license"), ("ECL-2.0", "http://hl7.org/fhir/spdx-license"), ("EFL-1.0", "http://hl7.org/fhir/spdx-license"), ("EFL-2.0", "http://hl7.org/fhir/spdx-license"), ("EPL-1.0", "http://hl7.org/fhir/spdx-license"), ("EPL-2.0", "http://hl7.org/fhir/spdx-license"), ("EUDatagrid", "http://hl7.org/fhir/spdx-license"), ("EUPL-1.0", "http://hl7.org/fhir/spdx-license"), ("EUPL-1.1", "http://hl7.org/fhir/spdx-license"), ("EUPL-1.2", "http://hl7.org/fhir/spdx-license"), ("Entessa", "http://hl7.org/fhir/spdx-license"), ("ErlPL-1.1", "http://hl7.org/fhir/spdx-license"), ("Eurosym", "http://hl7.org/fhir/spdx-license"), ("FSFAP", "http://hl7.org/fhir/spdx-license"), ("FSFUL", "http://hl7.org/fhir/spdx-license"), ("FSFULLR", "http://hl7.org/fhir/spdx-license"), ("FTL", "http://hl7.org/fhir/spdx-license"), ("Fair", "http://hl7.org/fhir/spdx-license"), ("Frameworx-1.0", "http://hl7.org/fhir/spdx-license"), ("FreeImage", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.1-only", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.1-or-later", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.2-only", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.2-or-later", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.3-only", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.3-or-later", "http://hl7.org/fhir/spdx-license"), ("GL2PS", "http://hl7.org/fhir/spdx-license"), ("GPL-1.0-only", "http://hl7.org/fhir/spdx-license"), ("GPL-1.0-or-later", "http://hl7.org/fhir/spdx-license"), ("GPL-2.0-only", "http://hl7.org/fhir/spdx-license"), ("GPL-2.0-or-later", "http://hl7.org/fhir/spdx-license"), ("GPL-3.0-only", "http://hl7.org/fhir/spdx-license"), ("GPL-3.0-or-later", "http://hl7.org/fhir/spdx-license"), ("Giftware", "http://hl7.org/fhir/spdx-license"), ("Glide", "http://hl7.org/fhir/spdx-license"), ("Glulxe", "http://hl7.org/fhir/spdx-license"), ("HPND", "http://hl7.org/fhir/spdx-license"), ("HaskellReport", "http://hl7.org/fhir/spdx-license"), ("IBM-pibs", "http://hl7.org/fhir/spdx-license"), ("ICU", "http://hl7.org/fhir/spdx-license"), ("IJG", "http://hl7.org/fhir/spdx-license"), ("IPA", "http://hl7.org/fhir/spdx-license"), ("IPL-1.0", "http://hl7.org/fhir/spdx-license"), ("ISC", "http://hl7.org/fhir/spdx-license"), ("ImageMagick", "http://hl7.org/fhir/spdx-license"), ("Imlib2", "http://hl7.org/fhir/spdx-license"), ("Info-ZIP", "http://hl7.org/fhir/spdx-license"), ("Intel", "http://hl7.org/fhir/spdx-license"), ("Intel-ACPI", "http://hl7.org/fhir/spdx-license"), ("Interbase-1.0", "http://hl7.org/fhir/spdx-license"), ("JSON", "http://hl7.org/fhir/spdx-license"), ("JasPer-2.0", "http://hl7.org/fhir/spdx-license"), ("LAL-1.2", "http://hl7.org/fhir/spdx-license"), ("LAL-1.3", "http://hl7.org/fhir/spdx-license"), ("LGPL-2.0-only", "http://hl7.org/fhir/spdx-license"), ("LGPL-2.0-or-later", "http://hl7.org/fhir/spdx-license"), ("LGPL-2.1-only", "http://hl7.org/fhir/spdx-license"), ("LGPL-2.1-or-later", "http://hl7.org/fhir/spdx-license"), ("LGPL-3.0-only", "http://hl7.org/fhir/spdx-license"), ("LGPL-3.0-or-later", "http://hl7.org/fhir/spdx-license"), ("LGPLLR", "http://hl7.org/fhir/spdx-license"), ("LPL-1.0", "http://hl7.org/fhir/spdx-license"), ("LPL-1.02", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.0", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.1", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.2", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.3a", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.3c", "http://hl7.org/fhir/spdx-license"), ("Latex2e", "http://hl7.org/fhir/spdx-license"), ("Leptonica", "http://hl7.org/fhir/spdx-license"), ("LiLiQ-P-1.1", "http://hl7.org/fhir/spdx-license"), ("LiLiQ-R-1.1", "http://hl7.org/fhir/spdx-license"), ("LiLiQ-Rplus-1.1", "http://hl7.org/fhir/spdx-license"), ("Libpng", "http://hl7.org/fhir/spdx-license"), ("Linux-OpenIB", "http://hl7.org/fhir/spdx-license"), ("MIT", "http://hl7.org/fhir/spdx-license"), ("MIT-0", "http://hl7.org/fhir/spdx-license"), ("MIT-CMU", "http://hl7.org/fhir/spdx-license"), ("MIT-advertising", "http://hl7.org/fhir/spdx-license"), ("MIT-enna", "http://hl7.org/fhir/spdx-license"), ("MIT-feh", "http://hl7.org/fhir/spdx-license"), ("MITNFA", "http://hl7.org/fhir/spdx-license"), ("MPL-1.0", "http://hl7.org/fhir/spdx-license"), ("MPL-1.1", "http://hl7.org/fhir/spdx-license"), ("MPL-2.0", "http://hl7.org/fhir/spdx-license"), ("MPL-2.0-no-copyleft-exception", "http://hl7.org/fhir/spdx-license"), ("MS-PL", "http://hl7.org/fhir/spdx-license"), ("MS-RL", "http://hl7.org/fhir/spdx-license"), ("MTLL", "http://hl7.org/fhir/spdx-license"), ("MakeIndex", "http://hl7.org/fhir/spdx-license"), ("MirOS", "http://hl7.org/fhir/spdx-license"), ("Motosoto", "http://hl7.org/fhir/spdx-license"), ("Multics", "http://hl7.org/fhir/spdx-license"), ("Mup", "http://hl7.org/fhir/spdx-license"), ("NASA-1.3", "http://hl7.org/fhir/spdx-license"), ("NBPL-1.0", "http://hl7.org/fhir/spdx-license"), ("NCSA", "http://hl7.org/fhir/spdx-license"), ("NGPL", "http://hl7.org/fhir/spdx-license"), ("NLOD-1.0", "http://hl7.org/fhir/spdx-license"), ("NLPL", "http://hl7.org/fhir/spdx-license"), ("NOSL", "http://hl7.org/fhir/spdx-license"), ("NPL-1.0", "http://hl7.org/fhir/spdx-license"), ("NPL-1.1", "http://hl7.org/fhir/spdx-license"), ("NPOSL-3.0", "http://hl7.org/fhir/spdx-license"), ("NRL", "http://hl7.org/fhir/spdx-license"), ("NTP", "http://hl7.org/fhir/spdx-license"), ("Naumen", "http://hl7.org/fhir/spdx-license"), ("Net-SNMP", "http://hl7.org/fhir/spdx-license"), ("NetCDF", "http://hl7.org/fhir/spdx-license"), ("Newsletr", "http://hl7.org/fhir/spdx-license"), ("Nokia", "http://hl7.org/fhir/spdx-license"), ("Noweb", "http://hl7.org/fhir/spdx-license"), ("OCCT-PL", "http://hl7.org/fhir/spdx-license"), ("OCLC-2.0", "http://hl7.org/fhir/spdx-license"), ("ODbL-1.0", "http://hl7.org/fhir/spdx-license"), ("OFL-1.0", "http://hl7.org/fhir/spdx-license"), ("OFL-1.1", "http://hl7.org/fhir/spdx-license"), ("OGTSL", "http://hl7.org/fhir/spdx-license"), ("OLDAP-1.1", "http://hl7.org/fhir/spdx-license"), ("OLDAP-1.2", "http://hl7.org/fhir/spdx-license"), ("OLDAP-1.3", "http://hl7.org/fhir/spdx-license"), ("OLDAP-1.4", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.0", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.0.1", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.1", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.2", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.2.1", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.2.2", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.3", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.4", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.5", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.6", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.7", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.8", "http://hl7.org/fhir/spdx-license"), ("OML", "http://hl7.org/fhir/spdx-license"), ("OPL-1.0", "http://hl7.org/fhir/spdx-license"), ("OSET-PL-2.1", "http://hl7.org/fhir/spdx-license"), ("OSL-1.0", "http://hl7.org/fhir/spdx-license"), ("OSL-1.1", "http://hl7.org/fhir/spdx-license"), ("OSL-2.0", "http://hl7.org/fhir/spdx-license"), ("OSL-2.1", "http://hl7.org/fhir/spdx-license"), ("OSL-3.0", "http://hl7.org/fhir/spdx-license"), ("OpenSSL", "http://hl7.org/fhir/spdx-license"), ("PDDL-1.0", "http://hl7.org/fhir/spdx-license"), ("PHP-3.0", "http://hl7.org/fhir/spdx-license"), ("PHP-3.01", "http://hl7.org/fhir/spdx-license"), ("Plexus", "http://hl7.org/fhir/spdx-license"), ("PostgreSQL", "http://hl7.org/fhir/spdx-license"), ("Python-2.0", "http://hl7.org/fhir/spdx-license"), ("QPL-1.0", "http://hl7.org/fhir/spdx-license"), ("Qhull", "http://hl7.org/fhir/spdx-license"), ("RHeCos-1.1", "http://hl7.org/fhir/spdx-license"), ("RPL-1.1", "http://hl7.org/fhir/spdx-license"), ("RPL-1.5", "http://hl7.org/fhir/spdx-license"), ("RPSL-1.0", "http://hl7.org/fhir/spdx-license"), ("RSA-MD", "http://hl7.org/fhir/spdx-license"), ("RSCPL", "http://hl7.org/fhir/spdx-license"), ("Rdisc", "http://hl7.org/fhir/spdx-license"), ("Ruby", "http://hl7.org/fhir/spdx-license"), ("SAX-PD", "http://hl7.org/fhir/spdx-license"), ("SCEA", "http://hl7.org/fhir/spdx-license"), ("SGI-B-1.0", "http://hl7.org/fhir/spdx-license"), ("SGI-B-1.1", "http://hl7.org/fhir/spdx-license"), ("SGI-B-2.0", "http://hl7.org/fhir/spdx-license"), ("SISSL", "http://hl7.org/fhir/spdx-license"), ("SISSL-1.2", "http://hl7.org/fhir/spdx-license"), ("SMLNJ", "http://hl7.org/fhir/spdx-license"), ("SMPPL", "http://hl7.org/fhir/spdx-license"), ("SNIA", "http://hl7.org/fhir/spdx-license"), ("SPL-1.0", "http://hl7.org/fhir/spdx-license"), ("SWL", "http://hl7.org/fhir/spdx-license"), ("Saxpath", "http://hl7.org/fhir/spdx-license"), ("Sendmail", "http://hl7.org/fhir/spdx-license"), ("SimPL-2.0", "http://hl7.org/fhir/spdx-license"), ("Sleepycat", "http://hl7.org/fhir/spdx-license"), ("Spencer-86", "http://hl7.org/fhir/spdx-license"), ("Spencer-94", "http://hl7.org/fhir/spdx-license"), ("Spencer-99", "http://hl7.org/fhir/spdx-license"), ("SugarCRM-1.1.3", "http://hl7.org/fhir/spdx-license"), ("TCL", "http://hl7.org/fhir/spdx-license"), ("TCP-wrappers", "http://hl7.org/fhir/spdx-license"), ("TMate", "http://hl7.org/fhir/spdx-license"), ("TORQUE-1.1", "http://hl7.org/fhir/spdx-license"), ("TOSL", "http://hl7.org/fhir/spdx-license"), ("UPL-1.0", "http://hl7.org/fhir/spdx-license"), ("Unicode-DFS-2015", "http://hl7.org/fhir/spdx-license"), ("Unicode-DFS-2016", "http://hl7.org/fhir/spdx-license"), ("Unicode-TOU", "http://hl7.org/fhir/spdx-license"), ("Unlicense", "http://hl7.org/fhir/spdx-license"), ("VOSTROM", "http://hl7.org/fhir/spdx-license"), ("VSL-1.0", "http://hl7.org/fhir/spdx-license"), ("Vim", "http://hl7.org/fhir/spdx-license"), ("W3C", "http://hl7.org/fhir/spdx-license"), ("W3C-19980720", "http://hl7.org/fhir/spdx-license"), ("W3C-20150513", "http://hl7.org/fhir/spdx-license"), ("WTFPL", "http://hl7.org/fhir/spdx-license"), ("Watcom-1.0", "http://hl7.org/fhir/spdx-license"), ("Wsuipa", "http://hl7.org/fhir/spdx-license"), ("X11", "http://hl7.org/fhir/spdx-license"), ("XFree86-1.1", "http://hl7.org/fhir/spdx-license"), ("XSkat", "http://hl7.org/fhir/spdx-license"), ("Xerox", "http://hl7.org/fhir/spdx-license"), ("Xnet", "http://hl7.org/fhir/spdx-license"), ("YPL-1.0", "http://hl7.org/fhir/spdx-license"), ("YPL-1.1", "http://hl7.org/fhir/spdx-license"), ("ZPL-1.1", "http://hl7.org/fhir/spdx-license"), ("ZPL-2.0", "http://hl7.org/fhir/spdx-license"), ("ZPL-2.1", "http://hl7.org/fhir/spdx-license"), ("Zed", "http://hl7.org/fhir/spdx-license"), ("Zend-2.0", "http://hl7.org/fhir/spdx-license"), ("Zimbra-1.3", "http://hl7.org/fhir/spdx-license"), ("Zimbra-1.4", "http://hl7.org/fhir/spdx-license"), ("Zlib", "http://hl7.org/fhir/spdx-license"), ("bzip2-1.0.5", "http://hl7.org/fhir/spdx-license"), ("bzip2-1.0.6", "http://hl7.org/fhir/spdx-license"), ("curl", "http://hl7.org/fhir/spdx-license"), ("diffmark", "http://hl7.org/fhir/spdx-license"), ("dvipdfm", "http://hl7.org/fhir/spdx-license"), ("eGenix", "http://hl7.org/fhir/spdx-license"), ("gSOAP-1.3b", "http://hl7.org/fhir/spdx-license"), ("gnuplot", "http://hl7.org/fhir/spdx-license"), ("iMatix", "http://hl7.org/fhir/spdx-license"), ("libtiff", "http://hl7.org/fhir/spdx-license"), ("mpich2", "http://hl7.org/fhir/spdx-license"), ("not-open-source", "http://hl7.org/fhir/spdx-license"), ("psfrag", "http://hl7.org/fhir/spdx-license"), ("psutils", "http://hl7.org/fhir/spdx-license"), ("xinetd", "http://hl7.org/fhir/spdx-license"), ("xpp", "http://hl7.org/fhir/spdx-license"), ("zlib-acknowledgement", "http://hl7.org/fhir/spdx-license")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/specimen-contained-preference", kind: ValueSetKind::Enumerated, codes: &[("alternate", "http://hl7.org/fhir/specimen-contained-preference"), ("preferred", "http://hl7.org/fhir/specimen-contained-preference")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/specimen-status", kind: ValueSetKind::Enumerated, codes: &[("available", "http://hl7.org/fhir/specimen-status"), ("entered-in-error", "http://hl7.org/fhir/specimen-status"), ("unavailable", "http://hl7.org/fhir/specimen-status"), ("unsatisfactory", "http://hl7.org/fhir/specimen-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/strand-type", kind: ValueSetKind::Enumerated, codes: &[("crick", "http://hl7.org/fhir/strand-type"), ("watson", "http://hl7.org/fhir/strand-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/structure-definition-kind", kind: ValueSetKind::Enumerated, codes: &[("complex-type", "http://hl7.org/fhir/structure-definition-kind"), ("logical", "http://hl7.org/fhir/structure-definition-kind"), ("primitive-type", "http://hl7.org/fhir/structure-definition-kind"), ("resource", "http://hl7.org/fhir/structure-definition-kind")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/subscription-channel-type", kind: ValueSetKind::Enumerated, codes: &[("email", "http://hl7.org/fhir/subscription-channel-type"), ("message", "http://hl7.org/fhir/subscription-channel-type"), ("rest-hook", "http://hl7.org/fhir/subscription-channel-type"), ("sms", "http://hl7.org/fhir/subscription-channel-type"), ("websocket", "http://hl7.org/fhir/subscription-channel-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/subscription-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/subscription-status"), ("error", "http://hl7.org/fhir/subscription-status"), ("off", "http://hl7.org/fhir/subscription-status"), ("requested", "http://hl7.org/fhir/subscription-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/substance-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/substance-status"), ("entered-in-error", "http://hl7.org/fhir/substance-status"), ("inactive", "http://hl7.org/fhir/substance-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/supplydelivery-status", kind: ValueSetKind::Enumerated, codes: &[("abandoned", "http://hl7.org/fhir/supplydelivery-status"), ("completed", "http://hl7.org/fhir/supplydelivery-status"), ("entered-in-error", "http://hl7.org/fhir/supplydelivery-status"), ("in-progress", "http://hl7.org/fhir/supplydelivery-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/supplydelivery-type", kind: ValueSetKind::Enumerated, codes: &[("device", "http://terminology.hl7.org/CodeSystem/supply-item-type"), ("medication", "http://terminology.hl7.org/CodeSystem/supply-item-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/supplyrequest-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/supplyrequest-status"), ("cancelled", "http://hl7.org/fhir/supplyrequest-status"), ("completed", "http://hl7.org/fhir/supplyrequest-status"), ("draft", "http://hl7.org/fhir/supplyrequest-status"), ("entered-in-error", "http://hl7.org/fhir/supplyrequest-status"), ("suspended", "http://hl7.org/fhir/supplyrequest-status"), ("unknown", "http://hl7.org/fhir/supplyrequest-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/system-restful-interaction", kind: ValueSetKind::Enumerated, codes: &[("batch", "http://hl7.org/fhir/restful-interaction"), ("history-system", "http://hl7.org/fhir/restful-interaction"), ("search-system", "http://hl7.org/fhir/restful-interaction"), ("transaction", "http://hl7.org/fhir/restful-interaction")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/task-intent", kind: ValueSetKind::Enumerated, codes: &[("filler-order", "http://hl7.org/fhir/request-intent"), ("instance-order", "http://hl7.org/fhir/request-intent"), ("option", "http://hl7.org/fhir/request-intent"), ("order", "http://hl7.org/fhir/request-intent"), ("original-order", "http://hl7.org/fhir/request-intent"), ("plan", "http://hl7.org/fhir/request-intent"), ("proposal", "http://hl7.org/fhir/request-intent"), ("reflex-order", "http://hl7.org/fhir/request-intent"), ("unknown", "http://hl7.org/fhir/task-intent")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/task-status", kind: ValueSetKind::Enumerated, codes: &[("accepted", "http://hl7.org/fhir/task-status"), ("cancelled", "http://hl7.org/fhir/task-status"), ("completed", "http://hl7.org/fhir/task-status"), ("draft", "http://hl7.org/fhir/task-status"), ("entered-in-error", "http://hl7.org/fhir/task-status"), ("failed", "http://hl7.org/fhir/task-status"), ("in-progress", "http://hl7.org/fhir/task-status"), ("on-hold", "http://hl7.org/fhir/task-status"), ("ready", "http://hl7.org/fhir/task-status"), ("received", "http://hl7.org/fhir/task-status"), ("rejected", "http://hl7.org/fhir/task-status"), ("requested", "http://hl7.org/fhir/task-status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/trigger-type", kind: ValueSetKind::Enumerated, codes: &[("data-access-ended", "http://hl7.org/fhir/trigger-type"), ("data-accessed", "http://hl7.org/fhir/trigger-type"), ("data-added", "http://hl7.org/fhir/trigger-type"), ("data-changed", "http://hl7.org/fhir/trigger-type"), ("data-modified", "http://hl7.org/fhir/trigger-type"), ("data-removed", "http://hl7.org/fhir/trigger-type"), ("named-event", "http://hl7.org/fhir/trigger-type"), ("periodic", "http://hl7.org/fhir/trigger-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/type-derivation-rule", kind: ValueSetKind::Enumerated, codes: &[("constraint", "http://hl7.org/fhir/type-derivation-rule"), ("specialization", "http://hl7.org/fhir/type-derivation-rule")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/type-restful-interaction", kind: ValueSetKind::Enumerated, codes: &[("create", "http://hl7.org/fhir/restful-interaction"), ("delete", "http://hl7.org/fhir/restful-interaction"), ("history-instance", "http://hl7.org/fhir/restful-interaction"), ("history-type", "http://hl7.org/fhir/restful-interaction"), ("patch", "http://hl7.org/fhir/restful-interaction"), ("read", "http://hl7.org/fhir/restful-interaction"), ("search-type", "http://hl7.org/fhir/restful-interaction"), ("update", "http://hl7.org/fhir/restful-interaction"), ("vread", "http://hl7.org/fhir/restful-interaction")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/ucum-units", kind: ValueSetKind::Ucum, codes: &[] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/udi-entry-type", kind: ValueSetKind::Enumerated, codes: &[("barcode", "http://hl7.org/fhir/udi-entry-type"), ("card", "http://hl7.org/fhir/udi-entry-type"), ("manual", "http://hl7.org/fhir/udi-entry-type"), ("rfid", "http://hl7.org/fhir/udi-entry-type"), ("self-reported", "http://hl7.org/fhir/udi-entry-type"), ("unknown", "http://hl7.org/fhir/udi-entry-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/units-of-time", kind: ValueSetKind::Enumerated, codes: &[("a", "http://unitsofmeasure.org"), ("d", "http://unitsofmeasure.org"), ("h", "http://unitsofmeasure.org"), ("min", "http://unitsofmeasure.org"), ("mo", "http://unitsofmeasure.org"), ("s", "http://unitsofmeasure.org"), ("wk", "http://unitsofmeasure.org")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/variable-type", kind: ValueSetKind::Enumerated, codes: &[("continuous", "http://hl7.org/fhir/variable-type"), ("descriptive", "http://hl7.org/fhir/variable-type"), ("dichotomous", "http://hl7.org/fhir/variable-type")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/verificationresult-status", kind: ValueSetKind::Enumerated, codes: &[("attested", "http://hl7.org/fhir/CodeSystem/status"), ("in-process", "http://hl7.org/fhir/CodeSystem/status"), ("req-revalid", "http://hl7.org/fhir/CodeSystem/status"), ("reval-fail", "http://hl7.org/fhir/CodeSystem/status"), ("val-fail", "http://hl7.org/fhir/CodeSystem/status"), ("validated", "http://hl7.org/fhir/CodeSystem/status")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/versioning-policy", kind: ValueSetKind::Enumerated, codes: &[("no-version", "http://hl7.org/fhir/versioning-policy"), ("versioned", "http://hl7.org/fhir/versioning-policy"), ("versioned-update", "http://hl7.org/fhir/versioning-policy")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/vision-base-codes", kind: ValueSetKind::Enumerated, codes: &[("down", "http://hl7.org/fhir/vision-base-codes"), ("in", "http://hl7.org/fhir/vision-base-codes"), ("out", "http://hl7.org/fhir/vision-base-codes"), ("up", "http://hl7.org/fhir/vision-base-codes")] },
-    ValueSet { url: "http://hl7.org/fhir/ValueSet/vision-eye-codes", kind: ValueSetKind::Enumerated, codes: &[("left", "http://hl7.org/fhir/vision-eye-codes"), ("right", "http://hl7.org/fhir/vision-eye-codes")] },
-    ValueSet { url: "http://terminology.hl7.org/ValueSet/v3-ConfidentialityClassification", kind: ValueSetKind::Enumerated, codes: &[("L", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("M", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("N", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("R", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("U", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("V", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality")] },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/FHIR-version", kind: ValueSetKind::Enumerated, codes: &[("0.0.80", "http://hl7.org/fhir/FHIR-version"), ("0.0.81", "http://hl7.org/fhir/FHIR-version"), ("0.0.82", "http://hl7.org/fhir/FHIR-version"), ("0.01", "http://hl7.org/fhir/FHIR-version"), ("0.05", "http://hl7.org/fhir/FHIR-version"), ("0.06", "http://hl7.org/fhir/FHIR-version"), ("0.11", "http://hl7.org/fhir/FHIR-version"), ("0.4.0", "http://hl7.org/fhir/FHIR-version"), ("0.5.0", "http://hl7.org/fhir/FHIR-version"), ("1.0.0", "http://hl7.org/fhir/FHIR-version"), ("1.0.1", "http://hl7.org/fhir/FHIR-version"), ("1.0.2", "http://hl7.org/fhir/FHIR-version"), ("1.1.0", "http://hl7.org/fhir/FHIR-version"), ("1.4.0", "http://hl7.org/fhir/FHIR-version"), ("1.6.0", "http://hl7.org/fhir/FHIR-version"), ("1.8.0", "http://hl7.org/fhir/FHIR-version"), ("3.0.0", "http://hl7.org/fhir/FHIR-version"), ("3.0.1", "http://hl7.org/fhir/FHIR-version"), ("3.3.0", "http://hl7.org/fhir/FHIR-version"), ("3.5.0", "http://hl7.org/fhir/FHIR-version"), ("4.0.0", "http://hl7.org/fhir/FHIR-version"), ("4.0.1", "http://hl7.org/fhir/FHIR-version")], member: value_set_0 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/account-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/account-status"), ("entered-in-error", "http://hl7.org/fhir/account-status"), ("inactive", "http://hl7.org/fhir/account-status"), ("on-hold", "http://hl7.org/fhir/account-status"), ("unknown", "http://hl7.org/fhir/account-status")], member: value_set_1 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-cardinality-behavior", kind: ValueSetKind::Enumerated, codes: &[("multiple", "http://hl7.org/fhir/action-cardinality-behavior"), ("single", "http://hl7.org/fhir/action-cardinality-behavior")], member: value_set_2 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-condition-kind", kind: ValueSetKind::Enumerated, codes: &[("applicability", "http://hl7.org/fhir/action-condition-kind"), ("start", "http://hl7.org/fhir/action-condition-kind"), ("stop", "http://hl7.org/fhir/action-condition-kind")], member: value_set_3 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-grouping-behavior", kind: ValueSetKind::Enumerated, codes: &[("logical-group", "http://hl7.org/fhir/action-grouping-behavior"), ("sentence-group", "http://hl7.org/fhir/action-grouping-behavior"), ("visual-group", "http://hl7.org/fhir/action-grouping-behavior")], member: value_set_4 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-participant-type", kind: ValueSetKind::Enumerated, codes: &[("device", "http://hl7.org/fhir/action-participant-type"), ("patient", "http://hl7.org/fhir/action-participant-type"), ("practitioner", "http://hl7.org/fhir/action-participant-type"), ("related-person", "http://hl7.org/fhir/action-participant-type")], member: value_set_5 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-precheck-behavior", kind: ValueSetKind::Enumerated, codes: &[("no", "http://hl7.org/fhir/action-precheck-behavior"), ("yes", "http://hl7.org/fhir/action-precheck-behavior")], member: value_set_6 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-relationship-type", kind: ValueSetKind::Enumerated, codes: &[("after", "http://hl7.org/fhir/action-relationship-type"), ("after-end", "http://hl7.org/fhir/action-relationship-type"), ("after-start", "http://hl7.org/fhir/action-relationship-type"), ("before", "http://hl7.org/fhir/action-relationship-type"), ("before-end", "http://hl7.org/fhir/action-relationship-type"), ("before-start", "http://hl7.org/fhir/action-relationship-type"), ("concurrent", "http://hl7.org/fhir/action-relationship-type"), ("concurrent-with-end", "http://hl7.org/fhir/action-relationship-type"), ("concurrent-with-start", "http://hl7.org/fhir/action-relationship-type")], member: value_set_7 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-required-behavior", kind: ValueSetKind::Enumerated, codes: &[("could", "http://hl7.org/fhir/action-required-behavior"), ("must", "http://hl7.org/fhir/action-required-behavior"), ("must-unless-documented", "http://hl7.org/fhir/action-required-behavior")], member: value_set_8 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/action-selection-behavior", kind: ValueSetKind::Enumerated, codes: &[("all", "http://hl7.org/fhir/action-selection-behavior"), ("all-or-none", "http://hl7.org/fhir/action-selection-behavior"), ("any", "http://hl7.org/fhir/action-selection-behavior"), ("at-most-one", "http://hl7.org/fhir/action-selection-behavior"), ("exactly-one", "http://hl7.org/fhir/action-selection-behavior"), ("one-or-more", "http://hl7.org/fhir/action-selection-behavior")], member: value_set_9 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/address-type", kind: ValueSetKind::Enumerated, codes: &[("both", "http://hl7.org/fhir/address-type"), ("physical", "http://hl7.org/fhir/address-type"), ("postal", "http://hl7.org/fhir/address-type")], member: value_set_10 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/address-use", kind: ValueSetKind::Enumerated, codes: &[("billing", "http://hl7.org/fhir/address-use"), ("home", "http://hl7.org/fhir/address-use"), ("old", "http://hl7.org/fhir/address-use"), ("temp", "http://hl7.org/fhir/address-use"), ("work", "http://hl7.org/fhir/address-use")], member: value_set_11 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/administrative-gender", kind: ValueSetKind::Enumerated, codes: &[("female", "http://hl7.org/fhir/administrative-gender"), ("male", "http://hl7.org/fhir/administrative-gender"), ("other", "http://hl7.org/fhir/administrative-gender"), ("unknown", "http://hl7.org/fhir/administrative-gender")], member: value_set_12 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/adverse-event-actuality", kind: ValueSetKind::Enumerated, codes: &[("actual", "http://hl7.org/fhir/adverse-event-actuality"), ("potential", "http://hl7.org/fhir/adverse-event-actuality")], member: value_set_13 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/adverse-event-outcome", kind: ValueSetKind::Enumerated, codes: &[("fatal", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("ongoing", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("recovering", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("resolved", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("resolvedWithSequelae", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"), ("unknown", "http://terminology.hl7.org/CodeSystem/adverse-event-outcome")], member: value_set_14 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/adverse-event-severity", kind: ValueSetKind::Enumerated, codes: &[("mild", "http://terminology.hl7.org/CodeSystem/adverse-event-severity"), ("moderate", "http://terminology.hl7.org/CodeSystem/adverse-event-severity"), ("severe", "http://terminology.hl7.org/CodeSystem/adverse-event-severity")], member: value_set_15 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/all-types", kind: ValueSetKind::Enumerated, codes: &[("Account", "http://hl7.org/fhir/resource-types"), ("ActivityDefinition", "http://hl7.org/fhir/resource-types"), ("Address", "http://hl7.org/fhir/data-types"), ("AdverseEvent", "http://hl7.org/fhir/resource-types"), ("Age", "http://hl7.org/fhir/data-types"), ("AllergyIntolerance", "http://hl7.org/fhir/resource-types"), ("Annotation", "http://hl7.org/fhir/data-types"), ("Any", "http://hl7.org/fhir/abstract-types"), ("Appointment", "http://hl7.org/fhir/resource-types"), ("AppointmentResponse", "http://hl7.org/fhir/resource-types"), ("Attachment", "http://hl7.org/fhir/data-types"), ("AuditEvent", "http://hl7.org/fhir/resource-types"), ("BackboneElement", "http://hl7.org/fhir/data-types"), ("Basic", "http://hl7.org/fhir/resource-types"), ("Binary", "http://hl7.org/fhir/resource-types"), ("BiologicallyDerivedProduct", "http://hl7.org/fhir/resource-types"), ("BodyStructure", "http://hl7.org/fhir/resource-types"), ("Bundle", "http://hl7.org/fhir/resource-types"), ("CapabilityStatement", "http://hl7.org/fhir/resource-types"), ("CarePlan", "http://hl7.org/fhir/resource-types"), ("CareTeam", "http://hl7.org/fhir/resource-types"), ("CatalogEntry", "http://hl7.org/fhir/resource-types"), ("ChargeItem", "http://hl7.org/fhir/resource-types"), ("ChargeItemDefinition", "http://hl7.org/fhir/resource-types"), ("Claim", "http://hl7.org/fhir/resource-types"), ("ClaimResponse", "http://hl7.org/fhir/resource-types"), ("ClinicalImpression", "http://hl7.org/fhir/resource-types"), ("CodeSystem", "http://hl7.org/fhir/resource-types"), ("CodeableConcept", "http://hl7.org/fhir/data-types"), ("Coding", "http://hl7.org/fhir/data-types"), ("Communication", "http://hl7.org/fhir/resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/resource-types"), ("CompartmentDefinition", "http://hl7.org/fhir/resource-types"), ("Composition", "http://hl7.org/fhir/resource-types"), ("ConceptMap", "http://hl7.org/fhir/resource-types"), ("Condition", "http://hl7.org/fhir/resource-types"), ("Consent", "http://hl7.org/fhir/resource-types"), ("ContactDetail", "http://hl7.org/fhir/data-types"), ("ContactPoint", "http://hl7.org/fhir/data-types"), ("Contract", "http://hl7.org/fhir/resource-types"), ("Contributor", "http://hl7.org/fhir/data-types"), ("Count", "http://hl7.org/fhir/data-types"), ("Coverage", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityRequest", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityResponse", "http://hl7.org/fhir/resource-types"), ("DataRequirement", "http://hl7.org/fhir/data-types"), ("DetectedIssue", "http://hl7.org/fhir/resource-types"), ("Device", "http://hl7.org/fhir/resource-types"), ("DeviceDefinition", "http://hl7.org/fhir/resource-types"), ("DeviceMetric", "http://hl7.org/fhir/resource-types"), ("DeviceRequest", "http://hl7.org/fhir/resource-types"), ("DeviceUseStatement", "http://hl7.org/fhir/resource-types"), ("DiagnosticReport", "http://hl7.org/fhir/resource-types"), ("Distance", "http://hl7.org/fhir/data-types"), ("DocumentManifest", "http://hl7.org/fhir/resource-types"), ("DocumentReference", "http://hl7.org/fhir/resource-types"), ("DomainResource", "http://hl7.org/fhir/resource-types"), ("Dosage", "http://hl7.org/fhir/data-types"), ("Duration", "http://hl7.org/fhir/data-types"), ("EffectEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("Element", "http://hl7.org/fhir/data-types"), ("ElementDefinition", "http://hl7.org/fhir/data-types"), ("Encounter", "http://hl7.org/fhir/resource-types"), ("Endpoint", "http://hl7.org/fhir/resource-types"), ("EnrollmentRequest", "http://hl7.org/fhir/resource-types"), ("EnrollmentResponse", "http://hl7.org/fhir/resource-types"), ("EpisodeOfCare", "http://hl7.org/fhir/resource-types"), ("EventDefinition", "http://hl7.org/fhir/resource-types"), ("Evidence", "http://hl7.org/fhir/resource-types"), ("EvidenceVariable", "http://hl7.org/fhir/resource-types"), ("ExampleScenario", "http://hl7.org/fhir/resource-types"), ("ExplanationOfBenefit", "http://hl7.org/fhir/resource-types"), ("Expression", "http://hl7.org/fhir/data-types"), ("Extension", "http://hl7.org/fhir/data-types"), ("FamilyMemberHistory", "http://hl7.org/fhir/resource-types"), ("Flag", "http://hl7.org/fhir/resource-types"), ("Goal", "http://hl7.org/fhir/resource-types"), ("GraphDefinition", "http://hl7.org/fhir/resource-types"), ("Group", "http://hl7.org/fhir/resource-types"), ("GuidanceResponse", "http://hl7.org/fhir/resource-types"), ("HealthcareService", "http://hl7.org/fhir/resource-types"), ("HumanName", "http://hl7.org/fhir/data-types"), ("Identifier", "http://hl7.org/fhir/data-types"), ("ImagingStudy", "http://hl7.org/fhir/resource-types"), ("Immunization", "http://hl7.org/fhir/resource-types"), ("ImmunizationEvaluation", "http://hl7.org/fhir/resource-types"), ("ImmunizationRecommendation", "http://hl7.org/fhir/resource-types"), ("ImplementationGuide", "http://hl7.org/fhir/resource-types"), ("InsurancePlan", "http://hl7.org/fhir/resource-types"), ("Invoice", "http://hl7.org/fhir/resource-types"), ("Library", "http://hl7.org/fhir/resource-types"), ("Linkage", "http://hl7.org/fhir/resource-types"), ("List", "http://hl7.org/fhir/resource-types"), ("Location", "http://hl7.org/fhir/resource-types"), ("MarketingStatus", "http://hl7.org/fhir/data-types"), ("Measure", "http://hl7.org/fhir/resource-types"), ("MeasureReport", "http://hl7.org/fhir/resource-types"), ("Media", "http://hl7.org/fhir/resource-types"), ("Medication", "http://hl7.org/fhir/resource-types"), ("MedicationAdministration", "http://hl7.org/fhir/resource-types"), ("MedicationDispense", "http://hl7.org/fhir/resource-types"), ("MedicationKnowledge", "http://hl7.org/fhir/resource-types"), ("MedicationRequest", "http://hl7.org/fhir/resource-types"), ("MedicationStatement", "http://hl7.org/fhir/resource-types"), ("MedicinalProduct", "http://hl7.org/fhir/resource-types"), ("MedicinalProductAuthorization", "http://hl7.org/fhir/resource-types"), ("MedicinalProductContraindication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIndication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIngredient", "http://hl7.org/fhir/resource-types"), ("MedicinalProductInteraction", "http://hl7.org/fhir/resource-types"), ("MedicinalProductManufactured", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPackaged", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPharmaceutical", "http://hl7.org/fhir/resource-types"), ("MedicinalProductUndesirableEffect", "http://hl7.org/fhir/resource-types"), ("MessageDefinition", "http://hl7.org/fhir/resource-types"), ("MessageHeader", "http://hl7.org/fhir/resource-types"), ("Meta", "http://hl7.org/fhir/data-types"), ("MolecularSequence", "http://hl7.org/fhir/resource-types"), ("Money", "http://hl7.org/fhir/data-types"), ("MoneyQuantity", "http://hl7.org/fhir/data-types"), ("NamingSystem", "http://hl7.org/fhir/resource-types"), ("Narrative", "http://hl7.org/fhir/data-types"), ("NutritionOrder", "http://hl7.org/fhir/resource-types"), ("Observation", "http://hl7.org/fhir/resource-types"), ("ObservationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationOutcome", "http://hl7.org/fhir/resource-types"), ("Organization", "http://hl7.org/fhir/resource-types"), ("OrganizationAffiliation", "http://hl7.org/fhir/resource-types"), ("ParameterDefinition", "http://hl7.org/fhir/data-types"), ("Parameters", "http://hl7.org/fhir/resource-types"), ("Patient", "http://hl7.org/fhir/resource-types"), ("PaymentNotice", "http://hl7.org/fhir/resource-types"), ("PaymentReconciliation", "http://hl7.org/fhir/resource-types"), ("Period", "http://hl7.org/fhir/data-types"), ("Person", "http://hl7.org/fhir/resource-types"), ("PlanDefinition", "http://hl7.org/fhir/resource-types"), ("Population", "http://hl7.org/fhir/data-types"), ("Practitioner", "http://hl7.org/fhir/resource-types"), ("PractitionerRole", "http://hl7.org/fhir/resource-types"), ("Procedure", "http://hl7.org/fhir/resource-types"), ("ProdCharacteristic", "http://hl7.org/fhir/data-types"), ("ProductShelfLife", "http://hl7.org/fhir/data-types"), ("Provenance", "http://hl7.org/fhir/resource-types"), ("Quantity", "http://hl7.org/fhir/data-types"), ("Questionnaire", "http://hl7.org/fhir/resource-types"), ("QuestionnaireResponse", "http://hl7.org/fhir/resource-types"), ("Range", "http://hl7.org/fhir/data-types"), ("Ratio", "http://hl7.org/fhir/data-types"), ("Reference", "http://hl7.org/fhir/data-types"), ("RelatedArtifact", "http://hl7.org/fhir/data-types"), ("RelatedPerson", "http://hl7.org/fhir/resource-types"), ("RequestGroup", "http://hl7.org/fhir/resource-types"), ("ResearchDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchElementDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchStudy", "http://hl7.org/fhir/resource-types"), ("ResearchSubject", "http://hl7.org/fhir/resource-types"), ("Resource", "http://hl7.org/fhir/resource-types"), ("RiskAssessment", "http://hl7.org/fhir/resource-types"), ("RiskEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("SampledData", "http://hl7.org/fhir/data-types"), ("Schedule", "http://hl7.org/fhir/resource-types"), ("SearchParameter", "http://hl7.org/fhir/resource-types"), ("ServiceRequest", "http://hl7.org/fhir/resource-types"), ("Signature", "http://hl7.org/fhir/data-types"), ("SimpleQuantity", "http://hl7.org/fhir/data-types"), ("Slot", "http://hl7.org/fhir/resource-types"), ("Specimen", "http://hl7.org/fhir/resource-types"), ("SpecimenDefinition", "http://hl7.org/fhir/resource-types"), ("StructureDefinition", "http://hl7.org/fhir/resource-types"), ("StructureMap", "http://hl7.org/fhir/resource-types"), ("Subscription", "http://hl7.org/fhir/resource-types"), ("Substance", "http://hl7.org/fhir/resource-types"), ("SubstanceAmount", "http://hl7.org/fhir/data-types"), ("SubstanceNucleicAcid", "http://hl7.org/fhir/resource-types"), ("SubstancePolymer", "http://hl7.org/fhir/resource-types"), ("SubstanceProtein", "http://hl7.org/fhir/resource-types"), ("SubstanceReferenceInformation", "http://hl7.org/fhir/resource-types"), ("SubstanceSourceMaterial", "http://hl7.org/fhir/resource-types"), ("SubstanceSpecification", "http://hl7.org/fhir/resource-types"), ("SupplyDelivery", "http://hl7.org/fhir/resource-types"), ("SupplyRequest", "http://hl7.org/fhir/resource-types"), ("Task", "http://hl7.org/fhir/resource-types"), ("TerminologyCapabilities", "http://hl7.org/fhir/resource-types"), ("TestReport", "http://hl7.org/fhir/resource-types"), ("TestScript", "http://hl7.org/fhir/resource-types"), ("Timing", "http://hl7.org/fhir/data-types"), ("TriggerDefinition", "http://hl7.org/fhir/data-types"), ("Type", "http://hl7.org/fhir/abstract-types"), ("UsageContext", "http://hl7.org/fhir/data-types"), ("ValueSet", "http://hl7.org/fhir/resource-types"), ("VerificationResult", "http://hl7.org/fhir/resource-types"), ("VisionPrescription", "http://hl7.org/fhir/resource-types"), ("base64Binary", "http://hl7.org/fhir/data-types"), ("boolean", "http://hl7.org/fhir/data-types"), ("canonical", "http://hl7.org/fhir/data-types"), ("code", "http://hl7.org/fhir/data-types"), ("date", "http://hl7.org/fhir/data-types"), ("dateTime", "http://hl7.org/fhir/data-types"), ("decimal", "http://hl7.org/fhir/data-types"), ("id", "http://hl7.org/fhir/data-types"), ("instant", "http://hl7.org/fhir/data-types"), ("integer", "http://hl7.org/fhir/data-types"), ("markdown", "http://hl7.org/fhir/data-types"), ("oid", "http://hl7.org/fhir/data-types"), ("positiveInt", "http://hl7.org/fhir/data-types"), ("string", "http://hl7.org/fhir/data-types"), ("time", "http://hl7.org/fhir/data-types"), ("unsignedInt", "http://hl7.org/fhir/data-types"), ("uri", "http://hl7.org/fhir/data-types"), ("url", "http://hl7.org/fhir/data-types"), ("uuid", "http://hl7.org/fhir/data-types"), ("xhtml", "http://hl7.org/fhir/data-types")], member: value_set_16 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergy-intolerance-category", kind: ValueSetKind::Enumerated, codes: &[("biologic", "http://hl7.org/fhir/allergy-intolerance-category"), ("environment", "http://hl7.org/fhir/allergy-intolerance-category"), ("food", "http://hl7.org/fhir/allergy-intolerance-category"), ("medication", "http://hl7.org/fhir/allergy-intolerance-category")], member: value_set_17 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality", kind: ValueSetKind::Enumerated, codes: &[("high", "http://hl7.org/fhir/allergy-intolerance-criticality"), ("low", "http://hl7.org/fhir/allergy-intolerance-criticality"), ("unable-to-assess", "http://hl7.org/fhir/allergy-intolerance-criticality")], member: value_set_18 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergy-intolerance-type", kind: ValueSetKind::Enumerated, codes: &[("allergy", "http://hl7.org/fhir/allergy-intolerance-type"), ("intolerance", "http://hl7.org/fhir/allergy-intolerance-type")], member: value_set_19 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergyintolerance-clinical", kind: ValueSetKind::Enumerated, codes: &[("active", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"), ("inactive", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"), ("resolved", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical")], member: value_set_20 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/allergyintolerance-verification", kind: ValueSetKind::Enumerated, codes: &[("confirmed", "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"), ("refuted", "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"), ("unconfirmed", "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification")], member: value_set_21 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/appointmentstatus", kind: ValueSetKind::Enumerated, codes: &[("arrived", "http://hl7.org/fhir/appointmentstatus"), ("booked", "http://hl7.org/fhir/appointmentstatus"), ("cancelled", "http://hl7.org/fhir/appointmentstatus"), ("checked-in", "http://hl7.org/fhir/appointmentstatus"), ("entered-in-error", "http://hl7.org/fhir/appointmentstatus"), ("fulfilled", "http://hl7.org/fhir/appointmentstatus"), ("noshow", "http://hl7.org/fhir/appointmentstatus"), ("pending", "http://hl7.org/fhir/appointmentstatus"), ("proposed", "http://hl7.org/fhir/appointmentstatus"), ("waitlist", "http://hl7.org/fhir/appointmentstatus")], member: value_set_22 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/assert-direction-codes", kind: ValueSetKind::Enumerated, codes: &[("request", "http://hl7.org/fhir/assert-direction-codes"), ("response", "http://hl7.org/fhir/assert-direction-codes")], member: value_set_23 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/assert-operator-codes", kind: ValueSetKind::Enumerated, codes: &[("contains", "http://hl7.org/fhir/assert-operator-codes"), ("empty", "http://hl7.org/fhir/assert-operator-codes"), ("equals", "http://hl7.org/fhir/assert-operator-codes"), ("eval", "http://hl7.org/fhir/assert-operator-codes"), ("greaterThan", "http://hl7.org/fhir/assert-operator-codes"), ("in", "http://hl7.org/fhir/assert-operator-codes"), ("lessThan", "http://hl7.org/fhir/assert-operator-codes"), ("notContains", "http://hl7.org/fhir/assert-operator-codes"), ("notEmpty", "http://hl7.org/fhir/assert-operator-codes"), ("notEquals", "http://hl7.org/fhir/assert-operator-codes"), ("notIn", "http://hl7.org/fhir/assert-operator-codes")], member: value_set_24 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/assert-response-code-types", kind: ValueSetKind::Enumerated, codes: &[("bad", "http://hl7.org/fhir/assert-response-code-types"), ("conflict", "http://hl7.org/fhir/assert-response-code-types"), ("created", "http://hl7.org/fhir/assert-response-code-types"), ("forbidden", "http://hl7.org/fhir/assert-response-code-types"), ("gone", "http://hl7.org/fhir/assert-response-code-types"), ("methodNotAllowed", "http://hl7.org/fhir/assert-response-code-types"), ("noContent", "http://hl7.org/fhir/assert-response-code-types"), ("notFound", "http://hl7.org/fhir/assert-response-code-types"), ("notModified", "http://hl7.org/fhir/assert-response-code-types"), ("okay", "http://hl7.org/fhir/assert-response-code-types"), ("preconditionFailed", "http://hl7.org/fhir/assert-response-code-types"), ("unprocessable", "http://hl7.org/fhir/assert-response-code-types")], member: value_set_25 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/audit-event-action", kind: ValueSetKind::Enumerated, codes: &[("C", "http://hl7.org/fhir/audit-event-action"), ("D", "http://hl7.org/fhir/audit-event-action"), ("E", "http://hl7.org/fhir/audit-event-action"), ("R", "http://hl7.org/fhir/audit-event-action"), ("U", "http://hl7.org/fhir/audit-event-action")], member: value_set_26 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/audit-event-outcome", kind: ValueSetKind::Enumerated, codes: &[("0", "http://hl7.org/fhir/audit-event-outcome"), ("12", "http://hl7.org/fhir/audit-event-outcome"), ("4", "http://hl7.org/fhir/audit-event-outcome"), ("8", "http://hl7.org/fhir/audit-event-outcome")], member: value_set_27 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/binding-strength", kind: ValueSetKind::Enumerated, codes: &[("example", "http://hl7.org/fhir/binding-strength"), ("extensible", "http://hl7.org/fhir/binding-strength"), ("preferred", "http://hl7.org/fhir/binding-strength"), ("required", "http://hl7.org/fhir/binding-strength")], member: value_set_28 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/bundle-type", kind: ValueSetKind::Enumerated, codes: &[("batch", "http://hl7.org/fhir/bundle-type"), ("batch-response", "http://hl7.org/fhir/bundle-type"), ("collection", "http://hl7.org/fhir/bundle-type"), ("document", "http://hl7.org/fhir/bundle-type"), ("history", "http://hl7.org/fhir/bundle-type"), ("message", "http://hl7.org/fhir/bundle-type"), ("searchset", "http://hl7.org/fhir/bundle-type"), ("transaction", "http://hl7.org/fhir/bundle-type"), ("transaction-response", "http://hl7.org/fhir/bundle-type")], member: value_set_29 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/capability-statement-kind", kind: ValueSetKind::Enumerated, codes: &[("capability", "http://hl7.org/fhir/capability-statement-kind"), ("instance", "http://hl7.org/fhir/capability-statement-kind"), ("requirements", "http://hl7.org/fhir/capability-statement-kind")], member: value_set_30 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/care-plan-activity-kind", kind: ValueSetKind::Enumerated, codes: &[("Appointment", "http://hl7.org/fhir/resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/resource-types"), ("DeviceRequest", "http://hl7.org/fhir/resource-types"), ("MedicationRequest", "http://hl7.org/fhir/resource-types"), ("NutritionOrder", "http://hl7.org/fhir/resource-types"), ("ServiceRequest", "http://hl7.org/fhir/resource-types"), ("Task", "http://hl7.org/fhir/resource-types"), ("VisionPrescription", "http://hl7.org/fhir/resource-types")], member: value_set_31 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/care-plan-activity-status", kind: ValueSetKind::Enumerated, codes: &[("cancelled", "http://hl7.org/fhir/care-plan-activity-status"), ("completed", "http://hl7.org/fhir/care-plan-activity-status"), ("entered-in-error", "http://hl7.org/fhir/care-plan-activity-status"), ("in-progress", "http://hl7.org/fhir/care-plan-activity-status"), ("not-started", "http://hl7.org/fhir/care-plan-activity-status"), ("on-hold", "http://hl7.org/fhir/care-plan-activity-status"), ("scheduled", "http://hl7.org/fhir/care-plan-activity-status"), ("stopped", "http://hl7.org/fhir/care-plan-activity-status"), ("unknown", "http://hl7.org/fhir/care-plan-activity-status")], member: value_set_32 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/care-plan-intent", kind: ValueSetKind::Enumerated, codes: &[("option", "http://hl7.org/fhir/request-intent"), ("order", "http://hl7.org/fhir/request-intent"), ("plan", "http://hl7.org/fhir/request-intent"), ("proposal", "http://hl7.org/fhir/request-intent")], member: value_set_33 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/care-team-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/care-team-status"), ("entered-in-error", "http://hl7.org/fhir/care-team-status"), ("inactive", "http://hl7.org/fhir/care-team-status"), ("proposed", "http://hl7.org/fhir/care-team-status"), ("suspended", "http://hl7.org/fhir/care-team-status")], member: value_set_34 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/chargeitem-status", kind: ValueSetKind::Enumerated, codes: &[("aborted", "http://hl7.org/fhir/chargeitem-status"), ("billable", "http://hl7.org/fhir/chargeitem-status"), ("billed", "http://hl7.org/fhir/chargeitem-status"), ("entered-in-error", "http://hl7.org/fhir/chargeitem-status"), ("not-billable", "http://hl7.org/fhir/chargeitem-status"), ("planned", "http://hl7.org/fhir/chargeitem-status"), ("unknown", "http://hl7.org/fhir/chargeitem-status")], member: value_set_35 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/claim-use", kind: ValueSetKind::Enumerated, codes: &[("claim", "http://hl7.org/fhir/claim-use"), ("preauthorization", "http://hl7.org/fhir/claim-use"), ("predetermination", "http://hl7.org/fhir/claim-use")], member: value_set_36 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/clinicalimpression-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/event-status"), ("entered-in-error", "http://hl7.org/fhir/event-status"), ("in-progress", "http://hl7.org/fhir/event-status")], member: value_set_37 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/code-search-support", kind: ValueSetKind::Enumerated, codes: &[("all", "http://hl7.org/fhir/code-search-support"), ("explicit", "http://hl7.org/fhir/code-search-support")], member: value_set_38 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/codesystem-content-mode", kind: ValueSetKind::Enumerated, codes: &[("complete", "http://hl7.org/fhir/codesystem-content-mode"), ("example", "http://hl7.org/fhir/codesystem-content-mode"), ("fragment", "http://hl7.org/fhir/codesystem-content-mode"), ("not-present", "http://hl7.org/fhir/codesystem-content-mode"), ("supplement", "http://hl7.org/fhir/codesystem-content-mode")], member: value_set_39 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning", kind: ValueSetKind::Enumerated, codes: &[("classified-with", "http://hl7.org/fhir/codesystem-hierarchy-meaning"), ("grouped-by", "http://hl7.org/fhir/codesystem-hierarchy-meaning"), ("is-a", "http://hl7.org/fhir/codesystem-hierarchy-meaning"), ("part-of", "http://hl7.org/fhir/codesystem-hierarchy-meaning")], member: value_set_40 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/compartment-type", kind: ValueSetKind::Enumerated, codes: &[("Device", "http://hl7.org/fhir/compartment-type"), ("Encounter", "http://hl7.org/fhir/compartment-type"), ("Patient", "http://hl7.org/fhir/compartment-type"), ("Practitioner", "http://hl7.org/fhir/compartment-type"), ("RelatedPerson", "http://hl7.org/fhir/compartment-type")], member: value_set_41 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/composition-attestation-mode", kind: ValueSetKind::Enumerated, codes: &[("legal", "http://hl7.org/fhir/composition-attestation-mode"), ("official", "http://hl7.org/fhir/composition-attestation-mode"), ("personal", "http://hl7.org/fhir/composition-attestation-mode"), ("professional", "http://hl7.org/fhir/composition-attestation-mode")], member: value_set_42 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/composition-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/composition-status"), ("entered-in-error", "http://hl7.org/fhir/composition-status"), ("final", "http://hl7.org/fhir/composition-status"), ("preliminary", "http://hl7.org/fhir/composition-status")], member: value_set_43 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/concept-map-equivalence", kind: ValueSetKind::Enumerated, codes: &[("disjoint", "http://hl7.org/fhir/concept-map-equivalence"), ("equal", "http://hl7.org/fhir/concept-map-equivalence"), ("equivalent", "http://hl7.org/fhir/concept-map-equivalence"), ("inexact", "http://hl7.org/fhir/concept-map-equivalence"), ("narrower", "http://hl7.org/fhir/concept-map-equivalence"), ("relatedto", "http://hl7.org/fhir/concept-map-equivalence"), ("specializes", "http://hl7.org/fhir/concept-map-equivalence"), ("subsumes", "http://hl7.org/fhir/concept-map-equivalence"), ("unmatched", "http://hl7.org/fhir/concept-map-equivalence"), ("wider", "http://hl7.org/fhir/concept-map-equivalence")], member: value_set_44 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/concept-property-type", kind: ValueSetKind::Enumerated, codes: &[("Coding", "http://hl7.org/fhir/concept-property-type"), ("boolean", "http://hl7.org/fhir/concept-property-type"), ("code", "http://hl7.org/fhir/concept-property-type"), ("dateTime", "http://hl7.org/fhir/concept-property-type"), ("decimal", "http://hl7.org/fhir/concept-property-type"), ("integer", "http://hl7.org/fhir/concept-property-type"), ("string", "http://hl7.org/fhir/concept-property-type")], member: value_set_45 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode", kind: ValueSetKind::Enumerated, codes: &[("fixed", "http://hl7.org/fhir/conceptmap-unmapped-mode"), ("other-map", "http://hl7.org/fhir/conceptmap-unmapped-mode"), ("provided", "http://hl7.org/fhir/conceptmap-unmapped-mode")], member: value_set_46 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/condition-clinical", kind: ValueSetKind::Enumerated, codes: &[("active", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("inactive", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("recurrence", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("relapse", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("remission", "http://terminology.hl7.org/CodeSystem/condition-clinical"), ("resolved", "http://terminology.hl7.org/CodeSystem/condition-clinical")], member: value_set_47 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/condition-ver-status", kind: ValueSetKind::Enumerated, codes: &[("confirmed", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("differential", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("provisional", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("refuted", "http://terminology.hl7.org/CodeSystem/condition-ver-status"), ("unconfirmed", "http://terminology.hl7.org/CodeSystem/condition-ver-status")], member: value_set_48 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/conditional-delete-status", kind: ValueSetKind::Enumerated, codes: &[("multiple", "http://hl7.org/fhir/conditional-delete-status"), ("not-supported", "http://hl7.org/fhir/conditional-delete-status"), ("single", "http://hl7.org/fhir/conditional-delete-status")], member: value_set_49 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/conditional-read-status", kind: ValueSetKind::Enumerated, codes: &[("full-support", "http://hl7.org/fhir/conditional-read-status"), ("modified-since", "http://hl7.org/fhir/conditional-read-status"), ("not-match", "http://hl7.org/fhir/conditional-read-status"), ("not-supported", "http://hl7.org/fhir/conditional-read-status")], member: value_set_50 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/consent-data-meaning", kind: ValueSetKind::Enumerated, codes: &[("authoredby", "http://hl7.org/fhir/consent-data-meaning"), ("dependents", "http://hl7.org/fhir/consent-data-meaning"), ("instance", "http://hl7.org/fhir/consent-data-meaning"), ("related", "http://hl7.org/fhir/consent-data-meaning")], member: value_set_51 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/consent-provision-type", kind: ValueSetKind::Enumerated, codes: &[("deny", "http://hl7.org/fhir/consent-provision-type"), ("permit", "http://hl7.org/fhir/consent-provision-type")], member: value_set_52 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/consent-state-codes", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/consent-state-codes"), ("draft", "http://hl7.org/fhir/consent-state-codes"), ("entered-in-error", "http://hl7.org/fhir/consent-state-codes"), ("inactive", "http://hl7.org/fhir/consent-state-codes"), ("proposed", "http://hl7.org/fhir/consent-state-codes"), ("rejected", "http://hl7.org/fhir/consent-state-codes")], member: value_set_53 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/constraint-severity", kind: ValueSetKind::Enumerated, codes: &[("error", "http://hl7.org/fhir/constraint-severity"), ("warning", "http://hl7.org/fhir/constraint-severity")], member: value_set_54 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/contact-point-system", kind: ValueSetKind::Enumerated, codes: &[("email", "http://hl7.org/fhir/contact-point-system"), ("fax", "http://hl7.org/fhir/contact-point-system"), ("other", "http://hl7.org/fhir/contact-point-system"), ("pager", "http://hl7.org/fhir/contact-point-system"), ("phone", "http://hl7.org/fhir/contact-point-system"), ("sms", "http://hl7.org/fhir/contact-point-system"), ("url", "http://hl7.org/fhir/contact-point-system")], member: value_set_55 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/contact-point-use", kind: ValueSetKind::Enumerated, codes: &[("home", "http://hl7.org/fhir/contact-point-use"), ("mobile", "http://hl7.org/fhir/contact-point-use"), ("old", "http://hl7.org/fhir/contact-point-use"), ("temp", "http://hl7.org/fhir/contact-point-use"), ("work", "http://hl7.org/fhir/contact-point-use")], member: value_set_56 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/contract-publicationstatus", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/contract-publicationstatus"), ("appended", "http://hl7.org/fhir/contract-publicationstatus"), ("cancelled", "http://hl7.org/fhir/contract-publicationstatus"), ("disputed", "http://hl7.org/fhir/contract-publicationstatus"), ("entered-in-error", "http://hl7.org/fhir/contract-publicationstatus"), ("executable", "http://hl7.org/fhir/contract-publicationstatus"), ("executed", "http://hl7.org/fhir/contract-publicationstatus"), ("negotiable", "http://hl7.org/fhir/contract-publicationstatus"), ("offered", "http://hl7.org/fhir/contract-publicationstatus"), ("policy", "http://hl7.org/fhir/contract-publicationstatus"), ("rejected", "http://hl7.org/fhir/contract-publicationstatus"), ("renewed", "http://hl7.org/fhir/contract-publicationstatus"), ("resolved", "http://hl7.org/fhir/contract-publicationstatus"), ("revoked", "http://hl7.org/fhir/contract-publicationstatus"), ("terminated", "http://hl7.org/fhir/contract-publicationstatus")], member: value_set_57 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/contract-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/contract-status"), ("appended", "http://hl7.org/fhir/contract-status"), ("cancelled", "http://hl7.org/fhir/contract-status"), ("disputed", "http://hl7.org/fhir/contract-status"), ("entered-in-error", "http://hl7.org/fhir/contract-status"), ("executable", "http://hl7.org/fhir/contract-status"), ("executed", "http://hl7.org/fhir/contract-status"), ("negotiable", "http://hl7.org/fhir/contract-status"), ("offered", "http://hl7.org/fhir/contract-status"), ("policy", "http://hl7.org/fhir/contract-status"), ("rejected", "http://hl7.org/fhir/contract-status"), ("renewed", "http://hl7.org/fhir/contract-status"), ("resolved", "http://hl7.org/fhir/contract-status"), ("revoked", "http://hl7.org/fhir/contract-status"), ("terminated", "http://hl7.org/fhir/contract-status")], member: value_set_58 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/contributor-type", kind: ValueSetKind::Enumerated, codes: &[("author", "http://hl7.org/fhir/contributor-type"), ("editor", "http://hl7.org/fhir/contributor-type"), ("endorser", "http://hl7.org/fhir/contributor-type"), ("reviewer", "http://hl7.org/fhir/contributor-type")], member: value_set_59 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/currencies", kind: ValueSetKind::Enumerated, codes: &[("AED", "urn:iso:std:iso:4217"), ("AFN", "urn:iso:std:iso:4217"), ("ALL", "urn:iso:std:iso:4217"), ("AMD", "urn:iso:std:iso:4217"), ("ANG", "urn:iso:std:iso:4217"), ("AOA", "urn:iso:std:iso:4217"), ("ARS", "urn:iso:std:iso:4217"), ("AUD", "urn:iso:std:iso:4217"), ("AWG", "urn:iso:std:iso:4217"), ("AZN", "urn:iso:std:iso:4217"), ("BAM", "urn:iso:std:iso:4217"), ("BBD", "urn:iso:std:iso:4217"), ("BDT", "urn:iso:std:iso:4217"), ("BGN", "urn:iso:std:iso:4217"), ("BHD", "urn:iso:std:iso:4217"), ("BIF", "urn:iso:std:iso:4217"), ("BMD", "urn:iso:std:iso:4217"), ("BND", "urn:iso:std:iso:4217"), ("BOB", "urn:iso:std:iso:4217"), ("BOV", "urn:iso:std:iso:4217"), ("BRL", "urn:iso:std:iso:4217"), ("BSD", "urn:iso:std:iso:4217"), ("BTN", "urn:iso:std:iso:4217"), ("BWP", "urn:iso:std:iso:4217"), ("BYN", "urn:iso:std:iso:4217"), ("BZD", "urn:iso:std:iso:4217"), ("CAD", "urn:iso:std:iso:4217"), ("CDF", "urn:iso:std:iso:4217"), ("CHE", "urn:iso:std:iso:4217"), ("CHF", "urn:iso:std:iso:4217"), ("CHW", "urn:iso:std:iso:4217"), ("CLF", "urn:iso:std:iso:4217"), ("CLP", "urn:iso:std:iso:4217"), ("CNY", "urn:iso:std:iso:4217"), ("COP", "urn:iso:std:iso:4217"), ("COU", "urn:iso:std:iso:4217"), ("CRC", "urn:iso:std:iso:4217"), ("CUC", "urn:iso:std:iso:4217"), ("CUP", "urn:iso:std:iso:4217"), ("CVE", "urn:iso:std:iso:4217"), ("CZK", "urn:iso:std:iso:4217"), ("DJF", "urn:iso:std:iso:4217"), ("DKK", "urn:iso:std:iso:4217"), ("DOP", "urn:iso:std:iso:4217"), ("DZD", "urn:iso:std:iso:4217"), ("EGP", "urn:iso:std:iso:4217"), ("ERN", "urn:iso:std:iso:4217"), ("ETB", "urn:iso:std:iso:4217"), ("EUR", "urn:iso:std:iso:4217"), ("FJD", "urn:iso:std:iso:4217"), ("FKP", "urn:iso:std:iso:4217"), ("GBP", "urn:iso:std:iso:4217"), ("GEL", "urn:iso:std:iso:4217"), ("GGP", "urn:iso:std:iso:4217"), ("GHS", "urn:iso:std:iso:4217"), ("GIP", "urn:iso:std:iso:4217"), ("GMD", "urn:iso:std:iso:4217"), ("GNF", "urn:iso:std:iso:4217"), ("GTQ", "urn:iso:std:iso:4217"), ("GYD", "urn:iso:std:iso:4217"), ("HKD", "urn:iso:std:iso:4217"), ("HNL", "urn:iso:std:iso:4217"), ("HRK", "urn:iso:std:iso:4217"), ("HTG", "urn:iso:std:iso:4217"), ("HUF", "urn:iso:std:iso:4217"), ("IDR", "urn:iso:std:iso:4217"), ("ILS", "urn:iso:std:iso:4217"), ("IMP", "urn:iso:std:iso:4217"), ("INR", "urn:iso:std:iso:4217"), ("IQD", "urn:iso:std:iso:4217"), ("IRR", "urn:iso:std:iso:4217"), ("ISK", "urn:iso:std:iso:4217"), ("JEP", "urn:iso:std:iso:4217"), ("JMD", "urn:iso:std:iso:4217"), ("JOD", "urn:iso:std:iso:4217"), ("JPY", "urn:iso:std:iso:4217"), ("KES", "urn:iso:std:iso:4217"), ("KGS", "urn:iso:std:iso:4217"), ("KHR", "urn:iso:std:iso:4217"), ("KMF", "urn:iso:std:iso:4217"), ("KPW", "urn:iso:std:iso:4217"), ("KRW", "urn:iso:std:iso:4217"), ("KWD", "urn:iso:std:iso:4217"), ("KYD", "urn:iso:std:iso:4217"), ("KZT", "urn:iso:std:iso:4217"), ("LAK", "urn:iso:std:iso:4217"), ("LBP", "urn:iso:std:iso:4217"), ("LKR", "urn:iso:std:iso:4217"), ("LRD", "urn:iso:std:iso:4217"), ("LSL", "urn:iso:std:iso:4217"), ("LYD", "urn:iso:std:iso:4217"), ("MAD", "urn:iso:std:iso:4217"), ("MDL", "urn:iso:std:iso:4217"), ("MGA", "urn:iso:std:iso:4217"), ("MKD", "urn:iso:std:iso:4217"), ("MMK", "urn:iso:std:iso:4217"), ("MNT", "urn:iso:std:iso:4217"), ("MOP", "urn:iso:std:iso:4217"), ("MRU", "urn:iso:std:iso:4217"), ("MUR", "urn:iso:std:iso:4217"), ("MVR", "urn:iso:std:iso:4217"), ("MWK", "urn:iso:std:iso:4217"), ("MXN", "urn:iso:std:iso:4217"), ("MXV", "urn:iso:std:iso:4217"), ("MYR", "urn:iso:std:iso:4217"), ("MZN", "urn:iso:std:iso:4217"), ("NAD", "urn:iso:std:iso:4217"), ("NGN", "urn:iso:std:iso:4217"), ("NIO", "urn:iso:std:iso:4217"), ("NOK", "urn:iso:std:iso:4217"), ("NPR", "urn:iso:std:iso:4217"), ("NZD", "urn:iso:std:iso:4217"), ("OMR", "urn:iso:std:iso:4217"), ("PAB", "urn:iso:std:iso:4217"), ("PEN", "urn:iso:std:iso:4217"), ("PGK", "urn:iso:std:iso:4217"), ("PHP", "urn:iso:std:iso:4217"), ("PKR", "urn:iso:std:iso:4217"), ("PLN", "urn:iso:std:iso:4217"), ("PYG", "urn:iso:std:iso:4217"), ("QAR", "urn:iso:std:iso:4217"), ("RON", "urn:iso:std:iso:4217"), ("RSD", "urn:iso:std:iso:4217"), ("RUB", "urn:iso:std:iso:4217"), ("RWF", "urn:iso:std:iso:4217"), ("SAR", "urn:iso:std:iso:4217"), ("SBD", "urn:iso:std:iso:4217"), ("SCR", "urn:iso:std:iso:4217"), ("SDG", "urn:iso:std:iso:4217"), ("SEK", "urn:iso:std:iso:4217"), ("SGD", "urn:iso:std:iso:4217"), ("SHP", "urn:iso:std:iso:4217"), ("SLL", "urn:iso:std:iso:4217"), ("SOS", "urn:iso:std:iso:4217"), ("SRD", "urn:iso:std:iso:4217"), ("SSP", "urn:iso:std:iso:4217"), ("STN", "urn:iso:std:iso:4217"), ("SVC", "urn:iso:std:iso:4217"), ("SYP", "urn:iso:std:iso:4217"), ("SZL", "urn:iso:std:iso:4217"), ("THB", "urn:iso:std:iso:4217"), ("TJS", "urn:iso:std:iso:4217"), ("TMT", "urn:iso:std:iso:4217"), ("TND", "urn:iso:std:iso:4217"), ("TOP", "urn:iso:std:iso:4217"), ("TRY", "urn:iso:std:iso:4217"), ("TTD", "urn:iso:std:iso:4217"), ("TVD", "urn:iso:std:iso:4217"), ("TWD", "urn:iso:std:iso:4217"), ("TZS", "urn:iso:std:iso:4217"), ("UAH", "urn:iso:std:iso:4217"), ("UGX", "urn:iso:std:iso:4217"), ("USD", "urn:iso:std:iso:4217"), ("USN", "urn:iso:std:iso:4217"), ("UYI", "urn:iso:std:iso:4217"), ("UYU", "urn:iso:std:iso:4217"), ("UZS", "urn:iso:std:iso:4217"), ("VEF", "urn:iso:std:iso:4217"), ("VND", "urn:iso:std:iso:4217"), ("VUV", "urn:iso:std:iso:4217"), ("WST", "urn:iso:std:iso:4217"), ("XAF", "urn:iso:std:iso:4217"), ("XAG", "urn:iso:std:iso:4217"), ("XAU", "urn:iso:std:iso:4217"), ("XBA", "urn:iso:std:iso:4217"), ("XBB", "urn:iso:std:iso:4217"), ("XBC", "urn:iso:std:iso:4217"), ("XBD", "urn:iso:std:iso:4217"), ("XCD", "urn:iso:std:iso:4217"), ("XDR", "urn:iso:std:iso:4217"), ("XOF", "urn:iso:std:iso:4217"), ("XPD", "urn:iso:std:iso:4217"), ("XPF", "urn:iso:std:iso:4217"), ("XPT", "urn:iso:std:iso:4217"), ("XSU", "urn:iso:std:iso:4217"), ("XTS", "urn:iso:std:iso:4217"), ("XUA", "urn:iso:std:iso:4217"), ("XXX", "urn:iso:std:iso:4217"), ("YER", "urn:iso:std:iso:4217"), ("ZAR", "urn:iso:std:iso:4217"), ("ZMW", "urn:iso:std:iso:4217"), ("ZWL", "urn:iso:std:iso:4217")], member: value_set_60 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/days-of-week", kind: ValueSetKind::Enumerated, codes: &[("fri", "http://hl7.org/fhir/days-of-week"), ("mon", "http://hl7.org/fhir/days-of-week"), ("sat", "http://hl7.org/fhir/days-of-week"), ("sun", "http://hl7.org/fhir/days-of-week"), ("thu", "http://hl7.org/fhir/days-of-week"), ("tue", "http://hl7.org/fhir/days-of-week"), ("wed", "http://hl7.org/fhir/days-of-week")], member: value_set_61 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/defined-types", kind: ValueSetKind::Enumerated, codes: &[("Account", "http://hl7.org/fhir/resource-types"), ("ActivityDefinition", "http://hl7.org/fhir/resource-types"), ("Address", "http://hl7.org/fhir/data-types"), ("AdverseEvent", "http://hl7.org/fhir/resource-types"), ("Age", "http://hl7.org/fhir/data-types"), ("AllergyIntolerance", "http://hl7.org/fhir/resource-types"), ("Annotation", "http://hl7.org/fhir/data-types"), ("Appointment", "http://hl7.org/fhir/resource-types"), ("AppointmentResponse", "http://hl7.org/fhir/resource-types"), ("Attachment", "http://hl7.org/fhir/data-types"), ("AuditEvent", "http://hl7.org/fhir/resource-types"), ("BackboneElement", "http://hl7.org/fhir/data-types"), ("Basic", "http://hl7.org/fhir/resource-types"), ("Binary", "http://hl7.org/fhir/resource-types"), ("BiologicallyDerivedProduct", "http://hl7.org/fhir/resource-types"), ("BodyStructure", "http://hl7.org/fhir/resource-types"), ("Bundle", "http://hl7.org/fhir/resource-types"), ("CapabilityStatement", "http://hl7.org/fhir/resource-types"), ("CarePlan", "http://hl7.org/fhir/resource-types"), ("CareTeam", "http://hl7.org/fhir/resource-types"), ("CatalogEntry", "http://hl7.org/fhir/resource-types"), ("ChargeItem", "http://hl7.org/fhir/resource-types"), ("ChargeItemDefinition", "http://hl7.org/fhir/resource-types"), ("Claim", "http://hl7.org/fhir/resource-types"), ("ClaimResponse", "http://hl7.org/fhir/resource-types"), ("ClinicalImpression", "http://hl7.org/fhir/resource-types"), ("CodeSystem", "http://hl7.org/fhir/resource-types"), ("CodeableConcept", "http://hl7.org/fhir/data-types"), ("Coding", "http://hl7.org/fhir/data-types"), ("Communication", "http://hl7.org/fhir/resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/resource-types"), ("CompartmentDefinition", "http://hl7.org/fhir/resource-types"), ("Composition", "http://hl7.org/fhir/resource-types"), ("ConceptMap", "http://hl7.org/fhir/resource-types"), ("Condition", "http://hl7.org/fhir/resource-types"), ("Consent", "http://hl7.org/fhir/resource-types"), ("ContactDetail", "http://hl7.org/fhir/data-types"), ("ContactPoint", "http://hl7.org/fhir/data-types"), ("Contract", "http://hl7.org/fhir/resource-types"), ("Contributor", "http://hl7.org/fhir/data-types"), ("Count", "http://hl7.org/fhir/data-types"), ("Coverage", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityRequest", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityResponse", "http://hl7.org/fhir/resource-types"), ("DataRequirement", "http://hl7.org/fhir/data-types"), ("DetectedIssue", "http://hl7.org/fhir/resource-types"), ("Device", "http://hl7.org/fhir/resource-types"), ("DeviceDefinition", "http://hl7.org/fhir/resource-types"), ("DeviceMetric", "http://hl7.org/fhir/resource-types"), ("DeviceRequest", "http://hl7.org/fhir/resource-types"), ("DeviceUseStatement", "http://hl7.org/fhir/resource-types"), ("DiagnosticReport", "http://hl7.org/fhir/resource-types"), ("Distance", "http://hl7.org/fhir/data-types"), ("DocumentManifest", "http://hl7.org/fhir/resource-types"), ("DocumentReference", "http://hl7.org/fhir/resource-types"), ("DomainResource", "http://hl7.org/fhir/resource-types"), ("Dosage", "http://hl7.org/fhir/data-types"), ("Duration", "http://hl7.org/fhir/data-types"), ("EffectEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("Element", "http://hl7.org/fhir/data-types"), ("ElementDefinition", "http://hl7.org/fhir/data-types"), ("Encounter", "http://hl7.org/fhir/resource-types"), ("Endpoint", "http://hl7.org/fhir/resource-types"), ("EnrollmentRequest", "http://hl7.org/fhir/resource-types"), ("EnrollmentResponse", "http://hl7.org/fhir/resource-types"), ("EpisodeOfCare", "http://hl7.org/fhir/resource-types"), ("EventDefinition", "http://hl7.org/fhir/resource-types"), ("Evidence", "http://hl7.org/fhir/resource-types"), ("EvidenceVariable", "http://hl7.org/fhir/resource-types"), ("ExampleScenario", "http://hl7.org/fhir/resource-types"), ("ExplanationOfBenefit", "http://hl7.org/fhir/resource-types"), ("Expression", "http://hl7.org/fhir/data-types"), ("Extension", "http://hl7.org/fhir/data-types"), ("FamilyMemberHistory", "http://hl7.org/fhir/resource-types"), ("Flag", "http://hl7.org/fhir/resource-types"), ("Goal", "http://hl7.org/fhir/resource-types"), ("GraphDefinition", "http://hl7.org/fhir/resource-types"), ("Group", "http://hl7.org/fhir/resource-types"), ("GuidanceResponse", "http://hl7.org/fhir/resource-types"), ("HealthcareService", "http://hl7.org/fhir/resource-types"), ("HumanName", "http://hl7.org/fhir/data-types"), ("Identifier", "http://hl7.org/fhir/data-types"), ("ImagingStudy", "http://hl7.org/fhir/resource-types"), ("Immunization", "http://hl7.org/fhir/resource-types"), ("ImmunizationEvaluation", "http://hl7.org/fhir/resource-types"), ("ImmunizationRecommendation", "http://hl7.org/fhir/resource-types"), ("ImplementationGuide", "http://hl7.org/fhir/resource-types"), ("InsurancePlan", "http://hl7.org/fhir/resource-types"), ("Invoice", "http://hl7.org/fhir/resource-types"), ("Library", "http://hl7.org/fhir/resource-types"), ("Linkage", "http://hl7.org/fhir/resource-types"), ("List", "http://hl7.org/fhir/resource-types"), ("Location", "http://hl7.org/fhir/resource-types"), ("MarketingStatus", "http://hl7.org/fhir/data-types"), ("Measure", "http://hl7.org/fhir/resource-types"), ("MeasureReport", "http://hl7.org/fhir/resource-types"), ("Media", "http://hl7.org/fhir/resource-types"), ("Medication", "http://hl7.org/fhir/resource-types"), ("MedicationAdministration", "http://hl7.org/fhir/resource-types"), ("MedicationDispense", "http://hl7.org/fhir/resource-types"), ("MedicationKnowledge", "http://hl7.org/fhir/resource-types"), ("MedicationRequest", "http://hl7.org/fhir/resource-types"), ("MedicationStatement", "http://hl7.org/fhir/resource-types"), ("MedicinalProduct", "http://hl7.org/fhir/resource-types"), ("MedicinalProductAuthorization", "http://hl7.org/fhir/resource-types"), ("MedicinalProductContraindication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIndication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIngredient", "http://hl7.org/fhir/resource-types"), ("MedicinalProductInteraction", "http://hl7.org/fhir/resource-types"), ("MedicinalProductManufactured", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPackaged", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPharmaceutical", "http://hl7.org/fhir/resource-types"), ("MedicinalProductUndesirableEffect", "http://hl7.org/fhir/resource-types"), ("MessageDefinition", "http://hl7.org/fhir/resource-types"), ("MessageHeader", "http://hl7.org/fhir/resource-types"), ("Meta", "http://hl7.org/fhir/data-types"), ("MolecularSequence", "http://hl7.org/fhir/resource-types"), ("Money", "http://hl7.org/fhir/data-types"), ("MoneyQuantity", "http://hl7.org/fhir/data-types"), ("NamingSystem", "http://hl7.org/fhir/resource-types"), ("Narrative", "http://hl7.org/fhir/data-types"), ("NutritionOrder", "http://hl7.org/fhir/resource-types"), ("Observation", "http://hl7.org/fhir/resource-types"), ("ObservationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationOutcome", "http://hl7.org/fhir/resource-types"), ("Organization", "http://hl7.org/fhir/resource-types"), ("OrganizationAffiliation", "http://hl7.org/fhir/resource-types"), ("ParameterDefinition", "http://hl7.org/fhir/data-types"), ("Parameters", "http://hl7.org/fhir/resource-types"), ("Patient", "http://hl7.org/fhir/resource-types"), ("PaymentNotice", "http://hl7.org/fhir/resource-types"), ("PaymentReconciliation", "http://hl7.org/fhir/resource-types"), ("Period", "http://hl7.org/fhir/data-types"), ("Person", "http://hl7.org/fhir/resource-types"), ("PlanDefinition", "http://hl7.org/fhir/resource-types"), ("Population", "http://hl7.org/fhir/data-types"), ("Practitioner", "http://hl7.org/fhir/resource-types"), ("PractitionerRole", "http://hl7.org/fhir/resource-types"), ("Procedure", "http://hl7.org/fhir/resource-types"), ("ProdCharacteristic", "http://hl7.org/fhir/data-types"), ("ProductShelfLife", "http://hl7.org/fhir/data-types"), ("Provenance", "http://hl7.org/fhir/resource-types"), ("Quantity", "http://hl7.org/fhir/data-types"), ("Questionnaire", "http://hl7.org/fhir/resource-types"), ("QuestionnaireResponse", "http://hl7.org/fhir/resource-types"), ("Range", "http://hl7.org/fhir/data-types"), ("Ratio", "http://hl7.org/fhir/data-types"), ("Reference", "http://hl7.org/fhir/data-types"), ("RelatedArtifact", "http://hl7.org/fhir/data-types"), ("RelatedPerson", "http://hl7.org/fhir/resource-types"), ("RequestGroup", "http://hl7.org/fhir/resource-types"), ("ResearchDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchElementDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchStudy", "http://hl7.org/fhir/resource-types"), ("ResearchSubject", "http://hl7.org/fhir/resource-types"), ("Resource", "http://hl7.org/fhir/resource-types"), ("RiskAssessment", "http://hl7.org/fhir/resource-types"), ("RiskEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("SampledData", "http://hl7.org/fhir/data-types"), ("Schedule", "http://hl7.org/fhir/resource-types"), ("SearchParameter", "http://hl7.org/fhir/resource-types"), ("ServiceRequest", "http://hl7.org/fhir/resource-types"), ("Signature", "http://hl7.org/fhir/data-types"), ("SimpleQuantity", "http://hl7.org/fhir/data-types"), ("Slot", "http://hl7.org/fhir/resource-types"), ("Specimen", "http://hl7.org/fhir/resource-types"), ("SpecimenDefinition", "http://hl7.org/fhir/resource-types"), ("StructureDefinition", "http://hl7.org/fhir/resource-types"), ("StructureMap", "http://hl7.org/fhir/resource-types"), ("Subscription", "http://hl7.org/fhir/resource-types"), ("Substance", "http://hl7.org/fhir/resource-types"), ("SubstanceAmount", "http://hl7.org/fhir/data-types"), ("SubstanceNucleicAcid", "http://hl7.org/fhir/resource-types"), ("SubstancePolymer", "http://hl7.org/fhir/resource-types"), ("SubstanceProtein", "http://hl7.org/fhir/resource-types"), ("SubstanceReferenceInformation", "http://hl7.org/fhir/resource-types"), ("SubstanceSourceMaterial", "http://hl7.org/fhir/resource-types"), ("SubstanceSpecification", "http://hl7.org/fhir/resource-types"), ("SupplyDelivery", "http://hl7.org/fhir/resource-types"), ("SupplyRequest", "http://hl7.org/fhir/resource-types"), ("Task", "http://hl7.org/fhir/resource-types"), ("TerminologyCapabilities", "http://hl7.org/fhir/resource-types"), ("TestReport", "http://hl7.org/fhir/resource-types"), ("TestScript", "http://hl7.org/fhir/resource-types"), ("Timing", "http://hl7.org/fhir/data-types"), ("TriggerDefinition", "http://hl7.org/fhir/data-types"), ("UsageContext", "http://hl7.org/fhir/data-types"), ("ValueSet", "http://hl7.org/fhir/resource-types"), ("VerificationResult", "http://hl7.org/fhir/resource-types"), ("VisionPrescription", "http://hl7.org/fhir/resource-types"), ("base64Binary", "http://hl7.org/fhir/data-types"), ("boolean", "http://hl7.org/fhir/data-types"), ("canonical", "http://hl7.org/fhir/data-types"), ("code", "http://hl7.org/fhir/data-types"), ("date", "http://hl7.org/fhir/data-types"), ("dateTime", "http://hl7.org/fhir/data-types"), ("decimal", "http://hl7.org/fhir/data-types"), ("id", "http://hl7.org/fhir/data-types"), ("instant", "http://hl7.org/fhir/data-types"), ("integer", "http://hl7.org/fhir/data-types"), ("markdown", "http://hl7.org/fhir/data-types"), ("oid", "http://hl7.org/fhir/data-types"), ("positiveInt", "http://hl7.org/fhir/data-types"), ("string", "http://hl7.org/fhir/data-types"), ("time", "http://hl7.org/fhir/data-types"), ("unsignedInt", "http://hl7.org/fhir/data-types"), ("uri", "http://hl7.org/fhir/data-types"), ("url", "http://hl7.org/fhir/data-types"), ("uuid", "http://hl7.org/fhir/data-types"), ("xhtml", "http://hl7.org/fhir/data-types")], member: value_set_62 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/detectedissue-severity", kind: ValueSetKind::Enumerated, codes: &[("high", "http://hl7.org/fhir/detectedissue-severity"), ("low", "http://hl7.org/fhir/detectedissue-severity"), ("moderate", "http://hl7.org/fhir/detectedissue-severity")], member: value_set_63 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/device-nametype", kind: ValueSetKind::Enumerated, codes: &[("manufacturer-name", "http://hl7.org/fhir/device-nametype"), ("model-name", "http://hl7.org/fhir/device-nametype"), ("other", "http://hl7.org/fhir/device-nametype"), ("patient-reported-name", "http://hl7.org/fhir/device-nametype"), ("udi-label-name", "http://hl7.org/fhir/device-nametype"), ("user-friendly-name", "http://hl7.org/fhir/device-nametype")], member: value_set_64 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/device-statement-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/device-statement-status"), ("completed", "http://hl7.org/fhir/device-statement-status"), ("entered-in-error", "http://hl7.org/fhir/device-statement-status"), ("intended", "http://hl7.org/fhir/device-statement-status"), ("on-hold", "http://hl7.org/fhir/device-statement-status"), ("stopped", "http://hl7.org/fhir/device-statement-status")], member: value_set_65 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/device-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/device-status"), ("entered-in-error", "http://hl7.org/fhir/device-status"), ("inactive", "http://hl7.org/fhir/device-status"), ("unknown", "http://hl7.org/fhir/device-status")], member: value_set_66 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/diagnostic-report-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/diagnostic-report-status"), ("appended", "http://hl7.org/fhir/diagnostic-report-status"), ("cancelled", "http://hl7.org/fhir/diagnostic-report-status"), ("corrected", "http://hl7.org/fhir/diagnostic-report-status"), ("entered-in-error", "http://hl7.org/fhir/diagnostic-report-status"), ("final", "http://hl7.org/fhir/diagnostic-report-status"), ("partial", "http://hl7.org/fhir/diagnostic-report-status"), ("preliminary", "http://hl7.org/fhir/diagnostic-report-status"), ("registered", "http://hl7.org/fhir/diagnostic-report-status"), ("unknown", "http://hl7.org/fhir/diagnostic-report-status")], member: value_set_67 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/discriminator-type", kind: ValueSetKind::Enumerated, codes: &[("exists", "http://hl7.org/fhir/discriminator-type"), ("pattern", "http://hl7.org/fhir/discriminator-type"), ("profile", "http://hl7.org/fhir/discriminator-type"), ("type", "http://hl7.org/fhir/discriminator-type"), ("value", "http://hl7.org/fhir/discriminator-type")], member: value_set_68 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/document-mode", kind: ValueSetKind::Enumerated, codes: &[("consumer", "http://hl7.org/fhir/document-mode"), ("producer", "http://hl7.org/fhir/document-mode")], member: value_set_69 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/document-reference-status", kind: ValueSetKind::Enumerated, codes: &[("current", "http://hl7.org/fhir/document-reference-status"), ("entered-in-error", "http://hl7.org/fhir/document-reference-status"), ("superseded", "http://hl7.org/fhir/document-reference-status")], member: value_set_70 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/document-relationship-type", kind: ValueSetKind::Enumerated, codes: &[("appends", "http://hl7.org/fhir/document-relationship-type"), ("replaces", "http://hl7.org/fhir/document-relationship-type"), ("signs", "http://hl7.org/fhir/document-relationship-type"), ("transforms", "http://hl7.org/fhir/document-relationship-type")], member: value_set_71 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/eligibilityrequest-purpose", kind: ValueSetKind::Enumerated, codes: &[("auth-requirements", "http://hl7.org/fhir/eligibilityrequest-purpose"), ("benefits", "http://hl7.org/fhir/eligibilityrequest-purpose"), ("discovery", "http://hl7.org/fhir/eligibilityrequest-purpose"), ("validation", "http://hl7.org/fhir/eligibilityrequest-purpose")], member: value_set_72 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/eligibilityresponse-purpose", kind: ValueSetKind::Enumerated, codes: &[("auth-requirements", "http://hl7.org/fhir/eligibilityresponse-purpose"), ("benefits", "http://hl7.org/fhir/eligibilityresponse-purpose"), ("discovery", "http://hl7.org/fhir/eligibilityresponse-purpose"), ("validation", "http://hl7.org/fhir/eligibilityresponse-purpose")], member: value_set_73 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/encounter-location-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/encounter-location-status"), ("completed", "http://hl7.org/fhir/encounter-location-status"), ("planned", "http://hl7.org/fhir/encounter-location-status"), ("reserved", "http://hl7.org/fhir/encounter-location-status")], member: value_set_74 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/encounter-status", kind: ValueSetKind::Enumerated, codes: &[("arrived", "http://hl7.org/fhir/encounter-status"), ("cancelled", "http://hl7.org/fhir/encounter-status"), ("entered-in-error", "http://hl7.org/fhir/encounter-status"), ("finished", "http://hl7.org/fhir/encounter-status"), ("in-progress", "http://hl7.org/fhir/encounter-status"), ("onleave", "http://hl7.org/fhir/encounter-status"), ("planned", "http://hl7.org/fhir/encounter-status"), ("triaged", "http://hl7.org/fhir/encounter-status"), ("unknown", "http://hl7.org/fhir/encounter-status")], member: value_set_75 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/endpoint-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/endpoint-status"), ("entered-in-error", "http://hl7.org/fhir/endpoint-status"), ("error", "http://hl7.org/fhir/endpoint-status"), ("off", "http://hl7.org/fhir/endpoint-status"), ("suspended", "http://hl7.org/fhir/endpoint-status"), ("test", "http://hl7.org/fhir/endpoint-status")], member: value_set_76 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/episode-of-care-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/episode-of-care-status"), ("cancelled", "http://hl7.org/fhir/episode-of-care-status"), ("entered-in-error", "http://hl7.org/fhir/episode-of-care-status"), ("finished", "http://hl7.org/fhir/episode-of-care-status"), ("onhold", "http://hl7.org/fhir/episode-of-care-status"), ("planned", "http://hl7.org/fhir/episode-of-care-status"), ("waitlist", "http://hl7.org/fhir/episode-of-care-status")], member: value_set_77 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/event-capability-mode", kind: ValueSetKind::Enumerated, codes: &[("receiver", "http://hl7.org/fhir/event-capability-mode"), ("sender", "http://hl7.org/fhir/event-capability-mode")], member: value_set_78 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/event-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/event-status"), ("entered-in-error", "http://hl7.org/fhir/event-status"), ("in-progress", "http://hl7.org/fhir/event-status"), ("not-done", "http://hl7.org/fhir/event-status"), ("on-hold", "http://hl7.org/fhir/event-status"), ("preparation", "http://hl7.org/fhir/event-status"), ("stopped", "http://hl7.org/fhir/event-status"), ("unknown", "http://hl7.org/fhir/event-status")], member: value_set_79 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/event-timing", kind: ValueSetKind::Enumerated, codes: &[("AC", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("ACD", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("ACM", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("ACV", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("AFT", "http://hl7.org/fhir/event-timing"), ("AFT.early", "http://hl7.org/fhir/event-timing"), ("AFT.late", "http://hl7.org/fhir/event-timing"), ("C", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("CD", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("CM", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("CV", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("EVE", "http://hl7.org/fhir/event-timing"), ("EVE.early", "http://hl7.org/fhir/event-timing"), ("EVE.late", "http://hl7.org/fhir/event-timing"), ("HS", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("MORN", "http://hl7.org/fhir/event-timing"), ("MORN.early", "http://hl7.org/fhir/event-timing"), ("MORN.late", "http://hl7.org/fhir/event-timing"), ("NIGHT", "http://hl7.org/fhir/event-timing"), ("NOON", "http://hl7.org/fhir/event-timing"), ("PC", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("PCD", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("PCM", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("PCV", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent"), ("PHS", "http://hl7.org/fhir/event-timing"), ("WAKE", "http://terminology.hl7.org/CodeSystem/v3-TimingEvent")], member: value_set_80 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/examplescenario-actor-type", kind: ValueSetKind::Enumerated, codes: &[("entity", "http://hl7.org/fhir/examplescenario-actor-type"), ("person", "http://hl7.org/fhir/examplescenario-actor-type")], member: value_set_81 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/explanationofbenefit-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/explanationofbenefit-status"), ("cancelled", "http://hl7.org/fhir/explanationofbenefit-status"), ("draft", "http://hl7.org/fhir/explanationofbenefit-status"), ("entered-in-error", "http://hl7.org/fhir/explanationofbenefit-status")], member: value_set_82 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/exposure-state", kind: ValueSetKind::Enumerated, codes: &[("exposure", "http://hl7.org/fhir/exposure-state"), ("exposure-alternative", "http://hl7.org/fhir/exposure-state")], member: value_set_83 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/extension-context-type", kind: ValueSetKind::Enumerated, codes: &[("element", "http://hl7.org/fhir/extension-context-type"), ("extension", "http://hl7.org/fhir/extension-context-type"), ("fhirpath", "http://hl7.org/fhir/extension-context-type")], member: value_set_84 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/filter-operator", kind: ValueSetKind::Enumerated, codes: &[("=", "http://hl7.org/fhir/filter-operator"), ("descendent-of", "http://hl7.org/fhir/filter-operator"), ("exists", "http://hl7.org/fhir/filter-operator"), ("generalizes", "http://hl7.org/fhir/filter-operator"), ("in", "http://hl7.org/fhir/filter-operator"), ("is-a", "http://hl7.org/fhir/filter-operator"), ("is-not-a", "http://hl7.org/fhir/filter-operator"), ("not-in", "http://hl7.org/fhir/filter-operator"), ("regex", "http://hl7.org/fhir/filter-operator")], member: value_set_85 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/flag-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/flag-status"), ("entered-in-error", "http://hl7.org/fhir/flag-status"), ("inactive", "http://hl7.org/fhir/flag-status")], member: value_set_86 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/fm-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/fm-status"), ("cancelled", "http://hl7.org/fhir/fm-status"), ("draft", "http://hl7.org/fhir/fm-status"), ("entered-in-error", "http://hl7.org/fhir/fm-status")], member: value_set_87 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/goal-status", kind: ValueSetKind::Enumerated, codes: &[("accepted", "http://hl7.org/fhir/goal-status"), ("active", "http://hl7.org/fhir/goal-status"), ("cancelled", "http://hl7.org/fhir/goal-status"), ("completed", "http://hl7.org/fhir/goal-status"), ("entered-in-error", "http://hl7.org/fhir/goal-status"), ("on-hold", "http://hl7.org/fhir/goal-status"), ("planned", "http://hl7.org/fhir/goal-status"), ("proposed", "http://hl7.org/fhir/goal-status"), ("rejected", "http://hl7.org/fhir/goal-status")], member: value_set_88 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/graph-compartment-rule", kind: ValueSetKind::Enumerated, codes: &[("custom", "http://hl7.org/fhir/graph-compartment-rule"), ("different", "http://hl7.org/fhir/graph-compartment-rule"), ("identical", "http://hl7.org/fhir/graph-compartment-rule"), ("matching", "http://hl7.org/fhir/graph-compartment-rule")], member: value_set_89 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/graph-compartment-use", kind: ValueSetKind::Enumerated, codes: &[("condition", "http://hl7.org/fhir/graph-compartment-use"), ("requirement", "http://hl7.org/fhir/graph-compartment-use")], member: value_set_90 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/group-measure", kind: ValueSetKind::Enumerated, codes: &[("mean", "http://hl7.org/fhir/group-measure"), ("mean-of-mean", "http://hl7.org/fhir/group-measure"), ("mean-of-median", "http://hl7.org/fhir/group-measure"), ("median", "http://hl7.org/fhir/group-measure"), ("median-of-mean", "http://hl7.org/fhir/group-measure"), ("median-of-median", "http://hl7.org/fhir/group-measure")], member: value_set_91 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/group-type", kind: ValueSetKind::Enumerated, codes: &[("animal", "http://hl7.org/fhir/group-type"), ("device", "http://hl7.org/fhir/group-type"), ("medication", "http://hl7.org/fhir/group-type"), ("person", "http://hl7.org/fhir/group-type"), ("practitioner", "http://hl7.org/fhir/group-type"), ("substance", "http://hl7.org/fhir/group-type")], member: value_set_92 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/guidance-response-status", kind: ValueSetKind::Enumerated, codes: &[("data-requested", "http://hl7.org/fhir/guidance-response-status"), ("data-required", "http://hl7.org/fhir/guidance-response-status"), ("entered-in-error", "http://hl7.org/fhir/guidance-response-status"), ("failure", "http://hl7.org/fhir/guidance-response-status"), ("in-progress", "http://hl7.org/fhir/guidance-response-status"), ("success", "http://hl7.org/fhir/guidance-response-status")], member: value_set_93 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/guide-page-generation", kind: ValueSetKind::Enumerated, codes: &[("generated", "http://hl7.org/fhir/guide-page-generation"), ("html", "http://hl7.org/fhir/guide-page-generation"), ("markdown", "http://hl7.org/fhir/guide-page-generation"), ("xml", "http://hl7.org/fhir/guide-page-generation")], member: value_set_94 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/guide-parameter-code", kind: ValueSetKind::Enumerated, codes: &[("apply", "http://hl7.org/fhir/guide-parameter-code"), ("expansion-parameter", "http://hl7.org/fhir/guide-parameter-code"), ("generate-json", "http://hl7.org/fhir/guide-parameter-code"), ("generate-turtle", "http://hl7.org/fhir/guide-parameter-code"), ("generate-xml", "http://hl7.org/fhir/guide-parameter-code"), ("html-template", "http://hl7.org/fhir/guide-parameter-code"), ("path-pages", "http://hl7.org/fhir/guide-parameter-code"), ("path-resource", "http://hl7.org/fhir/guide-parameter-code"), ("path-tx-cache", "http://hl7.org/fhir/guide-parameter-code"), ("rule-broken-links", "http://hl7.org/fhir/guide-parameter-code")], member: value_set_95 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/history-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/history-status"), ("entered-in-error", "http://hl7.org/fhir/history-status"), ("health-unknown", "http://hl7.org/fhir/history-status"), ("partial", "http://hl7.org/fhir/history-status")], member: value_set_96 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/http-operations", kind: ValueSetKind::Enumerated, codes: &[("delete", "http://hl7.org/fhir/http-operations"), ("get", "http://hl7.org/fhir/http-operations"), ("head", "http://hl7.org/fhir/http-operations"), ("options", "http://hl7.org/fhir/http-operations"), ("patch", "http://hl7.org/fhir/http-operations"), ("post", "http://hl7.org/fhir/http-operations"), ("put", "http://hl7.org/fhir/http-operations")], member: value_set_97 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/http-verb", kind: ValueSetKind::Enumerated, codes: &[("DELETE", "http://hl7.org/fhir/http-verb"), ("GET", "http://hl7.org/fhir/http-verb"), ("HEAD", "http://hl7.org/fhir/http-verb"), ("PATCH", "http://hl7.org/fhir/http-verb"), ("POST", "http://hl7.org/fhir/http-verb"), ("PUT", "http://hl7.org/fhir/http-verb")], member: value_set_98 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/identifier-use", kind: ValueSetKind::Enumerated, codes: &[("official", "http://hl7.org/fhir/identifier-use"), ("old", "http://hl7.org/fhir/identifier-use"), ("secondary", "http://hl7.org/fhir/identifier-use"), ("temp", "http://hl7.org/fhir/identifier-use"), ("usual", "http://hl7.org/fhir/identifier-use")], member: value_set_99 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/identity-assuranceLevel", kind: ValueSetKind::Enumerated, codes: &[("level1", "http://hl7.org/fhir/identity-assuranceLevel"), ("level2", "http://hl7.org/fhir/identity-assuranceLevel"), ("level3", "http://hl7.org/fhir/identity-assuranceLevel"), ("level4", "http://hl7.org/fhir/identity-assuranceLevel")], member: value_set_100 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/imagingstudy-status", kind: ValueSetKind::Enumerated, codes: &[("available", "http://hl7.org/fhir/imagingstudy-status"), ("cancelled", "http://hl7.org/fhir/imagingstudy-status"), ("entered-in-error", "http://hl7.org/fhir/imagingstudy-status"), ("registered", "http://hl7.org/fhir/imagingstudy-status"), ("unknown", "http://hl7.org/fhir/imagingstudy-status")], member: value_set_101 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/immunization-evaluation-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/medication-admin-status")], member: value_set_102 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/immunization-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/event-status"), ("entered-in-error", "http://hl7.org/fhir/event-status"), ("not-done", "http://hl7.org/fhir/event-status")], member: value_set_103 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/insuranceplan-applicability", kind: ValueSetKind::Enumerated, codes: &[("in-network", "http://terminology.hl7.org/CodeSystem/applicability"), ("other", "http://terminology.hl7.org/CodeSystem/applicability"), ("out-of-network", "http://terminology.hl7.org/CodeSystem/applicability")], member: value_set_104 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/invoice-priceComponentType", kind: ValueSetKind::Enumerated, codes: &[("base", "http://hl7.org/fhir/invoice-priceComponentType"), ("deduction", "http://hl7.org/fhir/invoice-priceComponentType"), ("discount", "http://hl7.org/fhir/invoice-priceComponentType"), ("informational", "http://hl7.org/fhir/invoice-priceComponentType"), ("surcharge", "http://hl7.org/fhir/invoice-priceComponentType"), ("tax", "http://hl7.org/fhir/invoice-priceComponentType")], member: value_set_105 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/invoice-status", kind: ValueSetKind::Enumerated, codes: &[("balanced", "http://hl7.org/fhir/invoice-status"), ("cancelled", "http://hl7.org/fhir/invoice-status"), ("draft", "http://hl7.org/fhir/invoice-status"), ("entered-in-error", "http://hl7.org/fhir/invoice-status"), ("issued", "http://hl7.org/fhir/invoice-status")], member: value_set_106 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/issue-severity", kind: ValueSetKind::Enumerated, codes: &[("error", "http://hl7.org/fhir/issue-severity"), ("fatal", "http://hl7.org/fhir/issue-severity"), ("information", "http://hl7.org/fhir/issue-severity"), ("warning", "http://hl7.org/fhir/issue-severity")], member: value_set_107 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/issue-type", kind: ValueSetKind::Enumerated, codes: &[("business-rule", "http://hl7.org/fhir/issue-type"), ("code-invalid", "http://hl7.org/fhir/issue-type"), ("conflict", "http://hl7.org/fhir/issue-type"), ("deleted", "http://hl7.org/fhir/issue-type"), ("duplicate", "http://hl7.org/fhir/issue-type"), ("exception", "http://hl7.org/fhir/issue-type"), ("expired", "http://hl7.org/fhir/issue-type"), ("extension", "http://hl7.org/fhir/issue-type"), ("forbidden", "http://hl7.org/fhir/issue-type"), ("incomplete", "http://hl7.org/fhir/issue-type"), ("informational", "http://hl7.org/fhir/issue-type"), ("invalid", "http://hl7.org/fhir/issue-type"), ("invariant", "http://hl7.org/fhir/issue-type"), ("lock-error", "http://hl7.org/fhir/issue-type"), ("login", "http://hl7.org/fhir/issue-type"), ("multiple-matches", "http://hl7.org/fhir/issue-type"), ("no-store", "http://hl7.org/fhir/issue-type"), ("not-found", "http://hl7.org/fhir/issue-type"), ("not-supported", "http://hl7.org/fhir/issue-type"), ("processing", "http://hl7.org/fhir/issue-type"), ("required", "http://hl7.org/fhir/issue-type"), ("security", "http://hl7.org/fhir/issue-type"), ("structure", "http://hl7.org/fhir/issue-type"), ("suppressed", "http://hl7.org/fhir/issue-type"), ("throttled", "http://hl7.org/fhir/issue-type"), ("timeout", "http://hl7.org/fhir/issue-type"), ("too-costly", "http://hl7.org/fhir/issue-type"), ("too-long", "http://hl7.org/fhir/issue-type"), ("transient", "http://hl7.org/fhir/issue-type"), ("unknown", "http://hl7.org/fhir/issue-type"), ("value", "http://hl7.org/fhir/issue-type")], member: value_set_108 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/item-type", kind: ValueSetKind::Enumerated, codes: &[("attachment", "http://hl7.org/fhir/item-type"), ("boolean", "http://hl7.org/fhir/item-type"), ("choice", "http://hl7.org/fhir/item-type"), ("date", "http://hl7.org/fhir/item-type"), ("dateTime", "http://hl7.org/fhir/item-type"), ("decimal", "http://hl7.org/fhir/item-type"), ("display", "http://hl7.org/fhir/item-type"), ("group", "http://hl7.org/fhir/item-type"), ("integer", "http://hl7.org/fhir/item-type"), ("open-choice", "http://hl7.org/fhir/item-type"), ("quantity", "http://hl7.org/fhir/item-type"), ("reference", "http://hl7.org/fhir/item-type"), ("string", "http://hl7.org/fhir/item-type"), ("text", "http://hl7.org/fhir/item-type"), ("time", "http://hl7.org/fhir/item-type"), ("url", "http://hl7.org/fhir/item-type")], member: value_set_109 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/link-type", kind: ValueSetKind::Enumerated, codes: &[("refer", "http://hl7.org/fhir/link-type"), ("replaced-by", "http://hl7.org/fhir/link-type"), ("replaces", "http://hl7.org/fhir/link-type"), ("seealso", "http://hl7.org/fhir/link-type")], member: value_set_110 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/linkage-type", kind: ValueSetKind::Enumerated, codes: &[("alternate", "http://hl7.org/fhir/linkage-type"), ("historical", "http://hl7.org/fhir/linkage-type"), ("source", "http://hl7.org/fhir/linkage-type")], member: value_set_111 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/list-mode", kind: ValueSetKind::Enumerated, codes: &[("changes", "http://hl7.org/fhir/list-mode"), ("snapshot", "http://hl7.org/fhir/list-mode"), ("working", "http://hl7.org/fhir/list-mode")], member: value_set_112 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/list-status", kind: ValueSetKind::Enumerated, codes: &[("current", "http://hl7.org/fhir/list-status"), ("entered-in-error", "http://hl7.org/fhir/list-status"), ("retired", "http://hl7.org/fhir/list-status")], member: value_set_113 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/location-mode", kind: ValueSetKind::Enumerated, codes: &[("instance", "http://hl7.org/fhir/location-mode"), ("kind", "http://hl7.org/fhir/location-mode")], member: value_set_114 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/location-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/location-status"), ("inactive", "http://hl7.org/fhir/location-status"), ("suspended", "http://hl7.org/fhir/location-status")], member: value_set_115 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-context-type", kind: ValueSetKind::Enumerated, codes: &[("type", "http://hl7.org/fhir/map-context-type"), ("variable", "http://hl7.org/fhir/map-context-type")], member: value_set_116 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-group-type-mode", kind: ValueSetKind::Enumerated, codes: &[("none", "http://hl7.org/fhir/map-group-type-mode"), ("type-and-types", "http://hl7.org/fhir/map-group-type-mode"), ("types", "http://hl7.org/fhir/map-group-type-mode")], member: value_set_117 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-input-mode", kind: ValueSetKind::Enumerated, codes: &[("source", "http://hl7.org/fhir/map-input-mode"), ("target", "http://hl7.org/fhir/map-input-mode")], member: value_set_118 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-model-mode", kind: ValueSetKind::Enumerated, codes: &[("produced", "http://hl7.org/fhir/map-model-mode"), ("queried", "http://hl7.org/fhir/map-model-mode"), ("source", "http://hl7.org/fhir/map-model-mode"), ("target", "http://hl7.org/fhir/map-model-mode")], member: value_set_119 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-source-list-mode", kind: ValueSetKind::Enumerated, codes: &[("first", "http://hl7.org/fhir/map-source-list-mode"), ("last", "http://hl7.org/fhir/map-source-list-mode"), ("not_first", "http://hl7.org/fhir/map-source-list-mode"), ("not_last", "http://hl7.org/fhir/map-source-list-mode"), ("only_one", "http://hl7.org/fhir/map-source-list-mode")], member: value_set_120 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-target-list-mode", kind: ValueSetKind::Enumerated, codes: &[("collate", "http://hl7.org/fhir/map-target-list-mode"), ("first", "http://hl7.org/fhir/map-target-list-mode"), ("last", "http://hl7.org/fhir/map-target-list-mode"), ("share", "http://hl7.org/fhir/map-target-list-mode")], member: value_set_121 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/map-transform", kind: ValueSetKind::Enumerated, codes: &[("append", "http://hl7.org/fhir/map-transform"), ("c", "http://hl7.org/fhir/map-transform"), ("cast", "http://hl7.org/fhir/map-transform"), ("cc", "http://hl7.org/fhir/map-transform"), ("copy", "http://hl7.org/fhir/map-transform"), ("cp", "http://hl7.org/fhir/map-transform"), ("create", "http://hl7.org/fhir/map-transform"), ("dateOp", "http://hl7.org/fhir/map-transform"), ("escape", "http://hl7.org/fhir/map-transform"), ("evaluate", "http://hl7.org/fhir/map-transform"), ("id", "http://hl7.org/fhir/map-transform"), ("pointer", "http://hl7.org/fhir/map-transform"), ("qty", "http://hl7.org/fhir/map-transform"), ("reference", "http://hl7.org/fhir/map-transform"), ("translate", "http://hl7.org/fhir/map-transform"), ("truncate", "http://hl7.org/fhir/map-transform"), ("uuid", "http://hl7.org/fhir/map-transform")], member: value_set_122 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/measure-improvement-notation", kind: ValueSetKind::Enumerated, codes: &[("decrease", "http://terminology.hl7.org/CodeSystem/measure-improvement-notation"), ("increase", "http://terminology.hl7.org/CodeSystem/measure-improvement-notation")], member: value_set_123 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/measure-report-status", kind: ValueSetKind::Enumerated, codes: &[("complete", "http://hl7.org/fhir/measure-report-status"), ("error", "http://hl7.org/fhir/measure-report-status"), ("pending", "http://hl7.org/fhir/measure-report-status")], member: value_set_124 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/measure-report-type", kind: ValueSetKind::Enumerated, codes: &[("data-collection", "http://hl7.org/fhir/measure-report-type"), ("individual", "http://hl7.org/fhir/measure-report-type"), ("subject-list", "http://hl7.org/fhir/measure-report-type"), ("summary", "http://hl7.org/fhir/measure-report-type")], member: value_set_125 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/medication-admin-status", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("in-progress", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("not-done", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("on-hold", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("stopped", "http://terminology.hl7.org/CodeSystem/medication-admin-status"), ("unknown", "http://terminology.hl7.org/CodeSystem/medication-admin-status")], member: value_set_126 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/medication-statement-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("completed", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("entered-in-error", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("intended", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("not-taken", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("on-hold", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("stopped", "http://hl7.org/fhir/CodeSystem/medication-statement-status"), ("unknown", "http://hl7.org/fhir/CodeSystem/medication-statement-status")], member: value_set_127 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/medication-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/CodeSystem/medication-status"), ("entered-in-error", "http://hl7.org/fhir/CodeSystem/medication-status"), ("inactive", "http://hl7.org/fhir/CodeSystem/medication-status")], member: value_set_128 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/medicationdispense-status", kind: ValueSetKind::Enumerated, codes: &[("cancelled", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("completed", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("declined", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("in-progress", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("on-hold", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("preparation", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("stopped", "http://terminology.hl7.org/CodeSystem/medicationdispense-status"), ("unknown", "http://terminology.hl7.org/CodeSystem/medicationdispense-status")], member: value_set_129 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/medicationknowledge-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://terminology.hl7.org/CodeSystem/medicationknowledge-status"), ("entered-in-error", "http://terminology.hl7.org/CodeSystem/medicationknowledge-status"), ("inactive", "http://terminology.hl7.org/CodeSystem/medicationknowledge-status")], member: value_set_130 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/medicationrequest-intent", kind: ValueSetKind::Enumerated, codes: &[("filler-order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("instance-order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("option", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("original-order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("plan", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("proposal", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"), ("reflex-order", "http://hl7.org/fhir/CodeSystem/medicationrequest-intent")], member: value_set_131 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/medicationrequest-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("cancelled", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("completed", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("draft", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("entered-in-error", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("on-hold", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("stopped", "http://hl7.org/fhir/CodeSystem/medicationrequest-status"), ("unknown", "http://hl7.org/fhir/CodeSystem/medicationrequest-status")], member: value_set_132 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/message-significance-category", kind: ValueSetKind::Enumerated, codes: &[("consequence", "http://hl7.org/fhir/message-significance-category"), ("currency", "http://hl7.org/fhir/message-significance-category"), ("notification", "http://hl7.org/fhir/message-significance-category")], member: value_set_133 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/messageheader-response-request", kind: ValueSetKind::Enumerated, codes: &[("always", "http://hl7.org/fhir/messageheader-response-request"), ("never", "http://hl7.org/fhir/messageheader-response-request"), ("on-error", "http://hl7.org/fhir/messageheader-response-request"), ("on-success", "http://hl7.org/fhir/messageheader-response-request")], member: value_set_134 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-calibration-state", kind: ValueSetKind::Enumerated, codes: &[("calibrated", "http://hl7.org/fhir/metric-calibration-state"), ("calibration-required", "http://hl7.org/fhir/metric-calibration-state"), ("not-calibrated", "http://hl7.org/fhir/metric-calibration-state"), ("unspecified", "http://hl7.org/fhir/metric-calibration-state")], member: value_set_135 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-calibration-type", kind: ValueSetKind::Enumerated, codes: &[("gain", "http://hl7.org/fhir/metric-calibration-type"), ("offset", "http://hl7.org/fhir/metric-calibration-type"), ("two-point", "http://hl7.org/fhir/metric-calibration-type"), ("unspecified", "http://hl7.org/fhir/metric-calibration-type")], member: value_set_136 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-category", kind: ValueSetKind::Enumerated, codes: &[("calculation", "http://hl7.org/fhir/metric-category"), ("measurement", "http://hl7.org/fhir/metric-category"), ("setting", "http://hl7.org/fhir/metric-category"), ("unspecified", "http://hl7.org/fhir/metric-category")], member: value_set_137 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-color", kind: ValueSetKind::Enumerated, codes: &[("black", "http://hl7.org/fhir/metric-color"), ("blue", "http://hl7.org/fhir/metric-color"), ("cyan", "http://hl7.org/fhir/metric-color"), ("green", "http://hl7.org/fhir/metric-color"), ("magenta", "http://hl7.org/fhir/metric-color"), ("red", "http://hl7.org/fhir/metric-color"), ("white", "http://hl7.org/fhir/metric-color"), ("yellow", "http://hl7.org/fhir/metric-color")], member: value_set_138 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/metric-operational-status", kind: ValueSetKind::Enumerated, codes: &[("entered-in-error", "http://hl7.org/fhir/metric-operational-status"), ("off", "http://hl7.org/fhir/metric-operational-status"), ("on", "http://hl7.org/fhir/metric-operational-status"), ("standby", "http://hl7.org/fhir/metric-operational-status")], member: value_set_139 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/mimetypes", kind: ValueSetKind::MimeTypes, codes: &[], member: no_codes },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/name-use", kind: ValueSetKind::Enumerated, codes: &[("anonymous", "http://hl7.org/fhir/name-use"), ("maiden", "http://hl7.org/fhir/name-use"), ("nickname", "http://hl7.org/fhir/name-use"), ("official", "http://hl7.org/fhir/name-use"), ("old", "http://hl7.org/fhir/name-use"), ("temp", "http://hl7.org/fhir/name-use"), ("usual", "http://hl7.org/fhir/name-use")], member: value_set_141 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type", kind: ValueSetKind::Enumerated, codes: &[("oid", "http://hl7.org/fhir/namingsystem-identifier-type"), ("other", "http://hl7.org/fhir/namingsystem-identifier-type"), ("uri", "http://hl7.org/fhir/namingsystem-identifier-type"), ("uuid", "http://hl7.org/fhir/namingsystem-identifier-type")], member: value_set_142 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/namingsystem-type", kind: ValueSetKind::Enumerated, codes: &[("codesystem", "http://hl7.org/fhir/namingsystem-type"), ("identifier", "http://hl7.org/fhir/namingsystem-type"), ("root", "http://hl7.org/fhir/namingsystem-type")], member: value_set_143 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/narrative-status", kind: ValueSetKind::Enumerated, codes: &[("additional", "http://hl7.org/fhir/narrative-status"), ("empty", "http://hl7.org/fhir/narrative-status"), ("extensions", "http://hl7.org/fhir/narrative-status"), ("generated", "http://hl7.org/fhir/narrative-status")], member: value_set_144 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/network-type", kind: ValueSetKind::Enumerated, codes: &[("1", "http://hl7.org/fhir/network-type"), ("2", "http://hl7.org/fhir/network-type"), ("3", "http://hl7.org/fhir/network-type"), ("4", "http://hl7.org/fhir/network-type"), ("5", "http://hl7.org/fhir/network-type")], member: value_set_145 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/note-type", kind: ValueSetKind::Enumerated, codes: &[("display", "http://hl7.org/fhir/note-type"), ("print", "http://hl7.org/fhir/note-type"), ("printoper", "http://hl7.org/fhir/note-type")], member: value_set_146 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/observation-range-category", kind: ValueSetKind::Enumerated, codes: &[("absolute", "http://hl7.org/fhir/observation-range-category"), ("critical", "http://hl7.org/fhir/observation-range-category"), ("reference", "http://hl7.org/fhir/observation-range-category")], member: value_set_147 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/observation-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/observation-status"), ("cancelled", "http://hl7.org/fhir/observation-status"), ("corrected", "http://hl7.org/fhir/observation-status"), ("entered-in-error", "http://hl7.org/fhir/observation-status"), ("final", "http://hl7.org/fhir/observation-status"), ("preliminary", "http://hl7.org/fhir/observation-status"), ("registered", "http://hl7.org/fhir/observation-status"), ("unknown", "http://hl7.org/fhir/observation-status")], member: value_set_148 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/operation-kind", kind: ValueSetKind::Enumerated, codes: &[("operation", "http://hl7.org/fhir/operation-kind"), ("query", "http://hl7.org/fhir/operation-kind")], member: value_set_149 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/operation-parameter-use", kind: ValueSetKind::Enumerated, codes: &[("in", "http://hl7.org/fhir/operation-parameter-use"), ("out", "http://hl7.org/fhir/operation-parameter-use")], member: value_set_150 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/orientation-type", kind: ValueSetKind::Enumerated, codes: &[("antisense", "http://hl7.org/fhir/orientation-type"), ("sense", "http://hl7.org/fhir/orientation-type")], member: value_set_151 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/participantrequired", kind: ValueSetKind::Enumerated, codes: &[("information-only", "http://hl7.org/fhir/participantrequired"), ("optional", "http://hl7.org/fhir/participantrequired"), ("required", "http://hl7.org/fhir/participantrequired")], member: value_set_152 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/participationstatus", kind: ValueSetKind::Enumerated, codes: &[("accepted", "http://hl7.org/fhir/participationstatus"), ("declined", "http://hl7.org/fhir/participationstatus"), ("needs-action", "http://hl7.org/fhir/participationstatus"), ("tentative", "http://hl7.org/fhir/participationstatus")], member: value_set_153 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/permitted-data-type", kind: ValueSetKind::Enumerated, codes: &[("CodeableConcept", "http://hl7.org/fhir/permitted-data-type"), ("Period", "http://hl7.org/fhir/permitted-data-type"), ("Quantity", "http://hl7.org/fhir/permitted-data-type"), ("Range", "http://hl7.org/fhir/permitted-data-type"), ("Ratio", "http://hl7.org/fhir/permitted-data-type"), ("SampledData", "http://hl7.org/fhir/permitted-data-type"), ("boolean", "http://hl7.org/fhir/permitted-data-type"), ("dateTime", "http://hl7.org/fhir/permitted-data-type"), ("integer", "http://hl7.org/fhir/permitted-data-type"), ("string", "http://hl7.org/fhir/permitted-data-type"), ("time", "http://hl7.org/fhir/permitted-data-type")], member: value_set_154 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/product-category", kind: ValueSetKind::Enumerated, codes: &[("biologicalAgent", "http://hl7.org/fhir/product-category"), ("cells", "http://hl7.org/fhir/product-category"), ("fluid", "http://hl7.org/fhir/product-category"), ("organ", "http://hl7.org/fhir/product-category"), ("tissue", "http://hl7.org/fhir/product-category")], member: value_set_155 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/product-status", kind: ValueSetKind::Enumerated, codes: &[("available", "http://hl7.org/fhir/product-status"), ("unavailable", "http://hl7.org/fhir/product-status")], member: value_set_156 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/product-storage-scale", kind: ValueSetKind::Enumerated, codes: &[("celsius", "http://hl7.org/fhir/product-storage-scale"), ("farenheit", "http://hl7.org/fhir/product-storage-scale"), ("kelvin", "http://hl7.org/fhir/product-storage-scale")], member: value_set_157 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/property-representation", kind: ValueSetKind::Enumerated, codes: &[("cdaText", "http://hl7.org/fhir/property-representation"), ("typeAttr", "http://hl7.org/fhir/property-representation"), ("xhtml", "http://hl7.org/fhir/property-representation"), ("xmlAttr", "http://hl7.org/fhir/property-representation"), ("xmlText", "http://hl7.org/fhir/property-representation")], member: value_set_158 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/provenance-entity-role", kind: ValueSetKind::Enumerated, codes: &[("derivation", "http://hl7.org/fhir/provenance-entity-role"), ("quotation", "http://hl7.org/fhir/provenance-entity-role"), ("removal", "http://hl7.org/fhir/provenance-entity-role"), ("revision", "http://hl7.org/fhir/provenance-entity-role"), ("source", "http://hl7.org/fhir/provenance-entity-role")], member: value_set_159 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/publication-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/publication-status"), ("draft", "http://hl7.org/fhir/publication-status"), ("retired", "http://hl7.org/fhir/publication-status"), ("unknown", "http://hl7.org/fhir/publication-status")], member: value_set_160 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/quality-type", kind: ValueSetKind::Enumerated, codes: &[("indel", "http://hl7.org/fhir/quality-type"), ("snp", "http://hl7.org/fhir/quality-type"), ("unknown", "http://hl7.org/fhir/quality-type")], member: value_set_161 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/quantity-comparator", kind: ValueSetKind::Enumerated, codes: &[("<", "http://hl7.org/fhir/quantity-comparator"), ("<=", "http://hl7.org/fhir/quantity-comparator"), (">", "http://hl7.org/fhir/quantity-comparator"), (">=", "http://hl7.org/fhir/quantity-comparator")], member: value_set_162 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/questionnaire-answers-status", kind: ValueSetKind::Enumerated, codes: &[("amended", "http://hl7.org/fhir/questionnaire-answers-status"), ("completed", "http://hl7.org/fhir/questionnaire-answers-status"), ("entered-in-error", "http://hl7.org/fhir/questionnaire-answers-status"), ("in-progress", "http://hl7.org/fhir/questionnaire-answers-status"), ("stopped", "http://hl7.org/fhir/questionnaire-answers-status")], member: value_set_163 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/questionnaire-enable-behavior", kind: ValueSetKind::Enumerated, codes: &[("all", "http://hl7.org/fhir/questionnaire-enable-behavior"), ("any", "http://hl7.org/fhir/questionnaire-enable-behavior")], member: value_set_164 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/questionnaire-enable-operator", kind: ValueSetKind::Enumerated, codes: &[("!=", "http://hl7.org/fhir/questionnaire-enable-operator"), ("<", "http://hl7.org/fhir/questionnaire-enable-operator"), ("<=", "http://hl7.org/fhir/questionnaire-enable-operator"), ("=", "http://hl7.org/fhir/questionnaire-enable-operator"), (">", "http://hl7.org/fhir/questionnaire-enable-operator"), (">=", "http://hl7.org/fhir/questionnaire-enable-operator"), ("exists", "http://hl7.org/fhir/questionnaire-enable-operator")], member: value_set_165 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/reaction-event-severity", kind: ValueSetKind::Enumerated, codes: &[("mild", "http://hl7.org/fhir/reaction-event-severity"), ("moderate", "http://hl7.org/fhir/reaction-event-severity"), ("severe", "http://hl7.org/fhir/reaction-event-severity")], member: value_set_166 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/reference-handling-policy", kind: ValueSetKind::Enumerated, codes: &[("enforced", "http://hl7.org/fhir/reference-handling-policy"), ("literal", "http://hl7.org/fhir/reference-handling-policy"), ("local", "http://hl7.org/fhir/reference-handling-policy"), ("logical", "http://hl7.org/fhir/reference-handling-policy"), ("resolves", "http://hl7.org/fhir/reference-handling-policy")], member: value_set_167 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/reference-version-rules", kind: ValueSetKind::Enumerated, codes: &[("either", "http://hl7.org/fhir/reference-version-rules"), ("independent", "http://hl7.org/fhir/reference-version-rules"), ("specific", "http://hl7.org/fhir/reference-version-rules")], member: value_set_168 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/related-artifact-type", kind: ValueSetKind::Enumerated, codes: &[("citation", "http://hl7.org/fhir/related-artifact-type"), ("composed-of", "http://hl7.org/fhir/related-artifact-type"), ("depends-on", "http://hl7.org/fhir/related-artifact-type"), ("derived-from", "http://hl7.org/fhir/related-artifact-type"), ("documentation", "http://hl7.org/fhir/related-artifact-type"), ("justification", "http://hl7.org/fhir/related-artifact-type"), ("predecessor", "http://hl7.org/fhir/related-artifact-type"), ("successor", "http://hl7.org/fhir/related-artifact-type")], member: value_set_169 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/relation-type", kind: ValueSetKind::Enumerated, codes: &[("is-replaced-by", "http://hl7.org/fhir/relation-type"), ("triggers", "http://hl7.org/fhir/relation-type")], member: value_set_170 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/remittance-outcome", kind: ValueSetKind::Enumerated, codes: &[("complete", "http://hl7.org/fhir/remittance-outcome"), ("error", "http://hl7.org/fhir/remittance-outcome"), ("partial", "http://hl7.org/fhir/remittance-outcome"), ("queued", "http://hl7.org/fhir/remittance-outcome")], member: value_set_171 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/report-action-result-codes", kind: ValueSetKind::Enumerated, codes: &[("error", "http://hl7.org/fhir/report-action-result-codes"), ("fail", "http://hl7.org/fhir/report-action-result-codes"), ("pass", "http://hl7.org/fhir/report-action-result-codes"), ("skip", "http://hl7.org/fhir/report-action-result-codes"), ("warning", "http://hl7.org/fhir/report-action-result-codes")], member: value_set_172 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/report-participant-type", kind: ValueSetKind::Enumerated, codes: &[("client", "http://hl7.org/fhir/report-participant-type"), ("server", "http://hl7.org/fhir/report-participant-type"), ("test-engine", "http://hl7.org/fhir/report-participant-type")], member: value_set_173 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/report-result-codes", kind: ValueSetKind::Enumerated, codes: &[("fail", "http://hl7.org/fhir/report-result-codes"), ("pass", "http://hl7.org/fhir/report-result-codes"), ("pending", "http://hl7.org/fhir/report-result-codes")], member: value_set_174 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/report-status-codes", kind: ValueSetKind::Enumerated, codes: &[("completed", "http://hl7.org/fhir/report-status-codes"), ("entered-in-error", "http://hl7.org/fhir/report-status-codes"), ("in-progress", "http://hl7.org/fhir/report-status-codes"), ("stopped", "http://hl7.org/fhir/report-status-codes"), ("waiting", "http://hl7.org/fhir/report-status-codes")], member: value_set_175 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/repository-type", kind: ValueSetKind::Enumerated, codes: &[("directlink", "http://hl7.org/fhir/repository-type"), ("login", "http://hl7.org/fhir/repository-type"), ("oauth", "http://hl7.org/fhir/repository-type"), ("openapi", "http://hl7.org/fhir/repository-type"), ("other", "http://hl7.org/fhir/repository-type")], member: value_set_176 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/request-intent", kind: ValueSetKind::Enumerated, codes: &[("directive", "http://hl7.org/fhir/request-intent"), ("filler-order", "http://hl7.org/fhir/request-intent"), ("instance-order", "http://hl7.org/fhir/request-intent"), ("option", "http://hl7.org/fhir/request-intent"), ("order", "http://hl7.org/fhir/request-intent"), ("original-order", "http://hl7.org/fhir/request-intent"), ("plan", "http://hl7.org/fhir/request-intent"), ("proposal", "http://hl7.org/fhir/request-intent"), ("reflex-order", "http://hl7.org/fhir/request-intent")], member: value_set_177 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/request-priority", kind: ValueSetKind::Enumerated, codes: &[("asap", "http://hl7.org/fhir/request-priority"), ("routine", "http://hl7.org/fhir/request-priority"), ("stat", "http://hl7.org/fhir/request-priority"), ("urgent", "http://hl7.org/fhir/request-priority")], member: value_set_178 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/request-resource-types", kind: ValueSetKind::Enumerated, codes: &[("Appointment", "http://hl7.org/fhir/request-resource-types"), ("AppointmentResponse", "http://hl7.org/fhir/request-resource-types"), ("CarePlan", "http://hl7.org/fhir/request-resource-types"), ("Claim", "http://hl7.org/fhir/request-resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/request-resource-types"), ("Contract", "http://hl7.org/fhir/request-resource-types"), ("DeviceRequest", "http://hl7.org/fhir/request-resource-types"), ("EnrollmentRequest", "http://hl7.org/fhir/request-resource-types"), ("ImmunizationRecommendation", "http://hl7.org/fhir/request-resource-types"), ("MedicationRequest", "http://hl7.org/fhir/request-resource-types"), ("NutritionOrder", "http://hl7.org/fhir/request-resource-types"), ("ServiceRequest", "http://hl7.org/fhir/request-resource-types"), ("SupplyRequest", "http://hl7.org/fhir/request-resource-types"), ("Task", "http://hl7.org/fhir/request-resource-types"), ("VisionPrescription", "http://hl7.org/fhir/request-resource-types")], member: value_set_179 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/request-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/request-status"), ("completed", "http://hl7.org/fhir/request-status"), ("draft", "http://hl7.org/fhir/request-status"), ("entered-in-error", "http://hl7.org/fhir/request-status"), ("on-hold", "http://hl7.org/fhir/request-status"), ("revoked", "http://hl7.org/fhir/request-status"), ("unknown", "http://hl7.org/fhir/request-status")], member: value_set_180 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/research-element-type", kind: ValueSetKind::Enumerated, codes: &[("exposure", "http://hl7.org/fhir/research-element-type"), ("outcome", "http://hl7.org/fhir/research-element-type"), ("population", "http://hl7.org/fhir/research-element-type")], member: value_set_181 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/research-study-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/research-study-status"), ("administratively-completed", "http://hl7.org/fhir/research-study-status"), ("approved", "http://hl7.org/fhir/research-study-status"), ("closed-to-accrual", "http://hl7.org/fhir/research-study-status"), ("closed-to-accrual-and-intervention", "http://hl7.org/fhir/research-study-status"), ("completed", "http://hl7.org/fhir/research-study-status"), ("disapproved", "http://hl7.org/fhir/research-study-status"), ("in-review", "http://hl7.org/fhir/research-study-status"), ("temporarily-closed-to-accrual", "http://hl7.org/fhir/research-study-status"), ("temporarily-closed-to-accrual-and-intervention", "http://hl7.org/fhir/research-study-status"), ("withdrawn", "http://hl7.org/fhir/research-study-status")], member: value_set_182 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/research-subject-status", kind: ValueSetKind::Enumerated, codes: &[("candidate", "http://hl7.org/fhir/research-subject-status"), ("eligible", "http://hl7.org/fhir/research-subject-status"), ("follow-up", "http://hl7.org/fhir/research-subject-status"), ("ineligible", "http://hl7.org/fhir/research-subject-status"), ("not-registered", "http://hl7.org/fhir/research-subject-status"), ("off-study", "http://hl7.org/fhir/research-subject-status"), ("on-study", "http://hl7.org/fhir/research-subject-status"), ("on-study-intervention", "http://hl7.org/fhir/research-subject-status"), ("on-study-observation", "http://hl7.org/fhir/research-subject-status"), ("pending-on-study", "http://hl7.org/fhir/research-subject-status"), ("potential-candidate", "http://hl7.org/fhir/research-subject-status"), ("screening", "http://hl7.org/fhir/research-subject-status"), ("withdrawn", "http://hl7.org/fhir/research-subject-status")], member: value_set_183 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/resource-aggregation-mode", kind: ValueSetKind::Enumerated, codes: &[("bundled", "http://hl7.org/fhir/resource-aggregation-mode"), ("contained", "http://hl7.org/fhir/resource-aggregation-mode"), ("referenced", "http://hl7.org/fhir/resource-aggregation-mode")], member: value_set_184 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/resource-slicing-rules", kind: ValueSetKind::Enumerated, codes: &[("closed", "http://hl7.org/fhir/resource-slicing-rules"), ("open", "http://hl7.org/fhir/resource-slicing-rules"), ("openAtEnd", "http://hl7.org/fhir/resource-slicing-rules")], member: value_set_185 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/resource-types", kind: ValueSetKind::Enumerated, codes: &[("Account", "http://hl7.org/fhir/resource-types"), ("ActivityDefinition", "http://hl7.org/fhir/resource-types"), ("AdverseEvent", "http://hl7.org/fhir/resource-types"), ("AllergyIntolerance", "http://hl7.org/fhir/resource-types"), ("Appointment", "http://hl7.org/fhir/resource-types"), ("AppointmentResponse", "http://hl7.org/fhir/resource-types"), ("AuditEvent", "http://hl7.org/fhir/resource-types"), ("Basic", "http://hl7.org/fhir/resource-types"), ("Binary", "http://hl7.org/fhir/resource-types"), ("BiologicallyDerivedProduct", "http://hl7.org/fhir/resource-types"), ("BodyStructure", "http://hl7.org/fhir/resource-types"), ("Bundle", "http://hl7.org/fhir/resource-types"), ("CapabilityStatement", "http://hl7.org/fhir/resource-types"), ("CarePlan", "http://hl7.org/fhir/resource-types"), ("CareTeam", "http://hl7.org/fhir/resource-types"), ("CatalogEntry", "http://hl7.org/fhir/resource-types"), ("ChargeItem", "http://hl7.org/fhir/resource-types"), ("ChargeItemDefinition", "http://hl7.org/fhir/resource-types"), ("Claim", "http://hl7.org/fhir/resource-types"), ("ClaimResponse", "http://hl7.org/fhir/resource-types"), ("ClinicalImpression", "http://hl7.org/fhir/resource-types"), ("CodeSystem", "http://hl7.org/fhir/resource-types"), ("Communication", "http://hl7.org/fhir/resource-types"), ("CommunicationRequest", "http://hl7.org/fhir/resource-types"), ("CompartmentDefinition", "http://hl7.org/fhir/resource-types"), ("Composition", "http://hl7.org/fhir/resource-types"), ("ConceptMap", "http://hl7.org/fhir/resource-types"), ("Condition", "http://hl7.org/fhir/resource-types"), ("Consent", "http://hl7.org/fhir/resource-types"), ("Contract", "http://hl7.org/fhir/resource-types"), ("Coverage", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityRequest", "http://hl7.org/fhir/resource-types"), ("CoverageEligibilityResponse", "http://hl7.org/fhir/resource-types"), ("DetectedIssue", "http://hl7.org/fhir/resource-types"), ("Device", "http://hl7.org/fhir/resource-types"), ("DeviceDefinition", "http://hl7.org/fhir/resource-types"), ("DeviceMetric", "http://hl7.org/fhir/resource-types"), ("DeviceRequest", "http://hl7.org/fhir/resource-types"), ("DeviceUseStatement", "http://hl7.org/fhir/resource-types"), ("DiagnosticReport", "http://hl7.org/fhir/resource-types"), ("DocumentManifest", "http://hl7.org/fhir/resource-types"), ("DocumentReference", "http://hl7.org/fhir/resource-types"), ("DomainResource", "http://hl7.org/fhir/resource-types"), ("EffectEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("Encounter", "http://hl7.org/fhir/resource-types"), ("Endpoint", "http://hl7.org/fhir/resource-types"), ("EnrollmentRequest", "http://hl7.org/fhir/resource-types"), ("EnrollmentResponse", "http://hl7.org/fhir/resource-types"), ("EpisodeOfCare", "http://hl7.org/fhir/resource-types"), ("EventDefinition", "http://hl7.org/fhir/resource-types"), ("Evidence", "http://hl7.org/fhir/resource-types"), ("EvidenceVariable", "http://hl7.org/fhir/resource-types"), ("ExampleScenario", "http://hl7.org/fhir/resource-types"), ("ExplanationOfBenefit", "http://hl7.org/fhir/resource-types"), ("FamilyMemberHistory", "http://hl7.org/fhir/resource-types"), ("Flag", "http://hl7.org/fhir/resource-types"), ("Goal", "http://hl7.org/fhir/resource-types"), ("GraphDefinition", "http://hl7.org/fhir/resource-types"), ("Group", "http://hl7.org/fhir/resource-types"), ("GuidanceResponse", "http://hl7.org/fhir/resource-types"), ("HealthcareService", "http://hl7.org/fhir/resource-types"), ("ImagingStudy", "http://hl7.org/fhir/resource-types"), ("Immunization", "http://hl7.org/fhir/resource-types"), ("ImmunizationEvaluation", "http://hl7.org/fhir/resource-types"), ("ImmunizationRecommendation", "http://hl7.org/fhir/resource-types"), ("ImplementationGuide", "http://hl7.org/fhir/resource-types"), ("InsurancePlan", "http://hl7.org/fhir/resource-types"), ("Invoice", "http://hl7.org/fhir/resource-types"), ("Library", "http://hl7.org/fhir/resource-types"), ("Linkage", "http://hl7.org/fhir/resource-types"), ("List", "http://hl7.org/fhir/resource-types"), ("Location", "http://hl7.org/fhir/resource-types"), ("Measure", "http://hl7.org/fhir/resource-types"), ("MeasureReport", "http://hl7.org/fhir/resource-types"), ("Media", "http://hl7.org/fhir/resource-types"), ("Medication", "http://hl7.org/fhir/resource-types"), ("MedicationAdministration", "http://hl7.org/fhir/resource-types"), ("MedicationDispense", "http://hl7.org/fhir/resource-types"), ("MedicationKnowledge", "http://hl7.org/fhir/resource-types"), ("MedicationRequest", "http://hl7.org/fhir/resource-types"), ("MedicationStatement", "http://hl7.org/fhir/resource-types"), ("MedicinalProduct", "http://hl7.org/fhir/resource-types"), ("MedicinalProductAuthorization", "http://hl7.org/fhir/resource-types"), ("MedicinalProductContraindication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIndication", "http://hl7.org/fhir/resource-types"), ("MedicinalProductIngredient", "http://hl7.org/fhir/resource-types"), ("MedicinalProductInteraction", "http://hl7.org/fhir/resource-types"), ("MedicinalProductManufactured", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPackaged", "http://hl7.org/fhir/resource-types"), ("MedicinalProductPharmaceutical", "http://hl7.org/fhir/resource-types"), ("MedicinalProductUndesirableEffect", "http://hl7.org/fhir/resource-types"), ("MessageDefinition", "http://hl7.org/fhir/resource-types"), ("MessageHeader", "http://hl7.org/fhir/resource-types"), ("MolecularSequence", "http://hl7.org/fhir/resource-types"), ("NamingSystem", "http://hl7.org/fhir/resource-types"), ("NutritionOrder", "http://hl7.org/fhir/resource-types"), ("Observation", "http://hl7.org/fhir/resource-types"), ("ObservationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationDefinition", "http://hl7.org/fhir/resource-types"), ("OperationOutcome", "http://hl7.org/fhir/resource-types"), ("Organization", "http://hl7.org/fhir/resource-types"), ("OrganizationAffiliation", "http://hl7.org/fhir/resource-types"), ("Parameters", "http://hl7.org/fhir/resource-types"), ("Patient", "http://hl7.org/fhir/resource-types"), ("PaymentNotice", "http://hl7.org/fhir/resource-types"), ("PaymentReconciliation", "http://hl7.org/fhir/resource-types"), ("Person", "http://hl7.org/fhir/resource-types"), ("PlanDefinition", "http://hl7.org/fhir/resource-types"), ("Practitioner", "http://hl7.org/fhir/resource-types"), ("PractitionerRole", "http://hl7.org/fhir/resource-types"), ("Procedure", "http://hl7.org/fhir/resource-types"), ("Provenance", "http://hl7.org/fhir/resource-types"), ("Questionnaire", "http://hl7.org/fhir/resource-types"), ("QuestionnaireResponse", "http://hl7.org/fhir/resource-types"), ("RelatedPerson", "http://hl7.org/fhir/resource-types"), ("RequestGroup", "http://hl7.org/fhir/resource-types"), ("ResearchDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchElementDefinition", "http://hl7.org/fhir/resource-types"), ("ResearchStudy", "http://hl7.org/fhir/resource-types"), ("ResearchSubject", "http://hl7.org/fhir/resource-types"), ("Resource", "http://hl7.org/fhir/resource-types"), ("RiskAssessment", "http://hl7.org/fhir/resource-types"), ("RiskEvidenceSynthesis", "http://hl7.org/fhir/resource-types"), ("Schedule", "http://hl7.org/fhir/resource-types"), ("SearchParameter", "http://hl7.org/fhir/resource-types"), ("ServiceRequest", "http://hl7.org/fhir/resource-types"), ("Slot", "http://hl7.org/fhir/resource-types"), ("Specimen", "http://hl7.org/fhir/resource-types"), ("SpecimenDefinition", "http://hl7.org/fhir/resource-types"), ("StructureDefinition", "http://hl7.org/fhir/resource-types"), ("StructureMap", "http://hl7.org/fhir/resource-types"), ("Subscription", "http://hl7.org/fhir/resource-types"), ("Substance", "http://hl7.org/fhir/resource-types"), ("SubstanceNucleicAcid", "http://hl7.org/fhir/resource-types"), ("SubstancePolymer", "http://hl7.org/fhir/resource-types"), ("SubstanceProtein", "http://hl7.org/fhir/resource-types"), ("SubstanceReferenceInformation", "http://hl7.org/fhir/resource-types"), ("SubstanceSourceMaterial", "http://hl7.org/fhir/resource-types"), ("SubstanceSpecification", "http://hl7.org/fhir/resource-types"), ("SupplyDelivery", "http://hl7.org/fhir/resource-types"), ("SupplyRequest", "http://hl7.org/fhir/resource-types"), ("Task", "http://hl7.org/fhir/resource-types"), ("TerminologyCapabilities", "http://hl7.org/fhir/resource-types"), ("TestReport", "http://hl7.org/fhir/resource-types"), ("TestScript", "http://hl7.org/fhir/resource-types"), ("ValueSet", "http://hl7.org/fhir/resource-types"), ("VerificationResult", "http://hl7.org/fhir/resource-types"), ("VisionPrescription", "http://hl7.org/fhir/resource-types")], member: value_set_186 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/response-code", kind: ValueSetKind::Enumerated, codes: &[("fatal-error", "http://hl7.org/fhir/response-code"), ("ok", "http://hl7.org/fhir/response-code"), ("transient-error", "http://hl7.org/fhir/response-code")], member: value_set_187 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/restful-capability-mode", kind: ValueSetKind::Enumerated, codes: &[("client", "http://hl7.org/fhir/restful-capability-mode"), ("server", "http://hl7.org/fhir/restful-capability-mode")], member: value_set_188 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-comparator", kind: ValueSetKind::Enumerated, codes: &[("ap", "http://hl7.org/fhir/search-comparator"), ("eb", "http://hl7.org/fhir/search-comparator"), ("eq", "http://hl7.org/fhir/search-comparator"), ("ge", "http://hl7.org/fhir/search-comparator"), ("gt", "http://hl7.org/fhir/search-comparator"), ("le", "http://hl7.org/fhir/search-comparator"), ("lt", "http://hl7.org/fhir/search-comparator"), ("ne", "http://hl7.org/fhir/search-comparator"), ("sa", "http://hl7.org/fhir/search-comparator")], member: value_set_189 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-entry-mode", kind: ValueSetKind::Enumerated, codes: &[("include", "http://hl7.org/fhir/search-entry-mode"), ("match", "http://hl7.org/fhir/search-entry-mode"), ("outcome", "http://hl7.org/fhir/search-entry-mode")], member: value_set_190 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-modifier-code", kind: ValueSetKind::Enumerated, codes: &[("above", "http://hl7.org/fhir/search-modifier-code"), ("below", "http://hl7.org/fhir/search-modifier-code"), ("contains", "http://hl7.org/fhir/search-modifier-code"), ("exact", "http://hl7.org/fhir/search-modifier-code"), ("identifier", "http://hl7.org/fhir/search-modifier-code"), ("in", "http://hl7.org/fhir/search-modifier-code"), ("missing", "http://hl7.org/fhir/search-modifier-code"), ("not", "http://hl7.org/fhir/search-modifier-code"), ("not-in", "http://hl7.org/fhir/search-modifier-code"), ("ofType", "http://hl7.org/fhir/search-modifier-code"), ("text", "http://hl7.org/fhir/search-modifier-code"), ("type", "http://hl7.org/fhir/search-modifier-code")], member: value_set_191 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-param-type", kind: ValueSetKind::Enumerated, codes: &[("composite", "http://hl7.org/fhir/search-param-type"), ("date", "http://hl7.org/fhir/search-param-type"), ("number", "http://hl7.org/fhir/search-param-type"), ("quantity", "http://hl7.org/fhir/search-param-type"), ("reference", "http://hl7.org/fhir/search-param-type"), ("special", "http://hl7.org/fhir/search-param-type"), ("string", "http://hl7.org/fhir/search-param-type"), ("token", "http://hl7.org/fhir/search-param-type"), ("uri", "http://hl7.org/fhir/search-param-type")], member: value_set_192 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/search-xpath-usage", kind: ValueSetKind::Enumerated, codes: &[("distance", "http://hl7.org/fhir/search-xpath-usage"), ("nearby", "http://hl7.org/fhir/search-xpath-usage"), ("normal", "http://hl7.org/fhir/search-xpath-usage"), ("other", "http://hl7.org/fhir/search-xpath-usage"), ("phonetic", "http://hl7.org/fhir/search-xpath-usage")], member: value_set_193 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/sequence-type", kind: ValueSetKind::Enumerated, codes: &[("aa", "http://hl7.org/fhir/sequence-type"), ("dna", "http://hl7.org/fhir/sequence-type"), ("rna", "http://hl7.org/fhir/sequence-type")], member: value_set_194 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/slotstatus", kind: ValueSetKind::Enumerated, codes: &[("busy", "http://hl7.org/fhir/slotstatus"), ("busy-tentative", "http://hl7.org/fhir/slotstatus"), ("busy-unavailable", "http://hl7.org/fhir/slotstatus"), ("entered-in-error", "http://hl7.org/fhir/slotstatus"), ("free", "http://hl7.org/fhir/slotstatus")], member: value_set_195 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/sort-direction", kind: ValueSetKind::Enumerated, codes: &[("ascending", "http://hl7.org/fhir/sort-direction"), ("descending", "http://hl7.org/fhir/sort-direction")], member: value_set_196 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/spdx-license", kind: ValueSetKind::Enumerated, codes: &[("0BSD", "http://hl7.org/fhir/spdx-license"), ("AAL", "http://hl7.org/fhir/spdx-license"), ("ADSL", "http://hl7.org/fhir/spdx-license"), ("AFL-1.1", "http://hl7.org/fhir/spdx-license"), ("AFL-1.2", "http://hl7.org/fhir/spdx-license"), ("AFL-2.0", "http://hl7.org/fhir/spdx-license"), ("AFL-2.1", "http://hl7.org/fhir/spdx-license"), ("AFL-3.0", "http://hl7.org/fhir/spdx-license"), ("AGPL-1.0-only", "http://hl7.org/fhir/spdx-license"), ("AGPL-1.0-or-later", "http://hl7.org/fhir/spdx-license"), ("AGPL-3.0-only", "http://hl7.org/fhir/spdx-license"), ("AGPL-3.0-or-later", "http://hl7.org/fhir/spdx-license"), ("AMDPLPA", "http://hl7.org/fhir/spdx-license"), ("AML", "http://hl7.org/fhir/spdx-license"), ("AMPAS", "http://hl7.org/fhir/spdx-license"), ("ANTLR-PD", "http://hl7.org/fhir/spdx-license"), ("APAFML", "http://hl7.org/fhir/spdx-license"), ("APL-1.0", "http://hl7.org/fhir/spdx-license"), ("APSL-1.0", "http://hl7.org/fhir/spdx-license"), ("APSL-1.1", "http://hl7.org/fhir/spdx-license"), ("APSL-1.2", "http://hl7.org/fhir/spdx-license"), ("APSL-2.0", "http://hl7.org/fhir/spdx-license"), ("Abstyles", "http://hl7.org/fhir/spdx-license"), ("Adobe-2006", "http://hl7.org/fhir/spdx-license"), ("Adobe-Glyph", "http://hl7.org/fhir/spdx-license"), ("Afmparse", "http://hl7.org/fhir/spdx-license"), ("Aladdin", "http://hl7.org/fhir/spdx-license"), ("Apache-1.0", "http://hl7.org/fhir/spdx-license"), ("Apache-1.1", "http://hl7.org/fhir/spdx-license"), ("Apache-2.0", "http://hl7.org/fhir/spdx-license"), ("Artistic-1.0", "http://hl7.org/fhir/spdx-license"), ("Artistic-1.0-Perl", "http://hl7.org/fhir/spdx-license"), ("Artistic-1.0-cl8", "http://hl7.org/fhir/spdx-license"), ("Artistic-2.0", "http://hl7.org/fhir/spdx-license"), ("BSD-1-Clause", "http://hl7.org/fhir/spdx-license"), ("BSD-2-Clause", "http://hl7.org/fhir/spdx-license"), ("BSD-2-Clause-FreeBSD", "http://hl7.org/fhir/spdx-license"), ("BSD-2-Clause-NetBSD", "http://hl7.org/fhir/spdx-license"), ("BSD-2-Clause-Patent", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-Attribution", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-Clear", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-LBNL", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-No-Nuclear-License", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-No-Nuclear-License-2014", "http://hl7.org/fhir/spdx-license"), ("BSD-3-Clause-No-Nuclear-Warranty", "http://hl7.org/fhir/spdx-license"), ("BSD-4-Clause", "http://hl7.org/fhir/spdx-license"), ("BSD-4-Clause-UC", "http://hl7.org/fhir/spdx-license"), ("BSD-Protection", "http://hl7.org/fhir/spdx-license"), ("BSD-Source-Code", "http://hl7.org/fhir/spdx-license"), ("BSL-1.0", "http://hl7.org/fhir/spdx-license"), ("Bahyph", "http://hl7.org/fhir/spdx-license"), ("Barr", "http://hl7.org/fhir/spdx-license"), ("Beerware", "http://hl7.org/fhir/spdx-license"), ("BitTorrent-1.0", "http://hl7.org/fhir/spdx-license"), ("BitTorrent-1.1", "http://hl7.org/fhir/spdx-license"), ("Borceux", "http://hl7.org/fhir/spdx-license"), ("CATOSL-1.1", "http://hl7.org/fhir/spdx-license"), ("CC-BY-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-ND-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-NC-SA-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-ND-4.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-1.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-2.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-2.5", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-3.0", "http://hl7.org/fhir/spdx-license"), ("CC-BY-SA-4.0", "http://hl7.org/fhir/spdx-license"), ("CC0-1.0", "http://hl7.org/fhir/spdx-license"), ("CDDL-1.0", "http://hl7.org/fhir/spdx-license"), ("CDDL-1.1", "http://hl7.org/fhir/spdx-license"), ("CDLA-Permissive-1.0", "http://hl7.org/fhir/spdx-license"), ("CDLA-Sharing-1.0", "http://hl7.org/fhir/spdx-license"), ("CECILL-1.0", "http://hl7.org/fhir/spdx-license"), ("CECILL-1.1", "http://hl7.org/fhir/spdx-license"), ("CECILL-2.0", "http://hl7.org/fhir/spdx-license"), ("CECILL-2.1", "http://hl7.org/fhir/spdx-license"), ("CECILL-B", "http://hl7.org/fhir/spdx-license"), ("CECILL-C", "http://hl7.org/fhir/spdx-license"), ("CNRI-Jython", "http://hl7.org/fhir/spdx-license"), ("CNRI-Python", "http://hl7.org/fhir/spdx-license"), ("CNRI-Python-GPL-Compatible", "http://hl7.org/fhir/spdx-license"), ("CPAL-1.0", "http://hl7.org/fhir/spdx-license"), ("CPL-1.0", "http://hl7.org/fhir/spdx-license"), ("CPOL-1.02", "http://hl7.org/fhir/spdx-license"), ("CUA-OPL-1.0", "http://hl7.org/fhir/spdx-license"), ("Caldera", "http://hl7.org/fhir/spdx-license"), ("ClArtistic", "http://hl7.org/fhir/spdx-license"), ("Condor-1.1", "http://hl7.org/fhir/spdx-license"), ("Crossword", "http://hl7.org/fhir/spdx-license"), ("CrystalStacker", "http://hl7.org/fhir/spdx-license"), ("Cube", "http://hl7.org/fhir/spdx-license"), ("D-FSL-1.0", "http://hl7.org/fhir/spdx-license"), ("DOC", "http://hl7.org/fhir/spdx-license"), ("DSDP", "http://hl7.org/fhir/spdx-license"), ("Dotseqn", "http://hl7.org/fhir/spdx-license"), ("ECL-1.0", "http://hl7.org/fhir/spdx-license"), ("ECL-2.0", "http://hl7.org/fhir/spdx-license"), ("EFL-1.0", "http://hl7.org/fhir/spdx-license"), ("EFL-2.0", "http://hl7.org/fhir/spdx-license"), ("EPL-1.0", "http://hl7.org/fhir/spdx-license"), ("EPL-2.0", "http://hl7.org/fhir/spdx-license"), ("EUDatagrid", "http://hl7.org/fhir/spdx-license"), ("EUPL-1.0", "http://hl7.org/fhir/spdx-license"), ("EUPL-1.1", "http://hl7.org/fhir/spdx-license"), ("EUPL-1.2", "http://hl7.org/fhir/spdx-license"), ("Entessa", "http://hl7.org/fhir/spdx-license"), ("ErlPL-1.1", "http://hl7.org/fhir/spdx-license"), ("Eurosym", "http://hl7.org/fhir/spdx-license"), ("FSFAP", "http://hl7.org/fhir/spdx-license"), ("FSFUL", "http://hl7.org/fhir/spdx-license"), ("FSFULLR", "http://hl7.org/fhir/spdx-license"), ("FTL", "http://hl7.org/fhir/spdx-license"), ("Fair", "http://hl7.org/fhir/spdx-license"), ("Frameworx-1.0", "http://hl7.org/fhir/spdx-license"), ("FreeImage", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.1-only", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.1-or-later", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.2-only", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.2-or-later", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.3-only", "http://hl7.org/fhir/spdx-license"), ("GFDL-1.3-or-later", "http://hl7.org/fhir/spdx-license"), ("GL2PS", "http://hl7.org/fhir/spdx-license"), ("GPL-1.0-only", "http://hl7.org/fhir/spdx-license"), ("GPL-1.0-or-later", "http://hl7.org/fhir/spdx-license"), ("GPL-2.0-only", "http://hl7.org/fhir/spdx-license"), ("GPL-2.0-or-later", "http://hl7.org/fhir/spdx-license"), ("GPL-3.0-only", "http://hl7.org/fhir/spdx-license"), ("GPL-3.0-or-later", "http://hl7.org/fhir/spdx-license"), ("Giftware", "http://hl7.org/fhir/spdx-license"), ("Glide", "http://hl7.org/fhir/spdx-license"), ("Glulxe", "http://hl7.org/fhir/spdx-license"), ("HPND", "http://hl7.org/fhir/spdx-license"), ("HaskellReport", "http://hl7.org/fhir/spdx-license"), ("IBM-pibs", "http://hl7.org/fhir/spdx-license"), ("ICU", "http://hl7.org/fhir/spdx-license"), ("IJG", "http://hl7.org/fhir/spdx-license"), ("IPA", "http://hl7.org/fhir/spdx-license"), ("IPL-1.0", "http://hl7.org/fhir/spdx-license"), ("ISC", "http://hl7.org/fhir/spdx-license"), ("ImageMagick", "http://hl7.org/fhir/spdx-license"), ("Imlib2", "http://hl7.org/fhir/spdx-license"), ("Info-ZIP", "http://hl7.org/fhir/spdx-license"), ("Intel", "http://hl7.org/fhir/spdx-license"), ("Intel-ACPI", "http://hl7.org/fhir/spdx-license"), ("Interbase-1.0", "http://hl7.org/fhir/spdx-license"), ("JSON", "http://hl7.org/fhir/spdx-license"), ("JasPer-2.0", "http://hl7.org/fhir/spdx-license"), ("LAL-1.2", "http://hl7.org/fhir/spdx-license"), ("LAL-1.3", "http://hl7.org/fhir/spdx-license"), ("LGPL-2.0-only", "http://hl7.org/fhir/spdx-license"), ("LGPL-2.0-or-later", "http://hl7.org/fhir/spdx-license"), ("LGPL-2.1-only", "http://hl7.org/fhir/spdx-license"), ("LGPL-2.1-or-later", "http://hl7.org/fhir/spdx-license"), ("LGPL-3.0-only", "http://hl7.org/fhir/spdx-license"), ("LGPL-3.0-or-later", "http://hl7.org/fhir/spdx-license"), ("LGPLLR", "http://hl7.org/fhir/spdx-license"), ("LPL-1.0", "http://hl7.org/fhir/spdx-license"), ("LPL-1.02", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.0", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.1", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.2", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.3a", "http://hl7.org/fhir/spdx-license"), ("LPPL-1.3c", "http://hl7.org/fhir/spdx-license"), ("Latex2e", "http://hl7.org/fhir/spdx-license"), ("Leptonica", "http://hl7.org/fhir/spdx-license"), ("LiLiQ-P-1.1", "http://hl7.org/fhir/spdx-license"), ("LiLiQ-R-1.1", "http://hl7.org/fhir/spdx-license"), ("LiLiQ-Rplus-1.1", "http://hl7.org/fhir/spdx-license"), ("Libpng", "http://hl7.org/fhir/spdx-license"), ("Linux-OpenIB", "http://hl7.org/fhir/spdx-license"), ("MIT", "http://hl7.org/fhir/spdx-license"), ("MIT-0", "http://hl7.org/fhir/spdx-license"), ("MIT-CMU", "http://hl7.org/fhir/spdx-license"), ("MIT-advertising", "http://hl7.org/fhir/spdx-license"), ("MIT-enna", "http://hl7.org/fhir/spdx-license"), ("MIT-feh", "http://hl7.org/fhir/spdx-license"), ("MITNFA", "http://hl7.org/fhir/spdx-license"), ("MPL-1.0", "http://hl7.org/fhir/spdx-license"), ("MPL-1.1", "http://hl7.org/fhir/spdx-license"), ("MPL-2.0", "http://hl7.org/fhir/spdx-license"), ("MPL-2.0-no-copyleft-exception", "http://hl7.org/fhir/spdx-license"), ("MS-PL", "http://hl7.org/fhir/spdx-license"), ("MS-RL", "http://hl7.org/fhir/spdx-license"), ("MTLL", "http://hl7.org/fhir/spdx-license"), ("MakeIndex", "http://hl7.org/fhir/spdx-license"), ("MirOS", "http://hl7.org/fhir/spdx-license"), ("Motosoto", "http://hl7.org/fhir/spdx-license"), ("Multics", "http://hl7.org/fhir/spdx-license"), ("Mup", "http://hl7.org/fhir/spdx-license"), ("NASA-1.3", "http://hl7.org/fhir/spdx-license"), ("NBPL-1.0", "http://hl7.org/fhir/spdx-license"), ("NCSA", "http://hl7.org/fhir/spdx-license"), ("NGPL", "http://hl7.org/fhir/spdx-license"), ("NLOD-1.0", "http://hl7.org/fhir/spdx-license"), ("NLPL", "http://hl7.org/fhir/spdx-license"), ("NOSL", "http://hl7.org/fhir/spdx-license"), ("NPL-1.0", "http://hl7.org/fhir/spdx-license"), ("NPL-1.1", "http://hl7.org/fhir/spdx-license"), ("NPOSL-3.0", "http://hl7.org/fhir/spdx-license"), ("NRL", "http://hl7.org/fhir/spdx-license"), ("NTP", "http://hl7.org/fhir/spdx-license"), ("Naumen", "http://hl7.org/fhir/spdx-license"), ("Net-SNMP", "http://hl7.org/fhir/spdx-license"), ("NetCDF", "http://hl7.org/fhir/spdx-license"), ("Newsletr", "http://hl7.org/fhir/spdx-license"), ("Nokia", "http://hl7.org/fhir/spdx-license"), ("Noweb", "http://hl7.org/fhir/spdx-license"), ("OCCT-PL", "http://hl7.org/fhir/spdx-license"), ("OCLC-2.0", "http://hl7.org/fhir/spdx-license"), ("ODbL-1.0", "http://hl7.org/fhir/spdx-license"), ("OFL-1.0", "http://hl7.org/fhir/spdx-license"), ("OFL-1.1", "http://hl7.org/fhir/spdx-license"), ("OGTSL", "http://hl7.org/fhir/spdx-license"), ("OLDAP-1.1", "http://hl7.org/fhir/spdx-license"), ("OLDAP-1.2", "http://hl7.org/fhir/spdx-license"), ("OLDAP-1.3", "http://hl7.org/fhir/spdx-license"), ("OLDAP-1.4", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.0", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.0.1", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.1", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.2", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.2.1", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.2.2", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.3", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.4", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.5", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.6", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.7", "http://hl7.org/fhir/spdx-license"), ("OLDAP-2.8", "http://hl7.org/fhir/spdx-license"), ("OML", "http://hl7.org/fhir/spdx-license"), ("OPL-1.0", "http://hl7.org/fhir/spdx-license"), ("OSET-PL-2.1", "http://hl7.org/fhir/spdx-license"), ("OSL-1.0", "http://hl7.org/fhir/spdx-license"), ("OSL-1.1", "http://hl7.org/fhir/spdx-license"), ("OSL-2.0", "http://hl7.org/fhir/spdx-license"), ("OSL-2.1", "http://hl7.org/fhir/spdx-license"), ("OSL-3.0", "http://hl7.org/fhir/spdx-license"), ("OpenSSL", "http://hl7.org/fhir/spdx-license"), ("PDDL-1.0", "http://hl7.org/fhir/spdx-license"), ("PHP-3.0", "http://hl7.org/fhir/spdx-license"), ("PHP-3.01", "http://hl7.org/fhir/spdx-license"), ("Plexus", "http://hl7.org/fhir/spdx-license"), ("PostgreSQL", "http://hl7.org/fhir/spdx-license"), ("Python-2.0", "http://hl7.org/fhir/spdx-license"), ("QPL-1.0", "http://hl7.org/fhir/spdx-license"), ("Qhull", "http://hl7.org/fhir/spdx-license"), ("RHeCos-1.1", "http://hl7.org/fhir/spdx-license"), ("RPL-1.1", "http://hl7.org/fhir/spdx-license"), ("RPL-1.5", "http://hl7.org/fhir/spdx-license"), ("RPSL-1.0", "http://hl7.org/fhir/spdx-license"), ("RSA-MD", "http://hl7.org/fhir/spdx-license"), ("RSCPL", "http://hl7.org/fhir/spdx-license"), ("Rdisc", "http://hl7.org/fhir/spdx-license"), ("Ruby", "http://hl7.org/fhir/spdx-license"), ("SAX-PD", "http://hl7.org/fhir/spdx-license"), ("SCEA", "http://hl7.org/fhir/spdx-license"), ("SGI-B-1.0", "http://hl7.org/fhir/spdx-license"), ("SGI-B-1.1", "http://hl7.org/fhir/spdx-license"), ("SGI-B-2.0", "http://hl7.org/fhir/spdx-license"), ("SISSL", "http://hl7.org/fhir/spdx-license"), ("SISSL-1.2", "http://hl7.org/fhir/spdx-license"), ("SMLNJ", "http://hl7.org/fhir/spdx-license"), ("SMPPL", "http://hl7.org/fhir/spdx-license"), ("SNIA", "http://hl7.org/fhir/spdx-license"), ("SPL-1.0", "http://hl7.org/fhir/spdx-license"), ("SWL", "http://hl7.org/fhir/spdx-license"), ("Saxpath", "http://hl7.org/fhir/spdx-license"), ("Sendmail", "http://hl7.org/fhir/spdx-license"), ("SimPL-2.0", "http://hl7.org/fhir/spdx-license"), ("Sleepycat", "http://hl7.org/fhir/spdx-license"), ("Spencer-86", "http://hl7.org/fhir/spdx-license"), ("Spencer-94", "http://hl7.org/fhir/spdx-license"), ("Spencer-99", "http://hl7.org/fhir/spdx-license"), ("SugarCRM-1.1.3", "http://hl7.org/fhir/spdx-license"), ("TCL", "http://hl7.org/fhir/spdx-license"), ("TCP-wrappers", "http://hl7.org/fhir/spdx-license"), ("TMate", "http://hl7.org/fhir/spdx-license"), ("TORQUE-1.1", "http://hl7.org/fhir/spdx-license"), ("TOSL", "http://hl7.org/fhir/spdx-license"), ("UPL-1.0", "http://hl7.org/fhir/spdx-license"), ("Unicode-DFS-2015", "http://hl7.org/fhir/spdx-license"), ("Unicode-DFS-2016", "http://hl7.org/fhir/spdx-license"), ("Unicode-TOU", "http://hl7.org/fhir/spdx-license"), ("Unlicense", "http://hl7.org/fhir/spdx-license"), ("VOSTROM", "http://hl7.org/fhir/spdx-license"), ("VSL-1.0", "http://hl7.org/fhir/spdx-license"), ("Vim", "http://hl7.org/fhir/spdx-license"), ("W3C", "http://hl7.org/fhir/spdx-license"), ("W3C-19980720", "http://hl7.org/fhir/spdx-license"), ("W3C-20150513", "http://hl7.org/fhir/spdx-license"), ("WTFPL", "http://hl7.org/fhir/spdx-license"), ("Watcom-1.0", "http://hl7.org/fhir/spdx-license"), ("Wsuipa", "http://hl7.org/fhir/spdx-license"), ("X11", "http://hl7.org/fhir/spdx-license"), ("XFree86-1.1", "http://hl7.org/fhir/spdx-license"), ("XSkat", "http://hl7.org/fhir/spdx-license"), ("Xerox", "http://hl7.org/fhir/spdx-license"), ("Xnet", "http://hl7.org/fhir/spdx-license"), ("YPL-1.0", "http://hl7.org/fhir/spdx-license"), ("YPL-1.1", "http://hl7.org/fhir/spdx-license"), ("ZPL-1.1", "http://hl7.org/fhir/spdx-license"), ("ZPL-2.0", "http://hl7.org/fhir/spdx-license"), ("ZPL-2.1", "http://hl7.org/fhir/spdx-license"), ("Zed", "http://hl7.org/fhir/spdx-license"), ("Zend-2.0", "http://hl7.org/fhir/spdx-license"), ("Zimbra-1.3", "http://hl7.org/fhir/spdx-license"), ("Zimbra-1.4", "http://hl7.org/fhir/spdx-license"), ("Zlib", "http://hl7.org/fhir/spdx-license"), ("bzip2-1.0.5", "http://hl7.org/fhir/spdx-license"), ("bzip2-1.0.6", "http://hl7.org/fhir/spdx-license"), ("curl", "http://hl7.org/fhir/spdx-license"), ("diffmark", "http://hl7.org/fhir/spdx-license"), ("dvipdfm", "http://hl7.org/fhir/spdx-license"), ("eGenix", "http://hl7.org/fhir/spdx-license"), ("gSOAP-1.3b", "http://hl7.org/fhir/spdx-license"), ("gnuplot", "http://hl7.org/fhir/spdx-license"), ("iMatix", "http://hl7.org/fhir/spdx-license"), ("libtiff", "http://hl7.org/fhir/spdx-license"), ("mpich2", "http://hl7.org/fhir/spdx-license"), ("not-open-source", "http://hl7.org/fhir/spdx-license"), ("psfrag", "http://hl7.org/fhir/spdx-license"), ("psutils", "http://hl7.org/fhir/spdx-license"), ("xinetd", "http://hl7.org/fhir/spdx-license"), ("xpp", "http://hl7.org/fhir/spdx-license"), ("zlib-acknowledgement", "http://hl7.org/fhir/spdx-license")], member: value_set_197 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/specimen-contained-preference", kind: ValueSetKind::Enumerated, codes: &[("alternate", "http://hl7.org/fhir/specimen-contained-preference"), ("preferred", "http://hl7.org/fhir/specimen-contained-preference")], member: value_set_198 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/specimen-status", kind: ValueSetKind::Enumerated, codes: &[("available", "http://hl7.org/fhir/specimen-status"), ("entered-in-error", "http://hl7.org/fhir/specimen-status"), ("unavailable", "http://hl7.org/fhir/specimen-status"), ("unsatisfactory", "http://hl7.org/fhir/specimen-status")], member: value_set_199 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/strand-type", kind: ValueSetKind::Enumerated, codes: &[("crick", "http://hl7.org/fhir/strand-type"), ("watson", "http://hl7.org/fhir/strand-type")], member: value_set_200 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/structure-definition-kind", kind: ValueSetKind::Enumerated, codes: &[("complex-type", "http://hl7.org/fhir/structure-definition-kind"), ("logical", "http://hl7.org/fhir/structure-definition-kind"), ("primitive-type", "http://hl7.org/fhir/structure-definition-kind"), ("resource", "http://hl7.org/fhir/structure-definition-kind")], member: value_set_201 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/subscription-channel-type", kind: ValueSetKind::Enumerated, codes: &[("email", "http://hl7.org/fhir/subscription-channel-type"), ("message", "http://hl7.org/fhir/subscription-channel-type"), ("rest-hook", "http://hl7.org/fhir/subscription-channel-type"), ("sms", "http://hl7.org/fhir/subscription-channel-type"), ("websocket", "http://hl7.org/fhir/subscription-channel-type")], member: value_set_202 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/subscription-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/subscription-status"), ("error", "http://hl7.org/fhir/subscription-status"), ("off", "http://hl7.org/fhir/subscription-status"), ("requested", "http://hl7.org/fhir/subscription-status")], member: value_set_203 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/substance-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/substance-status"), ("entered-in-error", "http://hl7.org/fhir/substance-status"), ("inactive", "http://hl7.org/fhir/substance-status")], member: value_set_204 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/supplydelivery-status", kind: ValueSetKind::Enumerated, codes: &[("abandoned", "http://hl7.org/fhir/supplydelivery-status"), ("completed", "http://hl7.org/fhir/supplydelivery-status"), ("entered-in-error", "http://hl7.org/fhir/supplydelivery-status"), ("in-progress", "http://hl7.org/fhir/supplydelivery-status")], member: value_set_205 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/supplydelivery-type", kind: ValueSetKind::Enumerated, codes: &[("device", "http://terminology.hl7.org/CodeSystem/supply-item-type"), ("medication", "http://terminology.hl7.org/CodeSystem/supply-item-type")], member: value_set_206 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/supplyrequest-status", kind: ValueSetKind::Enumerated, codes: &[("active", "http://hl7.org/fhir/supplyrequest-status"), ("cancelled", "http://hl7.org/fhir/supplyrequest-status"), ("completed", "http://hl7.org/fhir/supplyrequest-status"), ("draft", "http://hl7.org/fhir/supplyrequest-status"), ("entered-in-error", "http://hl7.org/fhir/supplyrequest-status"), ("suspended", "http://hl7.org/fhir/supplyrequest-status"), ("unknown", "http://hl7.org/fhir/supplyrequest-status")], member: value_set_207 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/system-restful-interaction", kind: ValueSetKind::Enumerated, codes: &[("batch", "http://hl7.org/fhir/restful-interaction"), ("history-system", "http://hl7.org/fhir/restful-interaction"), ("search-system", "http://hl7.org/fhir/restful-interaction"), ("transaction", "http://hl7.org/fhir/restful-interaction")], member: value_set_208 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/task-intent", kind: ValueSetKind::Enumerated, codes: &[("filler-order", "http://hl7.org/fhir/request-intent"), ("instance-order", "http://hl7.org/fhir/request-intent"), ("option", "http://hl7.org/fhir/request-intent"), ("order", "http://hl7.org/fhir/request-intent"), ("original-order", "http://hl7.org/fhir/request-intent"), ("plan", "http://hl7.org/fhir/request-intent"), ("proposal", "http://hl7.org/fhir/request-intent"), ("reflex-order", "http://hl7.org/fhir/request-intent"), ("unknown", "http://hl7.org/fhir/task-intent")], member: value_set_209 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/task-status", kind: ValueSetKind::Enumerated, codes: &[("accepted", "http://hl7.org/fhir/task-status"), ("cancelled", "http://hl7.org/fhir/task-status"), ("completed", "http://hl7.org/fhir/task-status"), ("draft", "http://hl7.org/fhir/task-status"), ("entered-in-error", "http://hl7.org/fhir/task-status"), ("failed", "http://hl7.org/fhir/task-status"), ("in-progress", "http://hl7.org/fhir/task-status"), ("on-hold", "http://hl7.org/fhir/task-status"), ("ready", "http://hl7.org/fhir/task-status"), ("received", "http://hl7.org/fhir/task-status"), ("rejected", "http://hl7.org/fhir/task-status"), ("requested", "http://hl7.org/fhir/task-status")], member: value_set_210 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/trigger-type", kind: ValueSetKind::Enumerated, codes: &[("data-access-ended", "http://hl7.org/fhir/trigger-type"), ("data-accessed", "http://hl7.org/fhir/trigger-type"), ("data-added", "http://hl7.org/fhir/trigger-type"), ("data-changed", "http://hl7.org/fhir/trigger-type"), ("data-modified", "http://hl7.org/fhir/trigger-type"), ("data-removed", "http://hl7.org/fhir/trigger-type"), ("named-event", "http://hl7.org/fhir/trigger-type"), ("periodic", "http://hl7.org/fhir/trigger-type")], member: value_set_211 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/type-derivation-rule", kind: ValueSetKind::Enumerated, codes: &[("constraint", "http://hl7.org/fhir/type-derivation-rule"), ("specialization", "http://hl7.org/fhir/type-derivation-rule")], member: value_set_212 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/type-restful-interaction", kind: ValueSetKind::Enumerated, codes: &[("create", "http://hl7.org/fhir/restful-interaction"), ("delete", "http://hl7.org/fhir/restful-interaction"), ("history-instance", "http://hl7.org/fhir/restful-interaction"), ("history-type", "http://hl7.org/fhir/restful-interaction"), ("patch", "http://hl7.org/fhir/restful-interaction"), ("read", "http://hl7.org/fhir/restful-interaction"), ("search-type", "http://hl7.org/fhir/restful-interaction"), ("update", "http://hl7.org/fhir/restful-interaction"), ("vread", "http://hl7.org/fhir/restful-interaction")], member: value_set_213 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/ucum-units", kind: ValueSetKind::Ucum, codes: &[], member: no_codes },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/udi-entry-type", kind: ValueSetKind::Enumerated, codes: &[("barcode", "http://hl7.org/fhir/udi-entry-type"), ("card", "http://hl7.org/fhir/udi-entry-type"), ("manual", "http://hl7.org/fhir/udi-entry-type"), ("rfid", "http://hl7.org/fhir/udi-entry-type"), ("self-reported", "http://hl7.org/fhir/udi-entry-type"), ("unknown", "http://hl7.org/fhir/udi-entry-type")], member: value_set_215 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/units-of-time", kind: ValueSetKind::Enumerated, codes: &[("a", "http://unitsofmeasure.org"), ("d", "http://unitsofmeasure.org"), ("h", "http://unitsofmeasure.org"), ("min", "http://unitsofmeasure.org"), ("mo", "http://unitsofmeasure.org"), ("s", "http://unitsofmeasure.org"), ("wk", "http://unitsofmeasure.org")], member: value_set_216 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/variable-type", kind: ValueSetKind::Enumerated, codes: &[("continuous", "http://hl7.org/fhir/variable-type"), ("descriptive", "http://hl7.org/fhir/variable-type"), ("dichotomous", "http://hl7.org/fhir/variable-type")], member: value_set_217 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/verificationresult-status", kind: ValueSetKind::Enumerated, codes: &[("attested", "http://hl7.org/fhir/CodeSystem/status"), ("in-process", "http://hl7.org/fhir/CodeSystem/status"), ("req-revalid", "http://hl7.org/fhir/CodeSystem/status"), ("reval-fail", "http://hl7.org/fhir/CodeSystem/status"), ("val-fail", "http://hl7.org/fhir/CodeSystem/status"), ("validated", "http://hl7.org/fhir/CodeSystem/status")], member: value_set_218 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/versioning-policy", kind: ValueSetKind::Enumerated, codes: &[("no-version", "http://hl7.org/fhir/versioning-policy"), ("versioned", "http://hl7.org/fhir/versioning-policy"), ("versioned-update", "http://hl7.org/fhir/versioning-policy")], member: value_set_219 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/vision-base-codes", kind: ValueSetKind::Enumerated, codes: &[("down", "http://hl7.org/fhir/vision-base-codes"), ("in", "http://hl7.org/fhir/vision-base-codes"), ("out", "http://hl7.org/fhir/vision-base-codes"), ("up", "http://hl7.org/fhir/vision-base-codes")], member: value_set_220 },
+    ValueSet { url: "http://hl7.org/fhir/ValueSet/vision-eye-codes", kind: ValueSetKind::Enumerated, codes: &[("left", "http://hl7.org/fhir/vision-eye-codes"), ("right", "http://hl7.org/fhir/vision-eye-codes")], member: value_set_221 },
+    ValueSet { url: "http://terminology.hl7.org/ValueSet/v3-ConfidentialityClassification", kind: ValueSetKind::Enumerated, codes: &[("L", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("M", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("N", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("R", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("U", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"), ("V", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality")], member: value_set_222 },
 ];
+
+/// The membership test of a value set without codes (not enumerated).
+fn no_codes(_: &[u8]) -> Option<u16> {
+    None
+}
+
+fn value_set_0(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 48, 49) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"0.01" { return Some(3); }
+            if key == b"0.11" { return Some(6); }
+            None
+        }
+        (4, 48, 53) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"0.05" { return Some(4); }
+            None
+        }
+        (4, 48, 54) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"0.06" { return Some(5); }
+            None
+        }
+        (5, 48, 48) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"0.4.0" { return Some(7); }
+            if key == b"0.5.0" { return Some(8); }
+            None
+        }
+        (5, 49, 48) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"1.0.0" { return Some(9); }
+            if key == b"1.1.0" { return Some(12); }
+            if key == b"1.4.0" { return Some(13); }
+            if key == b"1.6.0" { return Some(14); }
+            if key == b"1.8.0" { return Some(15); }
+            None
+        }
+        (5, 49, 49) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"1.0.1" { return Some(10); }
+            None
+        }
+        (5, 49, 50) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"1.0.2" { return Some(11); }
+            None
+        }
+        (5, 51, 48) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"3.0.0" { return Some(16); }
+            if key == b"3.3.0" { return Some(18); }
+            if key == b"3.5.0" { return Some(19); }
+            None
+        }
+        (5, 51, 49) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"3.0.1" { return Some(17); }
+            None
+        }
+        (5, 52, 48) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"4.0.0" { return Some(20); }
+            None
+        }
+        (5, 52, 49) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"4.0.1" { return Some(21); }
+            None
+        }
+        (6, 48, 48) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"0.0.80" { return Some(0); }
+            None
+        }
+        (6, 48, 49) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"0.0.81" { return Some(1); }
+            None
+        }
+        (6, 48, 50) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"0.0.82" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_1(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(3); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(4); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_2(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 115, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"single" { return Some(1); }
+            None
+        }
+        (8, 109, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"multiple" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_3(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 115, 112) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"stop" { return Some(2); }
+            None
+        }
+        (5, 115, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"start" { return Some(1); }
+            None
+        }
+        (13, 97, 121) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"applicability" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_4(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (12, 118, 112) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"visual-group" { return Some(2); }
+            None
+        }
+        (13, 108, 112) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"logical-group" { return Some(0); }
+            None
+        }
+        (14, 115, 112) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"sentence-group" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_5(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 100, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"device" { return Some(0); }
+            None
+        }
+        (7, 112, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"patient" { return Some(1); }
+            None
+        }
+        (12, 112, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"practitioner" { return Some(2); }
+            None
+        }
+        (14, 114, 110) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"related-person" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_6(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 110, 111) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"no" { return Some(0); }
+            None
+        }
+        (3, 121, 115) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"yes" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_7(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 97, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"after" { return Some(0); }
+            None
+        }
+        (6, 98, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"before" { return Some(3); }
+            None
+        }
+        (9, 97, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"after-end" { return Some(1); }
+            None
+        }
+        (10, 98, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"before-end" { return Some(4); }
+            None
+        }
+        (10, 99, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"concurrent" { return Some(6); }
+            None
+        }
+        (11, 97, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"after-start" { return Some(2); }
+            None
+        }
+        (12, 98, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"before-start" { return Some(5); }
+            None
+        }
+        (19, 99, 100) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"concurrent-with-end" { return Some(7); }
+            None
+        }
+        (21, 99, 116) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"concurrent-with-start" { return Some(8); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_8(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 109, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"must" { return Some(1); }
+            None
+        }
+        (5, 99, 100) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"could" { return Some(0); }
+            None
+        }
+        (22, 109, 100) => {
+            let key: &[u8; 22] = key.try_into().ok()?;
+            if key == b"must-unless-documented" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_9(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 97, 108) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"all" { return Some(0); }
+            None
+        }
+        (3, 97, 121) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"any" { return Some(2); }
+            None
+        }
+        (11, 97, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"all-or-none" { return Some(1); }
+            if key == b"at-most-one" { return Some(3); }
+            None
+        }
+        (11, 101, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"exactly-one" { return Some(4); }
+            None
+        }
+        (11, 111, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"one-or-more" { return Some(5); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_10(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 98, 104) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"both" { return Some(0); }
+            None
+        }
+        (6, 112, 108) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"postal" { return Some(2); }
+            None
+        }
+        (8, 112, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"physical" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_11(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 111, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"old" { return Some(2); }
+            None
+        }
+        (4, 104, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"home" { return Some(1); }
+            None
+        }
+        (4, 116, 112) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"temp" { return Some(3); }
+            None
+        }
+        (4, 119, 107) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"work" { return Some(4); }
+            None
+        }
+        (7, 98, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"billing" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_12(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 109, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"male" { return Some(1); }
+            None
+        }
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"other" { return Some(2); }
+            None
+        }
+        (6, 102, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"female" { return Some(0); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_13(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 108) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"actual" { return Some(0); }
+            None
+        }
+        (9, 112, 108) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"potential" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_14(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 102, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"fatal" { return Some(0); }
+            None
+        }
+        (7, 111, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"ongoing" { return Some(1); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(5); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"resolved" { return Some(3); }
+            None
+        }
+        (10, 114, 103) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"recovering" { return Some(2); }
+            None
+        }
+        (20, 114, 101) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"resolvedWithSequelae" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_15(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 109, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"mild" { return Some(0); }
+            None
+        }
+        (6, 115, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"severe" { return Some(2); }
+            None
+        }
+        (8, 109, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"moderate" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_16(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"id" { return Some(200); }
+            None
+        }
+        (3, 65, 101) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"Age" { return Some(4); }
+            None
+        }
+        (3, 65, 121) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"Any" { return Some(7); }
+            None
+        }
+        (3, 111, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"oid" { return Some(204); }
+            None
+        }
+        (3, 117, 105) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"uri" { return Some(209); }
+            None
+        }
+        (3, 117, 108) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"url" { return Some(210); }
+            None
+        }
+        (4, 70, 103) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Flag" { return Some(75); }
+            None
+        }
+        (4, 71, 108) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Goal" { return Some(76); }
+            None
+        }
+        (4, 76, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"List" { return Some(92); }
+            None
+        }
+        (4, 77, 97) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Meta" { return Some(116); }
+            None
+        }
+        (4, 83, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Slot" { return Some(166); }
+            None
+        }
+        (4, 84, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Type" { return Some(188); }
+            None
+        }
+        (4, 84, 107) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Task" { return Some(182); }
+            None
+        }
+        (4, 99, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"code" { return Some(196); }
+            None
+        }
+        (4, 100, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"date" { return Some(197); }
+            None
+        }
+        (4, 116, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"time" { return Some(207); }
+            None
+        }
+        (4, 117, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"uuid" { return Some(211); }
+            None
+        }
+        (5, 66, 99) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Basic" { return Some(13); }
+            None
+        }
+        (5, 67, 109) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Claim" { return Some(24); }
+            None
+        }
+        (5, 67, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Count" { return Some(41); }
+            None
+        }
+        (5, 71, 112) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Group" { return Some(78); }
+            None
+        }
+        (5, 77, 97) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Media" { return Some(97); }
+            None
+        }
+        (5, 77, 121) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Money" { return Some(118); }
+            None
+        }
+        (5, 82, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Range" { return Some(147); }
+            None
+        }
+        (5, 82, 111) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Ratio" { return Some(148); }
+            None
+        }
+        (5, 120, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"xhtml" { return Some(212); }
+            None
+        }
+        (6, 66, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Bundle" { return Some(17); }
+            None
+        }
+        (6, 66, 121) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Binary" { return Some(14); }
+            None
+        }
+        (6, 67, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Coding" { return Some(29); }
+            None
+        }
+        (6, 68, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Device" { return Some(47); }
+            if key == b"Dosage" { return Some(57); }
+            None
+        }
+        (6, 80, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Period" { return Some(134); }
+            None
+        }
+        (6, 80, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Person" { return Some(135); }
+            None
+        }
+        (6, 84, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Timing" { return Some(186); }
+            None
+        }
+        (6, 115, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"string" { return Some(206); }
+            None
+        }
+        (7, 65, 115) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Address" { return Some(2); }
+            None
+        }
+        (7, 65, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Account" { return Some(0); }
+            None
+        }
+        (7, 67, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Consent" { return Some(36); }
+            None
+        }
+        (7, 69, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Element" { return Some(60); }
+            None
+        }
+        (7, 73, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Invoice" { return Some(89); }
+            None
+        }
+        (7, 76, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Linkage" { return Some(91); }
+            None
+        }
+        (7, 76, 121) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Library" { return Some(90); }
+            None
+        }
+        (7, 77, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Measure" { return Some(95); }
+            None
+        }
+        (7, 80, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Patient" { return Some(131); }
+            None
+        }
+        (7, 98, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"boolean" { return Some(194); }
+            None
+        }
+        (7, 100, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"decimal" { return Some(199); }
+            None
+        }
+        (7, 105, 114) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"integer" { return Some(202); }
+            None
+        }
+        (7, 105, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"instant" { return Some(201); }
+            None
+        }
+        (8, 67, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Coverage" { return Some(42); }
+            None
+        }
+        (8, 67, 109) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CareTeam" { return Some(20); }
+            None
+        }
+        (8, 67, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CarePlan" { return Some(19); }
+            None
+        }
+        (8, 67, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Contract" { return Some(39); }
+            None
+        }
+        (8, 68, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Distance" { return Some(53); }
+            None
+        }
+        (8, 68, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Duration" { return Some(58); }
+            None
+        }
+        (8, 69, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Evidence" { return Some(68); }
+            None
+        }
+        (8, 69, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Endpoint" { return Some(63); }
+            None
+        }
+        (8, 76, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Location" { return Some(93); }
+            None
+        }
+        (8, 81, 121) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Quantity" { return Some(144); }
+            None
+        }
+        (8, 82, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Resource" { return Some(157); }
+            None
+        }
+        (8, 83, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Schedule" { return Some(161); }
+            None
+        }
+        (8, 83, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Specimen" { return Some(167); }
+            None
+        }
+        (8, 86, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"ValueSet" { return Some(190); }
+            None
+        }
+        (8, 100, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"dateTime" { return Some(198); }
+            None
+        }
+        (8, 109, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"markdown" { return Some(203); }
+            None
+        }
+        (9, 67, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Condition" { return Some(35); }
+            None
+        }
+        (9, 69, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Extension" { return Some(73); }
+            None
+        }
+        (9, 69, 114) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Encounter" { return Some(62); }
+            None
+        }
+        (9, 72, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"HumanName" { return Some(81); }
+            None
+        }
+        (9, 78, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Narrative" { return Some(121); }
+            None
+        }
+        (9, 80, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Procedure" { return Some(140); }
+            None
+        }
+        (9, 82, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Reference" { return Some(149); }
+            None
+        }
+        (9, 83, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Signature" { return Some(164); }
+            if key == b"Substance" { return Some(172); }
+            None
+        }
+        (9, 99, 108) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"canonical" { return Some(195); }
+            None
+        }
+        (10, 65, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Annotation" { return Some(6); }
+            None
+        }
+        (10, 65, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Attachment" { return Some(10); }
+            if key == b"AuditEvent" { return Some(11); }
+            None
+        }
+        (10, 67, 109) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"ChargeItem" { return Some(22); }
+            if key == b"CodeSystem" { return Some(27); }
+            None
+        }
+        (10, 67, 112) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"ConceptMap" { return Some(34); }
+            None
+        }
+        (10, 69, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Expression" { return Some(72); }
+            None
+        }
+        (10, 73, 114) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Identifier" { return Some(82); }
+            None
+        }
+        (10, 77, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Medication" { return Some(98); }
+            None
+        }
+        (10, 80, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Provenance" { return Some(143); }
+            None
+        }
+        (10, 80, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Population" { return Some(137); }
+            None
+        }
+        (10, 80, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Parameters" { return Some(130); }
+            None
+        }
+        (10, 84, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"TestReport" { return Some(184); }
+            if key == b"TestScript" { return Some(185); }
+            None
+        }
+        (11, 65, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Appointment" { return Some(8); }
+            None
+        }
+        (11, 67, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Composition" { return Some(33); }
+            None
+        }
+        (11, 67, 114) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Contributor" { return Some(40); }
+            None
+        }
+        (11, 79, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Observation" { return Some(123); }
+            None
+        }
+        (11, 83, 97) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"SampledData" { return Some(160); }
+            None
+        }
+        (11, 112, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"positiveInt" { return Some(205); }
+            None
+        }
+        (11, 117, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"unsignedInt" { return Some(208); }
+            None
+        }
+        (12, 65, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"AdverseEvent" { return Some(3); }
+            None
+        }
+        (12, 67, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"ContactPoint" { return Some(38); }
+            None
+        }
+        (12, 67, 121) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"CatalogEntry" { return Some(21); }
+            None
+        }
+        (12, 68, 99) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"DeviceMetric" { return Some(49); }
+            None
+        }
+        (12, 73, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Immunization" { return Some(84); }
+            None
+        }
+        (12, 73, 121) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"ImagingStudy" { return Some(83); }
+            None
+        }
+        (12, 78, 109) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"NamingSystem" { return Some(120); }
+            None
+        }
+        (12, 79, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Organization" { return Some(127); }
+            None
+        }
+        (12, 80, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Practitioner" { return Some(138); }
+            None
+        }
+        (12, 82, 112) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"RequestGroup" { return Some(152); }
+            None
+        }
+        (12, 83, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Subscription" { return Some(171); }
+            None
+        }
+        (12, 83, 112) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"StructureMap" { return Some(170); }
+            None
+        }
+        (12, 85, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"UsageContext" { return Some(189); }
+            None
+        }
+        (12, 98, 121) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"base64Binary" { return Some(193); }
+            None
+        }
+        (13, 66, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"BodyStructure" { return Some(16); }
+            None
+        }
+        (13, 67, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"ClaimResponse" { return Some(25); }
+            None
+        }
+        (13, 67, 108) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"ContactDetail" { return Some(37); }
+            None
+        }
+        (13, 67, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"Communication" { return Some(30); }
+            None
+        }
+        (13, 68, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"DetectedIssue" { return Some(46); }
+            None
+        }
+        (13, 68, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"DeviceRequest" { return Some(50); }
+            None
+        }
+        (13, 69, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"EpisodeOfCare" { return Some(66); }
+            None
+        }
+        (13, 73, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"InsurancePlan" { return Some(88); }
+            None
+        }
+        (13, 77, 114) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"MessageHeader" { return Some(115); }
+            None
+        }
+        (13, 77, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"MeasureReport" { return Some(96); }
+            None
+        }
+        (13, 77, 121) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"MoneyQuantity" { return Some(119); }
+            None
+        }
+        (13, 80, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"PaymentNotice" { return Some(132); }
+            None
+        }
+        (13, 81, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"Questionnaire" { return Some(145); }
+            None
+        }
+        (13, 82, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"RelatedPerson" { return Some(151); }
+            None
+        }
+        (13, 82, 121) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"ResearchStudy" { return Some(155); }
+            None
+        }
+        (13, 83, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"SupplyRequest" { return Some(181); }
+            None
+        }
+        (14, 68, 101) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"DomainResource" { return Some(56); }
+            None
+        }
+        (14, 78, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"NutritionOrder" { return Some(122); }
+            None
+        }
+        (14, 80, 110) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"PlanDefinition" { return Some(136); }
+            None
+        }
+        (14, 82, 116) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"RiskAssessment" { return Some(158); }
+            None
+        }
+        (14, 83, 116) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"ServiceRequest" { return Some(163); }
+            None
+        }
+        (14, 83, 121) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"SimpleQuantity" { return Some(165); }
+            if key == b"SupplyDelivery" { return Some(180); }
+            None
+        }
+        (15, 66, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"BackboneElement" { return Some(12); }
+            None
+        }
+        (15, 67, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"CodeableConcept" { return Some(28); }
+            None
+        }
+        (15, 68, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"DataRequirement" { return Some(45); }
+            None
+        }
+        (15, 69, 110) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"EventDefinition" { return Some(67); }
+            None
+        }
+        (15, 69, 111) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"ExampleScenario" { return Some(70); }
+            None
+        }
+        (15, 71, 110) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"GraphDefinition" { return Some(77); }
+            None
+        }
+        (15, 77, 115) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"MarketingStatus" { return Some(94); }
+            None
+        }
+        (15, 82, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"RelatedArtifact" { return Some(150); }
+            if key == b"ResearchSubject" { return Some(156); }
+            None
+        }
+        (15, 83, 114) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"SearchParameter" { return Some(162); }
+            None
+        }
+        (15, 83, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"SubstanceAmount" { return Some(173); }
+            None
+        }
+        (16, 68, 110) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"DeviceDefinition" { return Some(48); }
+            None
+        }
+        (16, 68, 116) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"DiagnosticReport" { return Some(52); }
+            if key == b"DocumentManifest" { return Some(54); }
+            None
+        }
+        (16, 69, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"EvidenceVariable" { return Some(69); }
+            None
+        }
+        (16, 71, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"GuidanceResponse" { return Some(79); }
+            None
+        }
+        (16, 77, 116) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"MedicinalProduct" { return Some(104); }
+            None
+        }
+        (16, 79, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"OperationOutcome" { return Some(126); }
+            None
+        }
+        (16, 80, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"PractitionerRole" { return Some(139); }
+            if key == b"ProductShelfLife" { return Some(142); }
+            None
+        }
+        (16, 83, 110) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"SubstanceProtein" { return Some(176); }
+            None
+        }
+        (16, 83, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"SubstancePolymer" { return Some(175); }
+            None
+        }
+        (17, 68, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"DocumentReference" { return Some(55); }
+            None
+        }
+        (17, 69, 110) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"ElementDefinition" { return Some(61); }
+            None
+        }
+        (17, 69, 116) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"EnrollmentRequest" { return Some(64); }
+            None
+        }
+        (17, 72, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"HealthcareService" { return Some(80); }
+            None
+        }
+        (17, 77, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MolecularSequence" { return Some(117); }
+            None
+        }
+        (17, 77, 110) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MessageDefinition" { return Some(114); }
+            None
+        }
+        (17, 77, 116) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MedicationRequest" { return Some(102); }
+            None
+        }
+        (17, 84, 110) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"TriggerDefinition" { return Some(187); }
+            None
+        }
+        (18, 65, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"AllergyIntolerance" { return Some(5); }
+            None
+        }
+        (18, 65, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ActivityDefinition" { return Some(1); }
+            None
+        }
+        (18, 67, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ClinicalImpression" { return Some(26); }
+            None
+        }
+        (18, 68, 116) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"DeviceUseStatement" { return Some(51); }
+            None
+        }
+        (18, 69, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"EnrollmentResponse" { return Some(65); }
+            None
+        }
+        (18, 77, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"MedicationDispense" { return Some(100); }
+            None
+        }
+        (18, 80, 99) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ProdCharacteristic" { return Some(141); }
+            None
+        }
+        (18, 82, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ResearchDefinition" { return Some(153); }
+            None
+        }
+        (18, 83, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"SpecimenDefinition" { return Some(168); }
+            None
+        }
+        (18, 86, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"VisionPrescription" { return Some(192); }
+            None
+        }
+        (18, 86, 116) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"VerificationResult" { return Some(191); }
+            None
+        }
+        (19, 65, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"AppointmentResponse" { return Some(9); }
+            None
+        }
+        (19, 67, 116) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"CapabilityStatement" { return Some(18); }
+            None
+        }
+        (19, 70, 121) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"FamilyMemberHistory" { return Some(74); }
+            None
+        }
+        (19, 73, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"ImplementationGuide" { return Some(87); }
+            None
+        }
+        (19, 77, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"MedicationKnowledge" { return Some(101); }
+            None
+        }
+        (19, 77, 116) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"MedicationStatement" { return Some(103); }
+            None
+        }
+        (19, 79, 110) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"OperationDefinition" { return Some(125); }
+            None
+        }
+        (19, 80, 110) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"ParameterDefinition" { return Some(129); }
+            None
+        }
+        (19, 83, 110) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"StructureDefinition" { return Some(169); }
+            None
+        }
+        (20, 67, 110) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"ChargeItemDefinition" { return Some(23); }
+            None
+        }
+        (20, 67, 116) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"CommunicationRequest" { return Some(31); }
+            None
+        }
+        (20, 69, 116) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"ExplanationOfBenefit" { return Some(71); }
+            None
+        }
+        (20, 83, 100) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"SubstanceNucleicAcid" { return Some(174); }
+            None
+        }
+        (21, 67, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"CompartmentDefinition" { return Some(32); }
+            None
+        }
+        (21, 79, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"ObservationDefinition" { return Some(124); }
+            None
+        }
+        (21, 80, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"PaymentReconciliation" { return Some(133); }
+            None
+        }
+        (21, 81, 101) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"QuestionnaireResponse" { return Some(146); }
+            None
+        }
+        (21, 82, 115) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"RiskEvidenceSynthesis" { return Some(159); }
+            None
+        }
+        (22, 73, 110) => {
+            let key: &[u8; 22] = key.try_into().ok()?;
+            if key == b"ImmunizationEvaluation" { return Some(85); }
+            None
+        }
+        (22, 83, 110) => {
+            let key: &[u8; 22] = key.try_into().ok()?;
+            if key == b"SubstanceSpecification" { return Some(179); }
+            None
+        }
+        (23, 69, 115) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"EffectEvidenceSynthesis" { return Some(59); }
+            None
+        }
+        (23, 79, 110) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"OrganizationAffiliation" { return Some(128); }
+            None
+        }
+        (23, 83, 108) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"SubstanceSourceMaterial" { return Some(178); }
+            None
+        }
+        (23, 84, 115) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"TerminologyCapabilities" { return Some(183); }
+            None
+        }
+        (24, 77, 100) => {
+            let key: &[u8; 24] = key.try_into().ok()?;
+            if key == b"MedicinalProductPackaged" { return Some(111); }
+            None
+        }
+        (24, 77, 110) => {
+            let key: &[u8; 24] = key.try_into().ok()?;
+            if key == b"MedicationAdministration" { return Some(99); }
+            None
+        }
+        (25, 82, 110) => {
+            let key: &[u8; 25] = key.try_into().ok()?;
+            if key == b"ResearchElementDefinition" { return Some(154); }
+            None
+        }
+        (26, 66, 116) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"BiologicallyDerivedProduct" { return Some(15); }
+            None
+        }
+        (26, 67, 116) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"CoverageEligibilityRequest" { return Some(43); }
+            None
+        }
+        (26, 73, 110) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"ImmunizationRecommendation" { return Some(86); }
+            None
+        }
+        (26, 77, 110) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"MedicinalProductIndication" { return Some(107); }
+            None
+        }
+        (26, 77, 116) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"MedicinalProductIngredient" { return Some(108); }
+            None
+        }
+        (27, 67, 101) => {
+            let key: &[u8; 27] = key.try_into().ok()?;
+            if key == b"CoverageEligibilityResponse" { return Some(44); }
+            None
+        }
+        (27, 77, 110) => {
+            let key: &[u8; 27] = key.try_into().ok()?;
+            if key == b"MedicinalProductInteraction" { return Some(109); }
+            None
+        }
+        (28, 77, 100) => {
+            let key: &[u8; 28] = key.try_into().ok()?;
+            if key == b"MedicinalProductManufactured" { return Some(110); }
+            None
+        }
+        (29, 77, 110) => {
+            let key: &[u8; 29] = key.try_into().ok()?;
+            if key == b"MedicinalProductAuthorization" { return Some(105); }
+            None
+        }
+        (29, 83, 110) => {
+            let key: &[u8; 29] = key.try_into().ok()?;
+            if key == b"SubstanceReferenceInformation" { return Some(177); }
+            None
+        }
+        (30, 77, 108) => {
+            let key: &[u8; 30] = key.try_into().ok()?;
+            if key == b"MedicinalProductPharmaceutical" { return Some(112); }
+            None
+        }
+        (32, 77, 110) => {
+            let key: &[u8; 32] = key.try_into().ok()?;
+            if key == b"MedicinalProductContraindication" { return Some(106); }
+            None
+        }
+        (33, 77, 116) => {
+            let key: &[u8; 33] = key.try_into().ok()?;
+            if key == b"MedicinalProductUndesirableEffect" { return Some(113); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_17(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 102, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"food" { return Some(2); }
+            None
+        }
+        (8, 98, 99) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"biologic" { return Some(0); }
+            None
+        }
+        (10, 109, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"medication" { return Some(3); }
+            None
+        }
+        (11, 101, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"environment" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_18(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 108, 119) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"low" { return Some(1); }
+            None
+        }
+        (4, 104, 104) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"high" { return Some(0); }
+            None
+        }
+        (16, 117, 115) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"unable-to-assess" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_19(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 97, 121) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"allergy" { return Some(0); }
+            None
+        }
+        (11, 105, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"intolerance" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_20(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(1); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"resolved" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_21(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 114, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"refuted" { return Some(2); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"confirmed" { return Some(0); }
+            None
+        }
+        (11, 117, 100) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"unconfirmed" { return Some(3); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_22(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 98, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"booked" { return Some(1); }
+            None
+        }
+        (6, 110, 119) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"noshow" { return Some(6); }
+            None
+        }
+        (7, 97, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"arrived" { return Some(0); }
+            None
+        }
+        (7, 112, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"pending" { return Some(7); }
+            None
+        }
+        (8, 112, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"proposed" { return Some(8); }
+            None
+        }
+        (8, 119, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"waitlist" { return Some(9); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(2); }
+            None
+        }
+        (9, 102, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"fulfilled" { return Some(5); }
+            None
+        }
+        (10, 99, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"checked-in" { return Some(3); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_23(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 114, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"request" { return Some(0); }
+            None
+        }
+        (8, 114, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"response" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_24(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 110) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"in" { return Some(5); }
+            None
+        }
+        (4, 101, 108) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"eval" { return Some(3); }
+            None
+        }
+        (5, 101, 121) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"empty" { return Some(1); }
+            None
+        }
+        (5, 110, 110) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"notIn" { return Some(10); }
+            None
+        }
+        (6, 101, 115) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"equals" { return Some(2); }
+            None
+        }
+        (8, 99, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"contains" { return Some(0); }
+            None
+        }
+        (8, 108, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"lessThan" { return Some(6); }
+            None
+        }
+        (8, 110, 121) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"notEmpty" { return Some(8); }
+            None
+        }
+        (9, 110, 115) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"notEquals" { return Some(9); }
+            None
+        }
+        (11, 103, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"greaterThan" { return Some(4); }
+            None
+        }
+        (11, 110, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"notContains" { return Some(7); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_25(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 98, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"bad" { return Some(0); }
+            None
+        }
+        (4, 103, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"gone" { return Some(4); }
+            None
+        }
+        (4, 111, 121) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"okay" { return Some(9); }
+            None
+        }
+        (7, 99, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"created" { return Some(2); }
+            None
+        }
+        (8, 99, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"conflict" { return Some(1); }
+            None
+        }
+        (8, 110, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"notFound" { return Some(7); }
+            None
+        }
+        (9, 102, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"forbidden" { return Some(3); }
+            None
+        }
+        (9, 110, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"noContent" { return Some(6); }
+            None
+        }
+        (11, 110, 100) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"notModified" { return Some(8); }
+            None
+        }
+        (13, 117, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"unprocessable" { return Some(11); }
+            None
+        }
+        (16, 109, 100) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"methodNotAllowed" { return Some(5); }
+            None
+        }
+        (18, 112, 100) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"preconditionFailed" { return Some(10); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_26(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 67, 67) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"C" { return Some(0); }
+            None
+        }
+        (1, 68, 68) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"D" { return Some(1); }
+            None
+        }
+        (1, 69, 69) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"E" { return Some(2); }
+            None
+        }
+        (1, 82, 82) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"R" { return Some(3); }
+            None
+        }
+        (1, 85, 85) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"U" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_27(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 48, 48) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"0" { return Some(0); }
+            None
+        }
+        (1, 52, 52) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"4" { return Some(2); }
+            None
+        }
+        (1, 56, 56) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"8" { return Some(3); }
+            None
+        }
+        (2, 49, 50) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"12" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_28(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 101, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"example" { return Some(0); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"required" { return Some(3); }
+            None
+        }
+        (9, 112, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"preferred" { return Some(2); }
+            None
+        }
+        (10, 101, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"extensible" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_29(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 98, 104) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"batch" { return Some(0); }
+            None
+        }
+        (7, 104, 121) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"history" { return Some(4); }
+            None
+        }
+        (7, 109, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"message" { return Some(5); }
+            None
+        }
+        (8, 100, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"document" { return Some(3); }
+            None
+        }
+        (9, 115, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"searchset" { return Some(6); }
+            None
+        }
+        (10, 99, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"collection" { return Some(2); }
+            None
+        }
+        (11, 116, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"transaction" { return Some(7); }
+            None
+        }
+        (14, 98, 101) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"batch-response" { return Some(1); }
+            None
+        }
+        (20, 116, 101) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"transaction-response" { return Some(8); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_30(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"instance" { return Some(1); }
+            None
+        }
+        (10, 99, 121) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"capability" { return Some(0); }
+            None
+        }
+        (12, 114, 115) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"requirements" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_31(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 84, 107) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Task" { return Some(6); }
+            None
+        }
+        (11, 65, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Appointment" { return Some(0); }
+            None
+        }
+        (13, 68, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"DeviceRequest" { return Some(2); }
+            None
+        }
+        (14, 78, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"NutritionOrder" { return Some(4); }
+            None
+        }
+        (14, 83, 116) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"ServiceRequest" { return Some(5); }
+            None
+        }
+        (17, 77, 116) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MedicationRequest" { return Some(3); }
+            None
+        }
+        (18, 86, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"VisionPrescription" { return Some(7); }
+            None
+        }
+        (20, 67, 116) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"CommunicationRequest" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_32(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(5); }
+            None
+        }
+        (7, 115, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"stopped" { return Some(7); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(8); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(0); }
+            if key == b"completed" { return Some(1); }
+            None
+        }
+        (9, 115, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"scheduled" { return Some(6); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(3); }
+            None
+        }
+        (11, 110, 100) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"not-started" { return Some(4); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_33(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 112, 110) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"plan" { return Some(2); }
+            None
+        }
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"order" { return Some(1); }
+            None
+        }
+        (6, 111, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"option" { return Some(0); }
+            None
+        }
+        (8, 112, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"proposal" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_34(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(2); }
+            None
+        }
+        (8, 112, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"proposed" { return Some(3); }
+            None
+        }
+        (9, 115, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"suspended" { return Some(4); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_35(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 98, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"billed" { return Some(2); }
+            None
+        }
+        (7, 97, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"aborted" { return Some(0); }
+            None
+        }
+        (7, 112, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"planned" { return Some(5); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(6); }
+            None
+        }
+        (8, 98, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"billable" { return Some(1); }
+            None
+        }
+        (12, 110, 101) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"not-billable" { return Some(4); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_36(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 99, 109) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"claim" { return Some(0); }
+            None
+        }
+        (16, 112, 110) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"preauthorization" { return Some(1); }
+            if key == b"predetermination" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_37(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(0); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_38(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 97, 108) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"all" { return Some(0); }
+            None
+        }
+        (8, 101, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"explicit" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_39(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 101, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"example" { return Some(1); }
+            None
+        }
+        (8, 99, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"complete" { return Some(0); }
+            None
+        }
+        (8, 102, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"fragment" { return Some(2); }
+            None
+        }
+        (10, 115, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"supplement" { return Some(4); }
+            None
+        }
+        (11, 110, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"not-present" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_40(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 105, 97) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"is-a" { return Some(2); }
+            None
+        }
+        (7, 112, 102) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"part-of" { return Some(3); }
+            None
+        }
+        (10, 103, 121) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"grouped-by" { return Some(1); }
+            None
+        }
+        (15, 99, 104) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"classified-with" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_41(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 68, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Device" { return Some(0); }
+            None
+        }
+        (7, 80, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Patient" { return Some(2); }
+            None
+        }
+        (9, 69, 114) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Encounter" { return Some(1); }
+            None
+        }
+        (12, 80, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Practitioner" { return Some(3); }
+            None
+        }
+        (13, 82, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"RelatedPerson" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_42(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 108, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"legal" { return Some(0); }
+            None
+        }
+        (8, 111, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"official" { return Some(1); }
+            None
+        }
+        (8, 112, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"personal" { return Some(2); }
+            None
+        }
+        (12, 112, 108) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"professional" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_43(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 102, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"final" { return Some(2); }
+            None
+        }
+        (7, 97, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"amended" { return Some(0); }
+            None
+        }
+        (11, 112, 121) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"preliminary" { return Some(3); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_44(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 101, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"equal" { return Some(1); }
+            None
+        }
+        (5, 119, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"wider" { return Some(9); }
+            None
+        }
+        (7, 105, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"inexact" { return Some(3); }
+            None
+        }
+        (8, 100, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"disjoint" { return Some(0); }
+            None
+        }
+        (8, 110, 114) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"narrower" { return Some(4); }
+            None
+        }
+        (8, 115, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"subsumes" { return Some(7); }
+            None
+        }
+        (9, 114, 111) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"relatedto" { return Some(5); }
+            None
+        }
+        (9, 117, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"unmatched" { return Some(8); }
+            None
+        }
+        (10, 101, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"equivalent" { return Some(2); }
+            None
+        }
+        (11, 115, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"specializes" { return Some(6); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_45(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 99, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"code" { return Some(2); }
+            None
+        }
+        (6, 67, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Coding" { return Some(0); }
+            None
+        }
+        (6, 115, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"string" { return Some(6); }
+            None
+        }
+        (7, 98, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"boolean" { return Some(1); }
+            None
+        }
+        (7, 100, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"decimal" { return Some(4); }
+            None
+        }
+        (7, 105, 114) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"integer" { return Some(5); }
+            None
+        }
+        (8, 100, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"dateTime" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_46(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 102, 100) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"fixed" { return Some(0); }
+            None
+        }
+        (8, 112, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"provided" { return Some(2); }
+            None
+        }
+        (9, 111, 112) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"other-map" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_47(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 114, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"relapse" { return Some(3); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(1); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"resolved" { return Some(5); }
+            None
+        }
+        (9, 114, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"remission" { return Some(4); }
+            None
+        }
+        (10, 114, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"recurrence" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_48(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 114, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"refuted" { return Some(4); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"confirmed" { return Some(0); }
+            None
+        }
+        (11, 112, 108) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"provisional" { return Some(3); }
+            None
+        }
+        (11, 117, 100) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"unconfirmed" { return Some(5); }
+            None
+        }
+        (12, 100, 108) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"differential" { return Some(1); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_49(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 115, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"single" { return Some(2); }
+            None
+        }
+        (8, 109, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"multiple" { return Some(0); }
+            None
+        }
+        (13, 110, 100) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"not-supported" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_50(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 110, 104) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"not-match" { return Some(2); }
+            None
+        }
+        (12, 102, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"full-support" { return Some(0); }
+            None
+        }
+        (13, 110, 100) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"not-supported" { return Some(3); }
+            None
+        }
+        (14, 109, 101) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"modified-since" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_51(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 114, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"related" { return Some(3); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"instance" { return Some(2); }
+            None
+        }
+        (10, 97, 121) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"authoredby" { return Some(0); }
+            None
+        }
+        (10, 100, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"dependents" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_52(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 100, 121) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"deny" { return Some(0); }
+            None
+        }
+        (6, 112, 116) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"permit" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_53(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 100, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"draft" { return Some(1); }
+            None
+        }
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(3); }
+            None
+        }
+        (8, 112, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"proposed" { return Some(4); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"rejected" { return Some(5); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_54(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 101, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"error" { return Some(0); }
+            None
+        }
+        (7, 119, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"warning" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_55(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 102, 120) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"fax" { return Some(1); }
+            None
+        }
+        (3, 115, 115) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"sms" { return Some(5); }
+            None
+        }
+        (3, 117, 108) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"url" { return Some(6); }
+            None
+        }
+        (5, 101, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"email" { return Some(0); }
+            None
+        }
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"other" { return Some(2); }
+            None
+        }
+        (5, 112, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"phone" { return Some(4); }
+            None
+        }
+        (5, 112, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"pager" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_56(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 111, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"old" { return Some(2); }
+            None
+        }
+        (4, 104, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"home" { return Some(0); }
+            None
+        }
+        (4, 116, 112) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"temp" { return Some(3); }
+            None
+        }
+        (4, 119, 107) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"work" { return Some(4); }
+            None
+        }
+        (6, 109, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"mobile" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_57(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 112, 121) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"policy" { return Some(9); }
+            None
+        }
+        (7, 97, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"amended" { return Some(0); }
+            None
+        }
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"offered" { return Some(8); }
+            None
+        }
+        (7, 114, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"renewed" { return Some(11); }
+            if key == b"revoked" { return Some(13); }
+            None
+        }
+        (8, 97, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"appended" { return Some(1); }
+            None
+        }
+        (8, 100, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"disputed" { return Some(3); }
+            None
+        }
+        (8, 101, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"executed" { return Some(6); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"rejected" { return Some(10); }
+            if key == b"resolved" { return Some(12); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(2); }
+            None
+        }
+        (10, 101, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"executable" { return Some(5); }
+            None
+        }
+        (10, 110, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"negotiable" { return Some(7); }
+            None
+        }
+        (10, 116, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"terminated" { return Some(14); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_58(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 112, 121) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"policy" { return Some(9); }
+            None
+        }
+        (7, 97, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"amended" { return Some(0); }
+            None
+        }
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"offered" { return Some(8); }
+            None
+        }
+        (7, 114, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"renewed" { return Some(11); }
+            if key == b"revoked" { return Some(13); }
+            None
+        }
+        (8, 97, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"appended" { return Some(1); }
+            None
+        }
+        (8, 100, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"disputed" { return Some(3); }
+            None
+        }
+        (8, 101, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"executed" { return Some(6); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"rejected" { return Some(10); }
+            if key == b"resolved" { return Some(12); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(2); }
+            None
+        }
+        (10, 101, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"executable" { return Some(5); }
+            None
+        }
+        (10, 110, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"negotiable" { return Some(7); }
+            None
+        }
+        (10, 116, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"terminated" { return Some(14); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_59(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 114) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"author" { return Some(0); }
+            None
+        }
+        (6, 101, 114) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"editor" { return Some(1); }
+            None
+        }
+        (8, 101, 114) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"endorser" { return Some(2); }
+            None
+        }
+        (8, 114, 114) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"reviewer" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_60(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 65, 65) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"AOA" { return Some(5); }
+            None
+        }
+        (3, 65, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"AED" { return Some(0); }
+            if key == b"AMD" { return Some(3); }
+            if key == b"AUD" { return Some(7); }
+            None
+        }
+        (3, 65, 71) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ANG" { return Some(4); }
+            if key == b"AWG" { return Some(8); }
+            None
+        }
+        (3, 65, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ALL" { return Some(2); }
+            None
+        }
+        (3, 65, 78) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"AFN" { return Some(1); }
+            if key == b"AZN" { return Some(9); }
+            None
+        }
+        (3, 65, 83) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ARS" { return Some(6); }
+            None
+        }
+        (3, 66, 66) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"BOB" { return Some(18); }
+            None
+        }
+        (3, 66, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"BBD" { return Some(11); }
+            if key == b"BHD" { return Some(14); }
+            if key == b"BMD" { return Some(16); }
+            if key == b"BND" { return Some(17); }
+            if key == b"BSD" { return Some(21); }
+            if key == b"BZD" { return Some(25); }
+            None
+        }
+        (3, 66, 70) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"BIF" { return Some(15); }
+            None
+        }
+        (3, 66, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"BRL" { return Some(20); }
+            None
+        }
+        (3, 66, 77) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"BAM" { return Some(10); }
+            None
+        }
+        (3, 66, 78) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"BGN" { return Some(13); }
+            if key == b"BTN" { return Some(22); }
+            if key == b"BYN" { return Some(24); }
+            None
+        }
+        (3, 66, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"BWP" { return Some(23); }
+            None
+        }
+        (3, 66, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"BDT" { return Some(12); }
+            None
+        }
+        (3, 66, 86) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"BOV" { return Some(19); }
+            None
+        }
+        (3, 67, 67) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"CRC" { return Some(36); }
+            if key == b"CUC" { return Some(37); }
+            None
+        }
+        (3, 67, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"CAD" { return Some(26); }
+            None
+        }
+        (3, 67, 69) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"CHE" { return Some(28); }
+            if key == b"CVE" { return Some(39); }
+            None
+        }
+        (3, 67, 70) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"CDF" { return Some(27); }
+            if key == b"CHF" { return Some(29); }
+            if key == b"CLF" { return Some(31); }
+            None
+        }
+        (3, 67, 75) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"CZK" { return Some(40); }
+            None
+        }
+        (3, 67, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"CLP" { return Some(32); }
+            if key == b"COP" { return Some(34); }
+            if key == b"CUP" { return Some(38); }
+            None
+        }
+        (3, 67, 85) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"COU" { return Some(35); }
+            None
+        }
+        (3, 67, 87) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"CHW" { return Some(30); }
+            None
+        }
+        (3, 67, 89) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"CNY" { return Some(33); }
+            None
+        }
+        (3, 68, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"DZD" { return Some(44); }
+            None
+        }
+        (3, 68, 70) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"DJF" { return Some(41); }
+            None
+        }
+        (3, 68, 75) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"DKK" { return Some(42); }
+            None
+        }
+        (3, 68, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"DOP" { return Some(43); }
+            None
+        }
+        (3, 69, 66) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ETB" { return Some(47); }
+            None
+        }
+        (3, 69, 78) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ERN" { return Some(46); }
+            None
+        }
+        (3, 69, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"EGP" { return Some(45); }
+            None
+        }
+        (3, 69, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"EUR" { return Some(48); }
+            None
+        }
+        (3, 70, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"FJD" { return Some(49); }
+            None
+        }
+        (3, 70, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"FKP" { return Some(50); }
+            None
+        }
+        (3, 71, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"GMD" { return Some(56); }
+            if key == b"GYD" { return Some(59); }
+            None
+        }
+        (3, 71, 70) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"GNF" { return Some(57); }
+            None
+        }
+        (3, 71, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"GEL" { return Some(52); }
+            None
+        }
+        (3, 71, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"GBP" { return Some(51); }
+            if key == b"GGP" { return Some(53); }
+            if key == b"GIP" { return Some(55); }
+            None
+        }
+        (3, 71, 81) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"GTQ" { return Some(58); }
+            None
+        }
+        (3, 71, 83) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"GHS" { return Some(54); }
+            None
+        }
+        (3, 72, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"HKD" { return Some(60); }
+            None
+        }
+        (3, 72, 70) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"HUF" { return Some(64); }
+            None
+        }
+        (3, 72, 71) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"HTG" { return Some(63); }
+            None
+        }
+        (3, 72, 75) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"HRK" { return Some(62); }
+            None
+        }
+        (3, 72, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"HNL" { return Some(61); }
+            None
+        }
+        (3, 73, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"IQD" { return Some(69); }
+            None
+        }
+        (3, 73, 75) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ISK" { return Some(71); }
+            None
+        }
+        (3, 73, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"IMP" { return Some(67); }
+            None
+        }
+        (3, 73, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"IDR" { return Some(65); }
+            if key == b"INR" { return Some(68); }
+            if key == b"IRR" { return Some(70); }
+            None
+        }
+        (3, 73, 83) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ILS" { return Some(66); }
+            None
+        }
+        (3, 74, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"JMD" { return Some(73); }
+            if key == b"JOD" { return Some(74); }
+            None
+        }
+        (3, 74, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"JEP" { return Some(72); }
+            None
+        }
+        (3, 74, 89) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"JPY" { return Some(75); }
+            None
+        }
+        (3, 75, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"KWD" { return Some(82); }
+            if key == b"KYD" { return Some(83); }
+            None
+        }
+        (3, 75, 70) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"KMF" { return Some(79); }
+            None
+        }
+        (3, 75, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"KHR" { return Some(78); }
+            None
+        }
+        (3, 75, 83) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"KES" { return Some(76); }
+            if key == b"KGS" { return Some(77); }
+            None
+        }
+        (3, 75, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"KZT" { return Some(84); }
+            None
+        }
+        (3, 75, 87) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"KPW" { return Some(80); }
+            if key == b"KRW" { return Some(81); }
+            None
+        }
+        (3, 76, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"LRD" { return Some(88); }
+            if key == b"LYD" { return Some(90); }
+            None
+        }
+        (3, 76, 75) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"LAK" { return Some(85); }
+            None
+        }
+        (3, 76, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"LSL" { return Some(89); }
+            None
+        }
+        (3, 76, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"LBP" { return Some(86); }
+            None
+        }
+        (3, 76, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"LKR" { return Some(87); }
+            None
+        }
+        (3, 77, 65) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MGA" { return Some(93); }
+            None
+        }
+        (3, 77, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MAD" { return Some(91); }
+            if key == b"MKD" { return Some(94); }
+            None
+        }
+        (3, 77, 75) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MMK" { return Some(95); }
+            if key == b"MWK" { return Some(101); }
+            None
+        }
+        (3, 77, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MDL" { return Some(92); }
+            None
+        }
+        (3, 77, 78) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MXN" { return Some(102); }
+            if key == b"MZN" { return Some(105); }
+            None
+        }
+        (3, 77, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MOP" { return Some(97); }
+            None
+        }
+        (3, 77, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MUR" { return Some(99); }
+            if key == b"MVR" { return Some(100); }
+            if key == b"MYR" { return Some(104); }
+            None
+        }
+        (3, 77, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MNT" { return Some(96); }
+            None
+        }
+        (3, 77, 85) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MRU" { return Some(98); }
+            None
+        }
+        (3, 77, 86) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MXV" { return Some(103); }
+            None
+        }
+        (3, 78, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"NAD" { return Some(106); }
+            if key == b"NZD" { return Some(111); }
+            None
+        }
+        (3, 78, 75) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"NOK" { return Some(109); }
+            None
+        }
+        (3, 78, 78) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"NGN" { return Some(107); }
+            None
+        }
+        (3, 78, 79) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"NIO" { return Some(108); }
+            None
+        }
+        (3, 78, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"NPR" { return Some(110); }
+            None
+        }
+        (3, 79, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"OMR" { return Some(112); }
+            None
+        }
+        (3, 80, 66) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PAB" { return Some(113); }
+            None
+        }
+        (3, 80, 71) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PYG" { return Some(119); }
+            None
+        }
+        (3, 80, 75) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PGK" { return Some(115); }
+            None
+        }
+        (3, 80, 78) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PEN" { return Some(114); }
+            if key == b"PLN" { return Some(118); }
+            None
+        }
+        (3, 80, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PHP" { return Some(116); }
+            None
+        }
+        (3, 80, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PKR" { return Some(117); }
+            None
+        }
+        (3, 81, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"QAR" { return Some(120); }
+            None
+        }
+        (3, 82, 66) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"RUB" { return Some(123); }
+            None
+        }
+        (3, 82, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"RSD" { return Some(122); }
+            None
+        }
+        (3, 82, 70) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"RWF" { return Some(124); }
+            None
+        }
+        (3, 82, 78) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"RON" { return Some(121); }
+            None
+        }
+        (3, 83, 67) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"SVC" { return Some(137); }
+            None
+        }
+        (3, 83, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"SBD" { return Some(126); }
+            if key == b"SGD" { return Some(130); }
+            if key == b"SRD" { return Some(134); }
+            None
+        }
+        (3, 83, 71) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"SDG" { return Some(128); }
+            None
+        }
+        (3, 83, 75) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"SEK" { return Some(129); }
+            None
+        }
+        (3, 83, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"SLL" { return Some(132); }
+            if key == b"SZL" { return Some(139); }
+            None
+        }
+        (3, 83, 78) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"STN" { return Some(136); }
+            None
+        }
+        (3, 83, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"SHP" { return Some(131); }
+            if key == b"SSP" { return Some(135); }
+            if key == b"SYP" { return Some(138); }
+            None
+        }
+        (3, 83, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"SAR" { return Some(125); }
+            if key == b"SCR" { return Some(127); }
+            None
+        }
+        (3, 83, 83) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"SOS" { return Some(133); }
+            None
+        }
+        (3, 84, 66) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"THB" { return Some(140); }
+            None
+        }
+        (3, 84, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"TND" { return Some(143); }
+            if key == b"TTD" { return Some(146); }
+            if key == b"TVD" { return Some(147); }
+            if key == b"TWD" { return Some(148); }
+            None
+        }
+        (3, 84, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"TOP" { return Some(144); }
+            None
+        }
+        (3, 84, 83) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"TJS" { return Some(141); }
+            if key == b"TZS" { return Some(149); }
+            None
+        }
+        (3, 84, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"TMT" { return Some(142); }
+            None
+        }
+        (3, 84, 89) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"TRY" { return Some(145); }
+            None
+        }
+        (3, 85, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"USD" { return Some(152); }
+            None
+        }
+        (3, 85, 72) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"UAH" { return Some(150); }
+            None
+        }
+        (3, 85, 73) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"UYI" { return Some(154); }
+            None
+        }
+        (3, 85, 78) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"USN" { return Some(153); }
+            None
+        }
+        (3, 85, 83) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"UZS" { return Some(156); }
+            None
+        }
+        (3, 85, 85) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"UYU" { return Some(155); }
+            None
+        }
+        (3, 85, 88) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"UGX" { return Some(151); }
+            None
+        }
+        (3, 86, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"VND" { return Some(158); }
+            None
+        }
+        (3, 86, 70) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"VEF" { return Some(157); }
+            None
+        }
+        (3, 86, 86) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"VUV" { return Some(159); }
+            None
+        }
+        (3, 87, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"WST" { return Some(160); }
+            None
+        }
+        (3, 88, 65) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XBA" { return Some(164); }
+            if key == b"XUA" { return Some(176); }
+            None
+        }
+        (3, 88, 66) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XBB" { return Some(165); }
+            None
+        }
+        (3, 88, 67) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XBC" { return Some(166); }
+            None
+        }
+        (3, 88, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XBD" { return Some(167); }
+            if key == b"XCD" { return Some(168); }
+            if key == b"XPD" { return Some(171); }
+            None
+        }
+        (3, 88, 70) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XAF" { return Some(161); }
+            if key == b"XOF" { return Some(170); }
+            if key == b"XPF" { return Some(172); }
+            None
+        }
+        (3, 88, 71) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XAG" { return Some(162); }
+            None
+        }
+        (3, 88, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XDR" { return Some(169); }
+            None
+        }
+        (3, 88, 83) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XTS" { return Some(175); }
+            None
+        }
+        (3, 88, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XPT" { return Some(173); }
+            None
+        }
+        (3, 88, 85) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XAU" { return Some(163); }
+            if key == b"XSU" { return Some(174); }
+            None
+        }
+        (3, 88, 88) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"XXX" { return Some(177); }
+            None
+        }
+        (3, 89, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"YER" { return Some(178); }
+            None
+        }
+        (3, 90, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ZWL" { return Some(181); }
+            None
+        }
+        (3, 90, 82) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ZAR" { return Some(179); }
+            None
+        }
+        (3, 90, 87) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ZMW" { return Some(180); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_61(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 102, 105) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"fri" { return Some(0); }
+            None
+        }
+        (3, 109, 110) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"mon" { return Some(1); }
+            None
+        }
+        (3, 115, 110) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"sun" { return Some(3); }
+            None
+        }
+        (3, 115, 116) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"sat" { return Some(2); }
+            None
+        }
+        (3, 116, 101) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"tue" { return Some(5); }
+            None
+        }
+        (3, 116, 117) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"thu" { return Some(4); }
+            None
+        }
+        (3, 119, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"wed" { return Some(6); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_62(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 100) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"id" { return Some(198); }
+            None
+        }
+        (3, 65, 101) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"Age" { return Some(4); }
+            None
+        }
+        (3, 111, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"oid" { return Some(202); }
+            None
+        }
+        (3, 117, 105) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"uri" { return Some(207); }
+            None
+        }
+        (3, 117, 108) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"url" { return Some(208); }
+            None
+        }
+        (4, 70, 103) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Flag" { return Some(74); }
+            None
+        }
+        (4, 71, 108) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Goal" { return Some(75); }
+            None
+        }
+        (4, 76, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"List" { return Some(91); }
+            None
+        }
+        (4, 77, 97) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Meta" { return Some(115); }
+            None
+        }
+        (4, 83, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Slot" { return Some(165); }
+            None
+        }
+        (4, 84, 107) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Task" { return Some(181); }
+            None
+        }
+        (4, 99, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"code" { return Some(194); }
+            None
+        }
+        (4, 100, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"date" { return Some(195); }
+            None
+        }
+        (4, 116, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"time" { return Some(205); }
+            None
+        }
+        (4, 117, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"uuid" { return Some(209); }
+            None
+        }
+        (5, 66, 99) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Basic" { return Some(12); }
+            None
+        }
+        (5, 67, 109) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Claim" { return Some(23); }
+            None
+        }
+        (5, 67, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Count" { return Some(40); }
+            None
+        }
+        (5, 71, 112) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Group" { return Some(77); }
+            None
+        }
+        (5, 77, 97) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Media" { return Some(96); }
+            None
+        }
+        (5, 77, 121) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Money" { return Some(117); }
+            None
+        }
+        (5, 82, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Range" { return Some(146); }
+            None
+        }
+        (5, 82, 111) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Ratio" { return Some(147); }
+            None
+        }
+        (5, 120, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"xhtml" { return Some(210); }
+            None
+        }
+        (6, 66, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Bundle" { return Some(16); }
+            None
+        }
+        (6, 66, 121) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Binary" { return Some(13); }
+            None
+        }
+        (6, 67, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Coding" { return Some(28); }
+            None
+        }
+        (6, 68, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Device" { return Some(46); }
+            if key == b"Dosage" { return Some(56); }
+            None
+        }
+        (6, 80, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Period" { return Some(133); }
+            None
+        }
+        (6, 80, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Person" { return Some(134); }
+            None
+        }
+        (6, 84, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Timing" { return Some(185); }
+            None
+        }
+        (6, 115, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"string" { return Some(204); }
+            None
+        }
+        (7, 65, 115) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Address" { return Some(2); }
+            None
+        }
+        (7, 65, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Account" { return Some(0); }
+            None
+        }
+        (7, 67, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Consent" { return Some(35); }
+            None
+        }
+        (7, 69, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Element" { return Some(59); }
+            None
+        }
+        (7, 73, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Invoice" { return Some(88); }
+            None
+        }
+        (7, 76, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Linkage" { return Some(90); }
+            None
+        }
+        (7, 76, 121) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Library" { return Some(89); }
+            None
+        }
+        (7, 77, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Measure" { return Some(94); }
+            None
+        }
+        (7, 80, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Patient" { return Some(130); }
+            None
+        }
+        (7, 98, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"boolean" { return Some(192); }
+            None
+        }
+        (7, 100, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"decimal" { return Some(197); }
+            None
+        }
+        (7, 105, 114) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"integer" { return Some(200); }
+            None
+        }
+        (7, 105, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"instant" { return Some(199); }
+            None
+        }
+        (8, 67, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Coverage" { return Some(41); }
+            None
+        }
+        (8, 67, 109) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CareTeam" { return Some(19); }
+            None
+        }
+        (8, 67, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CarePlan" { return Some(18); }
+            None
+        }
+        (8, 67, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Contract" { return Some(38); }
+            None
+        }
+        (8, 68, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Distance" { return Some(52); }
+            None
+        }
+        (8, 68, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Duration" { return Some(57); }
+            None
+        }
+        (8, 69, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Evidence" { return Some(67); }
+            None
+        }
+        (8, 69, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Endpoint" { return Some(62); }
+            None
+        }
+        (8, 76, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Location" { return Some(92); }
+            None
+        }
+        (8, 81, 121) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Quantity" { return Some(143); }
+            None
+        }
+        (8, 82, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Resource" { return Some(156); }
+            None
+        }
+        (8, 83, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Schedule" { return Some(160); }
+            None
+        }
+        (8, 83, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Specimen" { return Some(166); }
+            None
+        }
+        (8, 86, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"ValueSet" { return Some(188); }
+            None
+        }
+        (8, 100, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"dateTime" { return Some(196); }
+            None
+        }
+        (8, 109, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"markdown" { return Some(201); }
+            None
+        }
+        (9, 67, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Condition" { return Some(34); }
+            None
+        }
+        (9, 69, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Extension" { return Some(72); }
+            None
+        }
+        (9, 69, 114) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Encounter" { return Some(61); }
+            None
+        }
+        (9, 72, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"HumanName" { return Some(80); }
+            None
+        }
+        (9, 78, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Narrative" { return Some(120); }
+            None
+        }
+        (9, 80, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Procedure" { return Some(139); }
+            None
+        }
+        (9, 82, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Reference" { return Some(148); }
+            None
+        }
+        (9, 83, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Signature" { return Some(163); }
+            if key == b"Substance" { return Some(171); }
+            None
+        }
+        (9, 99, 108) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"canonical" { return Some(193); }
+            None
+        }
+        (10, 65, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Annotation" { return Some(6); }
+            None
+        }
+        (10, 65, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Attachment" { return Some(9); }
+            if key == b"AuditEvent" { return Some(10); }
+            None
+        }
+        (10, 67, 109) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"ChargeItem" { return Some(21); }
+            if key == b"CodeSystem" { return Some(26); }
+            None
+        }
+        (10, 67, 112) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"ConceptMap" { return Some(33); }
+            None
+        }
+        (10, 69, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Expression" { return Some(71); }
+            None
+        }
+        (10, 73, 114) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Identifier" { return Some(81); }
+            None
+        }
+        (10, 77, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Medication" { return Some(97); }
+            None
+        }
+        (10, 80, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Provenance" { return Some(142); }
+            None
+        }
+        (10, 80, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Population" { return Some(136); }
+            None
+        }
+        (10, 80, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Parameters" { return Some(129); }
+            None
+        }
+        (10, 84, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"TestReport" { return Some(183); }
+            if key == b"TestScript" { return Some(184); }
+            None
+        }
+        (11, 65, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Appointment" { return Some(7); }
+            None
+        }
+        (11, 67, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Composition" { return Some(32); }
+            None
+        }
+        (11, 67, 114) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Contributor" { return Some(39); }
+            None
+        }
+        (11, 79, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Observation" { return Some(122); }
+            None
+        }
+        (11, 83, 97) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"SampledData" { return Some(159); }
+            None
+        }
+        (11, 112, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"positiveInt" { return Some(203); }
+            None
+        }
+        (11, 117, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"unsignedInt" { return Some(206); }
+            None
+        }
+        (12, 65, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"AdverseEvent" { return Some(3); }
+            None
+        }
+        (12, 67, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"ContactPoint" { return Some(37); }
+            None
+        }
+        (12, 67, 121) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"CatalogEntry" { return Some(20); }
+            None
+        }
+        (12, 68, 99) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"DeviceMetric" { return Some(48); }
+            None
+        }
+        (12, 73, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Immunization" { return Some(83); }
+            None
+        }
+        (12, 73, 121) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"ImagingStudy" { return Some(82); }
+            None
+        }
+        (12, 78, 109) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"NamingSystem" { return Some(119); }
+            None
+        }
+        (12, 79, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Organization" { return Some(126); }
+            None
+        }
+        (12, 80, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Practitioner" { return Some(137); }
+            None
+        }
+        (12, 82, 112) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"RequestGroup" { return Some(151); }
+            None
+        }
+        (12, 83, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Subscription" { return Some(170); }
+            None
+        }
+        (12, 83, 112) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"StructureMap" { return Some(169); }
+            None
+        }
+        (12, 85, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"UsageContext" { return Some(187); }
+            None
+        }
+        (12, 98, 121) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"base64Binary" { return Some(191); }
+            None
+        }
+        (13, 66, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"BodyStructure" { return Some(15); }
+            None
+        }
+        (13, 67, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"ClaimResponse" { return Some(24); }
+            None
+        }
+        (13, 67, 108) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"ContactDetail" { return Some(36); }
+            None
+        }
+        (13, 67, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"Communication" { return Some(29); }
+            None
+        }
+        (13, 68, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"DetectedIssue" { return Some(45); }
+            None
+        }
+        (13, 68, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"DeviceRequest" { return Some(49); }
+            None
+        }
+        (13, 69, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"EpisodeOfCare" { return Some(65); }
+            None
+        }
+        (13, 73, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"InsurancePlan" { return Some(87); }
+            None
+        }
+        (13, 77, 114) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"MessageHeader" { return Some(114); }
+            None
+        }
+        (13, 77, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"MeasureReport" { return Some(95); }
+            None
+        }
+        (13, 77, 121) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"MoneyQuantity" { return Some(118); }
+            None
+        }
+        (13, 80, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"PaymentNotice" { return Some(131); }
+            None
+        }
+        (13, 81, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"Questionnaire" { return Some(144); }
+            None
+        }
+        (13, 82, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"RelatedPerson" { return Some(150); }
+            None
+        }
+        (13, 82, 121) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"ResearchStudy" { return Some(154); }
+            None
+        }
+        (13, 83, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"SupplyRequest" { return Some(180); }
+            None
+        }
+        (14, 68, 101) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"DomainResource" { return Some(55); }
+            None
+        }
+        (14, 78, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"NutritionOrder" { return Some(121); }
+            None
+        }
+        (14, 80, 110) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"PlanDefinition" { return Some(135); }
+            None
+        }
+        (14, 82, 116) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"RiskAssessment" { return Some(157); }
+            None
+        }
+        (14, 83, 116) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"ServiceRequest" { return Some(162); }
+            None
+        }
+        (14, 83, 121) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"SimpleQuantity" { return Some(164); }
+            if key == b"SupplyDelivery" { return Some(179); }
+            None
+        }
+        (15, 66, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"BackboneElement" { return Some(11); }
+            None
+        }
+        (15, 67, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"CodeableConcept" { return Some(27); }
+            None
+        }
+        (15, 68, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"DataRequirement" { return Some(44); }
+            None
+        }
+        (15, 69, 110) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"EventDefinition" { return Some(66); }
+            None
+        }
+        (15, 69, 111) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"ExampleScenario" { return Some(69); }
+            None
+        }
+        (15, 71, 110) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"GraphDefinition" { return Some(76); }
+            None
+        }
+        (15, 77, 115) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"MarketingStatus" { return Some(93); }
+            None
+        }
+        (15, 82, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"RelatedArtifact" { return Some(149); }
+            if key == b"ResearchSubject" { return Some(155); }
+            None
+        }
+        (15, 83, 114) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"SearchParameter" { return Some(161); }
+            None
+        }
+        (15, 83, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"SubstanceAmount" { return Some(172); }
+            None
+        }
+        (16, 68, 110) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"DeviceDefinition" { return Some(47); }
+            None
+        }
+        (16, 68, 116) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"DiagnosticReport" { return Some(51); }
+            if key == b"DocumentManifest" { return Some(53); }
+            None
+        }
+        (16, 69, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"EvidenceVariable" { return Some(68); }
+            None
+        }
+        (16, 71, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"GuidanceResponse" { return Some(78); }
+            None
+        }
+        (16, 77, 116) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"MedicinalProduct" { return Some(103); }
+            None
+        }
+        (16, 79, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"OperationOutcome" { return Some(125); }
+            None
+        }
+        (16, 80, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"PractitionerRole" { return Some(138); }
+            if key == b"ProductShelfLife" { return Some(141); }
+            None
+        }
+        (16, 83, 110) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"SubstanceProtein" { return Some(175); }
+            None
+        }
+        (16, 83, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"SubstancePolymer" { return Some(174); }
+            None
+        }
+        (17, 68, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"DocumentReference" { return Some(54); }
+            None
+        }
+        (17, 69, 110) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"ElementDefinition" { return Some(60); }
+            None
+        }
+        (17, 69, 116) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"EnrollmentRequest" { return Some(63); }
+            None
+        }
+        (17, 72, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"HealthcareService" { return Some(79); }
+            None
+        }
+        (17, 77, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MolecularSequence" { return Some(116); }
+            None
+        }
+        (17, 77, 110) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MessageDefinition" { return Some(113); }
+            None
+        }
+        (17, 77, 116) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MedicationRequest" { return Some(101); }
+            None
+        }
+        (17, 84, 110) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"TriggerDefinition" { return Some(186); }
+            None
+        }
+        (18, 65, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"AllergyIntolerance" { return Some(5); }
+            None
+        }
+        (18, 65, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ActivityDefinition" { return Some(1); }
+            None
+        }
+        (18, 67, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ClinicalImpression" { return Some(25); }
+            None
+        }
+        (18, 68, 116) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"DeviceUseStatement" { return Some(50); }
+            None
+        }
+        (18, 69, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"EnrollmentResponse" { return Some(64); }
+            None
+        }
+        (18, 77, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"MedicationDispense" { return Some(99); }
+            None
+        }
+        (18, 80, 99) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ProdCharacteristic" { return Some(140); }
+            None
+        }
+        (18, 82, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ResearchDefinition" { return Some(152); }
+            None
+        }
+        (18, 83, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"SpecimenDefinition" { return Some(167); }
+            None
+        }
+        (18, 86, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"VisionPrescription" { return Some(190); }
+            None
+        }
+        (18, 86, 116) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"VerificationResult" { return Some(189); }
+            None
+        }
+        (19, 65, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"AppointmentResponse" { return Some(8); }
+            None
+        }
+        (19, 67, 116) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"CapabilityStatement" { return Some(17); }
+            None
+        }
+        (19, 70, 121) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"FamilyMemberHistory" { return Some(73); }
+            None
+        }
+        (19, 73, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"ImplementationGuide" { return Some(86); }
+            None
+        }
+        (19, 77, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"MedicationKnowledge" { return Some(100); }
+            None
+        }
+        (19, 77, 116) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"MedicationStatement" { return Some(102); }
+            None
+        }
+        (19, 79, 110) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"OperationDefinition" { return Some(124); }
+            None
+        }
+        (19, 80, 110) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"ParameterDefinition" { return Some(128); }
+            None
+        }
+        (19, 83, 110) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"StructureDefinition" { return Some(168); }
+            None
+        }
+        (20, 67, 110) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"ChargeItemDefinition" { return Some(22); }
+            None
+        }
+        (20, 67, 116) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"CommunicationRequest" { return Some(30); }
+            None
+        }
+        (20, 69, 116) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"ExplanationOfBenefit" { return Some(70); }
+            None
+        }
+        (20, 83, 100) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"SubstanceNucleicAcid" { return Some(173); }
+            None
+        }
+        (21, 67, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"CompartmentDefinition" { return Some(31); }
+            None
+        }
+        (21, 79, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"ObservationDefinition" { return Some(123); }
+            None
+        }
+        (21, 80, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"PaymentReconciliation" { return Some(132); }
+            None
+        }
+        (21, 81, 101) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"QuestionnaireResponse" { return Some(145); }
+            None
+        }
+        (21, 82, 115) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"RiskEvidenceSynthesis" { return Some(158); }
+            None
+        }
+        (22, 73, 110) => {
+            let key: &[u8; 22] = key.try_into().ok()?;
+            if key == b"ImmunizationEvaluation" { return Some(84); }
+            None
+        }
+        (22, 83, 110) => {
+            let key: &[u8; 22] = key.try_into().ok()?;
+            if key == b"SubstanceSpecification" { return Some(178); }
+            None
+        }
+        (23, 69, 115) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"EffectEvidenceSynthesis" { return Some(58); }
+            None
+        }
+        (23, 79, 110) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"OrganizationAffiliation" { return Some(127); }
+            None
+        }
+        (23, 83, 108) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"SubstanceSourceMaterial" { return Some(177); }
+            None
+        }
+        (23, 84, 115) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"TerminologyCapabilities" { return Some(182); }
+            None
+        }
+        (24, 77, 100) => {
+            let key: &[u8; 24] = key.try_into().ok()?;
+            if key == b"MedicinalProductPackaged" { return Some(110); }
+            None
+        }
+        (24, 77, 110) => {
+            let key: &[u8; 24] = key.try_into().ok()?;
+            if key == b"MedicationAdministration" { return Some(98); }
+            None
+        }
+        (25, 82, 110) => {
+            let key: &[u8; 25] = key.try_into().ok()?;
+            if key == b"ResearchElementDefinition" { return Some(153); }
+            None
+        }
+        (26, 66, 116) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"BiologicallyDerivedProduct" { return Some(14); }
+            None
+        }
+        (26, 67, 116) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"CoverageEligibilityRequest" { return Some(42); }
+            None
+        }
+        (26, 73, 110) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"ImmunizationRecommendation" { return Some(85); }
+            None
+        }
+        (26, 77, 110) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"MedicinalProductIndication" { return Some(106); }
+            None
+        }
+        (26, 77, 116) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"MedicinalProductIngredient" { return Some(107); }
+            None
+        }
+        (27, 67, 101) => {
+            let key: &[u8; 27] = key.try_into().ok()?;
+            if key == b"CoverageEligibilityResponse" { return Some(43); }
+            None
+        }
+        (27, 77, 110) => {
+            let key: &[u8; 27] = key.try_into().ok()?;
+            if key == b"MedicinalProductInteraction" { return Some(108); }
+            None
+        }
+        (28, 77, 100) => {
+            let key: &[u8; 28] = key.try_into().ok()?;
+            if key == b"MedicinalProductManufactured" { return Some(109); }
+            None
+        }
+        (29, 77, 110) => {
+            let key: &[u8; 29] = key.try_into().ok()?;
+            if key == b"MedicinalProductAuthorization" { return Some(104); }
+            None
+        }
+        (29, 83, 110) => {
+            let key: &[u8; 29] = key.try_into().ok()?;
+            if key == b"SubstanceReferenceInformation" { return Some(176); }
+            None
+        }
+        (30, 77, 108) => {
+            let key: &[u8; 30] = key.try_into().ok()?;
+            if key == b"MedicinalProductPharmaceutical" { return Some(111); }
+            None
+        }
+        (32, 77, 110) => {
+            let key: &[u8; 32] = key.try_into().ok()?;
+            if key == b"MedicinalProductContraindication" { return Some(105); }
+            None
+        }
+        (33, 77, 116) => {
+            let key: &[u8; 33] = key.try_into().ok()?;
+            if key == b"MedicinalProductUndesirableEffect" { return Some(112); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_63(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 108, 119) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"low" { return Some(1); }
+            None
+        }
+        (4, 104, 104) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"high" { return Some(0); }
+            None
+        }
+        (8, 109, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"moderate" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_64(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"other" { return Some(2); }
+            None
+        }
+        (10, 109, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"model-name" { return Some(1); }
+            None
+        }
+        (14, 117, 101) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"udi-label-name" { return Some(4); }
+            None
+        }
+        (17, 109, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"manufacturer-name" { return Some(0); }
+            None
+        }
+        (18, 117, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"user-friendly-name" { return Some(5); }
+            None
+        }
+        (21, 112, 101) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"patient-reported-name" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_65(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(4); }
+            None
+        }
+        (7, 115, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"stopped" { return Some(5); }
+            None
+        }
+        (8, 105, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"intended" { return Some(3); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(1); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_66(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(3); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_67(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 102, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"final" { return Some(5); }
+            None
+        }
+        (7, 97, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"amended" { return Some(0); }
+            None
+        }
+        (7, 112, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"partial" { return Some(6); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(9); }
+            None
+        }
+        (8, 97, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"appended" { return Some(1); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(2); }
+            if key == b"corrected" { return Some(3); }
+            None
+        }
+        (10, 114, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"registered" { return Some(8); }
+            None
+        }
+        (11, 112, 121) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"preliminary" { return Some(7); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_68(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 116, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"type" { return Some(3); }
+            None
+        }
+        (5, 118, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"value" { return Some(4); }
+            None
+        }
+        (6, 101, 115) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"exists" { return Some(0); }
+            None
+        }
+        (7, 112, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"profile" { return Some(2); }
+            None
+        }
+        (7, 112, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"pattern" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_69(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 99, 114) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"consumer" { return Some(0); }
+            None
+        }
+        (8, 112, 114) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"producer" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_70(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 99, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"current" { return Some(0); }
+            None
+        }
+        (10, 115, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"superseded" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_71(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 115, 115) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"signs" { return Some(2); }
+            None
+        }
+        (7, 97, 115) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"appends" { return Some(0); }
+            None
+        }
+        (8, 114, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"replaces" { return Some(1); }
+            None
+        }
+        (10, 116, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"transforms" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_72(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 98, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"benefits" { return Some(1); }
+            None
+        }
+        (9, 100, 121) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"discovery" { return Some(2); }
+            None
+        }
+        (10, 118, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"validation" { return Some(3); }
+            None
+        }
+        (17, 97, 115) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"auth-requirements" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_73(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 98, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"benefits" { return Some(1); }
+            None
+        }
+        (9, 100, 121) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"discovery" { return Some(2); }
+            None
+        }
+        (10, 118, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"validation" { return Some(3); }
+            None
+        }
+        (17, 97, 115) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"auth-requirements" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_74(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 112, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"planned" { return Some(2); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"reserved" { return Some(3); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_75(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 97, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"arrived" { return Some(0); }
+            None
+        }
+        (7, 111, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"onleave" { return Some(5); }
+            None
+        }
+        (7, 112, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"planned" { return Some(6); }
+            None
+        }
+        (7, 116, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"triaged" { return Some(7); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(8); }
+            None
+        }
+        (8, 102, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"finished" { return Some(3); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(4); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_76(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 111, 102) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"off" { return Some(3); }
+            None
+        }
+        (4, 116, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"test" { return Some(5); }
+            None
+        }
+        (5, 101, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"error" { return Some(2); }
+            None
+        }
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (9, 115, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"suspended" { return Some(4); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_77(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (6, 111, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"onhold" { return Some(4); }
+            None
+        }
+        (7, 112, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"planned" { return Some(5); }
+            None
+        }
+        (8, 102, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"finished" { return Some(3); }
+            None
+        }
+        (8, 119, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"waitlist" { return Some(6); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_78(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 115, 114) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"sender" { return Some(1); }
+            None
+        }
+        (8, 114, 114) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"receiver" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_79(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(4); }
+            None
+        }
+        (7, 115, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"stopped" { return Some(6); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(7); }
+            None
+        }
+        (8, 110, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"not-done" { return Some(3); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(0); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(2); }
+            None
+        }
+        (11, 112, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"preparation" { return Some(5); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_80(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 67, 67) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"C" { return Some(7); }
+            None
+        }
+        (2, 65, 67) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"AC" { return Some(0); }
+            None
+        }
+        (2, 67, 68) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"CD" { return Some(8); }
+            None
+        }
+        (2, 67, 77) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"CM" { return Some(9); }
+            None
+        }
+        (2, 67, 86) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"CV" { return Some(10); }
+            None
+        }
+        (2, 72, 83) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"HS" { return Some(14); }
+            None
+        }
+        (2, 80, 67) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"PC" { return Some(20); }
+            None
+        }
+        (3, 65, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ACD" { return Some(1); }
+            None
+        }
+        (3, 65, 77) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ACM" { return Some(2); }
+            None
+        }
+        (3, 65, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"AFT" { return Some(4); }
+            None
+        }
+        (3, 65, 86) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ACV" { return Some(3); }
+            None
+        }
+        (3, 69, 69) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"EVE" { return Some(11); }
+            None
+        }
+        (3, 80, 68) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PCD" { return Some(21); }
+            None
+        }
+        (3, 80, 77) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PCM" { return Some(22); }
+            None
+        }
+        (3, 80, 83) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PHS" { return Some(24); }
+            None
+        }
+        (3, 80, 86) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PCV" { return Some(23); }
+            None
+        }
+        (4, 77, 78) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"MORN" { return Some(15); }
+            None
+        }
+        (4, 78, 78) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"NOON" { return Some(19); }
+            None
+        }
+        (4, 87, 69) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"WAKE" { return Some(25); }
+            None
+        }
+        (5, 78, 84) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"NIGHT" { return Some(18); }
+            None
+        }
+        (8, 65, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"AFT.late" { return Some(6); }
+            None
+        }
+        (8, 69, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"EVE.late" { return Some(13); }
+            None
+        }
+        (9, 65, 121) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"AFT.early" { return Some(5); }
+            None
+        }
+        (9, 69, 121) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"EVE.early" { return Some(12); }
+            None
+        }
+        (9, 77, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"MORN.late" { return Some(17); }
+            None
+        }
+        (10, 77, 121) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"MORN.early" { return Some(16); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_81(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 101, 121) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"entity" { return Some(0); }
+            None
+        }
+        (6, 112, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"person" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_82(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 100, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"draft" { return Some(2); }
+            None
+        }
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_83(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 101, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"exposure" { return Some(0); }
+            None
+        }
+        (20, 101, 101) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"exposure-alternative" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_84(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 101, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"element" { return Some(0); }
+            None
+        }
+        (8, 102, 104) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"fhirpath" { return Some(2); }
+            None
+        }
+        (9, 101, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"extension" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_85(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 61, 61) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"=" { return Some(0); }
+            None
+        }
+        (2, 105, 110) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"in" { return Some(4); }
+            None
+        }
+        (4, 105, 97) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"is-a" { return Some(5); }
+            None
+        }
+        (5, 114, 120) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"regex" { return Some(8); }
+            None
+        }
+        (6, 101, 115) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"exists" { return Some(2); }
+            None
+        }
+        (6, 110, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"not-in" { return Some(7); }
+            None
+        }
+        (8, 105, 97) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"is-not-a" { return Some(6); }
+            None
+        }
+        (11, 103, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"generalizes" { return Some(3); }
+            None
+        }
+        (13, 100, 102) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"descendent-of" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_86(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_87(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 100, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"draft" { return Some(2); }
+            None
+        }
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_88(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(1); }
+            None
+        }
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(5); }
+            None
+        }
+        (7, 112, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"planned" { return Some(6); }
+            None
+        }
+        (8, 97, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"accepted" { return Some(0); }
+            None
+        }
+        (8, 112, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"proposed" { return Some(7); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"rejected" { return Some(8); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(2); }
+            if key == b"completed" { return Some(3); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_89(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 99, 109) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"custom" { return Some(0); }
+            None
+        }
+        (8, 109, 103) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"matching" { return Some(3); }
+            None
+        }
+        (9, 100, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"different" { return Some(1); }
+            None
+        }
+        (9, 105, 108) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"identical" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_90(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 99, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"condition" { return Some(0); }
+            None
+        }
+        (11, 114, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"requirement" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_91(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 109, 110) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"mean" { return Some(0); }
+            None
+        }
+        (6, 109, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"median" { return Some(3); }
+            None
+        }
+        (12, 109, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"mean-of-mean" { return Some(1); }
+            None
+        }
+        (14, 109, 110) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"mean-of-median" { return Some(2); }
+            if key == b"median-of-mean" { return Some(4); }
+            None
+        }
+        (16, 109, 110) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"median-of-median" { return Some(5); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_92(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 108) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"animal" { return Some(0); }
+            None
+        }
+        (6, 100, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"device" { return Some(1); }
+            None
+        }
+        (6, 112, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"person" { return Some(3); }
+            None
+        }
+        (9, 115, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"substance" { return Some(5); }
+            None
+        }
+        (10, 109, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"medication" { return Some(2); }
+            None
+        }
+        (12, 112, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"practitioner" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_93(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 102, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"failure" { return Some(3); }
+            None
+        }
+        (7, 115, 115) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"success" { return Some(5); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(4); }
+            None
+        }
+        (13, 100, 100) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"data-required" { return Some(1); }
+            None
+        }
+        (14, 100, 100) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"data-requested" { return Some(0); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_94(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 120, 108) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"xml" { return Some(3); }
+            None
+        }
+        (4, 104, 108) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"html" { return Some(1); }
+            None
+        }
+        (8, 109, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"markdown" { return Some(2); }
+            None
+        }
+        (9, 103, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"generated" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_95(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 97, 121) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"apply" { return Some(0); }
+            None
+        }
+        (10, 112, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"path-pages" { return Some(6); }
+            None
+        }
+        (12, 103, 108) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"generate-xml" { return Some(4); }
+            None
+        }
+        (13, 103, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"generate-json" { return Some(2); }
+            None
+        }
+        (13, 104, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"html-template" { return Some(5); }
+            None
+        }
+        (13, 112, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"path-resource" { return Some(7); }
+            if key == b"path-tx-cache" { return Some(8); }
+            None
+        }
+        (15, 103, 101) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"generate-turtle" { return Some(3); }
+            None
+        }
+        (17, 114, 115) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"rule-broken-links" { return Some(9); }
+            None
+        }
+        (19, 101, 114) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"expansion-parameter" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_96(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 112, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"partial" { return Some(3); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(0); }
+            None
+        }
+        (14, 104, 110) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"health-unknown" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_97(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 103, 116) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"get" { return Some(1); }
+            None
+        }
+        (3, 112, 116) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"put" { return Some(6); }
+            None
+        }
+        (4, 104, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"head" { return Some(2); }
+            None
+        }
+        (4, 112, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"post" { return Some(5); }
+            None
+        }
+        (5, 112, 104) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"patch" { return Some(4); }
+            None
+        }
+        (6, 100, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"delete" { return Some(0); }
+            None
+        }
+        (7, 111, 115) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"options" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_98(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 71, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"GET" { return Some(1); }
+            None
+        }
+        (3, 80, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"PUT" { return Some(5); }
+            None
+        }
+        (4, 72, 68) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"HEAD" { return Some(2); }
+            None
+        }
+        (4, 80, 84) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"POST" { return Some(4); }
+            None
+        }
+        (5, 80, 72) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"PATCH" { return Some(3); }
+            None
+        }
+        (6, 68, 69) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"DELETE" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_99(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 111, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"old" { return Some(1); }
+            None
+        }
+        (4, 116, 112) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"temp" { return Some(3); }
+            None
+        }
+        (5, 117, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"usual" { return Some(4); }
+            None
+        }
+        (8, 111, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"official" { return Some(0); }
+            None
+        }
+        (9, 115, 121) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"secondary" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_100(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 108, 49) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"level1" { return Some(0); }
+            None
+        }
+        (6, 108, 50) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"level2" { return Some(1); }
+            None
+        }
+        (6, 108, 51) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"level3" { return Some(2); }
+            None
+        }
+        (6, 108, 52) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"level4" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_101(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(4); }
+            None
+        }
+        (9, 97, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"available" { return Some(0); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            None
+        }
+        (10, 114, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"registered" { return Some(3); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_102(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(0); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_103(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 110, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"not-done" { return Some(2); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(0); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_104(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"other" { return Some(1); }
+            None
+        }
+        (10, 105, 107) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"in-network" { return Some(0); }
+            None
+        }
+        (14, 111, 107) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"out-of-network" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_105(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 116, 120) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"tax" { return Some(5); }
+            None
+        }
+        (4, 98, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"base" { return Some(0); }
+            None
+        }
+        (8, 100, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"discount" { return Some(2); }
+            None
+        }
+        (9, 100, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"deduction" { return Some(1); }
+            None
+        }
+        (9, 115, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"surcharge" { return Some(4); }
+            None
+        }
+        (13, 105, 108) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"informational" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_106(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 100, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"draft" { return Some(2); }
+            None
+        }
+        (6, 105, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"issued" { return Some(4); }
+            None
+        }
+        (8, 98, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"balanced" { return Some(0); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_107(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 101, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"error" { return Some(0); }
+            None
+        }
+        (5, 102, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"fatal" { return Some(1); }
+            None
+        }
+        (7, 119, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"warning" { return Some(3); }
+            None
+        }
+        (11, 105, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"information" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_108(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 108, 110) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"login" { return Some(14); }
+            None
+        }
+        (5, 118, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"value" { return Some(30); }
+            None
+        }
+        (7, 100, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"deleted" { return Some(3); }
+            None
+        }
+        (7, 101, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"expired" { return Some(6); }
+            None
+        }
+        (7, 105, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"invalid" { return Some(11); }
+            None
+        }
+        (7, 116, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"timeout" { return Some(25); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(29); }
+            None
+        }
+        (8, 99, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"conflict" { return Some(2); }
+            None
+        }
+        (8, 110, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"no-store" { return Some(16); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"required" { return Some(20); }
+            None
+        }
+        (8, 115, 121) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"security" { return Some(21); }
+            None
+        }
+        (8, 116, 103) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"too-long" { return Some(27); }
+            None
+        }
+        (9, 100, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"duplicate" { return Some(4); }
+            None
+        }
+        (9, 101, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"exception" { return Some(5); }
+            if key == b"extension" { return Some(7); }
+            None
+        }
+        (9, 102, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"forbidden" { return Some(8); }
+            None
+        }
+        (9, 105, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"invariant" { return Some(12); }
+            None
+        }
+        (9, 110, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"not-found" { return Some(17); }
+            None
+        }
+        (9, 115, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"structure" { return Some(22); }
+            None
+        }
+        (9, 116, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"throttled" { return Some(24); }
+            None
+        }
+        (9, 116, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"transient" { return Some(28); }
+            None
+        }
+        (10, 105, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"incomplete" { return Some(9); }
+            None
+        }
+        (10, 108, 114) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"lock-error" { return Some(13); }
+            None
+        }
+        (10, 112, 103) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"processing" { return Some(19); }
+            None
+        }
+        (10, 115, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"suppressed" { return Some(23); }
+            None
+        }
+        (10, 116, 121) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"too-costly" { return Some(26); }
+            None
+        }
+        (12, 99, 100) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"code-invalid" { return Some(1); }
+            None
+        }
+        (13, 98, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"business-rule" { return Some(0); }
+            None
+        }
+        (13, 105, 108) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"informational" { return Some(10); }
+            None
+        }
+        (13, 110, 100) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"not-supported" { return Some(18); }
+            None
+        }
+        (16, 109, 115) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"multiple-matches" { return Some(15); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_109(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 117, 108) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"url" { return Some(15); }
+            None
+        }
+        (4, 100, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"date" { return Some(3); }
+            None
+        }
+        (4, 116, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"time" { return Some(14); }
+            None
+        }
+        (4, 116, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"text" { return Some(13); }
+            None
+        }
+        (5, 103, 112) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"group" { return Some(7); }
+            None
+        }
+        (6, 99, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"choice" { return Some(2); }
+            None
+        }
+        (6, 115, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"string" { return Some(12); }
+            None
+        }
+        (7, 98, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"boolean" { return Some(1); }
+            None
+        }
+        (7, 100, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"decimal" { return Some(5); }
+            None
+        }
+        (7, 100, 121) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"display" { return Some(6); }
+            None
+        }
+        (7, 105, 114) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"integer" { return Some(8); }
+            None
+        }
+        (8, 100, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"dateTime" { return Some(4); }
+            None
+        }
+        (8, 113, 121) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"quantity" { return Some(10); }
+            None
+        }
+        (9, 114, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"reference" { return Some(11); }
+            None
+        }
+        (10, 97, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"attachment" { return Some(0); }
+            None
+        }
+        (11, 111, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"open-choice" { return Some(9); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_110(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 114, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"refer" { return Some(0); }
+            None
+        }
+        (7, 115, 111) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"seealso" { return Some(3); }
+            None
+        }
+        (8, 114, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"replaces" { return Some(2); }
+            None
+        }
+        (11, 114, 121) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"replaced-by" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_111(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 115, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"source" { return Some(2); }
+            None
+        }
+        (9, 97, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"alternate" { return Some(0); }
+            None
+        }
+        (10, 104, 108) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"historical" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_112(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 99, 115) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"changes" { return Some(0); }
+            None
+        }
+        (7, 119, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"working" { return Some(2); }
+            None
+        }
+        (8, 115, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"snapshot" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_113(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 99, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"current" { return Some(0); }
+            None
+        }
+        (7, 114, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"retired" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_114(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 107, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"kind" { return Some(1); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"instance" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_115(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(1); }
+            None
+        }
+        (9, 115, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"suspended" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_116(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 116, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"type" { return Some(0); }
+            None
+        }
+        (8, 118, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"variable" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_117(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 110, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"none" { return Some(0); }
+            None
+        }
+        (5, 116, 115) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"types" { return Some(2); }
+            None
+        }
+        (14, 116, 115) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"type-and-types" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_118(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 115, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"source" { return Some(0); }
+            None
+        }
+        (6, 116, 116) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"target" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_119(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 115, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"source" { return Some(2); }
+            None
+        }
+        (6, 116, 116) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"target" { return Some(3); }
+            None
+        }
+        (7, 113, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"queried" { return Some(1); }
+            None
+        }
+        (8, 112, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"produced" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_120(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 108, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"last" { return Some(1); }
+            None
+        }
+        (5, 102, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"first" { return Some(0); }
+            None
+        }
+        (8, 110, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"not_last" { return Some(3); }
+            None
+        }
+        (8, 111, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"only_one" { return Some(4); }
+            None
+        }
+        (9, 110, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"not_first" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_121(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 108, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"last" { return Some(2); }
+            None
+        }
+        (5, 102, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"first" { return Some(1); }
+            None
+        }
+        (5, 115, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"share" { return Some(3); }
+            None
+        }
+        (7, 99, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"collate" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_122(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 99, 99) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"c" { return Some(1); }
+            None
+        }
+        (2, 99, 99) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"cc" { return Some(3); }
+            None
+        }
+        (2, 99, 112) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"cp" { return Some(5); }
+            None
+        }
+        (2, 105, 100) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"id" { return Some(10); }
+            None
+        }
+        (3, 113, 121) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"qty" { return Some(12); }
+            None
+        }
+        (4, 99, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"cast" { return Some(2); }
+            None
+        }
+        (4, 99, 121) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"copy" { return Some(4); }
+            None
+        }
+        (4, 117, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"uuid" { return Some(16); }
+            None
+        }
+        (6, 97, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"append" { return Some(0); }
+            None
+        }
+        (6, 99, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"create" { return Some(6); }
+            None
+        }
+        (6, 100, 112) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"dateOp" { return Some(7); }
+            None
+        }
+        (6, 101, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"escape" { return Some(8); }
+            None
+        }
+        (7, 112, 114) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"pointer" { return Some(11); }
+            None
+        }
+        (8, 101, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"evaluate" { return Some(9); }
+            None
+        }
+        (8, 116, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"truncate" { return Some(15); }
+            None
+        }
+        (9, 114, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"reference" { return Some(13); }
+            None
+        }
+        (9, 116, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"translate" { return Some(14); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_123(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 100, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"decrease" { return Some(0); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"increase" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_124(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 101, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"error" { return Some(1); }
+            None
+        }
+        (7, 112, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"pending" { return Some(2); }
+            None
+        }
+        (8, 99, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"complete" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_125(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 115, 121) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"summary" { return Some(3); }
+            None
+        }
+        (10, 105, 108) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"individual" { return Some(1); }
+            None
+        }
+        (12, 115, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"subject-list" { return Some(2); }
+            None
+        }
+        (15, 100, 110) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"data-collection" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_126(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(4); }
+            None
+        }
+        (7, 115, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"stopped" { return Some(5); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(6); }
+            None
+        }
+        (8, 110, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"not-done" { return Some(3); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(0); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_127(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(5); }
+            None
+        }
+        (7, 115, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"stopped" { return Some(6); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(7); }
+            None
+        }
+        (8, 105, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"intended" { return Some(3); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(1); }
+            None
+        }
+        (9, 110, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"not-taken" { return Some(4); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_128(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_129(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(5); }
+            None
+        }
+        (7, 115, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"stopped" { return Some(7); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(8); }
+            None
+        }
+        (8, 100, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"declined" { return Some(2); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(0); }
+            if key == b"completed" { return Some(1); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(4); }
+            None
+        }
+        (11, 112, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"preparation" { return Some(6); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_130(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_131(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 112, 110) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"plan" { return Some(5); }
+            None
+        }
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"order" { return Some(3); }
+            None
+        }
+        (6, 111, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"option" { return Some(2); }
+            None
+        }
+        (8, 112, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"proposal" { return Some(6); }
+            None
+        }
+        (12, 102, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"filler-order" { return Some(0); }
+            None
+        }
+        (12, 114, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"reflex-order" { return Some(7); }
+            None
+        }
+        (14, 105, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"instance-order" { return Some(1); }
+            None
+        }
+        (14, 111, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"original-order" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_132(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 100, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"draft" { return Some(3); }
+            None
+        }
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(5); }
+            None
+        }
+        (7, 115, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"stopped" { return Some(6); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(7); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            if key == b"completed" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_133(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 99, 121) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"currency" { return Some(1); }
+            None
+        }
+        (11, 99, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"consequence" { return Some(0); }
+            None
+        }
+        (12, 110, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"notification" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_134(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 110, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"never" { return Some(1); }
+            None
+        }
+        (6, 97, 115) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"always" { return Some(0); }
+            None
+        }
+        (8, 111, 114) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"on-error" { return Some(2); }
+            None
+        }
+        (10, 111, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"on-success" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_135(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (10, 99, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"calibrated" { return Some(0); }
+            None
+        }
+        (11, 117, 100) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"unspecified" { return Some(3); }
+            None
+        }
+        (14, 110, 100) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"not-calibrated" { return Some(2); }
+            None
+        }
+        (20, 99, 100) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"calibration-required" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_136(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 103, 110) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"gain" { return Some(0); }
+            None
+        }
+        (6, 111, 116) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"offset" { return Some(1); }
+            None
+        }
+        (9, 116, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"two-point" { return Some(2); }
+            None
+        }
+        (11, 117, 100) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"unspecified" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_137(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 115, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"setting" { return Some(2); }
+            None
+        }
+        (11, 99, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"calculation" { return Some(0); }
+            None
+        }
+        (11, 109, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"measurement" { return Some(1); }
+            None
+        }
+        (11, 117, 100) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"unspecified" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_138(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 114, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"red" { return Some(5); }
+            None
+        }
+        (4, 98, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"blue" { return Some(1); }
+            None
+        }
+        (4, 99, 110) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"cyan" { return Some(2); }
+            None
+        }
+        (5, 98, 107) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"black" { return Some(0); }
+            None
+        }
+        (5, 103, 110) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"green" { return Some(3); }
+            None
+        }
+        (5, 119, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"white" { return Some(6); }
+            None
+        }
+        (6, 121, 119) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"yellow" { return Some(7); }
+            None
+        }
+        (7, 109, 97) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"magenta" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_139(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 111, 110) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"on" { return Some(2); }
+            None
+        }
+        (3, 111, 102) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"off" { return Some(1); }
+            None
+        }
+        (7, 115, 121) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"standby" { return Some(3); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_141(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 111, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"old" { return Some(4); }
+            None
+        }
+        (4, 116, 112) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"temp" { return Some(5); }
+            None
+        }
+        (5, 117, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"usual" { return Some(6); }
+            None
+        }
+        (6, 109, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"maiden" { return Some(1); }
+            None
+        }
+        (8, 110, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"nickname" { return Some(2); }
+            None
+        }
+        (8, 111, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"official" { return Some(3); }
+            None
+        }
+        (9, 97, 115) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"anonymous" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_142(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 111, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"oid" { return Some(0); }
+            None
+        }
+        (3, 117, 105) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"uri" { return Some(2); }
+            None
+        }
+        (4, 117, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"uuid" { return Some(3); }
+            None
+        }
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"other" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_143(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 114, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"root" { return Some(2); }
+            None
+        }
+        (10, 99, 109) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"codesystem" { return Some(0); }
+            None
+        }
+        (10, 105, 114) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"identifier" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_144(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 101, 121) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"empty" { return Some(1); }
+            None
+        }
+        (9, 103, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"generated" { return Some(3); }
+            None
+        }
+        (10, 97, 108) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"additional" { return Some(0); }
+            None
+        }
+        (10, 101, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"extensions" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_145(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 49, 49) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"1" { return Some(0); }
+            None
+        }
+        (1, 50, 50) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"2" { return Some(1); }
+            None
+        }
+        (1, 51, 51) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"3" { return Some(2); }
+            None
+        }
+        (1, 52, 52) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"4" { return Some(3); }
+            None
+        }
+        (1, 53, 53) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"5" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_146(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 112, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"print" { return Some(1); }
+            None
+        }
+        (7, 100, 121) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"display" { return Some(0); }
+            None
+        }
+        (9, 112, 114) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"printoper" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_147(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 97, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"absolute" { return Some(0); }
+            None
+        }
+        (8, 99, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"critical" { return Some(1); }
+            None
+        }
+        (9, 114, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"reference" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_148(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 102, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"final" { return Some(4); }
+            None
+        }
+        (7, 97, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"amended" { return Some(0); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(7); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            if key == b"corrected" { return Some(2); }
+            None
+        }
+        (10, 114, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"registered" { return Some(6); }
+            None
+        }
+        (11, 112, 121) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"preliminary" { return Some(5); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_149(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 113, 121) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"query" { return Some(1); }
+            None
+        }
+        (9, 111, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"operation" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_150(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 110) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"in" { return Some(0); }
+            None
+        }
+        (3, 111, 116) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"out" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_151(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 115, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"sense" { return Some(1); }
+            None
+        }
+        (9, 97, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"antisense" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_152(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 111, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"optional" { return Some(1); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"required" { return Some(2); }
+            None
+        }
+        (16, 105, 121) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"information-only" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_153(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 97, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"accepted" { return Some(0); }
+            None
+        }
+        (8, 100, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"declined" { return Some(1); }
+            None
+        }
+        (9, 116, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"tentative" { return Some(3); }
+            None
+        }
+        (12, 110, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"needs-action" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_154(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 116, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"time" { return Some(10); }
+            None
+        }
+        (5, 82, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Range" { return Some(3); }
+            None
+        }
+        (5, 82, 111) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Ratio" { return Some(4); }
+            None
+        }
+        (6, 80, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Period" { return Some(1); }
+            None
+        }
+        (6, 115, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"string" { return Some(9); }
+            None
+        }
+        (7, 98, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"boolean" { return Some(6); }
+            None
+        }
+        (7, 105, 114) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"integer" { return Some(8); }
+            None
+        }
+        (8, 81, 121) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Quantity" { return Some(2); }
+            None
+        }
+        (8, 100, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"dateTime" { return Some(7); }
+            None
+        }
+        (11, 83, 97) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"SampledData" { return Some(5); }
+            None
+        }
+        (15, 67, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"CodeableConcept" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_155(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 99, 115) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"cells" { return Some(1); }
+            None
+        }
+        (5, 102, 100) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"fluid" { return Some(2); }
+            None
+        }
+        (5, 111, 110) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"organ" { return Some(3); }
+            None
+        }
+        (6, 116, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"tissue" { return Some(4); }
+            None
+        }
+        (15, 98, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"biologicalAgent" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_156(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 97, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"available" { return Some(0); }
+            None
+        }
+        (11, 117, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"unavailable" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_157(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 107, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"kelvin" { return Some(2); }
+            None
+        }
+        (7, 99, 115) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"celsius" { return Some(0); }
+            None
+        }
+        (9, 102, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"farenheit" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_158(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 120, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"xhtml" { return Some(2); }
+            None
+        }
+        (7, 99, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"cdaText" { return Some(0); }
+            None
+        }
+        (7, 120, 114) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"xmlAttr" { return Some(3); }
+            None
+        }
+        (7, 120, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"xmlText" { return Some(4); }
+            None
+        }
+        (8, 116, 114) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"typeAttr" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_159(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 115, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"source" { return Some(4); }
+            None
+        }
+        (7, 114, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"removal" { return Some(2); }
+            None
+        }
+        (8, 114, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"revision" { return Some(3); }
+            None
+        }
+        (9, 113, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"quotation" { return Some(1); }
+            None
+        }
+        (10, 100, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"derivation" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_160(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 100, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"draft" { return Some(1); }
+            None
+        }
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 114, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"retired" { return Some(2); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_161(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 115, 112) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"snp" { return Some(1); }
+            None
+        }
+        (5, 105, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"indel" { return Some(0); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_162(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 60, 60) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"<" { return Some(0); }
+            None
+        }
+        (1, 62, 62) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b">" { return Some(2); }
+            None
+        }
+        (2, 60, 61) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"<=" { return Some(1); }
+            None
+        }
+        (2, 62, 61) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b">=" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_163(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 97, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"amended" { return Some(0); }
+            None
+        }
+        (7, 115, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"stopped" { return Some(4); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(1); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(3); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_164(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 97, 108) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"all" { return Some(0); }
+            None
+        }
+        (3, 97, 121) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"any" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_165(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 60, 60) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"<" { return Some(1); }
+            None
+        }
+        (1, 61, 61) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"=" { return Some(3); }
+            None
+        }
+        (1, 62, 62) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b">" { return Some(4); }
+            None
+        }
+        (2, 33, 61) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"!=" { return Some(0); }
+            None
+        }
+        (2, 60, 61) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"<=" { return Some(2); }
+            None
+        }
+        (2, 62, 61) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b">=" { return Some(5); }
+            None
+        }
+        (6, 101, 115) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"exists" { return Some(6); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_166(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 109, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"mild" { return Some(0); }
+            None
+        }
+        (6, 115, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"severe" { return Some(2); }
+            None
+        }
+        (8, 109, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"moderate" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_167(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 108, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"local" { return Some(2); }
+            None
+        }
+        (7, 108, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"literal" { return Some(1); }
+            if key == b"logical" { return Some(3); }
+            None
+        }
+        (8, 101, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"enforced" { return Some(0); }
+            None
+        }
+        (8, 114, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"resolves" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_168(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 101, 114) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"either" { return Some(0); }
+            None
+        }
+        (8, 115, 99) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"specific" { return Some(2); }
+            None
+        }
+        (11, 105, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"independent" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_169(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 99, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"citation" { return Some(0); }
+            None
+        }
+        (9, 115, 114) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"successor" { return Some(7); }
+            None
+        }
+        (10, 100, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"depends-on" { return Some(2); }
+            None
+        }
+        (11, 99, 102) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"composed-of" { return Some(1); }
+            None
+        }
+        (11, 112, 114) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"predecessor" { return Some(6); }
+            None
+        }
+        (12, 100, 109) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"derived-from" { return Some(3); }
+            None
+        }
+        (13, 100, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"documentation" { return Some(4); }
+            None
+        }
+        (13, 106, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"justification" { return Some(5); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_170(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 116, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"triggers" { return Some(1); }
+            None
+        }
+        (14, 105, 121) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"is-replaced-by" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_171(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 101, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"error" { return Some(1); }
+            None
+        }
+        (6, 113, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"queued" { return Some(3); }
+            None
+        }
+        (7, 112, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"partial" { return Some(2); }
+            None
+        }
+        (8, 99, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"complete" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_172(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 102, 108) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"fail" { return Some(1); }
+            None
+        }
+        (4, 112, 115) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"pass" { return Some(2); }
+            None
+        }
+        (4, 115, 112) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"skip" { return Some(3); }
+            None
+        }
+        (5, 101, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"error" { return Some(0); }
+            None
+        }
+        (7, 119, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"warning" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_173(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 99, 116) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"client" { return Some(0); }
+            None
+        }
+        (6, 115, 114) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"server" { return Some(1); }
+            None
+        }
+        (11, 116, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"test-engine" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_174(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 102, 108) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"fail" { return Some(0); }
+            None
+        }
+        (4, 112, 115) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"pass" { return Some(1); }
+            None
+        }
+        (7, 112, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"pending" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_175(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 115, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"stopped" { return Some(3); }
+            None
+        }
+        (7, 119, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"waiting" { return Some(4); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(0); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_176(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 108, 110) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"login" { return Some(1); }
+            None
+        }
+        (5, 111, 104) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"oauth" { return Some(2); }
+            None
+        }
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"other" { return Some(4); }
+            None
+        }
+        (7, 111, 105) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"openapi" { return Some(3); }
+            None
+        }
+        (10, 100, 107) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"directlink" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_177(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 112, 110) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"plan" { return Some(6); }
+            None
+        }
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"order" { return Some(4); }
+            None
+        }
+        (6, 111, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"option" { return Some(3); }
+            None
+        }
+        (8, 112, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"proposal" { return Some(7); }
+            None
+        }
+        (9, 100, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"directive" { return Some(0); }
+            None
+        }
+        (12, 102, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"filler-order" { return Some(1); }
+            None
+        }
+        (12, 114, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"reflex-order" { return Some(8); }
+            None
+        }
+        (14, 105, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"instance-order" { return Some(2); }
+            None
+        }
+        (14, 111, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"original-order" { return Some(5); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_178(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 97, 112) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"asap" { return Some(0); }
+            None
+        }
+        (4, 115, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"stat" { return Some(2); }
+            None
+        }
+        (6, 117, 116) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"urgent" { return Some(3); }
+            None
+        }
+        (7, 114, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"routine" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_179(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 84, 107) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Task" { return Some(13); }
+            None
+        }
+        (5, 67, 109) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Claim" { return Some(3); }
+            None
+        }
+        (8, 67, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CarePlan" { return Some(2); }
+            None
+        }
+        (8, 67, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Contract" { return Some(5); }
+            None
+        }
+        (11, 65, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Appointment" { return Some(0); }
+            None
+        }
+        (13, 68, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"DeviceRequest" { return Some(6); }
+            None
+        }
+        (13, 83, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"SupplyRequest" { return Some(12); }
+            None
+        }
+        (14, 78, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"NutritionOrder" { return Some(10); }
+            None
+        }
+        (14, 83, 116) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"ServiceRequest" { return Some(11); }
+            None
+        }
+        (17, 69, 116) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"EnrollmentRequest" { return Some(7); }
+            None
+        }
+        (17, 77, 116) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MedicationRequest" { return Some(9); }
+            None
+        }
+        (18, 86, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"VisionPrescription" { return Some(14); }
+            None
+        }
+        (19, 65, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"AppointmentResponse" { return Some(1); }
+            None
+        }
+        (20, 67, 116) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"CommunicationRequest" { return Some(4); }
+            None
+        }
+        (26, 73, 110) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"ImmunizationRecommendation" { return Some(8); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_180(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 100, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"draft" { return Some(2); }
+            None
+        }
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(4); }
+            None
+        }
+        (7, 114, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"revoked" { return Some(5); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(6); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(1); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_181(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 111, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"outcome" { return Some(1); }
+            None
+        }
+        (8, 101, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"exposure" { return Some(0); }
+            None
+        }
+        (10, 112, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"population" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_182(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (8, 97, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"approved" { return Some(2); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(5); }
+            None
+        }
+        (9, 105, 119) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"in-review" { return Some(7); }
+            None
+        }
+        (9, 119, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"withdrawn" { return Some(10); }
+            None
+        }
+        (11, 100, 100) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"disapproved" { return Some(6); }
+            None
+        }
+        (17, 99, 108) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"closed-to-accrual" { return Some(3); }
+            None
+        }
+        (26, 97, 100) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"administratively-completed" { return Some(1); }
+            None
+        }
+        (29, 116, 108) => {
+            let key: &[u8; 29] = key.try_into().ok()?;
+            if key == b"temporarily-closed-to-accrual" { return Some(8); }
+            None
+        }
+        (34, 99, 110) => {
+            let key: &[u8; 34] = key.try_into().ok()?;
+            if key == b"closed-to-accrual-and-intervention" { return Some(4); }
+            None
+        }
+        (46, 116, 110) => {
+            let key: &[u8; 46] = key.try_into().ok()?;
+            if key == b"temporarily-closed-to-accrual-and-intervention" { return Some(9); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_183(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 101, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"eligible" { return Some(1); }
+            None
+        }
+        (8, 111, 121) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"on-study" { return Some(6); }
+            None
+        }
+        (9, 99, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"candidate" { return Some(0); }
+            None
+        }
+        (9, 102, 112) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"follow-up" { return Some(2); }
+            None
+        }
+        (9, 111, 121) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"off-study" { return Some(5); }
+            None
+        }
+        (9, 115, 103) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"screening" { return Some(11); }
+            None
+        }
+        (9, 119, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"withdrawn" { return Some(12); }
+            None
+        }
+        (10, 105, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"ineligible" { return Some(3); }
+            None
+        }
+        (14, 110, 100) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"not-registered" { return Some(4); }
+            None
+        }
+        (16, 112, 121) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"pending-on-study" { return Some(9); }
+            None
+        }
+        (19, 112, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"potential-candidate" { return Some(10); }
+            None
+        }
+        (20, 111, 110) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"on-study-observation" { return Some(8); }
+            None
+        }
+        (21, 111, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"on-study-intervention" { return Some(7); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_184(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 98, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"bundled" { return Some(0); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"contained" { return Some(1); }
+            None
+        }
+        (10, 114, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"referenced" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_185(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 111, 110) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"open" { return Some(1); }
+            None
+        }
+        (6, 99, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"closed" { return Some(0); }
+            None
+        }
+        (9, 111, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"openAtEnd" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_186(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 70, 103) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Flag" { return Some(55); }
+            None
+        }
+        (4, 71, 108) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Goal" { return Some(56); }
+            None
+        }
+        (4, 76, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"List" { return Some(70); }
+            None
+        }
+        (4, 83, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Slot" { return Some(126); }
+            None
+        }
+        (4, 84, 107) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Task" { return Some(141); }
+            None
+        }
+        (5, 66, 99) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Basic" { return Some(7); }
+            None
+        }
+        (5, 67, 109) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Claim" { return Some(18); }
+            None
+        }
+        (5, 71, 112) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Group" { return Some(58); }
+            None
+        }
+        (5, 77, 97) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Media" { return Some(74); }
+            None
+        }
+        (6, 66, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Bundle" { return Some(11); }
+            None
+        }
+        (6, 66, 121) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Binary" { return Some(8); }
+            None
+        }
+        (6, 68, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Device" { return Some(34); }
+            None
+        }
+        (6, 80, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Person" { return Some(106); }
+            None
+        }
+        (7, 65, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Account" { return Some(0); }
+            None
+        }
+        (7, 67, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Consent" { return Some(28); }
+            None
+        }
+        (7, 73, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Invoice" { return Some(67); }
+            None
+        }
+        (7, 76, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Linkage" { return Some(69); }
+            None
+        }
+        (7, 76, 121) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Library" { return Some(68); }
+            None
+        }
+        (7, 77, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Measure" { return Some(72); }
+            None
+        }
+        (7, 80, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Patient" { return Some(103); }
+            None
+        }
+        (8, 67, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Coverage" { return Some(30); }
+            None
+        }
+        (8, 67, 109) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CareTeam" { return Some(14); }
+            None
+        }
+        (8, 67, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CarePlan" { return Some(13); }
+            None
+        }
+        (8, 67, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Contract" { return Some(29); }
+            None
+        }
+        (8, 69, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Evidence" { return Some(50); }
+            None
+        }
+        (8, 69, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Endpoint" { return Some(45); }
+            None
+        }
+        (8, 76, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Location" { return Some(71); }
+            None
+        }
+        (8, 82, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Resource" { return Some(120); }
+            None
+        }
+        (8, 83, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Schedule" { return Some(123); }
+            None
+        }
+        (8, 83, 110) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Specimen" { return Some(127); }
+            None
+        }
+        (8, 86, 116) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"ValueSet" { return Some(145); }
+            None
+        }
+        (9, 67, 110) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Condition" { return Some(27); }
+            None
+        }
+        (9, 69, 114) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Encounter" { return Some(44); }
+            None
+        }
+        (9, 80, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Procedure" { return Some(110); }
+            None
+        }
+        (9, 83, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Substance" { return Some(132); }
+            None
+        }
+        (10, 65, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"AuditEvent" { return Some(6); }
+            None
+        }
+        (10, 67, 109) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"ChargeItem" { return Some(16); }
+            if key == b"CodeSystem" { return Some(21); }
+            None
+        }
+        (10, 67, 112) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"ConceptMap" { return Some(26); }
+            None
+        }
+        (10, 77, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Medication" { return Some(75); }
+            None
+        }
+        (10, 80, 101) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Provenance" { return Some(111); }
+            None
+        }
+        (10, 80, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Parameters" { return Some(102); }
+            None
+        }
+        (10, 84, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"TestReport" { return Some(143); }
+            if key == b"TestScript" { return Some(144); }
+            None
+        }
+        (11, 65, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Appointment" { return Some(4); }
+            None
+        }
+        (11, 67, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Composition" { return Some(25); }
+            None
+        }
+        (11, 79, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Observation" { return Some(96); }
+            None
+        }
+        (12, 65, 116) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"AdverseEvent" { return Some(2); }
+            None
+        }
+        (12, 67, 121) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"CatalogEntry" { return Some(15); }
+            None
+        }
+        (12, 68, 99) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"DeviceMetric" { return Some(36); }
+            None
+        }
+        (12, 73, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Immunization" { return Some(62); }
+            None
+        }
+        (12, 73, 121) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"ImagingStudy" { return Some(61); }
+            None
+        }
+        (12, 78, 109) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"NamingSystem" { return Some(94); }
+            None
+        }
+        (12, 79, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Organization" { return Some(100); }
+            None
+        }
+        (12, 80, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Practitioner" { return Some(108); }
+            None
+        }
+        (12, 82, 112) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"RequestGroup" { return Some(115); }
+            None
+        }
+        (12, 83, 110) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Subscription" { return Some(131); }
+            None
+        }
+        (12, 83, 112) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"StructureMap" { return Some(130); }
+            None
+        }
+        (13, 66, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"BodyStructure" { return Some(10); }
+            None
+        }
+        (13, 67, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"ClaimResponse" { return Some(19); }
+            None
+        }
+        (13, 67, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"Communication" { return Some(22); }
+            None
+        }
+        (13, 68, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"DetectedIssue" { return Some(33); }
+            None
+        }
+        (13, 68, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"DeviceRequest" { return Some(37); }
+            None
+        }
+        (13, 69, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"EpisodeOfCare" { return Some(48); }
+            None
+        }
+        (13, 73, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"InsurancePlan" { return Some(66); }
+            None
+        }
+        (13, 77, 114) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"MessageHeader" { return Some(92); }
+            None
+        }
+        (13, 77, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"MeasureReport" { return Some(73); }
+            None
+        }
+        (13, 80, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"PaymentNotice" { return Some(104); }
+            None
+        }
+        (13, 81, 101) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"Questionnaire" { return Some(112); }
+            None
+        }
+        (13, 82, 110) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"RelatedPerson" { return Some(114); }
+            None
+        }
+        (13, 82, 121) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"ResearchStudy" { return Some(118); }
+            None
+        }
+        (13, 83, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"SupplyRequest" { return Some(140); }
+            None
+        }
+        (14, 68, 101) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"DomainResource" { return Some(42); }
+            None
+        }
+        (14, 78, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"NutritionOrder" { return Some(95); }
+            None
+        }
+        (14, 80, 110) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"PlanDefinition" { return Some(107); }
+            None
+        }
+        (14, 82, 116) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"RiskAssessment" { return Some(121); }
+            None
+        }
+        (14, 83, 116) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"ServiceRequest" { return Some(125); }
+            None
+        }
+        (14, 83, 121) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"SupplyDelivery" { return Some(139); }
+            None
+        }
+        (15, 69, 110) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"EventDefinition" { return Some(49); }
+            None
+        }
+        (15, 69, 111) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"ExampleScenario" { return Some(52); }
+            None
+        }
+        (15, 71, 110) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"GraphDefinition" { return Some(57); }
+            None
+        }
+        (15, 82, 116) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"ResearchSubject" { return Some(119); }
+            None
+        }
+        (15, 83, 114) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"SearchParameter" { return Some(124); }
+            None
+        }
+        (16, 68, 110) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"DeviceDefinition" { return Some(35); }
+            None
+        }
+        (16, 68, 116) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"DiagnosticReport" { return Some(39); }
+            if key == b"DocumentManifest" { return Some(40); }
+            None
+        }
+        (16, 69, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"EvidenceVariable" { return Some(51); }
+            None
+        }
+        (16, 71, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"GuidanceResponse" { return Some(59); }
+            None
+        }
+        (16, 77, 116) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"MedicinalProduct" { return Some(81); }
+            None
+        }
+        (16, 79, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"OperationOutcome" { return Some(99); }
+            None
+        }
+        (16, 80, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"PractitionerRole" { return Some(109); }
+            None
+        }
+        (16, 83, 110) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"SubstanceProtein" { return Some(135); }
+            None
+        }
+        (16, 83, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"SubstancePolymer" { return Some(134); }
+            None
+        }
+        (17, 68, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"DocumentReference" { return Some(41); }
+            None
+        }
+        (17, 69, 116) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"EnrollmentRequest" { return Some(46); }
+            None
+        }
+        (17, 72, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"HealthcareService" { return Some(60); }
+            None
+        }
+        (17, 77, 101) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MolecularSequence" { return Some(93); }
+            None
+        }
+        (17, 77, 110) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MessageDefinition" { return Some(91); }
+            None
+        }
+        (17, 77, 116) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"MedicationRequest" { return Some(79); }
+            None
+        }
+        (18, 65, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"AllergyIntolerance" { return Some(3); }
+            None
+        }
+        (18, 65, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ActivityDefinition" { return Some(1); }
+            None
+        }
+        (18, 67, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ClinicalImpression" { return Some(20); }
+            None
+        }
+        (18, 68, 116) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"DeviceUseStatement" { return Some(38); }
+            None
+        }
+        (18, 69, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"EnrollmentResponse" { return Some(47); }
+            None
+        }
+        (18, 77, 101) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"MedicationDispense" { return Some(77); }
+            None
+        }
+        (18, 82, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"ResearchDefinition" { return Some(116); }
+            None
+        }
+        (18, 83, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"SpecimenDefinition" { return Some(128); }
+            None
+        }
+        (18, 86, 110) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"VisionPrescription" { return Some(147); }
+            None
+        }
+        (18, 86, 116) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"VerificationResult" { return Some(146); }
+            None
+        }
+        (19, 65, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"AppointmentResponse" { return Some(5); }
+            None
+        }
+        (19, 67, 116) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"CapabilityStatement" { return Some(12); }
+            None
+        }
+        (19, 70, 121) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"FamilyMemberHistory" { return Some(54); }
+            None
+        }
+        (19, 73, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"ImplementationGuide" { return Some(65); }
+            None
+        }
+        (19, 77, 101) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"MedicationKnowledge" { return Some(78); }
+            None
+        }
+        (19, 77, 116) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"MedicationStatement" { return Some(80); }
+            None
+        }
+        (19, 79, 110) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"OperationDefinition" { return Some(98); }
+            None
+        }
+        (19, 83, 110) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"StructureDefinition" { return Some(129); }
+            None
+        }
+        (20, 67, 110) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"ChargeItemDefinition" { return Some(17); }
+            None
+        }
+        (20, 67, 116) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"CommunicationRequest" { return Some(23); }
+            None
+        }
+        (20, 69, 116) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"ExplanationOfBenefit" { return Some(53); }
+            None
+        }
+        (20, 83, 100) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"SubstanceNucleicAcid" { return Some(133); }
+            None
+        }
+        (21, 67, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"CompartmentDefinition" { return Some(24); }
+            None
+        }
+        (21, 79, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"ObservationDefinition" { return Some(97); }
+            None
+        }
+        (21, 80, 110) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"PaymentReconciliation" { return Some(105); }
+            None
+        }
+        (21, 81, 101) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"QuestionnaireResponse" { return Some(113); }
+            None
+        }
+        (21, 82, 115) => {
+            let key: &[u8; 21] = key.try_into().ok()?;
+            if key == b"RiskEvidenceSynthesis" { return Some(122); }
+            None
+        }
+        (22, 73, 110) => {
+            let key: &[u8; 22] = key.try_into().ok()?;
+            if key == b"ImmunizationEvaluation" { return Some(63); }
+            None
+        }
+        (22, 83, 110) => {
+            let key: &[u8; 22] = key.try_into().ok()?;
+            if key == b"SubstanceSpecification" { return Some(138); }
+            None
+        }
+        (23, 69, 115) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"EffectEvidenceSynthesis" { return Some(43); }
+            None
+        }
+        (23, 79, 110) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"OrganizationAffiliation" { return Some(101); }
+            None
+        }
+        (23, 83, 108) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"SubstanceSourceMaterial" { return Some(137); }
+            None
+        }
+        (23, 84, 115) => {
+            let key: &[u8; 23] = key.try_into().ok()?;
+            if key == b"TerminologyCapabilities" { return Some(142); }
+            None
+        }
+        (24, 77, 100) => {
+            let key: &[u8; 24] = key.try_into().ok()?;
+            if key == b"MedicinalProductPackaged" { return Some(88); }
+            None
+        }
+        (24, 77, 110) => {
+            let key: &[u8; 24] = key.try_into().ok()?;
+            if key == b"MedicationAdministration" { return Some(76); }
+            None
+        }
+        (25, 82, 110) => {
+            let key: &[u8; 25] = key.try_into().ok()?;
+            if key == b"ResearchElementDefinition" { return Some(117); }
+            None
+        }
+        (26, 66, 116) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"BiologicallyDerivedProduct" { return Some(9); }
+            None
+        }
+        (26, 67, 116) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"CoverageEligibilityRequest" { return Some(31); }
+            None
+        }
+        (26, 73, 110) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"ImmunizationRecommendation" { return Some(64); }
+            None
+        }
+        (26, 77, 110) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"MedicinalProductIndication" { return Some(84); }
+            None
+        }
+        (26, 77, 116) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"MedicinalProductIngredient" { return Some(85); }
+            None
+        }
+        (27, 67, 101) => {
+            let key: &[u8; 27] = key.try_into().ok()?;
+            if key == b"CoverageEligibilityResponse" { return Some(32); }
+            None
+        }
+        (27, 77, 110) => {
+            let key: &[u8; 27] = key.try_into().ok()?;
+            if key == b"MedicinalProductInteraction" { return Some(86); }
+            None
+        }
+        (28, 77, 100) => {
+            let key: &[u8; 28] = key.try_into().ok()?;
+            if key == b"MedicinalProductManufactured" { return Some(87); }
+            None
+        }
+        (29, 77, 110) => {
+            let key: &[u8; 29] = key.try_into().ok()?;
+            if key == b"MedicinalProductAuthorization" { return Some(82); }
+            None
+        }
+        (29, 83, 110) => {
+            let key: &[u8; 29] = key.try_into().ok()?;
+            if key == b"SubstanceReferenceInformation" { return Some(136); }
+            None
+        }
+        (30, 77, 108) => {
+            let key: &[u8; 30] = key.try_into().ok()?;
+            if key == b"MedicinalProductPharmaceutical" { return Some(89); }
+            None
+        }
+        (32, 77, 110) => {
+            let key: &[u8; 32] = key.try_into().ok()?;
+            if key == b"MedicinalProductContraindication" { return Some(83); }
+            None
+        }
+        (33, 77, 116) => {
+            let key: &[u8; 33] = key.try_into().ok()?;
+            if key == b"MedicinalProductUndesirableEffect" { return Some(90); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_187(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 111, 107) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"ok" { return Some(1); }
+            None
+        }
+        (11, 102, 114) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"fatal-error" { return Some(0); }
+            None
+        }
+        (15, 116, 114) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"transient-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_188(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 99, 116) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"client" { return Some(0); }
+            None
+        }
+        (6, 115, 114) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"server" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_189(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 97, 112) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"ap" { return Some(0); }
+            None
+        }
+        (2, 101, 98) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"eb" { return Some(1); }
+            None
+        }
+        (2, 101, 113) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"eq" { return Some(2); }
+            None
+        }
+        (2, 103, 101) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"ge" { return Some(3); }
+            None
+        }
+        (2, 103, 116) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"gt" { return Some(4); }
+            None
+        }
+        (2, 108, 101) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"le" { return Some(5); }
+            None
+        }
+        (2, 108, 116) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"lt" { return Some(6); }
+            None
+        }
+        (2, 110, 101) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"ne" { return Some(7); }
+            None
+        }
+        (2, 115, 97) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"sa" { return Some(8); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_190(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 109, 104) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"match" { return Some(1); }
+            None
+        }
+        (7, 105, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"include" { return Some(0); }
+            None
+        }
+        (7, 111, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"outcome" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_191(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 110) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"in" { return Some(5); }
+            None
+        }
+        (3, 110, 116) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"not" { return Some(7); }
+            None
+        }
+        (4, 116, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"type" { return Some(11); }
+            None
+        }
+        (4, 116, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"text" { return Some(10); }
+            None
+        }
+        (5, 97, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"above" { return Some(0); }
+            None
+        }
+        (5, 98, 119) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"below" { return Some(1); }
+            None
+        }
+        (5, 101, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"exact" { return Some(3); }
+            None
+        }
+        (6, 110, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"not-in" { return Some(8); }
+            None
+        }
+        (6, 111, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"ofType" { return Some(9); }
+            None
+        }
+        (7, 109, 103) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"missing" { return Some(6); }
+            None
+        }
+        (8, 99, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"contains" { return Some(2); }
+            None
+        }
+        (10, 105, 114) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"identifier" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_192(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 117, 105) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"uri" { return Some(8); }
+            None
+        }
+        (4, 100, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"date" { return Some(1); }
+            None
+        }
+        (5, 116, 110) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"token" { return Some(7); }
+            None
+        }
+        (6, 110, 114) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"number" { return Some(2); }
+            None
+        }
+        (6, 115, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"string" { return Some(6); }
+            None
+        }
+        (7, 115, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"special" { return Some(5); }
+            None
+        }
+        (8, 113, 121) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"quantity" { return Some(3); }
+            None
+        }
+        (9, 99, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"composite" { return Some(0); }
+            None
+        }
+        (9, 114, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"reference" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_193(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"other" { return Some(3); }
+            None
+        }
+        (6, 110, 108) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"normal" { return Some(2); }
+            None
+        }
+        (6, 110, 121) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"nearby" { return Some(1); }
+            None
+        }
+        (8, 100, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"distance" { return Some(0); }
+            None
+        }
+        (8, 112, 99) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"phonetic" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_194(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 97, 97) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"aa" { return Some(0); }
+            None
+        }
+        (3, 100, 97) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"dna" { return Some(1); }
+            None
+        }
+        (3, 114, 97) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"rna" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_195(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 98, 121) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"busy" { return Some(0); }
+            None
+        }
+        (4, 102, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"free" { return Some(4); }
+            None
+        }
+        (14, 98, 101) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"busy-tentative" { return Some(1); }
+            None
+        }
+        (16, 98, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"busy-unavailable" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_196(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 97, 103) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"ascending" { return Some(0); }
+            None
+        }
+        (10, 100, 103) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"descending" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_197(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 65, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"AAL" { return Some(1); }
+            if key == b"AML" { return Some(13); }
+            None
+        }
+        (3, 68, 67) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"DOC" { return Some(113); }
+            None
+        }
+        (3, 70, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"FTL" { return Some(132); }
+            None
+        }
+        (3, 73, 65) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"IPA" { return Some(157); }
+            None
+        }
+        (3, 73, 67) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ISC" { return Some(159); }
+            None
+        }
+        (3, 73, 71) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"IJG" { return Some(156); }
+            None
+        }
+        (3, 73, 85) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"ICU" { return Some(155); }
+            None
+        }
+        (3, 77, 84) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"MIT" { return Some(191); }
+            None
+        }
+        (3, 77, 112) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"Mup" { return Some(209); }
+            None
+        }
+        (3, 78, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"NRL" { return Some(220); }
+            None
+        }
+        (3, 78, 80) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"NTP" { return Some(221); }
+            None
+        }
+        (3, 79, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"OML" { return Some(250); }
+            None
+        }
+        (3, 83, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"SWL" { return Some(286); }
+            None
+        }
+        (3, 84, 76) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"TCL" { return Some(295); }
+            None
+        }
+        (3, 86, 109) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"Vim" { return Some(307); }
+            None
+        }
+        (3, 87, 67) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"W3C" { return Some(308); }
+            None
+        }
+        (3, 88, 49) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"X11" { return Some(314); }
+            None
+        }
+        (3, 90, 100) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"Zed" { return Some(324); }
+            None
+        }
+        (3, 120, 112) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"xpp" { return Some(344); }
+            None
+        }
+        (4, 48, 68) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"0BSD" { return Some(0); }
+            None
+        }
+        (4, 65, 76) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"ADSL" { return Some(2); }
+            None
+        }
+        (4, 66, 114) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Barr" { return Some(52); }
+            None
+        }
+        (4, 67, 101) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Cube" { return Some(111); }
+            None
+        }
+        (4, 68, 80) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"DSDP" { return Some(114); }
+            None
+        }
+        (4, 70, 114) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Fair" { return Some(133); }
+            None
+        }
+        (4, 72, 68) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"HPND" { return Some(152); }
+            None
+        }
+        (4, 74, 78) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"JSON" { return Some(166); }
+            None
+        }
+        (4, 77, 76) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"MTLL" { return Some(204); }
+            None
+        }
+        (4, 78, 65) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"NCSA" { return Some(212); }
+            None
+        }
+        (4, 78, 76) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"NGPL" { return Some(213); }
+            if key == b"NLPL" { return Some(215); }
+            if key == b"NOSL" { return Some(216); }
+            None
+        }
+        (4, 82, 121) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Ruby" { return Some(274); }
+            None
+        }
+        (4, 83, 65) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"SCEA" { return Some(276); }
+            if key == b"SNIA" { return Some(284); }
+            None
+        }
+        (4, 84, 76) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"TOSL" { return Some(299); }
+            None
+        }
+        (4, 88, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Xnet" { return Some(318); }
+            None
+        }
+        (4, 90, 98) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"Zlib" { return Some(328); }
+            None
+        }
+        (4, 99, 108) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"curl" { return Some(331); }
+            None
+        }
+        (5, 65, 83) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"AMPAS" { return Some(14); }
+            None
+        }
+        (5, 70, 76) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"FSFUL" { return Some(130); }
+            None
+        }
+        (5, 70, 80) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"FSFAP" { return Some(129); }
+            None
+        }
+        (5, 71, 83) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"GL2PS" { return Some(142); }
+            None
+        }
+        (5, 71, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Glide" { return Some(150); }
+            None
+        }
+        (5, 73, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Intel" { return Some(163); }
+            None
+        }
+        (5, 77, 48) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"MIT-0" { return Some(192); }
+            None
+        }
+        (5, 77, 76) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"MS-PL" { return Some(202); }
+            if key == b"MS-RL" { return Some(203); }
+            None
+        }
+        (5, 77, 83) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"MirOS" { return Some(206); }
+            None
+        }
+        (5, 78, 97) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Nokia" { return Some(226); }
+            None
+        }
+        (5, 78, 98) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Noweb" { return Some(227); }
+            None
+        }
+        (5, 79, 76) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"OGTSL" { return Some(233); }
+            None
+        }
+        (5, 81, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Qhull" { return Some(266); }
+            None
+        }
+        (5, 82, 76) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"RSCPL" { return Some(272); }
+            None
+        }
+        (5, 82, 99) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Rdisc" { return Some(273); }
+            None
+        }
+        (5, 83, 74) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"SMLNJ" { return Some(282); }
+            None
+        }
+        (5, 83, 76) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"SISSL" { return Some(280); }
+            if key == b"SMPPL" { return Some(283); }
+            None
+        }
+        (5, 84, 101) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"TMate" { return Some(297); }
+            None
+        }
+        (5, 87, 76) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"WTFPL" { return Some(311); }
+            None
+        }
+        (5, 88, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"XSkat" { return Some(316); }
+            None
+        }
+        (5, 88, 120) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"Xerox" { return Some(317); }
+            None
+        }
+        (6, 65, 76) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"APAFML" { return Some(16); }
+            None
+        }
+        (6, 66, 104) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Bahyph" { return Some(51); }
+            None
+        }
+        (6, 71, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Glulxe" { return Some(151); }
+            None
+        }
+        (6, 73, 50) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Imlib2" { return Some(161); }
+            None
+        }
+        (6, 76, 82) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"LGPLLR" { return Some(176); }
+            None
+        }
+        (6, 76, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Libpng" { return Some(189); }
+            None
+        }
+        (6, 77, 65) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"MITNFA" { return Some(197); }
+            None
+        }
+        (6, 78, 70) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"NetCDF" { return Some(224); }
+            None
+        }
+        (6, 78, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Naumen" { return Some(222); }
+            None
+        }
+        (6, 80, 115) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Plexus" { return Some(262); }
+            None
+        }
+        (6, 82, 68) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"RSA-MD" { return Some(271); }
+            None
+        }
+        (6, 83, 68) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"SAX-PD" { return Some(275); }
+            None
+        }
+        (6, 87, 97) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"Wsuipa" { return Some(313); }
+            None
+        }
+        (6, 101, 120) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"eGenix" { return Some(334); }
+            None
+        }
+        (6, 105, 120) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"iMatix" { return Some(337); }
+            None
+        }
+        (6, 109, 50) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"mpich2" { return Some(339); }
+            None
+        }
+        (6, 112, 103) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"psfrag" { return Some(341); }
+            None
+        }
+        (6, 120, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"xinetd" { return Some(343); }
+            None
+        }
+        (7, 65, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"AFL-2.0" { return Some(5); }
+            if key == b"AFL-3.0" { return Some(7); }
+            if key == b"APL-1.0" { return Some(17); }
+            None
+        }
+        (7, 65, 49) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"AFL-1.1" { return Some(3); }
+            if key == b"AFL-2.1" { return Some(6); }
+            None
+        }
+        (7, 65, 50) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"AFL-1.2" { return Some(4); }
+            None
+        }
+        (7, 65, 65) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"AMDPLPA" { return Some(12); }
+            None
+        }
+        (7, 65, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Aladdin" { return Some(26); }
+            None
+        }
+        (7, 66, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"BSL-1.0" { return Some(50); }
+            None
+        }
+        (7, 66, 120) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Borceux" { return Some(56); }
+            None
+        }
+        (7, 67, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"CC0-1.0" { return Some(88); }
+            if key == b"CPL-1.0" { return Some(103); }
+            None
+        }
+        (7, 67, 97) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Caldera" { return Some(106); }
+            None
+        }
+        (7, 68, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Dotseqn" { return Some(115); }
+            None
+        }
+        (7, 69, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"ECL-1.0" { return Some(116); }
+            if key == b"ECL-2.0" { return Some(117); }
+            if key == b"EFL-1.0" { return Some(118); }
+            if key == b"EFL-2.0" { return Some(119); }
+            if key == b"EPL-1.0" { return Some(120); }
+            if key == b"EPL-2.0" { return Some(121); }
+            None
+        }
+        (7, 69, 97) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Entessa" { return Some(126); }
+            None
+        }
+        (7, 69, 109) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Eurosym" { return Some(128); }
+            None
+        }
+        (7, 70, 82) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"FSFULLR" { return Some(131); }
+            None
+        }
+        (7, 73, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"IPL-1.0" { return Some(158); }
+            None
+        }
+        (7, 76, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"LPL-1.0" { return Some(177); }
+            None
+        }
+        (7, 76, 50) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"LAL-1.2" { return Some(168); }
+            None
+        }
+        (7, 76, 51) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"LAL-1.3" { return Some(169); }
+            None
+        }
+        (7, 76, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Latex2e" { return Some(184); }
+            None
+        }
+        (7, 77, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"MPL-1.0" { return Some(198); }
+            if key == b"MPL-2.0" { return Some(200); }
+            None
+        }
+        (7, 77, 49) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"MPL-1.1" { return Some(199); }
+            None
+        }
+        (7, 77, 85) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"MIT-CMU" { return Some(193); }
+            None
+        }
+        (7, 77, 104) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"MIT-feh" { return Some(196); }
+            None
+        }
+        (7, 77, 115) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Multics" { return Some(208); }
+            None
+        }
+        (7, 78, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"NPL-1.0" { return Some(217); }
+            None
+        }
+        (7, 78, 49) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"NPL-1.1" { return Some(218); }
+            None
+        }
+        (7, 79, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"OFL-1.0" { return Some(231); }
+            if key == b"OPL-1.0" { return Some(251); }
+            if key == b"OSL-1.0" { return Some(253); }
+            if key == b"OSL-2.0" { return Some(255); }
+            if key == b"OSL-3.0" { return Some(257); }
+            None
+        }
+        (7, 79, 49) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"OFL-1.1" { return Some(232); }
+            if key == b"OSL-1.1" { return Some(254); }
+            if key == b"OSL-2.1" { return Some(256); }
+            None
+        }
+        (7, 79, 76) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"OCCT-PL" { return Some(228); }
+            if key == b"OpenSSL" { return Some(258); }
+            None
+        }
+        (7, 80, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"PHP-3.0" { return Some(260); }
+            None
+        }
+        (7, 81, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"QPL-1.0" { return Some(265); }
+            None
+        }
+        (7, 82, 49) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"RPL-1.1" { return Some(268); }
+            None
+        }
+        (7, 82, 53) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"RPL-1.5" { return Some(269); }
+            None
+        }
+        (7, 83, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"SPL-1.0" { return Some(285); }
+            None
+        }
+        (7, 83, 104) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"Saxpath" { return Some(287); }
+            None
+        }
+        (7, 85, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"UPL-1.0" { return Some(300); }
+            None
+        }
+        (7, 86, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"VSL-1.0" { return Some(306); }
+            None
+        }
+        (7, 86, 77) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"VOSTROM" { return Some(305); }
+            None
+        }
+        (7, 89, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"YPL-1.0" { return Some(319); }
+            None
+        }
+        (7, 89, 49) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"YPL-1.1" { return Some(320); }
+            None
+        }
+        (7, 90, 48) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"ZPL-2.0" { return Some(322); }
+            None
+        }
+        (7, 90, 49) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"ZPL-1.1" { return Some(321); }
+            if key == b"ZPL-2.1" { return Some(323); }
+            None
+        }
+        (7, 100, 109) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"dvipdfm" { return Some(333); }
+            None
+        }
+        (7, 103, 116) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"gnuplot" { return Some(336); }
+            None
+        }
+        (7, 108, 102) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"libtiff" { return Some(338); }
+            None
+        }
+        (7, 112, 115) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"psutils" { return Some(342); }
+            None
+        }
+        (8, 65, 48) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"APSL-1.0" { return Some(18); }
+            if key == b"APSL-2.0" { return Some(21); }
+            None
+        }
+        (8, 65, 49) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"APSL-1.1" { return Some(19); }
+            None
+        }
+        (8, 65, 50) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"APSL-1.2" { return Some(20); }
+            None
+        }
+        (8, 65, 68) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"ANTLR-PD" { return Some(15); }
+            None
+        }
+        (8, 65, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Afmparse" { return Some(25); }
+            None
+        }
+        (8, 65, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Abstyles" { return Some(22); }
+            None
+        }
+        (8, 66, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Beerware" { return Some(53); }
+            None
+        }
+        (8, 67, 48) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CDDL-1.0" { return Some(89); }
+            if key == b"CPAL-1.0" { return Some(102); }
+            None
+        }
+        (8, 67, 49) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CDDL-1.1" { return Some(90); }
+            None
+        }
+        (8, 67, 66) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CECILL-B" { return Some(97); }
+            None
+        }
+        (8, 67, 67) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"CECILL-C" { return Some(98); }
+            None
+        }
+        (8, 69, 48) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"EUPL-1.0" { return Some(123); }
+            None
+        }
+        (8, 69, 49) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"EUPL-1.1" { return Some(124); }
+            None
+        }
+        (8, 69, 50) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"EUPL-1.2" { return Some(125); }
+            None
+        }
+        (8, 71, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Giftware" { return Some(149); }
+            None
+        }
+        (8, 73, 80) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Info-ZIP" { return Some(162); }
+            None
+        }
+        (8, 73, 115) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"IBM-pibs" { return Some(154); }
+            None
+        }
+        (8, 76, 48) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"LPPL-1.0" { return Some(179); }
+            None
+        }
+        (8, 76, 49) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"LPPL-1.1" { return Some(180); }
+            None
+        }
+        (8, 76, 50) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"LPL-1.02" { return Some(178); }
+            if key == b"LPPL-1.2" { return Some(181); }
+            None
+        }
+        (8, 77, 97) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"MIT-enna" { return Some(195); }
+            None
+        }
+        (8, 77, 111) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Motosoto" { return Some(207); }
+            None
+        }
+        (8, 78, 48) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"NBPL-1.0" { return Some(211); }
+            if key == b"NLOD-1.0" { return Some(214); }
+            None
+        }
+        (8, 78, 51) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"NASA-1.3" { return Some(210); }
+            None
+        }
+        (8, 78, 80) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Net-SNMP" { return Some(223); }
+            None
+        }
+        (8, 78, 114) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Newsletr" { return Some(225); }
+            None
+        }
+        (8, 79, 48) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"OCLC-2.0" { return Some(229); }
+            if key == b"ODbL-1.0" { return Some(230); }
+            None
+        }
+        (8, 80, 48) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"PDDL-1.0" { return Some(259); }
+            None
+        }
+        (8, 80, 49) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"PHP-3.01" { return Some(261); }
+            None
+        }
+        (8, 82, 48) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"RPSL-1.0" { return Some(270); }
+            None
+        }
+        (8, 83, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Sendmail" { return Some(288); }
+            None
+        }
+        (8, 90, 48) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"Zend-2.0" { return Some(325); }
+            None
+        }
+        (8, 100, 107) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"diffmark" { return Some(332); }
+            None
+        }
+        (9, 67, 48) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"CC-BY-1.0" { return Some(58); }
+            if key == b"CC-BY-2.0" { return Some(59); }
+            if key == b"CC-BY-3.0" { return Some(61); }
+            if key == b"CC-BY-4.0" { return Some(62); }
+            None
+        }
+        (9, 67, 50) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"CPOL-1.02" { return Some(104); }
+            None
+        }
+        (9, 67, 53) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"CC-BY-2.5" { return Some(60); }
+            None
+        }
+        (9, 67, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Crossword" { return Some(109); }
+            None
+        }
+        (9, 68, 48) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"D-FSL-1.0" { return Some(112); }
+            None
+        }
+        (9, 69, 49) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"ErlPL-1.1" { return Some(127); }
+            None
+        }
+        (9, 70, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"FreeImage" { return Some(135); }
+            None
+        }
+        (9, 76, 97) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"LPPL-1.3a" { return Some(182); }
+            if key == b"Leptonica" { return Some(185); }
+            None
+        }
+        (9, 76, 99) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"LPPL-1.3c" { return Some(183); }
+            None
+        }
+        (9, 77, 120) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"MakeIndex" { return Some(205); }
+            None
+        }
+        (9, 78, 48) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"NPOSL-3.0" { return Some(219); }
+            None
+        }
+        (9, 79, 48) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"OLDAP-2.0" { return Some(238); }
+            None
+        }
+        (9, 79, 49) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"OLDAP-1.1" { return Some(234); }
+            if key == b"OLDAP-2.1" { return Some(240); }
+            None
+        }
+        (9, 79, 50) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"OLDAP-1.2" { return Some(235); }
+            if key == b"OLDAP-2.2" { return Some(241); }
+            None
+        }
+        (9, 79, 51) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"OLDAP-1.3" { return Some(236); }
+            if key == b"OLDAP-2.3" { return Some(244); }
+            None
+        }
+        (9, 79, 52) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"OLDAP-1.4" { return Some(237); }
+            if key == b"OLDAP-2.4" { return Some(245); }
+            None
+        }
+        (9, 79, 53) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"OLDAP-2.5" { return Some(246); }
+            None
+        }
+        (9, 79, 54) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"OLDAP-2.6" { return Some(247); }
+            None
+        }
+        (9, 79, 55) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"OLDAP-2.7" { return Some(248); }
+            None
+        }
+        (9, 79, 56) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"OLDAP-2.8" { return Some(249); }
+            None
+        }
+        (9, 83, 48) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"SGI-B-1.0" { return Some(277); }
+            if key == b"SGI-B-2.0" { return Some(279); }
+            if key == b"SimPL-2.0" { return Some(289); }
+            None
+        }
+        (9, 83, 49) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"SGI-B-1.1" { return Some(278); }
+            None
+        }
+        (9, 83, 50) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"SISSL-1.2" { return Some(281); }
+            None
+        }
+        (9, 83, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Sleepycat" { return Some(290); }
+            None
+        }
+        (9, 85, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"Unlicense" { return Some(304); }
+            None
+        }
+        (10, 65, 48) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Apache-1.0" { return Some(27); }
+            if key == b"Apache-2.0" { return Some(29); }
+            None
+        }
+        (10, 65, 49) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Apache-1.1" { return Some(28); }
+            None
+        }
+        (10, 65, 54) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Adobe-2006" { return Some(23); }
+            None
+        }
+        (10, 67, 48) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"CECILL-1.0" { return Some(93); }
+            if key == b"CECILL-2.0" { return Some(95); }
+            None
+        }
+        (10, 67, 49) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"CATOSL-1.1" { return Some(57); }
+            if key == b"CECILL-1.1" { return Some(94); }
+            if key == b"CECILL-2.1" { return Some(96); }
+            if key == b"Condor-1.1" { return Some(108); }
+            None
+        }
+        (10, 67, 99) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"ClArtistic" { return Some(107); }
+            None
+        }
+        (10, 69, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"EUDatagrid" { return Some(122); }
+            None
+        }
+        (10, 73, 73) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Intel-ACPI" { return Some(164); }
+            None
+        }
+        (10, 74, 48) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"JasPer-2.0" { return Some(167); }
+            None
+        }
+        (10, 80, 48) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Python-2.0" { return Some(264); }
+            None
+        }
+        (10, 80, 76) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"PostgreSQL" { return Some(263); }
+            None
+        }
+        (10, 82, 49) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"RHeCos-1.1" { return Some(267); }
+            None
+        }
+        (10, 83, 52) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Spencer-94" { return Some(292); }
+            None
+        }
+        (10, 83, 54) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Spencer-86" { return Some(291); }
+            None
+        }
+        (10, 83, 57) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Spencer-99" { return Some(293); }
+            None
+        }
+        (10, 84, 49) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"TORQUE-1.1" { return Some(298); }
+            None
+        }
+        (10, 87, 48) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Watcom-1.0" { return Some(312); }
+            None
+        }
+        (10, 90, 51) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Zimbra-1.3" { return Some(326); }
+            None
+        }
+        (10, 90, 52) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"Zimbra-1.4" { return Some(327); }
+            None
+        }
+        (10, 103, 98) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"gSOAP-1.3b" { return Some(335); }
+            None
+        }
+        (11, 65, 104) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Adobe-Glyph" { return Some(24); }
+            None
+        }
+        (11, 67, 48) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"CUA-OPL-1.0" { return Some(105); }
+            None
+        }
+        (11, 67, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"CNRI-Jython" { return Some(99); }
+            if key == b"CNRI-Python" { return Some(100); }
+            None
+        }
+        (11, 73, 107) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"ImageMagick" { return Some(160); }
+            None
+        }
+        (11, 76, 49) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"LiLiQ-P-1.1" { return Some(186); }
+            if key == b"LiLiQ-R-1.1" { return Some(187); }
+            None
+        }
+        (11, 79, 49) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"OLDAP-2.0.1" { return Some(239); }
+            if key == b"OLDAP-2.2.1" { return Some(242); }
+            if key == b"OSET-PL-2.1" { return Some(252); }
+            None
+        }
+        (11, 79, 50) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"OLDAP-2.2.2" { return Some(243); }
+            None
+        }
+        (11, 85, 85) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"Unicode-TOU" { return Some(303); }
+            None
+        }
+        (11, 88, 49) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"XFree86-1.1" { return Some(315); }
+            None
+        }
+        (11, 98, 53) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"bzip2-1.0.5" { return Some(329); }
+            None
+        }
+        (11, 98, 54) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"bzip2-1.0.6" { return Some(330); }
+            None
+        }
+        (12, 65, 48) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Artistic-1.0" { return Some(30); }
+            if key == b"Artistic-2.0" { return Some(33); }
+            None
+        }
+        (12, 66, 101) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"BSD-1-Clause" { return Some(34); }
+            if key == b"BSD-2-Clause" { return Some(35); }
+            if key == b"BSD-3-Clause" { return Some(39); }
+            if key == b"BSD-4-Clause" { return Some(46); }
+            None
+        }
+        (12, 67, 48) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"CC-BY-NC-1.0" { return Some(63); }
+            if key == b"CC-BY-NC-2.0" { return Some(64); }
+            if key == b"CC-BY-NC-3.0" { return Some(66); }
+            if key == b"CC-BY-NC-4.0" { return Some(67); }
+            if key == b"CC-BY-ND-1.0" { return Some(78); }
+            if key == b"CC-BY-ND-2.0" { return Some(79); }
+            if key == b"CC-BY-ND-3.0" { return Some(81); }
+            if key == b"CC-BY-ND-4.0" { return Some(82); }
+            if key == b"CC-BY-SA-1.0" { return Some(83); }
+            if key == b"CC-BY-SA-2.0" { return Some(84); }
+            if key == b"CC-BY-SA-3.0" { return Some(86); }
+            if key == b"CC-BY-SA-4.0" { return Some(87); }
+            None
+        }
+        (12, 67, 53) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"CC-BY-NC-2.5" { return Some(65); }
+            if key == b"CC-BY-ND-2.5" { return Some(80); }
+            if key == b"CC-BY-SA-2.5" { return Some(85); }
+            None
+        }
+        (12, 71, 121) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"GPL-1.0-only" { return Some(143); }
+            if key == b"GPL-2.0-only" { return Some(145); }
+            if key == b"GPL-3.0-only" { return Some(147); }
+            None
+        }
+        (12, 76, 66) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"Linux-OpenIB" { return Some(190); }
+            None
+        }
+        (12, 84, 115) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"TCP-wrappers" { return Some(296); }
+            None
+        }
+        (12, 87, 48) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"W3C-19980720" { return Some(309); }
+            None
+        }
+        (12, 87, 51) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"W3C-20150513" { return Some(310); }
+            None
+        }
+        (13, 65, 121) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"AGPL-1.0-only" { return Some(8); }
+            if key == b"AGPL-3.0-only" { return Some(10); }
+            None
+        }
+        (13, 70, 48) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"Frameworx-1.0" { return Some(134); }
+            None
+        }
+        (13, 71, 121) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"GFDL-1.1-only" { return Some(136); }
+            if key == b"GFDL-1.2-only" { return Some(138); }
+            if key == b"GFDL-1.3-only" { return Some(140); }
+            None
+        }
+        (13, 72, 116) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"HaskellReport" { return Some(153); }
+            None
+        }
+        (13, 73, 48) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"Interbase-1.0" { return Some(165); }
+            None
+        }
+        (13, 76, 121) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"LGPL-2.0-only" { return Some(170); }
+            if key == b"LGPL-2.1-only" { return Some(172); }
+            if key == b"LGPL-3.0-only" { return Some(174); }
+            None
+        }
+        (14, 66, 48) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"BitTorrent-1.0" { return Some(54); }
+            None
+        }
+        (14, 66, 49) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"BitTorrent-1.1" { return Some(55); }
+            None
+        }
+        (14, 66, 110) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"BSD-Protection" { return Some(48); }
+            None
+        }
+        (14, 67, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"CrystalStacker" { return Some(110); }
+            None
+        }
+        (14, 83, 51) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"SugarCRM-1.1.3" { return Some(294); }
+            None
+        }
+        (15, 66, 67) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"BSD-4-Clause-UC" { return Some(47); }
+            None
+        }
+        (15, 66, 101) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"BSD-Source-Code" { return Some(49); }
+            None
+        }
+        (15, 67, 48) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"CC-BY-NC-ND-1.0" { return Some(68); }
+            if key == b"CC-BY-NC-ND-2.0" { return Some(69); }
+            if key == b"CC-BY-NC-ND-3.0" { return Some(71); }
+            if key == b"CC-BY-NC-ND-4.0" { return Some(72); }
+            if key == b"CC-BY-NC-SA-1.0" { return Some(73); }
+            if key == b"CC-BY-NC-SA-2.0" { return Some(74); }
+            if key == b"CC-BY-NC-SA-3.0" { return Some(76); }
+            if key == b"CC-BY-NC-SA-4.0" { return Some(77); }
+            None
+        }
+        (15, 67, 53) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"CC-BY-NC-ND-2.5" { return Some(70); }
+            if key == b"CC-BY-NC-SA-2.5" { return Some(75); }
+            None
+        }
+        (15, 76, 49) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"LiLiQ-Rplus-1.1" { return Some(188); }
+            None
+        }
+        (15, 77, 103) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"MIT-advertising" { return Some(194); }
+            None
+        }
+        (15, 110, 101) => {
+            let key: &[u8; 15] = key.try_into().ok()?;
+            if key == b"not-open-source" { return Some(340); }
+            None
+        }
+        (16, 65, 56) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"Artistic-1.0-cl8" { return Some(32); }
+            None
+        }
+        (16, 67, 48) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"CDLA-Sharing-1.0" { return Some(92); }
+            None
+        }
+        (16, 71, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"GPL-1.0-or-later" { return Some(144); }
+            if key == b"GPL-2.0-or-later" { return Some(146); }
+            if key == b"GPL-3.0-or-later" { return Some(148); }
+            None
+        }
+        (16, 85, 53) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"Unicode-DFS-2015" { return Some(301); }
+            None
+        }
+        (16, 85, 54) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"Unicode-DFS-2016" { return Some(302); }
+            None
+        }
+        (17, 65, 108) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"Artistic-1.0-Perl" { return Some(31); }
+            None
+        }
+        (17, 65, 114) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"AGPL-1.0-or-later" { return Some(9); }
+            if key == b"AGPL-3.0-or-later" { return Some(11); }
+            None
+        }
+        (17, 66, 76) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"BSD-3-Clause-LBNL" { return Some(42); }
+            None
+        }
+        (17, 71, 114) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"GFDL-1.1-or-later" { return Some(137); }
+            if key == b"GFDL-1.2-or-later" { return Some(139); }
+            if key == b"GFDL-1.3-or-later" { return Some(141); }
+            None
+        }
+        (17, 76, 114) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"LGPL-2.0-or-later" { return Some(171); }
+            if key == b"LGPL-2.1-or-later" { return Some(173); }
+            if key == b"LGPL-3.0-or-later" { return Some(175); }
+            None
+        }
+        (18, 66, 114) => {
+            let key: &[u8; 18] = key.try_into().ok()?;
+            if key == b"BSD-3-Clause-Clear" { return Some(41); }
+            None
+        }
+        (19, 66, 68) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"BSD-2-Clause-NetBSD" { return Some(37); }
+            None
+        }
+        (19, 66, 116) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"BSD-2-Clause-Patent" { return Some(38); }
+            None
+        }
+        (19, 67, 48) => {
+            let key: &[u8; 19] = key.try_into().ok()?;
+            if key == b"CDLA-Permissive-1.0" { return Some(91); }
+            None
+        }
+        (20, 66, 68) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"BSD-2-Clause-FreeBSD" { return Some(36); }
+            None
+        }
+        (20, 122, 116) => {
+            let key: &[u8; 20] = key.try_into().ok()?;
+            if key == b"zlib-acknowledgement" { return Some(345); }
+            None
+        }
+        (24, 66, 110) => {
+            let key: &[u8; 24] = key.try_into().ok()?;
+            if key == b"BSD-3-Clause-Attribution" { return Some(40); }
+            None
+        }
+        (26, 67, 101) => {
+            let key: &[u8; 26] = key.try_into().ok()?;
+            if key == b"CNRI-Python-GPL-Compatible" { return Some(101); }
+            None
+        }
+        (29, 77, 110) => {
+            let key: &[u8; 29] = key.try_into().ok()?;
+            if key == b"MPL-2.0-no-copyleft-exception" { return Some(201); }
+            None
+        }
+        (31, 66, 101) => {
+            let key: &[u8; 31] = key.try_into().ok()?;
+            if key == b"BSD-3-Clause-No-Nuclear-License" { return Some(43); }
+            None
+        }
+        (32, 66, 121) => {
+            let key: &[u8; 32] = key.try_into().ok()?;
+            if key == b"BSD-3-Clause-No-Nuclear-Warranty" { return Some(45); }
+            None
+        }
+        (36, 66, 52) => {
+            let key: &[u8; 36] = key.try_into().ok()?;
+            if key == b"BSD-3-Clause-No-Nuclear-License-2014" { return Some(44); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_198(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 97, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"alternate" { return Some(0); }
+            None
+        }
+        (9, 112, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"preferred" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_199(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 97, 101) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"available" { return Some(0); }
+            None
+        }
+        (11, 117, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"unavailable" { return Some(2); }
+            None
+        }
+        (14, 117, 121) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"unsatisfactory" { return Some(3); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_200(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 99, 107) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"crick" { return Some(0); }
+            None
+        }
+        (6, 119, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"watson" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_201(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (7, 108, 108) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"logical" { return Some(1); }
+            None
+        }
+        (8, 114, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"resource" { return Some(3); }
+            None
+        }
+        (12, 99, 101) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"complex-type" { return Some(0); }
+            None
+        }
+        (14, 112, 101) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"primitive-type" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_202(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 115, 115) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"sms" { return Some(3); }
+            None
+        }
+        (5, 101, 108) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"email" { return Some(0); }
+            None
+        }
+        (7, 109, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"message" { return Some(1); }
+            None
+        }
+        (9, 114, 107) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"rest-hook" { return Some(2); }
+            None
+        }
+        (9, 119, 116) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"websocket" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_203(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (3, 111, 102) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"off" { return Some(2); }
+            None
+        }
+        (5, 101, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"error" { return Some(1); }
+            None
+        }
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (9, 114, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"requested" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_204(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (8, 105, 101) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"inactive" { return Some(2); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_205(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 97, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"abandoned" { return Some(0); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"completed" { return Some(1); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(3); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_206(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (6, 100, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"device" { return Some(0); }
+            None
+        }
+        (10, 109, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"medication" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_207(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 100, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"draft" { return Some(3); }
+            None
+        }
+        (6, 97, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"active" { return Some(0); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(6); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            if key == b"completed" { return Some(2); }
+            None
+        }
+        (9, 115, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"suspended" { return Some(5); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_208(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 98, 104) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"batch" { return Some(0); }
+            None
+        }
+        (11, 116, 110) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"transaction" { return Some(3); }
+            None
+        }
+        (13, 115, 109) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"search-system" { return Some(2); }
+            None
+        }
+        (14, 104, 109) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"history-system" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_209(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 112, 110) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"plan" { return Some(5); }
+            None
+        }
+        (5, 111, 114) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"order" { return Some(3); }
+            None
+        }
+        (6, 111, 110) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"option" { return Some(2); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(8); }
+            None
+        }
+        (8, 112, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"proposal" { return Some(6); }
+            None
+        }
+        (12, 102, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"filler-order" { return Some(0); }
+            None
+        }
+        (12, 114, 114) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"reflex-order" { return Some(7); }
+            None
+        }
+        (14, 105, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"instance-order" { return Some(1); }
+            None
+        }
+        (14, 111, 114) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"original-order" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_210(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (5, 100, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"draft" { return Some(3); }
+            None
+        }
+        (5, 114, 121) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"ready" { return Some(8); }
+            None
+        }
+        (6, 102, 100) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"failed" { return Some(5); }
+            None
+        }
+        (7, 111, 100) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"on-hold" { return Some(7); }
+            None
+        }
+        (8, 97, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"accepted" { return Some(0); }
+            None
+        }
+        (8, 114, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"received" { return Some(9); }
+            if key == b"rejected" { return Some(10); }
+            None
+        }
+        (9, 99, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"cancelled" { return Some(1); }
+            if key == b"completed" { return Some(2); }
+            None
+        }
+        (9, 114, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"requested" { return Some(11); }
+            None
+        }
+        (11, 105, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"in-progress" { return Some(6); }
+            None
+        }
+        (16, 101, 114) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"entered-in-error" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_211(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 112, 99) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"periodic" { return Some(7); }
+            None
+        }
+        (10, 100, 100) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"data-added" { return Some(2); }
+            None
+        }
+        (11, 110, 116) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"named-event" { return Some(6); }
+            None
+        }
+        (12, 100, 100) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"data-changed" { return Some(3); }
+            if key == b"data-removed" { return Some(5); }
+            None
+        }
+        (13, 100, 100) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"data-accessed" { return Some(1); }
+            if key == b"data-modified" { return Some(4); }
+            None
+        }
+        (17, 100, 100) => {
+            let key: &[u8; 17] = key.try_into().ok()?;
+            if key == b"data-access-ended" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_212(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (10, 99, 116) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"constraint" { return Some(0); }
+            None
+        }
+        (14, 115, 110) => {
+            let key: &[u8; 14] = key.try_into().ok()?;
+            if key == b"specialization" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_213(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 114, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"read" { return Some(5); }
+            None
+        }
+        (5, 112, 104) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"patch" { return Some(4); }
+            None
+        }
+        (5, 118, 100) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"vread" { return Some(8); }
+            None
+        }
+        (6, 99, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"create" { return Some(0); }
+            None
+        }
+        (6, 100, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"delete" { return Some(1); }
+            None
+        }
+        (6, 117, 101) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"update" { return Some(7); }
+            None
+        }
+        (11, 115, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"search-type" { return Some(6); }
+            None
+        }
+        (12, 104, 101) => {
+            let key: &[u8; 12] = key.try_into().ok()?;
+            if key == b"history-type" { return Some(3); }
+            None
+        }
+        (16, 104, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"history-instance" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_215(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 99, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"card" { return Some(1); }
+            None
+        }
+        (4, 114, 100) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"rfid" { return Some(3); }
+            None
+        }
+        (6, 109, 108) => {
+            let key: &[u8; 6] = key.try_into().ok()?;
+            if key == b"manual" { return Some(2); }
+            None
+        }
+        (7, 98, 101) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"barcode" { return Some(0); }
+            None
+        }
+        (7, 117, 110) => {
+            let key: &[u8; 7] = key.try_into().ok()?;
+            if key == b"unknown" { return Some(5); }
+            None
+        }
+        (13, 115, 100) => {
+            let key: &[u8; 13] = key.try_into().ok()?;
+            if key == b"self-reported" { return Some(4); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_216(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 97, 97) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"a" { return Some(0); }
+            None
+        }
+        (1, 100, 100) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"d" { return Some(1); }
+            None
+        }
+        (1, 104, 104) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"h" { return Some(2); }
+            None
+        }
+        (1, 115, 115) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"s" { return Some(5); }
+            None
+        }
+        (2, 109, 111) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"mo" { return Some(4); }
+            None
+        }
+        (2, 119, 107) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"wk" { return Some(6); }
+            None
+        }
+        (3, 109, 110) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"min" { return Some(3); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_217(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (10, 99, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"continuous" { return Some(0); }
+            None
+        }
+        (11, 100, 101) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"descriptive" { return Some(1); }
+            None
+        }
+        (11, 100, 115) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"dichotomous" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_218(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (8, 97, 100) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"attested" { return Some(0); }
+            None
+        }
+        (8, 118, 108) => {
+            let key: &[u8; 8] = key.try_into().ok()?;
+            if key == b"val-fail" { return Some(4); }
+            None
+        }
+        (9, 118, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"validated" { return Some(5); }
+            None
+        }
+        (10, 105, 115) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"in-process" { return Some(1); }
+            None
+        }
+        (10, 114, 108) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"reval-fail" { return Some(3); }
+            None
+        }
+        (11, 114, 100) => {
+            let key: &[u8; 11] = key.try_into().ok()?;
+            if key == b"req-revalid" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_219(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (9, 118, 100) => {
+            let key: &[u8; 9] = key.try_into().ok()?;
+            if key == b"versioned" { return Some(1); }
+            None
+        }
+        (10, 110, 110) => {
+            let key: &[u8; 10] = key.try_into().ok()?;
+            if key == b"no-version" { return Some(0); }
+            None
+        }
+        (16, 118, 101) => {
+            let key: &[u8; 16] = key.try_into().ok()?;
+            if key == b"versioned-update" { return Some(2); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_220(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (2, 105, 110) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"in" { return Some(1); }
+            None
+        }
+        (2, 117, 112) => {
+            let key: &[u8; 2] = key.try_into().ok()?;
+            if key == b"up" { return Some(3); }
+            None
+        }
+        (3, 111, 116) => {
+            let key: &[u8; 3] = key.try_into().ok()?;
+            if key == b"out" { return Some(2); }
+            None
+        }
+        (4, 100, 110) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"down" { return Some(0); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_221(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (4, 108, 116) => {
+            let key: &[u8; 4] = key.try_into().ok()?;
+            if key == b"left" { return Some(0); }
+            None
+        }
+        (5, 114, 116) => {
+            let key: &[u8; 5] = key.try_into().ok()?;
+            if key == b"right" { return Some(1); }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn value_set_222(key: &[u8]) -> Option<u16> {
+    let (&first, &last) = (key.first()?, key.last()?);
+    match (key.len(), first, last) {
+        (1, 76, 76) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"L" { return Some(0); }
+            None
+        }
+        (1, 77, 77) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"M" { return Some(1); }
+            None
+        }
+        (1, 78, 78) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"N" { return Some(2); }
+            None
+        }
+        (1, 82, 82) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"R" { return Some(3); }
+            None
+        }
+        (1, 85, 85) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"U" { return Some(4); }
+            None
+        }
+        (1, 86, 86) => {
+            let key: &[u8; 1] = key.try_into().ok()?;
+            if key == b"V" { return Some(5); }
+            None
+        }
+        _ => None,
+    }
+}
 
 /// Every resource, datatype and backbone element; indexes are type ids.
 pub(crate) static TYPES: [TypeDef; 659] = [

@@ -160,10 +160,11 @@ pub(crate) enum ValueSetKind {
 }
 
 /// A value set that is the target of a required binding.
-#[derive(Debug)]
 pub(crate) struct ValueSet {
     pub(crate) url: &'static str,
     pub(crate) kind: ValueSetKind,
     /// `(code, system)`, sorted.
     pub(crate) codes: &'static [(&'static str, &'static str)],
+    /// The first index in `codes` of a code, by a generated `match` (see `emit_lookup`).
+    pub(crate) member: fn(&[u8]) -> Option<u16>,
 }
