@@ -82,6 +82,12 @@ pub mod bench_support {
         (report, records)
     }
 
+    /// Check the JSON syntax of one line with the validator's own scanner and nothing else (no
+    /// UTF-8 check, no FHIR): the floor under full validation, for the benchmarks.
+    pub fn scan_only(line: &[u8]) -> bool {
+        crate::json::scan::Scanner::new(line).skip_value().is_ok()
+    }
+
     /// Frame `input` into lines (the NDJSON rules, no validation) and return the number of
     /// non-blank lines: the cost of framing alone.
     pub fn count_lines(input: &[u8]) -> u64 {

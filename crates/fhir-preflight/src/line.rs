@@ -113,7 +113,8 @@ fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Iss
         }
     }
     let mut issues = Issues::with_level(options.max_issues_per_line, options.level);
-    let text = match std::str::from_utf8(line) {
+    // simdutf8's fast check; std's only on failure, to locate the error.
+    let text = match simdutf8::basic::from_utf8(line).or_else(|_| std::str::from_utf8(line)) {
         Ok(text) => text,
         Err(e) => {
             invalid_utf8(&mut issues, e.valid_up_to(), e.error_len());

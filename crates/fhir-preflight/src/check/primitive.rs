@@ -278,12 +278,12 @@ pub(crate) fn is_oid(text: &str) -> bool {
 /// `urn:uuid:` + lowercase 8-4-4-4-12.
 pub(crate) fn is_uuid(text: &str) -> bool {
     let Some(rest) = text.strip_prefix("urn:uuid:") else { return false };
-    let groups: Vec<&str> = rest.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    // 36 bytes: hyphens at 8, 13, 18 and 23, lowercase hex digits elsewhere.
+    rest.len() == 36
+        && rest.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
 }
 
 fn base64(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
@@ -343,6 +343,23 @@ mod tests {
         let root = Path::Root("Patient");
         check(&mut issues, prim, token, json, 0, &root);
         issues.finish(1, 0, json.as_bytes()).into_iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn uuids() {
+        assert!(is_uuid("urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"));
+        for bad in [
+            "urn:uuid:0C3151BD-1cbf-4d64-b04d-cd9187a4c6e0",
+            "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e",
+            "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0a",
+            "urn:uuid:0c3151bd1-cbf-4d64-b04d-cd9187a4c6e0",
+            "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6g0",
+            "urn:uuid:0c3151bd-1cbf-4d64-b04dcd9187a4c6e0-",
+            "urn:oid:1.2.3",
+            "0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0",
+        ] {
+            assert!(!is_uuid(bad), "{bad}");
+        }
     }
 
     #[test]

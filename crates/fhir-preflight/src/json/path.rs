@@ -1,8 +1,6 @@
 //! FHIR paths, built lazily: a linked list of stack frames that the walk carries down, rendered
 //! (`Patient.name[0].given`) only when a diagnostic needs it.
 
-use std::fmt::Write;
-
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Path<'p> {
     /// The resource at the root of the line; its type name, or `""` when unknown.
@@ -20,7 +18,7 @@ impl Path<'_> {
     /// The path as text, or `None` at the root of a resource of unknown type.
     #[cold]
     pub(crate) fn render(&self) -> Option<String> {
-        let mut out = String::new();
+        let mut out = String::with_capacity(64);
         self.render_into(&mut out);
         (!out.is_empty()).then_some(out)
     }
@@ -33,7 +31,9 @@ impl Path<'_> {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                match key.char_indices().nth(MAX_KEY_CHARS) {
+                // A key of at most MAX_KEY_CHARS bytes has at most that many characters.
+                let cut = if key.len() <= MAX_KEY_CHARS { None } else { key.char_indices().nth(MAX_KEY_CHARS) };
+                match cut {
                     Some((cut, _)) => {
                         out.push_str(&key[..cut]);
                         out.push('…');
@@ -43,10 +43,27 @@ impl Path<'_> {
             }
             Path::Index(parent, index) => {
                 parent.render_into(out);
-                let _ = write!(out, "[{index}]");
+                out.push('[');
+                push_decimal(out, *index);
+                out.push(']');
             }
         }
     }
+}
+
+/// `n` in decimal, without the formatting machinery.
+fn push_decimal(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 #[cfg(test)]
@@ -59,6 +76,9 @@ mod tests {
         let name = Path::Member(&root, "name");
         let first = Path::Index(&name, 0);
         let given = Path::Member(&first, "given");
+        let big = Path::Index(&name, 1234567890);
+        assert_eq!(big.render().as_deref(), Some("Patient.name[1234567890]"));
+        assert_eq!(Path::Index(&name, 10).render().as_deref(), Some("Patient.name[10]"));
         assert_eq!(given.render().as_deref(), Some("Patient.name[0].given"));
         let anon = Path::Root("");
         assert_eq!(Path::Member(&anon, "x").render().as_deref(), Some("x"));

@@ -152,6 +152,12 @@ impl<'a> Scanner<'a> {
     /// The next non-whitespace byte, not consumed.
     #[inline]
     pub(crate) fn peek(&mut self) -> Option<u8> {
+        // Fast path: NDJSON lines rarely hold whitespace between tokens.
+        if let Some(&b) = self.bytes.get(self.pos) {
+            if b > b' ' {
+                return Some(b);
+            }
+        }
         self.skip_ws();
         self.bytes.get(self.pos).copied()
     }
@@ -177,7 +183,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The first token of the next value; objects and arrays are only opened.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn value(&mut self) -> Result<Token, SyntaxError> {
         match self.peek() {
             Some(b'{') => {

@@ -65,8 +65,9 @@ impl<'a> Walk<'a, '_> {
                 Some(Token::String(s)) if matches!(s.raw(self.line), b"transaction" | b"batch")
             );
         }
-        let mut reference: Option<(String, usize, Option<String>)> = None;
-        let mut reference_type: Option<(String, usize, Option<String>)> = None;
+        // A Reference's `reference` and `type`: text and offset (paths are rendered only for a diagnostic).
+        let mut reference: Option<(String, usize)> = None;
+        let mut reference_type: Option<(String, usize)> = None;
         if self.sc.peek() == Some(b'}') {
             self.sc.pos += 1;
             if !is_resource {
@@ -190,7 +191,7 @@ impl<'a> Walk<'a, '_> {
                         };
                         if let Some(slot) = wanted {
                             if let Some(text) = self.string_at(value_offset) {
-                                *slot = Some((text, value_offset, member_path.render()));
+                                *slot = Some((text, value_offset));
                             }
                         }
                     }
@@ -228,7 +229,7 @@ impl<'a> Walk<'a, '_> {
             self.end_of_object_checks(tid, base, open, path, ctx, holder);
             self.check_null_pairs(nulls_base, t, path, open);
             if tid == ids::REFERENCE {
-                self.check_reference(holder, reference, reference_type, ctx);
+                self.check_reference(holder, reference, reference_type, ctx, path);
             }
             if let Some(h) = holder.filter(|h| matches!(h.binding, crate::r4::model::Binding::Required(_))) {
                 if tid == ids::CODEABLE_CONCEPT || tid == ids::CODING {
@@ -518,7 +519,7 @@ impl<'a> Walk<'a, '_> {
     fn string_at(&self, offset: usize) -> Option<String> {
         let mut look = super::scan::Scanner { bytes: self.line, pos: offset };
         match look.value() {
-            Ok(Token::String(s)) => Some(s.text(self.line).into_owned()),
+            Ok(Token::String(s)) => Some(s.str_in(self.text).into_owned()),
             _ => None,
         }
     }
@@ -532,12 +533,14 @@ impl<'a> Walk<'a, '_> {
     fn check_reference(
         &mut self,
         holder: Option<&'static Element>,
-        literal: Option<(String, usize, Option<String>)>,
-        ty: Option<(String, usize, Option<String>)>,
+        literal: Option<(String, usize)>,
+        ty: Option<(String, usize)>,
         ctx: Ctx,
+        reference_path: &Path<'_>,
     ) {
         let targets = holder.map_or(&[][..], |h| h.targets);
-        if let Some((uri, offset, path)) = &ty {
+        if let Some((uri, offset)) = &ty {
+            let path = Path::Member(reference_path, "type").render();
             let name = reference::type_name(uri);
             if resource_type_id(name).is_some() && !reference::allowed(targets, name) {
                 let message = format!(
@@ -545,27 +548,28 @@ impl<'a> Walk<'a, '_> {
                     quote(uri),
                     reference::target_names(targets)
                 );
-                self.issue_at(Code::ReferenceTypeNotAllowed, Severity::Error, message, *offset, path.clone());
+                self.issue_at(Code::ReferenceTypeNotAllowed, Severity::Error, message, *offset, path);
             }
         }
-        let Some((text, offset, path)) = literal else { return };
+        let Some((text, offset)) = literal else { return };
+        let path = || Path::Member(reference_path, "reference").render();
         if text.chars().any(char::is_whitespace) {
             // Reference.reference is a string: its value is never quoted (a query may hold an identifier).
             let message = "the reference contains whitespace".to_owned();
-            self.issue_at(Code::ReferenceWhitespace, Severity::Warning, message, offset, path.clone());
+            self.issue_at(Code::ReferenceWhitespace, Severity::Warning, message, offset, path());
         }
         match reference::classify(&text) {
             reference::Literal::Conditional { query_ok: false, .. } => {
                 let message =
                     "malformed conditional reference: the query after '?' must be name=value pairs joined by &"
                         .to_owned();
-                self.issue_at(Code::ReferenceConditionalQueryInvalid, Severity::Error, message, offset, path);
+                self.issue_at(Code::ReferenceConditionalQueryInvalid, Severity::Error, message, offset, path());
             }
             reference::Literal::Conditional { resource_type, .. } if !ctx.transaction => {
                 let message = format!(
                     "conditional reference ({resource_type}?…) outside a transaction or batch Bundle: HealthLake and most servers store it unresolved"
                 );
-                self.issue_at(Code::ReferenceConditional, Severity::Warning, message, offset, path);
+                self.issue_at(Code::ReferenceConditional, Severity::Warning, message, offset, path());
             }
             reference::Literal::Typed(name) => {
                 if let Some((uri, ..)) = &ty {
@@ -575,7 +579,7 @@ impl<'a> Walk<'a, '_> {
                             "Reference.type {} does not match the reference, which points to a {name}",
                             quote(uri)
                         );
-                        self.issue_at(Code::ReferenceTypeMismatch, Severity::Error, message, offset, path.clone());
+                        self.issue_at(Code::ReferenceTypeMismatch, Severity::Error, message, offset, path());
                     }
                 }
                 if !reference::allowed(targets, name) {
@@ -583,7 +587,7 @@ impl<'a> Walk<'a, '_> {
                         "the reference points to a {name}, which is not an allowed target here (allowed: {})",
                         reference::target_names(targets)
                     );
-                    self.issue_at(Code::ReferenceImpliedTypeNotAllowed, Severity::Warning, message, offset, path);
+                    self.issue_at(Code::ReferenceImpliedTypeNotAllowed, Severity::Warning, message, offset, path());
                 }
             }
             _ => {}
