@@ -32,33 +32,49 @@ pub(crate) fn check<'a>(
     offset: usize,
     path: &Path<'_>,
 ) -> Option<Cow<'a, str>> {
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Kind {
+        Boolean,
+        Number,
+        String,
+    }
     let expected = match prim {
-        Prim::Boolean => "boolean",
-        Prim::Integer | Prim::PositiveInt | Prim::UnsignedInt | Prim::Decimal => "number",
-        _ => "string",
+        Prim::Boolean => Kind::Boolean,
+        Prim::Integer | Prim::PositiveInt | Prim::UnsignedInt | Prim::Decimal => Kind::Number,
+        _ => Kind::String,
     };
     match (expected, token) {
-        ("boolean", Token::Bool(_)) => None,
-        ("number", Token::Number(start, end)) => {
-            number(issues, prim, line.get(start as usize..end as usize).unwrap_or(""), offset, path);
-            None
-        }
-        ("string", Token::String(s)) => {
+        (Kind::String, Token::String(s)) => {
             let text = s.str_in(line);
             string(issues, prim, &text, s.escaped, offset, path);
             Some(text)
         }
+        (Kind::Boolean, Token::Bool(_)) => None,
+        (Kind::Number, Token::Number(start, end)) => {
+            number(issues, prim, line.get(start as usize..end as usize).unwrap_or(""), offset, path);
+            None
+        }
         _ => {
-            let message = format!(
-                "Error parsing JSON: the primitive value must be a {expected}, not {} ({} is a FHIR {})",
-                token.kind_name(),
-                path.render().unwrap_or_default(),
-                prim.name()
-            );
-            push(issues, Code::JsonWrongType, Severity::Error, message, offset, path);
+            let expected = match expected {
+                Kind::Boolean => "boolean",
+                Kind::Number => "number",
+                Kind::String => "string",
+            };
+            wrong_kind(issues, prim, expected, token, offset, path);
             None
         }
     }
+}
+
+#[cold]
+fn wrong_kind(issues: &mut Issues, prim: Prim, expected: &str, token: Token, offset: usize, path: &Path<'_>) {
+    let message = format!(
+        "Error parsing JSON: the primitive value must be a {expected}, not {} ({} is a FHIR {})",
+        token.kind_name(),
+        path.render().unwrap_or_default(),
+        prim.name()
+    );
+    push(issues, Code::JsonWrongType, Severity::Error, message, offset, path);
 }
 
 fn number(issues: &mut Issues, prim: Prim, text: &str, offset: usize, path: &Path<'_>) {
@@ -119,11 +135,12 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
         push(issues, Code::PrimitiveStringTooLong, Severity::Error, message, offset, path);
     }
     // Whitespace as the HL7 validator (Java) sees it: ASCII only (`\\s`, `String.trim`), so a
-    // no-break space is content, not whitespace.
-    let trimmed = text.trim_matches(is_java_space);
+    // no-break space is content, not whitespace. All of it is ASCII: checked on bytes.
+    let bytes = text.as_bytes();
+    let edge_space = is_java_space_byte(bytes[0]) || is_java_space_byte(bytes[bytes.len() - 1]);
     match prim {
-        Prim::String | Prim::Markdown => {
-            if trimmed.is_empty() {
+        Prim::String | Prim::Markdown if edge_space => {
+            if bytes.iter().all(|&b| is_java_space_byte(b)) {
                 push(
                     issues,
                     Code::PrimitiveWhitespaceOnly,
@@ -132,18 +149,19 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
                     offset,
                     path,
                 );
-            } else if prim == Prim::String && trimmed.len() != text.len() {
+            } else if prim == Prim::String {
                 let message = "the value starts or ends with whitespace".to_owned();
                 push(issues, Code::PrimitiveStringWhitespace, Severity::Warning, message, offset, path);
             }
         }
+        Prim::String | Prim::Markdown => {}
         Prim::Code => {
             // Leading or trailing whitespace, two spaces in a row, or whitespace other than a
-            // space (all ASCII: one pass over the bytes).
-            let bytes = text.as_bytes();
-            let bad = trimmed.len() != text.len()
-                || bytes.windows(2).any(|w| w == b"  ")
-                || bytes.iter().any(|&b| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
+            // space: one pass over the bytes, only when there is a byte at or below a space.
+            let bad = edge_space
+                || (bytes.iter().any(|&b| b <= b' ')
+                    && (bytes.windows(2).any(|w| w == b"  ")
+                        || bytes.iter().any(|&b| is_java_space_byte(b) && b != b' ')));
             if bad {
                 let message = format!("code {} has leading, trailing or repeated whitespace", quote(text));
                 push(issues, Code::PrimitiveCodeWhitespace, Severity::Error, message, offset, path);
@@ -200,8 +218,8 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
 }
 
 /// Java's `\s`: space, tab, LF, VT, FF, CR.
-fn is_java_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r')
+fn is_java_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 fn dates(
@@ -227,9 +245,9 @@ fn dates(
 
 /// Unicode whitespace anywhere (`char::is_whitespace`), with a byte-level pass for ASCII text.
 fn has_whitespace(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    if bytes.is_ascii() {
-        return bytes.iter().any(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
+    // Most URIs have no byte at or below a space and none above ASCII: one quick pass.
+    if !text.bytes().any(|b| b <= b' ' || b >= 0x80) {
+        return false;
     }
     text.chars().any(char::is_whitespace)
 }
