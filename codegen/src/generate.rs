@@ -328,9 +328,14 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
     );
     for (i, t) in gen.iter().enumerate() {
         let _ = writeln!(out, "    // {i}");
+        // Which elements are present in an object is a 64-bit mask in the walk.
+        if t.elements.len() > 64 {
+            return Err(format!("{} has {} elements; the walk's presence mask holds 64", t.name, t.elements.len()));
+        }
+        let required = t.elements.iter().enumerate().filter(|(_, e)| e.required).fold(0u64, |m, (i, _)| m | 1 << i);
         let _ = writeln!(
             out,
-            "    TypeDef {{ name: {:?}, kind: TypeKind::{}, lookup: lookup_{i}, elements: &[",
+            "    TypeDef {{ name: {:?}, kind: TypeKind::{}, required: {required:#x}, lookup: lookup_{i}, elements: &[",
             t.name, t.kind
         );
         for e in &t.elements {

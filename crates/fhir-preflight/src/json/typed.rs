@@ -74,12 +74,12 @@ impl<'a> Walk<'a, '_> {
                 let message = "Object must have some content (an empty object is not a FHIR element: ele-1)".to_owned();
                 self.error(Code::JsonEmptyObject, message, open, path);
             } else {
-                self.end_of_object_checks(tid, usize::MAX, open, path, ctx, holder);
+                self.end_of_object_checks(tid, 0, open, path, ctx, holder);
             }
             return Ok(());
         }
-        let base = self.scratch.counts.len();
-        self.scratch.counts.resize(base + t.elements.len(), 0);
+        // Bit `i`: `elements[i]` is present (types have at most 64 elements; the generator checks).
+        let mut elements_present = 0u64;
         let nulls_base = self.scratch.nulls.len();
         let keys_base = self.scratch.keys.len();
         let mut big = None;
@@ -128,7 +128,7 @@ impl<'a> Walk<'a, '_> {
             } else if let Some((prop, ext)) = found {
                 let ei = prop.element as usize;
                 let element = &t.elements[ei];
-                if self.scratch.counts[base + ei] > 0 && !ext && !duplicate && element.is_choice() {
+                if elements_present & (1 << ei) != 0 && !ext && !duplicate && element.is_choice() {
                     let message = format!(
                         "{} is a choice element: only one of its types may be present; {} is a second one",
                         element.name,
@@ -182,7 +182,7 @@ impl<'a> Walk<'a, '_> {
                     _ => self.property(depth, &member_path, prop, element, child_ctx, ext, ei),
                 };
                 if let Ok(true) = present {
-                    self.scratch.counts[base + ei] += 1;
+                    elements_present |= 1 << ei;
                     if !ext && tid == ids::REFERENCE {
                         let wanted = match element.role {
                             Role::Reference => Some(&mut reference),
@@ -226,7 +226,7 @@ impl<'a> Walk<'a, '_> {
             }
         };
         if result.is_ok() {
-            self.end_of_object_checks(tid, base, open, path, ctx, holder);
+            self.end_of_object_checks(tid, elements_present, open, path, ctx, holder);
             self.check_null_pairs(nulls_base, t, path, open);
             if tid == ids::REFERENCE {
                 self.check_reference(holder, reference, reference_type, ctx, path);
@@ -245,7 +245,6 @@ impl<'a> Walk<'a, '_> {
             self.scratch.local_refs.truncate(refs_base);
             self.scratch.contained.truncate(contained_base);
         }
-        self.scratch.counts.truncate(base);
         self.scratch.nulls.truncate(nulls_base);
         self.scratch.keys.truncate(keys_base);
         result
@@ -255,29 +254,31 @@ impl<'a> Walk<'a, '_> {
     fn end_of_object_checks(
         &mut self,
         tid: u16,
-        base: usize,
+        present: u64,
         open: usize,
         path: &Path<'_>,
         ctx: Ctx,
         holder: Option<&'static Element>,
     ) {
         let t = &TYPES[tid as usize];
-        let counts = |s: &Self, i: usize| s.scratch.counts.get(base.wrapping_add(i)).copied().unwrap_or(0);
-        for (i, element) in t.elements.iter().enumerate() {
-            if element.required && counts(self, i) == 0 {
+        let has_role =
+            |role: Role| t.elements.iter().enumerate().any(|(i, e)| e.role == role && present & (1 << i) != 0);
+        let mut missing = t.required & !present;
+        while missing != 0 {
+            let i = missing.trailing_zeros() as usize;
+            missing &= missing - 1;
+            if let Some(element) = t.elements.get(i) {
                 let name = element.name;
                 let full = path.render().map_or_else(|| name.to_owned(), |p| format!("{p}.{name}"));
                 let message = format!("Element '{full}': minimum required = 1, but only found 0");
                 self.error(Code::CardinalityMin, message, open, path);
             }
         }
-        if tid == ids::EXTENSION && base != usize::MAX {
-            self.check_extension_url(base, open, path, holder);
-        }
         if tid == ids::EXTENSION {
-            let has =
-                |s: &Self, name: &str| t.elements.iter().position(|e| e.name == name).is_some_and(|i| counts(s, i) > 0);
-            let (nested, value) = (has(self, "extension"), has(self, "value[x]"));
+            if has_role(Role::Url) {
+                self.check_extension_url(open, path, holder);
+            }
+            let (nested, value) = (has_role(Role::Extension), has_role(Role::Value));
             if nested == value {
                 let message = if nested {
                     "ext-1: an extension must have either extensions or value[x], not both"
@@ -288,8 +289,7 @@ impl<'a> Walk<'a, '_> {
             }
         }
         if ctx.contained && t.kind == TypeKind::Resource {
-            let id_present = t.elements.iter().position(|e| e.name == "id").is_some_and(|i| counts(self, i) > 0);
-            if !id_present {
+            if !has_role(Role::Id) {
                 self.error(
                     Code::ResourceContainedIdMissing,
                     "a contained resource must have an id".to_owned(),
@@ -301,18 +301,14 @@ impl<'a> Walk<'a, '_> {
     }
 
     /// The url of an extension that is not nested in another extension must be absolute.
-    fn check_extension_url(&mut self, base: usize, open: usize, path: &Path<'_>, holder: Option<&'static Element>) {
+    fn check_extension_url(&mut self, open: usize, path: &Path<'_>, holder: Option<&'static Element>) {
         let extension = &TYPES[ids::EXTENSION as usize];
         let nested = holder.is_some_and(|h| extension.elements.iter().any(|e| std::ptr::eq(e, h)));
         if nested {
             return;
         }
-        let Some(url_index) = extension.elements.iter().position(|e| e.name == "url") else { return };
-        if self.scratch.counts.get(base + url_index).copied().unwrap_or(0) == 0 {
-            return;
-        }
         let Some(Token::String(s)) = super::walk::find_member(self.line, open, "url") else { return };
-        let url = s.text(self.line);
+        let url = s.str_in(self.text);
         if !url.contains(':') {
             let message = format!("extension url {} is not an absolute URI (only extensions nested in an extension may use a simple name)", quote(&url));
             self.error(Code::ExtensionUrl, message, open, path);

@@ -24,8 +24,6 @@ pub(crate) struct Stop;
 pub(crate) struct Scratch {
     /// Keys of the objects being read, innermost last (for duplicate detection).
     pub(super) keys: Vec<JsonStr>,
-    /// For each typed object being read, innermost last: how many times each element was present.
-    pub(super) counts: Vec<u32>,
     /// `null` items of primitive arrays in the objects being read: (element, is `_x`, index).
     pub(super) nulls: Vec<(u8, bool, u32)>,
     /// `#id` references in the resources being read (for dom-3 and resolution).
@@ -53,7 +51,6 @@ pub(crate) struct ContainedId {
 impl Scratch {
     pub(crate) fn clear(&mut self) {
         self.keys.clear();
-        self.counts.clear();
         self.nulls.clear();
         self.local_refs.clear();
         self.contained.clear();

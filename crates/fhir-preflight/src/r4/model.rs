@@ -142,6 +142,8 @@ pub(crate) enum TypeKind {
 pub(crate) struct TypeDef {
     pub(crate) name: &'static str,
     pub(crate) kind: TypeKind,
+    /// Bit `i` set: `elements[i]` has min 1. Types have at most 64 elements (the generator checks).
+    pub(crate) required: u64,
     pub(crate) elements: &'static [Element],
     pub(crate) properties: &'static [Property],
     /// Property name → index into `properties`.
