@@ -288,15 +288,8 @@ impl<'a> Walk<'a, '_> {
                 self.error(Code::InvariantExt1, message.to_owned(), open, path);
             }
         }
-        if ctx.contained && t.kind == TypeKind::Resource {
-            if !has_role(Role::Id) {
-                self.error(
-                    Code::ResourceContainedIdMissing,
-                    "a contained resource must have an id".to_owned(),
-                    open,
-                    path,
-                );
-            }
+        if ctx.contained && t.kind == TypeKind::Resource && !has_role(Role::Id) {
+            self.error(Code::ResourceContainedIdMissing, "a contained resource must have an id".to_owned(), open, path);
         }
     }
 
