@@ -23,6 +23,7 @@ fn is_media_type(text: &str) -> bool {
     matches!(essence.split_once('/'), Some((t, s)) if token(t) && token(s))
 }
 
+#[inline]
 pub(crate) fn check(issues: &mut Issues, element: &Element, text: &str, offset: usize, path: &Path<'_>) {
     let Binding::Required(index) = element.binding else { return };
     let vs = &VALUE_SETS[index as usize];

@@ -6,6 +6,8 @@
 //! dom-5). Resources nested in `Resource`-typed elements (`contained`, `Bundle.entry.resource`, …)
 //! are read as their own type, wherever their `resourceType` stands.
 
+use std::borrow::Cow;
+
 use super::path::Path;
 use super::scan::Token;
 use super::walk::{RootFacts, Stop, Walk};
@@ -66,8 +68,8 @@ impl<'a> Walk<'a, '_> {
             );
         }
         // A Reference's `reference` and `type`: text and offset (paths are rendered only for a diagnostic).
-        let mut reference: Option<(String, usize)> = None;
-        let mut reference_type: Option<(String, usize)> = None;
+        let mut reference: Option<(Cow<'a, str>, usize)> = None;
+        let mut reference_type: Option<(Cow<'a, str>, usize)> = None;
         if self.sc.peek() == Some(b'}') {
             self.sc.pos += 1;
             if !is_resource {
@@ -91,9 +93,9 @@ impl<'a> Walk<'a, '_> {
                 Ok(key) => key,
                 Err(e) => break Err(self.syntax_error(e, path)),
             };
-            let member_path = Path::Member(path, self.key_str(&key));
-            let value_offset = self.value_offset();
             let name = key.str_in(self.text);
+            let member_path = Path::Member(path, &name);
+            let value_offset = self.value_offset();
             let name_bytes = name.as_bytes();
             let found = (t.lookup)(name_bytes).map(|i| (i, false)).or_else(|| {
                 let base_key = name_bytes.strip_prefix(b"_")?;
@@ -196,7 +198,7 @@ impl<'a> Walk<'a, '_> {
                         }
                     }
                     if !ext && resource_id && ctx.contained {
-                        if let Some(id) = self.string_at(value_offset) {
+                        if let Some(id) = self.string_at(value_offset).map(Cow::into_owned) {
                             self.scratch.contained.push(super::walk::ContainedId {
                                 id,
                                 offset: open,
@@ -505,10 +507,10 @@ impl<'a> Walk<'a, '_> {
     }
 
     /// The decoded string value starting at `offset`, if it is a string.
-    fn string_at(&self, offset: usize) -> Option<String> {
+    fn string_at(&self, offset: usize) -> Option<Cow<'a, str>> {
         let mut look = super::scan::Scanner { bytes: self.line, pos: offset };
         match look.value() {
-            Ok(Token::String(s)) => Some(s.str_in(self.text).into_owned()),
+            Ok(Token::String(s)) => Some(s.str_in(self.text)),
             _ => None,
         }
     }
@@ -522,8 +524,8 @@ impl<'a> Walk<'a, '_> {
     fn check_reference(
         &mut self,
         holder: Option<&'static Element>,
-        literal: Option<(String, usize)>,
-        ty: Option<(String, usize)>,
+        literal: Option<(Cow<'_, str>, usize)>,
+        ty: Option<(Cow<'_, str>, usize)>,
         ctx: Ctx,
         reference_path: &Path<'_>,
     ) {
