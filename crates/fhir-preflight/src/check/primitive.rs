@@ -159,7 +159,7 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
             // Leading or trailing whitespace, two spaces in a row, or whitespace other than a
             // space: one pass over the bytes, only when there is a byte at or below a space.
             let bad = edge_space
-                || (bytes.iter().any(|&b| b <= b' ')
+                || (any_space_or_beyond_ascii(bytes, false)
                     && (bytes.windows(2).any(|w| w == b"  ")
                         || bytes.iter().any(|&b| is_java_space_byte(b) && b != b' ')));
             if bad {
@@ -217,6 +217,27 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
     }
 }
 
+/// Is any byte at or below a space (or, with `non_ascii`, at or above 0x80)? Eight bytes at a time
+/// (SWAR, no `unsafe`): most values have none, and this runs on every code and URI.
+fn any_space_or_beyond_ascii(bytes: &[u8], non_ascii: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let high_mask = if non_ascii { HIGHS } else { 0 };
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // Bytes below 0x21: (w - 0x21 per byte) & !w & 0x80 per byte (exact for bytes below 0x80;
+        // bytes at or above 0x80 never set a bit here).
+        let low = w.wrapping_sub(ONES * 0x21) & !w & HIGHS;
+        if low | (w & high_mask) != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b <= b' ' || (non_ascii && b >= 0x80))
+}
+
 /// Java's `\s`: space, tab, LF, VT, FF, CR.
 fn is_java_space_byte(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
@@ -246,7 +267,7 @@ fn dates(
 /// Unicode whitespace anywhere (`char::is_whitespace`), with a byte-level pass for ASCII text.
 fn has_whitespace(text: &str) -> bool {
     // Most URIs have no byte at or below a space and none above ASCII: one quick pass.
-    if !text.bytes().any(|b| b <= b' ' || b >= 0x80) {
+    if !any_space_or_beyond_ascii(text.as_bytes(), true) {
         return false;
     }
     text.chars().any(char::is_whitespace)
@@ -361,6 +382,26 @@ mod tests {
         let root = Path::Root("Patient");
         check(&mut issues, prim, token, json, 0, &root);
         issues.finish(1, 0, json.as_bytes()).into_iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn swar_scan_agrees_with_a_byte_loop() {
+        let mut cases: Vec<Vec<u8>> = vec![b"".to_vec(), b"final".to_vec(), b"http://example.org/fhir".to_vec()];
+        for len in [1usize, 7, 8, 9, 16, 17] {
+            for at in 0..len {
+                for b in [0x00u8, 0x09, 0x20, 0x21, 0x7f, 0x80, 0xa0, 0xff] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    cases.push(v);
+                }
+            }
+        }
+        for bytes in &cases {
+            for non_ascii in [false, true] {
+                let expected = bytes.iter().any(|&b| b <= b' ' || (non_ascii && b >= 0x80));
+                assert_eq!(any_space_or_beyond_ascii(bytes, non_ascii), expected, "{bytes:?} {non_ascii}");
+            }
+        }
     }
 
     #[test]
