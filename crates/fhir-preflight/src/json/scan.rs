@@ -271,6 +271,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A number per RFC 8259; returns its span. `pos` is at its first byte.
+    #[inline]
     pub(crate) fn number(&mut self) -> Result<(usize, usize), SyntaxError> {
         let bytes = self.bytes;
         let start = self.pos;
