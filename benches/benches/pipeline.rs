@@ -4,13 +4,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fhir_preflight::{validate_bytes, Discard, Options};
-use fhir_preflight_benches::corpus;
+use fhir_preflight_benches::{corpus, lines};
 
 const LINES: u64 = 20_000;
-
-fn lines(input: &[u8]) -> impl Iterator<Item = &[u8]> {
-    input.split(|&b| b == b'\n').filter(|l| !l.is_empty())
-}
 
 fn benches(c: &mut Criterion) {
     let input = corpus(42, LINES, 20);
@@ -49,7 +45,11 @@ fn benches(c: &mut Criterion) {
     group.bench_function("validate/1_thread", |b| b.iter(|| validate_bytes(&input, &one, &mut Discard)));
 
     let all = Options::default().with_threads(0);
-    group.bench_function("validate/all_threads", |b| b.iter(|| validate_bytes(&input, &all, &mut Discard)));
+    // On a pool thread, as the CLI runs it.
+    let pool = rayon::ThreadPoolBuilder::new().build().expect("a thread pool");
+    group.bench_function("validate/all_threads", |b| {
+        b.iter(|| pool.install(|| validate_bytes(&input, &all, &mut Discard)))
+    });
     group.finish();
 }
 

@@ -293,6 +293,20 @@ pub fn line(seed: u64, index: u64, invalid_per_mille: u64) -> String {
     s
 }
 
+/// The non-empty lines of `input`, split with memchr: as fast as the validator's own framing, so
+/// that the parse-only baselines are not slowed down by a byte-at-a-time split.
+pub fn lines(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', input)
+        .chain(std::iter::once(input.len()))
+        .map(move |end| {
+            let line = &input[start..end];
+            start = end + 1;
+            line
+        })
+        .filter(|l| !l.is_empty())
+}
+
 /// Write lines `0..lines` of the corpus, LF-terminated. Returns the bytes written.
 pub fn write_corpus<W: Write>(mut out: W, seed: u64, lines: u64, invalid_per_mille: u64) -> io::Result<u64> {
     let mut bytes = 0;
@@ -322,7 +336,8 @@ mod tests {
         let a = corpus(7, 300, 30);
         assert_eq!(a, corpus(7, 300, 30));
         let mut parsed = 0;
-        for l in a.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        assert_eq!(lines(&a).count(), a.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count());
+        for l in lines(&a) {
             if serde_json::from_slice::<serde_json::Value>(l).is_ok() {
                 parsed += 1;
             }

@@ -34,6 +34,13 @@ pub(crate) struct Batch {
     pub(crate) line_bytes: usize,
 }
 
+impl Batch {
+    /// Enough to validate: `target` bytes of complete lines, or 65,536 lines.
+    pub(crate) fn is_full(&self, target: usize) -> bool {
+        self.line_bytes >= target || self.lines.len() >= 65_536
+    }
+}
+
 #[derive(Debug)]
 enum Bom {
     /// Still reading the first bytes (held here, at most 3).
@@ -138,6 +145,17 @@ impl Framer {
     pub(crate) fn abandon_partial(&mut self, batch: &mut Batch) {
         batch.buf.truncate(self.line_start);
         self.skipping = None;
+    }
+
+    #[cfg(feature = "parallel")]
+    /// Start a new batch `to` with the line being read in `from` (whose complete lines go on to be
+    /// validated and delivered from `from`, untouched).
+    pub(crate) fn handover(&mut self, from: &Batch, to: &mut Batch) {
+        to.buf.clear();
+        to.buf.extend_from_slice(&from.buf[self.line_start..]);
+        to.lines.clear();
+        to.line_bytes = 0;
+        self.line_start = 0;
     }
 
     /// After the batch's complete lines were validated: keep only the line being read.

@@ -4,6 +4,11 @@
 //! Lines are gathered into batches of about 4 MiB; a batch is validated in parallel (rayon, with
 //! the `parallel` feature) and its results are then handed to the sink in line order, so the output
 //! never depends on thread count or chunk size.
+//!
+//! With more than one thread the work is pipelined: while batch *n* is validated on the pool, the
+//! calling thread hands the results of batch *n − 1* to the sink and frames batch *n + 1* from the
+//! input it has. Framing and the sink (writing records, say) are thus off the critical path, and
+//! the pool never waits at a batch boundary for the calling thread. Three batches are alive at most.
 
 use std::io::Read;
 
@@ -135,6 +140,10 @@ pub struct Validator<S: Sink> {
     options: Options,
     framer: Framer,
     batch: Batch,
+    /// Pipelined: a validated batch whose results the sink has not had yet.
+    ready: Option<(Batch, Vec<LineOutcome>)>,
+    /// A batch buffer to reuse.
+    spare: Batch,
     sink: S,
     report: FileReport,
     scratch: Scratch,
@@ -163,6 +172,8 @@ impl<S: Sink> Validator<S> {
             options: options.clone(),
             framer: Framer::new(options.max_line_bytes),
             batch: Batch::default(),
+            ready: None,
+            spare: Batch::default(),
             sink,
             report: FileReport::default(),
             scratch: Scratch::default(),
@@ -186,9 +197,65 @@ impl<S: Sink> Validator<S> {
         while !chunk.is_empty() {
             let used = self.framer.feed(chunk, &mut self.batch, self.options.batch_bytes);
             chunk = &chunk[used..];
-            if self.batch.line_bytes >= self.options.batch_bytes || self.batch.lines.len() >= 65_536 {
-                self.flush();
+            if self.batch_full() {
+                if self.pipelined() {
+                    chunk = self.validate_while_framing(chunk);
+                } else {
+                    self.flush();
+                }
             }
+        }
+    }
+
+    fn batch_full(&self) -> bool {
+        self.batch.is_full(self.options.batch_bytes)
+    }
+
+    /// More than one thread: validate batches in the background of framing and delivery.
+    fn pipelined(&self) -> bool {
+        cfg!(feature = "parallel") && self.options.threads != 1
+    }
+
+    /// The batch is full: validate it on the pool while this thread delivers the previous batch's
+    /// results and frames the next batch from `chunk`; returns what is left of `chunk`.
+    #[cfg(feature = "parallel")]
+    fn validate_while_framing<'c>(&mut self, mut chunk: &'c [u8]) -> &'c [u8] {
+        let mut full = std::mem::take(&mut self.spare);
+        std::mem::swap(&mut full, &mut self.batch);
+        self.framer.handover(&full, &mut self.batch);
+        let previous = self.ready.take();
+        let Validator { options, framer, batch, sink, report, pool, .. } = self;
+        let mut outcomes = Vec::new();
+        let mut recycled = None;
+        in_scope(pool.as_ref(), |scope| {
+            scope.spawn(|_| outcomes = validate_lines(&full, options, &mut Scratch::default(), true));
+            if let Some((done, results)) = previous {
+                deliver(report, sink, &done, &results);
+                recycled = Some(done);
+            }
+            while !chunk.is_empty() && !batch.is_full(options.batch_bytes) {
+                let used = framer.feed(chunk, batch, options.batch_bytes);
+                chunk = &chunk[used..];
+            }
+        });
+        if let Some(done) = recycled {
+            self.spare = done;
+        }
+        self.ready = Some((full, outcomes));
+        chunk
+    }
+
+    #[cfg(not(feature = "parallel"))]
+    fn validate_while_framing<'c>(&mut self, chunk: &'c [u8]) -> &'c [u8] {
+        self.flush();
+        chunk
+    }
+
+    /// Hand the pipelined batch's results to the sink.
+    fn deliver_ready(&mut self) {
+        if let Some((done, results)) = self.ready.take() {
+            deliver(&mut self.report, &mut self.sink, &done, &results);
+            self.spare = done;
         }
     }
 
@@ -200,6 +267,7 @@ impl<S: Sink> Validator<S> {
     /// [`Validator::finish`], giving the sink back.
     pub fn finish_with_sink(mut self) -> (FileReport, S) {
         self.framer.finish(&mut self.batch);
+        self.deliver_ready();
         self.flush();
         self.close()
     }
@@ -222,6 +290,7 @@ impl<S: Sink> Validator<S> {
     /// The input broke off (a read error): validate the complete lines, drop the partial last one.
     fn finish_incomplete(mut self) -> FileReport {
         self.framer.abandon_partial(&mut self.batch);
+        self.deliver_ready();
         self.flush();
         self.close().0
     }
@@ -257,61 +326,87 @@ impl<S: Sink> Validator<S> {
         (self.report, self.sink)
     }
 
+    /// Validate the batch and hand its results to the sink (not pipelined, or the last batch).
     fn flush(&mut self) {
-        if self.batch.lines.is_empty() {
-            self.framer.compact(&mut self.batch);
-            return;
-        }
-        let outcomes = self.validate_batch();
-        let buf = &self.batch.buf;
-        for (pending, outcome) in self.batch.lines.iter().zip(&outcomes) {
-            let bytes = &buf[pending.start..pending.end];
-            let len = pending.too_long.unwrap_or(bytes.len() as u64);
-            let report = &mut self.report;
-            report.resources_scanned += 1;
-            match outcome.status {
-                LineStatus::Imported => {
-                    report.resources_imported += 1;
-                    report.bytes_imported += len;
-                }
-                LineStatus::CustomerError => report.resources_customer_error += 1,
-                LineStatus::ServerError => report.resources_server_error += 1,
-            }
-            self.sink.line(&LineResult {
-                line: pending.number,
-                byte_offset: pending.offset,
-                byte_len: len,
-                status: outcome.status,
-                resource_type: outcome.resource_type.as_ref().and_then(|t| t.as_str(bytes)),
-                resource_id: outcome.resource_id.as_ref().and_then(|t| t.as_str(bytes)),
-                diagnostics: &outcome.diagnostics,
-            });
+        if !self.batch.lines.is_empty() {
+            let parallel = self.pipelined();
+            let (batch, options, scratch) = (&self.batch, &self.options, &mut self.scratch);
+            #[cfg(feature = "parallel")]
+            let outcomes = match (&self.pool, parallel) {
+                // Own pool: validate the lines inside it.
+                (Some(pool), true) => pool.install(|| validate_lines(batch, options, &mut Scratch::default(), true)),
+                _ => validate_lines(batch, options, scratch, parallel),
+            };
+            #[cfg(not(feature = "parallel"))]
+            let outcomes = validate_lines(batch, options, scratch, parallel);
+            deliver(&mut self.report, &mut self.sink, &self.batch, &outcomes);
         }
         self.framer.compact(&mut self.batch);
     }
+}
 
-    fn validate_batch(&mut self) -> Vec<LineOutcome> {
-        let options = &self.options;
-        let buf = &self.batch.buf;
-        let lines = &self.batch.lines;
-        #[cfg(feature = "parallel")]
-        if options.threads != 1 && lines.len() > 1 {
-            use rayon::prelude::*;
-            let run = || {
-                lines
-                    .par_iter()
-                    .with_min_len(8)
-                    .map_init(Scratch::default, |scratch, pending| validate_pending(buf, pending, options, scratch))
-                    .collect()
-            };
-            return match &self.pool {
-                Some(pool) => pool.install(run),
-                None => run(),
-            };
-        }
-        let scratch = &mut self.scratch;
-        lines.iter().map(|pending| validate_pending(buf, pending, options, scratch)).collect()
+/// Run `op` on this thread in a rayon scope of `pool` (or of the current pool): what `op` spawns
+/// runs on the pool, and the scope's end waits for it while helping.
+#[cfg(feature = "parallel")]
+fn in_scope<'s, R>(pool: Option<&rayon::ThreadPool>, op: impl FnOnce(&rayon::Scope<'s>) -> R) -> R {
+    match pool {
+        Some(pool) => pool.in_place_scope(op),
+        None => rayon::in_place_scope(op),
     }
+}
+
+/// Hand a validated batch's results to the sink, in line order, and count them.
+fn deliver<S: Sink>(report: &mut FileReport, sink: &mut S, batch: &Batch, outcomes: &[LineOutcome]) {
+    let buf = &batch.buf;
+    for (pending, outcome) in batch.lines.iter().zip(outcomes) {
+        let bytes = &buf[pending.start..pending.end];
+        let len = pending.too_long.unwrap_or(bytes.len() as u64);
+        report.resources_scanned += 1;
+        match outcome.status {
+            LineStatus::Imported => {
+                report.resources_imported += 1;
+                report.bytes_imported += len;
+            }
+            LineStatus::CustomerError => report.resources_customer_error += 1,
+            LineStatus::ServerError => report.resources_server_error += 1,
+        }
+        sink.line(&LineResult {
+            line: pending.number,
+            byte_offset: pending.offset,
+            byte_len: len,
+            status: outcome.status,
+            resource_type: outcome.resource_type.as_ref().and_then(|t| t.as_str(bytes)),
+            resource_id: outcome.resource_id.as_ref().and_then(|t| t.as_str(bytes)),
+            diagnostics: &outcome.diagnostics,
+        });
+    }
+}
+
+/// Validate a batch's lines: on the current rayon pool when `parallel` (each worker with its own
+/// scratch), else on this thread with `scratch`.
+fn validate_lines(batch: &Batch, options: &Options, scratch: &mut Scratch, parallel: bool) -> Vec<LineOutcome> {
+    let (buf, lines) = (&batch.buf, &batch.lines);
+    #[cfg(feature = "parallel")]
+    if parallel && lines.len() > 1 {
+        use rayon::prelude::*;
+        thread_local! {
+            // One scratch per pool thread, for its whole life (not one per rayon split).
+            static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+        }
+        return lines
+            .par_iter()
+            .with_min_len(8)
+            .map(|pending| {
+                SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+                    Ok(mut scratch) => validate_pending(buf, pending, options, &mut scratch),
+                    // Re-entered on this thread (a rayon steal inside a line): a fresh one.
+                    Err(_) => validate_pending(buf, pending, options, &mut Scratch::default()),
+                })
+            })
+            .collect();
+    }
+    let _ = parallel;
+    lines.iter().map(|pending| validate_pending(buf, pending, options, scratch)).collect()
 }
 
 fn validate_pending(buf: &[u8], pending: &PendingLine, options: &Options, scratch: &mut Scratch) -> LineOutcome {
