@@ -40,6 +40,8 @@ mod level;
 mod line;
 mod ndjson;
 mod options;
+#[cfg(feature = "parallel")]
+mod pipeline;
 mod r4;
 mod record;
 mod report;

@@ -167,7 +167,7 @@ pub(crate) fn too_long(number: u64, offset: u64, len: u64, max: u64) -> LineOutc
 }
 
 #[cold]
-fn server_error(number: u64, offset: u64, what: &str) -> LineOutcome {
+pub(crate) fn server_error(number: u64, offset: u64, what: &str) -> LineOutcome {
     let diagnostic = Diagnostic {
         code: Code::InternalError,
         severity: Severity::Fatal,

@@ -5,10 +5,9 @@
 //! the `parallel` feature) and its results are then handed to the sink in line order, so the output
 //! never depends on thread count or chunk size.
 //!
-//! With more than one thread the work is pipelined: while batch *n* is validated on the pool, the
-//! calling thread hands the results of batch *n − 1* to the sink and frames batch *n + 1* from the
-//! input it has. Framing and the sink (writing records, say) are thus off the critical path, and
-//! the pool never waits at a batch boundary for the calling thread. Three batches are alive at most.
+//! With more than one thread the work is pipelined (see `pipeline.rs`): a full batch is validated
+//! in the background while the calling thread reads and frames the next one and hands earlier
+//! results to the sink. At most two batches are in flight, plus the one being framed.
 
 use std::io::Read;
 
@@ -140,9 +139,11 @@ pub struct Validator<S: Sink> {
     options: Options,
     framer: Framer,
     batch: Batch,
-    /// Pipelined: a validated batch whose results the sink has not had yet.
-    ready: Option<(Batch, Vec<LineOutcome>)>,
+    /// Batches validated in the background (more than one thread).
+    #[cfg(feature = "parallel")]
+    pipeline: crate::pipeline::Pipeline,
     /// A batch buffer to reuse.
+    #[cfg(feature = "parallel")]
     spare: Batch,
     sink: S,
     report: FileReport,
@@ -172,7 +173,9 @@ impl<S: Sink> Validator<S> {
             options: options.clone(),
             framer: Framer::new(options.max_line_bytes),
             batch: Batch::default(),
-            ready: None,
+            #[cfg(feature = "parallel")]
+            pipeline: Default::default(),
+            #[cfg(feature = "parallel")]
             spare: Batch::default(),
             sink,
             report: FileReport::default(),
@@ -199,7 +202,7 @@ impl<S: Sink> Validator<S> {
             chunk = &chunk[used..];
             if self.batch_full() {
                 if self.pipelined() {
-                    chunk = self.validate_while_framing(chunk);
+                    self.launch();
                 } else {
                     self.flush();
                 }
@@ -216,46 +219,42 @@ impl<S: Sink> Validator<S> {
         cfg!(feature = "parallel") && self.options.threads != 1
     }
 
-    /// The batch is full: validate it on the pool while this thread delivers the previous batch's
-    /// results and frames the next batch from `chunk`; returns what is left of `chunk`.
+    /// The batch is full. Wait for the batch before it (helping the pool meanwhile, when on it:
+    /// only that batch's work is there to help with), hand this one to the pool, start the next
+    /// one with the line being read, and give the earlier results to the sink while the pool works.
     #[cfg(feature = "parallel")]
-    fn validate_while_framing<'c>(&mut self, mut chunk: &'c [u8]) -> &'c [u8] {
+    fn launch(&mut self) {
+        let own_pool = self.pool.is_some();
+        let previous = self.pipeline.next(own_pool);
         let mut full = std::mem::take(&mut self.spare);
         std::mem::swap(&mut full, &mut self.batch);
         self.framer.handover(&full, &mut self.batch);
-        let previous = self.ready.take();
-        let Validator { options, framer, batch, sink, report, pool, .. } = self;
-        let mut outcomes = Vec::new();
-        let mut recycled = None;
-        in_scope(pool.as_ref(), |scope| {
-            scope.spawn(|_| outcomes = validate_lines(&full, options, &mut Scratch::default(), true));
-            if let Some((done, results)) = previous {
-                deliver(report, sink, &done, &results);
-                recycled = Some(done);
-            }
-            while !chunk.is_empty() && !batch.is_full(options.batch_bytes) {
-                let used = framer.feed(chunk, batch, options.batch_bytes);
-                chunk = &chunk[used..];
-            }
-        });
-        if let Some(done) = recycled {
+        self.pipeline.launch(full, &self.options, self.pool.as_ref());
+        if let Some((done, outcomes)) = previous {
+            deliver(&mut self.report, &mut self.sink, &done, &outcomes);
             self.spare = done;
         }
-        self.ready = Some((full, outcomes));
-        chunk
     }
 
     #[cfg(not(feature = "parallel"))]
-    fn validate_while_framing<'c>(&mut self, chunk: &'c [u8]) -> &'c [u8] {
+    fn launch(&mut self) {
         self.flush();
-        chunk
     }
 
-    /// Hand the pipelined batch's results to the sink.
-    fn deliver_ready(&mut self) {
-        if let Some((done, results)) = self.ready.take() {
-            deliver(&mut self.report, &mut self.sink, &done, &results);
+    /// The oldest background batch's results, to the sink.
+    #[cfg(feature = "parallel")]
+    fn deliver_next(&mut self) {
+        if let Some((done, outcomes)) = self.pipeline.next(self.pool.is_some()) {
+            deliver(&mut self.report, &mut self.sink, &done, &outcomes);
             self.spare = done;
+        }
+    }
+
+    /// Every background batch's results, to the sink, in order.
+    fn deliver_ready(&mut self) {
+        #[cfg(feature = "parallel")]
+        while self.pipeline.len() > 0 {
+            self.deliver_next();
         }
     }
 
@@ -326,32 +325,26 @@ impl<S: Sink> Validator<S> {
         (self.report, self.sink)
     }
 
-    /// Validate the batch and hand its results to the sink (not pipelined, or the last batch).
+    /// Validate the batch and hand its results to the sink (one thread, or the last batch).
     fn flush(&mut self) {
         if !self.batch.lines.is_empty() {
-            let parallel = self.pipelined();
-            let (batch, options, scratch) = (&self.batch, &self.options, &mut self.scratch);
-            #[cfg(feature = "parallel")]
-            let outcomes = match (&self.pool, parallel) {
-                // Own pool: validate the lines inside it.
-                (Some(pool), true) => pool.install(|| validate_lines(batch, options, &mut Scratch::default(), true)),
-                _ => validate_lines(batch, options, scratch, parallel),
+            let outcomes = if self.pipelined() {
+                #[cfg(feature = "parallel")]
+                let outcomes = match &self.pool {
+                    // Own pool: validate the lines inside it.
+                    Some(pool) => pool.install(|| validate_lines(&self.batch, &self.options)),
+                    None => validate_lines(&self.batch, &self.options),
+                };
+                #[cfg(not(feature = "parallel"))]
+                let outcomes = validate_lines(&self.batch, &self.options);
+                outcomes
+            } else {
+                let scratch = &mut self.scratch;
+                self.batch.lines.iter().map(|p| validate_pending(&self.batch.buf, p, &self.options, scratch)).collect()
             };
-            #[cfg(not(feature = "parallel"))]
-            let outcomes = validate_lines(batch, options, scratch, parallel);
             deliver(&mut self.report, &mut self.sink, &self.batch, &outcomes);
         }
         self.framer.compact(&mut self.batch);
-    }
-}
-
-/// Run `op` on this thread in a rayon scope of `pool` (or of the current pool): what `op` spawns
-/// runs on the pool, and the scope's end waits for it while helping.
-#[cfg(feature = "parallel")]
-fn in_scope<'s, R>(pool: Option<&rayon::ThreadPool>, op: impl FnOnce(&rayon::Scope<'s>) -> R) -> R {
-    match pool {
-        Some(pool) => pool.in_place_scope(op),
-        None => rayon::in_place_scope(op),
     }
 }
 
@@ -382,31 +375,28 @@ fn deliver<S: Sink>(report: &mut FileReport, sink: &mut S, batch: &Batch, outcom
     }
 }
 
-/// Validate a batch's lines: on the current rayon pool when `parallel` (each worker with its own
-/// scratch), else on this thread with `scratch`.
-fn validate_lines(batch: &Batch, options: &Options, scratch: &mut Scratch, parallel: bool) -> Vec<LineOutcome> {
+/// Validate a batch's lines on the current rayon pool (each pool thread with its own scratch), or
+/// on this thread without the `parallel` feature.
+pub(crate) fn validate_lines(batch: &Batch, options: &Options) -> Vec<LineOutcome> {
     let (buf, lines) = (&batch.buf, &batch.lines);
-    #[cfg(feature = "parallel")]
-    if parallel && lines.len() > 1 {
-        use rayon::prelude::*;
-        thread_local! {
-            // One scratch per pool thread, for its whole life (not one per rayon split).
-            static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
-        }
-        return lines
-            .par_iter()
-            .with_min_len(8)
-            .map(|pending| {
-                SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-                    Ok(mut scratch) => validate_pending(buf, pending, options, &mut scratch),
-                    // Re-entered on this thread (a rayon steal inside a line): a fresh one.
-                    Err(_) => validate_pending(buf, pending, options, &mut Scratch::default()),
-                })
-            })
-            .collect();
+    thread_local! {
+        // One scratch per thread, for its whole life (not one per rayon split).
+        static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
     }
-    let _ = parallel;
-    lines.iter().map(|pending| validate_pending(buf, pending, options, scratch)).collect()
+    let one = |pending: &PendingLine| {
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => validate_pending(buf, pending, options, &mut scratch),
+            // Re-entered on this thread (never expected): a fresh one.
+            Err(_) => validate_pending(buf, pending, options, &mut Scratch::default()),
+        })
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        lines.par_iter().with_min_len(8).map(one).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    lines.iter().map(one).collect()
 }
 
 fn validate_pending(buf: &[u8], pending: &PendingLine, options: &Options, scratch: &mut Scratch) -> LineOutcome {

@@ -1,0 +1,93 @@
+//! Batches validated in the background (the `parallel` feature, more than one thread).
+//!
+//! When a batch is full it is handed, owned, to a rayon job that validates its lines in parallel
+//! and leaves the results in a slot; the calling thread goes on reading and framing the next batch
+//! at once, and takes the results in order later. So reading, framing and the sink (writing
+//! records, say) run beside validation instead of between batches, and the pool does not wait at
+//! batch boundaries. While it waits for a result, a calling thread that belongs to the pool runs
+//! pool jobs (it helps validate); any other thread sleeps on a condition variable.
+//!
+//! A panic outside a line's own guard cannot hang the wait: the job catches it and reports every
+//! line of the batch as a server error.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use crate::line::{self, LineOutcome};
+use crate::ndjson::Batch;
+use crate::Options;
+
+/// A validated batch and its results, in line order.
+pub(crate) type Done = (Batch, Vec<LineOutcome>);
+
+/// Where a job leaves its results.
+#[derive(Default)]
+struct Slot {
+    done: Mutex<Option<Done>>,
+    filled: Condvar,
+}
+
+/// The batches handed to the pool, oldest first.
+#[derive(Default)]
+pub(crate) struct Pipeline {
+    queue: VecDeque<Arc<Slot>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").field("in_flight", &self.queue.len()).finish()
+    }
+}
+
+impl Pipeline {
+    /// Batches in flight.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Validate `batch` on `pool` (or the current pool) in the background.
+    pub(crate) fn launch(&mut self, batch: Batch, options: &Options, pool: Option<&rayon::ThreadPool>) {
+        let slot = Arc::new(Slot::default());
+        let job_slot = Arc::clone(&slot);
+        let options = options.clone();
+        let job = move || {
+            let outcomes = catch_unwind(AssertUnwindSafe(|| crate::validator::validate_lines(&batch, &options)))
+                .unwrap_or_else(|_| {
+                    let what = "the validator failed on this batch of lines";
+                    batch.lines.iter().map(|l| line::server_error(l.number, l.offset, what)).collect()
+                });
+            *job_slot.done.lock().unwrap_or_else(PoisonError::into_inner) = Some((batch, outcomes));
+            job_slot.filled.notify_all();
+        };
+        match pool {
+            Some(pool) => pool.spawn(job),
+            None => rayon::spawn(job),
+        }
+        self.queue.push_back(slot);
+    }
+
+    /// The oldest batch's results, once ready. `own_pool`: the batches run on a pool this thread
+    /// is not part of (so it cannot help).
+    pub(crate) fn next(&mut self, own_pool: bool) -> Option<Done> {
+        let slot = self.queue.pop_front()?;
+        if !own_pool && rayon::current_thread_index().is_some() {
+            // On a pool thread: run pool jobs (this batch's lines among them) until it is done.
+            loop {
+                if let Some(done) = slot.done.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                    return Some(done);
+                }
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::thread::yield_now();
+                }
+            }
+        }
+        let mut done = slot.done.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(result) = done.take() {
+                return Some(result);
+            }
+            done = slot.filled.wait(done).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
