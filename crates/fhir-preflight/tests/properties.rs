@@ -66,5 +66,12 @@ proptest! {
         let whole = run(&data, &[], 1);
         prop_assert_eq!(&run(&data, &cuts, 1), &whole);
         prop_assert_eq!(&run(&data, &cuts, 0), &whole);
+        // Called from a pool thread (as the CLI does): waiting for a batch helps the pool.
+        #[cfg(feature = "parallel")]
+        prop_assert_eq!(&POOL.install(|| run(&data, &cuts, 0)), &whole);
     }
 }
+
+#[cfg(feature = "parallel")]
+static POOL: std::sync::LazyLock<rayon::ThreadPool> =
+    std::sync::LazyLock::new(|| rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool"));
