@@ -2,8 +2,7 @@
 //! pair, so earlier ones are silently overwritten).
 //!
 //! Each imported line's pair is kept as a 64-bit hash in a fixed open-addressing table of
-//! [`SLOTS`] slots (32 MiB), allocated zeroed on the first id: the OS maps its pages as they are
-//! first written, so memory grows with the first few thousand ids and then stays flat at 32 MiB
+//! [`SLOTS`] slots (32 MiB), allocated and zeroed on the first id, so memory is flat at 32 MiB
 //! however large the input — no rehashing, no growth spikes. At most [`MAX_IDS`] pairs are kept
 //! (7/8 of the slots, so probes stay short); past that, a notice says later duplicates were not
 //! checked. Two distinct pairs share a 64-bit hash with odds of about n²/2⁶⁵ (3·10⁻⁷ for a full
@@ -17,11 +16,14 @@ pub(crate) const SLOTS: usize = 1 << 22;
 /// The most distinct pairs kept: 7/8 of [`SLOTS`] (3,670,016).
 pub(crate) const MAX_IDS: usize = SLOTS / 8 * 7;
 
-/// The 64-bit hash a `(resourceType, id)` pair is kept as (never 0, which marks an empty slot).
+/// An empty slot.
+const EMPTY: u64 = u64::MAX;
+
+/// The 64-bit hash a `(resourceType, id)` pair is kept as (never [`EMPTY`]).
 pub(crate) fn id_hash(resource_type: &str, id: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (resource_type, id).hash(&mut hasher);
-    hasher.finish().max(1)
+    hasher.finish().min(EMPTY - 1)
 }
 
 /// Duplicate pairs seen so far, in input order.
@@ -40,7 +42,11 @@ impl Ids {
     /// Record a pair; a pair seen before counts as a duplicate (`shown` names it, for the first few).
     pub(crate) fn see(&mut self, hash: u64, input: &str, line: u64, shown: impl FnOnce() -> String) {
         if self.table.is_empty() {
-            self.table = vec![0; SLOTS];
+            // Filled by writing, with a non-zero marker (a zero fill becomes a zero-mapped
+            // allocation): a probe reads a slot before writing it, and a page first read as the
+            // shared zero page, then written, makes the kernel flush the other threads' TLBs (an
+            // interrupt per page, thousands of them).
+            self.table = vec![EMPTY; SLOTS];
         }
         let mask = SLOTS - 1;
         // The hash's high bits pick the slot (the low bits of SipHash are as good; either works).
@@ -54,7 +60,7 @@ impl Ids {
                 }
                 return;
             }
-            if here == 0 {
+            if here == EMPTY {
                 if self.len < MAX_IDS {
                     self.table[slot] = hash;
                     self.len += 1;

@@ -133,65 +133,90 @@ fn get_bytes(r: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
-/// One input's way into [`Shared`]: straight through, or through a spool until its turn.
+/// A lane writes straight through in blocks of this size (fewer lock round trips with the other
+/// threads than one per line).
+const DIRECT_BLOCK: usize = 64 << 10;
+
+struct LaneState {
+    spool: Spool,
+    /// The lane's turn has come: its spool goes to [`Shared`] in blocks, and at the end.
+    direct: bool,
+}
+
+/// One input's way into [`Shared`]: through a spool, replayed when the input's turn comes and
+/// from then on in blocks. Only the thread that validates the input writes to its lane, and no
+/// lock is held while another is taken.
 pub(crate) struct Lane {
-    /// `None` once the lane writes straight through (it never goes back).
-    spool: Mutex<Option<Spool>>,
+    state: Mutex<LaneState>,
 }
 
 impl Lane {
     pub(crate) fn new(direct: bool) -> Self {
-        Lane { spool: Mutex::new(if direct { None } else { Some(Spool::default()) }) }
+        Lane { state: Mutex::new(LaneState { spool: Spool::default(), direct }) }
     }
 
-    /// Runs `spooled` on the spool if there still is one; otherwise tells the caller to write
-    /// through (after releasing the lane's lock: the lock order is scheduler → shared, lane → shared).
-    fn spooled(&self, spooled: impl FnOnce(&mut Spool)) -> bool {
-        let mut guard = self.spool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match guard.as_mut() {
-            Some(spool) => {
-                spooled(spool);
-                true
-            }
-            None => false,
+    /// Append a record; a direct lane hands a full block to `shared`.
+    fn write(&self, shared: &Mutex<Shared>, input: &str, record: impl FnOnce(&mut Spool)) {
+        let block = {
+            let mut state = lock(&self.state);
+            record(&mut state.spool);
+            let full = state.spool.memory.len() >= DIRECT_BLOCK || state.spool.file.is_some();
+            (state.direct && full).then(|| std::mem::take(&mut state.spool))
+        };
+        if let Some(spool) = block {
+            replay_into(spool, &mut lock(shared), input);
         }
     }
 
     /// Rendered items of the streamed format.
-    pub(crate) fn items(&self, shared: &Mutex<Shared>, items: &[u8]) {
+    pub(crate) fn items(&self, shared: &Mutex<Shared>, input: &str, items: &[u8]) {
         if items.is_empty() {
             return;
         }
-        if !self.spooled(|spool| {
+        self.write(shared, input, |spool| {
             spool.write(&[TAG_ITEMS]);
             put_bytes(spool, items);
-        }) {
-            lock(shared).items(items);
-        }
+        });
     }
 
     /// An imported line's `(resourceType, id)`.
     pub(crate) fn id(&self, shared: &Mutex<Shared>, input: &str, line: u64, resource_type: &str, id: &str) {
         let hash = id_hash(resource_type, id);
-        if !self.spooled(|spool| {
+        self.write(shared, input, |spool| {
             spool.write(&[TAG_ID]);
             spool.write(&hash.to_le_bytes());
             spool.write(&line.to_le_bytes());
             put_bytes(spool, resource_type.as_bytes());
             put_bytes(spool, id.as_bytes());
-        }) {
-            lock(shared).id(hash, input, line, resource_type, id);
+        });
+    }
+
+    /// The input is validated: a direct lane hands over what it holds.
+    pub(crate) fn finish(&self, shared: &Mutex<Shared>, input: &str) {
+        let rest = {
+            let mut state = lock(&self.state);
+            state.direct.then(|| std::mem::take(&mut state.spool))
+        };
+        if let Some(spool) = rest {
+            replay_into(spool, &mut lock(shared), input);
         }
     }
 
-    /// The lane's turn: replay the spool into `shared`, then write through from now on.
+    /// The lane's turn (the inputs before it are done): replay the spool into `shared` (locked by
+    /// the caller), then go direct.
     pub(crate) fn go_direct(&self, shared: &mut Shared, input: &str) {
-        let Some(spool) = self.spool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() else {
-            return;
+        let spool = {
+            let mut state = lock(&self.state);
+            state.direct = true;
+            std::mem::take(&mut state.spool)
         };
-        if let Err(e) = replay(spool, shared, input) {
-            shared.error.get_or_insert(e);
-        }
+        replay_into(spool, shared, input);
+    }
+}
+
+fn replay_into(spool: Spool, shared: &mut Shared, input: &str) {
+    if let Err(e) = replay(spool, shared, input) {
+        shared.error.get_or_insert(e);
     }
 }
 
@@ -242,6 +267,7 @@ mod tests {
             let first = Lane::new(true);
             let second = Lane::new(direct);
             first.id(&shared, "a", 1, "Patient", "p1");
+            first.finish(&shared, "a");
             // More than SPOOL_MEMORY of records, so the temporary file is used.
             let long = "x".repeat(1000);
             for i in 0..(SPOOL_MEMORY / 1000 + 100) as u64 {
@@ -249,8 +275,11 @@ mod tests {
             }
             second.id(&shared, "b", 9_999_999, "Patient", "p1");
             first.id(&shared, "a", 2, "Patient", "p1");
+            first.finish(&shared, "a");
             lock(&shared).ids.first_duplicates.push(("marker".into(), 0, String::new()));
+            first.finish(&shared, "a");
             second.go_direct(&mut lock(&shared), "b");
+            second.finish(&shared, "b");
             ids_of(&shared)
         };
         let (spooled, direct) = (run(false), run(true));

@@ -116,6 +116,7 @@ impl<'a> RecordSink<'a> {
 
     /// Flush the record files; the first error wins.
     pub(crate) fn close(&mut self) -> Result<(), io::Error> {
+        self.lane.finish(self.shared, self.input);
         for writer in [self.success.take(), self.failure.take()].into_iter().flatten() {
             let result = writer.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all());
             if let Err(e) = result {
@@ -177,7 +178,7 @@ impl Sink for RecordSink<'_> {
             let shown = if self.redact { LineResult { resource_id: None, ..*line } } else { *line };
             self.buf.clear();
             render.line(self.index, self.input, &shown, &mut self.buf);
-            self.lane.items(self.shared, &self.buf);
+            self.lane.items(self.shared, self.input, &self.buf);
         }
         if self.write_error.is_none() {
             if let Err(e) = self.write(line) {

@@ -427,19 +427,27 @@ pub fn validate_reader<R: Read, S: Sink + ?Sized>(
     options: &Options,
     sink: &mut S,
 ) -> Result<FileReport, Error> {
+    thread_local! {
+        // The read buffer, kept per thread: validating many small files does not map and unmap a
+        // chunk-sized buffer for each (which contends on the address space with several threads).
+        static READ_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
     let mut validator = Validator::new(options, Borrowed(sink));
-    let mut buf = vec![0u8; options.chunk_bytes];
-    loop {
+    let mut buf = READ_BUFFER.take();
+    buf.resize(options.chunk_bytes, 0);
+    let result = loop {
         match reader.read(&mut buf) {
-            Ok(0) => return Ok(validator.finish()),
+            Ok(0) => break Ok(validator.finish()),
             Ok(n) => validator.feed(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(source) => {
                 let partial = Box::new(validator.finish_incomplete());
-                return Err(Error::Read { source, partial });
+                break Err(Error::Read { source, partial });
             }
         }
-    }
+    };
+    READ_BUFFER.set(buf);
+    result
 }
 
 /// Validate an input held in memory.
