@@ -54,7 +54,13 @@ impl Default for Options {
 
 impl Options {
     /// Lines longer than this many bytes (without the line terminator) are customer errors and are
-    /// never held in memory. At least 16.
+    /// never held in memory. At least 16, at most 4 GiB − 1 (offsets inside a line are 32-bit).
+    ///
+    /// ```
+    /// use fhir_preflight::Options;
+    /// assert!(Options::default().with_max_line_bytes(1 << 20).is_ok());
+    /// assert!(Options::default().with_max_line_bytes(1 << 32).is_err());
+    /// ```
     pub fn with_max_line_bytes(mut self, bytes: u64) -> Result<Self, Error> {
         if bytes < 16 {
             return Err(invalid("--max-line-bytes", "must be at least 16"));
