@@ -587,6 +587,27 @@ fn format_ndjson_one_diagnostic_per_line() {
     }
 }
 
+/// Snapshots of the machine formats on one fixture: the manifest (`json`), the OperationOutcome
+/// Bundle and SARIF's results (its rule list is every diagnostic code, checked by the schema test).
+#[test]
+fn machine_format_snapshots() {
+    let run = |format: &str| {
+        let assert = cmd()
+            .current_dir(fixtures())
+            .args(["validate", "invalid/lines.ndjson", "--format", format])
+            .assert()
+            .code(1);
+        serde_json::from_slice::<serde_json::Value>(&assert.get_output().stdout).expect("one JSON document")
+    };
+    insta::assert_json_snapshot!("format_json", run("json"));
+    insta::assert_json_snapshot!("format_operationoutcome", run("operationoutcome"));
+    let sarif = run("sarif");
+    insta::assert_json_snapshot!(
+        "format_sarif_results",
+        serde_json::json!({"version": sarif["version"], "results": sarif["runs"][0]["results"]})
+    );
+}
+
 #[test]
 fn format_operationoutcome_is_a_bundle_fhir_preflight_accepts() {
     let tmp = tempfile::tempdir().unwrap();
