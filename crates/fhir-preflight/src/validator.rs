@@ -271,7 +271,8 @@ impl<S: Sink> Validator<S> {
         self.close()
     }
 
-    /// The sink (for draining what it gathered mid-file).
+    /// The sink (for draining what it gathered mid-file; see [`Validator::lines_validated`] for
+    /// how far behind the input it may be).
     pub fn sink_mut(&mut self) -> &mut S {
         &mut self.sink
     }
@@ -281,7 +282,9 @@ impl<S: Sink> Validator<S> {
         self.framer.offset
     }
 
-    /// Lines (non-blank) validated so far.
+    /// Lines (non-blank) validated and handed to the sink so far. With more than one thread the
+    /// sink runs up to two batches (about 8 MiB) behind what was fed; [`Validator::finish`]
+    /// delivers everything.
     pub fn lines_validated(&self) -> u64 {
         self.report.resources_scanned
     }
