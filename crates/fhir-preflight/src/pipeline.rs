@@ -91,3 +91,53 @@ impl Pipeline {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line::LineStatus;
+    use crate::ndjson::PendingLine;
+
+    fn batch(lines: &[(usize, usize)]) -> Batch {
+        let buf = b"{\"resourceType\":\"Patient\",\"id\":\"a\"}".to_vec();
+        let lines = lines
+            .iter()
+            .enumerate()
+            .map(|(i, &(start, end))| PendingLine { start, end, number: i as u64 + 1, offset: 0, too_long: None })
+            .collect();
+        Batch { buf, lines, line_bytes: 0 }
+    }
+
+    #[test]
+    fn results_come_back_in_launch_order() {
+        let mut pipeline = Pipeline::default();
+        let options = Options::default();
+        pipeline.launch(batch(&[(0, 35), (0, 10)]), &options, None);
+        pipeline.launch(batch(&[(0, 35)]), &options, None);
+        assert_eq!(pipeline.len(), 2);
+        let (_, first) = pipeline.next(false).expect("first batch");
+        let statuses: Vec<LineStatus> = first.iter().map(|o| o.status).collect();
+        assert_eq!(statuses, [LineStatus::Imported, LineStatus::CustomerError]);
+        let (_, second) = pipeline.next(false).expect("second batch");
+        assert_eq!(second.len(), 1);
+        assert!(pipeline.next(false).is_none());
+    }
+
+    /// A panic outside any line's own guard (here: a line span outside the buffer) turns the whole
+    /// batch into server errors; the wait ends, on a pool thread and off it.
+    #[test]
+    fn a_panic_in_a_batch_is_server_errors_not_a_hang() {
+        let options = Options::default();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
+        for on_pool in [false, true] {
+            let run = || {
+                let mut pipeline = Pipeline::default();
+                pipeline.launch(batch(&[(0, 35), (0, 10_000)]), &options, None);
+                pipeline.next(false).expect("results")
+            };
+            let (_, outcomes) = if on_pool { pool.install(run) } else { run() };
+            assert_eq!(outcomes.len(), 2);
+            assert!(outcomes.iter().all(|o| o.status == LineStatus::ServerError), "on pool: {on_pool}");
+        }
+    }
+}
