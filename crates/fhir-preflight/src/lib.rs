@@ -86,13 +86,7 @@ pub mod bench_support {
 
     /// Validate one line, alone (no framing, no batches): whether it would be imported.
     pub fn validate_line(line: &[u8], options: &crate::Options) -> bool {
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<crate::json::walk::Scratch> = Default::default();
-        }
-        SCRATCH.with(|s| {
-            let outcome = crate::line::validate(line, 1, 0, options, &mut s.borrow_mut());
-            outcome.status == crate::LineStatus::Imported
-        })
+        crate::line::validate(line, 1, 0, options).status == crate::LineStatus::Imported
     }
 
     /// Check the JSON syntax of one line with the validator's own scanner and nothing else (no

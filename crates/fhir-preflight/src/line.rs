@@ -88,7 +88,20 @@ pub fn line_in_progress() -> Option<u64> {
 
 /// Validate the physical line `number` (bytes without terminator, after any BOM) that starts at
 /// file offset `offset`. Never panics: a panic inside becomes a server error.
-pub(crate) fn validate(line: &[u8], number: u64, offset: u64, options: &Options, scratch: &mut Scratch) -> LineOutcome {
+pub(crate) fn validate(line: &[u8], number: u64, offset: u64, options: &Options) -> LineOutcome {
+    thread_local! {
+        // The walk's reusable buffers: one per thread for its whole life (not one per batch or
+        // per rayon split).
+        static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => validate_with(line, number, offset, options, &mut scratch),
+        // Re-entered on this thread (never expected): fresh buffers.
+        Err(_) => validate_with(line, number, offset, options, &mut Scratch::default()),
+    })
+}
+
+fn validate_with(line: &[u8], number: u64, offset: u64, options: &Options, scratch: &mut Scratch) -> LineOutcome {
     IN_PROGRESS.with(|c| c.set(number));
     crate::diagnostic::REDACT.with(|c| c.set(options.redact));
     let result = catch_unwind(AssertUnwindSafe(|| validate_inner(line, options, scratch)));
@@ -200,7 +213,7 @@ mod tests {
     use super::*;
 
     fn run(line: &[u8]) -> LineOutcome {
-        validate(line, 3, 100, &Options::default(), &mut Scratch::default())
+        validate(line, 3, 100, &Options::default())
     }
 
     #[test]
@@ -244,12 +257,12 @@ mod tests {
     #[test]
     fn injected_panic_is_a_server_error() {
         let options = Options::default().with_panic_marker(b"BOOM");
-        let mut scratch = Scratch::default();
-        let o = validate(br#"{"resourceType":"Patient","id":"BOOM"}"#, 9, 0, &options, &mut scratch);
+        // The thread's scratch is reused after the panic.
+        let o = validate(br#"{"resourceType":"Patient","id":"BOOM"}"#, 9, 0, &options);
         assert_eq!(o.status, LineStatus::ServerError);
         assert_eq!(o.diagnostics[0].code, Code::InternalError);
         assert_eq!(o.diagnostics[0].line, 9);
-        let o = validate(br#"{"resourceType":"Patient","id":"ok"}"#, 10, 0, &options, &mut scratch);
+        let o = validate(br#"{"resourceType":"Patient","id":"ok"}"#, 10, 0, &options);
         assert_eq!(o.status, LineStatus::Imported);
     }
 }

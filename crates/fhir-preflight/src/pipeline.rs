@@ -52,7 +52,7 @@ impl Pipeline {
         let job_slot = Arc::clone(&slot);
         let options = options.clone();
         let job = move || {
-            let outcomes = catch_unwind(AssertUnwindSafe(|| crate::validator::validate_lines(&batch, &options)))
+            let outcomes = catch_unwind(AssertUnwindSafe(|| crate::validator::validate_lines(&batch, &options, true)))
                 .unwrap_or_else(|_| {
                     let what = "the validator failed on this batch of lines";
                     batch.lines.iter().map(|l| line::server_error(l.number, l.offset, what)).collect()

@@ -12,7 +12,6 @@
 use std::io::Read;
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::json::walk::Scratch;
 use crate::line::{self, LineOutcome, LineStatus};
 use crate::ndjson::{Batch, Framer, PendingLine};
 use crate::{Error, Options};
@@ -147,7 +146,6 @@ pub struct Validator<S: Sink> {
     spare: Batch,
     sink: S,
     report: FileReport,
-    scratch: Scratch,
     /// The file's first bytes, until [`crate::sniff::SNIFF_BYTES`] decide what kind of file it is.
     head: Option<Vec<u8>>,
     #[cfg(feature = "parallel")]
@@ -179,7 +177,6 @@ impl<S: Sink> Validator<S> {
             spare: Batch::default(),
             sink,
             report: FileReport::default(),
-            scratch: Scratch::default(),
             head: Some(Vec::new()),
             #[cfg(feature = "parallel")]
             pool: (options.threads > 1)
@@ -331,20 +328,15 @@ impl<S: Sink> Validator<S> {
     /// Validate the batch and hand its results to the sink (one thread, or the last batch).
     fn flush(&mut self) {
         if !self.batch.lines.is_empty() {
-            let outcomes = if self.pipelined() {
-                #[cfg(feature = "parallel")]
-                let outcomes = match &self.pool {
-                    // Own pool: validate the lines inside it.
-                    Some(pool) => pool.install(|| validate_lines(&self.batch, &self.options)),
-                    None => validate_lines(&self.batch, &self.options),
-                };
-                #[cfg(not(feature = "parallel"))]
-                let outcomes = validate_lines(&self.batch, &self.options);
-                outcomes
-            } else {
-                let scratch = &mut self.scratch;
-                self.batch.lines.iter().map(|p| validate_pending(&self.batch.buf, p, &self.options, scratch)).collect()
+            let parallel = self.pipelined();
+            #[cfg(feature = "parallel")]
+            let outcomes = match (&self.pool, parallel) {
+                // Own pool: validate the lines inside it.
+                (Some(pool), true) => pool.install(|| validate_lines(&self.batch, &self.options, true)),
+                _ => validate_lines(&self.batch, &self.options, parallel),
             };
+            #[cfg(not(feature = "parallel"))]
+            let outcomes = validate_lines(&self.batch, &self.options, parallel);
             deliver(&mut self.report, &mut self.sink, &self.batch, &outcomes);
         }
         self.framer.compact(&mut self.batch);
@@ -378,35 +370,20 @@ fn deliver<S: Sink>(report: &mut FileReport, sink: &mut S, batch: &Batch, outcom
     }
 }
 
-/// Validate a batch's lines on the current rayon pool (each pool thread with its own scratch), or
-/// on this thread without the `parallel` feature.
-pub(crate) fn validate_lines(batch: &Batch, options: &Options) -> Vec<LineOutcome> {
-    let (buf, lines) = (&batch.buf, &batch.lines);
-    thread_local! {
-        // One scratch per thread, for its whole life (not one per rayon split).
-        static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
-    }
-    let one = |pending: &PendingLine| {
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => validate_pending(buf, pending, options, &mut scratch),
-            // Re-entered on this thread (never expected): a fresh one.
-            Err(_) => validate_pending(buf, pending, options, &mut Scratch::default()),
-        })
+/// Validate a batch's lines: on the current rayon pool when `parallel` (and the feature is on),
+/// else on this thread.
+pub(crate) fn validate_lines(batch: &Batch, options: &Options, parallel: bool) -> Vec<LineOutcome> {
+    let one = |pending: &PendingLine| match pending.too_long {
+        Some(len) => line::too_long(pending.number, pending.offset, len, options.max_line_bytes),
+        None => line::validate(&batch.buf[pending.start..pending.end], pending.number, pending.offset, options),
     };
     #[cfg(feature = "parallel")]
-    {
+    if parallel {
         use rayon::prelude::*;
-        lines.par_iter().with_min_len(8).map(one).collect()
+        return batch.lines.par_iter().with_min_len(8).map(one).collect();
     }
-    #[cfg(not(feature = "parallel"))]
-    lines.iter().map(one).collect()
-}
-
-fn validate_pending(buf: &[u8], pending: &PendingLine, options: &Options, scratch: &mut Scratch) -> LineOutcome {
-    match pending.too_long {
-        Some(len) => line::too_long(pending.number, pending.offset, len, options.max_line_bytes),
-        None => line::validate(&buf[pending.start..pending.end], pending.number, pending.offset, options, scratch),
-    }
+    let _ = parallel;
+    batch.lines.iter().map(one).collect()
 }
 
 fn file_diagnostic(code: Code, line: u64, message: String) -> Diagnostic {
