@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fhir_preflight::{validate_bytes, Discard, Options};
-use fhir_preflight_benches::{corpus, lines};
+use fhir_preflight_benches::{corpus, lines, SimdTape};
 
 const LINES: u64 = 20_000;
 
@@ -21,24 +21,8 @@ fn benches(c: &mut Criterion) {
     });
 
     group.bench_function("parse_only/simd_json_tape", |b| {
-        let mut buffers = simd_json::Buffers::default();
-        let mut kept = Some(simd_json::Tape::null());
-        let mut copy = Vec::new();
-        b.iter(|| {
-            let mut ok = 0;
-            let mut tape = kept.take().unwrap_or_else(simd_json::Tape::null);
-            for l in lines(&input) {
-                copy.clear();
-                copy.extend_from_slice(l);
-                let mut t = tape.reset();
-                if simd_json::fill_tape(&mut copy, &mut buffers, &mut t).is_ok() {
-                    ok += 1;
-                }
-                tape = t.reset();
-            }
-            kept = Some(tape);
-            ok
-        })
+        let mut tape = SimdTape::default();
+        b.iter(|| tape.parse_lines(&input))
     });
 
     let one = Options::default().with_threads(1);

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use fhir_preflight::{validate_bytes, Discard, Options};
-use fhir_preflight_benches::lines;
+use fhir_preflight_benches::{lines, SimdTape};
 
 fn best_of<F: FnMut() -> u64>(runs: usize, mut f: F) -> (f64, u64) {
     let mut best = f64::MAX;
@@ -35,20 +35,8 @@ fn main() {
         best_of(3, || memchr::memchr_iter(b'\n', &input).count() as u64).0,
         n_lines,
     ));
-    let (t, ok) = best_of(3, || {
-        let mut buffers = simd_json::Buffers::default();
-        let mut tape = simd_json::Tape::null();
-        let mut copy = Vec::new();
-        let mut ok = 0;
-        for l in lines(&input) {
-            copy.clear();
-            copy.extend_from_slice(l);
-            let mut t = tape.reset();
-            ok += u64::from(simd_json::fill_tape(&mut copy, &mut buffers, &mut t).is_ok());
-            tape = t.reset();
-        }
-        ok
-    });
+    let mut tape = SimdTape::default();
+    let (t, ok) = best_of(3, || tape.parse_lines(&input));
     rows.push(("simd-json tape, parse only, 1 thread".into(), t, ok));
     let (t, ok) = best_of(3, || {
         lines(&input).filter(|l| serde_json::from_slice::<serde::de::IgnoredAny>(l).is_ok()).count() as u64

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use fhir_preflight::{validate_bytes, Discard, Options};
-use fhir_preflight_benches::lines;
+use fhir_preflight_benches::{lines, SimdTape};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -58,9 +58,7 @@ fn main() {
         std::process::exit(2);
     });
     let one = Options::default().with_threads(1);
-    let mut buffers = simd_json::Buffers::default();
-    let mut tape = simd_json::Tape::null();
-    let mut copy = Vec::new();
+    let mut tape = SimdTape::default();
     let all = Options::default();
     let pool = rayon::ThreadPoolBuilder::new().build().expect("a thread pool");
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -68,14 +66,7 @@ fn main() {
     let (mut parsed, mut imported) = (0, 0);
     for _ in 0..runs {
         let t = Instant::now();
-        parsed = 0;
-        for line in lines(&input) {
-            copy.clear();
-            copy.extend_from_slice(line);
-            let mut t = tape.reset();
-            parsed += u64::from(simd_json::fill_tape(&mut copy, &mut buffers, &mut t).is_ok());
-            tape = t.reset();
-        }
+        parsed = tape.parse_lines(&input);
         simd = simd.min(t.elapsed().as_secs_f64());
         let t = Instant::now();
         imported = validate_bytes(&input, &one, &mut Discard).resources_imported;
