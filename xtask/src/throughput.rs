@@ -83,17 +83,8 @@ pub(crate) fn compare(flags: &Flags) -> Result<(), String> {
     let seed = flags.number("seed", 42)?;
     let root = workspace_root();
     let corpus = ensure_corpus(&root, lines, seed)?;
-    let status = Command::new(env!("CARGO"))
-        .args(["run", "--release", "-q", "--manifest-path", "benches/compare/Cargo.toml", "--"])
-        .arg(&corpus)
-        .current_dir(&root)
-        .status()
-        .map_err(|e| format!("cargo run: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("benches/compare failed".into())
-    }
+    let corpus = corpus.to_string_lossy();
+    cargo(&root, &["run", "--release", "-q", "--manifest-path", "benches/compare/Cargo.toml", "--", &corpus])
 }
 
 /// `cargo xtask memory`: peak RSS of the CLI (all cores, writing every record) on a ~130 MB and a
@@ -121,15 +112,20 @@ pub(crate) fn memory(flags: &Flags) -> Result<(), String> {
 }
 
 fn build_cli(root: &Path) -> Result<(), String> {
+    cargo(root, &["build", "--release", "-q", "-p", "fhir-preflight-cli"])
+}
+
+/// Run `cargo args` in the workspace; an error names the command.
+fn cargo(root: &Path, args: &[&str]) -> Result<(), String> {
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-q", "-p", "fhir-preflight-cli"])
+        .args(args)
         .current_dir(root)
         .status()
-        .map_err(|e| format!("cargo build: {e}"))?;
+        .map_err(|e| format!("cargo {}: {e}", args[0]))?;
     if status.success() {
         Ok(())
     } else {
-        Err("cargo build --release failed".into())
+        Err(format!("cargo {} failed", args.join(" ")))
     }
 }
 

@@ -144,8 +144,9 @@ struct LaneState {
 }
 
 /// One input's way into [`Shared`]: through a spool, replayed when the input's turn comes and
-/// from then on in blocks. Only the thread that validates the input writes to its lane, and no
-/// lock is held while another is taken.
+/// from then on in blocks. Only the thread that validates the input writes to its lane, and a
+/// writer releases the lane before it takes [`Shared`]; the one nesting is the scheduler's
+/// (`Shared`, then the lane it turns direct), so there is no lock cycle.
 pub(crate) struct Lane {
     state: Mutex<LaneState>,
 }

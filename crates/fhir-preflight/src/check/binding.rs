@@ -55,8 +55,8 @@ pub(crate) fn check_codings(
     }
     let in_set = |system: &Option<String>, code: &str| {
         let Some(i) = (vs.member)(code.as_bytes()) else { return false };
-        let same_code = vs.codes[usize::from(i)..].iter().take_while(|(c, _)| *c == code);
-        same_code.into_iter().any(|(_, s)| system.as_deref().is_none_or(|sys| sys == *s))
+        let mut same_code = vs.codes[usize::from(i)..].iter().take_while(|(c, _)| *c == code);
+        same_code.any(|(_, s)| system.as_deref().is_none_or(|sys| sys == *s))
     };
     if codings.iter().any(|(system, code)| code.as_deref().is_some_and(|c| in_set(system, c))) {
         return;
