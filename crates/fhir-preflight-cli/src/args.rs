@@ -20,7 +20,9 @@ pub(crate) enum Command {
     /// Validate NDJSON inputs and report what HealthLake would import.
     ///
     /// Exit status: 0 every line would import; 1 some line would fail; 2 bad options, a refused
-    /// output folder, or an input that could not be read (after validating every other input).
+    /// output folder, no input found, an output that could not be written, or an input (file or
+    /// directory) that could not be read (after validating every other input); 130 interrupted
+    /// (Ctrl-C): nothing is published.
     Validate(ValidateArgs),
     /// Combine the manifests (and, with --output-dir, the records) of shards validated separately
     /// into what validating everything at once gives. Prints the merged manifest.
@@ -53,7 +55,8 @@ pub(crate) struct ValidateArgs {
     #[arg(short = 'r', long)]
     pub(crate) recursive: bool,
 
-    /// Write manifest.json, SUCCESS/ and FAILURE/ records here (absent or empty folder).
+    /// Write manifest.json, SUCCESS/ and FAILURE/ records here (absent or empty folder). Never read
+    /// as an input, even inside an input directory.
     #[arg(short = 'o', long, value_name = "DIR")]
     pub(crate) output_dir: Option<PathBuf>,
 
@@ -112,6 +115,10 @@ pub(crate) struct ValidateArgs {
     /// Errors listed in the human report.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub(crate) max_errors: usize,
+
+    /// Warnings listed in the human report (all are counted by code).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub(crate) max_warnings: usize,
 
     /// Bytes read at a time (testing: results never depend on it).
     #[arg(long, value_name = "BYTES", default_value_t = fhir_preflight::DEFAULT_CHUNK_BYTES, hide = true)]

@@ -1,22 +1,45 @@
-//! The default report on standard output: the first errors with file:line:column, then a short
-//! summary a person reads in seconds.
+//! The default report on standard output: file notes, the first warnings and errors with
+//! file:line:column, then a short summary a person reads in seconds. Every name from the file
+//! system is shown with its control characters escaped ([`shown`]); every list cut short says how
+//! many more it holds.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use fhir_preflight::{format_mb, Diagnostic, Manifest};
+use fhir_preflight::{format_mb, Diagnostic, Manifest, Severity};
 
+use crate::inputs::Skipped;
 use crate::records::ErrorList;
+use crate::text::{count, list_some, shown};
 
-/// Warnings about whole files (byte-order mark, blank lines), shown with the errors.
-#[derive(Debug)]
+/// Codes and resource types listed in the summary lines before "… and N more".
+const LISTED: usize = 10;
+
+/// Warnings about whole files and the whole run (byte-order mark, blank lines, mixed types,
+/// duplicate ids), shown first.
+#[derive(Debug, Clone)]
 pub(crate) struct FileNote {
-    pub(crate) input: String,
+    /// The input's display name, or `None` for the whole run.
+    pub(crate) input: Option<String>,
     pub(crate) diagnostic: Diagnostic,
 }
 
-fn location(input: &str, d: &Diagnostic) -> String {
+/// Everything the report shows.
+#[derive(Debug)]
+pub(crate) struct Report<'a> {
+    pub(crate) manifest: &'a Manifest,
+    pub(crate) errors: &'a ErrorList,
+    pub(crate) notes: &'a [FileNote],
+    pub(crate) skipped: &'a [Skipped],
+    /// Directories that could not be listed.
+    pub(crate) unlisted: usize,
+    pub(crate) color: bool,
+}
+
+fn location(input: Option<&str>, d: &Diagnostic) -> String {
+    let input = shown(input.unwrap_or("(run)")).into_owned();
     if d.line == 0 {
-        return input.to_owned();
+        return input;
     }
     match d.column {
         Some(col) => format!("{input}:{}:{col}", d.line),
@@ -24,76 +47,128 @@ fn location(input: &str, d: &Diagnostic) -> String {
     }
 }
 
-fn line_of(input: &str, d: &Diagnostic, color: bool) -> String {
+fn line_of(input: Option<&str>, d: &Diagnostic, color: bool) -> String {
     let severity = if color {
         let ansi = match d.severity {
-            fhir_preflight::Severity::Fatal | fhir_preflight::Severity::Error => "\x1b[1;31m",
-            fhir_preflight::Severity::Warning => "\x1b[33m",
+            Severity::Fatal | Severity::Error => "\x1b[1;31m",
+            Severity::Warning => "\x1b[33m",
             _ => "\x1b[36m",
         };
         format!("{ansi}{}\x1b[0m", d.severity)
     } else {
         d.severity.to_string()
     };
-    let mut s = format!("{}: {severity}[{}] {}", location(input, d), d.code, d.message);
+    let mut s = format!("{}: {severity}[{}] {}", location(input, d), d.code, shown(&d.message));
     if let Some(path) = &d.path {
-        let _ = write!(s, " (at {path})");
+        let _ = write!(s, " (at {})", shown(path));
     }
     s
 }
 
-pub(crate) fn render(manifest: &Manifest, errors: &ErrorList, notes: &[FileNote], color: bool) -> String {
+/// `code n, code n, … and N more codes`, most frequent first.
+fn by_code(per_code: &BTreeMap<&str, u64>) -> String {
+    let mut codes: Vec<(&&str, &u64)> = per_code.iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let list: Vec<String> = codes.iter().map(|(code, n)| format!("{code} {n}")).collect();
+    more(list_some(&list, LISTED), list.len(), "codes")
+}
+
+/// `list_some` says "… and N more"; name what there is more of.
+fn more(list: String, len: usize, what: &str) -> String {
+    if len > LISTED {
+        format!("{list} {what}")
+    } else {
+        list
+    }
+}
+
+pub(crate) fn render(report: &Report<'_>) -> String {
+    let Report { manifest, errors, notes, skipped, unlisted, color } = *report;
     let mut out = String::new();
     for note in notes {
-        let _ = writeln!(out, "{}", line_of(&note.input, &note.diagnostic, color));
+        let _ = writeln!(out, "{}", line_of(note.input.as_deref(), &note.diagnostic, color));
     }
-    for shown in &errors.shown {
-        let _ = writeln!(out, "{}", line_of(&shown.input, &shown.diagnostic, color));
+    for shown_warning in &errors.warnings {
+        let _ = writeln!(out, "{}", line_of(Some(&shown_warning.input), &shown_warning.diagnostic, color));
     }
-    if errors.total > errors.shown.len() as u64 {
+    if errors.warnings_total > errors.warnings.len() as u64 {
+        let n = errors.warnings_total - errors.warnings.len() as u64;
         let _ = writeln!(
             out,
-            "… {} more errors not shown (--max-errors {}; --output-dir writes them all)",
-            errors.total - errors.shown.len() as u64,
+            "… {n} more {} not shown (--max-warnings {}; --output-dir writes them all)",
+            if n == 1 { "warning" } else { "warnings" },
+            errors.warning_limit
+        );
+    }
+    for shown_error in &errors.shown {
+        let _ = writeln!(out, "{}", line_of(Some(&shown_error.input), &shown_error.diagnostic, color));
+    }
+    if errors.total > errors.shown.len() as u64 {
+        let n = errors.total - errors.shown.len() as u64;
+        let _ = writeln!(
+            out,
+            "… {n} more {} not shown (--max-errors {}; --output-dir writes them all)",
+            if n == 1 { "error" } else { "errors" },
             errors.limit
         );
     }
     if !errors.per_code.is_empty() {
-        let mut codes: Vec<(&&str, &u64)> = errors.per_code.iter().collect();
-        codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let list: Vec<String> = codes.iter().take(10).map(|(code, n)| format!("{code} {n}")).collect();
-        let _ = writeln!(out, "Errors by code: {}", list.join(", "));
+        let _ = writeln!(out, "Errors by code: {}", by_code(&errors.per_code));
+    }
+    // Warnings by code: those of the lines and those of the notes.
+    let mut warnings = errors.warnings_per_code.clone();
+    for note in notes.iter().filter(|n| n.diagnostic.severity == Severity::Warning) {
+        *warnings.entry(note.diagnostic.code.as_str()).or_default() += 1;
+    }
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "Warnings by code: {}", by_code(&warnings));
+    }
+    if !errors.per_code.is_empty() {
         let mut types: Vec<(&String, &(u64, u64))> = errors.per_type.iter().filter(|(_, v)| v.1 > 0).collect();
         types.sort_by(|a, b| (b.1).1.cmp(&(a.1).1).then(a.0.cmp(b.0)));
-        let list: Vec<String> = types.iter().take(10).map(|(t, (n, bad))| format!("{t} {bad}/{n}")).collect();
-        let _ = writeln!(out, "Failed lines by resource type: {}", list.join(", "));
+        let list: Vec<String> = types.iter().map(|(t, (n, bad))| format!("{t} {bad}/{n}")).collect();
+        let list = more(list_some(&list, LISTED), list.len(), "types");
+        let _ = writeln!(out, "Failed lines by resource type: {list}");
     }
     let c = &manifest.counts;
+    let with_warnings = if errors.lines_with_warnings > 0 {
+        format!(" ({} with warnings)", errors.lines_with_warnings)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{} {} checked, {} resources ({} MB): {} imported, {} customer errors, {} server errors",
-        c.files_scanned,
-        if c.files_scanned == 1 { "file" } else { "files" },
-        c.resources_scanned,
+        "{} checked, {} ({} MB): {} imported{with_warnings}, {}, {}",
+        count(c.files_scanned, "file", "files"),
+        count(c.resources_scanned, "resource", "resources"),
         format_mb(c.bytes_scanned),
         c.resources_imported,
-        c.resources_customer_error,
-        c.resources_server_error
+        count(c.resources_customer_error, "customer error", "customer errors"),
+        count(c.resources_server_error, "server error", "server errors"),
     );
     let unread = c.files_read_with_customer_error + c.files_read_with_server_error;
     if unread > 0 {
         let _ = writeln!(out, "{unread} of them could not be read to the end (see the messages above)");
     }
+    if unlisted > 0 {
+        let what = count(unlisted as u64, "directory", "directories");
+        let _ = writeln!(out, "{what} could not be listed; its files were not validated (see the messages above)");
+    }
+    if !skipped.is_empty() {
+        let list: Vec<String> = skipped.iter().map(|s| format!("{} ({})", shown(&s.path), s.why)).collect();
+        let _ =
+            writeln!(out, "Skipped {}: {}", count(skipped.len() as u64, "entry", "entries"), list_some(&list, LISTED));
+    }
     if errors.unchecked_profiles > 0 {
         let _ = writeln!(
             out,
-            "{} resources declare a profile (meta.profile) that HealthLake's strict level validates and fhir-preflight does not (base R4 only)",
-            errors.unchecked_profiles
+            "{} a profile (meta.profile) that HealthLake's strict level validates and fhir-preflight does not (base R4 only)",
+            count(errors.unchecked_profiles, "resource declares", "resources declare")
         );
     }
     if let Some(dir) = &manifest.output_dir {
         let dir = dir.trim_end_matches('/');
-        let _ = writeln!(out, "Wrote {dir}/manifest.json and the SUCCESS/ and FAILURE/ records");
+        let _ = writeln!(out, "Wrote {}/manifest.json and the SUCCESS/ and FAILURE/ records", shown(dir));
     }
     out
 }

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
+use crate::text::shown;
+
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Input {
@@ -15,31 +17,69 @@ pub(crate) struct Input {
     pub(crate) record_name: String,
 }
 
+/// An entry of an input directory that is not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    pub(crate) path: String,
+    pub(crate) why: String,
+    /// Only in the summary (a name that is not NDJSON, a subfolder without `--recursive`); the
+    /// others (links, FIFOs, the output folder) are also reported on standard error at once.
+    pub(crate) quiet: bool,
+}
+
+/// The inputs found, what was skipped, and the directories that could not be listed.
+#[derive(Debug, Default)]
+pub(crate) struct Expanded {
+    pub(crate) inputs: Vec<Input>,
+    pub(crate) skipped: Vec<Skipped>,
+    /// `cannot list directory …` messages: the run goes on with everything else, and exits 2.
+    pub(crate) unlisted: Vec<String>,
+}
+
 /// A problem with the inputs found before validating (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InputsError {
-    #[error("two inputs would write the same record file {name:?}: {first} and {second}")]
+    #[error(
+        "two inputs would write the same record file {name:?}: {} and {}; validate their common parent folder with --recursive (record names keep the relative path), or each folder with its own --output-dir",
+        shown(.first),
+        shown(.second)
+    )]
     RecordNameCollision { name: String, first: String, second: String },
-    #[error("cannot list directory {dir}: {source}")]
-    ListDir { dir: String, source: std::io::Error },
+    #[error("{}: s3:// inputs are not supported yet; copy the objects to a local folder first (aws s3 cp --recursive)", shown(.0))]
+    S3NotSupported(String),
 }
 
 /// Expand arguments: a directory gives its `*.ndjson` and `*.ndjson.gz` regular files (sorted; with
-/// `recursive`, those of its subdirectories too, named by their relative path; other entries are
-/// listed in `skipped`), `-` is standard input, anything else is a file (missing ones
-/// are kept: reading them fails later and is counted as a customer error).
-pub(crate) fn expand(args: &[PathBuf], recursive: bool, skipped: &mut Vec<String>) -> Result<Vec<Input>, InputsError> {
-    let mut inputs = Vec::new();
+/// `recursive`, those of its subdirectories too, named by their relative path), `-` is standard
+/// input, anything else is a file (missing ones are kept: reading them fails later and is counted
+/// as a customer error). Nothing inside `output` (the output folder, if it exists) is ever an input.
+pub(crate) fn expand(args: &[PathBuf], recursive: bool, output: Option<&Path>) -> Result<Expanded, InputsError> {
+    let output = output.and_then(|o| o.canonicalize().ok());
+    let inside_output =
+        |path: &Path| output.as_deref().is_some_and(|out| path.canonicalize().is_ok_and(|p| p.starts_with(out)));
+    let mut found = Expanded::default();
     for arg in args {
+        let text = arg.to_string_lossy();
+        if text.starts_with("s3://") {
+            return Err(InputsError::S3NotSupported(text.into_owned()));
+        }
         if arg.as_os_str() == "-" {
-            inputs.push(Input { path: None, display: "-".into(), record_name: "stdin.ndjson".into() });
+            found.inputs.push(Input { path: None, display: "-".into(), record_name: "stdin.ndjson".into() });
+        } else if inside_output(arg) {
+            found.skipped.push(Skipped {
+                path: arg.display().to_string(),
+                why: "it is inside the output folder (outputs are never inputs)".into(),
+                quiet: false,
+            });
         } else if arg.is_dir() {
             let mut files = Vec::new();
-            list_dir(arg, "", recursive, &mut files, skipped)?;
+            let mut walk =
+                Listing { root: arg, recursive, output: output.as_deref(), files: &mut files, found: &mut found };
+            walk.list("");
             files.sort();
             for name in files {
                 let path = record_path(arg, &name);
-                inputs.push(Input {
+                found.inputs.push(Input {
                     display: path.display().to_string(),
                     path: Some(path),
                     record_name: record_name(&name),
@@ -47,15 +87,20 @@ pub(crate) fn expand(args: &[PathBuf], recursive: bool, skipped: &mut Vec<String
             }
         } else {
             let name = arg.file_name().map_or_else(|| arg.display().to_string(), |n| n.to_string_lossy().into_owned());
-            inputs.push(Input {
+            found.inputs.push(Input {
                 path: Some(arg.clone()),
                 display: arg.display().to_string(),
                 record_name: record_name(&name),
             });
         }
     }
+    Ok(found)
+}
+
+/// Two inputs may not write the same record file (checked when there is an output folder).
+pub(crate) fn check_record_names(inputs: &[Input]) -> Result<(), InputsError> {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    for input in &inputs {
+    for input in inputs {
         if let Some(first) = seen.insert(&input.record_name, &input.display) {
             return Err(InputsError::RecordNameCollision {
                 name: input.record_name.clone(),
@@ -64,43 +109,69 @@ pub(crate) fn expand(args: &[PathBuf], recursive: bool, skipped: &mut Vec<String
             });
         }
     }
-    Ok(inputs)
+    Ok(())
 }
 
-/// Collect the `/`-separated names (relative to `root`) of the NDJSON files under `root/rel`.
-fn list_dir(
-    root: &Path,
-    rel: &str,
+/// One directory argument being listed.
+struct Listing<'a> {
+    root: &'a Path,
     recursive: bool,
-    files: &mut Vec<String>,
-    skipped: &mut Vec<String>,
-) -> Result<(), InputsError> {
-    let dir = if rel.is_empty() { root.to_path_buf() } else { record_path(root, rel) };
-    let list_err = |source| InputsError::ListDir { dir: dir.display().to_string(), source };
-    for entry in std::fs::read_dir(&dir).map_err(list_err)? {
-        let entry = entry.map_err(list_err)?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel_name = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-        let is_real_dir = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir());
-        if recursive && is_real_dir {
-            list_dir(root, &rel_name, recursive, files, skipped)?;
-            continue;
-        }
-        if !(name.ends_with(".ndjson") || name.ends_with(".ndjson.gz")) {
-            continue;
-        }
-        // Regular files only (symlinks to regular files too); the rest is reported and skipped.
-        match std::fs::metadata(entry.path()) {
-            Ok(meta) if meta.is_file() => files.push(rel_name),
-            Ok(meta) => skipped.push(format!(
-                "skipped {}: not a regular file ({})",
-                entry.path().display(),
-                if meta.is_dir() { "a directory" } else { "a FIFO, socket or device" }
-            )),
-            Err(e) => skipped.push(format!("skipped {}: {e}", entry.path().display())),
+    output: Option<&'a Path>,
+    /// The `/`-separated names (relative to `root`) of the NDJSON files found.
+    files: &'a mut Vec<String>,
+    found: &'a mut Expanded,
+}
+
+impl Listing<'_> {
+    /// List `root/rel`; a directory that cannot be listed is reported and the rest goes on.
+    fn list(&mut self, rel: &str) {
+        let dir = if rel.is_empty() { self.root.to_path_buf() } else { record_path(self.root, rel) };
+        let entries = match std::fs::read_dir(&dir).and_then(|entries| entries.collect::<Result<Vec<_>, _>>()) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.found.unlisted.push(format!("cannot list directory {}: {e}", shown(&dir.display().to_string())));
+                return;
+            }
+        };
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel_name = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let path = entry.path();
+            let skip = |why: String, quiet: bool| Skipped { path: path.display().to_string(), why, quiet };
+            let is_real_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+            if is_real_dir && self.output.is_some_and(|out| path.canonicalize().is_ok_and(|p| p == out)) {
+                let why = "it is the output folder (outputs are never inputs)".to_owned();
+                self.found.skipped.push(skip(why, false));
+                continue;
+            }
+            if is_real_dir && self.recursive {
+                self.list(&rel_name);
+                continue;
+            }
+            if !(name.ends_with(".ndjson") || name.ends_with(".ndjson.gz")) {
+                let why = if is_real_dir {
+                    "a folder: --recursive reads folders"
+                } else if name.to_ascii_lowercase().ends_with(".ndjson")
+                    || name.to_ascii_lowercase().ends_with(".ndjson.gz")
+                {
+                    "names are case-sensitive: HealthLake reads .ndjson and .ndjson.gz files"
+                } else {
+                    "not .ndjson or .ndjson.gz: HealthLake reads only those"
+                };
+                self.found.skipped.push(skip(why.to_owned(), true));
+                continue;
+            }
+            // Regular files only (symlinks to regular files too); the rest is reported and skipped.
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => self.files.push(rel_name),
+                Ok(meta) => {
+                    let what = if meta.is_dir() { "a directory" } else { "a FIFO, socket or device" };
+                    self.found.skipped.push(skip(format!("not a regular file ({what})"), false));
+                }
+                Err(e) => self.found.skipped.push(skip(e.to_string(), false)),
+            }
         }
     }
-    Ok(())
 }
 
 /// A final `.gz` is dropped: the records describe the decompressed lines.
@@ -165,10 +236,13 @@ mod tests {
         std::fs::write(dir.path().join("b.ndjson"), "").unwrap();
         std::fs::write(dir.path().join("a.ndjson"), "").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "").unwrap();
-        let inputs = expand(&[dir.path().to_path_buf(), PathBuf::from("-")], false, &mut Vec::new()).unwrap();
-        let names: Vec<_> = inputs.iter().map(|i| i.record_name.as_str()).collect();
+        let found = expand(&[dir.path().to_path_buf(), PathBuf::from("-")], false, None).unwrap();
+        let names: Vec<_> = found.inputs.iter().map(|i| i.record_name.as_str()).collect();
         assert_eq!(names, vec!["a.ndjson", "b.ndjson", "stdin.ndjson"]);
-        let err = expand(&[dir.path().join("a.ndjson"), dir.path().to_path_buf()], false, &mut Vec::new()).unwrap_err();
+        assert_eq!(found.skipped.len(), 1, "notes.txt");
+        assert!(found.skipped[0].quiet);
+        let found = expand(&[dir.path().join("a.ndjson"), dir.path().to_path_buf()], false, None).unwrap();
+        let err = check_record_names(&found.inputs).unwrap_err();
         assert!(matches!(err, InputsError::RecordNameCollision { .. }));
     }
 }

@@ -1,6 +1,7 @@
 //! `fhir-preflight`: a thin shell over the `fhir_preflight` library. No validation rule lives here.
 
 mod args;
+mod earlier;
 mod human;
 mod ids;
 mod inputs;
@@ -11,6 +12,7 @@ mod output;
 mod progress;
 mod records;
 mod stream;
+mod text;
 mod validate;
 
 use std::process::ExitCode;

@@ -2,6 +2,10 @@
 //! validated separately (many machines, many batch jobs) into the manifest of validating everything
 //! at once, printed on standard output; with `--output-dir`, also gather the shards' record files
 //! (a record-name collision is refused, exit 2). Counts add up exactly (MB are integer bytes).
+//!
+//! Inconsistent shards are refused (exit 2, one line, nothing written): the same shard twice, two
+//! shards of the same input, and — when records are gathered — a shard without records (validated
+//! without `--output-dir`) or whose records do not match its manifest's counts.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,13 +18,14 @@ use crate::output::{OutputDir, RecordKind};
 const EXIT_TROUBLE: u8 = 2;
 
 fn complain(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("fhir-preflight: {message}");
+    crate::validate::complain(message);
     ExitCode::from(EXIT_TROUBLE)
 }
 
-/// A shard: its manifest and the folder holding its records, if any.
+/// A shard: its manifest, the manifest's own path, and the folder holding its records, if any.
 struct Shard {
     manifest: Manifest,
+    file: PathBuf,
     dir: Option<PathBuf>,
 }
 
@@ -32,7 +37,7 @@ fn read_shard(arg: &Path) -> Result<Shard, String> {
     };
     let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let manifest = Manifest::from_json(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    Ok(Shard { manifest, dir })
+    Ok(Shard { manifest, file, dir })
 }
 
 /// Every record file of a shard: (kind, record name, path).
@@ -57,13 +62,70 @@ fn record_files(dir: &Path) -> Vec<(RecordKind, String, PathBuf)> {
     out
 }
 
+/// The same shard twice, or two shards of one input, would count lines twice.
+fn check_distinct(shards: &[Shard]) -> Result<(), String> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut inputs = std::collections::BTreeMap::new();
+    for shard in shards {
+        let file = shard.file.canonicalize().unwrap_or_else(|_| shard.file.clone());
+        if let Some(first) = files.insert(file, &shard.file) {
+            return Err(format!(
+                "the shard {} is given twice ({} and {}); its lines would be counted twice",
+                shard.file.display(),
+                first.display(),
+                shard.file.display()
+            ));
+        }
+        let input = shard.manifest.input_uri.as_str();
+        if input == "-" {
+            continue;
+        }
+        if let Some(first) = inputs.insert(input, &shard.file) {
+            return Err(format!(
+                "the shards {} and {} both validated {input}: its lines would be counted twice",
+                first.display(),
+                shard.file.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Gathering records: every shard has them, and they match its manifest's counts.
+fn check_records(shard: &Shard, files: &[(RecordKind, String, PathBuf)]) -> Result<(), String> {
+    let name = shard.file.display();
+    if shard.manifest.output_dir.is_none() {
+        return Err(format!(
+            "{name} has no records (it was validated without --output-dir); merge without -o to add up its counts only"
+        ));
+    }
+    let mut lines = [0u64; 2];
+    for (kind, _, path) in files {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        lines[usize::from(*kind == RecordKind::Failure)] += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+    let c = &shard.manifest.counts;
+    let expected = [c.resources_imported, c.resources_customer_error + c.resources_server_error];
+    if lines != expected {
+        return Err(format!(
+            "the records beside {name} do not match it: {} SUCCESS and {} FAILURE records for {} imported and {} failed lines",
+            lines[0], lines[1], expected[0], expected[1]
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn run(args: &MergeArgs) -> ExitCode {
+    crate::interrupt::install();
     let mut shards = Vec::new();
     for arg in &args.shards {
         match read_shard(arg) {
             Ok(shard) => shards.push(shard),
             Err(e) => return complain(e),
         }
+    }
+    if let Err(e) = check_distinct(&shards) {
+        return complain(e);
     }
     let mut counts = Counts::default();
     for shard in &shards {
@@ -77,8 +139,17 @@ pub(crate) fn run(args: &MergeArgs) -> ExitCode {
     };
     let json = manifest.to_json();
     if let Some(dir) = &args.output_dir {
-        let files: Vec<(RecordKind, String, PathBuf)> =
-            shards.iter().filter_map(|s| s.dir.as_deref()).flat_map(record_files).collect();
+        let mut files: Vec<(RecordKind, String, PathBuf)> = Vec::new();
+        for shard in &shards {
+            let own = shard.dir.as_deref().map(record_files).unwrap_or_default();
+            if let Err(e) = check_records(shard, &own) {
+                return complain(e);
+            }
+            files.extend(own);
+        }
+        files.sort_by(|a, b| {
+            (a.1.as_str(), a.0 == RecordKind::Failure).cmp(&(b.1.as_str(), b.0 == RecordKind::Failure))
+        });
         for pair in files.windows(2) {
             if pair[0].0 == pair[1].0 && pair[0].1 == pair[1].1 {
                 return complain(format!(

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
-use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
 use fhir_preflight::{is_failure_record, write_record, Code, Diagnostic, LineResult, Severity, Sink};
 
@@ -18,30 +19,43 @@ pub(crate) struct Shown {
     pub(crate) diagnostic: Diagnostic,
 }
 
-/// What the human report keeps: the first `limit` errors, how many there were, counts per code
-/// and per resource type. Each input fills its own; [`ErrorList::absorb`] adds them up in input
-/// order, which gives what one list filled by every input in turn would hold.
+/// What the human report keeps: the first `limit` errors and `warning_limit` warnings, how many
+/// there were, counts per code and per resource type. Each input fills its own;
+/// [`ErrorList::absorb`] adds them up in input order, which gives what one list filled by every
+/// input in turn would hold.
 #[derive(Debug)]
 pub(crate) struct ErrorList {
     pub(crate) limit: usize,
     pub(crate) shown: Vec<Shown>,
     pub(crate) total: u64,
+    pub(crate) warning_limit: usize,
+    pub(crate) warnings: Vec<Shown>,
+    pub(crate) warnings_total: u64,
+    /// Imported lines with at least one warning.
+    pub(crate) lines_with_warnings: u64,
     /// Resources whose declared profiles were not checked (`profile/unchecked`).
     pub(crate) unchecked_profiles: u64,
     /// Error-level diagnostics per code.
     pub(crate) per_code: BTreeMap<&'static str, u64>,
+    /// Warnings per code.
+    pub(crate) warnings_per_code: BTreeMap<&'static str, u64>,
     /// Per resource type: (lines, failed lines).
     pub(crate) per_type: BTreeMap<String, (u64, u64)>,
 }
 
 impl ErrorList {
-    pub(crate) fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize, warning_limit: usize) -> Self {
         ErrorList {
             limit,
             shown: Vec::new(),
             total: 0,
+            warning_limit,
+            warnings: Vec::new(),
+            warnings_total: 0,
+            lines_with_warnings: 0,
             unchecked_profiles: 0,
             per_code: BTreeMap::new(),
+            warnings_per_code: BTreeMap::new(),
             per_type: BTreeMap::new(),
         }
     }
@@ -51,14 +65,43 @@ impl ErrorList {
         let room = self.limit.saturating_sub(self.shown.len());
         self.shown.extend(later.shown.into_iter().take(room));
         self.total += later.total;
+        let room = self.warning_limit.saturating_sub(self.warnings.len());
+        self.warnings.extend(later.warnings.into_iter().take(room));
+        self.warnings_total += later.warnings_total;
+        self.lines_with_warnings += later.lines_with_warnings;
         self.unchecked_profiles += later.unchecked_profiles;
         for (code, n) in later.per_code {
             *self.per_code.entry(code).or_default() += n;
+        }
+        for (code, n) in later.warnings_per_code {
+            *self.warnings_per_code.entry(code).or_default() += n;
         }
         for (ty, (n, bad)) in later.per_type {
             let entry = self.per_type.entry(ty).or_default();
             *entry = (entry.0 + n, entry.1 + bad);
         }
+    }
+
+    /// Count a line's diagnostics, keeping the first ones of each kind.
+    fn line(&mut self, input: &str, line: &LineResult<'_>, failed: bool) {
+        let mut warned = false;
+        for d in line.diagnostics {
+            if d.severity >= Severity::Error {
+                *self.per_code.entry(d.code.as_str()).or_default() += 1;
+                self.total += 1;
+                if self.shown.len() < self.limit {
+                    self.shown.push(Shown { input: input.to_owned(), diagnostic: d.clone() });
+                }
+            } else if d.severity == Severity::Warning {
+                warned = true;
+                *self.warnings_per_code.entry(d.code.as_str()).or_default() += 1;
+                self.warnings_total += 1;
+                if self.warnings.len() < self.warning_limit {
+                    self.warnings.push(Shown { input: input.to_owned(), diagnostic: d.clone() });
+                }
+            }
+        }
+        self.lines_with_warnings += u64::from(warned && !failed);
     }
 }
 
@@ -83,6 +126,7 @@ pub(crate) struct RecordSink<'a> {
     shared: &'a Mutex<Shared>,
     /// The first failure to write a record; the run stops publishing when set.
     pub(crate) write_error: Option<io::Error>,
+    lines: Option<Arc<AtomicU64>>,
 }
 
 /// What a [`RecordSink`] needs besides its input.
@@ -91,7 +135,10 @@ pub(crate) struct SinkTarget<'a> {
     pub(crate) render: Option<Render>,
     pub(crate) shared: &'a Mutex<Shared>,
     pub(crate) max_errors: usize,
+    pub(crate) max_warnings: usize,
     pub(crate) redact: bool,
+    /// Lines validated, for the progress display.
+    pub(crate) lines: Option<Arc<AtomicU64>>,
 }
 
 impl<'a> RecordSink<'a> {
@@ -104,7 +151,8 @@ impl<'a> RecordSink<'a> {
             success: None,
             failure: None,
             buf: Vec::new(),
-            errors: ErrorList::new(target.max_errors),
+            errors: ErrorList::new(target.max_errors, target.max_warnings),
+            lines: target.lines.clone(),
             redact: target.redact,
             types_in_file: Default::default(),
             render: target.render,
@@ -130,7 +178,7 @@ impl<'a> RecordSink<'a> {
         let Some(output) = self.output else { return Ok(()) };
         self.buf.clear();
         if self.redact {
-            write_record(&mut self.buf, &LineResult { resource_id: None, ..*line });
+            write_record(&mut self.buf, &line.redacted());
         } else {
             write_record(&mut self.buf, line);
         }
@@ -167,15 +215,12 @@ impl Sink for RecordSink<'_> {
                 self.errors.per_type.insert(ty.to_owned(), (1, u64::from(failed)));
             }
         }
-        for d in line.diagnostics.iter().filter(|d| d.severity >= Severity::Error) {
-            *self.errors.per_code.entry(d.code.as_str()).or_default() += 1;
-            self.errors.total += 1;
-            if self.errors.shown.len() < self.errors.limit {
-                self.errors.shown.push(Shown { input: self.input.to_owned(), diagnostic: d.clone() });
-            }
+        self.errors.line(self.input, line, failed);
+        if let Some(lines) = &self.lines {
+            lines.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         if let Some(render) = self.render {
-            let shown = if self.redact { LineResult { resource_id: None, ..*line } } else { *line };
+            let shown = if self.redact { line.redacted() } else { *line };
             self.buf.clear();
             render.line(self.index, self.input, &shown, &mut self.buf);
             self.lane.items(self.shared, self.input, &self.buf);

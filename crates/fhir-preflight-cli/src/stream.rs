@@ -26,14 +26,20 @@ pub(crate) enum Render {
     Sarif,
 }
 
-/// One diagnostic as a JSON object, keys in the documented order.
-fn diagnostic_json(input: &str, d: &Diagnostic, resource_type: Option<&str>, resource_id: Option<&str>) -> String {
+/// One diagnostic as a JSON object, keys in the documented order. A note about the whole run has
+/// no file (`null`) and no line (`null`).
+fn diagnostic_json(
+    input: Option<&str>,
+    d: &Diagnostic,
+    resource_type: Option<&str>,
+    resource_id: Option<&str>,
+) -> String {
     let s = |v: &str| serde_json::Value::from(v).to_string();
     let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), s);
     format!(
         "{{\"file\":{},\"line\":{},\"column\":{},\"code\":{},\"severity\":{},\"message\":{},\"path\":{},\"resourceType\":{},\"resourceId\":{}}}",
-        s(input),
-        d.line,
+        opt(input),
+        if input.is_some() { d.line.to_string() } else { "null".to_owned() },
         d.column.map_or_else(|| "null".to_owned(), |c| c.to_string()),
         s(d.code.as_str()),
         s(d.severity.as_str()),
@@ -44,8 +50,8 @@ fn diagnostic_json(input: &str, d: &Diagnostic, resource_type: Option<&str>, res
     )
 }
 
-/// A SARIF result, with its leading separator.
-fn sarif_result(input: &str, d: &Diagnostic, out: &mut Vec<u8>) {
+/// A SARIF result, with its leading separator; a note about the whole run has no location.
+fn sarif_result(input: Option<&str>, d: &Diagnostic, out: &mut Vec<u8>) {
     let level = match d.severity {
         Severity::Fatal | Severity::Error => "error",
         Severity::Warning => "warning",
@@ -59,12 +65,14 @@ fn sarif_result(input: &str, d: &Diagnostic, out: &mut Vec<u8>) {
     if let Some(path) = &d.path {
         message.push_str(&format!(" (at {path})"));
     }
-    let result = json!({
+    let mut result = json!({
         "ruleId": d.code.as_str(),
         "level": level,
         "message": {"text": message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": input}, "region": region}}],
     });
+    if let Some(input) = input {
+        result["locations"] = json!([{"physicalLocation": {"artifactLocation": {"uri": input}, "region": region}}]);
+    }
     out.push(b',');
     out.extend_from_slice(result.to_string().as_bytes());
 }
@@ -76,37 +84,26 @@ impl Render {
         match self {
             Render::Ndjson => {
                 for d in line.diagnostics {
-                    out.extend_from_slice(diagnostic_json(input, d, line.resource_type, line.resource_id).as_bytes());
+                    let json = diagnostic_json(Some(input), d, line.resource_type, line.resource_id);
+                    out.extend_from_slice(json.as_bytes());
                     out.push(b'\n');
                 }
             }
-            Render::Sarif => line.diagnostics.iter().for_each(|d| sarif_result(input, d, out)),
+            Render::Sarif => line.diagnostics.iter().for_each(|d| sarif_result(Some(input), d, out)),
             Render::Bundle => {
                 if line.diagnostics.iter().all(|d| d.severity < Severity::Error) {
                     return;
                 }
-                let outcome = operation_outcome(None, line.diagnostics);
-                // Where the line is: an extension on the OperationOutcome (input file and line).
-                let source =
-                    json!({"url": "urn:fhir-preflight:source", "valueString": format!("{input}:{}", line.line)});
-                let outcome = outcome.replacen(
-                    "\"resourceType\":\"OperationOutcome\",",
-                    &format!("\"resourceType\":\"OperationOutcome\",\"extension\":[{source}],"),
-                    1,
-                );
-                // A version-4 UUID unique in the Bundle: the input's index and the line number.
-                let _ = write!(
-                    out,
-                    ",{{\"fullUrl\":\"urn:uuid:{:08x}-0000-4000-8000-{:012x}\",\"resource\":{outcome}}}",
-                    file & 0xffff_ffff,
-                    line.line & 0xffff_ffff_ffff
-                );
+                bundle_entry(file, line.line, &format!("{input}:{}", line.line), line.diagnostics, out);
             }
         }
     }
 
-    /// The items for an input's file-level notes (byte-order mark, blank lines …).
-    pub(crate) fn notes(self, input: &str, notes: &[Diagnostic], out: &mut Vec<u8>) {
+    /// The items for notes about a file (`at`: its index in the run and its name: byte-order mark,
+    /// blank lines, mixed types, size) or, with `None`, about the whole run (duplicate ids, the
+    /// file limit).
+    pub(crate) fn notes(self, at: Option<(usize, &str)>, notes: &[Diagnostic], out: &mut Vec<u8>) {
+        let input = at.map(|(_, input)| input);
         match self {
             Render::Ndjson => {
                 for d in notes {
@@ -115,10 +112,36 @@ impl Render {
                 }
             }
             Render::Sarif => notes.iter().for_each(|d| sarif_result(input, d, out)),
-            // The Bundle holds the failed lines only.
-            Render::Bundle => {}
+            // One OperationOutcome for the file's notes (line 0 in its fullUrl), or for the run's.
+            Render::Bundle if notes.is_empty() => {}
+            Render::Bundle => match at {
+                Some((file, input)) => bundle_entry(file, 0, input, notes, out),
+                None => bundle_entry(RUN_FILE, 0, "(run)", notes, out),
+            },
         }
     }
+}
+
+/// The file index in the fullUrl of the run's notes (inputs are numbered from 0, far below it).
+const RUN_FILE: usize = 0xffff_ffff;
+
+/// A Bundle entry, with its leading separator: an OperationOutcome of `diagnostics`, which says
+/// where they are (`source`: input and line) in an extension.
+fn bundle_entry(file: usize, line: u64, source: &str, diagnostics: &[Diagnostic], out: &mut Vec<u8>) {
+    let outcome = operation_outcome(None, diagnostics);
+    let source = json!({"url": "urn:fhir-preflight:source", "valueString": source});
+    let outcome = outcome.replacen(
+        "\"resourceType\":\"OperationOutcome\",",
+        &format!("\"resourceType\":\"OperationOutcome\",\"extension\":[{source}],"),
+        1,
+    );
+    // A version-4 UUID unique in the Bundle: the input's index and the line number.
+    let _ = write!(
+        out,
+        ",{{\"fullUrl\":\"urn:uuid:{:08x}-0000-4000-8000-{:012x}\",\"resource\":{outcome}}}",
+        file & 0xffff_ffff,
+        line & 0xffff_ffff_ffff
+    );
 }
 
 /// Writes a streamed format to standard output: header, items in order, trailer.

@@ -11,19 +11,20 @@ use fhir_preflight::{Code, Counts, Error, FileRead, FileReport, Manifest, Option
 use crate::args::{Format, ValidateArgs};
 use crate::human::{self, FileNote};
 use crate::inputs::{self, Input};
-use crate::interrupt::Interruptible;
 use crate::ordered::{lock, Lane, Shared};
 use crate::output::OutputDir;
-use crate::progress::Counted;
+use crate::progress::{Counted, Progress};
 use crate::records::{ErrorList, RecordSink, SinkTarget};
 use crate::stream::{Out, Render};
+use crate::text::{list_some, shown};
 
 const EXIT_OK: u8 = 0;
 const EXIT_LINES_FAILED: u8 = 1;
 const EXIT_TROUBLE: u8 = 2;
 
-fn complain(message: impl std::fmt::Display) {
-    eprintln!("fhir-preflight: {message}");
+/// One line on standard error; control characters (from file names) escaped.
+pub(crate) fn complain(message: impl std::fmt::Display) {
+    eprintln!("fhir-preflight: {}", shown(&message.to_string()));
 }
 
 fn options(args: &ValidateArgs, threads: usize) -> Result<Options, Error> {
@@ -48,18 +49,43 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             return ExitCode::from(EXIT_TROUBLE);
         }
     };
-    let mut skipped = Vec::new();
-    let inputs = inputs::expand(&args.inputs, args.recursive, &mut skipped);
-    for message in &skipped {
-        complain(message);
+    if let Some(dir) = args.output_dir.as_deref().filter(|d| d.to_string_lossy().starts_with("s3://")) {
+        complain(format!(
+            "{}: s3:// output folders are not supported yet; write to a local folder and copy it (aws s3 cp --recursive)",
+            dir.display()
+        ));
+        return ExitCode::from(EXIT_TROUBLE);
     }
-    let inputs = match inputs {
-        Ok(inputs) => inputs,
+    let found = match inputs::expand(&args.inputs, args.recursive, args.output_dir.as_deref()) {
+        Ok(found) => found,
         Err(e) => {
             complain(e);
             return ExitCode::from(EXIT_TROUBLE);
         }
     };
+    for skipped in found.skipped.iter().filter(|s| !s.quiet) {
+        complain(format!("skipped {}: {}", skipped.path, skipped.why));
+    }
+    for message in &found.unlisted {
+        complain(message);
+    }
+    let inputs = found.inputs;
+    if inputs.is_empty() {
+        let skipped: Vec<String> = found.skipped.iter().map(|s| format!("{} ({})", s.path, s.why)).collect();
+        let what = if skipped.is_empty() {
+            "nothing to read".to_owned()
+        } else {
+            format!("skipped {}", list_some(&skipped, 20))
+        };
+        complain(format!("no input to validate: {what}"));
+        return ExitCode::from(EXIT_TROUBLE);
+    }
+    if args.output_dir.is_some() {
+        if let Err(e) = inputs::check_record_names(&inputs) {
+            complain(e);
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+    }
     let output = match args.output_dir.as_deref().map(|dir| OutputDir::prepare(dir, args.force)).transpose() {
         Ok(output) => output,
         Err(e) => {
@@ -76,6 +102,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
     };
     let streamed = out.is_some();
     let shared = Mutex::new(Shared::new(out, args.redact));
+    let progress = crate::progress::bar(&inputs, args.quiet);
     let run = Run {
         inputs: &inputs,
         options: &options,
@@ -84,10 +111,12 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             render: streamed.then(|| render_of(args.format)).flatten(),
             shared: &shared,
             max_errors: args.max_errors,
+            max_warnings: args.max_warnings,
             redact: args.redact,
+            lines: progress.as_ref().map(|p| p.lines.clone()),
         },
         warn_file_size: args.warn_file_size,
-        bar: crate::progress::bar(&inputs, args.quiet),
+        progress,
         // One input at a time on one thread; otherwise a few more inputs in flight than threads,
         // so a thread that finishes an input finds the next one started.
         window: if threads == 1 { 1 } else { (2 * threads).min(inputs.len()).max(1) },
@@ -107,17 +136,12 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
     let mut shared = shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     let outcome = Outcome { write_error: outcome.write_error.or(shared.error.take()), ..outcome };
     let Outcome { counts, errors, notes, write_error } = outcome;
-    if crate::interrupt::interrupted() {
-        drop(output);
-        complain("interrupted; no manifest was written");
-        return ExitCode::from(crate::interrupt::EXIT_INTERRUPTED);
-    }
     if let Some(e) = write_error {
         complain(format!("cannot write records: {e}; no manifest was written"));
         return ExitCode::from(EXIT_TROUBLE);
     }
     let manifest = Manifest {
-        input_uri: inputs::input_uri(&args.inputs),
+        input_uri: inputs::input_uri(&given_uris(&args.inputs)),
         output_dir: args.output_dir.as_ref().map(|d| d.display().to_string()),
         counts,
     };
@@ -128,25 +152,50 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             return ExitCode::from(EXIT_TROUBLE);
         }
     }
+    let trouble = !found.unlisted.is_empty();
     if let Some(mut out) = shared.out {
         if out.end().is_err() {
             return ExitCode::from(EXIT_TROUBLE);
         }
-        return ExitCode::from(exit_code(&counts));
+        return ExitCode::from(exit_code(&counts, trouble));
     }
     let text = match args.format {
         Format::Json => json,
-        _ => human::render(&manifest, &errors, &notes, args.color.enabled()),
+        _ => human::render(&human::Report {
+            manifest: &manifest,
+            errors: &errors,
+            notes: &notes,
+            skipped: &found.skipped,
+            unlisted: found.unlisted.len(),
+            color: args.color.enabled(),
+        }),
     };
     let mut stdout = io::stdout().lock();
     if stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).is_err() {
         return ExitCode::from(EXIT_TROUBLE);
     }
-    ExitCode::from(exit_code(&counts))
+    ExitCode::from(exit_code(&counts, trouble))
 }
 
-fn exit_code(c: &Counts) -> u8 {
-    if c.files_read_with_customer_error + c.files_read_with_server_error > 0 {
+/// The inputs as the manifest's `inputDataConfig.s3Uri` takes them: a directory as a prefix
+/// (`bulk/`), as S3 prefixes are written, so that one run over a folder and the merge of per-file
+/// shards of it name the same input.
+fn given_uris(args: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    args.iter()
+        .map(|a| {
+            let text = a.to_string_lossy();
+            if a.is_dir() && !text.ends_with('/') {
+                std::path::PathBuf::from(format!("{text}/"))
+            } else {
+                a.clone()
+            }
+        })
+        .collect()
+}
+
+/// 2 for inputs that could not be read (or listed), else 1 for failed lines, else 0.
+fn exit_code(c: &Counts, trouble: bool) -> u8 {
+    if trouble || c.files_read_with_customer_error + c.files_read_with_server_error > 0 {
         EXIT_TROUBLE
     } else if c.resources_customer_error + c.resources_server_error > 0 {
         EXIT_LINES_FAILED
@@ -185,7 +234,7 @@ struct Done {
     report: FileReport,
     read: FileRead,
     errors: ErrorList,
-    notes: Vec<FileNote>,
+    notes: Vec<fhir_preflight::Diagnostic>,
     write_error: Option<io::Error>,
 }
 
@@ -208,7 +257,7 @@ struct Run<'a> {
     options: &'a Options,
     target: SinkTarget<'a>,
     warn_file_size: Option<u64>,
-    bar: Option<indicatif::ProgressBar>,
+    progress: Option<Progress>,
     window: usize,
     schedule: Mutex<Schedule>,
 }
@@ -219,7 +268,7 @@ impl Run<'_> {
             let mut schedule = lock(&self.schedule);
             schedule.outcome = Some(Outcome {
                 counts: Counts::default(),
-                errors: ErrorList::new(self.target.max_errors),
+                errors: ErrorList::new(self.target.max_errors, self.target.max_warnings),
                 notes: Vec::new(),
                 write_error: None,
             });
@@ -239,13 +288,11 @@ impl Run<'_> {
                 }
             });
         }
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+        if let Some(progress) = &self.progress {
+            progress.bar.finish_and_clear();
         }
         let mut outcome = lock(&self.schedule).outcome.take().expect("the outcome is taken once");
-        if !crate::interrupt::interrupted() {
-            self.run_notes(&mut outcome);
-        }
+        self.run_notes(&mut outcome);
         outcome
     }
 
@@ -296,28 +343,26 @@ impl Run<'_> {
     /// Add an input's results to the run's, in input order; `false` when the run must stop.
     fn take(&self, outcome: &mut Outcome, done: Done) -> bool {
         let input = &self.inputs[done.index];
-        if crate::interrupt::interrupted() {
-            return false;
-        }
         if let Some(e) = done.write_error {
             outcome.write_error.get_or_insert(e);
             return false;
         }
         outcome.counts.add_file(&done.report, done.read);
         outcome.errors.absorb(done.errors);
+        let mut notes = done.notes;
+        notes.extend(done.report.diagnostics);
         let mut shared = lock(self.target.shared);
         if let Some(render) = self.target.render {
             let mut items = Vec::new();
-            render.notes(&input.display, &done.report.diagnostics, &mut items);
+            render.notes(Some((done.index, &input.display)), &notes, &mut items);
             shared.items(&items);
         }
         if shared.error.is_some() {
             return false;
         }
-        outcome.notes.extend(done.notes);
-        outcome.notes.extend(
-            done.report.diagnostics.into_iter().map(|diagnostic| FileNote { input: input.display.clone(), diagnostic }),
-        );
+        outcome
+            .notes
+            .extend(notes.into_iter().map(|diagnostic| FileNote { input: Some(input.display.clone()), diagnostic }));
         true
     }
 
@@ -326,29 +371,16 @@ impl Run<'_> {
         let input = &self.inputs[index];
         let mut sink = RecordSink::new(&self.target, input, index, lane);
         let mut notes = Vec::new();
-        if crate::interrupt::interrupted() {
-            return Done {
-                index,
-                report: FileReport::default(),
-                read: FileRead::Success,
-                errors: sink.errors,
-                notes,
-                write_error: None,
-            };
+        if let Some(progress) = &self.progress {
+            progress.bar.set_message(shown(&input.display).into_owned());
         }
-        if let Some(bar) = &self.bar {
-            bar.set_message(input.display.clone());
-        }
-        let (report, read) = match open(input, self.bar.as_ref()) {
+        let (report, read) = match open(input, self.progress.as_ref().map(|p| &p.bar)) {
             Err(e) => {
                 complain(format!("cannot read {}: {e}", input.display));
                 (FileReport::default(), FileRead::CustomerError)
             }
             Ok(reader) => match fhir_preflight::validate_reader(reader, self.options, &mut sink) {
                 Ok(report) => (report, FileRead::Success),
-                Err(Error::Read { .. }) if crate::interrupt::interrupted() => {
-                    (FileReport::default(), FileRead::Success)
-                }
                 Err(Error::Read { source, partial }) => {
                     complain(format!(
                         "error reading {} after {} bytes: {source}",
@@ -367,23 +399,34 @@ impl Run<'_> {
             let message = format!(
                 "the file holds {} resource types ({}): HealthLake accepts it; FHIR bulk data files hold one type each",
                 types.len(),
-                types.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+                list_some(&types, 5)
             );
-            notes.push(note(&input.display, Code::NdjsonMixedTypes, 1, message));
+            notes.push(note(Code::NdjsonMixedTypes, 1, message));
         }
         if let (Some(limit), Some(path)) = (self.warn_file_size, &input.path) {
             let size = std::fs::metadata(path).map_or(0, |m| m.len());
             if size > limit {
                 let message = format!("the file is {size} bytes, over --warn-file-size {limit}");
-                notes.push(note(&input.display, Code::HealthlakeLimit, 1, message));
+                notes.push(note(Code::HealthlakeLimit, 1, message));
             }
         }
         let write_error = sink.close().err();
         Done { index, report, read, errors: sink.errors, notes, write_error }
     }
 
-    /// Warnings about the whole run.
+    /// Warnings about the whole run, added to the report and to the streamed format.
     fn run_notes(&self, outcome: &mut Outcome) {
+        let mut run = Vec::new();
+        self.collect_run_notes(&mut run);
+        if let Some(render) = self.target.render {
+            let mut items = Vec::new();
+            render.notes(None, &run, &mut items);
+            lock(self.target.shared).items(&items);
+        }
+        outcome.notes.extend(run.into_iter().map(|diagnostic| FileNote { input: None, diagnostic }));
+    }
+
+    fn collect_run_notes(&self, notes: &mut Vec<fhir_preflight::Diagnostic>) {
         let shared = lock(self.target.shared);
         let ids = &shared.ids;
         if ids.duplicates > 0 {
@@ -394,27 +437,27 @@ impl Run<'_> {
                 ids.duplicates,
                 first.join(", ")
             );
-            outcome.notes.push(note("(run)", Code::NdjsonDuplicateId, 0, message));
+            notes.push(note(Code::NdjsonDuplicateId, 0, message));
         }
         if ids.full {
             let message = format!(
                 "more than {} distinct (resourceType, id) pairs: later duplicates were not checked",
                 crate::ids::MAX_IDS
             );
-            outcome.notes.push(note("(run)", Code::NdjsonDuplicateId, 0, message));
+            notes.push(note(Code::NdjsonDuplicateId, 0, message));
         }
         if self.inputs.len() > 10_000 {
             let message = format!(
                 "{} files: a HealthLake import job takes at most 10,000 files; split the input",
                 self.inputs.len()
             );
-            outcome.notes.push(note("(run)", Code::HealthlakeLimit, 0, message));
+            notes.push(note(Code::HealthlakeLimit, 0, message));
         }
     }
 }
 
-fn note(input: &str, code: Code, line: u64, message: String) -> FileNote {
-    let diagnostic = fhir_preflight::Diagnostic {
+fn note(code: Code, line: u64, message: String) -> fhir_preflight::Diagnostic {
+    fhir_preflight::Diagnostic {
         code,
         severity: fhir_preflight::Severity::Warning,
         message,
@@ -422,13 +465,12 @@ fn note(input: &str, code: Code, line: u64, message: String) -> FileNote {
         column: None,
         byte_offset: None,
         path: None,
-    };
-    FileNote { input: input.to_owned(), diagnostic }
+    }
 }
 
 fn open(input: &Input, bar: Option<&indicatif::ProgressBar>) -> io::Result<Box<dyn Read>> {
     match &input.path {
-        None => Ok(Box::new(Interruptible(io::stdin().lock()))),
+        None => Ok(Box::new(Counted { inner: io::stdin().lock(), bar: bar.cloned() })),
         Some(path) => {
             let file = Counted { inner: File::open(path)?, bar: bar.cloned() };
             if file.inner.metadata()?.is_dir() {
@@ -437,9 +479,9 @@ fn open(input: &Input, bar: Option<&indicatif::ProgressBar>) -> io::Result<Box<d
             if path.extension().is_some_and(|e| e == "gz") {
                 // Read transparently; the counts are of the decompressed bytes.
                 let gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, file));
-                return Ok(Box::new(Interruptible(gz)));
+                return Ok(Box::new(gz));
             }
-            Ok(Box::new(Interruptible(file)))
+            Ok(Box::new(file))
         }
     }
 }

@@ -291,11 +291,19 @@ thread_local! {
     pub(crate) static REDACT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// What stands for a value (or a name that may be data) under `--redact`.
+pub(crate) const REDACTED: &str = "<redacted>";
+
+/// Is `--redact` on for the line being validated on this thread?
+pub(crate) fn redacting() -> bool {
+    REDACT.with(std::cell::Cell::get)
+}
+
 /// Quote a value for a message: at most 64 characters, control characters escaped.
 /// Only for values of code, id, uri and date/time types, never free text.
 pub(crate) fn quote(value: &str) -> String {
-    if REDACT.with(std::cell::Cell::get) {
-        return "'<redacted>'".to_owned();
+    if redacting() {
+        return format!("'{REDACTED}'");
     }
     const MAX: usize = 64;
     let mut out = String::with_capacity(value.len().min(MAX) + 2);

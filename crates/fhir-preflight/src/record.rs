@@ -87,7 +87,8 @@ pub fn operation_outcome(id: Option<&str>, diagnostics: &[Diagnostic]) -> String
 pub(crate) fn write_issue(s: &mut String, d: &Diagnostic) {
     s.push('{');
     let mut ext = Vec::new();
-    if let Ok(line) = i32::try_from(d.line) {
+    // Line 0: a note about a whole file or run, on no line.
+    if let Some(line) = i32::try_from(d.line).ok().filter(|&l| l > 0) {
         ext.push(format!("{{\"url\":\"{LINE_EXT}\",\"valueInteger\":{line}}}"));
     }
     if let Some(Ok(col)) = d.column.map(i32::try_from) {

@@ -42,6 +42,24 @@ pub struct LineResult<'a> {
     pub diagnostics: &'a [Diagnostic],
 }
 
+impl<'a> LineResult<'a> {
+    /// The line as `--redact` shows it: no resource id, and the resource type only when it is an
+    /// R4 resource type (an unknown one may be data: `"resourceType":"JohnSmithDOB"`).
+    ///
+    /// ```
+    /// # use fhir_preflight::*;
+    /// let mut seen = Vec::new();
+    /// let mut sink = |l: &LineResult<'_>| seen.push((l.redacted().resource_type.map(str::to_owned), l.redacted().resource_id.is_none()));
+    /// validate_bytes(b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"JohnSmith\",\"id\":\"b\"}\n", &Options::default(), &mut sink);
+    /// assert_eq!(seen, [(Some("Patient".to_owned()), true), (Some("<redacted>".to_owned()), true)]);
+    /// ```
+    pub fn redacted(&self) -> LineResult<'a> {
+        let resource_type =
+            self.resource_type.map(|t| if crate::r4::is_resource_type(t) { t } else { crate::diagnostic::REDACTED });
+        LineResult { resource_id: None, resource_type, ..*self }
+    }
+}
+
 /// Receives each line's verdict, in input order, on the thread that calls `feed`/`finish`. A closure
 /// `FnMut(&LineResult)` is a sink; so is any type implementing this trait.
 ///

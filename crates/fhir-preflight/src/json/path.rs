@@ -31,6 +31,11 @@ impl Path<'_> {
                 if !out.is_empty() {
                     out.push('.');
                 }
+                if crate::diagnostic::redacting() && !is_fhir_name(key) {
+                    // A name FHIR does not define may be data (`"John Smith 1970-01-01": true`).
+                    out.push_str(crate::diagnostic::REDACTED);
+                    return;
+                }
                 // A key of at most MAX_KEY_CHARS bytes has at most that many characters.
                 let cut = if key.len() <= MAX_KEY_CHARS { None } else { key.char_indices().nth(MAX_KEY_CHARS) };
                 match cut {
@@ -49,6 +54,13 @@ impl Path<'_> {
             }
         }
     }
+}
+
+/// Is `key` a JSON property name that R4 defines somewhere (`gender`, `_birthDate`,
+/// `resourceType`)? Only such names are shown in paths under `--redact`.
+pub(crate) fn is_fhir_name(key: &str) -> bool {
+    let known = |k: &str| crate::r4::TYPES.iter().any(|t| (t.lookup)(k.as_bytes()).is_some());
+    key == "resourceType" || known(key) || key.strip_prefix('_').is_some_and(known)
 }
 
 /// `n` in decimal, without the formatting machinery.
@@ -87,5 +99,21 @@ mod tests {
         let long = "k".repeat(100);
         let cut = format!("Patient.{}…", "k".repeat(64));
         assert_eq!(Path::Member(&root, &long).render(), Some(cut));
+    }
+
+    #[test]
+    fn redacted_paths_keep_fhir_names_only() {
+        let root = Path::Root("Patient");
+        let name = Path::Member(&root, "name");
+        let first = Path::Index(&name, 0);
+        let odd = Path::Member(&first, "John Smith");
+        let birth = Path::Member(&root, "_birthDate");
+        crate::diagnostic::REDACT.with(|r| r.set(true));
+        let redacted = (odd.render(), birth.render());
+        crate::diagnostic::REDACT.with(|r| r.set(false));
+        assert_eq!(redacted.0.as_deref(), Some("Patient.name[0].<redacted>"));
+        assert_eq!(redacted.1.as_deref(), Some("Patient._birthDate"));
+        assert_eq!(odd.render().as_deref(), Some("Patient.name[0].John Smith"));
+        assert!(is_fhir_name("valueQuantity") && is_fhir_name("resourceType") && !is_fhir_name("_x_"));
     }
 }
