@@ -52,10 +52,10 @@ pub fn minify(json: &[u8]) -> Vec<u8> {
     out
 }
 
-pub fn run(check: bool) -> Result<(), String> {
-    let pkg = hl7::package_dir()?;
-    let root = hl7::workspace_root();
-    let mut names: Vec<String> = std::fs::read_dir(&pkg)
+/// The examples of the package in `pkg`: their file names, and the NDJSON text of one minified line
+/// per example, in file-name order.
+pub fn examples(pkg: &std::path::Path) -> Result<(Vec<String>, Vec<u8>), String> {
+    let mut names: Vec<String> = std::fs::read_dir(pkg)
         .map_err(|e| format!("{}: {e}", pkg.display()))?
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .filter(|n| {
@@ -72,6 +72,13 @@ pub fn run(check: bool) -> Result<(), String> {
         input.extend_from_slice(&minify(&bytes));
         input.push(b'\n');
     }
+    Ok((names, input))
+}
+
+pub fn run(check: bool) -> Result<(), String> {
+    let pkg = hl7::package_dir()?;
+    let root = hl7::workspace_root();
+    let (names, input) = examples(&pkg)?;
 
     let mut failures: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut sink = |line: &LineResult<'_>| {

@@ -4,5 +4,6 @@
 
 pub mod conformance;
 pub mod defects;
+pub mod golden;
 
 pub use fhir_preflight_codegen::hl7;

@@ -3,6 +3,8 @@
 //! - `codegen [--check]`: the same as `cargo codegen` (crate `codegen/`, which does not depend on the
 //!   core, so `cargo codegen` works even when the generated tables do not compile).
 //! - `conformance [--check]`: validate HL7's official R4 examples; see `conformance.rs`.
+//! - `golden [--check] [--detail FILE]`: every output over every corpus, one hash each, against
+//!   `conformance/golden.tsv`; see `golden.rs`.
 //! - `defects`: inject ≥ 1,000 defects into HL7's examples and check each is reported (see `defects.rs`).
 //! - `bench-compare [--lines N]`: side-by-side MB/s of framing, simd-json, serde_json, fhir-preflight at 1
 //!   and all threads, and the fhirkit crate, on one generated file (`benches/compare`).
@@ -17,7 +19,7 @@
 
 mod throughput;
 
-use xtask::{conformance, defects};
+use xtask::{conformance, defects, golden};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +69,28 @@ fn main() -> ExitCode {
         eprintln!("usage: cargo xtask <codegen [--check]|gen-corpus|throughput> [--flag value]...");
         return ExitCode::from(2);
     };
+    if task == "golden" {
+        let mut check = false;
+        let mut detail = None;
+        let mut it = rest.iter();
+        while let Some(flag) = it.next() {
+            match flag.as_str() {
+                "--check" => check = true,
+                "--detail" => detail = it.next().map(PathBuf::from),
+                _ => {
+                    eprintln!("usage: cargo xtask golden [--check] [--detail FILE]");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        return match golden::run(check, detail.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask golden: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if task == "codegen" || task == "conformance" {
         let check = match rest {
             [] => false,
