@@ -1,6 +1,6 @@
 //! `cargo codegen [--check]`: the R4 lookup tables of the core, generated from HL7's
 //! StructureDefinitions and required-binding expansions (`hl7.fhir.r4.examples@4.0.1`), written
-//! to `crates/fhir-preflight/src/r4/generated.rs`. Deterministic: same package, same bytes. With
+//! to `crates/fhir-preflight/src/model/r4/generated.rs`. Deterministic: same package, same bytes. With
 //! `--check` it regenerates in memory and fails if the committed file differs (drift).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::hl7;
 
 pub fn output_path() -> PathBuf {
-    hl7::workspace_root().join("crates/fhir-preflight/src/r4/generated.rs")
+    hl7::workspace_root().join("crates/fhir-preflight/src/model/r4/generated.rs")
 }
 
 pub fn run(check: bool) -> Result<(), String> {
@@ -312,7 +312,7 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
     );
     out.push_str("// Checked for drift by `cargo codegen --check` and a test.\n\n");
     out.push_str(
-        "use super::model::{Binding, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};\n\n",
+        "use crate::model::types::{Binding, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};\n\n",
     );
     let _ = writeln!(
         out,
@@ -335,7 +335,7 @@ pub fn generate(pkg: &Path) -> Result<String, String> {
         let required = t.elements.iter().enumerate().filter(|(_, e)| e.required).fold(0u64, |m, (i, _)| m | 1 << i);
         let _ = writeln!(
             out,
-            "    TypeDef {{ name: {:?}, kind: TypeKind::{}, required: {required:#x}, lookup: lookup_{i}, elements: &[",
+            "    TypeDef {{ name: {:?}, kind: TypeKind::{}, base: None, required: {required:#x}, lookup: lookup_{i}, elements: &[",
             t.name, t.kind
         );
         for e in &t.elements {
@@ -454,6 +454,9 @@ mod tests {
         let pkg = crate::hl7::package_dir().expect("HL7 package (npm pack hl7.fhir.r4.examples@4.0.1)");
         let fresh = super::generate(&pkg).expect("generate");
         let committed = std::fs::read_to_string(super::output_path()).expect("read generated.rs");
-        assert!(fresh == committed, "crates/fhir-preflight/src/r4/generated.rs is out of date: run `cargo codegen`");
+        assert!(
+            fresh == committed,
+            "crates/fhir-preflight/src/model/r4/generated.rs is out of date: run `cargo codegen`"
+        );
     }
 }

@@ -83,9 +83,9 @@ pub fn run(check: bool) -> Result<(), String> {
     let mut failures: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut sink = |line: &LineResult<'_>| {
         let name = &names[(line.line - 1) as usize];
-        for d in line.diagnostics.iter().filter(|d| d.severity >= Severity::Error) {
-            let mut row = format!("{name}\t{}\t{}", d.code, d.path.as_deref().unwrap_or("-"));
-            let _ = write!(row, "\t{}", d.message);
+        for d in line.diagnostics.iter().filter(|d| d.severity() >= Severity::Error) {
+            let mut row = format!("{name}\t{}\t{}", d.code(), d.path().as_deref().unwrap_or("-"));
+            let _ = write!(row, "\t{}", d.message());
             failures.entry(name.clone()).or_default().push(row);
         }
     };

@@ -369,8 +369,11 @@ pub fn missed(defects: &[Injected]) -> Vec<String> {
     }
     let mut found: Vec<Vec<(String, String)>> = vec![Vec::new(); defects.len()];
     let mut sink = |line: &LineResult<'_>| {
-        found[(line.line - 1) as usize] =
-            line.diagnostics.iter().map(|d| (d.code.as_str().to_owned(), d.path.clone().unwrap_or_default())).collect();
+        found[(line.line - 1) as usize] = line
+            .diagnostics
+            .iter()
+            .map(|d| (d.code().as_str().to_owned(), d.path().clone().unwrap_or_default()))
+            .collect();
     };
     validate_bytes(input.as_bytes(), &Options::default(), &mut sink);
     defects

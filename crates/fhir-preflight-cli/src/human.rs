@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use fhir_preflight::{format_mb, Diagnostic, Manifest, Severity};
+use fhir_preflight::{format_mb, Diagnostic, Manifest, Redaction, Severity};
 
 use crate::inputs::Skipped;
 use crate::records::ErrorList;
@@ -34,32 +34,33 @@ pub(crate) struct Report<'a> {
     /// Directories that could not be listed.
     pub(crate) unlisted: usize,
     pub(crate) color: bool,
+    pub(crate) redaction: Redaction,
 }
 
 fn location(input: Option<&str>, d: &Diagnostic) -> String {
     let input = shown(input.unwrap_or("(run)")).into_owned();
-    if d.line == 0 {
+    if d.line() == 0 {
         return input;
     }
-    match d.column {
-        Some(col) => format!("{input}:{}:{col}", d.line),
-        None => format!("{input}:{}", d.line),
+    match d.column() {
+        Some(col) => format!("{input}:{}:{col}", d.line()),
+        None => format!("{input}:{}", d.line()),
     }
 }
 
-fn line_of(input: Option<&str>, d: &Diagnostic, color: bool) -> String {
+fn line_of(input: Option<&str>, d: &Diagnostic, color: bool, redaction: Redaction) -> String {
     let severity = if color {
-        let ansi = match d.severity {
+        let ansi = match d.severity() {
             Severity::Fatal | Severity::Error => "\x1b[1;31m",
             Severity::Warning => "\x1b[33m",
             _ => "\x1b[36m",
         };
-        format!("{ansi}{}\x1b[0m", d.severity)
+        format!("{ansi}{}\x1b[0m", d.severity())
     } else {
-        d.severity.to_string()
+        d.severity().to_string()
     };
-    let mut s = format!("{}: {severity}[{}] {}", location(input, d), d.code, shown(&d.message));
-    if let Some(path) = &d.path {
+    let mut s = format!("{}: {severity}[{}] {}", location(input, d), d.code(), shown(&d.message_with(redaction)));
+    if let Some(path) = &d.path_with(redaction) {
         let _ = write!(s, " (at {})", shown(path));
     }
     s
@@ -83,13 +84,13 @@ fn more(list: String, len: usize, what: &str) -> String {
 }
 
 pub(crate) fn render(report: &Report<'_>) -> String {
-    let Report { manifest, errors, notes, skipped, unlisted, color } = *report;
+    let Report { manifest, errors, notes, skipped, unlisted, color, redaction } = *report;
     let mut out = String::new();
     for note in notes {
-        let _ = writeln!(out, "{}", line_of(note.input.as_deref(), &note.diagnostic, color));
+        let _ = writeln!(out, "{}", line_of(note.input.as_deref(), &note.diagnostic, color, redaction));
     }
     for shown_warning in &errors.warnings {
-        let _ = writeln!(out, "{}", line_of(Some(&shown_warning.input), &shown_warning.diagnostic, color));
+        let _ = writeln!(out, "{}", line_of(Some(&shown_warning.input), &shown_warning.diagnostic, color, redaction));
     }
     if errors.warnings_total > errors.warnings.len() as u64 {
         let n = errors.warnings_total - errors.warnings.len() as u64;
@@ -101,7 +102,7 @@ pub(crate) fn render(report: &Report<'_>) -> String {
         );
     }
     for shown_error in &errors.shown {
-        let _ = writeln!(out, "{}", line_of(Some(&shown_error.input), &shown_error.diagnostic, color));
+        let _ = writeln!(out, "{}", line_of(Some(&shown_error.input), &shown_error.diagnostic, color, redaction));
     }
     if errors.total > errors.shown.len() as u64 {
         let n = errors.total - errors.shown.len() as u64;
@@ -117,8 +118,8 @@ pub(crate) fn render(report: &Report<'_>) -> String {
     }
     // Warnings by code: those of the lines and those of the notes.
     let mut warnings = errors.warnings_per_code.clone();
-    for note in notes.iter().filter(|n| n.diagnostic.severity == Severity::Warning) {
-        *warnings.entry(note.diagnostic.code.as_str()).or_default() += 1;
+    for note in notes.iter().filter(|n| n.diagnostic.severity() == Severity::Warning) {
+        *warnings.entry(note.diagnostic.code().as_str()).or_default() += 1;
     }
     if !warnings.is_empty() {
         let _ = writeln!(out, "Warnings by code: {}", by_code(&warnings));

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
-use fhir_preflight::{is_failure_record, write_record, Code, Diagnostic, LineResult, Severity, Sink};
+use fhir_preflight::{is_failure_record, write_record_with, Code, Diagnostic, LineResult, Redaction, Severity, Sink};
 
 use crate::ordered::{Lane, Shared};
 use crate::output::{OutputDir, RecordKind};
@@ -86,15 +86,15 @@ impl ErrorList {
     fn line(&mut self, input: &str, line: &LineResult<'_>, failed: bool) {
         let mut warned = false;
         for d in line.diagnostics {
-            if d.severity >= Severity::Error {
-                *self.per_code.entry(d.code.as_str()).or_default() += 1;
+            if d.severity() >= Severity::Error {
+                *self.per_code.entry(d.code().as_str()).or_default() += 1;
                 self.total += 1;
                 if self.shown.len() < self.limit {
                     self.shown.push(Shown { input: input.to_owned(), diagnostic: d.clone() });
                 }
-            } else if d.severity == Severity::Warning {
+            } else if d.severity() == Severity::Warning {
                 warned = true;
-                *self.warnings_per_code.entry(d.code.as_str()).or_default() += 1;
+                *self.warnings_per_code.entry(d.code().as_str()).or_default() += 1;
                 self.warnings_total += 1;
                 if self.warnings.len() < self.warning_limit {
                     self.warnings.push(Shown { input: input.to_owned(), diagnostic: d.clone() });
@@ -141,6 +141,16 @@ pub(crate) struct SinkTarget<'a> {
     pub(crate) lines: Option<Arc<AtomicU64>>,
 }
 
+impl SinkTarget<'_> {
+    pub(crate) fn redaction(&self) -> Redaction {
+        if self.redact {
+            Redaction::On
+        } else {
+            Redaction::Off
+        }
+    }
+}
+
 impl<'a> RecordSink<'a> {
     pub(crate) fn new(target: &SinkTarget<'a>, input: &'a crate::inputs::Input, index: usize, lane: &'a Lane) -> Self {
         RecordSink {
@@ -162,6 +172,14 @@ impl<'a> RecordSink<'a> {
         }
     }
 
+    fn redaction(&self) -> Redaction {
+        if self.redact {
+            Redaction::On
+        } else {
+            Redaction::Off
+        }
+    }
+
     /// Flush the record files; the first error wins.
     pub(crate) fn close(&mut self) -> Result<(), io::Error> {
         self.lane.finish(self.shared, self.input);
@@ -177,11 +195,8 @@ impl<'a> RecordSink<'a> {
     fn write(&mut self, line: &LineResult<'_>) -> io::Result<()> {
         let Some(output) = self.output else { return Ok(()) };
         self.buf.clear();
-        if self.redact {
-            write_record(&mut self.buf, &line.redacted());
-        } else {
-            write_record(&mut self.buf, line);
-        }
+        let redaction = self.redaction();
+        write_record_with(&mut self.buf, line, redaction);
         let (slot, kind) = if is_failure_record(line) {
             (&mut self.failure, RecordKind::Failure)
         } else {
@@ -199,7 +214,7 @@ impl<'a> RecordSink<'a> {
 
 impl Sink for RecordSink<'_> {
     fn line(&mut self, line: &LineResult<'_>) {
-        let profiles = line.diagnostics.iter().filter(|d| d.code == Code::ProfileUnchecked).count();
+        let profiles = line.diagnostics.iter().filter(|d| d.code() == Code::ProfileUnchecked).count();
         self.errors.unchecked_profiles += profiles as u64;
         let failed = line.status != fhir_preflight::LineStatus::Imported;
         if let (Some(ty), Some(id), false) = (line.resource_type, line.resource_id, failed) {
@@ -220,9 +235,10 @@ impl Sink for RecordSink<'_> {
             lines.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         if let Some(render) = self.render {
+            let redaction = self.redaction();
             let shown = if self.redact { line.redacted() } else { *line };
             self.buf.clear();
-            render.line(self.index, self.input, &shown, &mut self.buf);
+            render.line(self.index, self.input, &shown, redaction, &mut self.buf);
             self.lane.items(self.shared, self.input, &self.buf);
         }
         if self.write_error.is_none() {

@@ -14,7 +14,7 @@
 
 use std::io::{self, Write};
 
-use fhir_preflight::{operation_outcome, Code, Diagnostic, LineResult, Severity};
+use fhir_preflight::{operation_outcome_with, Code, Diagnostic, LineResult, Redaction, Severity};
 use serde_json::json;
 
 /// How items look, per streamed format. Items of the Bundle and of SARIF start with `,`; the
@@ -33,40 +33,41 @@ fn diagnostic_json(
     d: &Diagnostic,
     resource_type: Option<&str>,
     resource_id: Option<&str>,
+    redaction: Redaction,
 ) -> String {
     let s = |v: &str| serde_json::Value::from(v).to_string();
     let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), s);
     format!(
         "{{\"file\":{},\"line\":{},\"column\":{},\"code\":{},\"severity\":{},\"message\":{},\"path\":{},\"resourceType\":{},\"resourceId\":{}}}",
         opt(input),
-        if input.is_some() { d.line.to_string() } else { "null".to_owned() },
-        d.column.map_or_else(|| "null".to_owned(), |c| c.to_string()),
-        s(d.code.as_str()),
-        s(d.severity.as_str()),
-        s(&d.message),
-        opt(d.path.as_deref()),
+        if input.is_some() { d.line().to_string() } else { "null".to_owned() },
+        d.column().map_or_else(|| "null".to_owned(), |c| c.to_string()),
+        s(d.code().as_str()),
+        s(d.severity().as_str()),
+        s(&d.message_with(redaction)),
+        opt(d.path_with(redaction).as_deref()),
         opt(resource_type),
         opt(resource_id)
     )
 }
 
 /// A SARIF result, with its leading separator; a note about the whole run has no location.
-fn sarif_result(input: Option<&str>, d: &Diagnostic, out: &mut Vec<u8>) {
-    let level = match d.severity {
+fn sarif_result(input: Option<&str>, d: &Diagnostic, redaction: Redaction, out: &mut Vec<u8>) {
+    let level = match d.severity() {
         Severity::Fatal | Severity::Error => "error",
         Severity::Warning => "warning",
         _ => "note",
     };
-    let mut region = json!({"startLine": d.line});
-    if let Some(column) = d.column {
+    let mut region = json!({"startLine": d.line()});
+    if let Some(column) = d.column() {
         region["startColumn"] = json!(column);
     }
-    let mut message = d.message.clone();
-    if let Some(path) = &d.path {
+    let mut message = d.message_with(redaction);
+    if let Some(path) = d.path_with(redaction) {
         message.push_str(&format!(" (at {path})"));
     }
     let mut result = json!({
-        "ruleId": d.code.as_str(),
+        "ruleId": d.code().as_str(),
         "level": level,
         "message": {"text": message},
     });
@@ -80,21 +81,22 @@ fn sarif_result(input: Option<&str>, d: &Diagnostic, out: &mut Vec<u8>) {
 impl Render {
     /// The items for one validated line (none for a clean line), appended to `out`. `file` is the
     /// input's index in the run.
-    pub(crate) fn line(self, file: usize, input: &str, line: &LineResult<'_>, out: &mut Vec<u8>) {
+    pub(crate) fn line(self, file: usize, input: &str, line: &LineResult<'_>, redaction: Redaction, out: &mut Vec<u8>) {
         match self {
             Render::Ndjson => {
                 for d in line.diagnostics {
-                    let json = diagnostic_json(Some(input), d, line.resource_type, line.resource_id);
+                    let json = diagnostic_json(Some(input), d, line.resource_type, line.resource_id, redaction);
                     out.extend_from_slice(json.as_bytes());
                     out.push(b'\n');
                 }
             }
-            Render::Sarif => line.diagnostics.iter().for_each(|d| sarif_result(Some(input), d, out)),
+            Render::Sarif => line.diagnostics.iter().for_each(|d| sarif_result(Some(input), d, redaction, out)),
             Render::Bundle => {
-                if line.diagnostics.iter().all(|d| d.severity < Severity::Error) {
+                if line.diagnostics.iter().all(|d| d.severity() < Severity::Error) {
                     return;
                 }
-                bundle_entry(file, line.line, &format!("{input}:{}", line.line), line.diagnostics, out);
+                let source = format!("{input}:{}", line.line);
+                bundle_entry(file, line.line, &source, line.diagnostics, redaction, out);
             }
         }
     }
@@ -102,21 +104,27 @@ impl Render {
     /// The items for notes about a file (`at`: its index in the run and its name: byte-order mark,
     /// blank lines, mixed types, size) or, with `None`, about the whole run (duplicate ids, the
     /// file limit).
-    pub(crate) fn notes(self, at: Option<(usize, &str)>, notes: &[Diagnostic], out: &mut Vec<u8>) {
+    pub(crate) fn notes(
+        self,
+        at: Option<(usize, &str)>,
+        notes: &[Diagnostic],
+        redaction: Redaction,
+        out: &mut Vec<u8>,
+    ) {
         let input = at.map(|(_, input)| input);
         match self {
             Render::Ndjson => {
                 for d in notes {
-                    out.extend_from_slice(diagnostic_json(input, d, None, None).as_bytes());
+                    out.extend_from_slice(diagnostic_json(input, d, None, None, redaction).as_bytes());
                     out.push(b'\n');
                 }
             }
-            Render::Sarif => notes.iter().for_each(|d| sarif_result(input, d, out)),
+            Render::Sarif => notes.iter().for_each(|d| sarif_result(input, d, redaction, out)),
             // One OperationOutcome for the file's notes (line 0 in its fullUrl), or for the run's.
             Render::Bundle if notes.is_empty() => {}
             Render::Bundle => match at {
-                Some((file, input)) => bundle_entry(file, 0, input, notes, out),
-                None => bundle_entry(RUN_FILE, 0, "(run)", notes, out),
+                Some((file, input)) => bundle_entry(file, 0, input, notes, redaction, out),
+                None => bundle_entry(RUN_FILE, 0, "(run)", notes, redaction, out),
             },
         }
     }
@@ -127,8 +135,15 @@ const RUN_FILE: usize = 0xffff_ffff;
 
 /// A Bundle entry, with its leading separator: an OperationOutcome of `diagnostics`, which says
 /// where they are (`source`: input and line) in an extension.
-fn bundle_entry(file: usize, line: u64, source: &str, diagnostics: &[Diagnostic], out: &mut Vec<u8>) {
-    let outcome = operation_outcome(None, diagnostics);
+fn bundle_entry(
+    file: usize,
+    line: u64,
+    source: &str,
+    diagnostics: &[Diagnostic],
+    redaction: Redaction,
+    out: &mut Vec<u8>,
+) {
+    let outcome = operation_outcome_with(None, diagnostics, redaction);
     let source = json!({"url": "urn:fhir-preflight:source", "valueString": source});
     let outcome = outcome.replacen(
         "\"resourceType\":\"OperationOutcome\",",
@@ -215,37 +230,19 @@ impl Out {
 mod tests {
     use super::*;
 
-    fn diagnostic(line: u64) -> Diagnostic {
-        Diagnostic {
-            code: Code::JsonSyntax,
-            severity: Severity::Error,
-            message: "bad".into(),
-            line,
-            column: Some(3),
-            byte_offset: None,
-            path: None,
-        }
-    }
-
     /// Writes items split anywhere between whole items; the output is the same valid JSON.
     #[test]
     fn separators_do_not_depend_on_how_items_are_grouped() {
         for render in [Render::Bundle, Render::Sarif, Render::Ndjson] {
             let mut items = Vec::new();
-            for (file, line) in [(0, 1), (0, 2), (1, 1)] {
-                let diagnostics = [diagnostic(line)];
-                let result = LineResult {
-                    line,
-                    status: fhir_preflight::LineStatus::CustomerError,
-                    resource_type: Some("Patient"),
-                    resource_id: None,
-                    diagnostics: &diagnostics,
-                    byte_offset: 0,
-                    byte_len: 10,
+            // Two failed lines in one input, one in another.
+            for (file, input) in [(0, "[]\n[1]\n"), (1, "[]\n")] {
+                let mut sink = |line: &LineResult<'_>| {
+                    let mut one = Vec::new();
+                    render.line(file, "f.ndjson", line, Redaction::Off, &mut one);
+                    items.push(one);
                 };
-                let mut one = Vec::new();
-                render.line(file, "f.ndjson", &result, &mut one);
-                items.push(one);
+                fhir_preflight::validate_bytes(input.as_bytes(), &fhir_preflight::Options::default(), &mut sink);
             }
             let write = |groups: &[Vec<u8>]| {
                 let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

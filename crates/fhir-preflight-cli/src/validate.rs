@@ -33,7 +33,6 @@ fn options(args: &ValidateArgs, threads: usize) -> Result<Options, Error> {
         .with_max_issues_per_line(args.max_issues_per_line)?
         .with_max_depth(args.max_depth)?
         .with_chunk_bytes(args.chunk_bytes)?
-        .with_redact(args.redact)
         .with_level(args.level.parse().map_err(|reason| Error::InvalidOption { option: "--level", reason })?)
         // Inside our own pool (threads > 1) the core uses the current pool.
         .with_threads(if threads == 1 { 1 } else { 0 }))
@@ -168,6 +167,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             skipped: &found.skipped,
             unlisted: found.unlisted.len(),
             color: args.color.enabled(),
+            redaction: if args.redact { fhir_preflight::Redaction::On } else { fhir_preflight::Redaction::Off },
         }),
     };
     let mut stdout = io::stdout().lock();
@@ -354,7 +354,7 @@ impl Run<'_> {
         let mut shared = lock(self.target.shared);
         if let Some(render) = self.target.render {
             let mut items = Vec::new();
-            render.notes(Some((done.index, &input.display)), &notes, &mut items);
+            render.notes(Some((done.index, &input.display)), &notes, self.target.redaction(), &mut items);
             shared.items(&items);
         }
         if shared.error.is_some() {
@@ -420,7 +420,7 @@ impl Run<'_> {
         self.collect_run_notes(&mut run);
         if let Some(render) = self.target.render {
             let mut items = Vec::new();
-            render.notes(None, &run, &mut items);
+            render.notes(None, &run, self.target.redaction(), &mut items);
             lock(self.target.shared).items(&items);
         }
         outcome.notes.extend(run.into_iter().map(|diagnostic| FileNote { input: None, diagnostic }));
@@ -457,15 +457,7 @@ impl Run<'_> {
 }
 
 fn note(code: Code, line: u64, message: String) -> fhir_preflight::Diagnostic {
-    fhir_preflight::Diagnostic {
-        code,
-        severity: fhir_preflight::Severity::Warning,
-        message,
-        line,
-        column: None,
-        byte_offset: None,
-        path: None,
-    }
+    fhir_preflight::Diagnostic::note(code, line, message)
 }
 
 fn open(input: &Input, bar: Option<&indicatif::ProgressBar>) -> io::Result<Box<dyn Read>> {

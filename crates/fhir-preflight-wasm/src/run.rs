@@ -21,17 +21,17 @@ impl Sink for Buffers {
     fn line(&mut self, line: &LineResult<'_>) {
         if is_failure_record(line) {
             write_record(&mut self.failure, line);
-            let first = line.diagnostics.iter().find(|d| d.severity >= Severity::Error);
+            let first = line.diagnostics.iter().find(|d| d.severity() >= Severity::Error);
             self.rows.push(json!({
                 "file": self.file,
                 "line": line.line,
                 "status": line.status.status_code(),
                 "resourceType": line.resource_type,
                 "resourceId": line.resource_id,
-                "code": first.map(|d| d.code.as_str()),
-                "path": first.and_then(|d| d.path.as_deref()),
-                "message": first.map(|d| d.message.as_str()),
-                "errors": line.diagnostics.iter().filter(|d| d.severity >= Severity::Error).count(),
+                "code": first.map(|d| d.code().as_str()),
+                "path": first.and_then(|d| d.path()),
+                "message": first.map(|d| d.message()),
+                "errors": line.diagnostics.iter().filter(|d| d.severity() >= Severity::Error).count(),
             }));
         } else {
             write_record(&mut self.success, line);
@@ -163,7 +163,7 @@ fn report_json(file: &str, r: &FileReport) -> Value {
         "resourcesWithCustomerError": r.resources_customer_error,
         "resourcesWithServerError": r.resources_server_error,
         "blankLines": r.blank_lines,
-        "notes": r.diagnostics.iter().map(|d| json!({"code": d.code.as_str(), "line": d.line, "message": d.message})).collect::<Vec<_>>(),
+        "notes": r.diagnostics.iter().map(|d| json!({"code": d.code().as_str(), "line": d.line(), "message": d.message()})).collect::<Vec<_>>(),
     })
 }
 

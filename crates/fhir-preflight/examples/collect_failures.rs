@@ -18,12 +18,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if line.status == LineStatus::Imported {
             return;
         }
-        let first = line.diagnostics.iter().find(|d| d.severity >= Severity::Error);
+        let first = line.diagnostics.iter().find(|d| d.severity() >= Severity::Error);
         failures.push(Failure {
             line: line.line,
             resource_type: line.resource_type.map(str::to_owned),
             resource_id: line.resource_id.map(str::to_owned),
-            first_error: first.map(|d| format!("{}: {}", d.code, d.message)).unwrap_or_default(),
+            first_error: first.map(|d| format!("{}: {}", d.code(), d.message())).unwrap_or_default(),
         });
     };
     validate_reader(std::fs::File::open(&path)?, &Options::default(), &mut sink)?;

@@ -15,10 +15,10 @@ struct Policy {
 impl Sink for Policy {
     fn line(&mut self, line: &LineResult<'_>) {
         for d in line.diagnostics {
-            *self.per_code.entry(d.code).or_default() += 1;
+            *self.per_code.entry(d.code()).or_default() += 1;
             // Our pipeline refuses conditional references too, though HealthLake accepts them.
-            if d.severity >= Severity::Error || d.code == Code::ReferenceConditional {
-                self.blocking.push((line.line, d.code));
+            if d.severity() >= Severity::Error || d.code() == Code::ReferenceConditional {
+                self.blocking.push((line.line, d.code()));
             }
         }
     }

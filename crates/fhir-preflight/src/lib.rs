@@ -18,8 +18,8 @@
 //! "#;
 //! let mut errors = Vec::new();
 //! let mut sink = |line: &fhir_preflight::LineResult<'_>| {
-//!     for d in line.diagnostics.iter().filter(|d| d.severity >= Severity::Error) {
-//!         errors.push(format!("{}:{} {}", d.line, d.code, d.path.as_deref().unwrap_or("")));
+//!     for d in line.diagnostics.iter().filter(|d| d.severity() >= Severity::Error) {
+//!         errors.push(format!("{}:{} {}", d.line(), d.code(), d.path().unwrap_or_default()));
 //!     }
 //! };
 //! let report = validate_bytes(input, &Options::default(), &mut sink);
@@ -27,42 +27,59 @@
 //! assert_eq!(errors, vec!["2:resource/id-invalid Patient.id"]);
 //! ```
 //!
-//! Layout: `ndjson` (framing) → `line` (one line: UTF-8, then `json::walk`, which parses and
-//! checks in one pass) → `check/*` (one check per file) → `validator` (batches, parallelism, sink)
-//! → `report` (manifest) and `record` (HealthLake records).
+//! ## Layout
+//!
+//! ```text
+//! bytes ─▶ json::framing ─▶ line ─▶ walk ──(hooks: facts)──▶ check/* ─▶ diagnostic::Findings
+//!          json::sniff       │       │  reads                      │
+//!                            │       └─▶ json::scan   model ◀──────┘ (types, properties, bindings)
+//!                            ▼
+//!                  validator (batches, threads, sink) ─▶ LineResult ─▶ record / report / run
+//! ```
+//!
+//! - `json`: NDJSON framing, file sniffing, the scanner; knows nothing of FHIR.
+//! - `model`: the schema as a value (base R4 generated; profiles layered over base types).
+//! - `facts`: what the walk tells the rules (the hook interface), and FHIR paths.
+//! - `walk`: parses a line against the model, tracks facts, calls the hooks; no rule body.
+//! - `check`: the rules, one family per file, and the table that puts them behind hooks.
+//! - `diagnostic`: codes (one table: severity, key), structured messages, findings, levels.
+//! - engine: `line` (one line, panics caught), `validator` and `pipeline` (batches, parallelism).
+//! - outputs: `record` (HealthLake records), `report` (manifest counts), `run` (run-level rules).
+//!
+//! Each module's documentation says what it may import; there is no cycle between the JSON
+//! layer and the rules, or between the walk and the rules.
 
 mod check;
 mod diagnostic;
 mod error;
-mod issues;
+mod facts;
 mod json;
-mod level;
 mod line;
-mod ndjson;
+mod model;
 mod options;
 #[cfg(feature = "parallel")]
 mod pipeline;
-mod r4;
 mod record;
 mod report;
-mod sniff;
 mod validator;
+mod walk;
 
-pub use diagnostic::{Code, Diagnostic, Severity};
+pub use diagnostic::{Code, Diagnostic, Level, Redaction, Severity};
 pub use error::Error;
-pub use level::Level;
 pub use line::{line_in_progress, LineStatus};
+pub use model::r4::{is_resource_type, resource_types};
 pub use options::{
     Options, DEFAULT_CHUNK_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ISSUES_PER_LINE, DEFAULT_MAX_LINE_BYTES, MAX_MAX_DEPTH,
 };
-pub use r4::{is_resource_type, resource_types};
-pub use record::{is_failure_record, operation_outcome, write_record, CODE_SYSTEM};
+pub use record::{
+    is_failure_record, operation_outcome, operation_outcome_with, write_record, write_record_with, CODE_SYSTEM,
+};
 pub use report::{format_mb, Counts, FileRead, Manifest};
 pub use validator::{validate_bytes, validate_reader, Discard, FileReport, LineResult, Sink, Validator};
 
 /// The generated R4 tables, read-only, for tools; not a stable API.
 #[doc(hidden)]
-pub mod schema;
+pub use model::view as schema;
 
 /// Internals exposed for the benchmarks, property tests and fuzz targets; not a stable API.
 #[doc(hidden)]
@@ -98,8 +115,8 @@ pub mod bench_support {
     /// Frame `input` into lines (the NDJSON rules, no validation) and return the number of
     /// non-blank lines: the cost of framing alone.
     pub fn count_lines(input: &[u8]) -> u64 {
-        let mut framer = crate::ndjson::Framer::new(crate::DEFAULT_MAX_LINE_BYTES);
-        let mut batch = crate::ndjson::Batch::default();
+        let mut framer = crate::json::framing::Framer::new(crate::DEFAULT_MAX_LINE_BYTES);
+        let mut batch = crate::json::framing::Batch::default();
         let mut rest = input;
         let mut lines = 0;
         while !rest.is_empty() {

@@ -4,12 +4,13 @@
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::check;
-use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::issues::{Issue, Issues};
+use crate::check::Rules;
+use crate::diagnostic::{Code, Diagnostic, Finding, Findings, Message};
+use crate::facts::Member;
 use crate::json::scan::Token;
-use crate::json::walk::{Member, Scratch, Walk};
+use crate::model::Model;
 use crate::options::Options;
+use crate::walk::{Scratch, Walk};
 
 /// What HealthLake would do with a line.
 ///
@@ -103,13 +104,12 @@ pub(crate) fn validate(line: &[u8], number: u64, offset: u64, options: &Options)
 
 fn validate_with(line: &[u8], number: u64, offset: u64, options: &Options, scratch: &mut Scratch) -> LineOutcome {
     IN_PROGRESS.with(|c| c.set(number));
-    crate::diagnostic::REDACT.with(|c| c.set(options.redact));
     let result = catch_unwind(AssertUnwindSafe(|| validate_inner(line, options, scratch)));
     IN_PROGRESS.with(|c| c.set(0));
     match result {
-        Ok((issues, resource_type, resource_id)) => {
-            let status = if issues.is_failure() { LineStatus::CustomerError } else { LineStatus::Imported };
-            LineOutcome { status, diagnostics: issues.finish(number, offset, line), resource_type, resource_id }
+        Ok((findings, resource_type, resource_id)) => {
+            let status = if findings.is_failure() { LineStatus::CustomerError } else { LineStatus::Imported };
+            LineOutcome { status, diagnostics: findings.finish(number, offset, line), resource_type, resource_id }
         }
         Err(panic) => {
             scratch.clear();
@@ -118,59 +118,43 @@ fn validate_with(line: &[u8], number: u64, offset: u64, options: &Options, scrat
     }
 }
 
-fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Issues, Option<Text>, Option<Text>) {
+fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Findings, Option<Text>, Option<Text>) {
     #[cfg(feature = "fault-injection")]
     if let Some(marker) = &options.panic_marker {
         if memchr::memmem::find(line, marker).is_some() {
             panic!("injected fault");
         }
     }
-    let mut issues = Issues::with_level(options.max_issues_per_line, options.level);
+    let mut findings = Findings::with_level(options.max_issues_per_line, options.level);
     // simdutf8's fast check; std's only on failure, to locate the error.
     let text = match simdutf8::basic::from_utf8(line).or_else(|_| std::str::from_utf8(line)) {
         Ok(text) => text,
         Err(e) => {
-            invalid_utf8(&mut issues, e.valid_up_to(), e.error_len());
-            return (issues, None, None);
+            invalid_utf8(&mut findings, e.valid_up_to(), e.error_len());
+            return (findings, None, None);
         }
     };
-    let facts = Walk::line(text, &mut issues, scratch, options.max_depth);
-    if facts.is_object {
-        check::resource_type::check(line, &facts, &mut issues);
-        check::resource_id::check(line, &facts, &mut issues);
-    }
+    let facts = Walk::line(text, Model::r4(), Rules::r4(), &mut findings, scratch, options.max_depth);
     let resource_type = Text::of_member(text, facts.resource_type);
     let resource_id = Text::of_member(text, facts.id);
-    (issues, resource_type, resource_id)
+    (findings, resource_type, resource_id)
 }
 
 #[cold]
-fn invalid_utf8(issues: &mut Issues, at: usize, len: Option<usize>) {
+fn invalid_utf8(findings: &mut Findings, at: usize, len: Option<usize>) {
     let message = match len {
         Some(_) => "the line is not valid UTF-8 (FHIR JSON must be UTF-8); the line is not read further",
         None => "the line ends inside a UTF-8 sequence (FHIR JSON must be UTF-8); the line is not read further",
     };
-    issues.push(Issue {
-        code: Code::EncodingInvalidUtf8,
-        severity: Severity::Fatal,
-        message: message.to_owned(),
-        offset: Some(at),
-        path: None,
-    });
+    findings.push(Finding::new(Code::EncodingInvalidUtf8, Message::plain(message)).at(at));
 }
 
 /// The outcome of a line longer than `--max-line-bytes`, which was never held in memory.
 #[cold]
 pub(crate) fn too_long(number: u64, offset: u64, len: u64, max: u64) -> LineOutcome {
-    let diagnostic = Diagnostic {
-        code: Code::NdjsonLineTooLong,
-        severity: Severity::Error,
-        message: format!("the line is {len} bytes long, more than --max-line-bytes {max}; it was not read"),
-        line: number,
-        column: None,
-        byte_offset: Some(offset),
-        path: None,
-    };
+    let message = format!("the line is {len} bytes long, more than --max-line-bytes {max}; it was not read");
+    let diagnostic = Diagnostic::from_parts(Code::NdjsonLineTooLong, None, Message::plain(message), number)
+        .with_location(None, Some(offset), None);
     LineOutcome {
         status: LineStatus::CustomerError,
         diagnostics: vec![diagnostic],
@@ -181,15 +165,12 @@ pub(crate) fn too_long(number: u64, offset: u64, len: u64, max: u64) -> LineOutc
 
 #[cold]
 pub(crate) fn server_error(number: u64, offset: u64, what: &str) -> LineOutcome {
-    let diagnostic = Diagnostic {
-        code: Code::InternalError,
-        severity: Severity::Fatal,
-        message: format!("internal error while validating this line ({what}); please report it"),
-        line: number,
-        column: None,
-        byte_offset: Some(offset),
-        path: None,
-    };
+    let message = format!("internal error while validating this line ({what}); please report it");
+    let diagnostic = Diagnostic::from_parts(Code::InternalError, None, Message::plain(message), number).with_location(
+        None,
+        Some(offset),
+        None,
+    );
     LineOutcome {
         status: LineStatus::ServerError,
         diagnostics: vec![diagnostic],
@@ -241,10 +222,10 @@ mod tests {
         assert_eq!(o.status, LineStatus::CustomerError);
         assert_eq!(o.diagnostics.len(), 1);
         let d = &o.diagnostics[0];
-        assert_eq!(d.code, Code::EncodingInvalidUtf8);
-        assert_eq!((d.line, d.column, d.byte_offset), (3, Some(21), Some(120)));
+        assert_eq!(d.code(), Code::EncodingInvalidUtf8);
+        assert_eq!((d.line(), d.column(), d.byte_offset()), (3, Some(21), Some(120)));
         // Overlong encoding of '/' is invalid UTF-8 too.
-        assert_eq!(run(b"{\"a\":\"\xc0\xaf\"}").diagnostics[0].code, Code::EncodingInvalidUtf8);
+        assert_eq!(run(b"{\"a\":\"\xc0\xaf\"}").diagnostics[0].code(), Code::EncodingInvalidUtf8);
     }
 
     #[test]
@@ -260,8 +241,8 @@ mod tests {
         // The thread's scratch is reused after the panic.
         let o = validate(br#"{"resourceType":"Patient","id":"BOOM"}"#, 9, 0, &options);
         assert_eq!(o.status, LineStatus::ServerError);
-        assert_eq!(o.diagnostics[0].code, Code::InternalError);
-        assert_eq!(o.diagnostics[0].line, 9);
+        assert_eq!(o.diagnostics[0].code(), Code::InternalError);
+        assert_eq!(o.diagnostics[0].line(), 9);
         let o = validate(br#"{"resourceType":"Patient","id":"ok"}"#, 10, 0, &options);
         assert_eq!(o.status, LineStatus::Imported);
     }

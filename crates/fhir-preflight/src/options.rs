@@ -30,7 +30,6 @@ pub struct Options {
     pub(crate) chunk_bytes: usize,
     pub(crate) batch_bytes: usize,
     pub(crate) level: Level,
-    pub(crate) redact: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) panic_marker: Option<Vec<u8>>,
 }
@@ -45,7 +44,6 @@ impl Default for Options {
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             batch_bytes: 4 * 1024 * 1024,
             level: Level::default(),
-            redact: false,
             #[cfg(feature = "fault-injection")]
             panic_marker: None,
         }
@@ -122,17 +120,6 @@ impl Options {
     pub fn with_level(mut self, level: Level) -> Self {
         self.level = level;
         self
-    }
-
-    /// Messages quote no value at all (not even codes, ids, URIs or dates): `'<redacted>'`.
-    pub fn with_redact(mut self, redact: bool) -> Self {
-        self.redact = redact;
-        self
-    }
-
-    /// See [`Options::with_redact`].
-    pub fn redact(&self) -> bool {
-        self.redact
     }
 
     /// See [`Options::with_level`].

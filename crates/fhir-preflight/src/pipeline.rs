@@ -14,8 +14,8 @@ use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
+use crate::json::framing::Batch;
 use crate::line::{self, LineOutcome};
-use crate::ndjson::Batch;
 use crate::Options;
 
 /// A validated batch and its results, in line order.
@@ -95,8 +95,8 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::framing::PendingLine;
     use crate::line::LineStatus;
-    use crate::ndjson::PendingLine;
 
     fn batch(lines: &[(usize, usize)]) -> Batch {
         let buf = b"{\"resourceType\":\"Patient\",\"id\":\"a\"}".to_vec();

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Redaction};
 use crate::line::LineStatus;
 use crate::report::json_string;
 use crate::validator::LineResult;
@@ -44,6 +44,30 @@ pub fn is_failure_record(line: &LineResult<'_>) -> bool {
 /// assert_eq!(record["UpdateResourceResponse"]["statusCode"], 400);
 /// ```
 pub fn write_record(out: &mut Vec<u8>, line: &LineResult<'_>) {
+    write_record_with(out, line, Redaction::Off);
+}
+
+/// [`write_record`], values shown or redacted: with [`Redaction::On`] the record carries
+/// `"resourceId": null`, the resource type only when R4 defines it, and messages and paths
+/// without the data's values.
+///
+/// ```
+/// # use fhir_preflight::*;
+/// let mut records = Vec::new();
+/// let mut sink = |line: &LineResult<'_>| write_record_with(&mut records, line, Redaction::On);
+/// validate_bytes(b"{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"F\"}\n", &Options::default(), &mut sink);
+/// let text = String::from_utf8(records).unwrap();
+/// assert!(text.contains("\"resourceId\":null") && !text.contains("'F'") && text.contains("<redacted>"));
+/// ```
+pub fn write_record_with(out: &mut Vec<u8>, line: &LineResult<'_>, redaction: Redaction) {
+    let redacted;
+    let line = match redaction {
+        Redaction::Off => line,
+        Redaction::On => {
+            redacted = line.redacted();
+            &redacted
+        }
+    };
     let mut s = String::with_capacity(256);
     let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), json_string);
     let _ = write!(
@@ -52,7 +76,7 @@ pub fn write_record(out: &mut Vec<u8>, line: &LineResult<'_>) {
         line.line,
         opt(line.resource_id),
         opt(line.resource_type),
-        operation_outcome(None, line.diagnostics)
+        operation_outcome_with(None, line.diagnostics, redaction)
     );
     let _ = writeln!(s, ",\"statusCode\":{}}}}}", line.status.status_code());
     out.extend_from_slice(s.as_bytes());
@@ -65,6 +89,11 @@ pub fn write_record(out: &mut Vec<u8>, line: &LineResult<'_>) {
 /// assert!(oo.starts_with(r#"{"resourceType":"OperationOutcome","id":"oo1","issue":[{"#));
 /// ```
 pub fn operation_outcome(id: Option<&str>, diagnostics: &[Diagnostic]) -> String {
+    operation_outcome_with(id, diagnostics, Redaction::Off)
+}
+
+/// [`operation_outcome`], values shown or redacted.
+pub fn operation_outcome_with(id: Option<&str>, diagnostics: &[Diagnostic], redaction: Redaction) -> String {
     let mut s = String::from("{\"resourceType\":\"OperationOutcome\",");
     if let Some(id) = id {
         let _ = write!(s, "\"id\":{},", json_string(id));
@@ -77,21 +106,21 @@ pub fn operation_outcome(id: Option<&str>, diagnostics: &[Diagnostic]) -> String
         if i > 0 {
             s.push(',');
         }
-        write_issue(&mut s, d);
+        write_issue(&mut s, d, redaction);
     }
     s.push_str("]}");
     s
 }
 
 /// One OperationOutcome issue as JSON.
-pub(crate) fn write_issue(s: &mut String, d: &Diagnostic) {
+pub(crate) fn write_issue(s: &mut String, d: &Diagnostic, redaction: Redaction) {
     s.push('{');
     let mut ext = Vec::new();
     // Line 0: a note about a whole file or run, on no line.
-    if let Some(line) = i32::try_from(d.line).ok().filter(|&l| l > 0) {
+    if let Some(line) = i32::try_from(d.line()).ok().filter(|&l| l > 0) {
         ext.push(format!("{{\"url\":\"{LINE_EXT}\",\"valueInteger\":{line}}}"));
     }
-    if let Some(Ok(col)) = d.column.map(i32::try_from) {
+    if let Some(Ok(col)) = d.column().map(i32::try_from) {
         ext.push(format!("{{\"url\":\"{COL_EXT}\",\"valueInteger\":{col}}}"));
     }
     if !ext.is_empty() {
@@ -100,13 +129,13 @@ pub(crate) fn write_issue(s: &mut String, d: &Diagnostic) {
     let _ = write!(
         s,
         "\"severity\":\"{}\",\"code\":\"{}\",\"details\":{{\"coding\":[{{\"system\":\"{CODE_SYSTEM}\",\"code\":\"{}\"}}]}},\"diagnostics\":{}",
-        d.severity.as_str(),
-        d.code.issue_type(),
-        d.code.as_str(),
-        json_string(&d.message)
+        d.severity().as_str(),
+        d.code().issue_type(),
+        d.code().as_str(),
+        json_string(&d.message_with(redaction))
     );
-    if let Some(path) = &d.path {
-        let p = json_string(path);
+    if let Some(path) = d.path_with(redaction) {
+        let p = json_string(&path);
         let _ = write!(s, ",\"location\":[{p}],\"expression\":[{p}]");
     }
     s.push('}');
@@ -119,15 +148,13 @@ mod tests {
 
     #[test]
     fn failure_record_shape() {
-        let diags = [Diagnostic {
-            code: Code::ResourceIdInvalid,
-            severity: Severity::Error,
-            message: "id 'a_b' does not match".into(),
-            line: 4,
-            column: Some(30),
-            byte_offset: Some(99),
-            path: Some("Patient.id".into()),
-        }];
+        let diags = [Diagnostic::from_parts(
+            Code::ResourceIdInvalid,
+            Some(Severity::Error),
+            crate::diagnostic::Message::plain("id 'a_b' does not match"),
+            4,
+        )
+        .with_location(Some(30), Some(99), Some(crate::diagnostic::Message::plain("Patient.id")))];
         let line = LineResult {
             line: 4,
             byte_offset: 70,

@@ -11,9 +11,9 @@
 
 use std::io::Read;
 
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
+use crate::json::framing::{Batch, Framer, PendingLine};
 use crate::line::{self, LineOutcome, LineStatus};
-use crate::ndjson::{Batch, Framer, PendingLine};
 use crate::{Error, Options};
 
 /// The verdict on one line, as handed to a [`Sink`]. Borrowed: copy what you keep.
@@ -55,7 +55,8 @@ impl<'a> LineResult<'a> {
     /// ```
     pub fn redacted(&self) -> LineResult<'a> {
         let resource_type =
-            self.resource_type.map(|t| if crate::r4::is_resource_type(t) { t } else { crate::diagnostic::REDACTED });
+            self.resource_type
+                .map(|t| if crate::model::r4::is_resource_type(t) { t } else { crate::diagnostic::REDACTED });
         LineResult { resource_id: None, resource_type, ..*self }
     }
 }
@@ -164,7 +165,7 @@ pub struct Validator<S: Sink> {
     spare: Batch,
     sink: S,
     report: FileReport,
-    /// The file's first bytes, until [`crate::sniff::SNIFF_BYTES`] decide what kind of file it is.
+    /// The file's first bytes, until [`crate::json::sniff::SNIFF_BYTES`] decide what kind of file it is.
     head: Option<Vec<u8>>,
     #[cfg(feature = "parallel")]
     pool: Option<rayon::ThreadPool>,
@@ -206,9 +207,9 @@ impl<S: Sink> Validator<S> {
     /// Push the next bytes of the input. Complete lines are validated as batches fill up.
     pub fn feed(&mut self, mut chunk: &[u8]) {
         if let Some(head) = &mut self.head {
-            let take = chunk.len().min(crate::sniff::SNIFF_BYTES - head.len());
+            let take = chunk.len().min(crate::json::sniff::SNIFF_BYTES - head.len());
             head.extend_from_slice(&chunk[..take]);
-            if head.len() >= crate::sniff::SNIFF_BYTES {
+            if head.len() >= crate::json::sniff::SNIFF_BYTES {
                 self.sniff();
             }
         }
@@ -313,8 +314,8 @@ impl<S: Sink> Validator<S> {
     }
 
     fn sniff(&mut self) {
-        if let Some(diagnostic) = self.head.take().and_then(|head| crate::sniff::sniff(&head)) {
-            self.report.diagnostics.push(diagnostic);
+        if let Some(kind) = self.head.take().and_then(|head| crate::json::sniff::sniff(&head)) {
+            self.report.diagnostics.push(crate::check::file::sniffed(kind));
         }
     }
 
@@ -325,20 +326,10 @@ impl<S: Sink> Validator<S> {
         self.report.bytes_scanned = self.framer.offset;
         self.report.blank_lines = self.framer.blank_lines;
         if self.framer.had_bom {
-            self.report.diagnostics.push(file_diagnostic(
-                Code::NdjsonByteOrderMark,
-                1,
-                "the file starts with a UTF-8 byte-order mark, which JSON senders must not write; it was ignored (save as UTF-8 without BOM)".to_owned(),
-            ));
+            self.report.diagnostics.push(crate::check::file::byte_order_mark());
         }
         if let Some(first) = self.framer.first_blank_line {
-            let n = self.framer.blank_lines;
-            let message = if n == 1 {
-                format!("1 blank line (line {first}); blank lines are not resources and are not counted")
-            } else {
-                format!("{n} blank lines, the first at line {first}; blank lines are not resources and are not counted")
-            };
-            self.report.diagnostics.push(file_diagnostic(Code::NdjsonBlankLine, first, message));
+            self.report.diagnostics.push(crate::check::file::blank_lines(self.framer.blank_lines, first));
         }
         (self.report, self.sink)
     }
@@ -402,10 +393,6 @@ pub(crate) fn validate_lines(batch: &Batch, options: &Options, parallel: bool) -
     }
     let _ = parallel;
     batch.lines.iter().map(one).collect()
-}
-
-fn file_diagnostic(code: Code, line: u64, message: String) -> Diagnostic {
-    Diagnostic { code, severity: Severity::Warning, message, line, column: None, byte_offset: None, path: None }
 }
 
 /// Validate everything `reader` yields, reading `options.chunk_bytes()` at a time. Memory stays

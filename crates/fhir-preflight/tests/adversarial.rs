@@ -16,7 +16,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn file_codes(report: &FileReport) -> Vec<Code> {
-    report.diagnostics.iter().map(|d| d.code).collect()
+    report.diagnostics.iter().map(|d| d.code()).collect()
 }
 
 #[test]
@@ -28,7 +28,7 @@ fn sniffed_files_get_one_file_level_diagnostic() {
     ] {
         let report = validate_bytes(&fixture(name), &Options::default(), &mut fhir_preflight::Discard);
         assert_eq!(file_codes(&report), vec![code], "{name}");
-        assert!(report.diagnostics[0].message.contains("FILE"), "{name}: the message says how to fix it");
+        assert!(report.diagnostics[0].message().contains("FILE"), "{name}: the message says how to fix it");
     }
     // Ordinary files get none.
     let report = validate_bytes(&fixture("duplicate-keys.ndjson"), &Options::default(), &mut fhir_preflight::Discard);
@@ -46,7 +46,7 @@ fn empty_and_blank_files() {
 #[test]
 fn extreme_decimals_are_valid_r4_with_a_warning() {
     let mut warnings = Vec::new();
-    let mut sink = |l: &LineResult<'_>| warnings.extend(l.diagnostics.iter().map(|d| (l.line, d.code, d.severity)));
+    let mut sink = |l: &LineResult<'_>| warnings.extend(l.diagnostics.iter().map(|d| (l.line, d.code(), d.severity())));
     let report = validate_bytes(&fixture("extreme-decimals.ndjson"), &Options::default(), &mut sink);
     assert_eq!(report.resources_imported, 3);
     assert_eq!(warnings.len(), 3);
@@ -91,7 +91,10 @@ impl Read for Generated {
 fn run(reader: impl Read, options: &Options) -> (FileReport, Vec<(u64, Vec<Code>)>, Duration) {
     let mut lines = Vec::new();
     let mut sink = |l: &LineResult<'_>| {
-        lines.push((l.line, l.diagnostics.iter().filter(|d| d.severity >= Severity::Error).map(|d| d.code).collect()))
+        lines.push((
+            l.line,
+            l.diagnostics.iter().filter(|d| d.severity() >= Severity::Error).map(|d| d.code()).collect(),
+        ))
     };
     let start = Instant::now();
     let report = validate_reader(reader, options, &mut sink).expect("read");
@@ -144,8 +147,8 @@ fn a_million_keys_in_one_object_stay_linear_and_capped() {
     let mut sink = |l: &LineResult<'_>| {
         if l.line == 1 {
             diagnostics = l.diagnostics.len();
-            assert_eq!(l.diagnostics.last().map(|d| d.code), Some(Code::LineTooManyIssues));
-            assert!(l.diagnostics.last().is_some_and(|d| d.message.starts_with("999900 more issues")));
+            assert_eq!(l.diagnostics.last().map(|d| d.code()), Some(Code::LineTooManyIssues));
+            assert!(l.diagnostics.last().is_some_and(|d| d.message().starts_with("999900 more issues")));
         }
     };
     let start = Instant::now();

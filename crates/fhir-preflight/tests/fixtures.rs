@@ -52,13 +52,13 @@ fn every_fixture_line_gets_its_expected_codes() {
         let mut imported = Vec::new();
         let mut sink = |line: &LineResult<'_>| {
             for d in line.diagnostics {
-                assert_eq!(d.line, line.line, "{}: diagnostic line number", file.display());
+                assert_eq!(d.line(), line.line, "{}: diagnostic line number", file.display());
             }
             let mut codes: Vec<String> = line
                 .diagnostics
                 .iter()
-                .filter(|d| d.severity >= Severity::Error)
-                .map(|d| d.code.as_str().to_owned())
+                .filter(|d| d.severity() >= Severity::Error)
+                .map(|d| d.code().as_str().to_owned())
                 .collect();
             codes.sort();
             assert_eq!(line.status == LineStatus::Imported, codes.is_empty(), "{}:{}", file.display(), line.line);

@@ -54,7 +54,7 @@ proptest! {
             let mut record = Vec::new();
             write_record(&mut record, l);
             ok &= serde_json::from_slice::<serde_json::Value>(&record).is_ok();
-            ok &= l.diagnostics.iter().all(|d| !d.to_string().is_empty() && d.line == l.line);
+            ok &= l.diagnostics.iter().all(|d| !d.to_string().is_empty() && d.line() == l.line);
         };
         validate_bytes(&data, &Options::default().with_threads(1), &mut sink);
         prop_assert!(ok);

@@ -62,8 +62,8 @@ fn blank_lines_counted_once_and_line_numbers_kept() {
     assert_eq!(report.resources_scanned, 2);
     assert_eq!(report.blank_lines, 4);
     assert_eq!(report.diagnostics.len(), 1);
-    assert_eq!(report.diagnostics[0].code, Code::NdjsonBlankLine);
-    assert_eq!(report.diagnostics[0].line, 1);
+    assert_eq!(report.diagnostics[0].code(), Code::NdjsonBlankLine);
+    assert_eq!(report.diagnostics[0].line(), 1);
     let records = lines_of(&records);
     assert_eq!(records[0]["lineId"], 2);
     assert_eq!(records[1]["lineId"], 5);
@@ -77,8 +77,8 @@ fn byte_order_mark() {
     assert_eq!(report.resources_imported, 1);
     assert_eq!(report.bytes_imported, PATIENT.len() as u64);
     assert_eq!(report.bytes_scanned, input.len() as u64);
-    assert_eq!(report.diagnostics[0].code, Code::NdjsonByteOrderMark);
-    assert!(!report.diagnostics[0].severity.is_failure());
+    assert_eq!(report.diagnostics[0].code(), Code::NdjsonByteOrderMark);
+    assert!(!report.diagnostics[0].severity().is_failure());
 }
 
 #[test]

@@ -16,8 +16,8 @@ fn check_at(line: &str, level: Level) -> (Found, Found) {
     let mut warnings = Vec::new();
     let mut sink = |l: &LineResult<'_>| {
         for d in l.diagnostics {
-            let row = (d.code.as_str().to_owned(), d.path.clone().unwrap_or_default());
-            if d.severity >= Severity::Error {
+            let row = (d.code().as_str().to_owned(), d.path().clone().unwrap_or_default());
+            if d.severity() >= Severity::Error {
                 errors.push(row);
             } else {
                 warnings.push(row);
@@ -233,7 +233,7 @@ fn messages_never_quote_free_text() {
     ];
     for line in lines {
         let mut messages = Vec::new();
-        let mut sink = |l: &LineResult<'_>| messages.extend(l.diagnostics.iter().map(|d| d.message.clone()));
+        let mut sink = |l: &LineResult<'_>| messages.extend(l.diagnostics.iter().map(|d| d.message().clone()));
         validate_bytes(line.as_bytes(), &Options::default(), &mut sink);
         assert!(!messages.is_empty(), "{line}");
         for m in &messages {

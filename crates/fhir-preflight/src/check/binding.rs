@@ -5,11 +5,11 @@
 //!
 //! Example failing line: `{"resourceType":"Patient","id":"a","gender":"F"}`.
 
-use crate::diagnostic::{quote, Code, Severity};
-use crate::issues::{Issue, Issues};
-use crate::json::path::Path;
-use crate::r4::model::{Binding, Element, ValueSetKind};
-use crate::r4::VALUE_SETS;
+use crate::diagnostic::{q, Code, Finding, Findings, Message};
+use crate::facts::{ObjectFacts, Path, ValueFacts};
+use crate::json::scan::{Scanner, Token};
+use crate::model::r4::ids;
+use crate::model::{Binding, ValueSetKind};
 
 /// `type/subtype` with RFC 6838 token characters, parameters allowed after `;`; or one of FHIR's
 /// format shorthands `xml`, `json`, `ttl` (CapabilityStatement.format: "xml | json | ttl | mime type",
@@ -23,38 +23,39 @@ fn is_media_type(text: &str) -> bool {
     matches!(essence.split_once('/'), Some((t, s)) if token(t) && token(s))
 }
 
+/// Value rule: a string primitive (`text`) of an element with a required binding.
 #[inline]
-pub(crate) fn check(issues: &mut Issues, element: &Element, text: &str, offset: usize, path: &Path<'_>) {
-    let Binding::Required(index) = element.binding else { return };
-    let vs = &VALUE_SETS[index as usize];
+pub(crate) fn check(f: &mut Findings, v: &ValueFacts<'_, '_>, text: &str) {
+    let Binding::Required(index) = v.element.binding else { return };
+    let model = v.line.model;
+    let vs = model.value_set(index);
     let ok = match vs.kind {
-        ValueSetKind::Enumerated => (vs.member)(text.as_bytes()).is_some(),
+        ValueSetKind::Enumerated => model.member(vs, text).is_some(),
         ValueSetKind::MimeTypes => is_media_type(text),
         ValueSetKind::Ucum => true,
     };
     if !ok {
-        let message =
-            format!("The value provided ({}) is not in the value set {} (required binding)", quote(text), vs.url);
-        report(issues, message, offset, path);
+        let message = Message::new(
+            format!("The value provided ({{}}) is not in the value set {} (required binding)", vs.url),
+            [q(text)],
+        );
+        report(f, message, v.offset, v.path);
     }
 }
 
-/// A required binding on a Coding or CodeableConcept: at least one coding must be in the value set
-/// (same system and code). `codings` are the `(system, code)` pairs found in the value.
-pub(crate) fn check_codings(
-    issues: &mut Issues,
-    element: &Element,
-    codings: &[(Option<String>, Option<String>)],
-    offset: usize,
-    path: &Path<'_>,
-) {
-    let Binding::Required(index) = element.binding else { return };
-    let vs = &VALUE_SETS[index as usize];
+/// Object rule on CodeableConcept and Coding: under a required binding, at least one coding must be
+/// in the value set (same system and code).
+pub(crate) fn codings(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
+    let Some(holder) = o.holder else { return };
+    let Binding::Required(index) = holder.binding else { return };
+    let model = o.line.model;
+    let vs = model.value_set(index);
     if vs.kind != ValueSetKind::Enumerated {
         return;
     }
+    let codings = codings_of(o.line.bytes, o.open, model.base_of(o.type_id) == ids::CODEABLE_CONCEPT);
     let in_set = |system: &Option<String>, code: &str| {
-        let Some(i) = (vs.member)(code.as_bytes()) else { return false };
+        let Some(i) = model.member(vs, code) else { return false };
         let mut same_code = vs.codes[usize::from(i)..].iter().take_while(|(c, _)| *c == code);
         same_code.any(|(_, s)| system.as_deref().is_none_or(|sys| sys == *s))
     };
@@ -62,23 +63,63 @@ pub(crate) fn check_codings(
         return;
     }
     let message = match codings.iter().find_map(|(_, code)| code.as_deref()) {
-        Some(code) => {
-            format!("The code provided ({}) is not in the value set {} (required binding)", quote(code), vs.url)
-        }
-        None => format!("No code provided, and a code is required from the value set {} (required binding)", vs.url),
+        Some(code) => Message::new(
+            format!("The code provided ({{}}) is not in the value set {} (required binding)", vs.url),
+            [q(code)],
+        ),
+        None => Message::plain(format!(
+            "No code provided, and a code is required from the value set {} (required binding)",
+            vs.url
+        )),
     };
-    report(issues, message, offset, path);
+    report(f, message, o.open, o.path);
 }
 
 #[cold]
-fn report(issues: &mut Issues, message: String, offset: usize, path: &Path<'_>) {
-    issues.push(Issue {
-        code: Code::BindingRequired,
-        severity: Severity::Error,
-        message,
-        offset: Some(offset),
-        path: path.render(),
-    });
+fn report(f: &mut Findings, message: Message, offset: usize, path: &Path<'_>) {
+    f.push(Finding::new(Code::BindingRequired, message).at(offset).on(path.render()));
+}
+
+/// `(system, code)` of the Coding at `open`, or of each `coding` of the CodeableConcept at `open`
+/// (a second, small look-ahead pass, only for elements with a required binding).
+fn codings_of(line: &[u8], open: usize, concept: bool) -> Vec<(Option<String>, Option<String>)> {
+    use crate::json::scan::find_member;
+    let string = |t: Option<Token>| match t {
+        Some(Token::String(s)) => Some(s.text(line).into_owned()),
+        _ => None,
+    };
+    let one = |at: usize| (string(find_member(line, at, "system")), string(find_member(line, at, "code")));
+    if !concept {
+        return vec![one(open)];
+    }
+    let mut out = Vec::new();
+    if let Some(Token::ArrayStart) = find_member(line, open, "coding") {
+        // Find the array's position again to walk its items.
+        let mut sc = Scanner { bytes: line, pos: open + 1 };
+        while let Ok(key) = sc.member_key() {
+            if key.raw(line) == b"coding" {
+                if sc.peek() == Some(b'[') {
+                    sc.pos += 1;
+                    loop {
+                        if sc.peek() == Some(b'{') {
+                            let at = sc.pos;
+                            out.push(one(at));
+                        }
+                        if sc.skip_value().is_err() || sc.peek() != Some(b',') {
+                            break;
+                        }
+                        sc.pos += 1;
+                    }
+                }
+                break;
+            }
+            if sc.skip_value().is_err() || sc.peek() != Some(b',') {
+                break;
+            }
+            sc.pos += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -97,7 +138,7 @@ mod tests {
 
     #[test]
     fn generated_membership_agrees_with_the_code_lists() {
-        for vs in VALUE_SETS.iter().filter(|vs| vs.kind == ValueSetKind::Enumerated) {
+        for vs in crate::model::r4::VALUE_SETS.iter().filter(|vs| vs.kind == ValueSetKind::Enumerated) {
             for (code, _) in vs.codes {
                 let first = vs.codes.iter().position(|(c, _)| c == code).unwrap();
                 assert_eq!((vs.member)(code.as_bytes()), Some(first as u16), "{} {code}", vs.url);

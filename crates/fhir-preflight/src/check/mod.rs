@@ -1,48 +1,301 @@
-//! Checks, one per file. Each file: what it checks and why, its diagnostics, the check, and its
-//! pass/fail tables. Checks run on facts the walk gathers while it parses (`crate::json::walk`).
+//! The rules, one family per file, behind hooks. The walk (`crate::walk`) parses a line against
+//! the model and tracks what rules need ([`crate::facts`]); it calls rule code at defined points:
+//!
+//! | hook | when | facts | rules |
+//! |---|---|---|---|
+//! | JSON | a token is wrong as JSON | offsets | [`json`] |
+//! | shape | a member or value does not fit the model's JSON shape | the element, the token | [`shape`] |
+//! | member | a key of a typed object is read, before its value | [`MemberFacts`] | table below |
+//! | value | a primitive value is read | [`ValueFacts`] | [`value`]: [`primitive`] (and [`xhtml`], [`datetime`]), [`binding`] |
+//! | object | a typed object is read to its end | [`ObjectFacts`] | table below |
+//! | resource | a resource that owns its contained resources is read to its end | [`ResourceFacts`] | table below |
+//! | line | the line is read | [`LineFacts`] | table below |
+//! | file | a file is read to its end | framing and sniffing | [`file`] |
+//!
+//! The member, object, resource and line hooks run the rows of [`RULES`] that apply to the type,
+//! in table order (so diagnostics come in a stable order). A row says which types it looks at and
+//! which elements' values it reads: the walk keeps those values for it. [`Rules`] is the table
+//! compiled for one model: per type, the member and object rules and what to capture. Adding a
+//! rule is one file here and one row in [`RULES`] (see the README's "Adding a rule").
+//!
+//! The value hook runs on every primitive value — the hottest path — so its rules are called
+//! directly from [`value`], not through the table.
+//!
+//! May import: `facts`, `model`, `json` (the scanner, for look-ahead), `diagnostic`. Not `walk`.
 
 pub(crate) mod binding;
+pub(crate) mod cardinality;
+pub(crate) mod contained;
 pub(crate) mod datetime;
+pub(crate) mod extension;
+pub(crate) mod file;
+pub(crate) mod json;
 pub(crate) mod primitive;
+pub(crate) mod profile;
 pub(crate) mod reference;
 pub(crate) mod resource_id;
 pub(crate) mod resource_type;
+pub(crate) mod shape;
 pub(crate) mod xhtml;
 
-use crate::diagnostic::{Code, Severity};
-use crate::issues::{Issue, Issues};
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
-/// Push an issue about the root object or one of its members (`path` is `None` for the object itself).
-#[cold]
-pub(crate) fn push(
-    issues: &mut Issues,
-    code: Code,
-    severity: Severity,
-    message: String,
-    offset: usize,
-    path: Option<String>,
-) {
-    issues.push(Issue { code, severity, message, offset: Some(offset), path });
+use crate::diagnostic::Findings;
+use crate::facts::{LineFacts, MemberFacts, ObjectFacts, ResourceFacts, ValueFacts};
+use crate::model::{Model, Ty, TypeDef, TypeId, TypeKind};
+
+/// A member rule's body.
+pub(crate) type MemberRule = fn(&MemberFacts<'_, '_>, &mut Findings);
+/// An object rule's body.
+pub(crate) type ObjectRule = fn(&ObjectFacts<'_, '_>, &mut Findings);
+/// A resource rule's body.
+pub(crate) type ResourceRule = fn(&ResourceFacts<'_>, &mut Findings);
+/// A line rule's body (the line's bytes, what the walk found at its root).
+pub(crate) type LineRule = fn(&[u8], &LineFacts, &mut Findings);
+
+/// When a rule runs, and its body.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Hook {
+    /// A key of an object of the rule's types was read, naming one of the rule's `reads` elements.
+    Member(MemberRule),
+    /// An object of the rule's types was read to its end.
+    Object(ObjectRule),
+    /// A resource that owns its contained resources (the line's, or one in a Bundle entry) was read to its end.
+    Resource(ResourceRule),
+    /// The line was read.
+    Line(LineRule),
 }
 
-/// `Type.member`, or `member` when the type is unknown.
-pub(crate) fn member_path(root: &str, member: &str) -> Option<String> {
-    Some(if root.is_empty() { member.to_owned() } else { format!("{root}.{member}") })
+/// Which types a rule looks at.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Types {
+    /// Every resource, datatype and backbone element.
+    All,
+    /// Every resource type.
+    Resources,
+    /// These types (by name), and the types layered over them.
+    Only(&'static [&'static str]),
+    /// The types for which this is true (a rule that can only fire on some types: elements with
+    /// min 1, primitive arrays), so that the others never call it.
+    Where(fn(&TypeDef) -> bool),
+}
+
+/// One row of the rule table.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    /// The rule's name (its family is its file), for messages about the table itself.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the table's tests"))]
+    pub(crate) name: &'static str,
+    pub(crate) types: Types,
+    /// Member rules: the elements whose keys trigger it. Object rules: the elements whose values it
+    /// reads (the walk captures them).
+    pub(crate) reads: &'static [&'static str],
+    pub(crate) hook: Hook,
+}
+
+/// Every rule run through a hook, in the order they run.
+pub(crate) static RULES: &[Rule] = &[
+    // Member rules, as keys are read.
+    Rule { name: "dom-2", types: Types::Resources, reads: &["contained"], hook: Hook::Member(contained::dom2) },
+    Rule {
+        name: "dom-4, dom-5",
+        types: Types::Only(&["Meta"]),
+        reads: &["versionId", "lastUpdated", "security"],
+        hook: Hook::Member(contained::dom4_dom5),
+    },
+    Rule {
+        name: "profile/unchecked",
+        types: Types::Only(&["Meta"]),
+        reads: &["profile"],
+        hook: Hook::Member(profile::unchecked),
+    },
+    // Object rules, at the end of each object.
+    Rule {
+        name: "cardinality/min",
+        types: Types::Where(has_required),
+        reads: &[],
+        hook: Hook::Object(cardinality::min),
+    },
+    Rule {
+        name: "extension url, ext-1",
+        types: Types::Only(&["Extension"]),
+        reads: &["url"],
+        hook: Hook::Object(extension::check),
+    },
+    Rule { name: "contained id", types: Types::Resources, reads: &[], hook: Hook::Object(contained::id_required) },
+    Rule {
+        name: "json/null-in-both",
+        types: Types::Where(has_primitive_arrays),
+        reads: &[],
+        hook: Hook::Object(shape::null_in_both),
+    },
+    Rule {
+        name: "Reference",
+        types: Types::Only(&["Reference"]),
+        reads: &["reference", "type"],
+        hook: Hook::Object(reference::check),
+    },
+    Rule {
+        name: "binding/required (codings)",
+        types: Types::Only(&["CodeableConcept", "Coding"]),
+        reads: &[],
+        hook: Hook::Object(binding::codings),
+    },
+    // Resource rules, at the end of each resource that owns its contained resources.
+    Rule {
+        name: "dom-3, local references",
+        types: Types::Resources,
+        reads: &[],
+        hook: Hook::Resource(contained::local_references),
+    },
+    // Line rules.
+    Rule { name: "resourceType", types: Types::All, reads: &[], hook: Hook::Line(resource_type::check) },
+    Rule { name: "id", types: Types::All, reads: &[], hook: Hook::Line(resource_id::check) },
+];
+
+/// Types with an element of min 1.
+fn has_required(t: &TypeDef) -> bool {
+    t.required != 0
+}
+
+/// Types with a repeating primitive element (where `null` may fill an array).
+fn has_primitive_arrays(t: &TypeDef) -> bool {
+    t.properties.iter().any(|p| matches!(p.ty, Ty::Prim(_)) && t.elements[usize::from(p.element)].many)
+}
+
+impl Types {
+    /// Does a rule for these types look at type `id` of `model`?
+    fn include(self, model: &Model, id: TypeId) -> bool {
+        let def = model.ty(id);
+        match self {
+            Types::All => true,
+            Types::Resources => def.kind == TypeKind::Resource,
+            Types::Only(names) => names.contains(&model.ty(model.base_of(id)).name),
+            Types::Where(test) => test(def),
+        }
+    }
+}
+
+/// The rules of one type, compiled from [`RULES`].
+#[derive(Debug, Default)]
+pub(crate) struct TypeRules {
+    /// Bit `i`: a key naming `elements[i]` triggers member rules.
+    pub(crate) member_mask: u64,
+    /// Each member rule with the elements that trigger it.
+    pub(crate) member: Vec<(u64, MemberRule)>,
+    pub(crate) object: Vec<ObjectRule>,
+    /// Bit `i`: the walk keeps where the value of `elements[i]` starts.
+    pub(crate) capture_mask: u64,
+}
+
+/// [`RULES`] compiled for a model: per type, what to call and what to capture.
+#[derive(Debug)]
+pub(crate) struct Rules {
+    types: Vec<TypeRules>,
+    pub(crate) resource: Vec<ResourceRule>,
+    pub(crate) line: Vec<LineRule>,
+}
+
+impl Rules {
+    /// The rules for base R4.
+    pub(crate) fn r4() -> &'static Rules {
+        static R4: OnceLock<Rules> = OnceLock::new();
+        R4.get_or_init(|| Rules::compile(Model::r4(), RULES))
+    }
+
+    pub(crate) fn compile(model: &Model, rules: &[Rule]) -> Rules {
+        let mut compiled = Rules { types: Vec::new(), resource: Vec::new(), line: Vec::new() };
+        for id in model.type_ids() {
+            let mut t = TypeRules::default();
+            let def = model.ty(id);
+            for rule in rules {
+                if !rule.types.include(model, id) {
+                    continue;
+                }
+                let mask = def
+                    .elements
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| rule.reads.contains(&e.name))
+                    .fold(0u64, |m, (i, _)| m | 1 << i);
+                match rule.hook {
+                    Hook::Member(f) => {
+                        t.member_mask |= mask;
+                        t.member.push((mask, f));
+                    }
+                    Hook::Object(f) => {
+                        t.capture_mask |= mask;
+                        t.object.push(f);
+                    }
+                    Hook::Resource(_) | Hook::Line(_) => {}
+                }
+            }
+            compiled.types.push(t);
+        }
+        for rule in rules {
+            match rule.hook {
+                Hook::Resource(f) => compiled.resource.push(f),
+                Hook::Line(f) => compiled.line.push(f),
+                Hook::Member(_) | Hook::Object(_) => {}
+            }
+        }
+        compiled
+    }
+
+    /// The rules of type `id`.
+    #[inline]
+    pub(crate) fn of(&self, id: TypeId) -> &TypeRules {
+        &self.types[usize::from(id)]
+    }
+}
+
+/// `Type.member` (`Patient.id`), or `member` when the type is unknown: a path of FHIR names only.
+pub(crate) fn member_path(root: &str, member: &str) -> crate::diagnostic::Message {
+    crate::diagnostic::Message::plain(if root.is_empty() { member.to_owned() } else { format!("{root}.{member}") })
+}
+
+/// The value hook: the rules of one primitive value. Returns the value's text when it is a
+/// well-kinded string (the walk tracks `#id` references with it).
+#[inline]
+pub(crate) fn value<'a>(f: &mut Findings, v: &ValueFacts<'_, 'a>) -> Option<Cow<'a, str>> {
+    let text = primitive::check(f, v)?;
+    binding::check(f, v, &text);
+    Some(text)
 }
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use crate::diagnostic::Code;
-    use crate::issues::Issues;
-    use crate::json::walk::{Scratch, Walk};
+    use crate::diagnostic::{Code, Findings};
 
-    /// Codes reported for one line by the walk plus the root checks.
+    /// Codes reported for one line by the walk and its rules.
     pub(crate) fn codes(line: &str) -> Vec<Code> {
-        let mut issues = Issues::new(100);
-        let mut scratch = Scratch::default();
-        let facts = Walk::line(line, &mut issues, &mut scratch, 128);
-        super::resource_type::check(line.as_bytes(), &facts, &mut issues);
-        super::resource_id::check(line.as_bytes(), &facts, &mut issues);
-        issues.finish(1, 0, line.as_bytes()).into_iter().map(|d| d.code).collect()
+        let mut findings = Findings::new(100);
+        crate::walk::test_support::walk(line, &mut findings);
+        findings.finish(1, 0, line.as_bytes()).into_iter().map(|d| d.code()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_applies_somewhere_and_reads_real_elements() {
+        let model = Model::r4();
+        let rules = Rules::r4();
+        for rule in RULES {
+            let types: Vec<TypeId> = model.type_ids().filter(|&id| rule.types.include(model, id)).collect();
+            assert!(!types.is_empty(), "{} applies to no type", rule.name);
+            for name in rule.reads {
+                assert!(
+                    types.iter().any(|&id| model.ty(id).elements.iter().any(|e| e.name == *name)),
+                    "{} reads {name}, which none of its types has",
+                    rule.name
+                );
+            }
+        }
+        let reference = model.resource_type("Patient").map(|_| crate::model::r4::ids::REFERENCE).unwrap();
+        assert_eq!(rules.of(reference).capture_mask.count_ones(), 2, "reference and type");
     }
 }

@@ -9,29 +9,24 @@
 use std::borrow::Cow;
 
 use super::datetime::{self, DateError};
-use crate::diagnostic::{quote, Code, Severity};
-use crate::issues::{Issue, Issues};
-use crate::json::path::Path;
+use crate::diagnostic::{m, q, Code, Finding, Findings, Message};
+use crate::facts::{Path, ValueFacts};
 use crate::json::scan::Token;
-use crate::r4::model::Prim;
+use crate::model::Prim;
 
 /// At most 1 MiB of characters in a string (the HL7 validator counts UTF-16 units).
 const MAX_STRING_CHARS: usize = 1024 * 1024;
 
 #[cold]
-fn push(issues: &mut Issues, code: Code, severity: Severity, message: String, offset: usize, path: &Path<'_>) {
-    issues.push(Issue { code, severity, message, offset: Some(offset), path: path.render() });
+fn push(f: &mut Findings, code: Code, message: impl Into<Message>, offset: usize, path: &Path<'_>) {
+    f.push(Finding::new(code, message.into()).at(offset).on(path.render()));
 }
 
-/// Check one primitive value; returns its text when it is a well-kinded string (for bindings).
-pub(crate) fn check<'a>(
-    issues: &mut Issues,
-    prim: Prim,
-    token: Token,
-    line: &'a str,
-    offset: usize,
-    path: &Path<'_>,
-) -> Option<Cow<'a, str>> {
+/// Value rule: one primitive value; returns its text when it is a well-kinded string (for bindings).
+#[inline]
+pub(crate) fn check<'a>(f: &mut Findings, v: &ValueFacts<'_, 'a>) -> Option<Cow<'a, str>> {
+    let (prim, token, line, offset, path) = (v.prim, v.token, v.line.text, v.offset, v.path);
+    let issues = f;
     #[derive(Clone, Copy, PartialEq, Eq)]
     enum Kind {
         Boolean,
@@ -67,35 +62,39 @@ pub(crate) fn check<'a>(
 }
 
 #[cold]
-fn wrong_kind(issues: &mut Issues, prim: Prim, expected: &str, token: Token, offset: usize, path: &Path<'_>) {
-    let message = format!(
-        "Error parsing JSON: the primitive value must be a {expected}, not {} ({} is a FHIR {})",
-        token.kind_name(),
-        path.render().unwrap_or_default(),
-        prim.name()
+fn wrong_kind(issues: &mut Findings, prim: Prim, expected: &str, token: Token, offset: usize, path: &Path<'_>) {
+    let message = Message::new(
+        format!(
+            "Error parsing JSON: the primitive value must be a {expected}, not {} ({{}} is a FHIR {})",
+            token.kind_name(),
+            prim.name()
+        ),
+        [m(path.render().unwrap_or_default())],
     );
-    push(issues, Code::JsonWrongType, Severity::Error, message, offset, path);
+    push(issues, Code::JsonWrongType, message, offset, path);
 }
 
-fn number(issues: &mut Issues, prim: Prim, text: &str, offset: usize, path: &Path<'_>) {
+fn number(issues: &mut Findings, prim: Prim, text: &str, offset: usize, path: &Path<'_>) {
     if prim == Prim::Decimal {
         let digits = text.bytes().take_while(|&b| b != b'e' && b != b'E').filter(u8::is_ascii_digit).count();
         let exponent = text.find(['e', 'E']).map_or(0, |i| text[i + 1..].trim_start_matches(['+', '-']).len());
         if digits > 18 || exponent > 4 {
-            let message = format!(
+            let message = Message::new(
                 "decimal {} has more precision or range than most systems keep (18 digits, 4-digit exponent)",
-                quote(text)
+                [q(text)],
             );
-            push(issues, Code::PrimitiveDecimalRange, Severity::Warning, message, offset, path);
+            push(issues, Code::PrimitiveDecimalRange, message, offset, path);
         }
         return;
     }
     let whole = !text.contains(['.', 'e', 'E']);
     let value = if whole { text.parse::<i64>().ok() } else { None };
     let Some(value) = value.filter(|v| i32::try_from(*v).is_ok()) else {
-        let message =
-            format!("{} is not a valid {}: a whole number from -2147483648 to 2147483647", quote(text), prim.name());
-        push(issues, Code::PrimitiveInteger, Severity::Error, message, offset, path);
+        let message = Message::new(
+            format!("{{}} is not a valid {}: a whole number from -2147483648 to 2147483647", prim.name()),
+            [q(text)],
+        );
+        push(issues, Code::PrimitiveInteger, message, offset, path);
         return;
     };
     let min = match prim {
@@ -104,17 +103,17 @@ fn number(issues: &mut Issues, prim: Prim, text: &str, offset: usize, path: &Pat
         _ => i64::from(i32::MIN),
     };
     if value < min {
-        let message = format!("{} is not a valid {}: it must be at least {min}", quote(text), prim.name());
-        push(issues, Code::PrimitiveIntegerRange, Severity::Error, message, offset, path);
+        let message =
+            Message::new(format!("{{}} is not a valid {}: it must be at least {min}", prim.name()), [q(text)]);
+        push(issues, Code::PrimitiveIntegerRange, message, offset, path);
     }
 }
 
-fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: usize, path: &Path<'_>) {
+fn string(issues: &mut Findings, prim: Prim, text: &str, escaped: bool, offset: usize, path: &Path<'_>) {
     if text.is_empty() {
         push(
             issues,
             Code::PrimitiveEmpty,
-            Severity::Error,
             "@value cannot be empty (an empty string is not a value in FHIR)".to_owned(),
             offset,
             path,
@@ -125,14 +124,14 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
         let message =
             "the value holds control characters (below U+0020, other than tab, CR, LF), which FHIR does not allow"
                 .to_owned();
-        push(issues, Code::PrimitiveControlChar, Severity::Warning, message, offset, path);
+        push(issues, Code::PrimitiveControlChar, message, offset, path);
     }
     // The 1 MiB limit is the string type's (and its specializations'); xhtml and base64Binary are
     // not strings (a Binary can be 164 MB).
     let limited = !matches!(prim, Prim::Xhtml | Prim::Base64Binary);
     if limited && text.len() > MAX_STRING_CHARS && text.encode_utf16().count() > MAX_STRING_CHARS {
         let message = format!("the value is longer than {MAX_STRING_CHARS} characters");
-        push(issues, Code::PrimitiveStringTooLong, Severity::Error, message, offset, path);
+        push(issues, Code::PrimitiveStringTooLong, message, offset, path);
     }
     // Whitespace as the HL7 validator (Java) sees it: ASCII only (`\\s`, `String.trim`), so a
     // no-break space is content, not whitespace. All of it is ASCII: checked on bytes.
@@ -141,17 +140,10 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
     match prim {
         Prim::String | Prim::Markdown if edge_space => {
             if bytes.iter().all(|&b| is_java_space_byte(b)) {
-                push(
-                    issues,
-                    Code::PrimitiveWhitespaceOnly,
-                    Severity::Warning,
-                    "the value is only whitespace".to_owned(),
-                    offset,
-                    path,
-                );
+                push(issues, Code::PrimitiveWhitespaceOnly, "the value is only whitespace".to_owned(), offset, path);
             } else if prim == Prim::String {
                 let message = "the value starts or ends with whitespace".to_owned();
-                push(issues, Code::PrimitiveStringWhitespace, Severity::Warning, message, offset, path);
+                push(issues, Code::PrimitiveStringWhitespace, message, offset, path);
             }
         }
         Prim::String | Prim::Markdown => {}
@@ -163,32 +155,32 @@ fn string(issues: &mut Issues, prim: Prim, text: &str, escaped: bool, offset: us
                     && (bytes.windows(2).any(|w| w == b"  ")
                         || bytes.iter().any(|&b| is_java_space_byte(b) && b != b' ')));
             if bad {
-                let message = format!("code {} has leading, trailing or repeated whitespace", quote(text));
-                push(issues, Code::PrimitiveCodeWhitespace, Severity::Error, message, offset, path);
+                let message = Message::new("code {} has leading, trailing or repeated whitespace", [q(text)]);
+                push(issues, Code::PrimitiveCodeWhitespace, message, offset, path);
             }
         }
         Prim::Id => {
             let ok = text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
             if !ok {
-                let message = format!("id {} does not match [A-Za-z0-9\\-\\.]{{1,64}}", quote(text));
-                push(issues, Code::PrimitiveId, Severity::Error, message, offset, path);
+                let message = Message::new("id {} does not match [A-Za-z0-9\\-\\.]{1,64}", [q(text)]);
+                push(issues, Code::PrimitiveId, message, offset, path);
             }
         }
         Prim::Uri | Prim::Url | Prim::Canonical => uri(issues, text, offset, path),
         Prim::Oid => {
             if !is_oid(text) {
-                let message = format!(
+                let message = Message::new(
                     "{} is not a valid oid (urn:oid: followed by a dotted number such as 2.16.840.1)",
-                    quote(text)
+                    [q(text)],
                 );
-                push(issues, Code::PrimitiveOid, Severity::Error, message, offset, path);
+                push(issues, Code::PrimitiveOid, message, offset, path);
             }
         }
         Prim::Uuid => {
             if !is_uuid(text) {
                 let message =
-                    format!("{} is not a valid uuid (urn:uuid: and a lowercase 8-4-4-4-12 UUID)", quote(text));
-                push(issues, Code::PrimitiveUuid, Severity::Error, message, offset, path);
+                    Message::new("{} is not a valid uuid (urn:uuid: and a lowercase 8-4-4-4-12 UUID)", [q(text)]);
+                push(issues, Code::PrimitiveUuid, message, offset, path);
             }
         }
         Prim::Base64Binary => base64(issues, text, offset, path),
@@ -244,7 +236,7 @@ fn is_java_space_byte(b: u8) -> bool {
 }
 
 fn dates(
-    issues: &mut Issues,
+    issues: &mut Findings,
     result: Result<(), DateError>,
     text: &str,
     ty: &str,
@@ -256,12 +248,12 @@ fn dates(
         Ok(()) => return,
         Err(DateError::MissingZone) => (
             Code::PrimitiveDateTimeNoZone,
-            format!("dateTime {} has a time but no time zone: if hours and minutes are given, a zone (Z or ±hh:mm) is required", quote(text)),
+            Message::new("dateTime {} has a time but no time zone: if hours and minutes are given, a zone (Z or ±hh:mm) is required", [q(text)]),
         ),
-        Err(DateError::Calendar) => (Code::PrimitiveDate, format!("{} is not a real calendar date", quote(text))),
-        Err(DateError::Format) => (Code::PrimitiveDate, format!("{} is not a valid {ty} ({form})", quote(text))),
+        Err(DateError::Calendar) => (Code::PrimitiveDate, Message::new("{} is not a real calendar date", [q(text)])),
+        Err(DateError::Format) => (Code::PrimitiveDate, Message::new(format!("{{}} is not a valid {ty} ({form})"), [q(text)])),
     };
-    push(issues, code, Severity::Error, message, offset, path);
+    push(issues, code, message, offset, path);
 }
 
 /// Unicode whitespace anywhere (`char::is_whitespace`), with a byte-level pass for ASCII text.
@@ -273,16 +265,9 @@ fn has_whitespace(text: &str) -> bool {
     text.chars().any(char::is_whitespace)
 }
 
-fn uri(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
+fn uri(issues: &mut Findings, text: &str, offset: usize, path: &Path<'_>) {
     if has_whitespace(text) {
-        push(
-            issues,
-            Code::PrimitiveUriWhitespace,
-            Severity::Error,
-            "URI values cannot have whitespace".to_owned(),
-            offset,
-            path,
-        );
+        push(issues, Code::PrimitiveUriWhitespace, "URI values cannot have whitespace".to_owned(), offset, path);
         return;
     }
     // Only values starting with `u` or `o` can be urn:oid:, urn:uuid:, oid: or uuid: URIs.
@@ -290,14 +275,14 @@ fn uri(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
         return;
     }
     if text.starts_with("urn:oid:") && !is_oid(text) {
-        let message = format!("{} starts with urn:oid: but is not a valid OID", quote(text));
-        push(issues, Code::PrimitiveOid, Severity::Error, message, offset, path);
+        let message = Message::new("{} starts with urn:oid: but is not a valid OID", [q(text)]);
+        push(issues, Code::PrimitiveOid, message, offset, path);
     } else if text.starts_with("urn:uuid:") && !is_uuid(text) {
-        let message = format!("{} starts with urn:uuid: but is not a lowercase 8-4-4-4-12 UUID", quote(text));
-        push(issues, Code::PrimitiveUuid, Severity::Error, message, offset, path);
+        let message = Message::new("{} starts with urn:uuid: but is not a lowercase 8-4-4-4-12 UUID", [q(text)]);
+        push(issues, Code::PrimitiveUuid, message, offset, path);
     } else if text.starts_with("oid:") || text.starts_with("uuid:") {
-        let message = format!("{}: OIDs and UUIDs in URIs start with urn:oid: or urn:uuid:", quote(text));
-        push(issues, Code::PrimitiveUriScheme, Severity::Error, message, offset, path);
+        let message = Message::new("{}: OIDs and UUIDs in URIs start with urn:oid: or urn:uuid:", [q(text)]);
+        push(issues, Code::PrimitiveUriScheme, message, offset, path);
     }
 }
 
@@ -325,7 +310,7 @@ pub(crate) fn is_uuid(text: &str) -> bool {
         })
 }
 
-fn base64(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
+fn base64(issues: &mut Findings, text: &str, offset: usize, path: &Path<'_>) {
     let mut has_ws = false;
     let mut n = 0usize;
     let mut padding = 0usize;
@@ -342,12 +327,11 @@ fn base64(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
         }
     }
     if !ok || n % 4 != 0 || padding > 2 {
-        push(issues, Code::PrimitiveBase64, Severity::Error, "the value is not valid base64".to_owned(), offset, path);
+        push(issues, Code::PrimitiveBase64, "the value is not valid base64".to_owned(), offset, path);
     } else if has_ws {
         push(
             issues,
             Code::PrimitiveBase64Whitespace,
-            Severity::Warning,
             "base64 values should not contain whitespace".to_owned(),
             offset,
             path,
@@ -355,18 +339,17 @@ fn base64(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
     }
 }
 
-fn xhtml(issues: &mut Issues, text: &str, offset: usize, path: &Path<'_>) {
+fn xhtml(issues: &mut Findings, text: &str, offset: usize, path: &Path<'_>) {
     let problems = super::xhtml::check(text);
     let txt1 = problems.iter().any(|p| matches!(p.code, Code::XhtmlElement | Code::XhtmlAttribute));
     for p in problems {
         // txt-2 is a FHIRPath `htmlChecks()` that HL7's 2020 validator (HealthLake's) does not
-        // enforce for content, and HL7's own examples break: a warning.
-        let severity = if p.code == Code::InvariantTxt2 { Severity::Warning } else { Severity::Error };
-        push(issues, p.code, severity, p.message, offset, path);
+        // enforce for content, and HL7's own examples break: a warning (the code table's default).
+        push(issues, p.code, p.message, offset, path);
     }
     if txt1 {
         let message = "txt-1: the narrative may contain only basic HTML formatting elements and attributes".to_owned();
-        push(issues, Code::InvariantTxt1, Severity::Error, message, offset, path);
+        push(issues, Code::InvariantTxt1, message, offset, path);
     }
 }
 
@@ -377,11 +360,14 @@ mod tests {
 
     /// Codes for one JSON value checked as `prim`.
     fn codes(prim: Prim, json: &str) -> Vec<Code> {
-        let mut issues = Issues::new(100);
+        let mut findings = Findings::new(100);
         let token = Scanner::new(json.as_bytes()).value().unwrap();
         let root = Path::Root("Patient");
-        check(&mut issues, prim, token, json, 0, &root);
-        issues.finish(1, 0, json.as_bytes()).into_iter().map(|d| d.code).collect()
+        let model = crate::model::Model::r4();
+        let element = &model.ty(crate::model::r4::ids::PATIENT).elements[0];
+        let line = crate::facts::Line { bytes: json.as_bytes(), text: json, model };
+        check(&mut findings, &ValueFacts { line, prim, token, element, offset: 0, path: &root });
+        findings.finish(1, 0, json.as_bytes()).into_iter().map(|d| d.code()).collect()
     }
 
     #[test]

@@ -11,7 +11,90 @@
 //! Example failing line: `{"resourceType":"Observation",…,"subject":{"reference":"#p1"}}` with no
 //! contained `p1`.
 
-use crate::r4::{resource_type_id, TYPES};
+use std::borrow::Cow;
+
+use crate::diagnostic::{q, Code, Finding, Findings, Message};
+use crate::facts::{ObjectFacts, Path};
+use crate::model::{Model, Role};
+
+/// Object rule on Reference: its `type` against the holder element's targets, and its literal.
+pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
+    let model = o.line.model;
+    let targets = o.holder.map_or(&[][..], |h| h.targets);
+    // One pass over the kept values; a duplicate key is reported elsewhere, the last value of
+    // each is the one read here.
+    let (mut declared, mut literal_at) = (None, None);
+    let is_string = |at: usize| o.line.bytes.get(at) == Some(&b'"');
+    for c in o.captured.iter().filter(|c| c.present && is_string(c.offset)) {
+        match o.ty().elements[usize::from(c.element)].role {
+            Role::Type => declared = Some(c.offset),
+            Role::Reference => literal_at = Some(c.offset),
+            _ => {}
+        }
+    }
+    let string = |at: Option<usize>| at.and_then(|at| o.line.string_at(at).map(|s| (s, at)));
+    let declared = string(declared);
+    if let Some((uri, offset)) = &declared {
+        let name = type_name(uri);
+        if model.resource_type(name).is_some() && !allowed(model, targets, name) {
+            let message = Message::new(
+                format!(
+                    "Reference.type {{}} is not an allowed target here (allowed: {})",
+                    target_names(model, targets)
+                ),
+                [q(uri.as_ref())],
+            );
+            let path = Path::Member(o.path, "type").render();
+            f.push(Finding::new(Code::ReferenceTypeNotAllowed, message).at(*offset).on(path));
+        }
+    }
+    let Some((text, offset)) = string(literal_at) else { return };
+    literal(o, f, &text, offset, declared.as_ref().map(|(uri, _)| uri));
+}
+
+/// Checks of `Reference.reference` (`text`, at `offset`).
+fn literal(o: &ObjectFacts<'_, '_>, f: &mut Findings, text: &str, offset: usize, declared: Option<&Cow<'_, str>>) {
+    let model = o.line.model;
+    let targets = o.holder.map_or(&[][..], |h| h.targets);
+    let path = || Path::Member(o.path, "reference").render();
+    let mut report = |code: Code, message: Message| f.push(Finding::new(code, message).at(offset).on(path()));
+    if text.chars().any(char::is_whitespace) {
+        // Reference.reference is a string: its value is never quoted (a query may hold an identifier).
+        report(Code::ReferenceWhitespace, Message::plain("the reference contains whitespace"));
+    }
+    match classify(model, text) {
+        Literal::Conditional { query_ok: false, .. } => report(
+            Code::ReferenceConditionalQueryInvalid,
+            Message::plain("malformed conditional reference: the query after '?' must be name=value pairs joined by &"),
+        ),
+        Literal::Conditional { resource_type, .. } if !o.ctx.transaction => report(
+            Code::ReferenceConditional,
+            Message::plain(format!(
+                "conditional reference ({resource_type}?…) outside a transaction or batch Bundle: HealthLake and most servers store it unresolved"
+            )),
+        ),
+        Literal::Typed(name) => {
+            if let Some(uri) = declared {
+                let declared = type_name(uri);
+                if model.resource_type(declared).is_some() && declared != name {
+                    let message = Message::new(
+                        format!("Reference.type {{}} does not match the reference, which points to a {name}"),
+                        [q(uri.as_ref())],
+                    );
+                    report(Code::ReferenceTypeMismatch, message);
+                }
+            }
+            if !allowed(model, targets, name) {
+                let message = format!(
+                    "the reference points to a {name}, which is not an allowed target here (allowed: {})",
+                    target_names(model, targets)
+                );
+                report(Code::ReferenceImpliedTypeNotAllowed, Message::plain(message));
+            }
+        }
+        _ => {}
+    }
+}
 
 /// What a `Reference.reference` string looks like.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,12 +122,12 @@ fn query_ok(query: &str) -> bool {
         })
 }
 
-pub(crate) fn classify(reference: &str) -> Literal<'_> {
+pub(crate) fn classify<'r>(model: &Model, reference: &'r str) -> Literal<'r> {
     if let Some(id) = reference.strip_prefix('#') {
         return Literal::Local(id);
     }
     if let Some((head, query)) = reference.split_once('?') {
-        if resource_type_id(head).is_some() {
+        if model.resource_type(head).is_some() {
             return Literal::Conditional { resource_type: head, query_ok: query_ok(query) };
         }
     }
@@ -58,7 +141,7 @@ pub(crate) fn classify(reference: &str) -> Literal<'_> {
     }
     if segments.len() >= 2 {
         let ty = segments[segments.len() - 2];
-        if resource_type_id(ty).is_some() {
+        if model.resource_type(ty).is_some() {
             return Literal::Typed(ty);
         }
     }
@@ -66,8 +149,8 @@ pub(crate) fn classify(reference: &str) -> Literal<'_> {
 }
 
 /// Is a resource type allowed by target type ids (empty = any)?
-pub(crate) fn allowed(targets: &[u16], resource_type: &str) -> bool {
-    targets.is_empty() || targets.iter().any(|&t| TYPES[t as usize].name == resource_type)
+pub(crate) fn allowed(model: &Model, targets: &[u16], resource_type: &str) -> bool {
+    targets.is_empty() || targets.iter().any(|&t| model.ty(t).name == resource_type)
 }
 
 /// `Reference.type` is a uri: `Patient` or `http://hl7.org/fhir/StructureDefinition/Patient`.
@@ -76,13 +159,17 @@ pub(crate) fn type_name(uri: &str) -> &str {
 }
 
 /// The allowed targets, for messages.
-pub(crate) fn target_names(targets: &[u16]) -> String {
-    targets.iter().map(|&t| TYPES[t as usize].name).collect::<Vec<_>>().join(", ")
+pub(crate) fn target_names(model: &Model, targets: &[u16]) -> String {
+    targets.iter().map(|&t| model.ty(t).name).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn classify(reference: &str) -> Literal<'_> {
+        super::classify(Model::r4(), reference)
+    }
 
     #[test]
     fn classify_references() {

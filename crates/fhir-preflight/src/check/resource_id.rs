@@ -4,45 +4,44 @@
 //!
 //! Example failing line: `{"resourceType":"Patient","id":"org_1"}` (underscore).
 
-use super::{member_path, push};
-use crate::diagnostic::{quote, Code, Severity};
-use crate::issues::Issues;
+use crate::diagnostic::{q, Code, Finding, Findings, Message};
+use crate::facts::LineFacts;
 use crate::json::scan::Token;
-use crate::json::walk::RootFacts;
 
 /// Does `id` match `[A-Za-z0-9\-\.]{1,64}`?
 pub(crate) fn is_valid_id(id: &[u8]) -> bool {
     (1..=64).contains(&id.len()) && id.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
-pub(crate) fn check(line: &[u8], facts: &RootFacts, issues: &mut Issues) {
+/// Line rule.
+pub(crate) fn check(line: &[u8], facts: &LineFacts, f: &mut Findings) {
     let Some(member) = facts.id else {
         if facts.complete {
-            missing(issues);
+            missing(f);
         }
         return;
     };
-    let path = || member_path(&facts.path_root, "id");
+    let path = || Some(super::member_path(&facts.path_root, "id"));
     let Token::String(s) = member.value else {
         let message = format!("id must be a string, found {}", member.value.kind_name());
-        push(issues, Code::ResourceIdNotString, Severity::Error, message, member.value_offset, path());
+        f.push(Finding::new(Code::ResourceIdNotString, message.into()).at(member.value_offset).on(path()));
         return;
     };
     let id = s.text(line);
     if !is_valid_id(id.as_bytes()) {
         let message = if id.len() > 64 {
-            format!("id is {} characters long; at most 64 are allowed", id.chars().count())
+            Message::plain(format!("id is {} characters long; at most 64 are allowed", id.chars().count()))
         } else {
-            format!("id {} does not match [A-Za-z0-9\\-\\.]{{1,64}}", quote(&id))
+            Message::new("id {} does not match [A-Za-z0-9\\-\\.]{1,64}", [q(id)])
         };
-        push(issues, Code::ResourceIdInvalid, Severity::Error, message, member.value_offset, path());
+        f.push(Finding::new(Code::ResourceIdInvalid, message).at(member.value_offset).on(path()));
     }
 }
 
 #[cold]
-fn missing(issues: &mut Issues) {
-    let message = "Missing required id field in resource json (HealthLake requires an id on every line)".to_owned();
-    push(issues, Code::ResourceIdMissing, Severity::Error, message, 0, None);
+fn missing(f: &mut Findings) {
+    let message = "Missing required id field in resource json (HealthLake requires an id on every line)";
+    f.push(Finding::new(Code::ResourceIdMissing, message.into()).at(0));
 }
 
 #[cfg(test)]

@@ -4,40 +4,42 @@
 //! Missing, not a string and unknown are *fatal* as in the HL7 validator (the resource cannot be
 //! read as any type); a bad shape is an error. Example failing line: `{"resourceType":"Patients","id":"1"}`.
 
-use super::{member_path, push};
-use crate::diagnostic::{quote, Code, Severity};
-use crate::issues::Issues;
+use crate::diagnostic::{q, Code, Finding, Findings, Message};
+use crate::facts::LineFacts;
 use crate::json::scan::Token;
-use crate::json::walk::RootFacts;
-use crate::r4;
 
-pub(crate) fn check(line: &[u8], facts: &RootFacts, issues: &mut Issues) {
+/// Line rule.
+pub(crate) fn check(line: &[u8], facts: &LineFacts, f: &mut Findings) {
     let Some(member) = facts.resource_type else {
         if facts.complete {
-            missing(issues);
+            missing(f);
         }
         return;
     };
-    let path = || member_path(&facts.path_root, "resourceType");
+    let path = || Some(super::member_path(&facts.path_root, "resourceType"));
     let Token::String(s) = member.value else {
         let message = format!("resourceType must be a string, found {}", member.value.kind_name());
-        push(issues, Code::ResourceTypeNotString, Severity::Fatal, message, member.value_offset, path());
+        f.push(Finding::new(Code::ResourceTypeNotString, message.into()).at(member.value_offset).on(path()));
         return;
     };
     let name = s.text(line);
-    if !r4::is_type_name_shaped(name.as_bytes()) {
-        let message = format!("resourceType {} does not match [A-Za-z]{{1,256}}", quote(&name));
-        push(issues, Code::ResourceTypeInvalid, Severity::Error, message, member.value_offset, path());
-    } else if !r4::is_resource_type(&name) {
-        let message = format!("{} is not a FHIR R4 resource type (names are case-sensitive)", quote(&name));
-        push(issues, Code::ResourceUnknownType, Severity::Fatal, message, member.value_offset, path());
+    if !is_type_name_shaped(name.as_bytes()) {
+        let message = Message::new("resourceType {} does not match [A-Za-z]{1,256}", [q(name)]);
+        f.push(Finding::new(Code::ResourceTypeInvalid, message).at(member.value_offset).on(path()));
+    } else if !crate::is_resource_type(&name) {
+        let message = Message::new("{} is not a FHIR R4 resource type (names are case-sensitive)", [q(name)]);
+        f.push(Finding::new(Code::ResourceUnknownType, message).at(member.value_offset).on(path()));
     }
 }
 
+/// Does `name` match HealthLake's `resourceType` pattern `[A-Za-z]{1,256}`?
+pub(crate) fn is_type_name_shaped(name: &[u8]) -> bool {
+    (1..=256).contains(&name.len()) && name.iter().all(u8::is_ascii_alphabetic)
+}
+
 #[cold]
-fn missing(issues: &mut Issues) {
-    let message = "the resource has no resourceType property".to_owned();
-    push(issues, Code::ResourceTypeMissing, Severity::Fatal, message, 0, None);
+fn missing(f: &mut Findings) {
+    f.push(Finding::new(Code::ResourceTypeMissing, "the resource has no resourceType property".into()).at(0));
 }
 
 #[cfg(test)]
@@ -76,5 +78,15 @@ mod tests {
     #[test]
     fn missing_only_judged_on_a_complete_object() {
         assert_eq!(codes(r#"{"id":"a","#), vec![Code::JsonSyntax]);
+    }
+
+    #[test]
+    fn shape() {
+        assert!(super::is_type_name_shaped(b"a"));
+        assert!(!super::is_type_name_shaped(b""));
+        assert!(!super::is_type_name_shaped(b"Pa tient"));
+        assert!(!super::is_type_name_shaped(b"Patient1"));
+        assert!(super::is_type_name_shaped("A".repeat(256).as_bytes()));
+        assert!(!super::is_type_name_shaped("A".repeat(257).as_bytes()));
     }
 }

@@ -506,6 +506,24 @@ fn decode_escaped(raw: &[u8]) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// The first token of the top-level member `key` of the object at `open`, by look-ahead.
+pub(crate) fn find_member(line: &[u8], open: usize, key: &str) -> Option<Token> {
+    let mut sc = Scanner { bytes: line, pos: open + 1 };
+    if sc.peek() == Some(b'}') {
+        return None;
+    }
+    loop {
+        let k = sc.member_key().ok()?;
+        if k.raw(line) == key.as_bytes() || (k.escaped && k.text(line) == key) {
+            return sc.value().ok();
+        }
+        if sc.skip_value().is_err() || sc.peek() != Some(b',') {
+            return None;
+        }
+        sc.pos += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,21 +1,30 @@
-//! The walk: one recursive-descent pass over a line that parses the JSON and runs the checks on
-//! each token as it is read — no tree is built. Nesting is bounded by `--max-depth` before any
+//! The walk: one recursive-descent pass over a line that parses the JSON against the model and
+//! tracks what the rules need — no tree is built. Nesting is bounded by `--max-depth` before any
 //! recursion, so no input can overflow the stack.
 //!
-//! Checks made here, during the parse: JSON syntax (fatal, with the offset), duplicate keys at
-//! every depth, lone surrogate escapes, nesting depth. The root object's `resourceType` and `id`
-//! are handed to their checks (`crate::check`) once the object is read.
+//! The walk decides how to read (which type an object is, whether a key is known, whether a value
+//! has the right JSON shape) and calls the rules in `crate::check` at the hook points (see there);
+//! it holds no rule text and no rule body. It tracks, per object, its type, which elements are
+//! present, the values its type's rules read and the `null` items of its primitive arrays; per
+//! resource, the `#id` references and contained ids; per line, the root's `resourceType` and `id`.
+//!
+//! This file: the line, generic objects (type unknown), arrays, values; `typed.rs`: objects of a
+//! known type, their properties and nested resources.
+//!
+//! May import: `json`, `model`, `facts`, `check`, `diagnostic`.
+
+mod typed;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::path::Path;
-use super::scan::{JsonStr, Scanner, SyntaxError, Token};
-use super::typed::Ctx;
-use crate::diagnostic::{quote, Code, Severity};
-use crate::issues::{Issue, Issues};
+use crate::check::{self, Rules};
+use crate::diagnostic::Findings;
+use crate::facts::{Captured, ContainedId, Ctx, Line, LineFacts, LocalRef, Member, NullItem, Path};
+use crate::json::scan::{JsonStr, Scanner, SyntaxError, Token};
+use crate::model::{Model, TypeId};
 
-/// The walk stopped: a fatal issue was pushed and the rest of the line is not read.
+/// The walk stopped: a fatal finding was pushed and the rest of the line is not read.
 #[derive(Debug)]
 pub(crate) struct Stop;
 
@@ -23,58 +32,25 @@ pub(crate) struct Stop;
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     /// Keys of the objects being read, innermost last (for duplicate detection).
-    pub(super) keys: Vec<JsonStr>,
-    /// `null` items of primitive arrays in the objects being read: (element, is `_x`, index).
-    pub(super) nulls: Vec<(u8, bool, u32)>,
+    keys: Vec<JsonStr>,
+    /// `null` items of primitive arrays in the objects being read.
+    nulls: Vec<NullItem>,
+    /// Values kept for the rules of the objects being read.
+    captured: Vec<Captured>,
     /// `#id` references in the resources being read (for dom-3 and resolution).
-    pub(super) local_refs: Vec<LocalRef>,
+    local_refs: Vec<LocalRef>,
     /// Ids of the contained resources being read.
-    pub(super) contained: Vec<ContainedId>,
-}
-
-/// A `#id` reference: the id, and where it stands when it came from `Reference.reference`
-/// (other `#id` uris count for dom-3 but are not required to resolve).
-#[derive(Debug)]
-pub(crate) struct LocalRef {
-    pub(super) id: String,
-    pub(super) at: Option<(usize, Option<String>)>,
-}
-
-/// A contained resource's id, offset and path.
-#[derive(Debug)]
-pub(crate) struct ContainedId {
-    pub(super) id: String,
-    pub(super) offset: usize,
-    pub(super) path: Option<String>,
+    contained: Vec<ContainedId>,
 }
 
 impl Scratch {
     pub(crate) fn clear(&mut self) {
         self.keys.clear();
         self.nulls.clear();
+        self.captured.clear();
         self.local_refs.clear();
         self.contained.clear();
     }
-}
-
-/// A property of the root object: where its value starts, and the value's first token.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Member {
-    pub(crate) value_offset: usize,
-    pub(crate) value: Token,
-}
-
-/// What the walk learned about the root object.
-#[derive(Debug, Default)]
-pub(crate) struct RootFacts {
-    /// The root is a JSON object.
-    pub(crate) is_object: bool,
-    /// The root object was read to its closing brace (so "missing" checks can be trusted).
-    pub(crate) complete: bool,
-    pub(crate) resource_type: Option<Member>,
-    pub(crate) id: Option<Member>,
-    /// The type name used as the root of FHIR paths (`""` if unknown).
-    pub(crate) path_root: String,
 }
 
 /// Objects with more keys than this switch from a linear duplicate scan to a hash set, so that an
@@ -82,57 +58,68 @@ pub(crate) struct RootFacts {
 const LINEAR_KEYS: usize = 32;
 
 pub(crate) struct Walk<'a, 'w> {
-    /// The line, as bytes and as the `str` it was checked to be.
-    pub(super) line: &'a [u8],
-    pub(super) text: &'a str,
-    pub(super) sc: Scanner<'a>,
-    pub(super) issues: &'w mut Issues,
-    pub(super) scratch: &'w mut Scratch,
-    pub(super) max_depth: usize,
+    line: Line<'a>,
+    sc: Scanner<'a>,
+    findings: &'w mut Findings,
+    scratch: &'w mut Scratch,
+    rules: &'a Rules,
+    max_depth: usize,
 }
 
 /// What a look-ahead found as an object's `resourceType`.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Found {
-    Known(u16),
+    Known(TypeId),
     Missing,
     NotString,
     Unknown(String),
 }
 
 impl<'a, 'w> Walk<'a, 'w> {
-    /// Walk one line (valid UTF-8, not blank).
-    pub(crate) fn line(text: &'a str, issues: &'w mut Issues, scratch: &'w mut Scratch, max_depth: usize) -> RootFacts {
-        let line = text.as_bytes();
-        let mut walk = Walk { line, text, sc: Scanner::new(line), issues, scratch, max_depth };
-        let mut facts = RootFacts::default();
-        if walk.sc.peek() != Some(b'{') {
-            walk.not_object();
+    /// Walk one line (valid UTF-8, not blank) against `model`, and run the line rules.
+    pub(crate) fn line(
+        text: &'a str,
+        model: &'a Model,
+        rules: &'a Rules,
+        findings: &'w mut Findings,
+        scratch: &'w mut Scratch,
+        max_depth: usize,
+    ) -> LineFacts {
+        let bytes = text.as_bytes();
+        let line = Line { bytes, text, model };
+        let mut walk = Walk { line, sc: Scanner::new(bytes), findings, scratch, rules, max_depth };
+        let facts = walk.root();
+        if facts.is_object {
+            for rule in &rules.line {
+                rule(bytes, &facts, walk.findings);
+            }
+        }
+        facts
+    }
+
+    fn root(&mut self) -> LineFacts {
+        let mut facts = LineFacts::default();
+        if self.sc.peek() != Some(b'{') {
+            self.not_object();
             return facts;
         }
         facts.is_object = true;
-        let open = walk.sc.pos;
-        let found = find_resource_type(line, open);
+        let open = self.sc.pos;
+        let found = find_resource_type(self.line, open);
         let root_name = match found {
-            Found::Known(tid) => crate::r4::TYPES[tid as usize].name,
+            Found::Known(tid) => self.line.model.ty(tid).name,
             _ => "",
         };
         let root = Path::Root(root_name);
-        walk.sc.pos += 1;
+        self.sc.pos += 1;
         let walked = match found {
-            Found::Known(tid) => walk.typed_object(1, &root, tid, open, Ctx::default(), None, Some(&mut facts)),
-            _ => walk.object(1, &root, Some(&mut facts)),
+            Found::Known(tid) => self.typed_object(1, &root, tid, open, Ctx::default(), None, Some(&mut facts)),
+            _ => self.object(1, &root, Some(&mut facts)),
         };
         if walked.is_ok() {
             facts.complete = true;
-            if walk.sc.peek().is_some() {
-                let offset = walk.sc.pos;
-                walk.fatal(
-                    Code::JsonSyntax,
-                    "unexpected characters after the end of the JSON object (one resource per line)".into(),
-                    offset,
-                    None,
-                );
+            if self.sc.peek().is_some() {
+                check::json::trailing(self.findings, self.sc.pos);
                 facts.complete = false;
             }
         }
@@ -144,70 +131,43 @@ impl<'a, 'w> Walk<'a, 'w> {
     fn not_object(&mut self) {
         let offset = self.sc.pos;
         match self.sc.value() {
-            Ok(token) => {
-                let message =
-                    format!("a line must hold one JSON object (a FHIR resource), found {}", token.kind_name());
-                self.fatal(Code::NdjsonNotObject, message, offset, None);
-            }
-            Err(e) => {
-                self.syntax(e, None);
-            }
+            Ok(token) => check::json::not_object(self.findings, token, offset),
+            Err(e) => check::json::syntax(self.findings, e, None),
         }
     }
 
     #[cold]
-    fn fatal(&mut self, code: Code, message: String, offset: usize, path: Option<&Path<'_>>) {
-        self.issues.push(Issue {
-            code,
-            severity: Severity::Fatal,
-            message,
-            offset: Some(offset),
-            path: path.and_then(Path::render),
-        });
-    }
-
-    #[cold]
-    fn syntax(&mut self, e: SyntaxError, path: Option<&Path<'_>>) -> Stop {
-        let (offset, message) = e.into_parts();
-        self.fatal(Code::JsonSyntax, message.into_owned(), offset, path);
+    fn syntax_error(&mut self, e: SyntaxError, path: &Path<'_>) -> Stop {
+        check::json::syntax(self.findings, e, Some(path));
         Stop
     }
 
     #[cold]
-    pub(super) fn syntax_error(&mut self, e: SyntaxError, path: &Path<'_>) -> Stop {
-        self.syntax(e, Some(path))
-    }
-
-    #[cold]
-    pub(super) fn too_deep(&mut self, offset: usize, path: &Path<'_>) -> Stop {
-        let message = format!(
-            "JSON nested deeper than {} levels (--max-depth); the rest of the line is not read",
-            self.max_depth
-        );
-        self.fatal(Code::JsonTooDeep, message, offset, Some(path));
+    fn too_deep(&mut self, offset: usize, path: &Path<'_>) -> Stop {
+        check::json::too_deep(self.findings, self.max_depth, offset, path);
         Stop
     }
 
     /// Offset of the next value (after whitespace), or the line length at its end.
-    pub(super) fn value_offset(&mut self) -> usize {
+    fn value_offset(&mut self) -> usize {
         match self.sc.peek() {
             Some(_) => self.sc.pos,
-            None => self.line.len(),
+            None => self.line.bytes.len(),
         }
     }
 
     /// A generic object whose `{` was consumed (type unknown: syntax, duplicates, depth only).
-    pub(super) fn object_generic(&mut self, depth: usize, path: &Path<'_>) -> Result<(), Stop> {
+    fn object_generic(&mut self, depth: usize, path: &Path<'_>) -> Result<(), Stop> {
         self.object(depth, path, None)
     }
 
     /// Key text for paths: the raw (still escaped) text.
-    pub(super) fn key_str(&self, key: &JsonStr) -> &'a str {
-        self.text.get(key.start()..key.end()).unwrap_or("?")
+    fn key_str(&self, key: &JsonStr) -> &'a str {
+        self.line.text.get(key.start()..key.end()).unwrap_or("?")
     }
 
     /// An object whose `{` was consumed; `depth` counts it.
-    fn object(&mut self, depth: usize, path: &Path<'_>, mut root: Option<&mut RootFacts>) -> Result<(), Stop> {
+    fn object(&mut self, depth: usize, path: &Path<'_>, mut root: Option<&mut LineFacts>) -> Result<(), Stop> {
         if self.sc.peek() == Some(b'}') {
             self.sc.pos += 1;
             return Ok(());
@@ -217,21 +177,18 @@ impl<'a, 'w> Walk<'a, 'w> {
         let result = loop {
             let key = match self.sc.member_key() {
                 Ok(key) => key,
-                Err(e) => break Err(self.syntax(e, Some(path))),
+                Err(e) => break Err(self.syntax_error(e, path)),
             };
             let member_path = Path::Member(path, self.key_str(&key));
             self.check_duplicate(base, &mut big, key, &member_path);
-            let value_offset = match self.sc.peek() {
-                Some(_) => self.sc.pos,
-                None => self.line.len(),
-            };
+            let value_offset = self.value_offset();
             let value = match self.value(depth, &member_path) {
                 Ok(token) => token,
                 Err(stop) => break Err(stop),
             };
             if let Some(facts) = root.as_deref_mut() {
                 let member = Member { value_offset, value };
-                let text = key.text(self.line);
+                let text = key.text(self.line.bytes);
                 match &*text {
                     "resourceType" if facts.resource_type.is_none() => facts.resource_type = Some(member),
                     "id" if facts.id.is_none() => facts.id = Some(member),
@@ -249,7 +206,7 @@ impl<'a, 'w> Walk<'a, 'w> {
     }
 
     /// After a member's value: `,` (another member follows: `false`) or `}` (the object ended: `true`).
-    pub(super) fn after_member(&mut self, path: &Path<'_>) -> Result<bool, Stop> {
+    fn after_member(&mut self, path: &Path<'_>) -> Result<bool, Stop> {
         match self.sc.peek() {
             Some(b',') => {
                 self.sc.pos += 1;
@@ -261,20 +218,20 @@ impl<'a, 'w> Walk<'a, 'w> {
             }
             _ => {
                 let e = self.sc.unexpected("',' or '}' after a property value");
-                Err(self.syntax(e, Some(path)))
+                Err(self.syntax_error(e, path))
             }
         }
     }
 
     /// Report `key` if it was already seen in this object (keys from `base` on); returns whether it was.
-    pub(super) fn check_duplicate(
+    fn check_duplicate(
         &mut self,
         base: usize,
         big: &mut Option<HashSet<Cow<'a, str>>>,
         key: JsonStr,
         path: &Path<'_>,
     ) -> bool {
-        let line = self.line;
+        let line = self.line.bytes;
         let duplicate = if let Some(set) = big {
             !set.insert(key.text(line))
         } else {
@@ -297,25 +254,16 @@ impl<'a, 'w> Walk<'a, 'w> {
     }
 
     #[cold]
-    pub(super) fn duplicate_key(&mut self, key: JsonStr, path: &Path<'_>) {
-        self.issues.push(Issue {
-            code: Code::JsonDuplicateKey,
-            severity: Severity::Error,
-            message: format!(
-                "property {} appears more than once in the same object (JSON readers silently keep one of them)",
-                quote(&key.text(self.line))
-            ),
-            offset: Some(key.start() - 1),
-            path: path.render(),
-        });
+    fn duplicate_key(&mut self, key: JsonStr, path: &Path<'_>) {
+        check::json::duplicate_key(self.findings, key.text(self.line.bytes).into_owned(), key.start(), path);
     }
 
     /// One value at `depth` (the depth of its container); containers are read to their end.
-    pub(super) fn value(&mut self, depth: usize, path: &Path<'_>) -> Result<Token, Stop> {
+    fn value(&mut self, depth: usize, path: &Path<'_>) -> Result<Token, Stop> {
         let offset = self.sc.pos;
         let token = match self.sc.value() {
             Ok(token) => token,
-            Err(e) => return Err(self.syntax(e, Some(path))),
+            Err(e) => return Err(self.syntax_error(e, path)),
         };
         match token {
             Token::ObjectStart | Token::ArrayStart => {
@@ -339,15 +287,9 @@ impl<'a, 'w> Walk<'a, 'w> {
     }
 
     #[cold]
-    pub(super) fn lone_surrogate_at(&mut self, at: usize, path: &Path<'_>) {
-        let escape = std::str::from_utf8(&self.line[at..at + 6]).unwrap_or("\\u????");
-        self.issues.push(Issue {
-            code: Code::JsonInvalidUnicodeEscape,
-            severity: Severity::Error,
-            message: format!("escape {escape} is a lone UTF-16 surrogate, not a Unicode character"),
-            offset: Some(at),
-            path: path.render(),
-        });
+    fn lone_surrogate_at(&mut self, at: usize, path: &Path<'_>) {
+        let escape = std::str::from_utf8(&self.line.bytes[at..at + 6]).unwrap_or("\\u????");
+        check::json::lone_surrogate(self.findings, escape, at, path);
     }
 
     /// An array whose `[` was consumed; `depth` counts it.
@@ -369,7 +311,7 @@ impl<'a, 'w> Walk<'a, 'w> {
                 }
                 _ => {
                     let e = self.sc.unexpected("',' or ']' after an array item");
-                    return Err(self.syntax(e, Some(path)));
+                    return Err(self.syntax_error(e, path));
                 }
             }
         }
@@ -380,12 +322,12 @@ impl<'a, 'w> Walk<'a, 'w> {
 /// wherever it stands. Costs nothing when it comes first (the usual case); otherwise one
 /// syntax-only skip over the members before it. A syntax error before it gives `Missing`: the
 /// walk then reports the syntax error itself.
-pub(crate) fn find_resource_type(line: &[u8], open: usize) -> Found {
-    match find_member(line, open, "resourceType") {
+pub(crate) fn find_resource_type(line: Line<'_>, open: usize) -> Found {
+    match crate::json::scan::find_member(line.bytes, open, "resourceType") {
         None => Found::Missing,
         Some(Token::String(s)) => {
-            let name = s.text(line);
-            match crate::r4::resource_type_id(&name) {
+            let name = s.text(line.bytes);
+            match line.model.resource_type(&name) {
                 Some(tid) => Found::Known(tid),
                 None => Found::Unknown(name.into_owned()),
             }
@@ -394,21 +336,21 @@ pub(crate) fn find_resource_type(line: &[u8], open: usize) -> Found {
     }
 }
 
-/// The first token of the top-level member `key` of the object at `open`, by look-ahead.
-pub(crate) fn find_member(line: &[u8], open: usize, key: &str) -> Option<Token> {
-    let mut sc = Scanner { bytes: line, pos: open + 1 };
-    if sc.peek() == Some(b'}') {
-        return None;
+/// Walking a line from the tests of the rules.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// Walk `line` against base R4 with its rules; the line's facts.
+    pub(crate) fn walk(line: &str, findings: &mut Findings) -> LineFacts {
+        walk_depth(line, findings, 128)
     }
-    loop {
-        let k = sc.member_key().ok()?;
-        if k.raw(line) == key.as_bytes() || (k.escaped && k.text(line) == key) {
-            return sc.value().ok();
-        }
-        if sc.skip_value().is_err() || sc.peek() != Some(b',') {
-            return None;
-        }
-        sc.pos += 1;
+
+    pub(crate) fn walk_depth(line: &str, findings: &mut Findings, max_depth: usize) -> LineFacts {
+        let mut scratch = Scratch::default();
+        let facts = Walk::line(line, Model::r4(), Rules::r4(), findings, &mut scratch, max_depth);
+        assert!(scratch.keys.is_empty(), "key stack must be empty after a line");
+        facts
     }
 }
 
@@ -416,15 +358,19 @@ pub(crate) fn find_member(line: &[u8], open: usize, key: &str) -> Option<Token> 
 mod tests {
     use super::*;
 
-    fn walk(line: &str) -> (RootFacts, Vec<(Code, usize, Option<String>)>) {
-        let mut issues = Issues::new(100);
+    use crate::diagnostic::Code;
+
+    /// The walk alone (no line rules: those have their own tests), at depth 8.
+    fn walk(line: &str) -> (LineFacts, Vec<(Code, usize, Option<String>)>) {
+        let mut findings = Findings::new(100);
         let mut scratch = Scratch::default();
-        let facts = Walk::line(line, &mut issues, &mut scratch, 8);
+        let rules = Rules::compile(Model::r4(), &[]);
+        let facts = Walk::line(line, Model::r4(), &rules, &mut findings, &mut scratch, 8);
         assert!(scratch.keys.is_empty(), "key stack must be empty after a line");
-        let diags = issues
+        let diags = findings
             .finish(1, 0, line.as_bytes())
             .into_iter()
-            .map(|d| (d.code, d.byte_offset.unwrap_or(u64::MAX) as usize, d.path))
+            .map(|d| (d.code(), d.byte_offset().unwrap_or(u64::MAX) as usize, d.path()))
             .collect();
         (facts, diags)
     }

@@ -9,7 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::diagnostic::{Code, Severity};
+use super::{Code, Severity};
 
 /// How much of FHIR R4 a line must satisfy.
 ///

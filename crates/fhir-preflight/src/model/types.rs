@@ -1,4 +1,4 @@
-//! The shapes of the generated R4 tables (`generated.rs`), hand-written. A type is a list of
+//! The shapes of the model's tables (the generated R4 ones in `r4/generated.rs`), hand-written. A type is a list of
 //! elements (name, cardinality, binding) and of JSON properties (one per element, or one per type
 //! of a choice element: `value[x]` → `valueString`, `valueQuantity`, …), with a generated `match`
 //! from property name to property for lookups without hashing.
@@ -96,7 +96,7 @@ pub(crate) enum Role {
 }
 
 /// One element of a type (`Patient.gender`, `Observation.value[x]`).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Element {
     /// The name in paths: `gender`, `value[x]`.
     pub(crate) name: &'static str,
@@ -142,6 +142,8 @@ pub(crate) enum TypeKind {
 pub(crate) struct TypeDef {
     pub(crate) name: &'static str,
     pub(crate) kind: TypeKind,
+    /// For a type layered over another (a profile): the base type's id. `None` for base types.
+    pub(crate) base: Option<u16>,
     /// Bit `i` set: `elements[i]` has min 1. Types have at most 64 elements (the generator checks).
     pub(crate) required: u64,
     pub(crate) elements: &'static [Element],
@@ -162,6 +164,7 @@ pub(crate) enum ValueSetKind {
 }
 
 /// A value set that is the target of a required binding.
+#[derive(Debug)]
 pub(crate) struct ValueSet {
     pub(crate) url: &'static str,
     pub(crate) kind: ValueSetKind,

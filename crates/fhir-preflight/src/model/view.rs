@@ -1,8 +1,8 @@
 //! A read-only view of the generated R4 tables for tools (the defect generator over HL7's
 //! examples, fuzz dictionaries). Not a stable API: it follows the tables' shape.
 
-use crate::r4::model::{Binding, Ty, TypeDef, ValueSetKind};
-use crate::r4::{TYPES, VALUE_SETS};
+use super::r4::{TYPES, VALUE_SETS};
+use super::types::{Binding, Ty, TypeDef, ValueSetKind};
 
 /// The type of a property's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ fn type_def(name: &str) -> Option<&'static TypeDef> {
     TYPES.iter().find(|t| t.name == name)
 }
 
-fn convert(t: &'static TypeDef, p: &'static crate::r4::model::Property) -> Property {
+fn convert(t: &'static TypeDef, p: &'static super::types::Property) -> Property {
     let e = &t.elements[p.element as usize];
     Property {
         key: p.key,

@@ -2,7 +2,7 @@
 // package/Bundle-resources.json, Bundle-types.json and Bundle-valueset-expansions.json. DO NOT EDIT.
 // Checked for drift by `cargo codegen --check` and a test.
 
-use super::model::{Binding, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};
+use crate::model::types::{Binding, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};
 
 /// Required value sets.
 pub(crate) static VALUE_SETS: [ValueSet; 223] = [
@@ -12273,7 +12273,7 @@ fn value_set_222(key: &[u8]) -> Option<u16> {
 /// Every resource, datatype and backbone element; indexes are type ids.
 pub(crate) static TYPES: [TypeDef; 659] = [
     // 0
-    TypeDef { name: "Address", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_0, elements: &[
+    TypeDef { name: "Address", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_0, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "use", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(11), targets: &[] },
@@ -12301,7 +12301,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 11, ty: Ty::Complex(25) },
     ] },
     // 1
-    TypeDef { name: "Age", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_1, elements: &[
+    TypeDef { name: "Age", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_1, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -12319,7 +12319,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 6, ty: Ty::Prim(Prim::Code) },
     ] },
     // 2
-    TypeDef { name: "Annotation", kind: TypeKind::Datatype, required: 0x10, lookup: lookup_2, elements: &[
+    TypeDef { name: "Annotation", kind: TypeKind::Datatype, base: None, required: 0x10, lookup: lookup_2, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "author[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[147, 142, 153, 139] },
@@ -12334,7 +12334,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "text", element: 4, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 3
-    TypeDef { name: "Attachment", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_3, elements: &[
+    TypeDef { name: "Attachment", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_3, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "contentType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(140), targets: &[] },
@@ -12358,7 +12358,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "creation", element: 9, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 4
-    TypeDef { name: "CodeableConcept", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_4, elements: &[
+    TypeDef { name: "CodeableConcept", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_4, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "coding", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -12370,7 +12370,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "text", element: 3, ty: Ty::Prim(Prim::String) },
     ] },
     // 5
-    TypeDef { name: "Coding", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_5, elements: &[
+    TypeDef { name: "Coding", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_5, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "system", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -12388,7 +12388,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "userSelected", element: 6, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 6
-    TypeDef { name: "ContactDetail", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_6, elements: &[
+    TypeDef { name: "ContactDetail", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_6, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -12400,7 +12400,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "telecom", element: 3, ty: Ty::Complex(7) },
     ] },
     // 7
-    TypeDef { name: "ContactPoint", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_7, elements: &[
+    TypeDef { name: "ContactPoint", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_7, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "system", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(55), targets: &[] },
@@ -12418,7 +12418,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 6, ty: Ty::Complex(25) },
     ] },
     // 8
-    TypeDef { name: "Contributor", kind: TypeKind::Datatype, required: 0xc, lookup: lookup_8, elements: &[
+    TypeDef { name: "Contributor", kind: TypeKind::Datatype, base: None, required: 0xc, lookup: lookup_8, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(59), targets: &[] },
@@ -12432,7 +12432,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "contact", element: 4, ty: Ty::Complex(6) },
     ] },
     // 9
-    TypeDef { name: "Count", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_9, elements: &[
+    TypeDef { name: "Count", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_9, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -12450,7 +12450,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 6, ty: Ty::Prim(Prim::Code) },
     ] },
     // 10
-    TypeDef { name: "DataRequirement", kind: TypeKind::Datatype, required: 0x4, lookup: lookup_10, elements: &[
+    TypeDef { name: "DataRequirement", kind: TypeKind::Datatype, base: None, required: 0x4, lookup: lookup_10, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(16), targets: &[] },
@@ -12475,7 +12475,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "sort", element: 9, ty: Ty::Complex(188) },
     ] },
     // 11
-    TypeDef { name: "Distance", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_11, elements: &[
+    TypeDef { name: "Distance", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_11, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -12493,7 +12493,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 6, ty: Ty::Prim(Prim::Code) },
     ] },
     // 12
-    TypeDef { name: "Dosage", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_12, elements: &[
+    TypeDef { name: "Dosage", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_12, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -12530,7 +12530,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "maxDosePerLifetime", element: 15, ty: Ty::Complex(29) },
     ] },
     // 13
-    TypeDef { name: "Duration", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_13, elements: &[
+    TypeDef { name: "Duration", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_13, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -12548,7 +12548,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 6, ty: Ty::Prim(Prim::Code) },
     ] },
     // 14
-    TypeDef { name: "Element", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_14, elements: &[
+    TypeDef { name: "Element", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_14, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
     ], properties: &[
@@ -12556,7 +12556,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
     ] },
     // 15
-    TypeDef { name: "ElementDefinition", kind: TypeKind::Datatype, required: 0x8, lookup: lookup_15, elements: &[
+    TypeDef { name: "ElementDefinition", kind: TypeKind::Datatype, base: None, required: 0x8, lookup: lookup_15, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -12797,7 +12797,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "mapping", element: 36, ty: Ty::Complex(197) },
     ] },
     // 16
-    TypeDef { name: "Expression", kind: TypeKind::Datatype, required: 0x10, lookup: lookup_16, elements: &[
+    TypeDef { name: "Expression", kind: TypeKind::Datatype, base: None, required: 0x10, lookup: lookup_16, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -12815,7 +12815,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reference", element: 6, ty: Ty::Prim(Prim::Uri) },
     ] },
     // 17
-    TypeDef { name: "Extension", kind: TypeKind::Datatype, required: 0x4, lookup: lookup_17, elements: &[
+    TypeDef { name: "Extension", kind: TypeKind::Datatype, base: None, required: 0x4, lookup: lookup_17, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "url", role: Role::Url, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
@@ -12876,7 +12876,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueMeta", element: 3, ty: Ty::Complex(21) },
     ] },
     // 18
-    TypeDef { name: "HumanName", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_18, elements: &[
+    TypeDef { name: "HumanName", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_18, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "use", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(141), targets: &[] },
@@ -12898,7 +12898,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 8, ty: Ty::Complex(25) },
     ] },
     // 19
-    TypeDef { name: "Identifier", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_19, elements: &[
+    TypeDef { name: "Identifier", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_19, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "use", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(99), targets: &[] },
@@ -12918,7 +12918,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "assigner", element: 7, ty: Ty::Complex(32) },
     ] },
     // 20
-    TypeDef { name: "MarketingStatus", kind: TypeKind::Datatype, required: 0x68, lookup: lookup_20, elements: &[
+    TypeDef { name: "MarketingStatus", kind: TypeKind::Datatype, base: None, required: 0x68, lookup: lookup_20, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -12938,7 +12938,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "restoreDate", element: 7, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 21
-    TypeDef { name: "Meta", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_21, elements: &[
+    TypeDef { name: "Meta", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_21, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "versionId", role: Role::VersionId, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -12958,7 +12958,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "tag", element: 7, ty: Ty::Complex(5) },
     ] },
     // 22
-    TypeDef { name: "Money", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_22, elements: &[
+    TypeDef { name: "Money", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_22, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -12970,7 +12970,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "currency", element: 3, ty: Ty::Prim(Prim::Code) },
     ] },
     // 23
-    TypeDef { name: "Narrative", kind: TypeKind::Datatype, required: 0xc, lookup: lookup_23, elements: &[
+    TypeDef { name: "Narrative", kind: TypeKind::Datatype, base: None, required: 0xc, lookup: lookup_23, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "status", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(144), targets: &[] },
@@ -12982,7 +12982,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "div", element: 3, ty: Ty::Prim(Prim::Xhtml) },
     ] },
     // 24
-    TypeDef { name: "ParameterDefinition", kind: TypeKind::Datatype, required: 0x88, lookup: lookup_24, elements: &[
+    TypeDef { name: "ParameterDefinition", kind: TypeKind::Datatype, base: None, required: 0x88, lookup: lookup_24, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13004,7 +13004,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "profile", element: 8, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 25
-    TypeDef { name: "Period", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_25, elements: &[
+    TypeDef { name: "Period", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_25, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "start", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13016,7 +13016,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "end", element: 3, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 26
-    TypeDef { name: "Population", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_26, elements: &[
+    TypeDef { name: "Population", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_26, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -13035,7 +13035,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "physiologicalCondition", element: 6, ty: Ty::Complex(4) },
     ] },
     // 27
-    TypeDef { name: "ProdCharacteristic", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_27, elements: &[
+    TypeDef { name: "ProdCharacteristic", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_27, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -13067,7 +13067,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "scoring", element: 13, ty: Ty::Complex(4) },
     ] },
     // 28
-    TypeDef { name: "ProductShelfLife", kind: TypeKind::Datatype, required: 0x30, lookup: lookup_28, elements: &[
+    TypeDef { name: "ProductShelfLife", kind: TypeKind::Datatype, base: None, required: 0x30, lookup: lookup_28, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -13085,7 +13085,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "specialPrecautionsForStorage", element: 6, ty: Ty::Complex(4) },
     ] },
     // 29
-    TypeDef { name: "Quantity", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_29, elements: &[
+    TypeDef { name: "Quantity", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_29, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13103,7 +13103,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 6, ty: Ty::Prim(Prim::Code) },
     ] },
     // 30
-    TypeDef { name: "Range", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_30, elements: &[
+    TypeDef { name: "Range", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_30, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "low", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13115,7 +13115,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "high", element: 3, ty: Ty::Complex(29) },
     ] },
     // 31
-    TypeDef { name: "Ratio", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_31, elements: &[
+    TypeDef { name: "Ratio", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_31, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "numerator", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13127,7 +13127,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "denominator", element: 3, ty: Ty::Complex(29) },
     ] },
     // 32
-    TypeDef { name: "Reference", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_32, elements: &[
+    TypeDef { name: "Reference", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_32, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13143,7 +13143,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "display", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 33
-    TypeDef { name: "RelatedArtifact", kind: TypeKind::Datatype, required: 0x4, lookup: lookup_33, elements: &[
+    TypeDef { name: "RelatedArtifact", kind: TypeKind::Datatype, base: None, required: 0x4, lookup: lookup_33, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(169), targets: &[] },
@@ -13165,7 +13165,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "resource", element: 8, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 34
-    TypeDef { name: "SampledData", kind: TypeKind::Datatype, required: 0x8c, lookup: lookup_34, elements: &[
+    TypeDef { name: "SampledData", kind: TypeKind::Datatype, base: None, required: 0x8c, lookup: lookup_34, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "origin", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
@@ -13187,7 +13187,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "data", element: 8, ty: Ty::Prim(Prim::String) },
     ] },
     // 35
-    TypeDef { name: "Signature", kind: TypeKind::Datatype, required: 0x1c, lookup: lookup_35, elements: &[
+    TypeDef { name: "Signature", kind: TypeKind::Datatype, base: None, required: 0x1c, lookup: lookup_35, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
@@ -13209,7 +13209,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "data", element: 8, ty: Ty::Prim(Prim::Base64Binary) },
     ] },
     // 36
-    TypeDef { name: "SubstanceAmount", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_36, elements: &[
+    TypeDef { name: "SubstanceAmount", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_36, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -13229,7 +13229,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "referenceRange", element: 6, ty: Ty::Complex(198) },
     ] },
     // 37
-    TypeDef { name: "Timing", kind: TypeKind::Datatype, required: 0x0, lookup: lookup_37, elements: &[
+    TypeDef { name: "Timing", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_37, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -13245,7 +13245,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 5, ty: Ty::Complex(4) },
     ] },
     // 38
-    TypeDef { name: "TriggerDefinition", kind: TypeKind::Datatype, required: 0x4, lookup: lookup_38, elements: &[
+    TypeDef { name: "TriggerDefinition", kind: TypeKind::Datatype, base: None, required: 0x4, lookup: lookup_38, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(211), targets: &[] },
@@ -13266,7 +13266,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "condition", element: 6, ty: Ty::Complex(16) },
     ] },
     // 39
-    TypeDef { name: "UsageContext", kind: TypeKind::Datatype, required: 0xc, lookup: lookup_39, elements: &[
+    TypeDef { name: "UsageContext", kind: TypeKind::Datatype, base: None, required: 0xc, lookup: lookup_39, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
@@ -13281,7 +13281,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 40
-    TypeDef { name: "Account", kind: TypeKind::Resource, required: 0x200, lookup: lookup_40, elements: &[
+    TypeDef { name: "Account", kind: TypeKind::Resource, base: None, required: 0x200, lookup: lookup_40, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13323,7 +13323,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "partOf", element: 18, ty: Ty::Complex(32) },
     ] },
     // 41
-    TypeDef { name: "ActivityDefinition", kind: TypeKind::Resource, required: 0x4000, lookup: lookup_41, elements: &[
+    TypeDef { name: "ActivityDefinition", kind: TypeKind::Resource, base: None, required: 0x4000, lookup: lookup_41, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13442,7 +13442,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "dynamicValue", element: 53, ty: Ty::Complex(203) },
     ] },
     // 42
-    TypeDef { name: "AdverseEvent", kind: TypeKind::Resource, required: 0x1200, lookup: lookup_42, elements: &[
+    TypeDef { name: "AdverseEvent", kind: TypeKind::Resource, base: None, required: 0x1200, lookup: lookup_42, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13502,7 +13502,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "study", element: 27, ty: Ty::Complex(32) },
     ] },
     // 43
-    TypeDef { name: "AllergyIntolerance", kind: TypeKind::Resource, required: 0x8000, lookup: lookup_43, elements: &[
+    TypeDef { name: "AllergyIntolerance", kind: TypeKind::Resource, base: None, required: 0x8000, lookup: lookup_43, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13558,7 +13558,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reaction", element: 23, ty: Ty::Complex(206) },
     ] },
     // 44
-    TypeDef { name: "Appointment", kind: TypeKind::Resource, required: 0x10000200, lookup: lookup_44, elements: &[
+    TypeDef { name: "Appointment", kind: TypeKind::Resource, base: None, required: 0x10000200, lookup: lookup_44, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13622,7 +13622,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "requestedPeriod", element: 29, ty: Ty::Complex(25) },
     ] },
     // 45
-    TypeDef { name: "AppointmentResponse", kind: TypeKind::Resource, required: 0x4200, lookup: lookup_45, elements: &[
+    TypeDef { name: "AppointmentResponse", kind: TypeKind::Resource, base: None, required: 0x4200, lookup: lookup_45, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13658,7 +13658,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "comment", element: 15, ty: Ty::Prim(Prim::String) },
     ] },
     // 46
-    TypeDef { name: "AuditEvent", kind: TypeKind::Resource, required: 0x31100, lookup: lookup_46, elements: &[
+    TypeDef { name: "AuditEvent", kind: TypeKind::Resource, base: None, required: 0x31100, lookup: lookup_46, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13700,7 +13700,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "entity", element: 18, ty: Ty::Complex(211) },
     ] },
     // 47
-    TypeDef { name: "Basic", kind: TypeKind::Resource, required: 0x200, lookup: lookup_47, elements: &[
+    TypeDef { name: "Basic", kind: TypeKind::Resource, base: None, required: 0x200, lookup: lookup_47, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13730,7 +13730,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "author", element: 12, ty: Ty::Complex(32) },
     ] },
     // 48
-    TypeDef { name: "Binary", kind: TypeKind::Resource, required: 0x10, lookup: lookup_48, elements: &[
+    TypeDef { name: "Binary", kind: TypeKind::Resource, base: None, required: 0x10, lookup: lookup_48, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13748,7 +13748,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "data", element: 6, ty: Ty::Prim(Prim::Base64Binary) },
     ] },
     // 49
-    TypeDef { name: "BiologicallyDerivedProduct", kind: TypeKind::Resource, required: 0x0, lookup: lookup_49, elements: &[
+    TypeDef { name: "BiologicallyDerivedProduct", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_49, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13790,7 +13790,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "storage", element: 18, ty: Ty::Complex(216) },
     ] },
     // 50
-    TypeDef { name: "BodyStructure", kind: TypeKind::Resource, required: 0x8000, lookup: lookup_50, elements: &[
+    TypeDef { name: "BodyStructure", kind: TypeKind::Resource, base: None, required: 0x8000, lookup: lookup_50, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13826,7 +13826,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "patient", element: 15, ty: Ty::Complex(32) },
     ] },
     // 51
-    TypeDef { name: "Bundle", kind: TypeKind::Resource, required: 0x20, lookup: lookup_51, elements: &[
+    TypeDef { name: "Bundle", kind: TypeKind::Resource, base: None, required: 0x20, lookup: lookup_51, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13852,7 +13852,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "signature", element: 10, ty: Ty::Complex(35) },
     ] },
     // 52
-    TypeDef { name: "CapabilityStatement", kind: TypeKind::Resource, required: 0x18405000, lookup: lookup_52, elements: &[
+    TypeDef { name: "CapabilityStatement", kind: TypeKind::Resource, base: None, required: 0x18405000, lookup: lookup_52, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13924,7 +13924,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "document", element: 33, ty: Ty::Complex(234) },
     ] },
     // 53
-    TypeDef { name: "CarePlan", kind: TypeKind::Resource, required: 0x8c000, lookup: lookup_53, elements: &[
+    TypeDef { name: "CarePlan", kind: TypeKind::Resource, base: None, required: 0x8c000, lookup: lookup_53, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -13990,7 +13990,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 30, ty: Ty::Complex(2) },
     ] },
     // 54
-    TypeDef { name: "CareTeam", kind: TypeKind::Resource, required: 0x0, lookup: lookup_54, elements: &[
+    TypeDef { name: "CareTeam", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_54, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14036,7 +14036,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 20, ty: Ty::Complex(2) },
     ] },
     // 55
-    TypeDef { name: "CatalogEntry", kind: TypeKind::Resource, required: 0xc00, lookup: lookup_55, elements: &[
+    TypeDef { name: "CatalogEntry", kind: TypeKind::Resource, base: None, required: 0xc00, lookup: lookup_55, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14082,7 +14082,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "relatedEntry", element: 20, ty: Ty::Complex(238) },
     ] },
     // 56
-    TypeDef { name: "ChargeItem", kind: TypeKind::Resource, required: 0x6800, lookup: lookup_56, elements: &[
+    TypeDef { name: "ChargeItem", kind: TypeKind::Resource, base: None, required: 0x6800, lookup: lookup_56, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14157,7 +14157,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "supportingInformation", element: 33, ty: Ty::Complex(32) },
     ] },
     // 57
-    TypeDef { name: "ChargeItemDefinition", kind: TypeKind::Resource, required: 0x8100, lookup: lookup_57, elements: &[
+    TypeDef { name: "ChargeItemDefinition", kind: TypeKind::Resource, base: None, required: 0x8100, lookup: lookup_57, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14223,7 +14223,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "propertyGroup", element: 30, ty: Ty::Complex(241) },
     ] },
     // 58
-    TypeDef { name: "Claim", kind: TypeKind::Resource, required: 0x800cb600, lookup: lookup_58, elements: &[
+    TypeDef { name: "Claim", kind: TypeKind::Resource, base: None, required: 0x800cb600, lookup: lookup_58, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14297,7 +14297,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "total", element: 34, ty: Ty::Complex(22) },
     ] },
     // 59
-    TypeDef { name: "ClaimResponse", kind: TypeKind::Resource, required: 0x4f600, lookup: lookup_59, elements: &[
+    TypeDef { name: "ClaimResponse", kind: TypeKind::Resource, base: None, required: 0x4f600, lookup: lookup_59, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14371,7 +14371,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "error", element: 34, ty: Ty::Complex(265) },
     ] },
     // 60
-    TypeDef { name: "ClinicalImpression", kind: TypeKind::Resource, required: 0x2200, lookup: lookup_60, elements: &[
+    TypeDef { name: "ClinicalImpression", kind: TypeKind::Resource, base: None, required: 0x2200, lookup: lookup_60, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14432,7 +14432,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 27, ty: Ty::Complex(2) },
     ] },
     // 61
-    TypeDef { name: "CodeSystem", kind: TypeKind::Resource, required: 0x10002000, lookup: lookup_61, elements: &[
+    TypeDef { name: "CodeSystem", kind: TypeKind::Resource, base: None, required: 0x10002000, lookup: lookup_61, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14504,7 +14504,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "concept", element: 33, ty: Ty::Complex(270) },
     ] },
     // 62
-    TypeDef { name: "Communication", kind: TypeKind::Resource, required: 0x4000, lookup: lookup_62, elements: &[
+    TypeDef { name: "Communication", kind: TypeKind::Resource, base: None, required: 0x4000, lookup: lookup_62, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14570,7 +14570,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 30, ty: Ty::Complex(2) },
     ] },
     // 63
-    TypeDef { name: "CommunicationRequest", kind: TypeKind::Resource, required: 0x1000, lookup: lookup_63, elements: &[
+    TypeDef { name: "CommunicationRequest", kind: TypeKind::Resource, base: None, required: 0x1000, lookup: lookup_63, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14635,7 +14635,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 29, ty: Ty::Complex(2) },
     ] },
     // 64
-    TypeDef { name: "CompartmentDefinition", kind: TypeKind::Resource, required: 0x180d00, lookup: lookup_64, elements: &[
+    TypeDef { name: "CompartmentDefinition", kind: TypeKind::Resource, base: None, required: 0x180d00, lookup: lookup_64, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14683,7 +14683,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "resource", element: 21, ty: Ty::Complex(275) },
     ] },
     // 65
-    TypeDef { name: "Composition", kind: TypeKind::Resource, required: 0x1c600, lookup: lookup_65, elements: &[
+    TypeDef { name: "Composition", kind: TypeKind::Resource, base: None, required: 0x1c600, lookup: lookup_65, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14733,7 +14733,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "section", element: 22, ty: Ty::Complex(279) },
     ] },
     // 66
-    TypeDef { name: "ConceptMap", kind: TypeKind::Resource, required: 0x2000, lookup: lookup_66, elements: &[
+    TypeDef { name: "ConceptMap", kind: TypeKind::Resource, base: None, required: 0x2000, lookup: lookup_66, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14791,7 +14791,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "group", element: 25, ty: Ty::Complex(280) },
     ] },
     // 67
-    TypeDef { name: "Condition", kind: TypeKind::Resource, required: 0x8000, lookup: lookup_67, elements: &[
+    TypeDef { name: "Condition", kind: TypeKind::Resource, base: None, required: 0x8000, lookup: lookup_67, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14853,7 +14853,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 24, ty: Ty::Complex(2) },
     ] },
     // 68
-    TypeDef { name: "Consent", kind: TypeKind::Resource, required: 0xe00, lookup: lookup_68, elements: &[
+    TypeDef { name: "Consent", kind: TypeKind::Resource, base: None, required: 0xe00, lookup: lookup_68, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14900,7 +14900,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "provision", element: 20, ty: Ty::Complex(289) },
     ] },
     // 69
-    TypeDef { name: "Contract", kind: TypeKind::Resource, required: 0x0, lookup: lookup_69, elements: &[
+    TypeDef { name: "Contract", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_69, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -14988,7 +14988,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "legallyBindingReference", element: 40, ty: Ty::Complex(32) },
     ] },
     // 70
-    TypeDef { name: "Coverage", kind: TypeKind::Resource, required: 0x44200, lookup: lookup_70, elements: &[
+    TypeDef { name: "Coverage", kind: TypeKind::Resource, base: None, required: 0x44200, lookup: lookup_70, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15042,7 +15042,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "contract", element: 24, ty: Ty::Complex(32) },
     ] },
     // 71
-    TypeDef { name: "CoverageEligibilityRequest", kind: TypeKind::Resource, required: 0x25a00, lookup: lookup_71, elements: &[
+    TypeDef { name: "CoverageEligibilityRequest", kind: TypeKind::Resource, base: None, required: 0x25a00, lookup: lookup_71, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15091,7 +15091,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 21, ty: Ty::Complex(312) },
     ] },
     // 72
-    TypeDef { name: "CoverageEligibilityResponse", kind: TypeKind::Resource, required: 0x5ae00, lookup: lookup_72, elements: &[
+    TypeDef { name: "CoverageEligibilityResponse", kind: TypeKind::Resource, base: None, required: 0x5ae00, lookup: lookup_72, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15142,7 +15142,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "error", element: 22, ty: Ty::Complex(317) },
     ] },
     // 73
-    TypeDef { name: "DetectedIssue", kind: TypeKind::Resource, required: 0x200, lookup: lookup_73, elements: &[
+    TypeDef { name: "DetectedIssue", kind: TypeKind::Resource, base: None, required: 0x200, lookup: lookup_73, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15187,7 +15187,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "mitigation", element: 19, ty: Ty::Complex(319) },
     ] },
     // 74
-    TypeDef { name: "Device", kind: TypeKind::Resource, required: 0x0, lookup: lookup_74, elements: &[
+    TypeDef { name: "Device", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_74, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15259,7 +15259,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "parent", element: 33, ty: Ty::Complex(32) },
     ] },
     // 75
-    TypeDef { name: "DeviceDefinition", kind: TypeKind::Resource, required: 0x0, lookup: lookup_75, elements: &[
+    TypeDef { name: "DeviceDefinition", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_75, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15324,7 +15324,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "material", element: 29, ty: Ty::Complex(330) },
     ] },
     // 76
-    TypeDef { name: "DeviceMetric", kind: TypeKind::Resource, required: 0x8200, lookup: lookup_76, elements: &[
+    TypeDef { name: "DeviceMetric", kind: TypeKind::Resource, base: None, required: 0x8200, lookup: lookup_76, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15364,7 +15364,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "calibration", element: 17, ty: Ty::Complex(331) },
     ] },
     // 77
-    TypeDef { name: "DeviceRequest", kind: TypeKind::Resource, required: 0xa8000, lookup: lookup_77, elements: &[
+    TypeDef { name: "DeviceRequest", kind: TypeKind::Resource, base: None, required: 0xa8000, lookup: lookup_77, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15435,7 +15435,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "relevantHistory", element: 31, ty: Ty::Complex(32) },
     ] },
     // 78
-    TypeDef { name: "DeviceUseStatement", kind: TypeKind::Resource, required: 0x10c00, lookup: lookup_78, elements: &[
+    TypeDef { name: "DeviceUseStatement", kind: TypeKind::Resource, base: None, required: 0x10c00, lookup: lookup_78, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15483,7 +15483,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 20, ty: Ty::Complex(2) },
     ] },
     // 79
-    TypeDef { name: "DiagnosticReport", kind: TypeKind::Resource, required: 0x1400, lookup: lookup_79, elements: &[
+    TypeDef { name: "DiagnosticReport", kind: TypeKind::Resource, base: None, required: 0x1400, lookup: lookup_79, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15540,7 +15540,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "presentedForm", element: 25, ty: Ty::Complex(3) },
     ] },
     // 80
-    TypeDef { name: "DocumentManifest", kind: TypeKind::Resource, required: 0x40400, lookup: lookup_80, elements: &[
+    TypeDef { name: "DocumentManifest", kind: TypeKind::Resource, base: None, required: 0x40400, lookup: lookup_80, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15584,7 +15584,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "related", element: 19, ty: Ty::Complex(334) },
     ] },
     // 81
-    TypeDef { name: "DocumentReference", kind: TypeKind::Resource, required: 0x400400, lookup: lookup_81, elements: &[
+    TypeDef { name: "DocumentReference", kind: TypeKind::Resource, base: None, required: 0x400400, lookup: lookup_81, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15636,7 +15636,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "context", element: 23, ty: Ty::Complex(337) },
     ] },
     // 82
-    TypeDef { name: "EffectEvidenceSynthesis", kind: TypeKind::Resource, required: 0x1e00002000, lookup: lookup_82, elements: &[
+    TypeDef { name: "EffectEvidenceSynthesis", kind: TypeKind::Resource, base: None, required: 0x1e00002000, lookup: lookup_82, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15722,7 +15722,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "certainty", element: 40, ty: Ty::Complex(342) },
     ] },
     // 83
-    TypeDef { name: "Encounter", kind: TypeKind::Resource, required: 0xa00, lookup: lookup_83, elements: &[
+    TypeDef { name: "Encounter", kind: TypeKind::Resource, base: None, required: 0xa00, lookup: lookup_83, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15788,7 +15788,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "partOf", element: 30, ty: Ty::Complex(32) },
     ] },
     // 84
-    TypeDef { name: "Endpoint", kind: TypeKind::Resource, required: 0x28600, lookup: lookup_84, elements: &[
+    TypeDef { name: "Endpoint", kind: TypeKind::Resource, base: None, required: 0x28600, lookup: lookup_84, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15830,7 +15830,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "header", element: 18, ty: Ty::Prim(Prim::String) },
     ] },
     // 85
-    TypeDef { name: "EnrollmentRequest", kind: TypeKind::Resource, required: 0x0, lookup: lookup_85, elements: &[
+    TypeDef { name: "EnrollmentRequest", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_85, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15864,7 +15864,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "coverage", element: 14, ty: Ty::Complex(32) },
     ] },
     // 86
-    TypeDef { name: "EnrollmentResponse", kind: TypeKind::Resource, required: 0x0, lookup: lookup_86, elements: &[
+    TypeDef { name: "EnrollmentResponse", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_86, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15900,7 +15900,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "requestProvider", element: 15, ty: Ty::Complex(32) },
     ] },
     // 87
-    TypeDef { name: "EpisodeOfCare", kind: TypeKind::Resource, required: 0x2200, lookup: lookup_87, elements: &[
+    TypeDef { name: "EpisodeOfCare", kind: TypeKind::Resource, base: None, required: 0x2200, lookup: lookup_87, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -15944,7 +15944,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "account", element: 19, ty: Ty::Complex(32) },
     ] },
     // 88
-    TypeDef { name: "EventDefinition", kind: TypeKind::Resource, required: 0x800004000, lookup: lookup_88, elements: &[
+    TypeDef { name: "EventDefinition", kind: TypeKind::Resource, base: None, required: 0x800004000, lookup: lookup_88, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16021,7 +16021,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "trigger", element: 35, ty: Ty::Complex(38) },
     ] },
     // 89
-    TypeDef { name: "Evidence", kind: TypeKind::Resource, required: 0x200008000, lookup: lookup_89, elements: &[
+    TypeDef { name: "Evidence", kind: TypeKind::Resource, base: None, required: 0x200008000, lookup: lookup_89, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16097,7 +16097,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "outcome", element: 35, ty: Ty::Complex(32) },
     ] },
     // 90
-    TypeDef { name: "EvidenceVariable", kind: TypeKind::Resource, required: 0x400008000, lookup: lookup_90, elements: &[
+    TypeDef { name: "EvidenceVariable", kind: TypeKind::Resource, base: None, required: 0x400008000, lookup: lookup_90, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16171,7 +16171,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "characteristic", element: 34, ty: Ty::Complex(352) },
     ] },
     // 91
-    TypeDef { name: "ExampleScenario", kind: TypeKind::Resource, required: 0x1000, lookup: lookup_91, elements: &[
+    TypeDef { name: "ExampleScenario", kind: TypeKind::Resource, base: None, required: 0x1000, lookup: lookup_91, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16225,7 +16225,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "workflow", element: 24, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 92
-    TypeDef { name: "ExplanationOfBenefit", kind: TypeKind::Resource, required: 0x804006b600, lookup: lookup_92, elements: &[
+    TypeDef { name: "ExplanationOfBenefit", kind: TypeKind::Resource, base: None, required: 0x804006b600, lookup: lookup_92, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16331,7 +16331,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "benefitBalance", element: 50, ty: Ty::Complex(379) },
     ] },
     // 93
-    TypeDef { name: "FamilyMemberHistory", kind: TypeKind::Resource, required: 0x12800, lookup: lookup_93, elements: &[
+    TypeDef { name: "FamilyMemberHistory", kind: TypeKind::Resource, base: None, required: 0x12800, lookup: lookup_93, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16395,7 +16395,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "condition", element: 25, ty: Ty::Complex(381) },
     ] },
     // 94
-    TypeDef { name: "Flag", kind: TypeKind::Resource, required: 0x1a00, lookup: lookup_94, elements: &[
+    TypeDef { name: "Flag", kind: TypeKind::Resource, base: None, required: 0x1a00, lookup: lookup_94, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16431,7 +16431,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "author", element: 15, ty: Ty::Complex(32) },
     ] },
     // 95
-    TypeDef { name: "Goal", kind: TypeKind::Resource, required: 0x6200, lookup: lookup_95, elements: &[
+    TypeDef { name: "Goal", kind: TypeKind::Resource, base: None, required: 0x6200, lookup: lookup_95, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16484,7 +16484,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "outcomeReference", element: 23, ty: Ty::Complex(32) },
     ] },
     // 96
-    TypeDef { name: "GraphDefinition", kind: TypeKind::Resource, required: 0x100c00, lookup: lookup_96, elements: &[
+    TypeDef { name: "GraphDefinition", kind: TypeKind::Resource, base: None, required: 0x100c00, lookup: lookup_96, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16534,7 +16534,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "link", element: 22, ty: Ty::Complex(383) },
     ] },
     // 97
-    TypeDef { name: "Group", kind: TypeKind::Resource, required: 0xc00, lookup: lookup_97, elements: &[
+    TypeDef { name: "Group", kind: TypeKind::Resource, base: None, required: 0xc00, lookup: lookup_97, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16574,7 +16574,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "member", element: 17, ty: Ty::Complex(387) },
     ] },
     // 98
-    TypeDef { name: "GuidanceResponse", kind: TypeKind::Resource, required: 0xc00, lookup: lookup_98, elements: &[
+    TypeDef { name: "GuidanceResponse", kind: TypeKind::Resource, base: None, required: 0xc00, lookup: lookup_98, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16626,7 +16626,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "dataRequirement", element: 22, ty: Ty::Complex(10) },
     ] },
     // 99
-    TypeDef { name: "HealthcareService", kind: TypeKind::Resource, required: 0x0, lookup: lookup_99, elements: &[
+    TypeDef { name: "HealthcareService", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_99, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16694,7 +16694,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "endpoint", element: 31, ty: Ty::Complex(32) },
     ] },
     // 100
-    TypeDef { name: "ImagingStudy", kind: TypeKind::Resource, required: 0xa00, lookup: lookup_100, elements: &[
+    TypeDef { name: "ImagingStudy", kind: TypeKind::Resource, base: None, required: 0xa00, lookup: lookup_100, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16754,7 +16754,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "series", element: 27, ty: Ty::Complex(391) },
     ] },
     // 101
-    TypeDef { name: "Immunization", kind: TypeKind::Resource, required: 0x5a00, lookup: lookup_101, elements: &[
+    TypeDef { name: "Immunization", kind: TypeKind::Resource, base: None, required: 0x5a00, lookup: lookup_101, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16831,7 +16831,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "protocolApplied", element: 35, ty: Ty::Complex(397) },
     ] },
     // 102
-    TypeDef { name: "ImmunizationEvaluation", kind: TypeKind::Resource, required: 0xe600, lookup: lookup_102, elements: &[
+    TypeDef { name: "ImmunizationEvaluation", kind: TypeKind::Resource, base: None, required: 0xe600, lookup: lookup_102, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16879,7 +16879,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "seriesDosesString", element: 20, ty: Ty::Prim(Prim::String) },
     ] },
     // 103
-    TypeDef { name: "ImmunizationRecommendation", kind: TypeKind::Resource, required: 0x1600, lookup: lookup_103, elements: &[
+    TypeDef { name: "ImmunizationRecommendation", kind: TypeKind::Resource, base: None, required: 0x1600, lookup: lookup_103, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16909,7 +16909,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "recommendation", element: 12, ty: Ty::Complex(398) },
     ] },
     // 104
-    TypeDef { name: "ImplementationGuide", kind: TypeKind::Resource, required: 0xa01500, lookup: lookup_104, elements: &[
+    TypeDef { name: "ImplementationGuide", kind: TypeKind::Resource, base: None, required: 0xa01500, lookup: lookup_104, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -16969,7 +16969,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "manifest", element: 27, ty: Ty::Complex(408) },
     ] },
     // 105
-    TypeDef { name: "InsurancePlan", kind: TypeKind::Resource, required: 0x0, lookup: lookup_105, elements: &[
+    TypeDef { name: "InsurancePlan", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_105, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17017,7 +17017,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "plan", element: 21, ty: Ty::Complex(415) },
     ] },
     // 106
-    TypeDef { name: "Invoice", kind: TypeKind::Resource, required: 0x200, lookup: lookup_106, elements: &[
+    TypeDef { name: "Invoice", kind: TypeKind::Resource, base: None, required: 0x200, lookup: lookup_106, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17069,7 +17069,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 23, ty: Ty::Complex(2) },
     ] },
     // 107
-    TypeDef { name: "Library", kind: TypeKind::Resource, required: 0x14000, lookup: lookup_107, elements: &[
+    TypeDef { name: "Library", kind: TypeKind::Resource, base: None, required: 0x14000, lookup: lookup_107, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17152,7 +17152,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "content", element: 38, ty: Ty::Complex(3) },
     ] },
     // 108
-    TypeDef { name: "Linkage", kind: TypeKind::Resource, required: 0x400, lookup: lookup_108, elements: &[
+    TypeDef { name: "Linkage", kind: TypeKind::Resource, base: None, required: 0x400, lookup: lookup_108, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17178,7 +17178,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 10, ty: Ty::Complex(423) },
     ] },
     // 109
-    TypeDef { name: "List", kind: TypeKind::Resource, required: 0x600, lookup: lookup_109, elements: &[
+    TypeDef { name: "List", kind: TypeKind::Resource, base: None, required: 0x600, lookup: lookup_109, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17224,7 +17224,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "emptyReason", element: 20, ty: Ty::Complex(4) },
     ] },
     // 110
-    TypeDef { name: "Location", kind: TypeKind::Resource, required: 0x0, lookup: lookup_110, elements: &[
+    TypeDef { name: "Location", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_110, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17278,7 +17278,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "endpoint", element: 24, ty: Ty::Complex(32) },
     ] },
     // 111
-    TypeDef { name: "Measure", kind: TypeKind::Resource, required: 0x4000, lookup: lookup_111, elements: &[
+    TypeDef { name: "Measure", kind: TypeKind::Resource, base: None, required: 0x4000, lookup: lookup_111, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17381,7 +17381,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "supplementalData", element: 48, ty: Ty::Complex(431) },
     ] },
     // 112
-    TypeDef { name: "MeasureReport", kind: TypeKind::Resource, required: 0x8e00, lookup: lookup_112, elements: &[
+    TypeDef { name: "MeasureReport", kind: TypeKind::Resource, base: None, required: 0x8e00, lookup: lookup_112, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17423,7 +17423,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "evaluatedResource", element: 18, ty: Ty::Complex(32) },
     ] },
     // 113
-    TypeDef { name: "Media", kind: TypeKind::Resource, required: 0x10000800, lookup: lookup_113, elements: &[
+    TypeDef { name: "Media", kind: TypeKind::Resource, base: None, required: 0x10000800, lookup: lookup_113, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17488,7 +17488,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 29, ty: Ty::Complex(2) },
     ] },
     // 114
-    TypeDef { name: "Medication", kind: TypeKind::Resource, required: 0x0, lookup: lookup_114, elements: &[
+    TypeDef { name: "Medication", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_114, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17524,7 +17524,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "batch", element: 15, ty: Ty::Complex(439) },
     ] },
     // 115
-    TypeDef { name: "MedicationAdministration", kind: TypeKind::Resource, required: 0x4c800, lookup: lookup_115, elements: &[
+    TypeDef { name: "MedicationAdministration", kind: TypeKind::Resource, base: None, required: 0x4c800, lookup: lookup_115, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17584,7 +17584,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "eventHistory", element: 26, ty: Ty::Complex(32) },
     ] },
     // 116
-    TypeDef { name: "MedicationDispense", kind: TypeKind::Resource, required: 0x2400, lookup: lookup_116, elements: &[
+    TypeDef { name: "MedicationDispense", kind: TypeKind::Resource, base: None, required: 0x2400, lookup: lookup_116, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17654,7 +17654,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "eventHistory", element: 31, ty: Ty::Complex(32) },
     ] },
     // 117
-    TypeDef { name: "MedicationKnowledge", kind: TypeKind::Resource, required: 0x0, lookup: lookup_117, elements: &[
+    TypeDef { name: "MedicationKnowledge", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_117, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17718,7 +17718,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "kinetics", element: 29, ty: Ty::Complex(459) },
     ] },
     // 118
-    TypeDef { name: "MedicationRequest", kind: TypeKind::Resource, required: 0x30a00, lookup: lookup_118, elements: &[
+    TypeDef { name: "MedicationRequest", kind: TypeKind::Resource, base: None, required: 0x30a00, lookup: lookup_118, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17804,7 +17804,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "eventHistory", element: 39, ty: Ty::Complex(32) },
     ] },
     // 119
-    TypeDef { name: "MedicationStatement", kind: TypeKind::Resource, required: 0xc800, lookup: lookup_119, elements: &[
+    TypeDef { name: "MedicationStatement", kind: TypeKind::Resource, base: None, required: 0xc800, lookup: lookup_119, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17860,7 +17860,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "dosage", element: 24, ty: Ty::Complex(12) },
     ] },
     // 120
-    TypeDef { name: "MedicinalProduct", kind: TypeKind::Resource, required: 0x1000000, lookup: lookup_120, elements: &[
+    TypeDef { name: "MedicinalProduct", kind: TypeKind::Resource, base: None, required: 0x1000000, lookup: lookup_120, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17920,7 +17920,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "specialDesignation", element: 27, ty: Ty::Complex(467) },
     ] },
     // 121
-    TypeDef { name: "MedicinalProductAuthorization", kind: TypeKind::Resource, required: 0x0, lookup: lookup_121, elements: &[
+    TypeDef { name: "MedicinalProductAuthorization", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_121, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -17972,7 +17972,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "procedure", element: 23, ty: Ty::Complex(469) },
     ] },
     // 122
-    TypeDef { name: "MedicinalProductContraindication", kind: TypeKind::Resource, required: 0x0, lookup: lookup_122, elements: &[
+    TypeDef { name: "MedicinalProductContraindication", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_122, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18006,7 +18006,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "population", element: 14, ty: Ty::Complex(26) },
     ] },
     // 123
-    TypeDef { name: "MedicinalProductIndication", kind: TypeKind::Resource, required: 0x0, lookup: lookup_123, elements: &[
+    TypeDef { name: "MedicinalProductIndication", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_123, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18044,7 +18044,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "population", element: 16, ty: Ty::Complex(26) },
     ] },
     // 124
-    TypeDef { name: "MedicinalProductIngredient", kind: TypeKind::Resource, required: 0x200, lookup: lookup_124, elements: &[
+    TypeDef { name: "MedicinalProductIngredient", kind: TypeKind::Resource, base: None, required: 0x200, lookup: lookup_124, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18076,7 +18076,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "substance", element: 13, ty: Ty::Complex(475) },
     ] },
     // 125
-    TypeDef { name: "MedicinalProductInteraction", kind: TypeKind::Resource, required: 0x0, lookup: lookup_125, elements: &[
+    TypeDef { name: "MedicinalProductInteraction", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_125, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18110,7 +18110,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "management", element: 14, ty: Ty::Complex(4) },
     ] },
     // 126
-    TypeDef { name: "MedicinalProductManufactured", kind: TypeKind::Resource, required: 0x500, lookup: lookup_126, elements: &[
+    TypeDef { name: "MedicinalProductManufactured", kind: TypeKind::Resource, base: None, required: 0x500, lookup: lookup_126, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18144,7 +18144,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "otherCharacteristics", element: 14, ty: Ty::Complex(4) },
     ] },
     // 127
-    TypeDef { name: "MedicinalProductPackaged", kind: TypeKind::Resource, required: 0x10000, lookup: lookup_127, elements: &[
+    TypeDef { name: "MedicinalProductPackaged", kind: TypeKind::Resource, base: None, required: 0x10000, lookup: lookup_127, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18182,7 +18182,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "packageItem", element: 16, ty: Ty::Complex(478) },
     ] },
     // 128
-    TypeDef { name: "MedicinalProductPharmaceutical", kind: TypeKind::Resource, required: 0x4200, lookup: lookup_128, elements: &[
+    TypeDef { name: "MedicinalProductPharmaceutical", kind: TypeKind::Resource, base: None, required: 0x4200, lookup: lookup_128, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18216,7 +18216,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "routeOfAdministration", element: 14, ty: Ty::Complex(480) },
     ] },
     // 129
-    TypeDef { name: "MedicinalProductUndesirableEffect", kind: TypeKind::Resource, required: 0x0, lookup: lookup_129, elements: &[
+    TypeDef { name: "MedicinalProductUndesirableEffect", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_129, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18246,7 +18246,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "population", element: 12, ty: Ty::Complex(26) },
     ] },
     // 130
-    TypeDef { name: "MessageDefinition", kind: TypeKind::Resource, required: 0x4014000, lookup: lookup_130, elements: &[
+    TypeDef { name: "MessageDefinition", kind: TypeKind::Resource, base: None, required: 0x4014000, lookup: lookup_130, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18315,7 +18315,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "graph", element: 31, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 131
-    TypeDef { name: "MessageHeader", kind: TypeKind::Resource, required: 0x2100, lookup: lookup_131, elements: &[
+    TypeDef { name: "MessageHeader", kind: TypeKind::Resource, base: None, required: 0x2100, lookup: lookup_131, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18358,7 +18358,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "definition", element: 18, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 132
-    TypeDef { name: "MolecularSequence", kind: TypeKind::Resource, required: 0x400, lookup: lookup_132, elements: &[
+    TypeDef { name: "MolecularSequence", kind: TypeKind::Resource, base: None, required: 0x400, lookup: lookup_132, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18410,7 +18410,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "structureVariant", element: 23, ty: Ty::Complex(493) },
     ] },
     // 133
-    TypeDef { name: "NamingSystem", kind: TypeKind::Resource, required: 0x100f00, lookup: lookup_133, elements: &[
+    TypeDef { name: "NamingSystem", kind: TypeKind::Resource, base: None, required: 0x100f00, lookup: lookup_133, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18456,7 +18456,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "uniqueId", element: 20, ty: Ty::Complex(496) },
     ] },
     // 134
-    TypeDef { name: "NutritionOrder", kind: TypeKind::Resource, required: 0x17000, lookup: lookup_134, elements: &[
+    TypeDef { name: "NutritionOrder", kind: TypeKind::Resource, base: None, required: 0x17000, lookup: lookup_134, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18510,7 +18510,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 24, ty: Ty::Complex(2) },
     ] },
     // 135
-    TypeDef { name: "Observation", kind: TypeKind::Resource, required: 0x2800, lookup: lookup_135, elements: &[
+    TypeDef { name: "Observation", kind: TypeKind::Resource, base: None, required: 0x2800, lookup: lookup_135, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18591,7 +18591,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "component", element: 31, ty: Ty::Complex(504) },
     ] },
     // 136
-    TypeDef { name: "ObservationDefinition", kind: TypeKind::Resource, required: 0x200, lookup: lookup_136, elements: &[
+    TypeDef { name: "ObservationDefinition", kind: TypeKind::Resource, base: None, required: 0x200, lookup: lookup_136, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18637,7 +18637,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "criticalCodedValueSet", element: 20, ty: Ty::Complex(32) },
     ] },
     // 137
-    TypeDef { name: "OperationDefinition", kind: TypeKind::Resource, required: 0x38803400, lookup: lookup_137, elements: &[
+    TypeDef { name: "OperationDefinition", kind: TypeKind::Resource, base: None, required: 0x38803400, lookup: lookup_137, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18709,7 +18709,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "overload", element: 33, ty: Ty::Complex(510) },
     ] },
     // 138
-    TypeDef { name: "OperationOutcome", kind: TypeKind::Resource, required: 0x100, lookup: lookup_138, elements: &[
+    TypeDef { name: "OperationOutcome", kind: TypeKind::Resource, base: None, required: 0x100, lookup: lookup_138, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18731,7 +18731,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "issue", element: 8, ty: Ty::Complex(511) },
     ] },
     // 139
-    TypeDef { name: "Organization", kind: TypeKind::Resource, required: 0x0, lookup: lookup_139, elements: &[
+    TypeDef { name: "Organization", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_139, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18771,7 +18771,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "endpoint", element: 17, ty: Ty::Complex(32) },
     ] },
     // 140
-    TypeDef { name: "OrganizationAffiliation", kind: TypeKind::Resource, required: 0x0, lookup: lookup_140, elements: &[
+    TypeDef { name: "OrganizationAffiliation", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_140, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18815,7 +18815,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "endpoint", element: 19, ty: Ty::Complex(32) },
     ] },
     // 141
-    TypeDef { name: "Parameters", kind: TypeKind::Resource, required: 0x0, lookup: lookup_141, elements: &[
+    TypeDef { name: "Parameters", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_141, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18829,7 +18829,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "parameter", element: 4, ty: Ty::Complex(513) },
     ] },
     // 142
-    TypeDef { name: "Patient", kind: TypeKind::Resource, required: 0x0, lookup: lookup_142, elements: &[
+    TypeDef { name: "Patient", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_142, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18883,7 +18883,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "link", element: 23, ty: Ty::Complex(516) },
     ] },
     // 143
-    TypeDef { name: "PaymentNotice", kind: TypeKind::Resource, required: 0x65200, lookup: lookup_143, elements: &[
+    TypeDef { name: "PaymentNotice", kind: TypeKind::Resource, base: None, required: 0x65200, lookup: lookup_143, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18927,7 +18927,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "paymentStatus", element: 19, ty: Ty::Complex(4) },
     ] },
     // 144
-    TypeDef { name: "PaymentReconciliation", kind: TypeKind::Resource, required: 0x60a00, lookup: lookup_144, elements: &[
+    TypeDef { name: "PaymentReconciliation", kind: TypeKind::Resource, base: None, required: 0x60a00, lookup: lookup_144, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -18977,7 +18977,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "processNote", element: 22, ty: Ty::Complex(518) },
     ] },
     // 145
-    TypeDef { name: "Person", kind: TypeKind::Resource, required: 0x0, lookup: lookup_145, elements: &[
+    TypeDef { name: "Person", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_145, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19017,7 +19017,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "link", element: 17, ty: Ty::Complex(519) },
     ] },
     // 146
-    TypeDef { name: "PlanDefinition", kind: TypeKind::Resource, required: 0x8000, lookup: lookup_146, elements: &[
+    TypeDef { name: "PlanDefinition", kind: TypeKind::Resource, base: None, required: 0x8000, lookup: lookup_146, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19100,7 +19100,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 38, ty: Ty::Complex(522) },
     ] },
     // 147
-    TypeDef { name: "Practitioner", kind: TypeKind::Resource, required: 0x0, lookup: lookup_147, elements: &[
+    TypeDef { name: "Practitioner", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_147, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19140,7 +19140,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "communication", element: 17, ty: Ty::Complex(4) },
     ] },
     // 148
-    TypeDef { name: "PractitionerRole", kind: TypeKind::Resource, required: 0x0, lookup: lookup_148, elements: &[
+    TypeDef { name: "PractitionerRole", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_148, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19188,7 +19188,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "endpoint", element: 21, ty: Ty::Complex(32) },
     ] },
     // 149
-    TypeDef { name: "Procedure", kind: TypeKind::Resource, required: 0x22000, lookup: lookup_149, elements: &[
+    TypeDef { name: "Procedure", kind: TypeKind::Resource, base: None, required: 0x22000, lookup: lookup_149, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19268,7 +19268,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "usedCode", element: 35, ty: Ty::Complex(4) },
     ] },
     // 150
-    TypeDef { name: "Provenance", kind: TypeKind::Resource, required: 0x8500, lookup: lookup_150, elements: &[
+    TypeDef { name: "Provenance", kind: TypeKind::Resource, base: None, required: 0x8500, lookup: lookup_150, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19309,7 +19309,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "signature", element: 17, ty: Ty::Complex(35) },
     ] },
     // 151
-    TypeDef { name: "Questionnaire", kind: TypeKind::Resource, required: 0x4000, lookup: lookup_151, elements: &[
+    TypeDef { name: "Questionnaire", kind: TypeKind::Resource, base: None, required: 0x4000, lookup: lookup_151, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19373,7 +19373,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 29, ty: Ty::Complex(534) },
     ] },
     // 152
-    TypeDef { name: "QuestionnaireResponse", kind: TypeKind::Resource, required: 0x1000, lookup: lookup_152, elements: &[
+    TypeDef { name: "QuestionnaireResponse", kind: TypeKind::Resource, base: None, required: 0x1000, lookup: lookup_152, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19415,7 +19415,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 18, ty: Ty::Complex(538) },
     ] },
     // 153
-    TypeDef { name: "RelatedPerson", kind: TypeKind::Resource, required: 0x400, lookup: lookup_153, elements: &[
+    TypeDef { name: "RelatedPerson", kind: TypeKind::Resource, base: None, required: 0x400, lookup: lookup_153, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19459,7 +19459,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "communication", element: 19, ty: Ty::Complex(540) },
     ] },
     // 154
-    TypeDef { name: "RequestGroup", kind: TypeKind::Resource, required: 0xc000, lookup: lookup_154, elements: &[
+    TypeDef { name: "RequestGroup", kind: TypeKind::Resource, base: None, required: 0xc000, lookup: lookup_154, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19515,7 +19515,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 25, ty: Ty::Complex(541) },
     ] },
     // 155
-    TypeDef { name: "ResearchDefinition", kind: TypeKind::Resource, required: 0x4000008000, lookup: lookup_155, elements: &[
+    TypeDef { name: "ResearchDefinition", kind: TypeKind::Resource, base: None, required: 0x4000008000, lookup: lookup_155, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19604,7 +19604,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "outcome", element: 41, ty: Ty::Complex(32) },
     ] },
     // 156
-    TypeDef { name: "ResearchElementDefinition", kind: TypeKind::Resource, required: 0x14000008000, lookup: lookup_156, elements: &[
+    TypeDef { name: "ResearchElementDefinition", kind: TypeKind::Resource, base: None, required: 0x14000008000, lookup: lookup_156, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19691,7 +19691,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "characteristic", element: 40, ty: Ty::Complex(544) },
     ] },
     // 157
-    TypeDef { name: "ResearchStudy", kind: TypeKind::Resource, required: 0x1000, lookup: lookup_157, elements: &[
+    TypeDef { name: "ResearchStudy", kind: TypeKind::Resource, base: None, required: 0x1000, lookup: lookup_157, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19759,7 +19759,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "objective", element: 31, ty: Ty::Complex(546) },
     ] },
     // 158
-    TypeDef { name: "ResearchSubject", kind: TypeKind::Resource, required: 0x1a00, lookup: lookup_158, elements: &[
+    TypeDef { name: "ResearchSubject", kind: TypeKind::Resource, base: None, required: 0x1a00, lookup: lookup_158, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19795,7 +19795,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "consent", element: 15, ty: Ty::Complex(32) },
     ] },
     // 159
-    TypeDef { name: "RiskAssessment", kind: TypeKind::Resource, required: 0x4800, lookup: lookup_159, elements: &[
+    TypeDef { name: "RiskAssessment", kind: TypeKind::Resource, base: None, required: 0x4800, lookup: lookup_159, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19850,7 +19850,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 24, ty: Ty::Complex(2) },
     ] },
     // 160
-    TypeDef { name: "RiskEvidenceSynthesis", kind: TypeKind::Resource, required: 0xa00002000, lookup: lookup_160, elements: &[
+    TypeDef { name: "RiskEvidenceSynthesis", kind: TypeKind::Resource, base: None, required: 0xa00002000, lookup: lookup_160, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19932,7 +19932,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "certainty", element: 38, ty: Ty::Complex(551) },
     ] },
     // 161
-    TypeDef { name: "Schedule", kind: TypeKind::Resource, required: 0x2000, lookup: lookup_161, elements: &[
+    TypeDef { name: "Schedule", kind: TypeKind::Resource, base: None, required: 0x2000, lookup: lookup_161, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -19968,7 +19968,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "comment", element: 15, ty: Ty::Prim(Prim::String) },
     ] },
     // 162
-    TypeDef { name: "SearchParameter", kind: TypeKind::Resource, required: 0xe21500, lookup: lookup_162, elements: &[
+    TypeDef { name: "SearchParameter", kind: TypeKind::Resource, base: None, required: 0xe21500, lookup: lookup_162, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20040,7 +20040,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "component", element: 33, ty: Ty::Complex(553) },
     ] },
     // 163
-    TypeDef { name: "ServiceRequest", kind: TypeKind::Resource, required: 0x40c000, lookup: lookup_163, elements: &[
+    TypeDef { name: "ServiceRequest", kind: TypeKind::Resource, base: None, required: 0x40c000, lookup: lookup_163, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20131,7 +20131,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "relevantHistory", element: 40, ty: Ty::Complex(32) },
     ] },
     // 164
-    TypeDef { name: "Slot", kind: TypeKind::Resource, required: 0x1e000, lookup: lookup_164, elements: &[
+    TypeDef { name: "Slot", kind: TypeKind::Resource, base: None, required: 0x1e000, lookup: lookup_164, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20173,7 +20173,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "comment", element: 18, ty: Ty::Prim(Prim::String) },
     ] },
     // 165
-    TypeDef { name: "Specimen", kind: TypeKind::Resource, required: 0x0, lookup: lookup_165, elements: &[
+    TypeDef { name: "Specimen", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_165, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20219,7 +20219,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 20, ty: Ty::Complex(2) },
     ] },
     // 166
-    TypeDef { name: "SpecimenDefinition", kind: TypeKind::Resource, required: 0x0, lookup: lookup_166, elements: &[
+    TypeDef { name: "SpecimenDefinition", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_166, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20251,7 +20251,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "typeTested", element: 13, ty: Ty::Complex(557) },
     ] },
     // 167
-    TypeDef { name: "StructureDefinition", kind: TypeKind::Resource, required: 0x4c002900, lookup: lookup_167, elements: &[
+    TypeDef { name: "StructureDefinition", kind: TypeKind::Resource, base: None, required: 0x4c002900, lookup: lookup_167, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20325,7 +20325,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "differential", element: 34, ty: Ty::Complex(564) },
     ] },
     // 168
-    TypeDef { name: "StructureMap", kind: TypeKind::Resource, required: 0x2002900, lookup: lookup_168, elements: &[
+    TypeDef { name: "StructureMap", kind: TypeKind::Resource, base: None, required: 0x2002900, lookup: lookup_168, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20381,7 +20381,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "group", element: 25, ty: Ty::Complex(566) },
     ] },
     // 169
-    TypeDef { name: "Subscription", kind: TypeKind::Resource, required: 0x5900, lookup: lookup_169, elements: &[
+    TypeDef { name: "Subscription", kind: TypeKind::Resource, base: None, required: 0x5900, lookup: lookup_169, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20415,7 +20415,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "channel", element: 14, ty: Ty::Complex(573) },
     ] },
     // 170
-    TypeDef { name: "Substance", kind: TypeKind::Resource, required: 0x800, lookup: lookup_170, elements: &[
+    TypeDef { name: "Substance", kind: TypeKind::Resource, base: None, required: 0x800, lookup: lookup_170, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20449,7 +20449,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "ingredient", element: 14, ty: Ty::Complex(575) },
     ] },
     // 171
-    TypeDef { name: "SubstanceNucleicAcid", kind: TypeKind::Resource, required: 0x0, lookup: lookup_171, elements: &[
+    TypeDef { name: "SubstanceNucleicAcid", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_171, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20479,7 +20479,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subunit", element: 12, ty: Ty::Complex(576) },
     ] },
     // 172
-    TypeDef { name: "SubstancePolymer", kind: TypeKind::Resource, required: 0x0, lookup: lookup_172, elements: &[
+    TypeDef { name: "SubstancePolymer", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_172, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20511,7 +20511,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "repeat", element: 13, ty: Ty::Complex(581) },
     ] },
     // 173
-    TypeDef { name: "SubstanceProtein", kind: TypeKind::Resource, required: 0x0, lookup: lookup_173, elements: &[
+    TypeDef { name: "SubstanceProtein", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_173, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20539,7 +20539,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subunit", element: 11, ty: Ty::Complex(585) },
     ] },
     // 174
-    TypeDef { name: "SubstanceReferenceInformation", kind: TypeKind::Resource, required: 0x0, lookup: lookup_174, elements: &[
+    TypeDef { name: "SubstanceReferenceInformation", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_174, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20569,7 +20569,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "target", element: 12, ty: Ty::Complex(589) },
     ] },
     // 175
-    TypeDef { name: "SubstanceSourceMaterial", kind: TypeKind::Resource, required: 0x0, lookup: lookup_175, elements: &[
+    TypeDef { name: "SubstanceSourceMaterial", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_175, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20615,7 +20615,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "partDescription", element: 20, ty: Ty::Complex(595) },
     ] },
     // 176
-    TypeDef { name: "SubstanceSpecification", kind: TypeKind::Resource, required: 0x0, lookup: lookup_176, elements: &[
+    TypeDef { name: "SubstanceSpecification", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_176, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20673,7 +20673,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "sourceMaterial", element: 26, ty: Ty::Complex(32) },
     ] },
     // 177
-    TypeDef { name: "SupplyDelivery", kind: TypeKind::Resource, required: 0x0, lookup: lookup_177, elements: &[
+    TypeDef { name: "SupplyDelivery", kind: TypeKind::Resource, base: None, required: 0x0, lookup: lookup_177, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20717,7 +20717,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "receiver", element: 18, ty: Ty::Complex(32) },
     ] },
     // 178
-    TypeDef { name: "SupplyRequest", kind: TypeKind::Resource, required: 0x3000, lookup: lookup_178, elements: &[
+    TypeDef { name: "SupplyRequest", kind: TypeKind::Resource, base: None, required: 0x3000, lookup: lookup_178, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20770,7 +20770,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "deliverTo", element: 22, ty: Ty::Complex(32) },
     ] },
     // 179
-    TypeDef { name: "Task", kind: TypeKind::Resource, required: 0x24000, lookup: lookup_179, elements: &[
+    TypeDef { name: "Task", kind: TypeKind::Resource, base: None, required: 0x24000, lookup: lookup_179, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20852,7 +20852,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "output", element: 38, ty: Ty::Complex(610) },
     ] },
     // 180
-    TypeDef { name: "TerminologyCapabilities", kind: TypeKind::Resource, required: 0x405000, lookup: lookup_180, elements: &[
+    TypeDef { name: "TerminologyCapabilities", kind: TypeKind::Resource, base: None, required: 0x405000, lookup: lookup_180, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20920,7 +20920,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "closure", element: 31, ty: Ty::Complex(620) },
     ] },
     // 181
-    TypeDef { name: "TestReport", kind: TypeKind::Resource, required: 0x1c00, lookup: lookup_181, elements: &[
+    TypeDef { name: "TestReport", kind: TypeKind::Resource, base: None, required: 0x1c00, lookup: lookup_181, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -20964,7 +20964,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "teardown", element: 19, ty: Ty::Complex(628) },
     ] },
     // 182
-    TypeDef { name: "TestScript", kind: TypeKind::Resource, required: 0x2900, lookup: lookup_182, elements: &[
+    TypeDef { name: "TestScript", kind: TypeKind::Resource, base: None, required: 0x2900, lookup: lookup_182, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -21032,7 +21032,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "teardown", element: 31, ty: Ty::Complex(644) },
     ] },
     // 183
-    TypeDef { name: "ValueSet", kind: TypeKind::Resource, required: 0x2000, lookup: lookup_183, elements: &[
+    TypeDef { name: "ValueSet", kind: TypeKind::Resource, base: None, required: 0x2000, lookup: lookup_183, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -21088,7 +21088,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expansion", element: 25, ty: Ty::Complex(651) },
     ] },
     // 184
-    TypeDef { name: "VerificationResult", kind: TypeKind::Resource, required: 0x800, lookup: lookup_184, elements: &[
+    TypeDef { name: "VerificationResult", kind: TypeKind::Resource, base: None, required: 0x800, lookup: lookup_184, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -21136,7 +21136,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "validator", element: 21, ty: Ty::Complex(656) },
     ] },
     // 185
-    TypeDef { name: "VisionPrescription", kind: TypeKind::Resource, required: 0xee00, lookup: lookup_185, elements: &[
+    TypeDef { name: "VisionPrescription", kind: TypeKind::Resource, base: None, required: 0xee00, lookup: lookup_185, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "meta", role: Role::Meta, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -21172,7 +21172,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "lensSpecification", element: 15, ty: Ty::Complex(657) },
     ] },
     // 186
-    TypeDef { name: "DataRequirement.codeFilter", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_186, elements: &[
+    TypeDef { name: "DataRequirement.codeFilter", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_186, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "path", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -21188,7 +21188,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 5, ty: Ty::Complex(5) },
     ] },
     // 187
-    TypeDef { name: "DataRequirement.dateFilter", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_187, elements: &[
+    TypeDef { name: "DataRequirement.dateFilter", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_187, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "path", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -21204,7 +21204,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueDuration", element: 4, ty: Ty::Complex(13) },
     ] },
     // 188
-    TypeDef { name: "DataRequirement.sort", kind: TypeKind::Backbone, required: 0xc, lookup: lookup_188, elements: &[
+    TypeDef { name: "DataRequirement.sort", kind: TypeKind::Backbone, base: None, required: 0xc, lookup: lookup_188, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "path", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
@@ -21216,7 +21216,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "direction", element: 3, ty: Ty::Prim(Prim::Code) },
     ] },
     // 189
-    TypeDef { name: "Dosage.doseAndRate", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_189, elements: &[
+    TypeDef { name: "Dosage.doseAndRate", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_189, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -21233,7 +21233,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "rateQuantity", element: 4, ty: Ty::Complex(29) },
     ] },
     // 190
-    TypeDef { name: "ElementDefinition.slicing", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_190, elements: &[
+    TypeDef { name: "ElementDefinition.slicing", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_190, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "discriminator", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21249,7 +21249,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "rules", element: 5, ty: Ty::Prim(Prim::Code) },
     ] },
     // 191
-    TypeDef { name: "ElementDefinition.slicing.discriminator", kind: TypeKind::Backbone, required: 0xc, lookup: lookup_191, elements: &[
+    TypeDef { name: "ElementDefinition.slicing.discriminator", kind: TypeKind::Backbone, base: None, required: 0xc, lookup: lookup_191, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(68), targets: &[] },
@@ -21261,7 +21261,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "path", element: 3, ty: Ty::Prim(Prim::String) },
     ] },
     // 192
-    TypeDef { name: "ElementDefinition.base", kind: TypeKind::Backbone, required: 0x1c, lookup: lookup_192, elements: &[
+    TypeDef { name: "ElementDefinition.base", kind: TypeKind::Backbone, base: None, required: 0x1c, lookup: lookup_192, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "path", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
@@ -21275,7 +21275,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "max", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 193
-    TypeDef { name: "ElementDefinition.type", kind: TypeKind::Backbone, required: 0x4, lookup: lookup_193, elements: &[
+    TypeDef { name: "ElementDefinition.type", kind: TypeKind::Backbone, base: None, required: 0x4, lookup: lookup_193, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
@@ -21293,7 +21293,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "versioning", element: 6, ty: Ty::Prim(Prim::Code) },
     ] },
     // 194
-    TypeDef { name: "ElementDefinition.example", kind: TypeKind::Backbone, required: 0xc, lookup: lookup_194, elements: &[
+    TypeDef { name: "ElementDefinition.example", kind: TypeKind::Backbone, base: None, required: 0xc, lookup: lookup_194, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "label", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
@@ -21354,7 +21354,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueMeta", element: 3, ty: Ty::Complex(21) },
     ] },
     // 195
-    TypeDef { name: "ElementDefinition.constraint", kind: TypeKind::Backbone, required: 0x34, lookup: lookup_195, elements: &[
+    TypeDef { name: "ElementDefinition.constraint", kind: TypeKind::Backbone, base: None, required: 0x34, lookup: lookup_195, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "key", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
@@ -21376,7 +21376,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "source", element: 8, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 196
-    TypeDef { name: "ElementDefinition.binding", kind: TypeKind::Backbone, required: 0x4, lookup: lookup_196, elements: &[
+    TypeDef { name: "ElementDefinition.binding", kind: TypeKind::Backbone, base: None, required: 0x4, lookup: lookup_196, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "strength", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(28), targets: &[] },
@@ -21390,7 +21390,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueSet", element: 4, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 197
-    TypeDef { name: "ElementDefinition.mapping", kind: TypeKind::Backbone, required: 0x14, lookup: lookup_197, elements: &[
+    TypeDef { name: "ElementDefinition.mapping", kind: TypeKind::Backbone, base: None, required: 0x14, lookup: lookup_197, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "identity", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
@@ -21406,7 +21406,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "comment", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 198
-    TypeDef { name: "SubstanceAmount.referenceRange", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_198, elements: &[
+    TypeDef { name: "SubstanceAmount.referenceRange", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_198, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "lowLimit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -21418,7 +21418,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "highLimit", element: 3, ty: Ty::Complex(29) },
     ] },
     // 199
-    TypeDef { name: "Timing.repeat", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_199, elements: &[
+    TypeDef { name: "Timing.repeat", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_199, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "bounds[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
@@ -21458,7 +21458,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "offset", element: 16, ty: Ty::Prim(Prim::UnsignedInt) },
     ] },
     // 200
-    TypeDef { name: "Account.coverage", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_200, elements: &[
+    TypeDef { name: "Account.coverage", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_200, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21472,7 +21472,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "priority", element: 4, ty: Ty::Prim(Prim::PositiveInt) },
     ] },
     // 201
-    TypeDef { name: "Account.guarantor", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_201, elements: &[
+    TypeDef { name: "Account.guarantor", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_201, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21488,7 +21488,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 5, ty: Ty::Complex(25) },
     ] },
     // 202
-    TypeDef { name: "ActivityDefinition.participant", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_202, elements: &[
+    TypeDef { name: "ActivityDefinition.participant", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_202, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21502,7 +21502,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "role", element: 4, ty: Ty::Complex(4) },
     ] },
     // 203
-    TypeDef { name: "ActivityDefinition.dynamicValue", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_203, elements: &[
+    TypeDef { name: "ActivityDefinition.dynamicValue", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_203, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21516,7 +21516,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expression", element: 4, ty: Ty::Complex(16) },
     ] },
     // 204
-    TypeDef { name: "AdverseEvent.suspectEntity", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_204, elements: &[
+    TypeDef { name: "AdverseEvent.suspectEntity", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_204, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21530,7 +21530,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "causality", element: 4, ty: Ty::Complex(205) },
     ] },
     // 205
-    TypeDef { name: "AdverseEvent.suspectEntity.causality", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_205, elements: &[
+    TypeDef { name: "AdverseEvent.suspectEntity.causality", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_205, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21548,7 +21548,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "method", element: 6, ty: Ty::Complex(4) },
     ] },
     // 206
-    TypeDef { name: "AllergyIntolerance.reaction", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_206, elements: &[
+    TypeDef { name: "AllergyIntolerance.reaction", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_206, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21572,7 +21572,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 9, ty: Ty::Complex(2) },
     ] },
     // 207
-    TypeDef { name: "Appointment.participant", kind: TypeKind::Backbone, required: 0x40, lookup: lookup_207, elements: &[
+    TypeDef { name: "Appointment.participant", kind: TypeKind::Backbone, base: None, required: 0x40, lookup: lookup_207, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21592,7 +21592,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 7, ty: Ty::Complex(25) },
     ] },
     // 208
-    TypeDef { name: "AuditEvent.agent", kind: TypeKind::Backbone, required: 0x100, lookup: lookup_208, elements: &[
+    TypeDef { name: "AuditEvent.agent", kind: TypeKind::Backbone, base: None, required: 0x100, lookup: lookup_208, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21624,7 +21624,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "purposeOfUse", element: 13, ty: Ty::Complex(4) },
     ] },
     // 209
-    TypeDef { name: "AuditEvent.agent.network", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_209, elements: &[
+    TypeDef { name: "AuditEvent.agent.network", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_209, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21638,7 +21638,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "type", element: 4, ty: Ty::Prim(Prim::Code) },
     ] },
     // 210
-    TypeDef { name: "AuditEvent.source", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_210, elements: &[
+    TypeDef { name: "AuditEvent.source", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_210, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21654,7 +21654,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "type", element: 5, ty: Ty::Complex(5) },
     ] },
     // 211
-    TypeDef { name: "AuditEvent.entity", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_211, elements: &[
+    TypeDef { name: "AuditEvent.entity", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_211, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21682,7 +21682,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 11, ty: Ty::Complex(212) },
     ] },
     // 212
-    TypeDef { name: "AuditEvent.entity.detail", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_212, elements: &[
+    TypeDef { name: "AuditEvent.entity.detail", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_212, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21697,7 +21697,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueBase64Binary", element: 4, ty: Ty::Prim(Prim::Base64Binary) },
     ] },
     // 213
-    TypeDef { name: "BiologicallyDerivedProduct.collection", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_213, elements: &[
+    TypeDef { name: "BiologicallyDerivedProduct.collection", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_213, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21714,7 +21714,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "collectedPeriod", element: 5, ty: Ty::Complex(25) },
     ] },
     // 214
-    TypeDef { name: "BiologicallyDerivedProduct.processing", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_214, elements: &[
+    TypeDef { name: "BiologicallyDerivedProduct.processing", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_214, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21733,7 +21733,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "timePeriod", element: 6, ty: Ty::Complex(25) },
     ] },
     // 215
-    TypeDef { name: "BiologicallyDerivedProduct.manipulation", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_215, elements: &[
+    TypeDef { name: "BiologicallyDerivedProduct.manipulation", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_215, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21748,7 +21748,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "timePeriod", element: 4, ty: Ty::Complex(25) },
     ] },
     // 216
-    TypeDef { name: "BiologicallyDerivedProduct.storage", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_216, elements: &[
+    TypeDef { name: "BiologicallyDerivedProduct.storage", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_216, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21766,7 +21766,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "duration", element: 6, ty: Ty::Complex(25) },
     ] },
     // 217
-    TypeDef { name: "Bundle.link", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_217, elements: &[
+    TypeDef { name: "Bundle.link", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_217, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21780,7 +21780,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "url", element: 4, ty: Ty::Prim(Prim::Uri) },
     ] },
     // 218
-    TypeDef { name: "Bundle.entry", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_218, elements: &[
+    TypeDef { name: "Bundle.entry", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_218, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21802,7 +21802,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "response", element: 8, ty: Ty::Complex(221) },
     ] },
     // 219
-    TypeDef { name: "Bundle.entry.search", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_219, elements: &[
+    TypeDef { name: "Bundle.entry.search", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_219, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21816,7 +21816,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "score", element: 4, ty: Ty::Prim(Prim::Decimal) },
     ] },
     // 220
-    TypeDef { name: "Bundle.entry.request", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_220, elements: &[
+    TypeDef { name: "Bundle.entry.request", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_220, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21838,7 +21838,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "ifNoneExist", element: 8, ty: Ty::Prim(Prim::String) },
     ] },
     // 221
-    TypeDef { name: "Bundle.entry.response", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_221, elements: &[
+    TypeDef { name: "Bundle.entry.response", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_221, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21858,7 +21858,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "outcome", element: 7, ty: Ty::Resource },
     ] },
     // 222
-    TypeDef { name: "CapabilityStatement.software", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_222, elements: &[
+    TypeDef { name: "CapabilityStatement.software", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_222, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21874,7 +21874,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "releaseDate", element: 5, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 223
-    TypeDef { name: "CapabilityStatement.implementation", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_223, elements: &[
+    TypeDef { name: "CapabilityStatement.implementation", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_223, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21890,7 +21890,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "custodian", element: 5, ty: Ty::Complex(32) },
     ] },
     // 224
-    TypeDef { name: "CapabilityStatement.rest", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_224, elements: &[
+    TypeDef { name: "CapabilityStatement.rest", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_224, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21916,7 +21916,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "compartment", element: 10, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 225
-    TypeDef { name: "CapabilityStatement.rest.security", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_225, elements: &[
+    TypeDef { name: "CapabilityStatement.rest.security", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_225, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21932,7 +21932,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "description", element: 5, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 226
-    TypeDef { name: "CapabilityStatement.rest.resource", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_226, elements: &[
+    TypeDef { name: "CapabilityStatement.rest.resource", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_226, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21976,7 +21976,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "operation", element: 19, ty: Ty::Complex(229) },
     ] },
     // 227
-    TypeDef { name: "CapabilityStatement.rest.resource.interaction", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_227, elements: &[
+    TypeDef { name: "CapabilityStatement.rest.resource.interaction", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_227, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -21990,7 +21990,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "documentation", element: 4, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 228
-    TypeDef { name: "CapabilityStatement.rest.resource.searchParam", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_228, elements: &[
+    TypeDef { name: "CapabilityStatement.rest.resource.searchParam", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_228, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22008,7 +22008,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "documentation", element: 6, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 229
-    TypeDef { name: "CapabilityStatement.rest.resource.operation", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_229, elements: &[
+    TypeDef { name: "CapabilityStatement.rest.resource.operation", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_229, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22024,7 +22024,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "documentation", element: 5, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 230
-    TypeDef { name: "CapabilityStatement.rest.interaction", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_230, elements: &[
+    TypeDef { name: "CapabilityStatement.rest.interaction", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_230, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22038,7 +22038,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "documentation", element: 4, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 231
-    TypeDef { name: "CapabilityStatement.messaging", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_231, elements: &[
+    TypeDef { name: "CapabilityStatement.messaging", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_231, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22056,7 +22056,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "supportedMessage", element: 6, ty: Ty::Complex(233) },
     ] },
     // 232
-    TypeDef { name: "CapabilityStatement.messaging.endpoint", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_232, elements: &[
+    TypeDef { name: "CapabilityStatement.messaging.endpoint", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_232, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22070,7 +22070,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "address", element: 4, ty: Ty::Prim(Prim::Url) },
     ] },
     // 233
-    TypeDef { name: "CapabilityStatement.messaging.supportedMessage", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_233, elements: &[
+    TypeDef { name: "CapabilityStatement.messaging.supportedMessage", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_233, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22084,7 +22084,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "definition", element: 4, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 234
-    TypeDef { name: "CapabilityStatement.document", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_234, elements: &[
+    TypeDef { name: "CapabilityStatement.document", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_234, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22100,7 +22100,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "profile", element: 5, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 235
-    TypeDef { name: "CarePlan.activity", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_235, elements: &[
+    TypeDef { name: "CarePlan.activity", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_235, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22120,7 +22120,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 7, ty: Ty::Complex(236) },
     ] },
     // 236
-    TypeDef { name: "CarePlan.activity.detail", kind: TypeKind::Backbone, required: 0x400, lookup: lookup_236, elements: &[
+    TypeDef { name: "CarePlan.activity.detail", kind: TypeKind::Backbone, base: None, required: 0x400, lookup: lookup_236, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22167,7 +22167,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "description", element: 19, ty: Ty::Prim(Prim::String) },
     ] },
     // 237
-    TypeDef { name: "CareTeam.participant", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_237, elements: &[
+    TypeDef { name: "CareTeam.participant", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_237, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22185,7 +22185,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 6, ty: Ty::Complex(25) },
     ] },
     // 238
-    TypeDef { name: "CatalogEntry.relatedEntry", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_238, elements: &[
+    TypeDef { name: "CatalogEntry.relatedEntry", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_238, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22199,7 +22199,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 4, ty: Ty::Complex(32) },
     ] },
     // 239
-    TypeDef { name: "ChargeItem.performer", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_239, elements: &[
+    TypeDef { name: "ChargeItem.performer", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_239, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22213,7 +22213,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "actor", element: 4, ty: Ty::Complex(32) },
     ] },
     // 240
-    TypeDef { name: "ChargeItemDefinition.applicability", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_240, elements: &[
+    TypeDef { name: "ChargeItemDefinition.applicability", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_240, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22229,7 +22229,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expression", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 241
-    TypeDef { name: "ChargeItemDefinition.propertyGroup", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_241, elements: &[
+    TypeDef { name: "ChargeItemDefinition.propertyGroup", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_241, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22243,7 +22243,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "priceComponent", element: 4, ty: Ty::Complex(242) },
     ] },
     // 242
-    TypeDef { name: "ChargeItemDefinition.propertyGroup.priceComponent", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_242, elements: &[
+    TypeDef { name: "ChargeItemDefinition.propertyGroup.priceComponent", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_242, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22261,7 +22261,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amount", element: 6, ty: Ty::Complex(22) },
     ] },
     // 243
-    TypeDef { name: "Claim.related", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_243, elements: &[
+    TypeDef { name: "Claim.related", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_243, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22277,7 +22277,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reference", element: 5, ty: Ty::Complex(19) },
     ] },
     // 244
-    TypeDef { name: "Claim.payee", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_244, elements: &[
+    TypeDef { name: "Claim.payee", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_244, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22291,7 +22291,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "party", element: 4, ty: Ty::Complex(32) },
     ] },
     // 245
-    TypeDef { name: "Claim.careTeam", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_245, elements: &[
+    TypeDef { name: "Claim.careTeam", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_245, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22311,7 +22311,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "qualification", element: 7, ty: Ty::Complex(4) },
     ] },
     // 246
-    TypeDef { name: "Claim.supportingInfo", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_246, elements: &[
+    TypeDef { name: "Claim.supportingInfo", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_246, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22338,7 +22338,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reason", element: 8, ty: Ty::Complex(4) },
     ] },
     // 247
-    TypeDef { name: "Claim.diagnosis", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_247, elements: &[
+    TypeDef { name: "Claim.diagnosis", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_247, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22359,7 +22359,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "packageCode", element: 7, ty: Ty::Complex(4) },
     ] },
     // 248
-    TypeDef { name: "Claim.procedure", kind: TypeKind::Backbone, required: 0x48, lookup: lookup_248, elements: &[
+    TypeDef { name: "Claim.procedure", kind: TypeKind::Backbone, base: None, required: 0x48, lookup: lookup_248, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22380,7 +22380,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "udi", element: 7, ty: Ty::Complex(32) },
     ] },
     // 249
-    TypeDef { name: "Claim.insurance", kind: TypeKind::Backbone, required: 0x58, lookup: lookup_249, elements: &[
+    TypeDef { name: "Claim.insurance", kind: TypeKind::Backbone, base: None, required: 0x58, lookup: lookup_249, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22404,7 +22404,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "claimResponse", element: 9, ty: Ty::Complex(32) },
     ] },
     // 250
-    TypeDef { name: "Claim.accident", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_250, elements: &[
+    TypeDef { name: "Claim.accident", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_250, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22421,7 +22421,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "locationReference", element: 5, ty: Ty::Complex(32) },
     ] },
     // 251
-    TypeDef { name: "Claim.item", kind: TypeKind::Backbone, required: 0x408, lookup: lookup_251, elements: &[
+    TypeDef { name: "Claim.item", kind: TypeKind::Backbone, base: None, required: 0x408, lookup: lookup_251, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22476,7 +22476,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 23, ty: Ty::Complex(252) },
     ] },
     // 252
-    TypeDef { name: "Claim.item.detail", kind: TypeKind::Backbone, required: 0x48, lookup: lookup_252, elements: &[
+    TypeDef { name: "Claim.item.detail", kind: TypeKind::Backbone, base: None, required: 0x48, lookup: lookup_252, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22510,7 +22510,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subDetail", element: 14, ty: Ty::Complex(253) },
     ] },
     // 253
-    TypeDef { name: "Claim.item.detail.subDetail", kind: TypeKind::Backbone, required: 0x48, lookup: lookup_253, elements: &[
+    TypeDef { name: "Claim.item.detail.subDetail", kind: TypeKind::Backbone, base: None, required: 0x48, lookup: lookup_253, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22542,7 +22542,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "udi", element: 13, ty: Ty::Complex(32) },
     ] },
     // 254
-    TypeDef { name: "ClaimResponse.item", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_254, elements: &[
+    TypeDef { name: "ClaimResponse.item", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_254, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22560,7 +22560,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 6, ty: Ty::Complex(256) },
     ] },
     // 255
-    TypeDef { name: "ClaimResponse.item.adjudication", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_255, elements: &[
+    TypeDef { name: "ClaimResponse.item.adjudication", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_255, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22578,7 +22578,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 6, ty: Ty::Prim(Prim::Decimal) },
     ] },
     // 256
-    TypeDef { name: "ClaimResponse.item.detail", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_256, elements: &[
+    TypeDef { name: "ClaimResponse.item.detail", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_256, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22596,7 +22596,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subDetail", element: 6, ty: Ty::Complex(257) },
     ] },
     // 257
-    TypeDef { name: "ClaimResponse.item.detail.subDetail", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_257, elements: &[
+    TypeDef { name: "ClaimResponse.item.detail.subDetail", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_257, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22612,7 +22612,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "adjudication", element: 5, ty: Ty::Complex(255) },
     ] },
     // 258
-    TypeDef { name: "ClaimResponse.addItem", kind: TypeKind::Backbone, required: 0x80080, lookup: lookup_258, elements: &[
+    TypeDef { name: "ClaimResponse.addItem", kind: TypeKind::Backbone, base: None, required: 0x80080, lookup: lookup_258, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22661,7 +22661,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 20, ty: Ty::Complex(259) },
     ] },
     // 259
-    TypeDef { name: "ClaimResponse.addItem.detail", kind: TypeKind::Backbone, required: 0x408, lookup: lookup_259, elements: &[
+    TypeDef { name: "ClaimResponse.addItem.detail", kind: TypeKind::Backbone, base: None, required: 0x408, lookup: lookup_259, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22689,7 +22689,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subDetail", element: 11, ty: Ty::Complex(260) },
     ] },
     // 260
-    TypeDef { name: "ClaimResponse.addItem.detail.subDetail", kind: TypeKind::Backbone, required: 0x408, lookup: lookup_260, elements: &[
+    TypeDef { name: "ClaimResponse.addItem.detail.subDetail", kind: TypeKind::Backbone, base: None, required: 0x408, lookup: lookup_260, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22715,7 +22715,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "adjudication", element: 10, ty: Ty::Complex(255) },
     ] },
     // 261
-    TypeDef { name: "ClaimResponse.total", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_261, elements: &[
+    TypeDef { name: "ClaimResponse.total", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_261, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22729,7 +22729,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amount", element: 4, ty: Ty::Complex(22) },
     ] },
     // 262
-    TypeDef { name: "ClaimResponse.payment", kind: TypeKind::Backbone, required: 0x88, lookup: lookup_262, elements: &[
+    TypeDef { name: "ClaimResponse.payment", kind: TypeKind::Backbone, base: None, required: 0x88, lookup: lookup_262, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22751,7 +22751,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "identifier", element: 8, ty: Ty::Complex(19) },
     ] },
     // 263
-    TypeDef { name: "ClaimResponse.processNote", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_263, elements: &[
+    TypeDef { name: "ClaimResponse.processNote", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_263, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22769,7 +22769,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "language", element: 6, ty: Ty::Complex(4) },
     ] },
     // 264
-    TypeDef { name: "ClaimResponse.insurance", kind: TypeKind::Backbone, required: 0x38, lookup: lookup_264, elements: &[
+    TypeDef { name: "ClaimResponse.insurance", kind: TypeKind::Backbone, base: None, required: 0x38, lookup: lookup_264, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22789,7 +22789,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "claimResponse", element: 7, ty: Ty::Complex(32) },
     ] },
     // 265
-    TypeDef { name: "ClaimResponse.error", kind: TypeKind::Backbone, required: 0x40, lookup: lookup_265, elements: &[
+    TypeDef { name: "ClaimResponse.error", kind: TypeKind::Backbone, base: None, required: 0x40, lookup: lookup_265, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22807,7 +22807,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 6, ty: Ty::Complex(4) },
     ] },
     // 266
-    TypeDef { name: "ClinicalImpression.investigation", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_266, elements: &[
+    TypeDef { name: "ClinicalImpression.investigation", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_266, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22821,7 +22821,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 4, ty: Ty::Complex(32) },
     ] },
     // 267
-    TypeDef { name: "ClinicalImpression.finding", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_267, elements: &[
+    TypeDef { name: "ClinicalImpression.finding", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_267, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22837,7 +22837,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "basis", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 268
-    TypeDef { name: "CodeSystem.filter", kind: TypeKind::Backbone, required: 0x68, lookup: lookup_268, elements: &[
+    TypeDef { name: "CodeSystem.filter", kind: TypeKind::Backbone, base: None, required: 0x68, lookup: lookup_268, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22855,7 +22855,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 269
-    TypeDef { name: "CodeSystem.property", kind: TypeKind::Backbone, required: 0x48, lookup: lookup_269, elements: &[
+    TypeDef { name: "CodeSystem.property", kind: TypeKind::Backbone, base: None, required: 0x48, lookup: lookup_269, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22873,7 +22873,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "type", element: 6, ty: Ty::Prim(Prim::Code) },
     ] },
     // 270
-    TypeDef { name: "CodeSystem.concept", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_270, elements: &[
+    TypeDef { name: "CodeSystem.concept", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_270, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22895,7 +22895,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "concept", element: 8, ty: Ty::Complex(270) },
     ] },
     // 271
-    TypeDef { name: "CodeSystem.concept.designation", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_271, elements: &[
+    TypeDef { name: "CodeSystem.concept.designation", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_271, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22911,7 +22911,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 272
-    TypeDef { name: "CodeSystem.concept.property", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_272, elements: &[
+    TypeDef { name: "CodeSystem.concept.property", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_272, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22931,7 +22931,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueDecimal", element: 4, ty: Ty::Prim(Prim::Decimal) },
     ] },
     // 273
-    TypeDef { name: "Communication.payload", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_273, elements: &[
+    TypeDef { name: "Communication.payload", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_273, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22945,7 +22945,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "contentReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 274
-    TypeDef { name: "CommunicationRequest.payload", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_274, elements: &[
+    TypeDef { name: "CommunicationRequest.payload", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_274, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22959,7 +22959,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "contentReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 275
-    TypeDef { name: "CompartmentDefinition.resource", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_275, elements: &[
+    TypeDef { name: "CompartmentDefinition.resource", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_275, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22975,7 +22975,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "documentation", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 276
-    TypeDef { name: "Composition.attester", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_276, elements: &[
+    TypeDef { name: "Composition.attester", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_276, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -22991,7 +22991,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "party", element: 5, ty: Ty::Complex(32) },
     ] },
     // 277
-    TypeDef { name: "Composition.relatesTo", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_277, elements: &[
+    TypeDef { name: "Composition.relatesTo", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_277, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23006,7 +23006,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "targetReference", element: 4, ty: Ty::Complex(32) },
     ] },
     // 278
-    TypeDef { name: "Composition.event", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_278, elements: &[
+    TypeDef { name: "Composition.event", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_278, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23022,7 +23022,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 5, ty: Ty::Complex(32) },
     ] },
     // 279
-    TypeDef { name: "Composition.section", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_279, elements: &[
+    TypeDef { name: "Composition.section", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_279, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23052,7 +23052,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "section", element: 12, ty: Ty::Complex(279) },
     ] },
     // 280
-    TypeDef { name: "ConceptMap.group", kind: TypeKind::Backbone, required: 0x80, lookup: lookup_280, elements: &[
+    TypeDef { name: "ConceptMap.group", kind: TypeKind::Backbone, base: None, required: 0x80, lookup: lookup_280, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23074,7 +23074,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "unmapped", element: 8, ty: Ty::Complex(284) },
     ] },
     // 281
-    TypeDef { name: "ConceptMap.group.element", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_281, elements: &[
+    TypeDef { name: "ConceptMap.group.element", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_281, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23090,7 +23090,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "target", element: 5, ty: Ty::Complex(282) },
     ] },
     // 282
-    TypeDef { name: "ConceptMap.group.element.target", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_282, elements: &[
+    TypeDef { name: "ConceptMap.group.element.target", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_282, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23112,7 +23112,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "product", element: 8, ty: Ty::Complex(283) },
     ] },
     // 283
-    TypeDef { name: "ConceptMap.group.element.target.dependsOn", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_283, elements: &[
+    TypeDef { name: "ConceptMap.group.element.target.dependsOn", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_283, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23130,7 +23130,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "display", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 284
-    TypeDef { name: "ConceptMap.group.unmapped", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_284, elements: &[
+    TypeDef { name: "ConceptMap.group.unmapped", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_284, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23148,7 +23148,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "url", element: 6, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 285
-    TypeDef { name: "Condition.stage", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_285, elements: &[
+    TypeDef { name: "Condition.stage", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_285, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23164,7 +23164,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "type", element: 5, ty: Ty::Complex(4) },
     ] },
     // 286
-    TypeDef { name: "Condition.evidence", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_286, elements: &[
+    TypeDef { name: "Condition.evidence", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_286, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23178,7 +23178,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 4, ty: Ty::Complex(32) },
     ] },
     // 287
-    TypeDef { name: "Consent.policy", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_287, elements: &[
+    TypeDef { name: "Consent.policy", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_287, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23192,7 +23192,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "uri", element: 4, ty: Ty::Prim(Prim::Uri) },
     ] },
     // 288
-    TypeDef { name: "Consent.verification", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_288, elements: &[
+    TypeDef { name: "Consent.verification", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_288, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23208,7 +23208,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "verificationDate", element: 5, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 289
-    TypeDef { name: "Consent.provision", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_289, elements: &[
+    TypeDef { name: "Consent.provision", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_289, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23240,7 +23240,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "provision", element: 13, ty: Ty::Complex(289) },
     ] },
     // 290
-    TypeDef { name: "Consent.provision.actor", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_290, elements: &[
+    TypeDef { name: "Consent.provision.actor", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_290, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23254,7 +23254,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reference", element: 4, ty: Ty::Complex(32) },
     ] },
     // 291
-    TypeDef { name: "Consent.provision.data", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_291, elements: &[
+    TypeDef { name: "Consent.provision.data", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_291, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23268,7 +23268,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reference", element: 4, ty: Ty::Complex(32) },
     ] },
     // 292
-    TypeDef { name: "Contract.contentDefinition", kind: TypeKind::Backbone, required: 0x88, lookup: lookup_292, elements: &[
+    TypeDef { name: "Contract.contentDefinition", kind: TypeKind::Backbone, base: None, required: 0x88, lookup: lookup_292, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23290,7 +23290,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "copyright", element: 8, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 293
-    TypeDef { name: "Contract.term", kind: TypeKind::Backbone, required: 0x800, lookup: lookup_293, elements: &[
+    TypeDef { name: "Contract.term", kind: TypeKind::Backbone, base: None, required: 0x800, lookup: lookup_293, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23325,7 +23325,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "group", element: 14, ty: Ty::Complex(293) },
     ] },
     // 294
-    TypeDef { name: "Contract.term.securityLabel", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_294, elements: &[
+    TypeDef { name: "Contract.term.securityLabel", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_294, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23343,7 +23343,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "control", element: 6, ty: Ty::Complex(5) },
     ] },
     // 295
-    TypeDef { name: "Contract.term.offer", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_295, elements: &[
+    TypeDef { name: "Contract.term.offer", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_295, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23373,7 +23373,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "securityLabelNumber", element: 12, ty: Ty::Prim(Prim::UnsignedInt) },
     ] },
     // 296
-    TypeDef { name: "Contract.term.offer.party", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_296, elements: &[
+    TypeDef { name: "Contract.term.offer.party", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_296, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23387,7 +23387,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "role", element: 4, ty: Ty::Complex(4) },
     ] },
     // 297
-    TypeDef { name: "Contract.term.offer.answer", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_297, elements: &[
+    TypeDef { name: "Contract.term.offer.answer", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_297, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23410,7 +23410,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 298
-    TypeDef { name: "Contract.term.asset", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_298, elements: &[
+    TypeDef { name: "Contract.term.asset", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_298, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23450,7 +23450,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valuedItem", element: 17, ty: Ty::Complex(300) },
     ] },
     // 299
-    TypeDef { name: "Contract.term.asset.context", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_299, elements: &[
+    TypeDef { name: "Contract.term.asset.context", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_299, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23466,7 +23466,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "text", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 300
-    TypeDef { name: "Contract.term.asset.valuedItem", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_300, elements: &[
+    TypeDef { name: "Contract.term.asset.valuedItem", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_300, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23505,7 +23505,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "securityLabelNumber", element: 16, ty: Ty::Prim(Prim::UnsignedInt) },
     ] },
     // 301
-    TypeDef { name: "Contract.term.action", kind: TypeKind::Backbone, required: 0x150, lookup: lookup_301, elements: &[
+    TypeDef { name: "Contract.term.action", kind: TypeKind::Backbone, base: None, required: 0x150, lookup: lookup_301, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23559,7 +23559,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "securityLabelNumber", element: 23, ty: Ty::Prim(Prim::UnsignedInt) },
     ] },
     // 302
-    TypeDef { name: "Contract.term.action.subject", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_302, elements: &[
+    TypeDef { name: "Contract.term.action.subject", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_302, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23573,7 +23573,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "role", element: 4, ty: Ty::Complex(4) },
     ] },
     // 303
-    TypeDef { name: "Contract.signer", kind: TypeKind::Backbone, required: 0x38, lookup: lookup_303, elements: &[
+    TypeDef { name: "Contract.signer", kind: TypeKind::Backbone, base: None, required: 0x38, lookup: lookup_303, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23589,7 +23589,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "signature", element: 5, ty: Ty::Complex(35) },
     ] },
     // 304
-    TypeDef { name: "Contract.friendly", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_304, elements: &[
+    TypeDef { name: "Contract.friendly", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_304, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23602,7 +23602,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "contentReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 305
-    TypeDef { name: "Contract.legal", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_305, elements: &[
+    TypeDef { name: "Contract.legal", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_305, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23615,7 +23615,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "contentReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 306
-    TypeDef { name: "Contract.rule", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_306, elements: &[
+    TypeDef { name: "Contract.rule", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_306, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23628,7 +23628,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "contentReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 307
-    TypeDef { name: "Coverage.class", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_307, elements: &[
+    TypeDef { name: "Coverage.class", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_307, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23644,7 +23644,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "name", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 308
-    TypeDef { name: "Coverage.costToBeneficiary", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_308, elements: &[
+    TypeDef { name: "Coverage.costToBeneficiary", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_308, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23661,7 +23661,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "exception", element: 5, ty: Ty::Complex(309) },
     ] },
     // 309
-    TypeDef { name: "Coverage.costToBeneficiary.exception", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_309, elements: &[
+    TypeDef { name: "Coverage.costToBeneficiary.exception", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_309, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23675,7 +23675,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 4, ty: Ty::Complex(25) },
     ] },
     // 310
-    TypeDef { name: "CoverageEligibilityRequest.supportingInfo", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_310, elements: &[
+    TypeDef { name: "CoverageEligibilityRequest.supportingInfo", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_310, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23691,7 +23691,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "appliesToAll", element: 5, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 311
-    TypeDef { name: "CoverageEligibilityRequest.insurance", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_311, elements: &[
+    TypeDef { name: "CoverageEligibilityRequest.insurance", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_311, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23707,7 +23707,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "businessArrangement", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 312
-    TypeDef { name: "CoverageEligibilityRequest.item", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_312, elements: &[
+    TypeDef { name: "CoverageEligibilityRequest.item", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_312, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23737,7 +23737,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 12, ty: Ty::Complex(32) },
     ] },
     // 313
-    TypeDef { name: "CoverageEligibilityRequest.item.diagnosis", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_313, elements: &[
+    TypeDef { name: "CoverageEligibilityRequest.item.diagnosis", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_313, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23750,7 +23750,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "diagnosisReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 314
-    TypeDef { name: "CoverageEligibilityResponse.insurance", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_314, elements: &[
+    TypeDef { name: "CoverageEligibilityResponse.insurance", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_314, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23768,7 +23768,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 6, ty: Ty::Complex(315) },
     ] },
     // 315
-    TypeDef { name: "CoverageEligibilityResponse.insurance.item", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_315, elements: &[
+    TypeDef { name: "CoverageEligibilityResponse.insurance.item", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_315, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23806,7 +23806,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "authorizationUrl", element: 16, ty: Ty::Prim(Prim::Uri) },
     ] },
     // 316
-    TypeDef { name: "CoverageEligibilityResponse.insurance.item.benefit", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_316, elements: &[
+    TypeDef { name: "CoverageEligibilityResponse.insurance.item.benefit", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_316, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23826,7 +23826,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "usedMoney", element: 5, ty: Ty::Complex(22) },
     ] },
     // 317
-    TypeDef { name: "CoverageEligibilityResponse.error", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_317, elements: &[
+    TypeDef { name: "CoverageEligibilityResponse.error", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_317, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23838,7 +23838,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 3, ty: Ty::Complex(4) },
     ] },
     // 318
-    TypeDef { name: "DetectedIssue.evidence", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_318, elements: &[
+    TypeDef { name: "DetectedIssue.evidence", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_318, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23852,7 +23852,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 4, ty: Ty::Complex(32) },
     ] },
     // 319
-    TypeDef { name: "DetectedIssue.mitigation", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_319, elements: &[
+    TypeDef { name: "DetectedIssue.mitigation", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_319, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23868,7 +23868,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "author", element: 5, ty: Ty::Complex(32) },
     ] },
     // 320
-    TypeDef { name: "Device.udiCarrier", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_320, elements: &[
+    TypeDef { name: "Device.udiCarrier", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_320, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23890,7 +23890,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "entryType", element: 8, ty: Ty::Prim(Prim::Code) },
     ] },
     // 321
-    TypeDef { name: "Device.deviceName", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_321, elements: &[
+    TypeDef { name: "Device.deviceName", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_321, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23904,7 +23904,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "type", element: 4, ty: Ty::Prim(Prim::Code) },
     ] },
     // 322
-    TypeDef { name: "Device.specialization", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_322, elements: &[
+    TypeDef { name: "Device.specialization", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_322, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23918,7 +23918,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "version", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 323
-    TypeDef { name: "Device.version", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_323, elements: &[
+    TypeDef { name: "Device.version", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_323, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23934,7 +23934,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 324
-    TypeDef { name: "Device.property", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_324, elements: &[
+    TypeDef { name: "Device.property", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_324, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23950,7 +23950,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueCode", element: 5, ty: Ty::Complex(4) },
     ] },
     // 325
-    TypeDef { name: "DeviceDefinition.udiDeviceIdentifier", kind: TypeKind::Backbone, required: 0x38, lookup: lookup_325, elements: &[
+    TypeDef { name: "DeviceDefinition.udiDeviceIdentifier", kind: TypeKind::Backbone, base: None, required: 0x38, lookup: lookup_325, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23966,7 +23966,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "jurisdiction", element: 5, ty: Ty::Prim(Prim::Uri) },
     ] },
     // 326
-    TypeDef { name: "DeviceDefinition.deviceName", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_326, elements: &[
+    TypeDef { name: "DeviceDefinition.deviceName", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_326, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23980,7 +23980,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "type", element: 4, ty: Ty::Prim(Prim::Code) },
     ] },
     // 327
-    TypeDef { name: "DeviceDefinition.specialization", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_327, elements: &[
+    TypeDef { name: "DeviceDefinition.specialization", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_327, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -23994,7 +23994,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "version", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 328
-    TypeDef { name: "DeviceDefinition.capability", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_328, elements: &[
+    TypeDef { name: "DeviceDefinition.capability", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_328, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24008,7 +24008,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "description", element: 4, ty: Ty::Complex(4) },
     ] },
     // 329
-    TypeDef { name: "DeviceDefinition.property", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_329, elements: &[
+    TypeDef { name: "DeviceDefinition.property", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_329, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24024,7 +24024,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueCode", element: 5, ty: Ty::Complex(4) },
     ] },
     // 330
-    TypeDef { name: "DeviceDefinition.material", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_330, elements: &[
+    TypeDef { name: "DeviceDefinition.material", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_330, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24040,7 +24040,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "allergenicIndicator", element: 5, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 331
-    TypeDef { name: "DeviceMetric.calibration", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_331, elements: &[
+    TypeDef { name: "DeviceMetric.calibration", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_331, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24056,7 +24056,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "time", element: 5, ty: Ty::Prim(Prim::Instant) },
     ] },
     // 332
-    TypeDef { name: "DeviceRequest.parameter", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_332, elements: &[
+    TypeDef { name: "DeviceRequest.parameter", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_332, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24073,7 +24073,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueBoolean", element: 4, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 333
-    TypeDef { name: "DiagnosticReport.media", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_333, elements: &[
+    TypeDef { name: "DiagnosticReport.media", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_333, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24087,7 +24087,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "link", element: 4, ty: Ty::Complex(32) },
     ] },
     // 334
-    TypeDef { name: "DocumentManifest.related", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_334, elements: &[
+    TypeDef { name: "DocumentManifest.related", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_334, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24101,7 +24101,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "ref", element: 4, ty: Ty::Complex(32) },
     ] },
     // 335
-    TypeDef { name: "DocumentReference.relatesTo", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_335, elements: &[
+    TypeDef { name: "DocumentReference.relatesTo", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_335, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24115,7 +24115,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "target", element: 4, ty: Ty::Complex(32) },
     ] },
     // 336
-    TypeDef { name: "DocumentReference.content", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_336, elements: &[
+    TypeDef { name: "DocumentReference.content", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_336, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24129,7 +24129,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "format", element: 4, ty: Ty::Complex(5) },
     ] },
     // 337
-    TypeDef { name: "DocumentReference.context", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_337, elements: &[
+    TypeDef { name: "DocumentReference.context", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_337, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24153,7 +24153,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "related", element: 9, ty: Ty::Complex(32) },
     ] },
     // 338
-    TypeDef { name: "EffectEvidenceSynthesis.sampleSize", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_338, elements: &[
+    TypeDef { name: "EffectEvidenceSynthesis.sampleSize", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_338, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24169,7 +24169,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "numberOfParticipants", element: 5, ty: Ty::Prim(Prim::Integer) },
     ] },
     // 339
-    TypeDef { name: "EffectEvidenceSynthesis.resultsByExposure", kind: TypeKind::Backbone, required: 0x40, lookup: lookup_339, elements: &[
+    TypeDef { name: "EffectEvidenceSynthesis.resultsByExposure", kind: TypeKind::Backbone, base: None, required: 0x40, lookup: lookup_339, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24187,7 +24187,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "riskEvidenceSynthesis", element: 6, ty: Ty::Complex(32) },
     ] },
     // 340
-    TypeDef { name: "EffectEvidenceSynthesis.effectEstimate", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_340, elements: &[
+    TypeDef { name: "EffectEvidenceSynthesis.effectEstimate", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_340, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24209,7 +24209,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "precisionEstimate", element: 8, ty: Ty::Complex(341) },
     ] },
     // 341
-    TypeDef { name: "EffectEvidenceSynthesis.effectEstimate.precisionEstimate", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_341, elements: &[
+    TypeDef { name: "EffectEvidenceSynthesis.effectEstimate.precisionEstimate", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_341, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24227,7 +24227,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "to", element: 6, ty: Ty::Prim(Prim::Decimal) },
     ] },
     // 342
-    TypeDef { name: "EffectEvidenceSynthesis.certainty", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_342, elements: &[
+    TypeDef { name: "EffectEvidenceSynthesis.certainty", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_342, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24243,7 +24243,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "certaintySubcomponent", element: 5, ty: Ty::Complex(343) },
     ] },
     // 343
-    TypeDef { name: "EffectEvidenceSynthesis.certainty.certaintySubcomponent", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_343, elements: &[
+    TypeDef { name: "EffectEvidenceSynthesis.certainty.certaintySubcomponent", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_343, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24259,7 +24259,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 5, ty: Ty::Complex(2) },
     ] },
     // 344
-    TypeDef { name: "Encounter.statusHistory", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_344, elements: &[
+    TypeDef { name: "Encounter.statusHistory", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_344, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24273,7 +24273,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 4, ty: Ty::Complex(25) },
     ] },
     // 345
-    TypeDef { name: "Encounter.classHistory", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_345, elements: &[
+    TypeDef { name: "Encounter.classHistory", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_345, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24287,7 +24287,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 4, ty: Ty::Complex(25) },
     ] },
     // 346
-    TypeDef { name: "Encounter.participant", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_346, elements: &[
+    TypeDef { name: "Encounter.participant", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_346, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24303,7 +24303,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "individual", element: 5, ty: Ty::Complex(32) },
     ] },
     // 347
-    TypeDef { name: "Encounter.diagnosis", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_347, elements: &[
+    TypeDef { name: "Encounter.diagnosis", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_347, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24319,7 +24319,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "rank", element: 5, ty: Ty::Prim(Prim::PositiveInt) },
     ] },
     // 348
-    TypeDef { name: "Encounter.hospitalization", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_348, elements: &[
+    TypeDef { name: "Encounter.hospitalization", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_348, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24347,7 +24347,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "dischargeDisposition", element: 11, ty: Ty::Complex(4) },
     ] },
     // 349
-    TypeDef { name: "Encounter.location", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_349, elements: &[
+    TypeDef { name: "Encounter.location", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_349, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24365,7 +24365,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 6, ty: Ty::Complex(25) },
     ] },
     // 350
-    TypeDef { name: "EpisodeOfCare.statusHistory", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_350, elements: &[
+    TypeDef { name: "EpisodeOfCare.statusHistory", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_350, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24379,7 +24379,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 4, ty: Ty::Complex(25) },
     ] },
     // 351
-    TypeDef { name: "EpisodeOfCare.diagnosis", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_351, elements: &[
+    TypeDef { name: "EpisodeOfCare.diagnosis", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_351, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24395,7 +24395,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "rank", element: 5, ty: Ty::Prim(Prim::PositiveInt) },
     ] },
     // 352
-    TypeDef { name: "EvidenceVariable.characteristic", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_352, elements: &[
+    TypeDef { name: "EvidenceVariable.characteristic", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_352, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24427,7 +24427,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "groupMeasure", element: 9, ty: Ty::Prim(Prim::Code) },
     ] },
     // 353
-    TypeDef { name: "ExampleScenario.actor", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_353, elements: &[
+    TypeDef { name: "ExampleScenario.actor", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_353, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24445,7 +24445,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "description", element: 6, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 354
-    TypeDef { name: "ExampleScenario.instance", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_354, elements: &[
+    TypeDef { name: "ExampleScenario.instance", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_354, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24467,7 +24467,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "containedInstance", element: 8, ty: Ty::Complex(356) },
     ] },
     // 355
-    TypeDef { name: "ExampleScenario.instance.version", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_355, elements: &[
+    TypeDef { name: "ExampleScenario.instance.version", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_355, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24481,7 +24481,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "description", element: 4, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 356
-    TypeDef { name: "ExampleScenario.instance.containedInstance", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_356, elements: &[
+    TypeDef { name: "ExampleScenario.instance.containedInstance", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_356, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24495,7 +24495,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "versionId", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 357
-    TypeDef { name: "ExampleScenario.process", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_357, elements: &[
+    TypeDef { name: "ExampleScenario.process", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_357, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24515,7 +24515,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "step", element: 7, ty: Ty::Complex(358) },
     ] },
     // 358
-    TypeDef { name: "ExampleScenario.process.step", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_358, elements: &[
+    TypeDef { name: "ExampleScenario.process.step", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_358, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24533,7 +24533,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "alternative", element: 6, ty: Ty::Complex(360) },
     ] },
     // 359
-    TypeDef { name: "ExampleScenario.process.step.operation", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_359, elements: &[
+    TypeDef { name: "ExampleScenario.process.step.operation", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_359, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24563,7 +24563,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "response", element: 12, ty: Ty::Complex(356) },
     ] },
     // 360
-    TypeDef { name: "ExampleScenario.process.step.alternative", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_360, elements: &[
+    TypeDef { name: "ExampleScenario.process.step.alternative", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_360, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24579,7 +24579,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "step", element: 5, ty: Ty::Complex(358) },
     ] },
     // 361
-    TypeDef { name: "ExplanationOfBenefit.related", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_361, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.related", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_361, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24595,7 +24595,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reference", element: 5, ty: Ty::Complex(19) },
     ] },
     // 362
-    TypeDef { name: "ExplanationOfBenefit.payee", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_362, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.payee", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_362, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24609,7 +24609,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "party", element: 4, ty: Ty::Complex(32) },
     ] },
     // 363
-    TypeDef { name: "ExplanationOfBenefit.careTeam", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_363, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.careTeam", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_363, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24629,7 +24629,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "qualification", element: 7, ty: Ty::Complex(4) },
     ] },
     // 364
-    TypeDef { name: "ExplanationOfBenefit.supportingInfo", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_364, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.supportingInfo", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_364, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24656,7 +24656,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reason", element: 8, ty: Ty::Complex(5) },
     ] },
     // 365
-    TypeDef { name: "ExplanationOfBenefit.diagnosis", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_365, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.diagnosis", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_365, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24677,7 +24677,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "packageCode", element: 7, ty: Ty::Complex(4) },
     ] },
     // 366
-    TypeDef { name: "ExplanationOfBenefit.procedure", kind: TypeKind::Backbone, required: 0x48, lookup: lookup_366, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.procedure", kind: TypeKind::Backbone, base: None, required: 0x48, lookup: lookup_366, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24698,7 +24698,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "udi", element: 7, ty: Ty::Complex(32) },
     ] },
     // 367
-    TypeDef { name: "ExplanationOfBenefit.insurance", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_367, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.insurance", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_367, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24714,7 +24714,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "preAuthRef", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 368
-    TypeDef { name: "ExplanationOfBenefit.accident", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_368, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.accident", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_368, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24731,7 +24731,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "locationReference", element: 5, ty: Ty::Complex(32) },
     ] },
     // 369
-    TypeDef { name: "ExplanationOfBenefit.item", kind: TypeKind::Backbone, required: 0x408, lookup: lookup_369, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.item", kind: TypeKind::Backbone, base: None, required: 0x408, lookup: lookup_369, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24790,7 +24790,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 25, ty: Ty::Complex(371) },
     ] },
     // 370
-    TypeDef { name: "ExplanationOfBenefit.item.adjudication", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_370, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.item.adjudication", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_370, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24808,7 +24808,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 6, ty: Ty::Prim(Prim::Decimal) },
     ] },
     // 371
-    TypeDef { name: "ExplanationOfBenefit.item.detail", kind: TypeKind::Backbone, required: 0x48, lookup: lookup_371, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.item.detail", kind: TypeKind::Backbone, base: None, required: 0x48, lookup: lookup_371, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24846,7 +24846,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subDetail", element: 16, ty: Ty::Complex(372) },
     ] },
     // 372
-    TypeDef { name: "ExplanationOfBenefit.item.detail.subDetail", kind: TypeKind::Backbone, required: 0x48, lookup: lookup_372, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.item.detail.subDetail", kind: TypeKind::Backbone, base: None, required: 0x48, lookup: lookup_372, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24882,7 +24882,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "adjudication", element: 15, ty: Ty::Complex(370) },
     ] },
     // 373
-    TypeDef { name: "ExplanationOfBenefit.addItem", kind: TypeKind::Backbone, required: 0x80, lookup: lookup_373, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.addItem", kind: TypeKind::Backbone, base: None, required: 0x80, lookup: lookup_373, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24931,7 +24931,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 20, ty: Ty::Complex(374) },
     ] },
     // 374
-    TypeDef { name: "ExplanationOfBenefit.addItem.detail", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_374, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.addItem.detail", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_374, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24959,7 +24959,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subDetail", element: 11, ty: Ty::Complex(375) },
     ] },
     // 375
-    TypeDef { name: "ExplanationOfBenefit.addItem.detail.subDetail", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_375, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.addItem.detail.subDetail", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_375, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24985,7 +24985,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "adjudication", element: 10, ty: Ty::Complex(370) },
     ] },
     // 376
-    TypeDef { name: "ExplanationOfBenefit.total", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_376, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.total", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_376, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -24999,7 +24999,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amount", element: 4, ty: Ty::Complex(22) },
     ] },
     // 377
-    TypeDef { name: "ExplanationOfBenefit.payment", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_377, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.payment", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_377, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25021,7 +25021,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "identifier", element: 8, ty: Ty::Complex(19) },
     ] },
     // 378
-    TypeDef { name: "ExplanationOfBenefit.processNote", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_378, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.processNote", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_378, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25039,7 +25039,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "language", element: 6, ty: Ty::Complex(4) },
     ] },
     // 379
-    TypeDef { name: "ExplanationOfBenefit.benefitBalance", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_379, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.benefitBalance", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_379, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25065,7 +25065,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "financial", element: 10, ty: Ty::Complex(380) },
     ] },
     // 380
-    TypeDef { name: "ExplanationOfBenefit.benefitBalance.financial", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_380, elements: &[
+    TypeDef { name: "ExplanationOfBenefit.benefitBalance.financial", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_380, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25084,7 +25084,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "usedMoney", element: 5, ty: Ty::Complex(22) },
     ] },
     // 381
-    TypeDef { name: "FamilyMemberHistory.condition", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_381, elements: &[
+    TypeDef { name: "FamilyMemberHistory.condition", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_381, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25107,7 +25107,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 7, ty: Ty::Complex(2) },
     ] },
     // 382
-    TypeDef { name: "Goal.target", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_382, elements: &[
+    TypeDef { name: "Goal.target", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_382, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25130,7 +25130,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "dueDuration", element: 5, ty: Ty::Complex(13) },
     ] },
     // 383
-    TypeDef { name: "GraphDefinition.link", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_383, elements: &[
+    TypeDef { name: "GraphDefinition.link", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_383, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25152,7 +25152,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "target", element: 8, ty: Ty::Complex(384) },
     ] },
     // 384
-    TypeDef { name: "GraphDefinition.link.target", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_384, elements: &[
+    TypeDef { name: "GraphDefinition.link.target", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_384, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25172,7 +25172,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "link", element: 7, ty: Ty::Complex(383) },
     ] },
     // 385
-    TypeDef { name: "GraphDefinition.link.target.compartment", kind: TypeKind::Backbone, required: 0x38, lookup: lookup_385, elements: &[
+    TypeDef { name: "GraphDefinition.link.target.compartment", kind: TypeKind::Backbone, base: None, required: 0x38, lookup: lookup_385, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25192,7 +25192,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "description", element: 7, ty: Ty::Prim(Prim::String) },
     ] },
     // 386
-    TypeDef { name: "Group.characteristic", kind: TypeKind::Backbone, required: 0x38, lookup: lookup_386, elements: &[
+    TypeDef { name: "Group.characteristic", kind: TypeKind::Backbone, base: None, required: 0x38, lookup: lookup_386, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25214,7 +25214,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 6, ty: Ty::Complex(25) },
     ] },
     // 387
-    TypeDef { name: "Group.member", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_387, elements: &[
+    TypeDef { name: "Group.member", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_387, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25230,7 +25230,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "inactive", element: 5, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 388
-    TypeDef { name: "HealthcareService.eligibility", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_388, elements: &[
+    TypeDef { name: "HealthcareService.eligibility", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_388, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25244,7 +25244,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "comment", element: 4, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 389
-    TypeDef { name: "HealthcareService.availableTime", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_389, elements: &[
+    TypeDef { name: "HealthcareService.availableTime", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_389, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25262,7 +25262,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "availableEndTime", element: 6, ty: Ty::Prim(Prim::Time) },
     ] },
     // 390
-    TypeDef { name: "HealthcareService.notAvailable", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_390, elements: &[
+    TypeDef { name: "HealthcareService.notAvailable", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_390, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25276,7 +25276,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "during", element: 4, ty: Ty::Complex(25) },
     ] },
     // 391
-    TypeDef { name: "ImagingStudy.series", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_391, elements: &[
+    TypeDef { name: "ImagingStudy.series", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_391, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25310,7 +25310,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "instance", element: 14, ty: Ty::Complex(393) },
     ] },
     // 392
-    TypeDef { name: "ImagingStudy.series.performer", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_392, elements: &[
+    TypeDef { name: "ImagingStudy.series.performer", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_392, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25324,7 +25324,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "actor", element: 4, ty: Ty::Complex(32) },
     ] },
     // 393
-    TypeDef { name: "ImagingStudy.series.instance", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_393, elements: &[
+    TypeDef { name: "ImagingStudy.series.instance", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_393, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25342,7 +25342,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "title", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 394
-    TypeDef { name: "Immunization.performer", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_394, elements: &[
+    TypeDef { name: "Immunization.performer", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_394, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25356,7 +25356,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "actor", element: 4, ty: Ty::Complex(32) },
     ] },
     // 395
-    TypeDef { name: "Immunization.education", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_395, elements: &[
+    TypeDef { name: "Immunization.education", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_395, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25374,7 +25374,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "presentationDate", element: 6, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 396
-    TypeDef { name: "Immunization.reaction", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_396, elements: &[
+    TypeDef { name: "Immunization.reaction", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_396, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25390,7 +25390,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reported", element: 5, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 397
-    TypeDef { name: "Immunization.protocolApplied", kind: TypeKind::Backbone, required: 0x40, lookup: lookup_397, elements: &[
+    TypeDef { name: "Immunization.protocolApplied", kind: TypeKind::Backbone, base: None, required: 0x40, lookup: lookup_397, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25412,7 +25412,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "seriesDosesString", element: 7, ty: Ty::Prim(Prim::String) },
     ] },
     // 398
-    TypeDef { name: "ImmunizationRecommendation.recommendation", kind: TypeKind::Backbone, required: 0x40, lookup: lookup_398, elements: &[
+    TypeDef { name: "ImmunizationRecommendation.recommendation", kind: TypeKind::Backbone, base: None, required: 0x40, lookup: lookup_398, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25448,7 +25448,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "supportingPatientInformation", element: 14, ty: Ty::Complex(32) },
     ] },
     // 399
-    TypeDef { name: "ImmunizationRecommendation.recommendation.dateCriterion", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_399, elements: &[
+    TypeDef { name: "ImmunizationRecommendation.recommendation.dateCriterion", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_399, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25462,7 +25462,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 4, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 400
-    TypeDef { name: "ImplementationGuide.dependsOn", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_400, elements: &[
+    TypeDef { name: "ImplementationGuide.dependsOn", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_400, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25478,7 +25478,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "version", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 401
-    TypeDef { name: "ImplementationGuide.global", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_401, elements: &[
+    TypeDef { name: "ImplementationGuide.global", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_401, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25492,7 +25492,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "profile", element: 4, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 402
-    TypeDef { name: "ImplementationGuide.definition", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_402, elements: &[
+    TypeDef { name: "ImplementationGuide.definition", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_402, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25512,7 +25512,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "template", element: 7, ty: Ty::Complex(407) },
     ] },
     // 403
-    TypeDef { name: "ImplementationGuide.definition.grouping", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_403, elements: &[
+    TypeDef { name: "ImplementationGuide.definition.grouping", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_403, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25526,7 +25526,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "description", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 404
-    TypeDef { name: "ImplementationGuide.definition.resource", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_404, elements: &[
+    TypeDef { name: "ImplementationGuide.definition.resource", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_404, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25549,7 +25549,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "groupingId", element: 8, ty: Ty::Prim(Prim::Id) },
     ] },
     // 405
-    TypeDef { name: "ImplementationGuide.definition.page", kind: TypeKind::Backbone, required: 0x38, lookup: lookup_405, elements: &[
+    TypeDef { name: "ImplementationGuide.definition.page", kind: TypeKind::Backbone, base: None, required: 0x38, lookup: lookup_405, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25568,7 +25568,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "page", element: 6, ty: Ty::Complex(405) },
     ] },
     // 406
-    TypeDef { name: "ImplementationGuide.definition.parameter", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_406, elements: &[
+    TypeDef { name: "ImplementationGuide.definition.parameter", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_406, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25582,7 +25582,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 407
-    TypeDef { name: "ImplementationGuide.definition.template", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_407, elements: &[
+    TypeDef { name: "ImplementationGuide.definition.template", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_407, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25598,7 +25598,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "scope", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 408
-    TypeDef { name: "ImplementationGuide.manifest", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_408, elements: &[
+    TypeDef { name: "ImplementationGuide.manifest", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_408, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25618,7 +25618,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "other", element: 7, ty: Ty::Prim(Prim::String) },
     ] },
     // 409
-    TypeDef { name: "ImplementationGuide.manifest.resource", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_409, elements: &[
+    TypeDef { name: "ImplementationGuide.manifest.resource", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_409, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25635,7 +25635,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "relativePath", element: 5, ty: Ty::Prim(Prim::Url) },
     ] },
     // 410
-    TypeDef { name: "ImplementationGuide.manifest.page", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_410, elements: &[
+    TypeDef { name: "ImplementationGuide.manifest.page", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_410, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25651,7 +25651,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "anchor", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 411
-    TypeDef { name: "InsurancePlan.contact", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_411, elements: &[
+    TypeDef { name: "InsurancePlan.contact", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_411, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25669,7 +25669,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "address", element: 6, ty: Ty::Complex(0) },
     ] },
     // 412
-    TypeDef { name: "InsurancePlan.coverage", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_412, elements: &[
+    TypeDef { name: "InsurancePlan.coverage", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_412, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25685,7 +25685,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "benefit", element: 5, ty: Ty::Complex(413) },
     ] },
     // 413
-    TypeDef { name: "InsurancePlan.coverage.benefit", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_413, elements: &[
+    TypeDef { name: "InsurancePlan.coverage.benefit", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_413, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25701,7 +25701,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "limit", element: 5, ty: Ty::Complex(414) },
     ] },
     // 414
-    TypeDef { name: "InsurancePlan.coverage.benefit.limit", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_414, elements: &[
+    TypeDef { name: "InsurancePlan.coverage.benefit.limit", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_414, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25715,7 +25715,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "code", element: 4, ty: Ty::Complex(4) },
     ] },
     // 415
-    TypeDef { name: "InsurancePlan.plan", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_415, elements: &[
+    TypeDef { name: "InsurancePlan.plan", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_415, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25737,7 +25737,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "specificCost", element: 8, ty: Ty::Complex(417) },
     ] },
     // 416
-    TypeDef { name: "InsurancePlan.plan.generalCost", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_416, elements: &[
+    TypeDef { name: "InsurancePlan.plan.generalCost", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_416, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25755,7 +25755,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "comment", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 417
-    TypeDef { name: "InsurancePlan.plan.specificCost", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_417, elements: &[
+    TypeDef { name: "InsurancePlan.plan.specificCost", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_417, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25769,7 +25769,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "benefit", element: 4, ty: Ty::Complex(418) },
     ] },
     // 418
-    TypeDef { name: "InsurancePlan.plan.specificCost.benefit", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_418, elements: &[
+    TypeDef { name: "InsurancePlan.plan.specificCost.benefit", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_418, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25783,7 +25783,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "cost", element: 4, ty: Ty::Complex(419) },
     ] },
     // 419
-    TypeDef { name: "InsurancePlan.plan.specificCost.benefit.cost", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_419, elements: &[
+    TypeDef { name: "InsurancePlan.plan.specificCost.benefit.cost", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_419, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25801,7 +25801,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 6, ty: Ty::Complex(29) },
     ] },
     // 420
-    TypeDef { name: "Invoice.participant", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_420, elements: &[
+    TypeDef { name: "Invoice.participant", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_420, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25815,7 +25815,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "actor", element: 4, ty: Ty::Complex(32) },
     ] },
     // 421
-    TypeDef { name: "Invoice.lineItem", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_421, elements: &[
+    TypeDef { name: "Invoice.lineItem", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_421, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25832,7 +25832,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "priceComponent", element: 5, ty: Ty::Complex(422) },
     ] },
     // 422
-    TypeDef { name: "Invoice.lineItem.priceComponent", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_422, elements: &[
+    TypeDef { name: "Invoice.lineItem.priceComponent", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_422, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25850,7 +25850,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amount", element: 6, ty: Ty::Complex(22) },
     ] },
     // 423
-    TypeDef { name: "Linkage.item", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_423, elements: &[
+    TypeDef { name: "Linkage.item", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_423, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25864,7 +25864,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "resource", element: 4, ty: Ty::Complex(32) },
     ] },
     // 424
-    TypeDef { name: "List.entry", kind: TypeKind::Backbone, required: 0x40, lookup: lookup_424, elements: &[
+    TypeDef { name: "List.entry", kind: TypeKind::Backbone, base: None, required: 0x40, lookup: lookup_424, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25882,7 +25882,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 6, ty: Ty::Complex(32) },
     ] },
     // 425
-    TypeDef { name: "Location.position", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_425, elements: &[
+    TypeDef { name: "Location.position", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_425, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25898,7 +25898,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "altitude", element: 5, ty: Ty::Prim(Prim::Decimal) },
     ] },
     // 426
-    TypeDef { name: "Location.hoursOfOperation", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_426, elements: &[
+    TypeDef { name: "Location.hoursOfOperation", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_426, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25916,7 +25916,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "closingTime", element: 6, ty: Ty::Prim(Prim::Time) },
     ] },
     // 427
-    TypeDef { name: "Measure.group", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_427, elements: &[
+    TypeDef { name: "Measure.group", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_427, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25934,7 +25934,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "stratifier", element: 6, ty: Ty::Complex(429) },
     ] },
     // 428
-    TypeDef { name: "Measure.group.population", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_428, elements: &[
+    TypeDef { name: "Measure.group.population", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_428, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25950,7 +25950,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "criteria", element: 5, ty: Ty::Complex(16) },
     ] },
     // 429
-    TypeDef { name: "Measure.group.stratifier", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_429, elements: &[
+    TypeDef { name: "Measure.group.stratifier", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_429, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25968,7 +25968,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "component", element: 6, ty: Ty::Complex(430) },
     ] },
     // 430
-    TypeDef { name: "Measure.group.stratifier.component", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_430, elements: &[
+    TypeDef { name: "Measure.group.stratifier.component", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_430, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -25984,7 +25984,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "criteria", element: 5, ty: Ty::Complex(16) },
     ] },
     // 431
-    TypeDef { name: "Measure.supplementalData", kind: TypeKind::Backbone, required: 0x40, lookup: lookup_431, elements: &[
+    TypeDef { name: "Measure.supplementalData", kind: TypeKind::Backbone, base: None, required: 0x40, lookup: lookup_431, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26002,7 +26002,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "criteria", element: 6, ty: Ty::Complex(16) },
     ] },
     // 432
-    TypeDef { name: "MeasureReport.group", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_432, elements: &[
+    TypeDef { name: "MeasureReport.group", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_432, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26020,7 +26020,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "stratifier", element: 6, ty: Ty::Complex(434) },
     ] },
     // 433
-    TypeDef { name: "MeasureReport.group.population", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_433, elements: &[
+    TypeDef { name: "MeasureReport.group.population", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_433, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26036,7 +26036,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subjectResults", element: 5, ty: Ty::Complex(32) },
     ] },
     // 434
-    TypeDef { name: "MeasureReport.group.stratifier", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_434, elements: &[
+    TypeDef { name: "MeasureReport.group.stratifier", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_434, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26050,7 +26050,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "stratum", element: 4, ty: Ty::Complex(435) },
     ] },
     // 435
-    TypeDef { name: "MeasureReport.group.stratifier.stratum", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_435, elements: &[
+    TypeDef { name: "MeasureReport.group.stratifier.stratum", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_435, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26068,7 +26068,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "measureScore", element: 6, ty: Ty::Complex(29) },
     ] },
     // 436
-    TypeDef { name: "MeasureReport.group.stratifier.stratum.component", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_436, elements: &[
+    TypeDef { name: "MeasureReport.group.stratifier.stratum.component", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_436, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26082,7 +26082,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 4, ty: Ty::Complex(4) },
     ] },
     // 437
-    TypeDef { name: "MeasureReport.group.stratifier.stratum.population", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_437, elements: &[
+    TypeDef { name: "MeasureReport.group.stratifier.stratum.population", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_437, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26098,7 +26098,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subjectResults", element: 5, ty: Ty::Complex(32) },
     ] },
     // 438
-    TypeDef { name: "Medication.ingredient", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_438, elements: &[
+    TypeDef { name: "Medication.ingredient", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_438, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26115,7 +26115,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "strength", element: 5, ty: Ty::Complex(31) },
     ] },
     // 439
-    TypeDef { name: "Medication.batch", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_439, elements: &[
+    TypeDef { name: "Medication.batch", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_439, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26129,7 +26129,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expirationDate", element: 4, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 440
-    TypeDef { name: "MedicationAdministration.performer", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_440, elements: &[
+    TypeDef { name: "MedicationAdministration.performer", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_440, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26143,7 +26143,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "actor", element: 4, ty: Ty::Complex(32) },
     ] },
     // 441
-    TypeDef { name: "MedicationAdministration.dosage", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_441, elements: &[
+    TypeDef { name: "MedicationAdministration.dosage", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_441, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26166,7 +26166,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "rateQuantity", element: 8, ty: Ty::Complex(29) },
     ] },
     // 442
-    TypeDef { name: "MedicationDispense.performer", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_442, elements: &[
+    TypeDef { name: "MedicationDispense.performer", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_442, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26180,7 +26180,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "actor", element: 4, ty: Ty::Complex(32) },
     ] },
     // 443
-    TypeDef { name: "MedicationDispense.substitution", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_443, elements: &[
+    TypeDef { name: "MedicationDispense.substitution", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_443, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26198,7 +26198,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "responsibleParty", element: 6, ty: Ty::Complex(32) },
     ] },
     // 444
-    TypeDef { name: "MedicationKnowledge.relatedMedicationKnowledge", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_444, elements: &[
+    TypeDef { name: "MedicationKnowledge.relatedMedicationKnowledge", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_444, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26212,7 +26212,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reference", element: 4, ty: Ty::Complex(32) },
     ] },
     // 445
-    TypeDef { name: "MedicationKnowledge.monograph", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_445, elements: &[
+    TypeDef { name: "MedicationKnowledge.monograph", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_445, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26226,7 +26226,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "source", element: 4, ty: Ty::Complex(32) },
     ] },
     // 446
-    TypeDef { name: "MedicationKnowledge.ingredient", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_446, elements: &[
+    TypeDef { name: "MedicationKnowledge.ingredient", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_446, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26243,7 +26243,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "strength", element: 5, ty: Ty::Complex(31) },
     ] },
     // 447
-    TypeDef { name: "MedicationKnowledge.cost", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_447, elements: &[
+    TypeDef { name: "MedicationKnowledge.cost", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_447, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26259,7 +26259,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "cost", element: 5, ty: Ty::Complex(22) },
     ] },
     // 448
-    TypeDef { name: "MedicationKnowledge.monitoringProgram", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_448, elements: &[
+    TypeDef { name: "MedicationKnowledge.monitoringProgram", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_448, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26273,7 +26273,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "name", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 449
-    TypeDef { name: "MedicationKnowledge.administrationGuidelines", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_449, elements: &[
+    TypeDef { name: "MedicationKnowledge.administrationGuidelines", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_449, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26290,7 +26290,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "patientCharacteristics", element: 5, ty: Ty::Complex(451) },
     ] },
     // 450
-    TypeDef { name: "MedicationKnowledge.administrationGuidelines.dosage", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_450, elements: &[
+    TypeDef { name: "MedicationKnowledge.administrationGuidelines.dosage", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_450, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26304,7 +26304,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "dosage", element: 4, ty: Ty::Complex(12) },
     ] },
     // 451
-    TypeDef { name: "MedicationKnowledge.administrationGuidelines.patientCharacteristics", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_451, elements: &[
+    TypeDef { name: "MedicationKnowledge.administrationGuidelines.patientCharacteristics", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_451, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26319,7 +26319,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 452
-    TypeDef { name: "MedicationKnowledge.medicineClassification", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_452, elements: &[
+    TypeDef { name: "MedicationKnowledge.medicineClassification", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_452, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26333,7 +26333,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "classification", element: 4, ty: Ty::Complex(4) },
     ] },
     // 453
-    TypeDef { name: "MedicationKnowledge.packaging", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_453, elements: &[
+    TypeDef { name: "MedicationKnowledge.packaging", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_453, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26347,7 +26347,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "quantity", element: 4, ty: Ty::Complex(29) },
     ] },
     // 454
-    TypeDef { name: "MedicationKnowledge.drugCharacteristic", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_454, elements: &[
+    TypeDef { name: "MedicationKnowledge.drugCharacteristic", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_454, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26364,7 +26364,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueBase64Binary", element: 4, ty: Ty::Prim(Prim::Base64Binary) },
     ] },
     // 455
-    TypeDef { name: "MedicationKnowledge.regulatory", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_455, elements: &[
+    TypeDef { name: "MedicationKnowledge.regulatory", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_455, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26382,7 +26382,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "maxDispense", element: 6, ty: Ty::Complex(458) },
     ] },
     // 456
-    TypeDef { name: "MedicationKnowledge.regulatory.substitution", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_456, elements: &[
+    TypeDef { name: "MedicationKnowledge.regulatory.substitution", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_456, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26396,7 +26396,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "allowed", element: 4, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 457
-    TypeDef { name: "MedicationKnowledge.regulatory.schedule", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_457, elements: &[
+    TypeDef { name: "MedicationKnowledge.regulatory.schedule", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_457, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26408,7 +26408,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "schedule", element: 3, ty: Ty::Complex(4) },
     ] },
     // 458
-    TypeDef { name: "MedicationKnowledge.regulatory.maxDispense", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_458, elements: &[
+    TypeDef { name: "MedicationKnowledge.regulatory.maxDispense", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_458, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26422,7 +26422,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 4, ty: Ty::Complex(13) },
     ] },
     // 459
-    TypeDef { name: "MedicationKnowledge.kinetics", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_459, elements: &[
+    TypeDef { name: "MedicationKnowledge.kinetics", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_459, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26438,7 +26438,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "halfLifePeriod", element: 5, ty: Ty::Complex(13) },
     ] },
     // 460
-    TypeDef { name: "MedicationRequest.dispenseRequest", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_460, elements: &[
+    TypeDef { name: "MedicationRequest.dispenseRequest", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_460, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26462,7 +26462,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "performer", element: 9, ty: Ty::Complex(32) },
     ] },
     // 461
-    TypeDef { name: "MedicationRequest.dispenseRequest.initialFill", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_461, elements: &[
+    TypeDef { name: "MedicationRequest.dispenseRequest.initialFill", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_461, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26476,7 +26476,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "duration", element: 4, ty: Ty::Complex(13) },
     ] },
     // 462
-    TypeDef { name: "MedicationRequest.substitution", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_462, elements: &[
+    TypeDef { name: "MedicationRequest.substitution", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_462, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26491,7 +26491,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "reason", element: 4, ty: Ty::Complex(4) },
     ] },
     // 463
-    TypeDef { name: "MedicinalProduct.name", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_463, elements: &[
+    TypeDef { name: "MedicinalProduct.name", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_463, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26507,7 +26507,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "countryLanguage", element: 5, ty: Ty::Complex(465) },
     ] },
     // 464
-    TypeDef { name: "MedicinalProduct.name.namePart", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_464, elements: &[
+    TypeDef { name: "MedicinalProduct.name.namePart", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_464, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26521,7 +26521,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "type", element: 4, ty: Ty::Complex(5) },
     ] },
     // 465
-    TypeDef { name: "MedicinalProduct.name.countryLanguage", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_465, elements: &[
+    TypeDef { name: "MedicinalProduct.name.countryLanguage", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_465, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26537,7 +26537,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "language", element: 5, ty: Ty::Complex(4) },
     ] },
     // 466
-    TypeDef { name: "MedicinalProduct.manufacturingBusinessOperation", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_466, elements: &[
+    TypeDef { name: "MedicinalProduct.manufacturingBusinessOperation", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_466, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26559,7 +26559,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "regulator", element: 8, ty: Ty::Complex(32) },
     ] },
     // 467
-    TypeDef { name: "MedicinalProduct.specialDesignation", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_467, elements: &[
+    TypeDef { name: "MedicinalProduct.specialDesignation", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_467, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26584,7 +26584,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "species", element: 9, ty: Ty::Complex(4) },
     ] },
     // 468
-    TypeDef { name: "MedicinalProductAuthorization.jurisdictionalAuthorization", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_468, elements: &[
+    TypeDef { name: "MedicinalProductAuthorization.jurisdictionalAuthorization", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_468, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26604,7 +26604,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "validityPeriod", element: 7, ty: Ty::Complex(25) },
     ] },
     // 469
-    TypeDef { name: "MedicinalProductAuthorization.procedure", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_469, elements: &[
+    TypeDef { name: "MedicinalProductAuthorization.procedure", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_469, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26623,7 +26623,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "application", element: 6, ty: Ty::Complex(469) },
     ] },
     // 470
-    TypeDef { name: "MedicinalProductContraindication.otherTherapy", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_470, elements: &[
+    TypeDef { name: "MedicinalProductContraindication.otherTherapy", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_470, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26638,7 +26638,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "medicationReference", element: 4, ty: Ty::Complex(32) },
     ] },
     // 471
-    TypeDef { name: "MedicinalProductIndication.otherTherapy", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_471, elements: &[
+    TypeDef { name: "MedicinalProductIndication.otherTherapy", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_471, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26653,7 +26653,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "medicationReference", element: 4, ty: Ty::Complex(32) },
     ] },
     // 472
-    TypeDef { name: "MedicinalProductIngredient.specifiedSubstance", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_472, elements: &[
+    TypeDef { name: "MedicinalProductIngredient.specifiedSubstance", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_472, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26671,7 +26671,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "strength", element: 6, ty: Ty::Complex(473) },
     ] },
     // 473
-    TypeDef { name: "MedicinalProductIngredient.specifiedSubstance.strength", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_473, elements: &[
+    TypeDef { name: "MedicinalProductIngredient.specifiedSubstance.strength", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_473, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26695,7 +26695,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "referenceStrength", element: 9, ty: Ty::Complex(474) },
     ] },
     // 474
-    TypeDef { name: "MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_474, elements: &[
+    TypeDef { name: "MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_474, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26715,7 +26715,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "country", element: 7, ty: Ty::Complex(4) },
     ] },
     // 475
-    TypeDef { name: "MedicinalProductIngredient.substance", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_475, elements: &[
+    TypeDef { name: "MedicinalProductIngredient.substance", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_475, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26729,7 +26729,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "strength", element: 4, ty: Ty::Complex(473) },
     ] },
     // 476
-    TypeDef { name: "MedicinalProductInteraction.interactant", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_476, elements: &[
+    TypeDef { name: "MedicinalProductInteraction.interactant", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_476, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26742,7 +26742,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "itemCodeableConcept", element: 3, ty: Ty::Complex(4) },
     ] },
     // 477
-    TypeDef { name: "MedicinalProductPackaged.batchIdentifier", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_477, elements: &[
+    TypeDef { name: "MedicinalProductPackaged.batchIdentifier", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_477, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26756,7 +26756,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "immediatePackaging", element: 4, ty: Ty::Complex(19) },
     ] },
     // 478
-    TypeDef { name: "MedicinalProductPackaged.packageItem", kind: TypeKind::Backbone, required: 0x30, lookup: lookup_478, elements: &[
+    TypeDef { name: "MedicinalProductPackaged.packageItem", kind: TypeKind::Backbone, base: None, required: 0x30, lookup: lookup_478, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26790,7 +26790,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "manufacturer", element: 14, ty: Ty::Complex(32) },
     ] },
     // 479
-    TypeDef { name: "MedicinalProductPharmaceutical.characteristics", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_479, elements: &[
+    TypeDef { name: "MedicinalProductPharmaceutical.characteristics", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_479, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26804,7 +26804,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "status", element: 4, ty: Ty::Complex(4) },
     ] },
     // 480
-    TypeDef { name: "MedicinalProductPharmaceutical.routeOfAdministration", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_480, elements: &[
+    TypeDef { name: "MedicinalProductPharmaceutical.routeOfAdministration", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_480, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26828,7 +26828,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "targetSpecies", element: 9, ty: Ty::Complex(481) },
     ] },
     // 481
-    TypeDef { name: "MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_481, elements: &[
+    TypeDef { name: "MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_481, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26842,7 +26842,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "withdrawalPeriod", element: 4, ty: Ty::Complex(482) },
     ] },
     // 482
-    TypeDef { name: "MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_482, elements: &[
+    TypeDef { name: "MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_482, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26858,7 +26858,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "supportingInformation", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 483
-    TypeDef { name: "MessageDefinition.focus", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_483, elements: &[
+    TypeDef { name: "MessageDefinition.focus", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_483, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26876,7 +26876,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "max", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 484
-    TypeDef { name: "MessageDefinition.allowedResponse", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_484, elements: &[
+    TypeDef { name: "MessageDefinition.allowedResponse", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_484, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26890,7 +26890,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "situation", element: 4, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 485
-    TypeDef { name: "MessageHeader.destination", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_485, elements: &[
+    TypeDef { name: "MessageHeader.destination", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_485, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26908,7 +26908,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "receiver", element: 6, ty: Ty::Complex(32) },
     ] },
     // 486
-    TypeDef { name: "MessageHeader.source", kind: TypeKind::Backbone, required: 0x80, lookup: lookup_486, elements: &[
+    TypeDef { name: "MessageHeader.source", kind: TypeKind::Backbone, base: None, required: 0x80, lookup: lookup_486, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26928,7 +26928,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "endpoint", element: 7, ty: Ty::Prim(Prim::Url) },
     ] },
     // 487
-    TypeDef { name: "MessageHeader.response", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_487, elements: &[
+    TypeDef { name: "MessageHeader.response", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_487, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26944,7 +26944,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "details", element: 5, ty: Ty::Complex(32) },
     ] },
     // 488
-    TypeDef { name: "MolecularSequence.referenceSeq", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_488, elements: &[
+    TypeDef { name: "MolecularSequence.referenceSeq", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_488, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26972,7 +26972,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "windowEnd", element: 11, ty: Ty::Prim(Prim::Integer) },
     ] },
     // 489
-    TypeDef { name: "MolecularSequence.variant", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_489, elements: &[
+    TypeDef { name: "MolecularSequence.variant", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_489, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -26994,7 +26994,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "variantPointer", element: 8, ty: Ty::Complex(32) },
     ] },
     // 490
-    TypeDef { name: "MolecularSequence.quality", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_490, elements: &[
+    TypeDef { name: "MolecularSequence.quality", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_490, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27034,7 +27034,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "roc", element: 17, ty: Ty::Complex(491) },
     ] },
     // 491
-    TypeDef { name: "MolecularSequence.quality.roc", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_491, elements: &[
+    TypeDef { name: "MolecularSequence.quality.roc", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_491, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27058,7 +27058,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "fMeasure", element: 9, ty: Ty::Prim(Prim::Decimal) },
     ] },
     // 492
-    TypeDef { name: "MolecularSequence.repository", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_492, elements: &[
+    TypeDef { name: "MolecularSequence.repository", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_492, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27080,7 +27080,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "readsetId", element: 8, ty: Ty::Prim(Prim::String) },
     ] },
     // 493
-    TypeDef { name: "MolecularSequence.structureVariant", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_493, elements: &[
+    TypeDef { name: "MolecularSequence.structureVariant", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_493, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27100,7 +27100,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "inner", element: 7, ty: Ty::Complex(495) },
     ] },
     // 494
-    TypeDef { name: "MolecularSequence.structureVariant.outer", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_494, elements: &[
+    TypeDef { name: "MolecularSequence.structureVariant.outer", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_494, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27114,7 +27114,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "end", element: 4, ty: Ty::Prim(Prim::Integer) },
     ] },
     // 495
-    TypeDef { name: "MolecularSequence.structureVariant.inner", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_495, elements: &[
+    TypeDef { name: "MolecularSequence.structureVariant.inner", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_495, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27128,7 +27128,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "end", element: 4, ty: Ty::Prim(Prim::Integer) },
     ] },
     // 496
-    TypeDef { name: "NamingSystem.uniqueId", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_496, elements: &[
+    TypeDef { name: "NamingSystem.uniqueId", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_496, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27148,7 +27148,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 7, ty: Ty::Complex(25) },
     ] },
     // 497
-    TypeDef { name: "NutritionOrder.oralDiet", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_497, elements: &[
+    TypeDef { name: "NutritionOrder.oralDiet", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_497, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27170,7 +27170,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "instruction", element: 8, ty: Ty::Prim(Prim::String) },
     ] },
     // 498
-    TypeDef { name: "NutritionOrder.oralDiet.nutrient", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_498, elements: &[
+    TypeDef { name: "NutritionOrder.oralDiet.nutrient", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_498, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27184,7 +27184,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amount", element: 4, ty: Ty::Complex(29) },
     ] },
     // 499
-    TypeDef { name: "NutritionOrder.oralDiet.texture", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_499, elements: &[
+    TypeDef { name: "NutritionOrder.oralDiet.texture", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_499, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27198,7 +27198,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "foodType", element: 4, ty: Ty::Complex(4) },
     ] },
     // 500
-    TypeDef { name: "NutritionOrder.supplement", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_500, elements: &[
+    TypeDef { name: "NutritionOrder.supplement", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_500, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27218,7 +27218,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "instruction", element: 7, ty: Ty::Prim(Prim::String) },
     ] },
     // 501
-    TypeDef { name: "NutritionOrder.enteralFormula", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_501, elements: &[
+    TypeDef { name: "NutritionOrder.enteralFormula", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_501, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27246,7 +27246,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "administrationInstruction", element: 11, ty: Ty::Prim(Prim::String) },
     ] },
     // 502
-    TypeDef { name: "NutritionOrder.enteralFormula.administration", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_502, elements: &[
+    TypeDef { name: "NutritionOrder.enteralFormula.administration", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_502, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27263,7 +27263,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "rateRatio", element: 5, ty: Ty::Complex(31) },
     ] },
     // 503
-    TypeDef { name: "Observation.referenceRange", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_503, elements: &[
+    TypeDef { name: "Observation.referenceRange", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_503, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27285,7 +27285,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "text", element: 8, ty: Ty::Prim(Prim::String) },
     ] },
     // 504
-    TypeDef { name: "Observation.component", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_504, elements: &[
+    TypeDef { name: "Observation.component", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_504, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27315,7 +27315,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "referenceRange", element: 7, ty: Ty::Complex(503) },
     ] },
     // 505
-    TypeDef { name: "ObservationDefinition.quantitativeDetails", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_505, elements: &[
+    TypeDef { name: "ObservationDefinition.quantitativeDetails", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_505, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27333,7 +27333,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "decimalPrecision", element: 6, ty: Ty::Prim(Prim::Integer) },
     ] },
     // 506
-    TypeDef { name: "ObservationDefinition.qualifiedInterval", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_506, elements: &[
+    TypeDef { name: "ObservationDefinition.qualifiedInterval", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_506, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27359,7 +27359,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "condition", element: 10, ty: Ty::Prim(Prim::String) },
     ] },
     // 507
-    TypeDef { name: "OperationDefinition.parameter", kind: TypeKind::Backbone, required: 0x78, lookup: lookup_507, elements: &[
+    TypeDef { name: "OperationDefinition.parameter", kind: TypeKind::Backbone, base: None, required: 0x78, lookup: lookup_507, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27391,7 +27391,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "part", element: 13, ty: Ty::Complex(507) },
     ] },
     // 508
-    TypeDef { name: "OperationDefinition.parameter.binding", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_508, elements: &[
+    TypeDef { name: "OperationDefinition.parameter.binding", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_508, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27405,7 +27405,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueSet", element: 4, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 509
-    TypeDef { name: "OperationDefinition.parameter.referencedFrom", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_509, elements: &[
+    TypeDef { name: "OperationDefinition.parameter.referencedFrom", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_509, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27419,7 +27419,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "sourceId", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 510
-    TypeDef { name: "OperationDefinition.overload", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_510, elements: &[
+    TypeDef { name: "OperationDefinition.overload", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_510, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27433,7 +27433,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "comment", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 511
-    TypeDef { name: "OperationOutcome.issue", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_511, elements: &[
+    TypeDef { name: "OperationOutcome.issue", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_511, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27455,7 +27455,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expression", element: 8, ty: Ty::Prim(Prim::String) },
     ] },
     // 512
-    TypeDef { name: "Organization.contact", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_512, elements: &[
+    TypeDef { name: "Organization.contact", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_512, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27473,7 +27473,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "address", element: 6, ty: Ty::Complex(0) },
     ] },
     // 513
-    TypeDef { name: "Parameters.parameter", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_513, elements: &[
+    TypeDef { name: "Parameters.parameter", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_513, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27540,7 +27540,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "part", element: 6, ty: Ty::Complex(513) },
     ] },
     // 514
-    TypeDef { name: "Patient.contact", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_514, elements: &[
+    TypeDef { name: "Patient.contact", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_514, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27564,7 +27564,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "period", element: 9, ty: Ty::Complex(25) },
     ] },
     // 515
-    TypeDef { name: "Patient.communication", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_515, elements: &[
+    TypeDef { name: "Patient.communication", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_515, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27578,7 +27578,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "preferred", element: 4, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 516
-    TypeDef { name: "Patient.link", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_516, elements: &[
+    TypeDef { name: "Patient.link", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_516, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27592,7 +27592,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "type", element: 4, ty: Ty::Prim(Prim::Code) },
     ] },
     // 517
-    TypeDef { name: "PaymentReconciliation.detail", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_517, elements: &[
+    TypeDef { name: "PaymentReconciliation.detail", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_517, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27622,7 +27622,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amount", element: 12, ty: Ty::Complex(22) },
     ] },
     // 518
-    TypeDef { name: "PaymentReconciliation.processNote", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_518, elements: &[
+    TypeDef { name: "PaymentReconciliation.processNote", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_518, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27636,7 +27636,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "text", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 519
-    TypeDef { name: "Person.link", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_519, elements: &[
+    TypeDef { name: "Person.link", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_519, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27650,7 +27650,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "assurance", element: 4, ty: Ty::Prim(Prim::Code) },
     ] },
     // 520
-    TypeDef { name: "PlanDefinition.goal", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_520, elements: &[
+    TypeDef { name: "PlanDefinition.goal", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_520, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27674,7 +27674,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "target", element: 9, ty: Ty::Complex(521) },
     ] },
     // 521
-    TypeDef { name: "PlanDefinition.goal.target", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_521, elements: &[
+    TypeDef { name: "PlanDefinition.goal.target", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_521, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27692,7 +27692,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "due", element: 5, ty: Ty::Complex(13) },
     ] },
     // 522
-    TypeDef { name: "PlanDefinition.action", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_522, elements: &[
+    TypeDef { name: "PlanDefinition.action", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_522, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27763,7 +27763,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 29, ty: Ty::Complex(522) },
     ] },
     // 523
-    TypeDef { name: "PlanDefinition.action.condition", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_523, elements: &[
+    TypeDef { name: "PlanDefinition.action.condition", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_523, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27777,7 +27777,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expression", element: 4, ty: Ty::Complex(16) },
     ] },
     // 524
-    TypeDef { name: "PlanDefinition.action.relatedAction", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_524, elements: &[
+    TypeDef { name: "PlanDefinition.action.relatedAction", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_524, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27794,7 +27794,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "offsetRange", element: 5, ty: Ty::Complex(30) },
     ] },
     // 525
-    TypeDef { name: "PlanDefinition.action.participant", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_525, elements: &[
+    TypeDef { name: "PlanDefinition.action.participant", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_525, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27808,7 +27808,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "role", element: 4, ty: Ty::Complex(4) },
     ] },
     // 526
-    TypeDef { name: "PlanDefinition.action.dynamicValue", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_526, elements: &[
+    TypeDef { name: "PlanDefinition.action.dynamicValue", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_526, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27822,7 +27822,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expression", element: 4, ty: Ty::Complex(16) },
     ] },
     // 527
-    TypeDef { name: "Practitioner.qualification", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_527, elements: &[
+    TypeDef { name: "Practitioner.qualification", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_527, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27840,7 +27840,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "issuer", element: 6, ty: Ty::Complex(32) },
     ] },
     // 528
-    TypeDef { name: "PractitionerRole.availableTime", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_528, elements: &[
+    TypeDef { name: "PractitionerRole.availableTime", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_528, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27858,7 +27858,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "availableEndTime", element: 6, ty: Ty::Prim(Prim::Time) },
     ] },
     // 529
-    TypeDef { name: "PractitionerRole.notAvailable", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_529, elements: &[
+    TypeDef { name: "PractitionerRole.notAvailable", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_529, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27872,7 +27872,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "during", element: 4, ty: Ty::Complex(25) },
     ] },
     // 530
-    TypeDef { name: "Procedure.performer", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_530, elements: &[
+    TypeDef { name: "Procedure.performer", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_530, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27888,7 +27888,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "onBehalfOf", element: 5, ty: Ty::Complex(32) },
     ] },
     // 531
-    TypeDef { name: "Procedure.focalDevice", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_531, elements: &[
+    TypeDef { name: "Procedure.focalDevice", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_531, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27902,7 +27902,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "manipulated", element: 4, ty: Ty::Complex(32) },
     ] },
     // 532
-    TypeDef { name: "Provenance.agent", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_532, elements: &[
+    TypeDef { name: "Provenance.agent", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_532, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27920,7 +27920,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "onBehalfOf", element: 6, ty: Ty::Complex(32) },
     ] },
     // 533
-    TypeDef { name: "Provenance.entity", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_533, elements: &[
+    TypeDef { name: "Provenance.entity", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_533, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27936,7 +27936,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "agent", element: 5, ty: Ty::Complex(532) },
     ] },
     // 534
-    TypeDef { name: "Questionnaire.item", kind: TypeKind::Backbone, required: 0x108, lookup: lookup_534, elements: &[
+    TypeDef { name: "Questionnaire.item", kind: TypeKind::Backbone, base: None, required: 0x108, lookup: lookup_534, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -27978,7 +27978,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 18, ty: Ty::Complex(534) },
     ] },
     // 535
-    TypeDef { name: "Questionnaire.item.enableWhen", kind: TypeKind::Backbone, required: 0x38, lookup: lookup_535, elements: &[
+    TypeDef { name: "Questionnaire.item.enableWhen", kind: TypeKind::Backbone, base: None, required: 0x38, lookup: lookup_535, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28003,7 +28003,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "answerReference", element: 5, ty: Ty::Complex(32) },
     ] },
     // 536
-    TypeDef { name: "Questionnaire.item.answerOption", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_536, elements: &[
+    TypeDef { name: "Questionnaire.item.answerOption", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_536, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28022,7 +28022,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "initialSelected", element: 4, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 537
-    TypeDef { name: "Questionnaire.item.initial", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_537, elements: &[
+    TypeDef { name: "Questionnaire.item.initial", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_537, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28045,7 +28045,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 538
-    TypeDef { name: "QuestionnaireResponse.item", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_538, elements: &[
+    TypeDef { name: "QuestionnaireResponse.item", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_538, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28065,7 +28065,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 7, ty: Ty::Complex(538) },
     ] },
     // 539
-    TypeDef { name: "QuestionnaireResponse.item.answer", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_539, elements: &[
+    TypeDef { name: "QuestionnaireResponse.item.answer", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_539, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28090,7 +28090,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "item", element: 4, ty: Ty::Complex(538) },
     ] },
     // 540
-    TypeDef { name: "RelatedPerson.communication", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_540, elements: &[
+    TypeDef { name: "RelatedPerson.communication", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_540, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28104,7 +28104,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "preferred", element: 4, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 541
-    TypeDef { name: "RequestGroup.action", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_541, elements: &[
+    TypeDef { name: "RequestGroup.action", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_541, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28157,7 +28157,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 21, ty: Ty::Complex(541) },
     ] },
     // 542
-    TypeDef { name: "RequestGroup.action.condition", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_542, elements: &[
+    TypeDef { name: "RequestGroup.action.condition", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_542, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28171,7 +28171,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expression", element: 4, ty: Ty::Complex(16) },
     ] },
     // 543
-    TypeDef { name: "RequestGroup.action.relatedAction", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_543, elements: &[
+    TypeDef { name: "RequestGroup.action.relatedAction", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_543, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28188,7 +28188,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "offsetRange", element: 5, ty: Ty::Complex(30) },
     ] },
     // 544
-    TypeDef { name: "ResearchElementDefinition.characteristic", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_544, elements: &[
+    TypeDef { name: "ResearchElementDefinition.characteristic", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_544, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28231,7 +28231,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "participantEffectiveGroupMeasure", element: 14, ty: Ty::Prim(Prim::Code) },
     ] },
     // 545
-    TypeDef { name: "ResearchStudy.arm", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_545, elements: &[
+    TypeDef { name: "ResearchStudy.arm", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_545, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28247,7 +28247,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "description", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 546
-    TypeDef { name: "ResearchStudy.objective", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_546, elements: &[
+    TypeDef { name: "ResearchStudy.objective", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_546, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28261,7 +28261,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "type", element: 4, ty: Ty::Complex(4) },
     ] },
     // 547
-    TypeDef { name: "RiskAssessment.prediction", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_547, elements: &[
+    TypeDef { name: "RiskAssessment.prediction", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_547, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28285,7 +28285,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "rationale", element: 8, ty: Ty::Prim(Prim::String) },
     ] },
     // 548
-    TypeDef { name: "RiskEvidenceSynthesis.sampleSize", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_548, elements: &[
+    TypeDef { name: "RiskEvidenceSynthesis.sampleSize", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_548, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28301,7 +28301,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "numberOfParticipants", element: 5, ty: Ty::Prim(Prim::Integer) },
     ] },
     // 549
-    TypeDef { name: "RiskEvidenceSynthesis.riskEstimate", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_549, elements: &[
+    TypeDef { name: "RiskEvidenceSynthesis.riskEstimate", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_549, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28325,7 +28325,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "precisionEstimate", element: 9, ty: Ty::Complex(550) },
     ] },
     // 550
-    TypeDef { name: "RiskEvidenceSynthesis.riskEstimate.precisionEstimate", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_550, elements: &[
+    TypeDef { name: "RiskEvidenceSynthesis.riskEstimate.precisionEstimate", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_550, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28343,7 +28343,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "to", element: 6, ty: Ty::Prim(Prim::Decimal) },
     ] },
     // 551
-    TypeDef { name: "RiskEvidenceSynthesis.certainty", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_551, elements: &[
+    TypeDef { name: "RiskEvidenceSynthesis.certainty", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_551, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28359,7 +28359,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "certaintySubcomponent", element: 5, ty: Ty::Complex(552) },
     ] },
     // 552
-    TypeDef { name: "RiskEvidenceSynthesis.certainty.certaintySubcomponent", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_552, elements: &[
+    TypeDef { name: "RiskEvidenceSynthesis.certainty.certaintySubcomponent", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_552, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28375,7 +28375,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 5, ty: Ty::Complex(2) },
     ] },
     // 553
-    TypeDef { name: "SearchParameter.component", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_553, elements: &[
+    TypeDef { name: "SearchParameter.component", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_553, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28389,7 +28389,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expression", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 554
-    TypeDef { name: "Specimen.collection", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_554, elements: &[
+    TypeDef { name: "Specimen.collection", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_554, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28415,7 +28415,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "fastingStatusDuration", element: 9, ty: Ty::Complex(13) },
     ] },
     // 555
-    TypeDef { name: "Specimen.processing", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_555, elements: &[
+    TypeDef { name: "Specimen.processing", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_555, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28434,7 +28434,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "timePeriod", element: 6, ty: Ty::Complex(25) },
     ] },
     // 556
-    TypeDef { name: "Specimen.container", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_556, elements: &[
+    TypeDef { name: "Specimen.container", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_556, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28457,7 +28457,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "additiveReference", element: 8, ty: Ty::Complex(32) },
     ] },
     // 557
-    TypeDef { name: "SpecimenDefinition.typeTested", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_557, elements: &[
+    TypeDef { name: "SpecimenDefinition.typeTested", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_557, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28483,7 +28483,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "handling", element: 10, ty: Ty::Complex(560) },
     ] },
     // 558
-    TypeDef { name: "SpecimenDefinition.typeTested.container", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_558, elements: &[
+    TypeDef { name: "SpecimenDefinition.typeTested.container", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_558, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28510,7 +28510,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "preparation", element: 10, ty: Ty::Prim(Prim::String) },
     ] },
     // 559
-    TypeDef { name: "SpecimenDefinition.typeTested.container.additive", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_559, elements: &[
+    TypeDef { name: "SpecimenDefinition.typeTested.container.additive", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_559, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28523,7 +28523,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "additiveReference", element: 3, ty: Ty::Complex(32) },
     ] },
     // 560
-    TypeDef { name: "SpecimenDefinition.typeTested.handling", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_560, elements: &[
+    TypeDef { name: "SpecimenDefinition.typeTested.handling", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_560, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28541,7 +28541,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "instruction", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 561
-    TypeDef { name: "StructureDefinition.mapping", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_561, elements: &[
+    TypeDef { name: "StructureDefinition.mapping", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_561, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28559,7 +28559,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "comment", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 562
-    TypeDef { name: "StructureDefinition.context", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_562, elements: &[
+    TypeDef { name: "StructureDefinition.context", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_562, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28573,7 +28573,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "expression", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 563
-    TypeDef { name: "StructureDefinition.snapshot", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_563, elements: &[
+    TypeDef { name: "StructureDefinition.snapshot", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_563, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28585,7 +28585,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "element", element: 3, ty: Ty::Complex(15) },
     ] },
     // 564
-    TypeDef { name: "StructureDefinition.differential", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_564, elements: &[
+    TypeDef { name: "StructureDefinition.differential", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_564, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28597,7 +28597,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "element", element: 3, ty: Ty::Complex(15) },
     ] },
     // 565
-    TypeDef { name: "StructureMap.structure", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_565, elements: &[
+    TypeDef { name: "StructureMap.structure", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_565, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28615,7 +28615,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "documentation", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 566
-    TypeDef { name: "StructureMap.group", kind: TypeKind::Backbone, required: 0x1a8, lookup: lookup_566, elements: &[
+    TypeDef { name: "StructureMap.group", kind: TypeKind::Backbone, base: None, required: 0x1a8, lookup: lookup_566, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28637,7 +28637,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "rule", element: 8, ty: Ty::Complex(568) },
     ] },
     // 567
-    TypeDef { name: "StructureMap.group.input", kind: TypeKind::Backbone, required: 0x28, lookup: lookup_567, elements: &[
+    TypeDef { name: "StructureMap.group.input", kind: TypeKind::Backbone, base: None, required: 0x28, lookup: lookup_567, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28655,7 +28655,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "documentation", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 568
-    TypeDef { name: "StructureMap.group.rule", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_568, elements: &[
+    TypeDef { name: "StructureMap.group.rule", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_568, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28677,7 +28677,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "documentation", element: 8, ty: Ty::Prim(Prim::String) },
     ] },
     // 569
-    TypeDef { name: "StructureMap.group.rule.source", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_569, elements: &[
+    TypeDef { name: "StructureMap.group.rule.source", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_569, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28758,7 +28758,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "logMessage", element: 13, ty: Ty::Prim(Prim::String) },
     ] },
     // 570
-    TypeDef { name: "StructureMap.group.rule.target", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_570, elements: &[
+    TypeDef { name: "StructureMap.group.rule.target", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_570, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28784,7 +28784,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "parameter", element: 10, ty: Ty::Complex(571) },
     ] },
     // 571
-    TypeDef { name: "StructureMap.group.rule.target.parameter", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_571, elements: &[
+    TypeDef { name: "StructureMap.group.rule.target.parameter", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_571, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28800,7 +28800,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueDecimal", element: 3, ty: Ty::Prim(Prim::Decimal) },
     ] },
     // 572
-    TypeDef { name: "StructureMap.group.rule.dependent", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_572, elements: &[
+    TypeDef { name: "StructureMap.group.rule.dependent", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_572, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28814,7 +28814,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "variable", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 573
-    TypeDef { name: "Subscription.channel", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_573, elements: &[
+    TypeDef { name: "Subscription.channel", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_573, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28832,7 +28832,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "header", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 574
-    TypeDef { name: "Substance.instance", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_574, elements: &[
+    TypeDef { name: "Substance.instance", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_574, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28848,7 +28848,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "quantity", element: 5, ty: Ty::Complex(29) },
     ] },
     // 575
-    TypeDef { name: "Substance.ingredient", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_575, elements: &[
+    TypeDef { name: "Substance.ingredient", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_575, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28863,7 +28863,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "substanceReference", element: 4, ty: Ty::Complex(32) },
     ] },
     // 576
-    TypeDef { name: "SubstanceNucleicAcid.subunit", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_576, elements: &[
+    TypeDef { name: "SubstanceNucleicAcid.subunit", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_576, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28889,7 +28889,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "sugar", element: 10, ty: Ty::Complex(578) },
     ] },
     // 577
-    TypeDef { name: "SubstanceNucleicAcid.subunit.linkage", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_577, elements: &[
+    TypeDef { name: "SubstanceNucleicAcid.subunit.linkage", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_577, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28907,7 +28907,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "residueSite", element: 6, ty: Ty::Prim(Prim::String) },
     ] },
     // 578
-    TypeDef { name: "SubstanceNucleicAcid.subunit.sugar", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_578, elements: &[
+    TypeDef { name: "SubstanceNucleicAcid.subunit.sugar", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_578, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28923,7 +28923,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "residueSite", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 579
-    TypeDef { name: "SubstancePolymer.monomerSet", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_579, elements: &[
+    TypeDef { name: "SubstancePolymer.monomerSet", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_579, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28937,7 +28937,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "startingMaterial", element: 4, ty: Ty::Complex(580) },
     ] },
     // 580
-    TypeDef { name: "SubstancePolymer.monomerSet.startingMaterial", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_580, elements: &[
+    TypeDef { name: "SubstancePolymer.monomerSet.startingMaterial", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_580, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28955,7 +28955,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amount", element: 6, ty: Ty::Complex(36) },
     ] },
     // 581
-    TypeDef { name: "SubstancePolymer.repeat", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_581, elements: &[
+    TypeDef { name: "SubstancePolymer.repeat", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_581, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28973,7 +28973,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "repeatUnit", element: 6, ty: Ty::Complex(582) },
     ] },
     // 582
-    TypeDef { name: "SubstancePolymer.repeat.repeatUnit", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_582, elements: &[
+    TypeDef { name: "SubstancePolymer.repeat.repeatUnit", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_582, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -28993,7 +28993,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "structuralRepresentation", element: 7, ty: Ty::Complex(584) },
     ] },
     // 583
-    TypeDef { name: "SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_583, elements: &[
+    TypeDef { name: "SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_583, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29007,7 +29007,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amount", element: 4, ty: Ty::Complex(36) },
     ] },
     // 584
-    TypeDef { name: "SubstancePolymer.repeat.repeatUnit.structuralRepresentation", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_584, elements: &[
+    TypeDef { name: "SubstancePolymer.repeat.repeatUnit.structuralRepresentation", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_584, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29023,7 +29023,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "attachment", element: 5, ty: Ty::Complex(3) },
     ] },
     // 585
-    TypeDef { name: "SubstanceProtein.subunit", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_585, elements: &[
+    TypeDef { name: "SubstanceProtein.subunit", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_585, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29049,7 +29049,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "cTerminalModification", element: 10, ty: Ty::Prim(Prim::String) },
     ] },
     // 586
-    TypeDef { name: "SubstanceReferenceInformation.gene", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_586, elements: &[
+    TypeDef { name: "SubstanceReferenceInformation.gene", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_586, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29065,7 +29065,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "source", element: 5, ty: Ty::Complex(32) },
     ] },
     // 587
-    TypeDef { name: "SubstanceReferenceInformation.geneElement", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_587, elements: &[
+    TypeDef { name: "SubstanceReferenceInformation.geneElement", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_587, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29081,7 +29081,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "source", element: 5, ty: Ty::Complex(32) },
     ] },
     // 588
-    TypeDef { name: "SubstanceReferenceInformation.classification", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_588, elements: &[
+    TypeDef { name: "SubstanceReferenceInformation.classification", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_588, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29099,7 +29099,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "source", element: 6, ty: Ty::Complex(32) },
     ] },
     // 589
-    TypeDef { name: "SubstanceReferenceInformation.target", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_589, elements: &[
+    TypeDef { name: "SubstanceReferenceInformation.target", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_589, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29127,7 +29127,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "source", element: 10, ty: Ty::Complex(32) },
     ] },
     // 590
-    TypeDef { name: "SubstanceSourceMaterial.fractionDescription", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_590, elements: &[
+    TypeDef { name: "SubstanceSourceMaterial.fractionDescription", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_590, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29141,7 +29141,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "materialType", element: 4, ty: Ty::Complex(4) },
     ] },
     // 591
-    TypeDef { name: "SubstanceSourceMaterial.organism", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_591, elements: &[
+    TypeDef { name: "SubstanceSourceMaterial.organism", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_591, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29167,7 +29167,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "organismGeneral", element: 10, ty: Ty::Complex(594) },
     ] },
     // 592
-    TypeDef { name: "SubstanceSourceMaterial.organism.author", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_592, elements: &[
+    TypeDef { name: "SubstanceSourceMaterial.organism.author", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_592, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29181,7 +29181,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "authorDescription", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 593
-    TypeDef { name: "SubstanceSourceMaterial.organism.hybrid", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_593, elements: &[
+    TypeDef { name: "SubstanceSourceMaterial.organism.hybrid", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_593, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29201,7 +29201,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "hybridType", element: 7, ty: Ty::Complex(4) },
     ] },
     // 594
-    TypeDef { name: "SubstanceSourceMaterial.organism.organismGeneral", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_594, elements: &[
+    TypeDef { name: "SubstanceSourceMaterial.organism.organismGeneral", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_594, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29219,7 +29219,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "order", element: 6, ty: Ty::Complex(4) },
     ] },
     // 595
-    TypeDef { name: "SubstanceSourceMaterial.partDescription", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_595, elements: &[
+    TypeDef { name: "SubstanceSourceMaterial.partDescription", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_595, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29233,7 +29233,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "partLocation", element: 4, ty: Ty::Complex(4) },
     ] },
     // 596
-    TypeDef { name: "SubstanceSpecification.moiety", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_596, elements: &[
+    TypeDef { name: "SubstanceSpecification.moiety", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_596, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29258,7 +29258,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amountString", element: 9, ty: Ty::Prim(Prim::String) },
     ] },
     // 597
-    TypeDef { name: "SubstanceSpecification.property", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_597, elements: &[
+    TypeDef { name: "SubstanceSpecification.property", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_597, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29280,7 +29280,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amountString", element: 7, ty: Ty::Prim(Prim::String) },
     ] },
     // 598
-    TypeDef { name: "SubstanceSpecification.structure", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_598, elements: &[
+    TypeDef { name: "SubstanceSpecification.structure", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_598, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29306,7 +29306,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "representation", element: 10, ty: Ty::Complex(601) },
     ] },
     // 599
-    TypeDef { name: "SubstanceSpecification.structure.isotope", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_599, elements: &[
+    TypeDef { name: "SubstanceSpecification.structure.isotope", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_599, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29326,7 +29326,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "molecularWeight", element: 7, ty: Ty::Complex(600) },
     ] },
     // 600
-    TypeDef { name: "SubstanceSpecification.structure.isotope.molecularWeight", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_600, elements: &[
+    TypeDef { name: "SubstanceSpecification.structure.isotope.molecularWeight", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_600, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29342,7 +29342,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "amount", element: 5, ty: Ty::Complex(29) },
     ] },
     // 601
-    TypeDef { name: "SubstanceSpecification.structure.representation", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_601, elements: &[
+    TypeDef { name: "SubstanceSpecification.structure.representation", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_601, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29358,7 +29358,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "attachment", element: 5, ty: Ty::Complex(3) },
     ] },
     // 602
-    TypeDef { name: "SubstanceSpecification.code", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_602, elements: &[
+    TypeDef { name: "SubstanceSpecification.code", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_602, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29378,7 +29378,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "source", element: 7, ty: Ty::Complex(32) },
     ] },
     // 603
-    TypeDef { name: "SubstanceSpecification.name", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_603, elements: &[
+    TypeDef { name: "SubstanceSpecification.name", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_603, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29410,7 +29410,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "source", element: 13, ty: Ty::Complex(32) },
     ] },
     // 604
-    TypeDef { name: "SubstanceSpecification.name.official", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_604, elements: &[
+    TypeDef { name: "SubstanceSpecification.name.official", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_604, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29426,7 +29426,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "date", element: 5, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 605
-    TypeDef { name: "SubstanceSpecification.relationship", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_605, elements: &[
+    TypeDef { name: "SubstanceSpecification.relationship", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_605, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29454,7 +29454,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "source", element: 9, ty: Ty::Complex(32) },
     ] },
     // 606
-    TypeDef { name: "SupplyDelivery.suppliedItem", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_606, elements: &[
+    TypeDef { name: "SupplyDelivery.suppliedItem", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_606, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29469,7 +29469,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "itemReference", element: 4, ty: Ty::Complex(32) },
     ] },
     // 607
-    TypeDef { name: "SupplyRequest.parameter", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_607, elements: &[
+    TypeDef { name: "SupplyRequest.parameter", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_607, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29486,7 +29486,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueBoolean", element: 4, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 608
-    TypeDef { name: "Task.restriction", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_608, elements: &[
+    TypeDef { name: "Task.restriction", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_608, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29502,7 +29502,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "recipient", element: 5, ty: Ty::Complex(32) },
     ] },
     // 609
-    TypeDef { name: "Task.input", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_609, elements: &[
+    TypeDef { name: "Task.input", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_609, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29565,7 +29565,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueMeta", element: 4, ty: Ty::Complex(21) },
     ] },
     // 610
-    TypeDef { name: "Task.output", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_610, elements: &[
+    TypeDef { name: "Task.output", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_610, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29628,7 +29628,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueMeta", element: 4, ty: Ty::Complex(21) },
     ] },
     // 611
-    TypeDef { name: "TerminologyCapabilities.software", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_611, elements: &[
+    TypeDef { name: "TerminologyCapabilities.software", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_611, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29642,7 +29642,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "version", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 612
-    TypeDef { name: "TerminologyCapabilities.implementation", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_612, elements: &[
+    TypeDef { name: "TerminologyCapabilities.implementation", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_612, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29656,7 +29656,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "url", element: 4, ty: Ty::Prim(Prim::Url) },
     ] },
     // 613
-    TypeDef { name: "TerminologyCapabilities.codeSystem", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_613, elements: &[
+    TypeDef { name: "TerminologyCapabilities.codeSystem", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_613, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29672,7 +29672,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "subsumption", element: 5, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 614
-    TypeDef { name: "TerminologyCapabilities.codeSystem.version", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_614, elements: &[
+    TypeDef { name: "TerminologyCapabilities.codeSystem.version", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_614, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29694,7 +29694,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "property", element: 8, ty: Ty::Prim(Prim::Code) },
     ] },
     // 615
-    TypeDef { name: "TerminologyCapabilities.codeSystem.version.filter", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_615, elements: &[
+    TypeDef { name: "TerminologyCapabilities.codeSystem.version.filter", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_615, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29708,7 +29708,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "op", element: 4, ty: Ty::Prim(Prim::Code) },
     ] },
     // 616
-    TypeDef { name: "TerminologyCapabilities.expansion", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_616, elements: &[
+    TypeDef { name: "TerminologyCapabilities.expansion", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_616, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29728,7 +29728,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "textFilter", element: 7, ty: Ty::Prim(Prim::Markdown) },
     ] },
     // 617
-    TypeDef { name: "TerminologyCapabilities.expansion.parameter", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_617, elements: &[
+    TypeDef { name: "TerminologyCapabilities.expansion.parameter", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_617, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29742,7 +29742,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "documentation", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 618
-    TypeDef { name: "TerminologyCapabilities.validateCode", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_618, elements: &[
+    TypeDef { name: "TerminologyCapabilities.validateCode", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_618, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29754,7 +29754,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "translations", element: 3, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 619
-    TypeDef { name: "TerminologyCapabilities.translation", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_619, elements: &[
+    TypeDef { name: "TerminologyCapabilities.translation", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_619, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29766,7 +29766,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "needsMap", element: 3, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 620
-    TypeDef { name: "TerminologyCapabilities.closure", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_620, elements: &[
+    TypeDef { name: "TerminologyCapabilities.closure", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_620, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29778,7 +29778,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "translation", element: 3, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 621
-    TypeDef { name: "TestReport.participant", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_621, elements: &[
+    TypeDef { name: "TestReport.participant", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_621, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29794,7 +29794,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "display", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 622
-    TypeDef { name: "TestReport.setup", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_622, elements: &[
+    TypeDef { name: "TestReport.setup", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_622, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29806,7 +29806,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 3, ty: Ty::Complex(623) },
     ] },
     // 623
-    TypeDef { name: "TestReport.setup.action", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_623, elements: &[
+    TypeDef { name: "TestReport.setup.action", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_623, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29820,7 +29820,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "assert", element: 4, ty: Ty::Complex(625) },
     ] },
     // 624
-    TypeDef { name: "TestReport.setup.action.operation", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_624, elements: &[
+    TypeDef { name: "TestReport.setup.action.operation", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_624, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29836,7 +29836,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 5, ty: Ty::Prim(Prim::Uri) },
     ] },
     // 625
-    TypeDef { name: "TestReport.setup.action.assert", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_625, elements: &[
+    TypeDef { name: "TestReport.setup.action.assert", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_625, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29852,7 +29852,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "detail", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 626
-    TypeDef { name: "TestReport.test", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_626, elements: &[
+    TypeDef { name: "TestReport.test", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_626, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29868,7 +29868,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 5, ty: Ty::Complex(627) },
     ] },
     // 627
-    TypeDef { name: "TestReport.test.action", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_627, elements: &[
+    TypeDef { name: "TestReport.test.action", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_627, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29882,7 +29882,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "assert", element: 4, ty: Ty::Complex(625) },
     ] },
     // 628
-    TypeDef { name: "TestReport.teardown", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_628, elements: &[
+    TypeDef { name: "TestReport.teardown", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_628, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29894,7 +29894,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 3, ty: Ty::Complex(629) },
     ] },
     // 629
-    TypeDef { name: "TestReport.teardown.action", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_629, elements: &[
+    TypeDef { name: "TestReport.teardown.action", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_629, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29906,7 +29906,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "operation", element: 3, ty: Ty::Complex(624) },
     ] },
     // 630
-    TypeDef { name: "TestScript.origin", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_630, elements: &[
+    TypeDef { name: "TestScript.origin", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_630, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29920,7 +29920,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "profile", element: 4, ty: Ty::Complex(5) },
     ] },
     // 631
-    TypeDef { name: "TestScript.destination", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_631, elements: &[
+    TypeDef { name: "TestScript.destination", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_631, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29934,7 +29934,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "profile", element: 4, ty: Ty::Complex(5) },
     ] },
     // 632
-    TypeDef { name: "TestScript.metadata", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_632, elements: &[
+    TypeDef { name: "TestScript.metadata", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_632, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29948,7 +29948,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "capability", element: 4, ty: Ty::Complex(634) },
     ] },
     // 633
-    TypeDef { name: "TestScript.metadata.link", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_633, elements: &[
+    TypeDef { name: "TestScript.metadata.link", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_633, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29962,7 +29962,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "description", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 634
-    TypeDef { name: "TestScript.metadata.capability", kind: TypeKind::Backbone, required: 0x218, lookup: lookup_634, elements: &[
+    TypeDef { name: "TestScript.metadata.capability", kind: TypeKind::Backbone, base: None, required: 0x218, lookup: lookup_634, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -29986,7 +29986,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "capabilities", element: 9, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 635
-    TypeDef { name: "TestScript.fixture", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_635, elements: &[
+    TypeDef { name: "TestScript.fixture", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_635, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30002,7 +30002,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "resource", element: 5, ty: Ty::Complex(32) },
     ] },
     // 636
-    TypeDef { name: "TestScript.variable", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_636, elements: &[
+    TypeDef { name: "TestScript.variable", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_636, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30028,7 +30028,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "sourceId", element: 10, ty: Ty::Prim(Prim::Id) },
     ] },
     // 637
-    TypeDef { name: "TestScript.setup", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_637, elements: &[
+    TypeDef { name: "TestScript.setup", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_637, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30040,7 +30040,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 3, ty: Ty::Complex(638) },
     ] },
     // 638
-    TypeDef { name: "TestScript.setup.action", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_638, elements: &[
+    TypeDef { name: "TestScript.setup.action", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_638, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30054,7 +30054,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "assert", element: 4, ty: Ty::Complex(641) },
     ] },
     // 639
-    TypeDef { name: "TestScript.setup.action.operation", kind: TypeKind::Backbone, required: 0x400, lookup: lookup_639, elements: &[
+    TypeDef { name: "TestScript.setup.action.operation", kind: TypeKind::Backbone, base: None, required: 0x400, lookup: lookup_639, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30098,7 +30098,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "url", element: 19, ty: Ty::Prim(Prim::String) },
     ] },
     // 640
-    TypeDef { name: "TestScript.setup.action.operation.requestHeader", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_640, elements: &[
+    TypeDef { name: "TestScript.setup.action.operation.requestHeader", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_640, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30112,7 +30112,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 4, ty: Ty::Prim(Prim::String) },
     ] },
     // 641
-    TypeDef { name: "TestScript.setup.action.assert", kind: TypeKind::Backbone, required: 0x1000000, lookup: lookup_641, elements: &[
+    TypeDef { name: "TestScript.setup.action.assert", kind: TypeKind::Backbone, base: None, required: 0x1000000, lookup: lookup_641, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30166,7 +30166,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "warningOnly", element: 24, ty: Ty::Prim(Prim::Boolean) },
     ] },
     // 642
-    TypeDef { name: "TestScript.test", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_642, elements: &[
+    TypeDef { name: "TestScript.test", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_642, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30182,7 +30182,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 5, ty: Ty::Complex(643) },
     ] },
     // 643
-    TypeDef { name: "TestScript.test.action", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_643, elements: &[
+    TypeDef { name: "TestScript.test.action", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_643, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30196,7 +30196,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "assert", element: 4, ty: Ty::Complex(641) },
     ] },
     // 644
-    TypeDef { name: "TestScript.teardown", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_644, elements: &[
+    TypeDef { name: "TestScript.teardown", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_644, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30208,7 +30208,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "action", element: 3, ty: Ty::Complex(645) },
     ] },
     // 645
-    TypeDef { name: "TestScript.teardown.action", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_645, elements: &[
+    TypeDef { name: "TestScript.teardown.action", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_645, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30220,7 +30220,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "operation", element: 3, ty: Ty::Complex(639) },
     ] },
     // 646
-    TypeDef { name: "ValueSet.compose", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_646, elements: &[
+    TypeDef { name: "ValueSet.compose", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_646, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30238,7 +30238,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "exclude", element: 6, ty: Ty::Complex(647) },
     ] },
     // 647
-    TypeDef { name: "ValueSet.compose.include", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_647, elements: &[
+    TypeDef { name: "ValueSet.compose.include", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_647, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30258,7 +30258,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueSet", element: 7, ty: Ty::Prim(Prim::Canonical) },
     ] },
     // 648
-    TypeDef { name: "ValueSet.compose.include.concept", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_648, elements: &[
+    TypeDef { name: "ValueSet.compose.include.concept", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_648, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30274,7 +30274,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "designation", element: 5, ty: Ty::Complex(649) },
     ] },
     // 649
-    TypeDef { name: "ValueSet.compose.include.concept.designation", kind: TypeKind::Backbone, required: 0x20, lookup: lookup_649, elements: &[
+    TypeDef { name: "ValueSet.compose.include.concept.designation", kind: TypeKind::Backbone, base: None, required: 0x20, lookup: lookup_649, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30290,7 +30290,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 650
-    TypeDef { name: "ValueSet.compose.include.filter", kind: TypeKind::Backbone, required: 0x38, lookup: lookup_650, elements: &[
+    TypeDef { name: "ValueSet.compose.include.filter", kind: TypeKind::Backbone, base: None, required: 0x38, lookup: lookup_650, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30306,7 +30306,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "value", element: 5, ty: Ty::Prim(Prim::String) },
     ] },
     // 651
-    TypeDef { name: "ValueSet.expansion", kind: TypeKind::Backbone, required: 0x10, lookup: lookup_651, elements: &[
+    TypeDef { name: "ValueSet.expansion", kind: TypeKind::Backbone, base: None, required: 0x10, lookup: lookup_651, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30328,7 +30328,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "contains", element: 8, ty: Ty::Complex(653) },
     ] },
     // 652
-    TypeDef { name: "ValueSet.expansion.parameter", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_652, elements: &[
+    TypeDef { name: "ValueSet.expansion.parameter", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_652, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30348,7 +30348,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "valueDateTime", element: 4, ty: Ty::Prim(Prim::DateTime) },
     ] },
     // 653
-    TypeDef { name: "ValueSet.expansion.contains", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_653, elements: &[
+    TypeDef { name: "ValueSet.expansion.contains", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_653, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30374,7 +30374,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "contains", element: 10, ty: Ty::Complex(653) },
     ] },
     // 654
-    TypeDef { name: "VerificationResult.primarySource", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_654, elements: &[
+    TypeDef { name: "VerificationResult.primarySource", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_654, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30398,7 +30398,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "pushTypeAvailable", element: 9, ty: Ty::Complex(4) },
     ] },
     // 655
-    TypeDef { name: "VerificationResult.attestation", kind: TypeKind::Backbone, required: 0x0, lookup: lookup_655, elements: &[
+    TypeDef { name: "VerificationResult.attestation", kind: TypeKind::Backbone, base: None, required: 0x0, lookup: lookup_655, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30424,7 +30424,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "sourceSignature", element: 10, ty: Ty::Complex(35) },
     ] },
     // 656
-    TypeDef { name: "VerificationResult.validator", kind: TypeKind::Backbone, required: 0x8, lookup: lookup_656, elements: &[
+    TypeDef { name: "VerificationResult.validator", kind: TypeKind::Backbone, base: None, required: 0x8, lookup: lookup_656, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30440,7 +30440,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "attestationSignature", element: 5, ty: Ty::Complex(35) },
     ] },
     // 657
-    TypeDef { name: "VisionPrescription.lensSpecification", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_657, elements: &[
+    TypeDef { name: "VisionPrescription.lensSpecification", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_657, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
@@ -30478,7 +30478,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Property { key: "note", element: 16, ty: Ty::Complex(2) },
     ] },
     // 658
-    TypeDef { name: "VisionPrescription.lensSpecification.prism", kind: TypeKind::Backbone, required: 0x18, lookup: lookup_658, elements: &[
+    TypeDef { name: "VisionPrescription.lensSpecification.prism", kind: TypeKind::Backbone, base: None, required: 0x18, lookup: lookup_658, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },

@@ -1,11 +1,9 @@
 //! FHIR R4 (4.0.1) knowledge: the tables generated from HL7's definitions (`generated.rs`, by
-//! `cargo codegen`) in the shapes of `model.rs`. R4B and R5 will sit beside this module,
+//! `cargo codegen`) in the shapes of `../types.rs`. R4B and R5 will sit beside this module,
 //! generated the same way from `hl7.fhir.r4b.core` / `hl7.fhir.r5.core`.
 
 #[rustfmt::skip]
 mod generated;
-pub(crate) mod model;
-
 pub(crate) use generated::{ids, RESOURCES, TYPES, VALUE_SETS};
 
 /// The 146 concrete resource types of FHIR R4 4.0.1, sorted byte-wise (from the generated tables).
@@ -19,8 +17,8 @@ pub fn resource_types() -> impl ExactSizeIterator<Item = &'static str> {
 }
 
 /// The type id of a resource type (a generated `match`).
-pub(crate) fn resource_type_id(name: &str) -> Option<u16> {
-    generated::resource_type_id(name.as_bytes())
+pub(crate) fn resource_type_id(name: &[u8]) -> Option<u16> {
+    generated::resource_type_id(name)
 }
 
 /// Is `name` an R4 resource type? (A generated `match`.)
@@ -30,12 +28,7 @@ pub(crate) fn resource_type_id(name: &str) -> Option<u16> {
 /// assert!(!fhir_preflight::is_resource_type("patient"));
 /// ```
 pub fn is_resource_type(name: &str) -> bool {
-    resource_type_id(name).is_some()
-}
-
-/// Does `name` match HealthLake's `resourceType` pattern `[A-Za-z]{1,256}`?
-pub(crate) fn is_type_name_shaped(name: &[u8]) -> bool {
-    (1..=256).contains(&name.len()) && name.iter().all(u8::is_ascii_alphabetic)
+    resource_type_id(name.as_bytes()).is_some()
 }
 
 #[cfg(test)]
@@ -47,7 +40,7 @@ mod tests {
         let names: Vec<_> = resource_types().collect();
         assert_eq!(names.len(), 146);
         assert!(names.windows(2).all(|w| w[0] < w[1]));
-        assert!(names.iter().all(|n| is_type_name_shaped(n.as_bytes())));
+        assert!(names.iter().all(|n| n.bytes().all(|b| b.is_ascii_alphabetic())));
         for (name, id) in RESOURCES.iter() {
             assert_eq!(TYPES[*id as usize].name, *name);
         }
@@ -64,9 +57,9 @@ mod tests {
         }
         let patient = &TYPES[ids::PATIENT as usize];
         let gender = (patient.lookup)(b"gender").map(|i| &patient.properties[i as usize]).unwrap();
-        assert_eq!(gender.ty, model::Ty::Prim(model::Prim::Code));
+        assert_eq!(gender.ty, crate::model::Ty::Prim(crate::model::Prim::Code));
         let element = &patient.elements[gender.element as usize];
-        assert!(matches!(element.binding, model::Binding::Required(_)));
+        assert!(matches!(element.binding, crate::model::Binding::Required(_)));
         assert!((patient.lookup)(b"deceasedBoolean").is_some());
         assert!((patient.lookup)(b"deceasedDateTime").is_some());
         assert!((patient.lookup)(b"deceased").is_none());
@@ -81,15 +74,5 @@ mod tests {
         assert!(!is_resource_type("Resource"));
         assert!(!is_resource_type("DomainResource"));
         assert!(!is_resource_type("MedicinalProductDefinition")); // R5 only
-    }
-
-    #[test]
-    fn shape() {
-        assert!(is_type_name_shaped(b"a"));
-        assert!(!is_type_name_shaped(b""));
-        assert!(!is_type_name_shaped(b"Pa tient"));
-        assert!(!is_type_name_shaped(b"Patient1"));
-        assert!(is_type_name_shaped("A".repeat(256).as_bytes()));
-        assert!(!is_type_name_shaped("A".repeat(257).as_bytes()));
     }
 }

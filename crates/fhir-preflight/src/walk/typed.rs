@@ -1,0 +1,416 @@
+//! Objects whose FHIR type is known, read against the model property by property while they are
+//! parsed: each key is looked up in the type (unknown ones, `_x` primitive extensions, duplicates
+//! and second choice variants found here and reported by `check::shape`), each value read with
+//! its element's shape (arrays, JSON kinds, `null`s), primitives handed to the value hook, nested
+//! objects read as their type, resources nested in `Resource`-typed elements (`contained`,
+//! `Bundle.entry.resource`, …) read as their own type wherever their `resourceType` stands. At the
+//! end of an object its type's object rules run; at the end of a resource that owns its contained
+//! resources, the resource rules.
+
+use std::borrow::Cow;
+
+use super::{Stop, Walk};
+use crate::check::{self, shape};
+use crate::facts::{
+    Captured, ContainedId, Ctx, LineFacts, LocalRef, Member, MemberFacts, ObjectFacts, Path, ResourceFacts, ValueFacts,
+};
+use crate::json::scan::Token;
+use crate::model::r4::ids;
+use crate::model::{Element, Prim, Property, Role, Ty, TypeId, TypeKind};
+
+/// `Resource.id` read with the rules of the `id` type.
+static RESOURCE_ID: Property = Property { key: "id", element: 0, ty: Ty::Prim(Prim::Id) };
+
+/// Where a typed object's per-object state starts in the scratch buffers.
+#[derive(Clone, Copy)]
+struct Bases {
+    nulls: usize,
+    keys: usize,
+    captured: usize,
+    local_refs: usize,
+    contained: usize,
+}
+
+impl<'a> Walk<'a, '_> {
+    /// An object of type `tid` whose `{` (at `open`) was consumed; `depth` counts it.
+    #[expect(clippy::too_many_arguments, reason = "the walk's state for one object; a struct would only rename them")]
+    pub(super) fn typed_object(
+        &mut self,
+        depth: usize,
+        path: &Path<'_>,
+        tid: TypeId,
+        open: usize,
+        ctx: Ctx,
+        holder: Option<&'static Element>,
+        mut root: Option<&mut LineFacts>,
+    ) -> Result<(), Stop> {
+        let model = self.line.model;
+        let t = model.ty(tid);
+        let type_rules = self.rules.of(tid);
+        let is_resource = t.kind == TypeKind::Resource;
+        // A resource that is not contained owns the `#id` references and contained ids read inside it.
+        let owner = is_resource && !ctx.contained;
+        let bases = Bases {
+            nulls: self.scratch.nulls.len(),
+            keys: self.scratch.keys.len(),
+            captured: self.scratch.captured.len(),
+            local_refs: self.scratch.local_refs.len(),
+            contained: self.scratch.contained.len(),
+        };
+        let mut ctx = ctx;
+        if t.base.unwrap_or(tid) == ids::BUNDLE {
+            ctx.transaction = matches!(
+                crate::json::scan::find_member(self.line.bytes, open, "type"),
+                Some(Token::String(s)) if matches!(s.raw(self.line.bytes), b"transaction" | b"batch")
+            );
+        }
+        if self.sc.peek() == Some(b'}') {
+            self.sc.pos += 1;
+            if is_resource {
+                self.end_of_object(tid, 0, open, path, ctx, holder, bases, owner);
+            } else {
+                shape::empty_object(self.findings, open, path);
+            }
+            return Ok(());
+        }
+        // Bit `i`: `elements[i]` is present (types have at most 64 elements; the generator checks).
+        let mut elements_present = 0u64;
+        let mut big = None;
+        // Known properties seen so far (bit 2i: `key`, bit 2i+1: `_key`), for duplicate keys
+        // without comparing strings; unknown keys go through the generic duplicate check.
+        let mut seen = [0u64; 8];
+        let result = loop {
+            let key = match self.sc.member_key() {
+                Ok(key) => key,
+                Err(e) => break Err(self.syntax_error(e, path)),
+            };
+            let name = key.str_in(self.line.text);
+            let member_path = Path::Member(path, &name);
+            let value_offset = self.value_offset();
+            let key_offset = key.start() - 1;
+            let name_bytes = name.as_bytes();
+            let found = (t.lookup)(name_bytes).map(|i| (i, false)).or_else(|| {
+                let base_key = name_bytes.strip_prefix(b"_")?;
+                let i = (t.lookup)(base_key)?;
+                matches!(t.properties[i as usize].ty, Ty::Prim(_)).then_some((i, true))
+            });
+            let duplicate = match found {
+                Some((i, ext)) => {
+                    let bit = 2 * usize::from(i) + usize::from(ext);
+                    let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+                    let duplicate = seen[word] & mask != 0;
+                    seen[word] |= mask;
+                    if duplicate {
+                        self.duplicate_key(key, &member_path);
+                    }
+                    duplicate
+                }
+                None => self.check_duplicate(bases.keys, &mut big, key, &member_path),
+            };
+            let found = found.map(|(i, ext)| (&t.properties[i as usize], ext));
+            let step = if is_resource && name_bytes.len() == 12 && name_bytes == b"resourceType" {
+                match self.value(depth, &member_path) {
+                    Ok(value) => {
+                        if let Some(facts) = root.as_deref_mut() {
+                            facts.resource_type.get_or_insert(Member { value_offset, value });
+                        }
+                        Ok(())
+                    }
+                    Err(stop) => Err(stop),
+                }
+            } else if let Some((prop, ext)) = found {
+                let ei = prop.element as usize;
+                let element = &t.elements[ei];
+                if elements_present & (1 << ei) != 0 && !ext && !duplicate && element.is_choice() {
+                    shape::choice_multiple(self.findings, element, &name, key_offset, &member_path);
+                }
+                if type_rules.member_mask & (1 << ei) != 0 {
+                    let facts = MemberFacts {
+                        line: self.line,
+                        type_id: tid,
+                        element,
+                        ext,
+                        key_offset,
+                        path: &member_path,
+                        ctx,
+                    };
+                    for (mask, rule) in &type_rules.member {
+                        if mask & (1 << ei) != 0 {
+                            rule(&facts, self.findings);
+                        }
+                    }
+                }
+                let child_ctx = Ctx {
+                    contained: is_resource && !ext && element.role == Role::Contained,
+                    contained_meta: is_resource && ctx.contained && element.role == Role::Meta,
+                    transaction: ctx.transaction,
+                };
+                let resource_id = is_resource && !ext && element.role == Role::Id;
+                let present = match root.as_deref_mut() {
+                    // The line's own id: HealthLake's rule, checked by a line rule.
+                    Some(facts) if resource_id => self.value(depth, &member_path).map(|value| {
+                        facts.id.get_or_insert(Member { value_offset, value });
+                        true
+                    }),
+                    // R4 types `Resource.id` as string; its rule is the id type's.
+                    _ if resource_id => self.property(depth, &member_path, &RESOURCE_ID, element, child_ctx, ext, ei),
+                    _ => self.property(depth, &member_path, prop, element, child_ctx, ext, ei),
+                };
+                if !ext && type_rules.capture_mask & (1 << ei) != 0 {
+                    if let Ok(present) = present {
+                        self.scratch.captured.push(Captured { element: ei as u8, offset: value_offset, present });
+                    }
+                }
+                if let Ok(true) = present {
+                    elements_present |= 1 << ei;
+                    if !ext && resource_id && ctx.contained {
+                        if let Some(id) = self.line.string_at(value_offset).map(Cow::into_owned) {
+                            self.scratch.contained.push(ContainedId { id, offset: open, path: path.render() });
+                        }
+                    }
+                }
+                present.map(|_| ())
+            } else if name_bytes == b"fhir_comments" {
+                shape::fhir_comments(self.findings, key_offset, &member_path);
+                self.value(depth, &member_path).map(|_| ())
+            } else {
+                shape::unknown_property(self.findings, t, &name, key_offset, &member_path);
+                self.value(depth, &member_path).map(|_| ())
+            };
+            if let Err(stop) = step {
+                break Err(stop);
+            }
+            match self.after_member(path) {
+                Ok(true) => break Ok(()),
+                Ok(false) => {}
+                Err(stop) => break Err(stop),
+            }
+        };
+        if result.is_ok() {
+            self.end_of_object(tid, elements_present, open, path, ctx, holder, bases, owner);
+        } else {
+            self.drop_object_state(bases, owner);
+        }
+        result
+    }
+
+    /// The object was read: its type's object rules, then (for a resource that owns its contained
+    /// resources) the resource rules; then its state is dropped.
+    #[expect(clippy::too_many_arguments, reason = "the walk's state for one object")]
+    fn end_of_object(
+        &mut self,
+        tid: TypeId,
+        present: u64,
+        open: usize,
+        path: &Path<'_>,
+        ctx: Ctx,
+        holder: Option<&'static Element>,
+        bases: Bases,
+        owner: bool,
+    ) {
+        let rules = self.rules;
+        let object_rules = &rules.of(tid).object;
+        if object_rules.is_empty() && !owner {
+            self.drop_object_state(bases, owner);
+            return;
+        }
+        let facts = ObjectFacts {
+            line: self.line,
+            type_id: tid,
+            open,
+            path,
+            ctx,
+            holder,
+            present,
+            captured: &self.scratch.captured[bases.captured..],
+            nulls: &self.scratch.nulls[bases.nulls..],
+        };
+        for rule in object_rules {
+            rule(&facts, self.findings);
+        }
+        if owner {
+            let facts = ResourceFacts {
+                local_refs: &self.scratch.local_refs[bases.local_refs..],
+                contained: &self.scratch.contained[bases.contained..],
+            };
+            for rule in &rules.resource {
+                rule(&facts, self.findings);
+            }
+        }
+        self.drop_object_state(bases, owner);
+    }
+
+    fn drop_object_state(&mut self, bases: Bases, owner: bool) {
+        if owner {
+            self.scratch.local_refs.truncate(bases.local_refs);
+            self.scratch.contained.truncate(bases.contained);
+        }
+        self.scratch.captured.truncate(bases.captured);
+        self.scratch.nulls.truncate(bases.nulls);
+        self.scratch.keys.truncate(bases.keys);
+    }
+
+    /// The value of one property. Returns whether it counts as present (for cardinality).
+    #[expect(clippy::too_many_arguments, reason = "the walk's state for one property; a struct would only rename them")]
+    fn property(
+        &mut self,
+        depth: usize,
+        path: &Path<'_>,
+        prop: &'static Property,
+        element: &'static Element,
+        ctx: Ctx,
+        ext: bool,
+        ei: usize,
+    ) -> Result<bool, Stop> {
+        let offset = self.value_offset();
+        let item_ty = if ext { Ty::Complex(ids::ELEMENT) } else { prop.ty };
+        let is_array = self.sc.peek() == Some(b'[');
+        if !element.many {
+            if is_array {
+                shape::expected_single(self.findings, element, offset, path);
+                self.value(depth, path)?;
+                return Ok(true);
+            }
+            return self.item(depth, path, item_ty, element, ctx);
+        }
+        if !is_array {
+            shape::expected_array(self.findings, element, offset, path);
+            return self.item(depth, path, item_ty, element, ctx);
+        }
+        if depth + 1 > self.max_depth {
+            return Err(self.too_deep(offset, path));
+        }
+        self.sc.pos += 1;
+        if self.sc.peek() == Some(b']') {
+            self.sc.pos += 1;
+            if !matches!(prop.ty, Ty::Prim(_)) || ext {
+                shape::empty_array(self.findings, offset, path);
+            }
+            return Ok(false);
+        }
+        let primitive = matches!(prop.ty, Ty::Prim(_));
+        let mut present = false;
+        let mut index = 0u32;
+        loop {
+            let item = Path::Index(path, index as usize);
+            if primitive && self.sc.peek() == Some(b'n') {
+                // `n` can only start `null` (anything else is a syntax error).
+                match self.sc.value() {
+                    Ok(_) => self.scratch.nulls.push((ei as u8, ext, index)),
+                    Err(e) => return Err(self.syntax_error(e, &item)),
+                }
+            } else {
+                present |= self.item(depth + 1, &item, item_ty, element, ctx)?;
+            }
+            index += 1;
+            match self.sc.peek() {
+                Some(b',') => self.sc.pos += 1,
+                Some(b']') => {
+                    self.sc.pos += 1;
+                    return Ok(present || primitive);
+                }
+                _ => {
+                    let e = self.sc.unexpected("',' or ']' after an array item");
+                    return Err(self.syntax_error(e, path));
+                }
+            }
+        }
+    }
+
+    /// One value of type `ty`. Returns whether it counts as present.
+    fn item(
+        &mut self,
+        depth: usize,
+        path: &Path<'_>,
+        ty: Ty,
+        element: &'static Element,
+        ctx: Ctx,
+    ) -> Result<bool, Stop> {
+        let offset = self.value_offset();
+        match ty {
+            Ty::Prim(prim) => {
+                if matches!(self.sc.peek(), Some(b'{' | b'[')) {
+                    let token = self.value(depth, path)?;
+                    shape::not_primitive(self.findings, prim, token, offset, path);
+                    return Ok(true);
+                }
+                let token = match self.sc.value() {
+                    Ok(token) => token,
+                    Err(e) => return Err(self.syntax_error(e, path)),
+                };
+                if token == Token::Null {
+                    shape::null(self.findings, offset, path);
+                    return Ok(false);
+                }
+                if let Token::String(s) = token {
+                    if let Some(at) = s.lone_surrogate() {
+                        self.lone_surrogate_at(at, path);
+                    }
+                }
+                let facts = ValueFacts { line: self.line, prim, token, element, offset, path };
+                if let Some(text) = check::value(self.findings, &facts) {
+                    self.track_local_reference(&text, prim, element, offset, path);
+                }
+                Ok(true)
+            }
+            Ty::Complex(tid) => {
+                if self.sc.peek() != Some(b'{') {
+                    let token = self.value(depth, path)?;
+                    if token == Token::Null {
+                        shape::null(self.findings, offset, path);
+                        return Ok(false);
+                    }
+                    let type_name = self.line.model.ty(tid).name;
+                    shape::not_object(self.findings, element, type_name, token, offset, path);
+                    return Ok(true);
+                }
+                if depth + 1 > self.max_depth {
+                    return Err(self.too_deep(offset, path));
+                }
+                self.sc.pos += 1;
+                self.typed_object(depth + 1, path, tid, offset, ctx, Some(element), None)?;
+                Ok(true)
+            }
+            Ty::Resource => {
+                if self.sc.peek() != Some(b'{') {
+                    let token = self.value(depth, path)?;
+                    if token == Token::Null {
+                        shape::null(self.findings, offset, path);
+                        return Ok(false);
+                    }
+                    shape::not_resource(self.findings, token, offset, path);
+                    return Ok(true);
+                }
+                self.nested_resource(depth, path, offset, ctx)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// A `#id` in a `Reference.reference` (which must resolve) or in a uri (which counts for dom-3).
+    fn track_local_reference(&mut self, text: &str, prim: Prim, element: &Element, offset: usize, path: &Path<'_>) {
+        let Some(id) = text.strip_prefix('#') else { return };
+        let from_reference = prim == Prim::String && element.role == Role::Reference;
+        if from_reference || matches!(prim, Prim::Uri | Prim::Url | Prim::Canonical) {
+            let at = from_reference.then(|| (offset, path.render()));
+            self.scratch.local_refs.push(LocalRef { id: id.to_owned(), at });
+        }
+    }
+
+    /// A resource inside another (`contained`, `Bundle.entry.resource`, …), read as its own type.
+    fn nested_resource(&mut self, depth: usize, path: &Path<'_>, offset: usize, ctx: Ctx) -> Result<(), Stop> {
+        if depth + 1 > self.max_depth {
+            return Err(self.too_deep(offset, path));
+        }
+        let found = super::find_resource_type(self.line, offset);
+        self.sc.pos = offset + 1;
+        let unreadable = match found {
+            super::Found::Known(tid) => return self.typed_object(depth + 1, path, tid, offset, ctx, None, None),
+            super::Found::Missing => shape::NestedType::Missing,
+            super::Found::NotString => shape::NestedType::NotString,
+            super::Found::Unknown(name) => shape::NestedType::Unknown(name),
+        };
+        shape::nested_resource(self.findings, unreadable, offset, path);
+        self.object_generic(depth + 1, path)
+    }
+}
