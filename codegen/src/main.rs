@@ -1,5 +1,5 @@
 //! `cargo codegen [--check]` (alias of `cargo run -p fhir-preflight-codegen`): write, or check for
-//! drift, `crates/fhir-preflight/src/r4/generated.rs`.
+//! drift, `crates/fhir-preflight/src/model/r4/generated.rs`.
 
 use std::process::ExitCode;
 

@@ -64,8 +64,23 @@ function renderCounts(manifest) {
     : `${fmt(bad)} of ${fmt(m.numberOfResourcesScanned)} resources would be rejected.`;
 }
 
+/** Notes about files and the run, each as the CLI's report writes it: `file:line: severity[code] message`. */
+function renderNotes(notes) {
+  const list = $("notes");
+  list.replaceChildren();
+  for (const n of notes) {
+    const li = document.createElement("li");
+    const where = n.file === null ? "(run)" : n.line > 0 ? `${n.file}:${n.line}` : n.file;
+    li.textContent = `${where}: ${n.severity}[${n.code}] ${n.message}`;
+    li.dataset.code = n.code;
+    list.append(li);
+  }
+  $("notes-section").hidden = notes.length === 0;
+}
+
 async function finish(msg) {
   renderCounts(msg.manifest);
+  renderNotes(msg.notes);
   $("failed-count").textContent = `(${fmt(rows.length + rowsDropped)})`;
   if (rowsDropped > 0) {
     $("rows-note").textContent = `Showing the first ${fmt(MAX_ROWS)} failed lines; the download has all of them.`;

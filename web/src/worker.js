@@ -25,6 +25,7 @@ self.onmessage = async (e) => {
     await (ready = ready ?? init());
     const run = new PreflightRun(JSON.stringify(e.data.options));
     const records = [];
+    const notes = [];
     let done = 0;
     let linesBefore = 0;
     let last = 0;
@@ -63,9 +64,12 @@ self.onmessage = async (e) => {
         if (readError instanceof WebAssembly.RuntimeError) throw readError;
         ok = false;
       }
-      linesBefore += JSON.parse(run.endFile(ok)).resourcesScanned;
+      const report = JSON.parse(run.endFile(ok));
+      linesBefore += report.resourcesScanned;
+      for (const note of report.notes) notes.push({ file: file.name, ...note });
       drain(file.name);
     }
+    for (const note of JSON.parse(run.runNotes())) notes.push({ file: null, ...note });
     const inputUri = e.data.files.length === 1 ? e.data.files[0].name : "./";
     const manifest = run.manifest(inputUri, "fhir-preflight-results");
     const out = records
@@ -73,7 +77,7 @@ self.onmessage = async (e) => {
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .map((r) => ({ name: r.name, blob: new Blob(r.parts) }));
     self.postMessage({ type: "progress", bytes: done, lines: linesBefore });
-    self.postMessage({ type: "done", manifest, records: out });
+    self.postMessage({ type: "done", manifest, records: out, notes });
   } catch (err) {
     const message = lastPanic ?? `fhir-preflight stopped: ${err && err.message ? err.message : err}`;
     self.postMessage({ type: "error", message });

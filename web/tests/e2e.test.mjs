@@ -140,6 +140,27 @@ test("the page gives the CLI's verdict on every fixture, and makes no request wh
   await page.close();
 });
 
+test("the page shows the notes about files and the run that the CLI reports", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fp-notes-"));
+  // a.ndjson: two resource types; b.ndjson repeats a's Patient/p1 (a duplicate across files).
+  fs.writeFileSync(path.join(dir, "a.ndjson"),
+    '{"resourceType":"Patient","id":"p1"}\n\n{"resourceType":"Basic","id":"b1","code":{"text":"x"}}\n');
+  fs.writeFileSync(path.join(dir, "b.ndjson"), '{"resourceType":"Patient","id":"p1"}\n');
+  const page = await openPage();
+  await page.evaluate(() => { document.body.dataset.state = "ready"; });
+  await page.setInputFiles("#files", [path.join(dir, "a.ndjson"), path.join(dir, "b.ndjson")]);
+  await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 60000 });
+  const shown = await page.evaluate(() => [...document.querySelectorAll("#notes li")].map((li) => li.textContent));
+  const r = spawnSync(cli, ["validate", "a.ndjson", "b.ndjson", "--color", "never"], { cwd: dir, encoding: "utf8" });
+  const expected = r.stdout.split("\n").filter((l) => /^[^ ]+: warning\[(ndjson|healthlake)\//.test(l));
+  for (const code of ["ndjson/mixed-types", "ndjson/blank-line", "ndjson/duplicate-id"]) {
+    assert.ok(shown.some((l) => l.includes(`[${code}]`)), `${code} not shown: ${JSON.stringify(shown)}`);
+  }
+  assert.deepEqual(shown, expected, "the page's notes are the CLI's, word for word");
+  await page.screenshot({ path: path.join(artifacts, "page-notes.png"), fullPage: true });
+  await page.close();
+});
+
 test("a ~100 MB file streams with progress updates; throughput against the native CLI", async () => {
   const big = path.join(artifacts, "big.ndjson");
   if (!fs.existsSync(big)) {

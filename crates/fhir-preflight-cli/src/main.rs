@@ -3,7 +3,6 @@
 mod args;
 mod earlier;
 mod human;
-mod ids;
 mod inputs;
 mod interrupt;
 mod merge;

@@ -2,8 +2,8 @@
 //! after the other.
 //!
 //! Two things a run produces depend on the order of the inputs: the streamed formats on standard
-//! output (`ndjson`, `operationoutcome`, `sarif`), and duplicate `(resourceType, id)` detection
-//! (the *later* line is the duplicate). Each input being validated has a [`Lane`]. The lane of the
+//! output (`ndjson`, `operationoutcome`, `sarif`), and the core's duplicate `(resourceType, id)`
+//! detection (`fhir_preflight::RunChecks`: the *later* line is the duplicate). Each input being validated has a [`Lane`]. The lane of the
 //! first unfinished input writes through to [`Shared`] at once; the lanes of later inputs append
 //! to a [`Spool`] — memory up to [`SPOOL_MEMORY`], then an unnamed temporary file — which is
 //! replayed, in order, when the input before has finished. So a single big input streams as it
@@ -17,7 +17,8 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Mutex;
 
-use crate::ids::{id_hash, Ids};
+use fhir_preflight::RunChecks;
+
 use crate::stream::Out;
 
 /// A spool keeps this much in memory before it moves to a temporary file.
@@ -27,16 +28,15 @@ pub(crate) const SPOOL_MEMORY: usize = 4 << 20;
 pub(crate) struct Shared {
     /// The streamed format, if one was asked for.
     pub(crate) out: Option<Out>,
-    pub(crate) ids: Ids,
-    /// `Type/<redacted>` instead of `Type/id` in the duplicate list.
-    pub(crate) redact: bool,
+    /// The core's run-level rules (duplicate ids), fed in input order.
+    pub(crate) run: RunChecks,
     /// The first failure to write standard output or a spool; the run publishes nothing then.
     pub(crate) error: Option<io::Error>,
 }
 
 impl Shared {
-    pub(crate) fn new(out: Option<Out>, redact: bool) -> Self {
-        Shared { out, ids: Ids::default(), redact, error: None }
+    pub(crate) fn new(out: Option<Out>) -> Self {
+        Shared { out, run: RunChecks::default(), error: None }
     }
 
     pub(crate) fn items(&mut self, items: &[u8]) {
@@ -45,17 +45,6 @@ impl Shared {
                 self.error = Some(e);
             }
         }
-    }
-
-    fn id(&mut self, hash: u64, input: &str, line: u64, resource_type: &str, id: &str) {
-        let redact = self.redact;
-        self.ids.see(hash, input, line, || {
-            if redact {
-                format!("{resource_type}/<redacted>")
-            } else {
-                format!("{resource_type}/{id}")
-            }
-        });
     }
 }
 
@@ -182,10 +171,8 @@ impl Lane {
 
     /// An imported line's `(resourceType, id)`.
     pub(crate) fn id(&self, shared: &Mutex<Shared>, input: &str, line: u64, resource_type: &str, id: &str) {
-        let hash = id_hash(resource_type, id);
         self.write(shared, input, |spool| {
             spool.write(&[TAG_ID]);
-            spool.write(&hash.to_le_bytes());
             spool.write(&line.to_le_bytes());
             put_bytes(spool, resource_type.as_bytes());
             put_bytes(spool, id.as_bytes());
@@ -235,11 +222,11 @@ fn replay(spool: Spool, shared: &mut Shared, input: &str) -> io::Result<()> {
                 shared.items(&a);
             }
             TAG_ID => {
-                let (hash, line) = (get_u64(&mut r)?, get_u64(&mut r)?);
+                let line = get_u64(&mut r)?;
                 get_bytes(&mut r, &mut a)?;
                 get_bytes(&mut r, &mut b)?;
                 let (ty, id) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
-                shared.id(hash, input, line, &ty, &id);
+                shared.run.id(input, line, &ty, &id);
             }
             other => return Err(io::Error::new(io::ErrorKind::InvalidData, format!("spool tag {other}"))),
         }
@@ -254,21 +241,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    fn ids_of(shared: &Mutex<Shared>) -> (u64, Vec<(String, u64, String)>) {
-        let s = lock(shared);
-        (s.ids.duplicates, s.ids.first_duplicates.clone())
+    fn notes_of(shared: Mutex<Shared>) -> Vec<String> {
+        let shared = shared.into_inner().unwrap();
+        shared.run.finish().iter().map(fhir_preflight::Diagnostic::message).collect()
     }
 
-    /// A spooled lane replayed later gives what writing straight through gives, including past
-    /// the memory part of the spool.
+    /// A spooled lane replayed later gives what writing straight through in input order gives,
+    /// including past the memory part of the spool.
     #[test]
     fn spooled_then_replayed_equals_direct() {
         let run = |direct: bool| {
-            let shared = Mutex::new(Shared::new(None, false));
+            let shared = Mutex::new(Shared::new(None));
             let first = Lane::new(true);
             let second = Lane::new(direct);
             first.id(&shared, "a", 1, "Patient", "p1");
-            first.finish(&shared, "a");
             // More than SPOOL_MEMORY of records, so the temporary file is used.
             let long = "x".repeat(1000);
             for i in 0..(SPOOL_MEMORY / 1000 + 100) as u64 {
@@ -277,18 +263,16 @@ mod tests {
             second.id(&shared, "b", 9_999_999, "Patient", "p1");
             first.id(&shared, "a", 2, "Patient", "p1");
             first.finish(&shared, "a");
-            lock(&shared).ids.first_duplicates.push(("marker".into(), 0, String::new()));
-            first.finish(&shared, "a");
             second.go_direct(&mut lock(&shared), "b");
             second.finish(&shared, "b");
-            ids_of(&shared)
+            notes_of(shared)
         };
         let (spooled, direct) = (run(false), run(true));
-        // Spooled: a's duplicate comes first, then b's replayed ones; direct: interleaved as written.
-        assert_eq!(spooled.0, direct.0);
-        assert_eq!(spooled.1[0], ("a".into(), 2, "Patient/p1".into()));
-        assert_eq!(spooled.1[1].0, "marker");
-        assert_eq!(spooled.1[2].0, "b");
-        assert_eq!(spooled.0, (SPOOL_MEMORY / 1000 + 100 - 7) as u64 + 2);
+        // Spooled: all of a, then all of b (input order); direct: as written.
+        let dups = (SPOOL_MEMORY / 1000 + 100 - 7) + 2;
+        assert!(spooled[0].starts_with(&format!("{dups} lines repeat")), "{spooled:?}");
+        assert!(spooled[0].contains("first: a:2 Patient/p1, b:8 Patient/"), "{spooled:?}");
+        assert!(direct[0].starts_with(&format!("{dups} lines repeat")), "{direct:?}");
+        assert!(direct[0].contains("first: b:8 Patient/"), "{direct:?}");
     }
 }

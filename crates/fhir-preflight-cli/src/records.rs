@@ -118,8 +118,8 @@ pub(crate) struct RecordSink<'a> {
     /// This input's errors for the human report.
     pub(crate) errors: ErrorList,
     redact: bool,
-    /// Resource types of this file's imported lines.
-    pub(crate) types_in_file: std::collections::BTreeSet<String>,
+    /// The core's rules about this file (several resource types).
+    pub(crate) file_checks: fhir_preflight::FileChecks,
     /// The streamed format and where its items and the ids go, in input order.
     render: Option<Render>,
     lane: &'a Lane,
@@ -164,7 +164,7 @@ impl<'a> RecordSink<'a> {
             errors: ErrorList::new(target.max_errors, target.max_warnings),
             lines: target.lines.clone(),
             redact: target.redact,
-            types_in_file: Default::default(),
+            file_checks: Default::default(),
             render: target.render,
             lane,
             shared: target.shared,
@@ -217,10 +217,8 @@ impl Sink for RecordSink<'_> {
         let profiles = line.diagnostics.iter().filter(|d| d.code() == Code::ProfileUnchecked).count();
         self.errors.unchecked_profiles += profiles as u64;
         let failed = line.status != fhir_preflight::LineStatus::Imported;
+        self.file_checks.line(line);
         if let (Some(ty), Some(id), false) = (line.resource_type, line.resource_id, failed) {
-            if !self.types_in_file.contains(ty) {
-                self.types_in_file.insert(ty.to_owned());
-            }
             self.lane.id(self.shared, self.input, line.line, ty, id);
         }
         let ty = line.resource_type.filter(|t| fhir_preflight::is_resource_type(t)).unwrap_or("(unknown)");

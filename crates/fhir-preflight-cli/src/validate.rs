@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use fhir_preflight::{Code, Counts, Error, FileRead, FileReport, Manifest, Options};
+use fhir_preflight::{Counts, Error, FileRead, FileReport, Manifest, Options};
 
 use crate::args::{Format, ValidateArgs};
 use crate::human::{self, FileNote};
@@ -100,7 +100,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
         }
     };
     let streamed = out.is_some();
-    let shared = Mutex::new(Shared::new(out, args.redact));
+    let shared = Mutex::new(Shared::new(out));
     let progress = crate::progress::bar(&inputs, args.quiet);
     let run = Run {
         inputs: &inputs,
@@ -348,6 +348,7 @@ impl Run<'_> {
             return false;
         }
         outcome.counts.add_file(&done.report, done.read);
+        lock(self.target.shared).run.file_done();
         outcome.errors.absorb(done.errors);
         let mut notes = done.notes;
         notes.extend(done.report.diagnostics);
@@ -394,22 +395,9 @@ impl Run<'_> {
                 }
             },
         };
-        if sink.types_in_file.len() > 1 {
-            let types: Vec<&str> = sink.types_in_file.iter().map(String::as_str).collect();
-            let message = format!(
-                "the file holds {} resource types ({}): HealthLake accepts it; FHIR bulk data files hold one type each",
-                types.len(),
-                list_some(&types, 5)
-            );
-            notes.push(note(Code::NdjsonMixedTypes, 1, message));
-        }
-        if let (Some(limit), Some(path)) = (self.warn_file_size, &input.path) {
-            let size = std::fs::metadata(path).map_or(0, |m| m.len());
-            if size > limit {
-                let message = format!("the file is {size} bytes, over --warn-file-size {limit}");
-                notes.push(note(Code::HealthlakeLimit, 1, message));
-            }
-        }
+        let size = input.path.as_ref().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len());
+        let file_checks = std::mem::take(&mut sink.file_checks);
+        notes.extend(file_checks.finish(size, self.warn_file_size));
         let write_error = sink.close().err();
         Done { index, report, read, errors: sink.errors, notes, write_error }
     }
@@ -427,37 +415,10 @@ impl Run<'_> {
     }
 
     fn collect_run_notes(&self, notes: &mut Vec<fhir_preflight::Diagnostic>) {
-        let shared = lock(self.target.shared);
-        let ids = &shared.ids;
-        if ids.duplicates > 0 {
-            let first: Vec<String> =
-                ids.first_duplicates.iter().map(|(file, line, what)| format!("{file}:{line} {what}")).collect();
-            let message = format!(
-                "{} lines repeat a (resourceType, id) seen earlier: HealthLake keeps the last one; first: {}",
-                ids.duplicates,
-                first.join(", ")
-            );
-            notes.push(note(Code::NdjsonDuplicateId, 0, message));
-        }
-        if ids.full {
-            let message = format!(
-                "more than {} distinct (resourceType, id) pairs: later duplicates were not checked",
-                crate::ids::MAX_IDS
-            );
-            notes.push(note(Code::NdjsonDuplicateId, 0, message));
-        }
-        if self.inputs.len() > 10_000 {
-            let message = format!(
-                "{} files: a HealthLake import job takes at most 10,000 files; split the input",
-                self.inputs.len()
-            );
-            notes.push(note(Code::HealthlakeLimit, 0, message));
-        }
+        let mut shared = lock(self.target.shared);
+        let run = std::mem::take(&mut shared.run);
+        notes.extend(run.finish());
     }
-}
-
-fn note(code: Code, line: u64, message: String) -> fhir_preflight::Diagnostic {
-    fhir_preflight::Diagnostic::note(code, line, message)
 }
 
 fn open(input: &Input, bar: Option<&indicatif::ProgressBar>) -> io::Result<Box<dyn Read>> {

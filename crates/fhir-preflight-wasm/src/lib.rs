@@ -11,6 +11,7 @@
 //! const report = JSON.parse(run.endFile(true));
 //! const failures = run.takeFailureRecords();      // Uint8Array: FAILURE/patients.ndjson lines
 //! const manifest = run.manifest("patients.ndjson"); // same text as the CLI's manifest.json
+//! const notes = JSON.parse(run.runNotes());          // duplicate ids across files, …
 //! ```
 
 mod run;
@@ -36,8 +37,11 @@ export interface FileReport {
   resourcesWithCustomerError: number;
   resourcesWithServerError: number;
   blankLines: number;
-  notes: { code: string; line: number; message: string }[];
+  /** Notes about the file: several resource types, blank lines, a byte-order mark, not NDJSON. */
+  notes: Note[];
 }
+/** A note about a file (line ≥ 1) or the whole run (line 0). */
+export interface Note { code: string; severity: string; line: number; message: string; }
 /** One failed line, as `takeRows` returns them (JSON array). */
 export interface FailedRow {
   file: string;
@@ -127,6 +131,13 @@ impl PreflightRun {
     /// The manifest text, as the CLI writes it; `outputDir` as the CLI's `--output-dir`.
     pub fn manifest(&self, input_uri: &str, output_dir: Option<String>) -> String {
         self.inner.manifest(input_uri, output_dir)
+    }
+
+    /// The notes about the whole run (JSON `Note[]`, line 0): duplicate `(resourceType, id)`
+    /// pairs across the files, more files than one import job takes. Call once, after the last file.
+    #[wasm_bindgen(js_name = runNotes)]
+    pub fn run_notes(&mut self) -> String {
+        serde_json::to_string(&self.inner.run_notes()).unwrap_or_else(|_| "[]".into())
     }
 }
 

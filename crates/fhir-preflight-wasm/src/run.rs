@@ -3,22 +3,27 @@
 //! rows for the failed-lines table. Every rule is the core's; this only converts.
 
 use fhir_preflight::{
-    is_failure_record, write_record, Counts, FileRead, FileReport, LineResult, Manifest, Options, Severity, Sink,
-    Validator,
+    is_failure_record, write_record, Counts, Diagnostic, FileChecks, FileRead, FileReport, LineResult, Manifest,
+    Options, RunChecks, Severity, Sink, Validator,
 };
 use serde_json::{json, Value};
 
-/// Records and table rows of the current file since the last `take_*`.
+/// Records and table rows of the current file since the last `take_*`, and the core's run-level
+/// rules, fed with each line.
 #[derive(Debug, Default)]
 pub struct Buffers {
     file: String,
     failure: Vec<u8>,
     success: Vec<u8>,
     rows: Vec<Value>,
+    file_checks: FileChecks,
+    run: RunChecks,
 }
 
 impl Sink for Buffers {
     fn line(&mut self, line: &LineResult<'_>) {
+        self.file_checks.line(line);
+        self.run.line(&self.file, line);
         if is_failure_record(line) {
             write_record(&mut self.failure, line);
             let first = line.diagnostics.iter().find(|d| d.severity() >= Severity::Error);
@@ -71,11 +76,19 @@ pub struct Run {
     counts: Counts,
     /// Records of files already finished but not yet taken.
     pending: Buffers,
+    /// The run-level rules between files.
+    run: RunChecks,
 }
 
 impl Run {
     pub fn new(options: Options) -> Self {
-        Run { options, current: None, counts: Counts::default(), pending: Buffers::default() }
+        Run {
+            options,
+            current: None,
+            counts: Counts::default(),
+            pending: Buffers::default(),
+            run: RunChecks::default(),
+        }
     }
 
     /// Start a file; `name` is its record name (`FAILURE/<name>`).
@@ -83,7 +96,7 @@ impl Run {
         if self.current.is_some() {
             self.end_file(true);
         }
-        let buffers = Buffers { file: name.to_owned(), ..Buffers::default() };
+        let buffers = Buffers { file: name.to_owned(), run: std::mem::take(&mut self.run), ..Buffers::default() };
         self.current = Some(Validator::new(&self.options, buffers));
     }
 
@@ -101,12 +114,23 @@ impl Run {
         self.pending.success.extend_from_slice(&buffers.success);
         self.pending.rows.extend(buffers.rows);
         self.counts.add_file(&report, if read_ok { FileRead::Success } else { FileRead::CustomerError });
-        report_json(&buffers.file, &report)
+        self.run = buffers.run;
+        self.run.file_done();
+        // The file's notes as the CLI lists them: the run-level rules' first, then the framing's.
+        let mut notes = buffers.file_checks.finish(None, None);
+        notes.extend(report.diagnostics.iter().cloned());
+        report_json(&buffers.file, &report, &notes)
     }
 
     /// A file that could not be read at all.
     pub fn unreadable_file(&mut self) {
         self.counts.add_file(&FileReport::default(), FileRead::CustomerError);
+        self.run.file_done();
+    }
+
+    /// The notes about the whole run (duplicate ids across files, too many files), once, at the end.
+    pub fn run_notes(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.run).finish().iter().map(note_json).collect()
     }
 
     /// FAILURE record bytes produced since the last call (whole lines).
@@ -154,7 +178,11 @@ impl Run {
     }
 }
 
-fn report_json(file: &str, r: &FileReport) -> Value {
+fn note_json(d: &Diagnostic) -> Value {
+    json!({"code": d.code().as_str(), "severity": d.severity().as_str(), "line": d.line(), "message": d.message()})
+}
+
+fn report_json(file: &str, r: &FileReport, notes: &[Diagnostic]) -> Value {
     json!({
         "file": file,
         "bytesScanned": r.bytes_scanned,
@@ -163,7 +191,7 @@ fn report_json(file: &str, r: &FileReport) -> Value {
         "resourcesWithCustomerError": r.resources_customer_error,
         "resourcesWithServerError": r.resources_server_error,
         "blankLines": r.blank_lines,
-        "notes": r.diagnostics.iter().map(|d| json!({"code": d.code().as_str(), "line": d.line(), "message": d.message()})).collect::<Vec<_>>(),
+        "notes": notes.iter().map(note_json).collect::<Vec<_>>(),
     })
 }
 
@@ -204,6 +232,28 @@ mod tests {
         assert_eq!(run.counts().resources_customer_error, 1);
         let manifest: Value = serde_json::from_str(&run.manifest("one.ndjson", None)).unwrap();
         assert_eq!(manifest["numberOfResourcesImportedSuccessfully"], 2);
+    }
+
+    /// The run-level rules of the core, as the CLI applies them: mixed types per file, duplicate
+    /// ids across files (the later line is the duplicate).
+    #[test]
+    fn file_and_run_notes() {
+        let mut run = Run::new(options_from_json("").unwrap());
+        run.begin_file("a.ndjson");
+        run.feed(
+            format!("{GOOD}\n{{\"resourceType\":\"Basic\",\"id\":\"b\",\"code\":{{\"text\":\"x\"}}}}\n").as_bytes(),
+        );
+        let report = run.end_file(true);
+        assert_eq!(report["notes"][0]["code"], "ndjson/mixed-types");
+        run.begin_file("b.ndjson");
+        run.feed(format!("{GOOD}\n").as_bytes());
+        let report = run.end_file(true);
+        assert_eq!(report["notes"].as_array().map(Vec::len), Some(0));
+        let notes = run.run_notes();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0]["code"], "ndjson/duplicate-id");
+        assert_eq!(notes[0]["line"], 0);
+        assert!(notes[0]["message"].as_str().unwrap().ends_with("first: b.ndjson:1 Patient/a"));
     }
 
     #[test]

@@ -61,6 +61,7 @@ mod options;
 mod pipeline;
 mod record;
 mod report;
+mod run;
 mod validator;
 mod walk;
 
@@ -75,6 +76,7 @@ pub use record::{
     is_failure_record, operation_outcome, operation_outcome_with, write_record, write_record_with, CODE_SYSTEM,
 };
 pub use report::{format_mb, Counts, FileRead, Manifest};
+pub use run::{FileChecks, RunChecks, MAX_FILES_PER_JOB, MAX_IDS};
 pub use validator::{validate_bytes, validate_reader, Discard, FileReport, LineResult, Sink, Validator};
 
 /// The generated R4 tables, read-only, for tools; not a stable API.

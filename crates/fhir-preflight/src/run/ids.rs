@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 pub(crate) const SLOTS: usize = 1 << 22;
 
 /// The most distinct pairs kept: 7/8 of [`SLOTS`] (3,670,016).
-pub(crate) const MAX_IDS: usize = SLOTS / 8 * 7;
+pub const MAX_IDS: usize = SLOTS / 8 * 7;
 
 /// An empty slot.
 const EMPTY: u64 = u64::MAX;
@@ -26,21 +26,27 @@ pub(crate) fn id_hash(resource_type: &str, id: &str) -> u64 {
     hasher.finish().min(EMPTY - 1)
 }
 
-/// Duplicate pairs seen so far, in input order.
+/// What the table said about a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// First time: kept.
+    New,
+    /// Seen before.
+    Duplicate,
+    /// First time, but the table is full: not kept (later duplicates of it go unnoticed).
+    NotKept,
+}
+
+/// The pairs seen so far, as hashes.
 #[derive(Debug, Default)]
 pub(crate) struct Ids {
     table: Vec<u64>,
     len: usize,
-    /// Duplicate pairs found, and the first few (input, line, `Type/id`).
-    pub(crate) duplicates: u64,
-    pub(crate) first_duplicates: Vec<(String, u64, String)>,
-    /// The table reached [`MAX_IDS`]: later duplicates are not detected.
-    pub(crate) full: bool,
 }
 
 impl Ids {
-    /// Record a pair; a pair seen before counts as a duplicate (`shown` names it, for the first few).
-    pub(crate) fn see(&mut self, hash: u64, input: &str, line: u64, shown: impl FnOnce() -> String) {
+    /// Record a pair's hash (from [`id_hash`]).
+    pub(crate) fn see(&mut self, hash: u64) -> Seen {
         if self.table.is_empty() {
             // Filled by writing, with a non-zero marker (a zero fill becomes a zero-mapped
             // allocation): a probe reads a slot before writing it, and a page first read as the
@@ -54,20 +60,15 @@ impl Ids {
         loop {
             let here = self.table[slot];
             if here == hash {
-                self.duplicates += 1;
-                if self.first_duplicates.len() < 5 {
-                    self.first_duplicates.push((input.to_owned(), line, shown()));
-                }
-                return;
+                return Seen::Duplicate;
             }
             if here == EMPTY {
                 if self.len < MAX_IDS {
                     self.table[slot] = hash;
                     self.len += 1;
-                } else {
-                    self.full = true;
+                    return Seen::New;
                 }
-                return;
+                return Seen::NotKept;
             }
             slot = (slot + 1) & mask;
         }
@@ -79,28 +80,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn duplicates_are_counted_in_order_and_the_table_stops_at_its_limit() {
+    fn duplicates_are_found_and_the_table_stops_at_its_limit() {
         let mut ids = Ids::default();
-        for (line, id) in ["a", "b", "a", "c", "b", "a"].iter().enumerate() {
-            ids.see(id_hash("Patient", id), "f", line as u64 + 1, || format!("Patient/{id}"));
-        }
-        assert_eq!(ids.duplicates, 3);
-        let lines: Vec<u64> = ids.first_duplicates.iter().map(|d| d.1).collect();
-        assert_eq!(lines, [3, 5, 6]);
-        assert_eq!(ids.first_duplicates[0].2, "Patient/a");
+        let seen: Vec<Seen> = ["a", "b", "a", "c", "b", "a"].iter().map(|id| ids.see(id_hash("Patient", id))).collect();
+        use Seen::*;
+        assert_eq!(seen, [New, New, Duplicate, New, Duplicate, Duplicate]);
         // Same id, another type: not a duplicate.
-        ids.see(id_hash("Observation", "a"), "f", 7, String::new);
-        assert_eq!(ids.duplicates, 3);
-        assert!(!ids.full);
+        assert_eq!(ids.see(id_hash("Observation", "a")), New);
         // Fill the table: every new pair past MAX_IDS is not kept, and says so.
+        let mut false_duplicates = 0;
         for i in 0..MAX_IDS as u64 {
-            ids.see(id_hash("Encounter", &i.to_string()), "f", 8 + i, String::new);
+            false_duplicates += u64::from(ids.see(id_hash("Encounter", &i.to_string())) == Duplicate);
         }
-        assert!(ids.full);
+        assert_eq!(false_duplicates, 0, "no false duplicate among {MAX_IDS} distinct pairs");
         assert_eq!(ids.len, MAX_IDS);
-        assert_eq!(ids.duplicates, 3, "no false duplicate among {MAX_IDS} distinct pairs");
+        assert_eq!(ids.see(id_hash("Encounter", "new")), NotKept);
         // A pair kept before the table filled is still found.
-        ids.see(id_hash("Patient", "c"), "f", 0, String::new);
-        assert_eq!(ids.duplicates, 4);
+        assert_eq!(ids.see(id_hash("Patient", "c")), Duplicate);
     }
 }
