@@ -36,6 +36,7 @@ pub(crate) mod reference;
 pub(crate) mod resource_id;
 pub(crate) mod resource_type;
 pub(crate) mod shape;
+pub(crate) mod system;
 pub(crate) mod xhtml;
 
 use std::borrow::Cow;
@@ -141,6 +142,12 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["CodeableConcept", "Coding"]),
         reads: &[],
         hook: Hook::Object(binding::codings),
+    },
+    Rule {
+        name: "system/not-absolute",
+        types: Types::Only(&["Coding", "Identifier", "Quantity"]),
+        reads: &["system"],
+        hook: Hook::Object(system::absolute),
     },
     // Resource rules, at the end of each resource that owns its contained resources.
     Rule {

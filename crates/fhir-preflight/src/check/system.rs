@@ -44,7 +44,14 @@ mod tests {
 
     #[test]
     fn absolute_as_the_2020_validator_decides() {
-        for ok in ["http://loinc.org", "https://x.org/cs", "urn:oid:2.16.840.1", "urn:uuid:x", "urn:ietf:rfc:3986", "mailto:a@b.org"] {
+        for ok in [
+            "http://loinc.org",
+            "https://x.org/cs",
+            "urn:oid:2.16.840.1",
+            "urn:uuid:x",
+            "urn:ietf:rfc:3986",
+            "mailto:a@b.org",
+        ] {
             assert!(is_absolute(ok), "{ok}");
         }
         for bad in ["loinc.org", "LOINC", "ftp://x.org", "oid:1.2.3", "www.example.org", "http//x"] {
@@ -54,7 +61,8 @@ mod tests {
 
     #[test]
     fn pass_and_fail() {
-        let line = |value: &str| format!(r#"{{"resourceType":"Observation","id":"o","status":"final","code":{value}}}"#);
+        let line =
+            |value: &str| format!(r#"{{"resourceType":"Observation","id":"o","status":"final","code":{value}}}"#);
         assert_eq!(codes(&line(r#"{"coding":[{"system":"http://loinc.org","code":"1-8"}]}"#)), vec![]);
         assert_eq!(codes(&line(r#"{"coding":[{"system":"loinc.org","code":"1-8"}]}"#)), vec![Code::SystemNotAbsolute]);
         let identifier = r#"{"resourceType":"Patient","id":"p","identifier":[{"system":"hospital","value":"1"}]}"#;

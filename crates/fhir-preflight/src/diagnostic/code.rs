@@ -187,6 +187,9 @@ codes! {
     /// A uri starting `oid:` or `uuid:`.
     PrimitiveUriScheme = "primitive/uri-scheme", "value", Error, None;
 
+    /// `Coding.system`, `Identifier.system` or `Quantity.system` is not an absolute URI (`loinc.org`).
+    SystemNotAbsolute = "system/not-absolute", "code-invalid", Error, None;
+
     /// A code outside the value set of a required binding.
     BindingRequired = "binding/required", "code-invalid", Error, None;
 
