@@ -6,8 +6,10 @@
 //! - `golden [--check] [--detail FILE]`: every output over every corpus, one hash each, against
 //!   `conformance/golden.tsv`; see `golden.rs`.
 //! - `defects`: inject ≥ 1,000 defects into HL7's examples and check each is reported (see `defects.rs`).
-//! - `bench-compare [--lines N]`: side-by-side MB/s of framing, simd-json, serde_json, fhir-preflight at 1
-//!   and all threads, and the fhirkit crate, on one generated file (`benches/compare`).
+//! - `bench-compare [--lines N] [--against REV [--rounds N]]`: side-by-side MB/s of framing, simd-json,
+//!   serde_json, fhir-preflight at 1 and all threads, and the fhirkit crate, on one generated file
+//!   (`benches/compare`); with `--against REV`, the same for commit REV and this tree, alternately,
+//!   in one run (before/after tables for the README).
 //! - `memory`: peak RSS on a ~130 MB and a ~1.3 GB corpus, and their ratio.
 //! - `gen-corpus --lines N [--seed S] [--invalid-per-mille P] --out FILE`: write the deterministic
 //!   benchmark corpus (see `fhir_preflight_benches`).

@@ -84,7 +84,87 @@ pub(crate) fn compare(flags: &Flags) -> Result<(), String> {
     let root = workspace_root();
     let corpus = ensure_corpus(&root, lines, seed)?;
     let corpus = corpus.to_string_lossy();
-    cargo(&root, &["run", "--release", "-q", "--manifest-path", "benches/compare/Cargo.toml", "--", &corpus])
+    match flags.get("against") {
+        None => {
+            cargo(&root, &["run", "--release", "-q", "--manifest-path", "benches/compare/Cargo.toml", "--", &corpus])
+        }
+        Some(rev) => before_and_after(&root, rev, &corpus, flags.number("rounds", 3)?),
+    }
+}
+
+/// `cargo xtask bench-compare --against REV`: the comparison of this tree and of the commit `REV`
+/// (built from a git worktree under `target/`), run alternately `rounds` times on the same file;
+/// the best MB/s of each reader, side by side.
+fn before_and_after(root: &Path, rev: &str, corpus: &str, rounds: u64) -> Result<(), String> {
+    let base = target_dir(root).join("bench-base");
+    let _ = Command::new("git").args(["worktree", "remove", "--force"]).arg(&base).current_dir(root).output();
+    let added = Command::new("git")
+        .args(["worktree", "add", "--detach", "--force"])
+        .arg(&base)
+        .arg(rev)
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("git worktree: {e}"))?;
+    if !added.success() {
+        return Err(format!("cannot check out {rev} under {}", base.display()));
+    }
+    let build = |dir: &Path, target: &Path| -> Result<PathBuf, String> {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "-q", "--manifest-path"])
+            .arg(dir.join("benches/compare/Cargo.toml"))
+            .env("CARGO_TARGET_DIR", target)
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("cannot build the comparison in {}", dir.display()));
+        }
+        Ok(target.join("release/fhir-preflight-compare"))
+    };
+    let before = build(&base, &target_dir(root).join("bench-base-target"))?;
+    let after = build(root, &target_dir(root).join("bench-compare-target"))?;
+    // reader -> (best MB/s before, best MB/s after)
+    let mut best: Vec<(String, f64, f64)> = Vec::new();
+    for round in 0..rounds {
+        for (which, bin) in [(0, &before), (1, &after)] {
+            let out = Command::new(bin).arg(corpus).output().map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            eprintln!("round {} {}:\n{text}", round + 1, if which == 0 { rev } else { "this tree" });
+            for row in text.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| reader")) {
+                let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+                let (Some(reader), Some(mbs)) = (cells.first(), cells.get(2).and_then(|c| c.parse::<f64>().ok()))
+                else {
+                    continue;
+                };
+                let reader = reader.trim_matches('*').to_owned();
+                let entry = match best.iter_mut().find(|(r, ..)| *r == reader) {
+                    Some(entry) => entry,
+                    None => {
+                        best.push((reader, 0.0, 0.0));
+                        best.last_mut().expect("just pushed")
+                    }
+                };
+                if which == 0 {
+                    entry.1 = entry.1.max(mbs);
+                } else {
+                    entry.2 = entry.2.max(mbs);
+                }
+            }
+        }
+    }
+    let simd = best.iter().find(|(r, ..)| r.starts_with("simd-json")).map(|e| (e.1, e.2)).unwrap_or((1.0, 1.0));
+    println!("{corpus}: {rev} (before) and this tree (after), alternately, {rounds} rounds, best MB/s of each");
+    println!("| reader | before MB/s | after MB/s | after/before | before vs simd-json | after vs simd-json |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (reader, b, a) in &best {
+        println!(
+            "| {reader} | {b:.0} | {a:.0} | {:.2}× | {:.2}× | {:.2}× |",
+            a / b.max(f64::MIN_POSITIVE),
+            b / simd.0,
+            a / simd.1
+        );
+    }
+    let _ = Command::new("git").args(["worktree", "remove", "--force"]).arg(&base).current_dir(root).output();
+    Ok(())
 }
 
 /// `cargo xtask memory`: peak RSS of the CLI (all cores, writing every record) on a ~130 MB and a

@@ -41,8 +41,8 @@ fn fhir_model_rejects_implies_an_error() {
         ours[(l.line - 1) as usize] = l
             .diagnostics
             .iter()
-            .filter(|d| d.severity >= Severity::Error)
-            .map(|d| d.code.as_str().to_owned())
+            .filter(|d| d.severity() >= Severity::Error)
+            .map(|d| d.code().as_str().to_owned())
             .collect();
     };
     validate_bytes(input.as_bytes(), &Options::default(), &mut sink);

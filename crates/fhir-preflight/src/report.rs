@@ -51,6 +51,7 @@ pub enum FileRead {
 /// assert_eq!((whole.files_scanned, whole.resources_imported, whole.resources_customer_error), (2, 1, 1));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Counts {
     /// `numberOfScannedFiles`
     pub files_scanned: u64,

@@ -25,6 +25,7 @@ use crate::{Error, Options};
 /// assert_eq!(ids, vec![(2, Some("x".to_owned()))]); // physical line numbers: the blank line counts
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct LineResult<'a> {
     /// 1-based physical line number (blank lines count), HealthLake's `lineId`.
     pub line: u64,
@@ -115,6 +116,7 @@ impl Sink for Discard {
 /// assert_eq!(report.diagnostics.len(), 2); // the byte-order mark and the blank line
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FileReport {
     /// Bytes read (after decompression), every byte counted.
     pub bytes_scanned: u64,

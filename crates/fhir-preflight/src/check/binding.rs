@@ -5,6 +5,8 @@
 //!
 //! Example failing line: `{"resourceType":"Patient","id":"a","gender":"F"}`.
 
+use std::borrow::Cow;
+
 use crate::diagnostic::{q, Code, Finding, Findings, Message};
 use crate::facts::{ObjectFacts, Path, ValueFacts};
 use crate::json::scan::{Scanner, Token};
@@ -54,7 +56,7 @@ pub(crate) fn codings(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
         return;
     }
     let codings = codings_of(o.line.bytes, o.open, model.base_of(o.type_id) == ids::CODEABLE_CONCEPT);
-    let in_set = |system: &Option<String>, code: &str| {
+    let in_set = |system: &Option<Cow<'_, str>>, code: &str| {
         let Some(i) = model.member(vs, code) else { return false };
         let mut same_code = vs.codes[usize::from(i)..].iter().take_while(|(c, _)| *c == code);
         same_code.any(|(_, s)| system.as_deref().is_none_or(|sys| sys == *s))
@@ -80,12 +82,15 @@ fn report(f: &mut Findings, message: Message, offset: usize, path: &Path<'_>) {
     f.push(Finding::new(Code::BindingRequired, message).at(offset).on(path.render()));
 }
 
+/// A coding's system and code, as found.
+type SystemAndCode<'a> = (Option<Cow<'a, str>>, Option<Cow<'a, str>>);
+
 /// `(system, code)` of the Coding at `open`, or of each `coding` of the CodeableConcept at `open`
 /// (a second, small look-ahead pass, only for elements with a required binding).
-fn codings_of(line: &[u8], open: usize, concept: bool) -> Vec<(Option<String>, Option<String>)> {
+fn codings_of(line: &[u8], open: usize, concept: bool) -> Vec<SystemAndCode<'_>> {
     use crate::json::scan::find_member;
     let string = |t: Option<Token>| match t {
-        Some(Token::String(s)) => Some(s.text(line).into_owned()),
+        Some(Token::String(s)) => Some(s.text(line)),
         _ => None,
     };
     let one = |at: usize| (string(find_member(line, at, "system")), string(find_member(line, at, "code")));

@@ -257,7 +257,7 @@ fn dates(
 }
 
 /// Unicode whitespace anywhere (`char::is_whitespace`), with a byte-level pass for ASCII text.
-fn has_whitespace(text: &str) -> bool {
+pub(crate) fn has_whitespace(text: &str) -> bool {
     // Most URIs have no byte at or below a space and none above ASCII: one quick pass.
     if !any_space_or_beyond_ascii(text.as_bytes(), true) {
         return false;

@@ -58,7 +58,7 @@ fn literal(o: &ObjectFacts<'_, '_>, f: &mut Findings, text: &str, offset: usize,
     let targets = o.holder.map_or(&[][..], |h| h.targets);
     let path = || Path::Member(o.path, "reference").render();
     let mut report = |code: Code, message: Message| f.push(Finding::new(code, message).at(offset).on(path()));
-    if text.chars().any(char::is_whitespace) {
+    if super::primitive::has_whitespace(text) {
         // Reference.reference is a string: its value is never quoted (a query may hold an identifier).
         report(Code::ReferenceWhitespace, Message::plain("the reference contains whitespace"));
     }
@@ -134,18 +134,15 @@ pub(crate) fn classify<'r>(model: &Model, reference: &'r str) -> Literal<'r> {
     if reference.starts_with("urn:") {
         return Literal::Other;
     }
-    // The type is the segment before the id: `…/Type/id` or `…/Type/id/_history/v`.
-    let mut segments: Vec<&str> = reference.split('/').collect();
-    if segments.len() >= 4 && segments[segments.len() - 2] == "_history" {
-        segments.truncate(segments.len() - 2);
+    // The type is the segment before the id: `…/Type/id` or `…/Type/id/_history/v` (segments
+    // counted from the end, without collecting them).
+    let mut back = reference.rsplit('/');
+    let (_id, before_id, _, fourth_last) = (back.next(), back.next(), back.next(), back.next());
+    let ty = if fourth_last.is_some() && before_id == Some("_history") { fourth_last } else { before_id };
+    match ty {
+        Some(ty) if model.resource_type(ty).is_some() => Literal::Typed(ty),
+        _ => Literal::Other,
     }
-    if segments.len() >= 2 {
-        let ty = segments[segments.len() - 2];
-        if model.resource_type(ty).is_some() {
-            return Literal::Typed(ty);
-        }
-    }
-    Literal::Other
 }
 
 /// Is a resource type allowed by target type ids (empty = any)?

@@ -16,13 +16,21 @@ use crate::diagnostic::{Code, Finding, Findings, Message};
 use crate::facts::{ObjectFacts, Path};
 use crate::model::r4::ids;
 
+/// The schemes of an absolute system.
+const SCHEMES: [&str; 4] = ["http:", "https:", "urn:", "mailto:"];
+
 /// Is `uri` absolute, as HL7's 2020 validator decides?
 fn is_absolute(uri: &str) -> bool {
-    uri.is_empty() || ["http:", "https:", "urn:", "mailto:"].iter().any(|scheme| uri.starts_with(scheme))
+    uri.is_empty() || SCHEMES.iter().any(|scheme| uri.starts_with(scheme))
 }
 
 /// Object rule on Coding, Identifier and Quantity.
 pub(crate) fn absolute(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
+    let Some(at) = o.first_offset("system") else { return };
+    // The usual case, on the raw bytes: an absolute scheme right after the opening quote.
+    if o.line.bytes.get(at + 1..).is_some_and(|raw| SCHEMES.iter().any(|s| raw.starts_with(s.as_bytes()))) {
+        return;
+    }
     let Some((system, offset)) = o.string("system") else { return };
     if is_absolute(&system) {
         return;

@@ -95,6 +95,8 @@ pub(crate) type NullItem = (u8, bool, u32);
 pub(crate) struct ObjectFacts<'f, 'a> {
     pub(crate) line: Line<'a>,
     pub(crate) type_id: TypeId,
+    /// The type (`line.model.ty(type_id)`, looked up once).
+    pub(crate) def: &'static TypeDef,
     /// Where its `{` is.
     pub(crate) open: usize,
     pub(crate) path: &'f Path<'f>,
@@ -111,7 +113,7 @@ pub(crate) struct ObjectFacts<'f, 'a> {
 
 impl<'a> ObjectFacts<'_, 'a> {
     pub(crate) fn ty(&self) -> &'static TypeDef {
-        self.line.model.ty(self.type_id)
+        self.def
     }
 
     /// Is an element of this role present?
@@ -123,6 +125,11 @@ impl<'a> ObjectFacts<'_, 'a> {
     pub(crate) fn string(&self, name: &str) -> Option<(Cow<'a, str>, usize)> {
         let c = self.captured_named(name).next()?;
         self.line.string_at(c.offset).map(|s| (s, c.offset))
+    }
+
+    /// Where the first value of the element named `name` starts (its first byte: `"` for a string).
+    pub(crate) fn first_offset(&self, name: &str) -> Option<usize> {
+        self.captured_named(name).next().map(|c| c.offset)
     }
 
     fn captured_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Captured> {

@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::{Stop, Walk};
-use crate::check::{self, shape};
+use crate::check::{self, shape, TypeRules};
 use crate::facts::{
     Captured, ContainedId, Ctx, LineFacts, LocalRef, Member, MemberFacts, ObjectFacts, Path, ResourceFacts, ValueFacts,
 };
@@ -67,7 +67,7 @@ impl<'a> Walk<'a, '_> {
         if self.sc.peek() == Some(b'}') {
             self.sc.pos += 1;
             if is_resource {
-                self.end_of_object(tid, 0, open, path, ctx, holder, bases, owner);
+                self.end_of_object(tid, type_rules, 0, open, path, ctx, holder, bases, owner);
             } else {
                 shape::empty_object(self.findings, open, path);
             }
@@ -187,7 +187,7 @@ impl<'a> Walk<'a, '_> {
             }
         };
         if result.is_ok() {
-            self.end_of_object(tid, elements_present, open, path, ctx, holder, bases, owner);
+            self.end_of_object(tid, type_rules, elements_present, open, path, ctx, holder, bases, owner);
         } else {
             self.drop_object_state(bases, owner);
         }
@@ -200,6 +200,7 @@ impl<'a> Walk<'a, '_> {
     fn end_of_object(
         &mut self,
         tid: TypeId,
+        type_rules: &TypeRules,
         present: u64,
         open: usize,
         path: &Path<'_>,
@@ -208,8 +209,7 @@ impl<'a> Walk<'a, '_> {
         bases: Bases,
         owner: bool,
     ) {
-        let rules = self.rules;
-        let object_rules = &rules.of(tid).object;
+        let object_rules = &type_rules.object;
         if object_rules.is_empty() && !owner {
             self.drop_object_state(bases, owner);
             return;
@@ -217,6 +217,7 @@ impl<'a> Walk<'a, '_> {
         let facts = ObjectFacts {
             line: self.line,
             type_id: tid,
+            def: self.line.model.ty(tid),
             open,
             path,
             ctx,
@@ -233,7 +234,7 @@ impl<'a> Walk<'a, '_> {
                 local_refs: &self.scratch.local_refs[bases.local_refs..],
                 contained: &self.scratch.contained[bases.contained..],
             };
-            for rule in &rules.resource {
+            for rule in &self.rules.resource {
                 rule(&facts, self.findings);
             }
         }
