@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 /// Slots in the table: 2²² × 8 bytes = 32 MiB.
 pub(crate) const SLOTS: usize = 1 << 22;
 
-/// The most distinct pairs kept: 7/8 of [`SLOTS`] (3,670,016).
+/// The most distinct pairs kept: 7/8 of the table's slots (3,670,016).
 pub const MAX_IDS: usize = SLOTS / 8 * 7;
 
 /// An empty slot.
