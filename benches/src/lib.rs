@@ -50,9 +50,20 @@ fn date(rng: &mut Rng) -> String {
 }
 
 fn date_time(rng: &mut Rng) -> String {
+    let year = 2015 + rng.below(10);
+    date_time_in(rng, year)
+}
+
+/// A start and an end a year later (per-1: a period does not end before it starts).
+fn period(rng: &mut Rng) -> (String, String) {
+    let year = 2015 + rng.below(10);
+    (date_time_in(rng, year), date_time_in(rng, year + 1))
+}
+
+fn date_time_in(rng: &mut Rng, year: u64) -> String {
     format!(
         "{}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
-        2015 + rng.below(10),
+        year,
         1 + rng.below(12),
         1 + rng.below(28),
         rng.below(24),
@@ -143,12 +154,13 @@ fn observation(rng: &mut Rng, id: &str, patient: &str) -> String {
 }
 
 fn encounter(rng: &mut Rng, id: &str, patient: &str) -> String {
+    let (start, end) = period(rng);
     format!(
         r#"{{"resourceType":"Encounter","id":"{id}","status":"finished","class":{{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB","display":"ambulatory"}},"type":[{{"coding":[{{"system":"http://snomed.info/sct","code":"185349003","display":"Encounter for check up"}}],"text":"Encounter for check up"}}],"subject":{{"reference":"Patient/{patient}"}},"participant":[{{"individual":{{"reference":"Practitioner/pr-{}","display":"Dr. {}"}}}}],"period":{{"start":"{}","end":"{}"}},"serviceProvider":{{"reference":"Organization/org-{}"}}}}"#,
         rng.below(100),
         rng.pick(FAMILY),
-        date_time(rng),
-        date_time(rng),
+        start,
+        end,
         rng.below(20)
     )
 }

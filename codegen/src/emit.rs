@@ -83,8 +83,26 @@ pub fn emit(defs: &Definitions) -> Result<String, String> {
     );
     out.push_str("// Checked for drift by `cargo codegen --check` and a test.\n\n");
     out.push_str(
-        "use crate::model::types::{Binding, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};\n\n",
+        "use crate::model::types::{Binding, Constraint, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};\n\n",
     );
+    let _ = writeln!(
+        out,
+        "/// The constraints (invariants) of the definitions, by id (key@StructureDefinition).\npub(crate) static CONSTRAINTS: [Constraint; {}] = [",
+        defs.constraints.len()
+    );
+    for c in &defs.constraints {
+        let _ = writeln!(
+            out,
+            "    Constraint {{ key: {:?}, error: {}, best_practice: {}, human: {:?}, expression: {:?}, defined_in: {:?} }},",
+            c.key,
+            c.severity == "error",
+            c.best_practice,
+            c.human,
+            c.expression,
+            format!("{}:{}", c.defined_in, c.path)
+        );
+    }
+    out.push_str("];\n\n");
     let _ = writeln!(
         out,
         "/// Required value sets.\npub(crate) static VALUE_SETS: [ValueSet; {}] = [\n{vs_out}];\n",
@@ -137,7 +155,20 @@ pub fn emit(defs: &Definitions) -> Result<String, String> {
                 targets.join(", ")
             );
         }
-        out.push_str("    ], properties: &[\n");
+        out.push_str("    ], constraints: &[");
+        let uses: Vec<String> = t
+            .constraints
+            .iter()
+            .map(|u| {
+                let i = defs
+                    .constraints
+                    .binary_search_by(|c| c.id.cmp(&u.id))
+                    .map_err(|_| format!("{}: {}", t.name, u.id))?;
+                Ok(format!("({i}, {})", u.element.map_or(u8::MAX as usize, |e| e)))
+            })
+            .collect::<Result<_, String>>()?;
+        out.push_str(&uses.join(", "));
+        out.push_str("], properties: &[\n");
         for p in &t.properties {
             let ty = match &p.value {
                 ValueType::Primitive(code) => format!("Ty::Prim(Prim::{})", prim_variant(code)?),

@@ -85,6 +85,39 @@ pub struct TypeDef {
     pub kind: Kind,
     pub elements: Vec<Element>,
     pub properties: Vec<Property>,
+    /// The constraints (invariants) that apply here: on every object of the type, or on each item
+    /// of one of its elements.
+    pub constraints: Vec<ConstraintUse>,
+}
+
+/// Where a constraint applies within a type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConstraintUse {
+    /// The constraint's id: key and defining StructureDefinition, `inv-1@Task` (keys alone are not
+    /// unique: `inv-1` is defined by Parameters, Task and TestReport). See [`Constraint::id`].
+    pub id: String,
+    /// `None`: on the object itself; `Some(i)`: on each item of `elements[i]`.
+    pub element: Option<usize>,
+}
+
+/// A constraint (invariant) of the definitions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Constraint {
+    /// `per-1@Period`: the key and the StructureDefinition that defines it.
+    pub id: String,
+    /// `per-1`.
+    pub key: String,
+    /// `error` or `warning`.
+    pub severity: String,
+    /// HL7's text: "If present, start SHALL have a lower value than end".
+    pub human: String,
+    /// The FHIRPath expression.
+    pub expression: String,
+    /// Marked best practice (`elementdefinition-bestpractice`).
+    pub best_practice: bool,
+    /// The StructureDefinition that defines it (its id), and the element path it is on there.
+    pub defined_in: String,
+    pub path: String,
 }
 
 /// How a value set of a required binding can be checked.
@@ -115,6 +148,8 @@ pub struct Definitions {
     pub types: Vec<TypeDef>,
     /// The value sets of required bindings that can be checked offline, sorted by URL.
     pub value_sets: Vec<ValueSet>,
+    /// Every constraint with an expression, sorted by id, whether or not a type here uses it.
+    pub constraints: Vec<Constraint>,
 }
 
 impl Definitions {

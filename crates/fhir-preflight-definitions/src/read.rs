@@ -5,7 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::{Definitions, Element, Kind, Property, TypeDef, ValueSet, ValueSetKind, ValueType};
+use crate::{
+    Constraint, ConstraintUse, Definitions, Element, Kind, Property, TypeDef, ValueSet, ValueSetKind, ValueType,
+};
+
+/// ele-1 (every element has a value or children) is on every element: the JSON shape enforces it.
+const EVERY_ELEMENT: &str = "ele-1";
+
+/// Constraint profiles of Quantity whose constraints apply where an element names them.
+const QUANTITY_PROFILES: &[&str] = &["SimpleQuantity", "MoneyQuantity"];
 
 /// The FHIR primitive types (with xhtml).
 const PRIMITIVES: &[&str] = &[
@@ -33,6 +41,8 @@ const PRIMITIVES: &[&str] = &[
 
 /// A StructureDefinition a type is read from.
 struct Sd<'a> {
+    /// The StructureDefinition's id.
+    id: String,
     name: String,
     kind: Kind,
     elements: &'a [Value],
@@ -62,7 +72,7 @@ fn collect_sds<'a>(resources: &'a Value, types: &'a Value) -> Result<Vec<Sd<'a>>
             || id == "Element";
         if wanted {
             let elements = sd["snapshot"]["element"].as_array().ok_or(format!("{id}: no snapshot"))?;
-            sds.push(Sd { name: id.to_owned(), kind: Kind::Datatype, elements });
+            sds.push(Sd { id: id.to_owned(), name: id.to_owned(), kind: Kind::Datatype, elements });
         }
     }
     for sd in structure_definitions(resources) {
@@ -72,7 +82,12 @@ fn collect_sds<'a>(resources: &'a Value, types: &'a Value) -> Result<Vec<Sd<'a>>
         {
             let id = str_of(sd, "id").unwrap_or("");
             let elements = sd["snapshot"]["element"].as_array().ok_or(format!("{id}: no snapshot"))?;
-            sds.push(Sd { name: str_of(sd, "type").unwrap_or(id).to_owned(), kind: Kind::Resource, elements });
+            sds.push(Sd {
+                id: id.to_owned(),
+                name: str_of(sd, "type").unwrap_or(id).to_owned(),
+                kind: Kind::Resource,
+                elements,
+            });
         }
     }
     sds.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
@@ -142,9 +157,34 @@ pub fn read(
     // Pass 2: elements and properties of every type.
     let mut required_vs: BTreeSet<String> = BTreeSet::new();
     let mut out: Vec<TypeDef> = Vec::new();
+    // Type-level constraints of each SD root and backbone element, by path (to skip them where an
+    // element of that type repeats them in a snapshot).
+    let mut type_level: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for sd in &sds {
+        let parents: BTreeSet<&str> = sd.elements.iter().filter_map(|e| str_of(e, "path")).map(parent_of).collect();
+        for e in sd.elements {
+            let path = str_of(e, "path").unwrap_or("");
+            if !path.contains('.') || parents.contains(path) {
+                let name = if path.contains('.') { path } else { sd.name.as_str() };
+                type_level.entry(name.to_owned()).or_default().extend(constraint_ids(e, &sd.id));
+            }
+        }
+    }
+    let quantity_profiles = quantity_profile_constraints(types);
     let mut build = |sd: &Sd<'_>, root: &str, kind: Kind| -> Result<TypeDef, String> {
         let parents: BTreeSet<&str> = sd.elements.iter().filter_map(|e| str_of(e, "path")).map(parent_of).collect();
-        let mut ty = TypeDef { name: root.to_owned(), kind, elements: Vec::new(), properties: Vec::new() };
+        let mut ty = TypeDef {
+            name: root.to_owned(),
+            kind,
+            elements: Vec::new(),
+            properties: Vec::new(),
+            constraints: Vec::new(),
+        };
+        if let Some(e) = sd.elements.iter().find(|e| str_of(e, "path") == Some(root)) {
+            for id in constraint_ids(e, &sd.id) {
+                ty.constraints.push(ConstraintUse { id, element: None });
+            }
+        }
         for e in sd.elements.iter().filter(|e| str_of(e, "path").map(parent_of) == Some(root)) {
             let path = str_of(e, "path").unwrap_or("");
             let name = path.rsplit('.').next().unwrap_or(path);
@@ -190,6 +230,27 @@ pub fn read(
             }
             if targets.iter().any(|t| t == "Resource") {
                 targets.clear();
+            }
+            // Constraints on this element itself (not on a backbone: those are its type's): the
+            // ones its type does not bring, and those of a Quantity profile it names.
+            if !parents.contains(path) {
+                let own_types: Vec<String> = e["type"].as_array().into_iter().flatten().map(type_code).collect();
+                let brought: BTreeSet<&String> = own_types.iter().filter_map(|t| type_level.get(t)).flatten().collect();
+                for id in constraint_ids(e, &sd.id) {
+                    if !brought.contains(&id) {
+                        ty.constraints.push(ConstraintUse { id, element: Some(index) });
+                    }
+                }
+                for t in e["type"].as_array().into_iter().flatten() {
+                    for profile in t["profile"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        let name = profile.rsplit('/').next().unwrap_or(profile);
+                        for id in quantity_profiles.get(name).into_iter().flatten() {
+                            if !ty.constraints.iter().any(|c| &c.id == id && c.element == Some(index)) {
+                                ty.constraints.push(ConstraintUse { id: id.clone(), element: Some(index) });
+                            }
+                        }
+                    }
+                }
             }
             ty.elements.push(Element { name: name.to_owned(), required, many, required_binding, targets });
         }
@@ -241,5 +302,97 @@ pub fn read(
         }
         value_sets.push(ValueSet { url: url.clone(), kind, codes: codes.into_iter().collect() });
     }
-    Ok(Definitions { types: out, value_sets })
+    let constraints = all_constraints(&[resources, types])?;
+    for t in &out {
+        if let Some(c) = t.constraints.iter().find(|c| constraints.binary_search_by(|d| d.id.cmp(&c.id)).is_err()) {
+            return Err(format!("{}: constraint {} has no definition", t.name, c.id));
+        }
+    }
+    Ok(Definitions { types: out, value_sets, constraints })
+}
+
+/// The StructureDefinition that defines a constraint met in `sd`'s snapshot: its `source`, else `sd`.
+fn defined_in<'v>(c: &'v Value, sd: &'v str) -> &'v str {
+    str_of(c, "source").map_or(sd, |s| s.rsplit('/').next().unwrap_or(s))
+}
+
+/// The ids (`key@StructureDefinition`) of the constraints with an expression on an element
+/// definition of `sd` (ele-1 aside).
+fn constraint_ids(e: &Value, sd: &str) -> Vec<String> {
+    let mut ids: Vec<String> = e["constraint"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| str_of(c, "expression").is_some())
+        .filter_map(|c| Some((str_of(c, "key")?, defined_in(c, sd))))
+        .filter(|(k, _)| *k != EVERY_ELEMENT)
+        .map(|(k, d)| format!("{k}@{d}"))
+        .collect();
+    ids.dedup();
+    ids
+}
+
+/// The constraints the Quantity profiles (SimpleQuantity, MoneyQuantity) add over Quantity.
+fn quantity_profile_constraints(types: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut quantity: BTreeSet<String> = BTreeSet::new();
+    let mut out = BTreeMap::new();
+    for sd in structure_definitions(types) {
+        let id = str_of(sd, "id").unwrap_or("");
+        let root = sd["snapshot"]["element"].as_array().and_then(|els| els.first());
+        let keys = root.map(|r| constraint_ids(r, id)).unwrap_or_default();
+        if id == "Quantity" {
+            quantity.extend(keys);
+        } else if QUANTITY_PROFILES.contains(&id) {
+            out.insert(id.to_owned(), keys);
+        }
+    }
+    for keys in out.values_mut() {
+        keys.retain(|k| !quantity.contains(k));
+    }
+    out
+}
+
+/// Every constraint with an expression in the StructureDefinitions of `bundles`, by id; one id
+/// with two expressions is an error.
+fn all_constraints(bundles: &[&Value]) -> Result<Vec<Constraint>, String> {
+    let mut by_id: BTreeMap<String, Constraint> = BTreeMap::new();
+    for bundle in bundles {
+        for sd in structure_definitions(bundle) {
+            let id = str_of(sd, "id").unwrap_or("");
+            for e in sd["snapshot"]["element"].as_array().into_iter().flatten() {
+                for c in e["constraint"].as_array().into_iter().flatten() {
+                    let (Some(key), Some(expression)) = (str_of(c, "key"), str_of(c, "expression")) else { continue };
+                    let best_practice = c["extension"].as_array().into_iter().flatten().any(|x| {
+                        str_of(x, "url")
+                            == Some("http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice")
+                            && x["valueBoolean"] == true
+                    });
+                    let def = defined_in(c, id);
+                    let cid = format!("{key}@{def}");
+                    let constraint = Constraint {
+                        id: cid.clone(),
+                        key: key.to_owned(),
+                        severity: str_of(c, "severity").unwrap_or("error").to_owned(),
+                        human: str_of(c, "human").unwrap_or("").to_owned(),
+                        expression: expression.to_owned(),
+                        best_practice,
+                        defined_in: def.to_owned(),
+                        path: str_of(e, "path").unwrap_or("").to_owned(),
+                    };
+                    // The definition's own element (not a copy in another snapshot) gives the path.
+                    let own = def == id;
+                    match by_id.get(&cid) {
+                        Some(seen) if seen.expression != constraint.expression => {
+                            return Err(format!("constraint {cid} has two expressions"));
+                        }
+                        Some(_) if !own => {}
+                        _ => {
+                            by_id.insert(cid, constraint);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(by_id.into_values().collect())
 }

@@ -53,6 +53,7 @@ mod check;
 mod diagnostic;
 mod error;
 mod facts;
+mod fhirpath;
 mod json;
 mod line;
 mod model;

@@ -125,7 +125,8 @@ fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Fin
             panic!("injected fault");
         }
     }
-    let mut findings = Findings::with_level(options.max_issues_per_line, options.level);
+    let mut findings =
+        Findings::with_level(options.max_issues_per_line, options.level).with_best_practice(options.best_practice);
     // simdutf8's fast check; std's only on failure, to locate the error.
     let text = match simdutf8::basic::from_utf8(line).or_else(|_| std::str::from_utf8(line)) {
         Ok(text) => text,
@@ -199,10 +200,10 @@ mod tests {
 
     #[test]
     fn imported_line() {
-        let line = br#"{"resourceType":"Patient","id":"p1"}"#;
+        let line = br#"{"resourceType":"Patient","id":"p1","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">p1</div>"}}"#;
         let o = run(line);
         assert_eq!(o.status, LineStatus::Imported);
-        assert!(o.diagnostics.is_empty());
+        assert!(o.diagnostics.is_empty(), "{:?}", o.diagnostics);
         assert_eq!(o.resource_type.as_ref().and_then(|t| t.as_str(line)), Some("Patient"));
         assert_eq!(o.resource_id.as_ref().and_then(|t| t.as_str(line)), Some("p1"));
         assert!(matches!(o.resource_id, Some(Text::Span(..))));

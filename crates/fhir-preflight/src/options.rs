@@ -30,6 +30,7 @@ pub struct Options {
     pub(crate) chunk_bytes: usize,
     pub(crate) batch_bytes: usize,
     pub(crate) level: Level,
+    pub(crate) best_practice: crate::Severity,
     #[cfg(feature = "fault-injection")]
     pub(crate) panic_marker: Option<Vec<u8>>,
 }
@@ -44,6 +45,7 @@ impl Default for Options {
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             batch_bytes: 4 * 1024 * 1024,
             level: Level::default(),
+            best_practice: crate::Severity::Information,
             #[cfg(feature = "fault-injection")]
             panic_marker: None,
         }
@@ -125,6 +127,25 @@ impl Options {
     /// See [`Options::with_level`].
     pub fn level(&self) -> Level {
         self.level
+    }
+
+    /// The severity of the constraints HL7 marks best practice (`dom-6`: a resource should have a
+    /// narrative): [`Severity::Information`](crate::Severity::Information) by default, so that
+    /// they do not put a warning on every line; `Warning` or `Error` raise them.
+    ///
+    /// ```
+    /// use fhir_preflight::{Options, Severity};
+    /// assert_eq!(Options::default().best_practice(), Severity::Information);
+    /// assert_eq!(Options::default().with_best_practice(Severity::Warning).best_practice(), Severity::Warning);
+    /// ```
+    pub fn with_best_practice(mut self, severity: crate::Severity) -> Self {
+        self.best_practice = severity;
+        self
+    }
+
+    /// See [`Options::with_best_practice`].
+    pub fn best_practice(&self) -> crate::Severity {
+        self.best_practice
     }
 
     /// Test-only fault injection: validating a line that contains `marker` panics.

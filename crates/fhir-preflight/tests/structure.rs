@@ -19,7 +19,7 @@ fn check_at(line: &str, level: Level) -> (Found, Found) {
             let row = (d.code().as_str().to_owned(), d.path().clone().unwrap_or_default());
             if d.severity() >= Severity::Error {
                 errors.push(row);
-            } else {
+            } else if d.severity() == Severity::Warning {
                 warnings.push(row);
             }
         }
@@ -49,7 +49,6 @@ fn passing_resources() {
         // conditional references are expected in transactions
         r##"{"resourceType":"Bundle","id":"t","type":"transaction","entry":[{"resource":{"resourceType":"Patient","generalPractitioner":[{"reference":"Practitioner?identifier=http://npi|1"}]},"request":{"method":"POST","url":"Patient"}}]}"##.to_owned(),
         // a contained resource referring to its container counts as referenced (dom-3)
-        r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Provenance","id":"pv","target":[{"reference":"#"}],"recorded":"2024-01-01T00:00:00Z","agent":[{"who":{"display":"x"}}]}]}"##.to_owned(),
     ];
     for line in &lines {
         let (errors, _) = check(line);
@@ -68,7 +67,11 @@ fn failing_resources() {
         (r##"{"resourceType":"Patient","id":"p","@context":"x"}"##.to_owned(), vec![("json/unknown-property", "Patient.@context")]),
         (r##"{"resourceType":"Patient","id":"p","_name":{}}"##.to_owned(), vec![("json/unknown-property", "Patient._name")]),
         // contained and Bundle entries are read as their own type
-        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","nam":"x"}],"managingOrganization":{"reference":"#o"}}"##.to_owned(), vec![("json/unknown-property", "Patient.contained[0].nam")]),
+        // The misspelled name leaves the Organization without name or identifier: org-1 fails too.
+        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","nam":"x"}],"managingOrganization":{"reference":"#o"}}"##.to_owned(), vec![("json/unknown-property", "Patient.contained[0].nam"), ("invariant/failed", "Patient.contained[0]")]),
+        // `#` (the container) satisfies dom-3, but ref-1 fails on it in the HL7 validator: '#'.substring(1)
+        // is empty, so `… in %rootResource.contained.id` is empty, and an empty result fails.
+        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Provenance","id":"pv","target":[{"reference":"#"}],"recorded":"2024-01-01T00:00:00Z","agent":[{"who":{"display":"x"}}]}]}"##.to_owned(), vec![("reference/contained-unresolved", "Patient.contained[0].target[0]")]),
         (r##"{"resourceType":"Bundle","id":"b","type":"collection","entry":[{"resource":{"resourceType":"Observation","status":"final"}}]}"##.to_owned(), vec![("cardinality/min", "Bundle.entry[0].resource")]),
         // cardinality and shapes
         (r##"{"resourceType":"Observation","id":"o","code":{"text":"x"}}"##.to_owned(), vec![("cardinality/min", "Observation")]),
@@ -114,13 +117,13 @@ fn failing_resources() {
         (r##"{"resourceType":"Patient","id":"p","extension":[{"valueString":"v"}]}"##.to_owned(), vec![("cardinality/min", "Patient.extension[0]")]),
         // contained rules
         (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","name":"x"}]}"##.to_owned(), vec![("resource/contained-id-missing", "Patient.contained[0]")]),
-        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","meta":{"versionId":"1"}}],"managingOrganization":{"reference":"#o"}}"##.to_owned(), vec![("invariant/dom-4", "Patient.contained[0].meta.versionId")]),
-        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","contained":[{"resourceType":"Organization","id":"o2"}],"partOf":{"reference":"#o2"}}],"managingOrganization":{"reference":"#o"}}"##.to_owned(), vec![("invariant/dom-2", "Patient.contained[0].contained")]),
+        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","name":"x","meta":{"versionId":"1"}}],"managingOrganization":{"reference":"#o"}}"##.to_owned(), vec![("invariant/dom-4", "Patient.contained[0].meta.versionId")]),
+        (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Organization","id":"o","name":"x","contained":[{"resourceType":"Organization","id":"o2","name":"y"}],"partOf":{"reference":"#o2"}}],"managingOrganization":{"reference":"#o"}}"##.to_owned(), vec![("invariant/dom-2", "Patient.contained[0].contained"), ("reference/contained-unresolved", "Patient.contained[0].partOf")]),
         (r##"{"resourceType":"Patient","id":"p","contained":[{"resourceType":"Foo","id":"o"}]}"##.to_owned(), vec![("resource/unknown-type", "Patient.contained[0]")]),
         // references
         (format!(r##"{{{OBS},"subject":{{"reference":"Medication/1","type":"Medication"}}}}"##), vec![("reference/type-not-allowed", "Observation.subject.type")]),
         (format!(r##"{{{OBS},"subject":{{"reference":"Patient/1","type":"Group"}}}}"##), vec![("reference/type-mismatch", "Observation.subject.reference")]),
-        (format!(r##"{{{OBS},"subject":{{"reference":"#p1"}}}}"##), vec![("reference/contained-unresolved", "Observation.subject.reference")]),
+        (format!(r##"{{{OBS},"subject":{{"reference":"#p1"}}}}"##), vec![("reference/contained-unresolved", "Observation.subject")]),
         (format!(r##"{{{OBS},"subject":{{"reference":"Patient?"}}}}"##), vec![("reference/conditional-query-invalid", "Observation.subject.reference")]),
         (format!(r##"{{{OBS},"contained":[{{"resourceType":"Patient","id":"p1"}}]}}"##), vec![("invariant/dom-3", "Observation.contained[0]")]),
         // narrative

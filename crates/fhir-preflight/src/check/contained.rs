@@ -1,7 +1,6 @@
 //! Contained resources: dom-2 (no nested `contained`), dom-4 (no `meta.versionId` or
 //! `meta.lastUpdated`), dom-5 (no `meta.security`), an `id` on each, dom-3 (each is referenced from
-//! elsewhere in the resource, or the resource references its container with `#`), and every `#id`
-//! of a `Reference.reference` resolves to one of them.
+//! elsewhere in the resource, or the resource references its container with `#`).
 //!
 //! Example failing line: `{"resourceType":"Observation",…,"subject":{"reference":"#p1"}}` with no
 //! contained `p1`.
@@ -46,23 +45,13 @@ pub(crate) fn id_required(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     }
 }
 
-/// Resource rule: every `#id` from a Reference resolves to a contained resource, and every
-/// contained resource is referenced (dom-3).
+/// Resource rule: every contained resource is referenced (dom-3). (That every `#id` of a
+/// `Reference.reference` resolves is ref-1, evaluated with the other constraints and reported as
+/// `reference/contained-unresolved`: see `check/invariant.rs`.)
 pub(crate) fn local_references(r: &ResourceFacts<'_>, f: &mut Findings) {
     let (refs, contained) = (r.local_refs, r.contained);
     if refs.is_empty() && contained.is_empty() {
         return;
-    }
-    for reference in refs {
-        if let Some((offset, path)) = &reference.at {
-            if !reference.id.is_empty() && !contained.iter().any(|c| c.id == reference.id) {
-                let message = Message::new(
-                    "reference {} points to no contained resource with that id",
-                    [q(format!("#{}", reference.id))],
-                );
-                f.push(Finding::new(Code::ReferenceContainedUnresolved, message).at(*offset).on(path.clone()));
-            }
-        }
     }
     if refs.iter().any(|r| r.id.is_empty()) {
         return;

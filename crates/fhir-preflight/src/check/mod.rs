@@ -29,6 +29,7 @@ pub(crate) mod contained;
 pub(crate) mod datetime;
 pub(crate) mod extension;
 pub(crate) mod file;
+pub(crate) mod invariant;
 pub(crate) mod json;
 pub(crate) mod primitive;
 pub(crate) mod profile;
@@ -148,6 +149,12 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Coding", "Identifier", "Quantity"]),
         reads: &["system"],
         hook: Hook::Object(system::absolute),
+    },
+    Rule {
+        name: "invariants (FHIRPath constraints of the definitions)",
+        types: Types::Where(invariant::has_constraints),
+        reads: &[],
+        hook: Hook::Object(invariant::check),
     },
     // Resource rules, at the end of each resource that owns its contained resources.
     Rule {
@@ -275,11 +282,17 @@ pub(crate) fn value<'a>(f: &mut Findings, v: &ValueFacts<'_, 'a>) -> Option<Cow<
 pub(crate) mod test_support {
     use crate::diagnostic::{Code, Findings};
 
-    /// Codes reported for one line by the walk and its rules.
+    /// Codes reported for one line by the walk and its rules (errors and warnings: information,
+    /// such as best-practice constraints, aside).
     pub(crate) fn codes(line: &str) -> Vec<Code> {
         let mut findings = Findings::new(100);
         crate::walk::test_support::walk(line, &mut findings);
-        findings.finish(1, 0, line.as_bytes()).into_iter().map(|d| d.code()).collect()
+        findings
+            .finish(1, 0, line.as_bytes())
+            .into_iter()
+            .filter(|d| d.severity() > crate::diagnostic::Severity::Information)
+            .map(|d| d.code())
+            .collect()
     }
 }
 

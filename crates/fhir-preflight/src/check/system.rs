@@ -78,7 +78,7 @@ mod tests {
         let quantity = r#"{"resourceType":"Observation","id":"o","status":"final","code":{"text":"x"},"valueQuantity":{"value":1,"system":"ucum","code":"mg"}}"#;
         assert_eq!(codes(quantity), vec![Code::SystemNotAbsolute]);
         // A Duration is not a Quantity for this rule (nor for the HL7 validator).
-        let duration = r#"{"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","medicationCodeableConcept":{"text":"x"},"subject":{"reference":"Patient/p"},"dispenseRequest":{"expectedSupplyDuration":{"value":30,"system":"local","code":"d"}}}"#;
+        let duration = r#"{"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","medicationCodeableConcept":{"text":"x"},"subject":{"reference":"Patient/p"},"dispenseRequest":{"expectedSupplyDuration":{"value":30,"system":"local"}}}"#;
         assert_eq!(codes(duration), vec![]);
     }
 }

@@ -256,6 +256,9 @@ codes! {
     /// `meta.profile` names a profile: HealthLake strict validates it; fhir-preflight checks base R4 only.
     ProfileUnchecked = "profile/unchecked", "informational", Warning, None;
 
+    /// A constraint (invariant) of the FHIR definitions does not hold; `key()` names it (`per-1`).
+    InvariantFailed = "invariant/failed", "invariant", Error, None;
+
     /// dom-3: a contained resource is not referenced from the resource.
     InvariantDom3 = "invariant/dom-3", "invariant", Error, Some("dom-3");
 

@@ -46,6 +46,8 @@ impl Finding {
 #[derive(Debug)]
 pub(crate) struct Findings {
     level: super::Level,
+    /// The severity of best-practice constraints (information unless raised).
+    best_practice: Severity,
     list: Vec<Finding>,
     cap: usize,
     dropped: u64,
@@ -60,11 +62,30 @@ impl Findings {
     }
 
     pub(crate) fn with_level(cap: usize, level: super::Level) -> Self {
-        Findings { level, list: Vec::new(), cap, dropped: 0, dropped_worst: Severity::Information, worst: None }
+        Findings {
+            level,
+            best_practice: Severity::Information,
+            list: Vec::new(),
+            cap,
+            dropped: 0,
+            dropped_worst: Severity::Information,
+            worst: None,
+        }
     }
 
     pub(crate) fn level(&self) -> super::Level {
         self.level
+    }
+
+    /// Report best-practice constraints at `severity`.
+    pub(crate) fn with_best_practice(mut self, severity: Severity) -> Self {
+        self.best_practice = severity;
+        self
+    }
+
+    /// The severity of best-practice constraints.
+    pub(crate) fn best_practice(&self) -> Severity {
+        self.best_practice
     }
 
     /// Report a finding, at the severity the level gives it.

@@ -24,6 +24,11 @@ pub(crate) struct Ctx {
     pub(crate) contained_meta: bool,
     /// Inside a transaction or batch Bundle (conditional references are expected there).
     pub(crate) transaction: bool,
+    /// The resource being read (`%resource`): where its `{` is, and its type.
+    pub(crate) resource: Option<(usize, TypeId)>,
+    /// The resource that holds it (`%rootResource`): for a contained resource its container, else
+    /// the resource itself.
+    pub(crate) root_resource: Option<(usize, TypeId)>,
 }
 
 /// The line being read (valid UTF-8) and the model it is read against.
@@ -138,12 +143,11 @@ impl<'a> ObjectFacts<'_, 'a> {
     }
 }
 
-/// A `#id` reference read inside a resource: the id, and where it stands when it came from
-/// `Reference.reference` (other `#id` uris count for dom-3 but need not resolve).
+/// A `#id` read inside a resource, in a `Reference.reference` or a uri: it counts for dom-3
+/// (whether a `Reference.reference` resolves is ref-1, an invariant).
 #[derive(Debug)]
 pub(crate) struct LocalRef {
     pub(crate) id: String,
-    pub(crate) at: Option<(usize, Option<Message>)>,
 }
 
 /// A contained resource's id, and where it is.

@@ -14,7 +14,9 @@ pub mod view;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-pub(crate) use types::{Binding, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};
+pub(crate) use types::{
+    Binding, Constraint, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind, ON_OBJECT,
+};
 
 /// A type's id: an index into the model's types (base types first, then overlays).
 pub(crate) type TypeId = u16;
@@ -27,6 +29,8 @@ pub(crate) struct Model {
     /// Types layered over a base type at run time (profiles); ids follow the base types'.
     overlays: Vec<&'static TypeDef>,
     value_sets: &'static [ValueSet],
+    /// The constraints (invariants) types refer to by index.
+    constraints: &'static [Constraint],
     resource_type_id: fn(&[u8]) -> Option<u16>,
     /// Every JSON property name of the base types (for `--redact`), built on first use.
     names: OnceLock<HashSet<&'static str>>,
@@ -40,6 +44,7 @@ impl Model {
             base: &r4::TYPES,
             overlays: Vec::new(),
             value_sets: &r4::VALUE_SETS,
+            constraints: &r4::CONSTRAINTS,
             resource_type_id: r4::resource_type_id,
             names: OnceLock::new(),
         })
@@ -53,6 +58,7 @@ impl Model {
             base: base.base,
             overlays: base.overlays.clone(),
             value_sets: base.value_sets,
+            constraints: base.constraints,
             resource_type_id: base.resource_type_id,
             names: OnceLock::new(),
         };
@@ -98,6 +104,11 @@ impl Model {
     #[inline]
     pub(crate) fn value_set(&self, index: u16) -> &'static ValueSet {
         &self.value_sets[usize::from(index)]
+    }
+
+    /// Every constraint (invariant) of the model; types refer to them by index.
+    pub(crate) fn constraints(&self) -> &'static [Constraint] {
+        self.constraints
     }
 
     /// Is `code` in the value set: the index in its `codes` of the code's first `(code, system)`.

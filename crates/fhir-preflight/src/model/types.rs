@@ -147,9 +147,29 @@ pub(crate) struct TypeDef {
     /// Bit `i` set: `elements[i]` has min 1. Types have at most 64 elements (the generator checks).
     pub(crate) required: u64,
     pub(crate) elements: &'static [Element],
+    /// The constraints that apply: (index into the model's constraints, element index, or
+    /// [`ON_OBJECT`] for the object itself).
+    pub(crate) constraints: &'static [(u16, u8)],
     pub(crate) properties: &'static [Property],
     /// Property name → index into `properties`.
     pub(crate) lookup: fn(&[u8]) -> Option<u8>,
+}
+
+/// In [`TypeDef::constraints`]: the constraint is on the object itself, not on an element.
+pub(crate) const ON_OBJECT: u8 = u8::MAX;
+
+/// A constraint (invariant) of the definitions.
+#[derive(Debug)]
+pub(crate) struct Constraint {
+    pub(crate) key: &'static str,
+    /// Severity error (else warning).
+    pub(crate) error: bool,
+    /// Marked best practice: information unless raised.
+    pub(crate) best_practice: bool,
+    pub(crate) human: &'static str,
+    pub(crate) expression: &'static str,
+    /// `StructureDefinition:path` where it is defined.
+    pub(crate) defined_in: &'static str,
 }
 
 /// How a required value set is checked.

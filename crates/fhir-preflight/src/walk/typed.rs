@@ -58,6 +58,12 @@ impl<'a> Walk<'a, '_> {
             contained: self.scratch.contained.len(),
         };
         let mut ctx = ctx;
+        if is_resource {
+            ctx.resource = Some((open, tid));
+            if !ctx.contained {
+                ctx.root_resource = ctx.resource;
+            }
+        }
         if t.base.unwrap_or(tid) == ids::BUNDLE {
             ctx.transaction = matches!(
                 crate::json::scan::find_member(self.line.bytes, open, "type"),
@@ -143,7 +149,7 @@ impl<'a> Walk<'a, '_> {
                 let child_ctx = Ctx {
                     contained: is_resource && !ext && element.role == Role::Contained,
                     contained_meta: is_resource && ctx.contained && element.role == Role::Meta,
-                    transaction: ctx.transaction,
+                    ..ctx
                 };
                 let resource_id = is_resource && !ext && element.role == Role::Id;
                 let present = match root.as_deref_mut() {
@@ -350,7 +356,7 @@ impl<'a> Walk<'a, '_> {
                 }
                 let facts = ValueFacts { line: self.line, prim, token, element, offset, path };
                 if let Some(text) = check::value(self.findings, &facts) {
-                    self.track_local_reference(&text, prim, element, offset, path);
+                    self.track_local_reference(&text, prim, element);
                 }
                 Ok(true)
             }
@@ -388,13 +394,12 @@ impl<'a> Walk<'a, '_> {
         }
     }
 
-    /// A `#id` in a `Reference.reference` (which must resolve) or in a uri (which counts for dom-3).
-    fn track_local_reference(&mut self, text: &str, prim: Prim, element: &Element, offset: usize, path: &Path<'_>) {
+    /// A `#id` in a `Reference.reference` or in a uri: it counts for dom-3.
+    fn track_local_reference(&mut self, text: &str, prim: Prim, element: &Element) {
         let Some(id) = text.strip_prefix('#') else { return };
         let from_reference = prim == Prim::String && element.role == Role::Reference;
         if from_reference || matches!(prim, Prim::Uri | Prim::Url | Prim::Canonical) {
-            let at = from_reference.then(|| (offset, path.render()));
-            self.scratch.local_refs.push(LocalRef { id: id.to_owned(), at });
+            self.scratch.local_refs.push(LocalRef { id: id.to_owned() });
         }
     }
 

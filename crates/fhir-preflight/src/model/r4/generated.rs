@@ -2,7 +2,253 @@
 // package/Bundle-resources.json, Bundle-types.json and Bundle-valueset-expansions.json. DO NOT EDIT.
 // Checked for drift by `cargo codegen --check` and a test.
 
-use crate::model::types::{Binding, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};
+use crate::model::types::{Binding, Constraint, Element, Prim, Property, Role, Ty, TypeDef, TypeKind, ValueSet, ValueSetKind};
+
+/// The constraints (invariants) of the definitions, by id (key@StructureDefinition).
+pub(crate) static CONSTRAINTS: [Constraint; 242] = [
+    Constraint { key: "adf-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "ActivityDefinition:ActivityDefinition" },
+    Constraint { key: "age-1", error: true, best_practice: false, human: "There SHALL be a code if there is a value and it SHALL be an expression of time.  If system is present, it SHALL be UCUM.  If value is present, it SHALL be positive.", expression: "(code.exists() or value.empty()) and (system.empty() or system = %ucum) and (value.empty() or value.hasValue().not() or value > 0)", defined_in: "Age:Age" },
+    Constraint { key: "ait-1", error: true, best_practice: false, human: "AllergyIntolerance.clinicalStatus SHALL be present if verificationStatus is not entered-in-error.", expression: "verificationStatus.coding.where(system = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification' and code = 'entered-in-error').exists() or clinicalStatus.exists()", defined_in: "AllergyIntolerance:AllergyIntolerance" },
+    Constraint { key: "ait-2", error: true, best_practice: false, human: "AllergyIntolerance.clinicalStatus SHALL NOT be present if verification Status is entered-in-error", expression: "verificationStatus.coding.where(system = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification' and code = 'entered-in-error').empty() or clinicalStatus.empty()", defined_in: "AllergyIntolerance:AllergyIntolerance" },
+    Constraint { key: "app-1", error: true, best_practice: false, human: "Either the type or actor on the participant SHALL be specified", expression: "type.exists() or actor.exists()", defined_in: "Appointment:Appointment.participant" },
+    Constraint { key: "app-2", error: true, best_practice: false, human: "Either start and end are specified, or neither", expression: "start.exists() = end.exists()", defined_in: "Appointment:Appointment" },
+    Constraint { key: "app-3", error: true, best_practice: false, human: "Only proposed or cancelled appointments can be missing start/end dates", expression: "(start.exists() and end.exists()) or (status in ('proposed' | 'cancelled' | 'waitlist'))", defined_in: "Appointment:Appointment" },
+    Constraint { key: "app-4", error: true, best_practice: false, human: "Cancelation reason is only used for appointments that have been cancelled, or no-show", expression: "Appointment.cancelationReason.exists() implies (Appointment.status='no-show' or Appointment.status='cancelled')", defined_in: "Appointment:Appointment" },
+    Constraint { key: "apr-1", error: true, best_practice: false, human: "Either the participantType or actor must be specified", expression: "participantType.exists() or actor.exists()", defined_in: "AppointmentResponse:AppointmentResponse" },
+    Constraint { key: "att-1", error: true, best_practice: false, human: "If the Attachment has data, it SHALL have a contentType", expression: "data.empty() or contentType.exists()", defined_in: "Attachment:Attachment" },
+    Constraint { key: "bdl-10", error: true, best_practice: false, human: "A document must have a date", expression: "type = 'document' implies (timestamp.hasValue())", defined_in: "Bundle:Bundle" },
+    Constraint { key: "bdl-11", error: true, best_practice: false, human: "A document must have a Composition as the first resource", expression: "type = 'document' implies entry.first().resource.is(Composition)", defined_in: "Bundle:Bundle" },
+    Constraint { key: "bdl-12", error: true, best_practice: false, human: "A message must have a MessageHeader as the first resource", expression: "type = 'message' implies entry.first().resource.is(MessageHeader)", defined_in: "Bundle:Bundle" },
+    Constraint { key: "bdl-1", error: true, best_practice: false, human: "total only when a search or history", expression: "total.empty() or (type = 'searchset') or (type = 'history')", defined_in: "Bundle:Bundle" },
+    Constraint { key: "bdl-2", error: true, best_practice: false, human: "entry.search only when a search", expression: "entry.search.empty() or (type = 'searchset')", defined_in: "Bundle:Bundle" },
+    Constraint { key: "bdl-3", error: true, best_practice: false, human: "entry.request mandatory for batch/transaction/history, otherwise prohibited", expression: "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or %resource.type = 'history'))", defined_in: "Bundle:Bundle" },
+    Constraint { key: "bdl-4", error: true, best_practice: false, human: "entry.response mandatory for batch-response/transaction-response/history, otherwise prohibited", expression: "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))", defined_in: "Bundle:Bundle" },
+    Constraint { key: "bdl-5", error: true, best_practice: false, human: "must be a resource unless there's a request or response", expression: "resource.exists() or request.exists() or response.exists()", defined_in: "Bundle:Bundle.entry" },
+    Constraint { key: "bdl-7", error: true, best_practice: false, human: "FullUrl must be unique in a bundle, or else entries with the same fullUrl must have different meta.versionId (except in history bundles)", expression: "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()", defined_in: "Bundle:Bundle" },
+    Constraint { key: "bdl-8", error: true, best_practice: false, human: "fullUrl cannot be a version specific reference", expression: "fullUrl.contains('/_history/').not()", defined_in: "Bundle:Bundle.entry" },
+    Constraint { key: "bdl-9", error: true, best_practice: false, human: "A document must have an identifier with a system and a value", expression: "type = 'document' implies (identifier.system.exists() and identifier.value.exists())", defined_in: "Bundle:Bundle" },
+    Constraint { key: "ces-1", error: true, best_practice: false, human: "SHALL contain a category or a billcode but not both.", expression: "category.exists() xor productOrService.exists()", defined_in: "CoverageEligibilityResponse:CoverageEligibilityResponse.insurance.item" },
+    Constraint { key: "cid-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "ChargeItemDefinition:ChargeItemDefinition" },
+    Constraint { key: "cmd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "ConceptMap:ConceptMap" },
+    Constraint { key: "cmd-1", error: true, best_practice: false, human: "If the map is narrower or inexact, there SHALL be some comments", expression: "comment.exists() or equivalence.empty() or ((equivalence != 'narrower') and (equivalence != 'inexact'))", defined_in: "ConceptMap:ConceptMap.group.element.target" },
+    Constraint { key: "cmd-2", error: true, best_practice: false, human: "If the mode is 'fixed', a code must be provided", expression: "(mode = 'fixed') implies code.exists()", defined_in: "ConceptMap:ConceptMap.group.unmapped" },
+    Constraint { key: "cmd-3", error: true, best_practice: false, human: "If the mode is 'other-map', a url must be provided", expression: "(mode = 'other-map') implies url.exists()", defined_in: "ConceptMap:ConceptMap.group.unmapped" },
+    Constraint { key: "cmp-1", error: true, best_practice: false, human: "A section must contain at least one of text, entries, or sub-sections", expression: "text.exists() or entry.exists() or section.exists()", defined_in: "Composition:Composition.section" },
+    Constraint { key: "cmp-2", error: true, best_practice: false, human: "A section can only have an emptyReason if it is empty", expression: "emptyReason.empty() or entry.empty()", defined_in: "Composition:Composition.section" },
+    Constraint { key: "cnt-3", error: true, best_practice: false, human: "There SHALL be a code with a value of \"1\" if there is a value. If system is present, it SHALL be UCUM.  If present, the value SHALL be a whole number.", expression: "(code.exists() or value.empty()) and (system.empty() or system = %ucum) and (code.empty() or code = '1') and (value.empty() or value.hasValue().not() or value.toString().contains('.').not())", defined_in: "Count:Count" },
+    Constraint { key: "con-1", error: true, best_practice: false, human: "Stage SHALL have summary or assessment", expression: "summary.exists() or assessment.exists()", defined_in: "Condition:Condition.stage" },
+    Constraint { key: "con-2", error: true, best_practice: false, human: "evidence SHALL have code or details", expression: "code.exists() or detail.exists()", defined_in: "Condition:Condition.evidence" },
+    Constraint { key: "con-3", error: false, best_practice: true, human: "Condition.clinicalStatus SHALL be present if verificationStatus is not entered-in-error and category is problem-list-item", expression: "clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or category.select($this='problem-list-item').empty()", defined_in: "Condition:Condition" },
+    Constraint { key: "con-4", error: true, best_practice: false, human: "If condition is abated, then clinicalStatus must be either inactive, resolved, or remission", expression: "abatement.empty() or clinicalStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-clinical' and (code='resolved' or code='remission' or code='inactive')).exists()", defined_in: "Condition:Condition" },
+    Constraint { key: "con-5", error: true, best_practice: false, human: "Condition.clinicalStatus SHALL NOT be present if verification Status is entered-in-error", expression: "verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code='entered-in-error').empty() or clinicalStatus.empty()", defined_in: "Condition:Condition" },
+    Constraint { key: "cpb-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "CapabilityStatement:CapabilityStatement" },
+    Constraint { key: "cpb-12", error: true, best_practice: false, human: "Search parameter names must be unique in the context of a resource.", expression: "searchParam.select(name).isDistinct()", defined_in: "CapabilityStatement:CapabilityStatement.rest.resource" },
+    Constraint { key: "cpb-14", error: true, best_practice: false, human: "If kind = instance, implementation must be present and software may be present", expression: "(kind != 'instance') or implementation.exists()", defined_in: "CapabilityStatement:CapabilityStatement" },
+    Constraint { key: "cpb-15", error: true, best_practice: false, human: "If kind = capability, implementation must be absent, software must be present", expression: "(kind != 'capability') or (implementation.exists().not() and software.exists())", defined_in: "CapabilityStatement:CapabilityStatement" },
+    Constraint { key: "cpb-16", error: true, best_practice: false, human: "If kind = requirements, implementation and software must be absent", expression: "(kind!='requirements') or (implementation.exists().not() and software.exists().not())", defined_in: "CapabilityStatement:CapabilityStatement" },
+    Constraint { key: "cpb-1", error: true, best_practice: false, human: "A Capability Statement SHALL have at least one of REST, messaging or document element.", expression: "rest.exists() or messaging.exists() or document.exists()", defined_in: "CapabilityStatement:CapabilityStatement" },
+    Constraint { key: "cpb-2", error: true, best_practice: false, human: "A Capability Statement SHALL have at least one of description, software, or implementation element.", expression: "(description.count() + software.count() + implementation.count()) > 0", defined_in: "CapabilityStatement:CapabilityStatement" },
+    Constraint { key: "cpb-3", error: true, best_practice: false, human: "Messaging end-point is required (and is only permitted) when a statement is for an implementation.", expression: "messaging.endpoint.empty() or kind = 'instance'", defined_in: "CapabilityStatement:CapabilityStatement" },
+    Constraint { key: "cpb-7", error: true, best_practice: false, human: "The set of documents must be unique by the combination of profile and mode.", expression: "document.select(profile&mode).isDistinct()", defined_in: "CapabilityStatement:CapabilityStatement" },
+    Constraint { key: "cpb-9", error: true, best_practice: false, human: "A given resource can only be described once per RESTful mode.", expression: "resource.select(type).isDistinct()", defined_in: "CapabilityStatement:CapabilityStatement.rest" },
+    Constraint { key: "cpd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "CompartmentDefinition:CompartmentDefinition" },
+    Constraint { key: "cpl-3", error: true, best_practice: false, human: "Provide a reference or detail, not both", expression: "detail.empty() or reference.empty()", defined_in: "CarePlan:CarePlan.activity" },
+    Constraint { key: "cpt-2", error: true, best_practice: false, human: "A system is required if a value is provided.", expression: "value.empty() or system.exists()", defined_in: "ContactPoint:ContactPoint" },
+    Constraint { key: "csd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "CodeSystem:CodeSystem" },
+    Constraint { key: "csd-1", error: true, best_practice: false, human: "Within a code system definition, all the codes SHALL be unique", expression: "concept.code.combine($this.descendants().concept.code).isDistinct()", defined_in: "CodeSystem:CodeSystem" },
+    Constraint { key: "ctm-1", error: true, best_practice: false, human: "CareTeam.participant.onBehalfOf can only be populated when CareTeam.participant.member is a Practitioner", expression: "onBehalfOf.exists() implies (member.resolve().iif(empty(), true, ofType(Practitioner).exists()))", defined_in: "CareTeam:CareTeam.participant" },
+    Constraint { key: "dis-1", error: true, best_practice: false, human: "There SHALL be a code if there is a value and it SHALL be an expression of length.  If system is present, it SHALL be UCUM.", expression: "(code.exists() or value.empty()) and (system.empty() or system = %ucum)", defined_in: "Distance:Distance" },
+    Constraint { key: "dom-2", error: true, best_practice: false, human: "If the resource is contained in another resource, it SHALL NOT contain nested Resources", expression: "contained.contained.empty()", defined_in: "DomainResource:DomainResource" },
+    Constraint { key: "dom-3", error: true, best_practice: false, human: "If the resource is contained in another resource, it SHALL be referred to from elsewhere in the resource or SHALL refer to the containing resource", expression: "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()", defined_in: "DomainResource:DomainResource" },
+    Constraint { key: "dom-4", error: true, best_practice: false, human: "If a resource is contained in another resource, it SHALL NOT have a meta.versionId or a meta.lastUpdated", expression: "contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()", defined_in: "DomainResource:DomainResource" },
+    Constraint { key: "dom-5", error: true, best_practice: false, human: "If a resource is contained in another resource, it SHALL NOT have a security label", expression: "contained.meta.security.empty()", defined_in: "DomainResource:DomainResource" },
+    Constraint { key: "dom-6", error: false, best_practice: true, human: "A resource should have narrative for robust management", expression: "text.`div`.exists()", defined_in: "DomainResource:DomainResource" },
+    Constraint { key: "drq-1", error: true, best_practice: false, human: "Either a path or a searchParam must be provided, but not both", expression: "path.exists() xor searchParam.exists()", defined_in: "DataRequirement:DataRequirement.codeFilter" },
+    Constraint { key: "drq-2", error: true, best_practice: false, human: "Either a path or a searchParam must be provided, but not both", expression: "path.exists() xor searchParam.exists()", defined_in: "DataRequirement:DataRequirement.dateFilter" },
+    Constraint { key: "drt-1", error: true, best_practice: false, human: "There SHALL be a code if there is a value and it SHALL be an expression of time.  If system is present, it SHALL be UCUM.", expression: "code.exists() implies ((system = %ucum) and value.exists())", defined_in: "Duration:Duration" },
+    Constraint { key: "ees-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "EffectEvidenceSynthesis:EffectEvidenceSynthesis" },
+    Constraint { key: "eld-11", error: true, best_practice: false, human: "Binding can only be present for coded elements, string, and uri", expression: "binding.empty() or type.code.empty() or type.select((code = 'code') or (code = 'Coding') or (code='CodeableConcept') or (code = 'Quantity') or (code = 'string') or (code = 'uri')).exists()", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-12", error: true, best_practice: false, human: "ValueSet SHALL start with http:// or https:// or urn:", expression: "valueSet.exists() implies (valueSet.startsWith('http:') or valueSet.startsWith('https') or valueSet.startsWith('urn:'))", defined_in: "ElementDefinition:ElementDefinition.binding" },
+    Constraint { key: "eld-13", error: true, best_practice: false, human: "Types must be unique by code", expression: "type.select(code).isDistinct()", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-14", error: true, best_practice: false, human: "Constraints must be unique by key", expression: "constraint.select(key).isDistinct()", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-15", error: true, best_practice: false, human: "default value and meaningWhenMissing are mutually exclusive", expression: "defaultValue.empty() or meaningWhenMissing.empty()", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-16", error: true, best_practice: false, human: "sliceName must be composed of proper tokens separated by \"/\"", expression: "sliceName.empty() or sliceName.matches('^[a-zA-Z0-9\\\\/\\\\-_\\\\[\\\\]\\\\@]+$')", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-17", error: true, best_practice: false, human: "targetProfile is only allowed if the type is Reference or canonical", expression: "(code='Reference' or code = 'canonical') or targetProfile.empty()", defined_in: "ElementDefinition:ElementDefinition.type" },
+    Constraint { key: "eld-18", error: true, best_practice: false, human: "Must have a modifier reason if isModifier = true", expression: "(isModifier.exists() and isModifier) implies isModifierReason.exists()", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-19", error: true, best_practice: false, human: "Element names cannot include some special characters", expression: "path.matches('[^\\\\s\\\\.,:;\\\\\\'\"\\\\/|?!@#$%&*()\\\\[\\\\]{}]{1,64}(\\\\.[^\\\\s\\\\.,:;\\\\\\'\"\\\\/|?!@#$%&*()\\\\[\\\\]{}]{1,64}(\\\\[x\\\\])?(\\\\:[^\\\\s\\\\.]+)?)*')", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-1", error: true, best_practice: false, human: "If there are no discriminators, there must be a definition", expression: "discriminator.exists() or description.exists()", defined_in: "ElementDefinition:ElementDefinition.slicing" },
+    Constraint { key: "eld-20", error: false, best_practice: false, human: "Element names should be simple alphanumerics with a max of 64 characters, or code generation tools may be broken", expression: "path.matches('[A-Za-z][A-Za-z0-9]*(\\\\.[a-z][A-Za-z0-9]*(\\\\[x])?)*')", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-21", error: false, best_practice: false, human: "Constraints should have an expression or else validators will not be able to enforce them", expression: "expression.exists()", defined_in: "ElementDefinition:ElementDefinition.constraint" },
+    Constraint { key: "eld-22", error: true, best_practice: false, human: "sliceIsConstraining can only appear if slicename is present", expression: "sliceIsConstraining.exists() implies sliceName.exists()", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-2", error: true, best_practice: false, human: "Min <= Max", expression: "min.empty() or max.empty() or (max = '*') or iif(max != '*', min <= max.toInteger())", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-3", error: true, best_practice: false, human: "Max SHALL be a number or \"*\"", expression: "empty() or ($this = '*') or (toInteger() >= 0)", defined_in: "ElementDefinition:ElementDefinition.max" },
+    Constraint { key: "eld-4", error: true, best_practice: false, human: "Aggregation may only be specified if one of the allowed types for the element is a reference", expression: "aggregation.empty() or (code = 'Reference') or (code = 'canonical')", defined_in: "ElementDefinition:ElementDefinition.type" },
+    Constraint { key: "eld-5", error: true, best_practice: false, human: "if the element definition has a contentReference, it cannot have type, defaultValue, fixed, pattern, example, minValue, maxValue, maxLength, or binding", expression: "contentReference.empty() or (type.empty() and defaultValue.empty() and fixed.empty() and pattern.empty() and example.empty() and minValue.empty() and maxValue.empty() and maxLength.empty() and binding.empty())", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-6", error: true, best_practice: false, human: "Fixed value may only be specified if there is one type", expression: "fixed.empty() or (type.count()  <= 1)", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-7", error: true, best_practice: false, human: "Pattern may only be specified if there is one type", expression: "pattern.empty() or (type.count() <= 1)", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "eld-8", error: true, best_practice: false, human: "Pattern and fixed are mutually exclusive", expression: "pattern.empty() or fixed.empty()", defined_in: "ElementDefinition:ElementDefinition" },
+    Constraint { key: "ele-1", error: true, best_practice: false, human: "All FHIR elements must have a @value or children", expression: "hasValue() or (children().count() > id.count())", defined_in: "Element:Element.extension" },
+    Constraint { key: "esc-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "ExampleScenario:ExampleScenario" },
+    Constraint { key: "evd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "EventDefinition:EventDefinition" },
+    Constraint { key: "evi-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "Evidence:Evidence" },
+    Constraint { key: "evv-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "EvidenceVariable:EvidenceVariable" },
+    Constraint { key: "exp-1", error: true, best_practice: false, human: "An expression or a reference must be provided", expression: "expression.exists() or reference.exists()", defined_in: "Expression:Expression" },
+    Constraint { key: "ext-1", error: true, best_practice: false, human: "Must have either extensions or value[x], not both", expression: "extension.exists() != value.exists()", defined_in: "Extension:Extension.extension" },
+    Constraint { key: "fhs-1", error: true, best_practice: false, human: "Can have age[x] or born[x], but not both", expression: "age.empty() or born.empty()", defined_in: "FamilyMemberHistory:FamilyMemberHistory" },
+    Constraint { key: "fhs-2", error: true, best_practice: false, human: "Can only have estimatedAge if age[x] is present", expression: "age.exists() or estimatedAge.empty()", defined_in: "FamilyMemberHistory:FamilyMemberHistory" },
+    Constraint { key: "gdf-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "GraphDefinition:GraphDefinition" },
+    Constraint { key: "gol-1", error: true, best_practice: false, human: "Goal.target.measure is required if Goal.target.detail is populated", expression: "(detail.exists() and measure.exists()) or detail.exists().not()", defined_in: "Goal:Goal.target" },
+    Constraint { key: "grp-1", error: true, best_practice: false, human: "Can only have members if group is \"actual\"", expression: "member.empty() or (actual = true)", defined_in: "Group:Group" },
+    Constraint { key: "ig-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "ImplementationGuide:ImplementationGuide" },
+    Constraint { key: "ig-1", error: true, best_practice: false, human: "If a resource has a groupingId, it must refer to a grouping defined in the Implementation Guide", expression: "resource.groupingId.all(%context.grouping.id contains $this)", defined_in: "ImplementationGuide:ImplementationGuide.definition" },
+    Constraint { key: "ig-2", error: true, best_practice: false, human: "If a resource has a fhirVersion, it must be oe of the versions defined for the Implementation Guide", expression: "definition.resource.fhirVersion.all(%context.fhirVersion contains $this)", defined_in: "ImplementationGuide:ImplementationGuide" },
+    Constraint { key: "imm-1", error: true, best_practice: false, human: "One of documentType or reference SHALL be present", expression: "documentType.exists() or reference.exists()", defined_in: "Immunization:Immunization.education" },
+    Constraint { key: "imr-1", error: true, best_practice: false, human: "One of vaccineCode or targetDisease SHALL be present", expression: "vaccineCode.exists() or targetDisease.exists()", defined_in: "ImmunizationRecommendation:ImmunizationRecommendation.recommendation" },
+    Constraint { key: "inv-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "MetadataResource:MetadataResource" },
+    Constraint { key: "inv-1", error: true, best_practice: false, human: "A parameter must have one and only one of (value, resource, part)", expression: "(part.exists() and value.empty() and resource.empty()) or (part.empty() and (value.exists() xor resource.exists()))", defined_in: "Parameters:Parameters.parameter" },
+    Constraint { key: "inv-1", error: true, best_practice: false, human: "Last modified date must be greater than or equal to authored-on date.", expression: "lastModified.exists().not() or authoredOn.exists().not() or lastModified >= authoredOn", defined_in: "Task:Task" },
+    Constraint { key: "inv-1", error: true, best_practice: false, human: "Setup action SHALL contain either an operation or assert but not both.", expression: "operation.exists() xor assert.exists()", defined_in: "TestReport:TestReport.setup.action" },
+    Constraint { key: "inv-2", error: true, best_practice: false, human: "Test action SHALL contain either an operation or assert but not both.", expression: "operation.exists() xor assert.exists()", defined_in: "TestReport:TestReport.test.action" },
+    Constraint { key: "ipn-1", error: true, best_practice: false, human: "The organization SHALL at least have a name or an idendtifier, and possibly more than one", expression: "(identifier.count() + name.count()) > 0", defined_in: "InsurancePlan:InsurancePlan" },
+    Constraint { key: "lib-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "Library:Library" },
+    Constraint { key: "lnk-1", error: true, best_practice: false, human: "Must have at least two items", expression: "item.count()>1", defined_in: "Linkage:Linkage" },
+    Constraint { key: "lst-1", error: true, best_practice: false, human: "A list can only have an emptyReason if it is empty", expression: "emptyReason.empty() or entry.empty()", defined_in: "List:List" },
+    Constraint { key: "lst-2", error: true, best_practice: false, human: "The deleted flag can only be used if the mode of the list is \"changes\"", expression: "mode = 'changes' or entry.deleted.empty()", defined_in: "List:List" },
+    Constraint { key: "lst-3", error: true, best_practice: false, human: "An entry date can only be used if the mode of the list is \"working\"", expression: "mode = 'working' or entry.date.empty()", defined_in: "List:List" },
+    Constraint { key: "mad-1", error: true, best_practice: false, human: "SHALL have at least one of dosage.dose or dosage.rate[x]", expression: "dose.exists() or rate.exists()", defined_in: "MedicationAdministration:MedicationAdministration.dosage" },
+    Constraint { key: "md-1", error: true, best_practice: false, human: "Max must be postive int or *", expression: "max='*' or (max.toInteger() > 0)", defined_in: "MessageDefinition:MessageDefinition.focus" },
+    Constraint { key: "mdd-1", error: true, best_practice: false, human: "whenHandedOver cannot be before whenPrepared", expression: "whenHandedOver.empty() or whenPrepared.empty() or whenHandedOver >= whenPrepared", defined_in: "MedicationDispense:MedicationDispense" },
+    Constraint { key: "mea-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "Measure:Measure" },
+    Constraint { key: "mea-1", error: true, best_practice: false, human: "Stratifier SHALL be either a single criteria or a set of criteria components", expression: "group.stratifier.all((code | description | criteria).exists() xor component.exists())", defined_in: "Measure:Measure" },
+    Constraint { key: "mqty-1", error: true, best_practice: false, human: "There SHALL be a code if there is a value and it SHALL be an expression of currency.  If system is present, it SHALL be ISO 4217 (system = \"urn:iso:std:iso:4217\" - currency).", expression: "(code.exists() or value.empty()) and (system.empty() or system = 'urn:iso:std:iso:4217')", defined_in: "MoneyQuantity:Quantity" },
+    Constraint { key: "mrp-1", error: true, best_practice: false, human: "Measure Reports used for data collection SHALL NOT communicate group and score information", expression: "(type != 'data-collection') or group.exists().not()", defined_in: "MeasureReport:MeasureReport" },
+    Constraint { key: "mrp-2", error: true, best_practice: false, human: "Stratifiers SHALL be either a single criteria or a set of criteria components", expression: "group.stratifier.stratum.all(value.exists() xor component.exists())", defined_in: "MeasureReport:MeasureReport" },
+    Constraint { key: "msd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "MessageDefinition:MessageDefinition" },
+    Constraint { key: "msq-3", error: true, best_practice: false, human: "Only 0 and 1 are valid for coordinateSystem", expression: "coordinateSystem = 1 or coordinateSystem = 0", defined_in: "MolecularSequence:MolecularSequence" },
+    Constraint { key: "msq-5", error: true, best_practice: false, human: "GenomeBuild and chromosome must be both contained if either one of them is contained", expression: "(chromosome.empty() and genomeBuild.empty()) or (chromosome.exists() and genomeBuild.exists())", defined_in: "MolecularSequence:MolecularSequence.referenceSeq" },
+    Constraint { key: "msq-6", error: true, best_practice: false, human: "Have and only have one of the following elements in referenceSeq : 1. genomeBuild ; 2 referenceSeqId; 3. referenceSeqPointer;  4. referenceSeqString;", expression: "(genomeBuild.count()+referenceSeqId.count()+ referenceSeqPointer.count()+ referenceSeqString.count()) = 1", defined_in: "MolecularSequence:MolecularSequence.referenceSeq" },
+    Constraint { key: "nor-1", error: false, best_practice: false, human: "Nutrition Order SHALL contain either Oral Diet , Supplement, or Enteral Formula class", expression: "oralDiet.exists() or supplement.exists() or enteralFormula.exists()", defined_in: "NutritionOrder:NutritionOrder" },
+    Constraint { key: "nsd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "NamingSystem:NamingSystem" },
+    Constraint { key: "nsd-1", error: true, best_practice: false, human: "Root systems cannot have uuid identifiers", expression: "kind != 'root' or uniqueId.all(type != 'uuid')", defined_in: "NamingSystem:NamingSystem" },
+    Constraint { key: "nsd-2", error: true, best_practice: false, human: "Can't have more than one preferred identifier for a type", expression: "uniqueId.where(preferred = true).select(type).isDistinct()", defined_in: "NamingSystem:NamingSystem" },
+    Constraint { key: "obs-3", error: true, best_practice: false, human: "Must have at least a low or a high or text", expression: "low.exists() or high.exists() or text.exists()", defined_in: "Observation:Observation.referenceRange" },
+    Constraint { key: "obs-6", error: true, best_practice: false, human: "dataAbsentReason SHALL only be present if Observation.value[x] is not present", expression: "dataAbsentReason.empty() or value.empty()", defined_in: "Observation:Observation" },
+    Constraint { key: "obs-7", error: true, best_practice: false, human: "If Observation.code is the same as an Observation.component.code then the value element associated with the code SHALL NOT be present", expression: "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()", defined_in: "Observation:Observation" },
+    Constraint { key: "opd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "OperationDefinition:OperationDefinition" },
+    Constraint { key: "opd-1", error: true, best_practice: false, human: "Either a type must be provided, or parts", expression: "type.exists() or part.exists()", defined_in: "OperationDefinition:OperationDefinition.parameter" },
+    Constraint { key: "opd-2", error: true, best_practice: false, human: "A search type can only be specified for parameters of type string", expression: "searchType.exists() implies type = 'string'", defined_in: "OperationDefinition:OperationDefinition.parameter" },
+    Constraint { key: "opd-3", error: true, best_practice: false, human: "A targetProfile can only be specified for parameters of type Reference or Canonical", expression: "targetProfile.exists() implies (type = 'Reference' or type = 'canonical')", defined_in: "OperationDefinition:OperationDefinition.parameter" },
+    Constraint { key: "org-1", error: true, best_practice: false, human: "The organization SHALL at least have a name or an identifier, and possibly more than one", expression: "(identifier.count() + name.count()) > 0", defined_in: "Organization:Organization" },
+    Constraint { key: "org-2", error: true, best_practice: false, human: "An address of an organization can never be of use 'home'", expression: "where(use = 'home').empty()", defined_in: "Organization:Organization.address" },
+    Constraint { key: "org-3", error: true, best_practice: false, human: "The telecom of an organization can never be of use 'home'", expression: "where(use = 'home').empty()", defined_in: "Organization:Organization.telecom" },
+    Constraint { key: "pat-1", error: true, best_practice: false, human: "SHALL at least contain a contact's details or a reference to an organization", expression: "name.exists() or telecom.exists() or address.exists() or organization.exists()", defined_in: "Patient:Patient.contact" },
+    Constraint { key: "pdf-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "PlanDefinition:PlanDefinition" },
+    Constraint { key: "per-1", error: true, best_practice: false, human: "If present, start SHALL have a lower value than end", expression: "start.hasValue().not() or end.hasValue().not() or (start <= end)", defined_in: "Period:Period" },
+    Constraint { key: "ppc-1", error: true, best_practice: false, human: "Either a Policy or PolicyRule", expression: "policy.exists() or policyRule.exists()", defined_in: "Consent:Consent" },
+    Constraint { key: "ppc-2", error: true, best_practice: false, human: "IF Scope=privacy, there must be a patient", expression: "patient.exists() or scope.coding.where(system='something' and code='patient-privacy').exists().not()", defined_in: "Consent:Consent" },
+    Constraint { key: "ppc-3", error: true, best_practice: false, human: "IF Scope=research, there must be a patient", expression: "patient.exists() or scope.coding.where(system='something' and code='research').exists().not()", defined_in: "Consent:Consent" },
+    Constraint { key: "ppc-4", error: true, best_practice: false, human: "IF Scope=adr, there must be a patient", expression: "patient.exists() or scope.coding.where(system='something' and code='adr').exists().not()", defined_in: "Consent:Consent" },
+    Constraint { key: "ppc-5", error: true, best_practice: false, human: "IF Scope=treatment, there must be a patient", expression: "patient.exists() or scope.coding.where(system='something' and code='treatment').exists().not()", defined_in: "Consent:Consent" },
+    Constraint { key: "prr-1", error: true, best_practice: false, human: "orderDetail SHALL only be present if code is present", expression: "orderDetail.empty() or code.exists()", defined_in: "ServiceRequest:ServiceRequest" },
+    Constraint { key: "qrs-1", error: true, best_practice: false, human: "Nested item can't be beneath both item and answer", expression: "(answer.exists() and item.exists()).not()", defined_in: "QuestionnaireResponse:QuestionnaireResponse.item" },
+    Constraint { key: "qty-3", error: true, best_practice: false, human: "If a code for the unit is present, the system SHALL also be present", expression: "code.empty() or system.exists()", defined_in: "Quantity:Quantity" },
+    Constraint { key: "que-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "Questionnaire:Questionnaire" },
+    Constraint { key: "que-10", error: true, best_practice: false, human: "Maximum length can only be declared for simple question types", expression: "(type in ('boolean' | 'decimal' | 'integer' | 'string' | 'text' | 'url' | 'open-choice')) or maxLength.empty()", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-11", error: true, best_practice: false, human: "If one or more answerOption is present, initial[x] must be missing", expression: "answerOption.empty() or initial.empty()", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-12", error: true, best_practice: false, human: "If there are more than one enableWhen, enableBehavior must be specified", expression: "enableWhen.count() > 2 implies enableBehavior.exists()", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-13", error: true, best_practice: false, human: "Can only have multiple initial values for repeating items", expression: "repeats=true or initial.count() <= 1", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-1", error: true, best_practice: false, human: "Group items must have nested items, display items cannot have nested items", expression: "(type='group' implies item.empty().not()) and (type.trace('type')='display' implies item.trace('item').empty())", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-2", error: true, best_practice: false, human: "The link ids for groups and questions must be unique within the questionnaire", expression: "descendants().linkId.isDistinct()", defined_in: "Questionnaire:Questionnaire" },
+    Constraint { key: "que-3", error: true, best_practice: false, human: "Display items cannot have a \"code\" asserted", expression: "type!='display' or code.empty()", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-4", error: true, best_practice: false, human: "A question cannot have both answerOption and answerValueSet", expression: "answerOption.empty() or answerValueSet.empty()", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-5", error: true, best_practice: false, human: "Only 'choice' and 'open-choice' items can have answerValueSet", expression: "(type ='choice' or type = 'open-choice' or type = 'decimal' or type = 'integer' or type = 'date' or type = 'dateTime' or type = 'time' or type = 'string' or type = 'quantity') or (answerValueSet.empty() and answerOption.empty())", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-6", error: true, best_practice: false, human: "Required and repeat aren't permitted for display items", expression: "type!='display' or (required.empty() and repeats.empty())", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-7", error: true, best_practice: false, human: "If the operator is 'exists', the value must be a boolean", expression: "operator = 'exists' implies (answer is Boolean)", defined_in: "Questionnaire:Questionnaire.item.enableWhen" },
+    Constraint { key: "que-8", error: true, best_practice: false, human: "Initial values can't be specified for groups or display items", expression: "(type!='group' and type!='display') or initial.empty()", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "que-9", error: true, best_practice: false, human: "Read-only can't be specified for \"display\" items", expression: "type!='display' or readOnly.empty()", defined_in: "Questionnaire:Questionnaire.item" },
+    Constraint { key: "ras-1", error: true, best_practice: false, human: "low and high must be percentages, if present", expression: "(low.empty() or ((low.code = '%') and (low.system = %ucum))) and (high.empty() or ((high.code = '%') and (high.system = %ucum)))", defined_in: "RiskAssessment:RiskAssessment.prediction.probability[x]" },
+    Constraint { key: "ras-2", error: true, best_practice: false, human: "Must be <= 100", expression: "probability is decimal implies (probability as decimal) <= 100", defined_in: "RiskAssessment:RiskAssessment.prediction" },
+    Constraint { key: "rat-1", error: true, best_practice: false, human: "Numerator and denominator SHALL both be present, or both are absent. If both are absent, there SHALL be some extension present", expression: "(numerator.empty() xor denominator.exists()) and (numerator.exists() or extension.exists())", defined_in: "Ratio:Ratio" },
+    Constraint { key: "red-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "ResearchElementDefinition:ResearchElementDefinition" },
+    Constraint { key: "ref-1", error: true, best_practice: false, human: "SHALL have a contained resource if a local reference is provided", expression: "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))", defined_in: "Reference:Reference" },
+    Constraint { key: "rng-2", error: true, best_practice: false, human: "If present, low SHALL have a lower value than high", expression: "low.empty() or high.empty() or (low <= high)", defined_in: "Range:Range" },
+    Constraint { key: "rqg-1", error: true, best_practice: false, human: "Must have resource or action but not both", expression: "resource.exists() != action.exists()", defined_in: "RequestGroup:RequestGroup.action" },
+    Constraint { key: "rsd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "ResearchDefinition:ResearchDefinition" },
+    Constraint { key: "rvs-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "RiskEvidenceSynthesis:RiskEvidenceSynthesis" },
+    Constraint { key: "sdf-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-10", error: true, best_practice: false, human: "provide either a binding reference or a description (or both)", expression: "binding.empty() or binding.valueSet.exists() or binding.description.exists()", defined_in: "StructureDefinition:StructureDefinition.snapshot.element" },
+    Constraint { key: "sdf-11", error: true, best_practice: false, human: "If there's a type, its content must match the path name in the first element of a snapshot", expression: "kind != 'logical' implies snapshot.empty() or snapshot.element.first().path = type", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-14", error: true, best_practice: false, human: "All element definitions must have an id", expression: "snapshot.element.all(id.exists()) and differential.element.all(id.exists())", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-15", error: true, best_practice: false, human: "The first element in a snapshot has no type unless model is a logical model.", expression: "kind!='logical' implies snapshot.element.first().type.empty()", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-15a", error: true, best_practice: false, human: "If the first element in a differential has no \".\" in the path and it's not a logical model, it has no type", expression: "(kind!='logical'  and differential.element.first().path.contains('.').not()) implies differential.element.first().type.empty()", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-16", error: true, best_practice: false, human: "All element definitions must have unique ids (snapshot)", expression: "snapshot.element.all(id.exists()) and snapshot.element.id.trace('ids').isDistinct()", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-17", error: true, best_practice: false, human: "All element definitions must have unique ids (diff)", expression: "differential.element.all(id.exists()) and differential.element.id.trace('ids').isDistinct()", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-18", error: true, best_practice: false, human: "Context Invariants can only be used for extensions", expression: "contextInvariant.exists() implies type = 'Extension'", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-19", error: true, best_practice: false, human: "FHIR Specification models only use FHIR defined types", expression: "url.startsWith('http://hl7.org/fhir/StructureDefinition') implies (differential.element.type.code.all(matches('^[a-zA-Z0-9]+$') or matches('^http:\\\\/\\\\/hl7\\\\.org\\\\/fhirpath\\\\/System\\\\.[A-Z][A-Za-z]+$')) and snapshot.element.type.code.all(matches('^[a-zA-Z0-9\\\\.]+$') or matches('^http:\\\\/\\\\/hl7\\\\.org\\\\/fhirpath\\\\/System\\\\.[A-Z][A-Za-z]+$')))", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-1", error: true, best_practice: false, human: "Element paths must be unique unless the structure is a constraint", expression: "derivation = 'constraint' or snapshot.element.select(path).isDistinct()", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-20", error: true, best_practice: false, human: "No slicing on the root element", expression: "element.where(path.contains('.').not()).slicing.empty()", defined_in: "StructureDefinition:StructureDefinition.differential" },
+    Constraint { key: "sdf-21", error: true, best_practice: false, human: "Default values can only be specified on specializations", expression: "differential.element.defaultValue.exists() implies (derivation = 'specialization')", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-22", error: true, best_practice: false, human: "FHIR Specification models never have default values", expression: "url.startsWith('http://hl7.org/fhir/StructureDefinition') implies (snapshot.element.defaultValue.empty() and differential.element.defaultValue.empty())", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-23", error: true, best_practice: false, human: "No slice name on root", expression: "(snapshot | differential).element.all(path.contains('.').not() implies sliceName.empty())", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-2", error: true, best_practice: false, human: "Must have at least a name or a uri (or both)", expression: "name.exists() or uri.exists()", defined_in: "StructureDefinition:StructureDefinition.mapping" },
+    Constraint { key: "sdf-3", error: true, best_practice: false, human: "Each element definition in a snapshot must have a formal definition and cardinalities", expression: "element.all(definition.exists() and min.exists() and max.exists())", defined_in: "StructureDefinition:StructureDefinition.snapshot" },
+    Constraint { key: "sdf-4", error: true, best_practice: false, human: "If the structure is not abstract, then there SHALL be a baseDefinition", expression: "abstract = true or baseDefinition.exists()", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-5", error: true, best_practice: false, human: "If the structure defines an extension then the structure must have context information", expression: "type != 'Extension' or derivation = 'specialization' or (context.exists())", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-6", error: true, best_practice: false, human: "A structure must have either a differential, or a snapshot (or both)", expression: "snapshot.exists() or differential.exists()", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sdf-8", error: true, best_practice: false, human: "All snapshot elements must start with the StructureDefinition's specified type for non-logical models, or with the same type name for logical models", expression: "(%resource.kind = 'logical' or element.first().path = %resource.type) and element.tail().all(path.startsWith(%resource.snapshot.element.first().path&'.'))", defined_in: "StructureDefinition:StructureDefinition.snapshot" },
+    Constraint { key: "sdf-8a", error: true, best_practice: false, human: "In any differential, all the elements must start with the StructureDefinition's specified type for non-logical models, or with the same type name for logical models", expression: "(%resource.kind = 'logical' or element.first().path.startsWith(%resource.type)) and (element.tail().empty() or element.tail().all(path.startsWith(%resource.differential.element.first().path.replaceMatches('\\\\..*','')&'.')))", defined_in: "StructureDefinition:StructureDefinition.differential" },
+    Constraint { key: "sdf-8b", error: true, best_practice: false, human: "All snapshot elements must have a base definition", expression: "element.all(base.exists())", defined_in: "StructureDefinition:StructureDefinition.snapshot" },
+    Constraint { key: "sdf-9", error: true, best_practice: false, human: "In any snapshot or differential, no label, code or requirements on an element without a \".\" in the path (e.g. the first element)", expression: "children().element.where(path.contains('.').not()).label.empty() and children().element.where(path.contains('.').not()).code.empty() and children().element.where(path.contains('.').not()).requirements.empty()", defined_in: "StructureDefinition:StructureDefinition" },
+    Constraint { key: "sev-1", error: true, best_practice: false, human: "Either a name or a query (NOT both)", expression: "name.empty() or query.empty()", defined_in: "AuditEvent:AuditEvent.entity" },
+    Constraint { key: "smp-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "StructureMap:StructureMap" },
+    Constraint { key: "smp-1", error: true, best_practice: false, human: "Can only have an element if you have a context", expression: "element.exists() implies context.exists()", defined_in: "StructureMap:StructureMap.group.rule.target" },
+    Constraint { key: "smp-2", error: true, best_practice: false, human: "Must have a contextType if you have a context", expression: "context.exists() implies contextType.exists()", defined_in: "StructureMap:StructureMap.group.rule.target" },
+    Constraint { key: "spd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "SearchParameter:SearchParameter" },
+    Constraint { key: "spd-1", error: true, best_practice: false, human: "If an xpath is present, there SHALL be an xpathUsage", expression: "xpath.empty() or xpathUsage.exists()", defined_in: "SearchParameter:SearchParameter" },
+    Constraint { key: "spd-2", error: true, best_practice: false, human: "Search parameters can only have chain names when the search parameter type is 'reference'", expression: "chain.empty() or type = 'reference'", defined_in: "SearchParameter:SearchParameter" },
+    Constraint { key: "sqty-1", error: true, best_practice: false, human: "The comparator is not used on a SimpleQuantity", expression: "comparator.empty()", defined_in: "SimpleQuantity:Quantity" },
+    Constraint { key: "tcp-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "TerminologyCapabilities:TerminologyCapabilities" },
+    Constraint { key: "tcp-1", error: true, best_practice: false, human: "If there is more than one version, a version code must be defined", expression: "version.count() > 1 implies version.all(code.exists())", defined_in: "TerminologyCapabilities:TerminologyCapabilities.codeSystem" },
+    Constraint { key: "tcp-2", error: true, best_practice: false, human: "A Capability Statement SHALL have at least one of description, software, or implementation element.", expression: "(description.count() + software.count() + implementation.count()) > 0", defined_in: "TerminologyCapabilities:TerminologyCapabilities" },
+    Constraint { key: "tcp-3", error: true, best_practice: false, human: "If kind = instance, implementation must be present and software may be present", expression: "(kind != 'instance') or implementation.exists()", defined_in: "TerminologyCapabilities:TerminologyCapabilities" },
+    Constraint { key: "tcp-4", error: true, best_practice: false, human: "If kind = capability, implementation must be absent, software must be present", expression: "(kind != 'capability') or (implementation.exists().not() and software.exists())", defined_in: "TerminologyCapabilities:TerminologyCapabilities" },
+    Constraint { key: "tcp-5", error: true, best_practice: false, human: "If kind = requirements, implementation and software must be absent", expression: "(kind!='requirements') or (implementation.exists().not() and software.exists().not())", defined_in: "TerminologyCapabilities:TerminologyCapabilities" },
+    Constraint { key: "tim-10", error: true, best_practice: false, human: "If there's a timeOfDay, there cannot be a when, or vice versa", expression: "timeOfDay.empty() or when.empty()", defined_in: "Timing:Timing.repeat" },
+    Constraint { key: "tim-1", error: true, best_practice: false, human: "if there's a duration, there needs to be duration units", expression: "duration.empty() or durationUnit.exists()", defined_in: "Timing:Timing.repeat" },
+    Constraint { key: "tim-2", error: true, best_practice: false, human: "if there's a period, there needs to be period units", expression: "period.empty() or periodUnit.exists()", defined_in: "Timing:Timing.repeat" },
+    Constraint { key: "tim-4", error: true, best_practice: false, human: "duration SHALL be a non-negative value", expression: "duration.exists() implies duration >= 0", defined_in: "Timing:Timing.repeat" },
+    Constraint { key: "tim-5", error: true, best_practice: false, human: "period SHALL be a non-negative value", expression: "period.exists() implies period >= 0", defined_in: "Timing:Timing.repeat" },
+    Constraint { key: "tim-6", error: true, best_practice: false, human: "If there's a periodMax, there must be a period", expression: "periodMax.empty() or period.exists()", defined_in: "Timing:Timing.repeat" },
+    Constraint { key: "tim-7", error: true, best_practice: false, human: "If there's a durationMax, there must be a duration", expression: "durationMax.empty() or duration.exists()", defined_in: "Timing:Timing.repeat" },
+    Constraint { key: "tim-8", error: true, best_practice: false, human: "If there's a countMax, there must be a count", expression: "countMax.empty() or count.exists()", defined_in: "Timing:Timing.repeat" },
+    Constraint { key: "tim-9", error: true, best_practice: false, human: "If there's an offset, there must be a when (and not C, CM, CD, CV)", expression: "offset.empty() or (when.exists() and ((when in ('C' | 'CM' | 'CD' | 'CV')).not()))", defined_in: "Timing:Timing.repeat" },
+    Constraint { key: "trd-1", error: true, best_practice: false, human: "Either timing, or a data requirement, but not both", expression: "data.empty() or timing.empty()", defined_in: "TriggerDefinition:TriggerDefinition" },
+    Constraint { key: "trd-2", error: true, best_practice: false, human: "A condition only if there is a data requirement", expression: "condition.exists() implies data.exists()", defined_in: "TriggerDefinition:TriggerDefinition" },
+    Constraint { key: "trd-3", error: true, best_practice: false, human: "A named event requires a name, a periodic event requires timing, and a data event requires data", expression: "(type = 'named-event' implies name.exists()) and (type = 'periodic' implies timing.exists()) and (type.startsWith('data-') implies data.exists())", defined_in: "TriggerDefinition:TriggerDefinition" },
+    Constraint { key: "tst-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "TestScript:TestScript" },
+    Constraint { key: "tst-10", error: true, best_practice: false, human: "Setup action assert SHALL contain either compareToSourceId and compareToSourceExpression, compareToSourceId and compareToSourcePath or neither.", expression: "compareToSourceId.empty() xor (compareToSourceExpression.exists() or compareToSourcePath.exists())", defined_in: "TestScript:TestScript.setup.action.assert" },
+    Constraint { key: "tst-11", error: true, best_practice: false, human: "Test action assert SHALL contain either compareToSourceId and compareToSourceExpression, compareToSourceId and compareToSourcePath or neither.", expression: "compareToSourceId.empty() xor (compareToSourceExpression.exists() or compareToSourcePath.exists())", defined_in: "TestScript:TestScript.test.action.assert" },
+    Constraint { key: "tst-12", error: true, best_practice: false, human: "Setup action assert response and responseCode SHALL be empty when direction equals request", expression: "(response.empty() and responseCode.empty() and direction = 'request') or direction.empty() or direction = 'response'", defined_in: "TestScript:TestScript.setup.action.assert" },
+    Constraint { key: "tst-13", error: true, best_practice: false, human: "Test action assert response and response and responseCode SHALL be empty when direction equals request", expression: "(response.empty() and responseCode.empty() and direction = 'request') or direction.empty() or direction = 'response'", defined_in: "TestScript:TestScript.test.action.assert" },
+    Constraint { key: "tst-1", error: true, best_practice: false, human: "Setup action SHALL contain either an operation or assert but not both.", expression: "operation.exists() xor assert.exists()", defined_in: "TestScript:TestScript.setup.action" },
+    Constraint { key: "tst-2", error: true, best_practice: false, human: "Test action SHALL contain either an operation or assert but not both.", expression: "operation.exists() xor assert.exists()", defined_in: "TestScript:TestScript.test.action" },
+    Constraint { key: "tst-3", error: true, best_practice: false, human: "Variable can only contain one of expression, headerField or path.", expression: "expression.empty() or headerField.empty() or path.empty()", defined_in: "TestScript:TestScript.variable" },
+    Constraint { key: "tst-4", error: true, best_practice: false, human: "TestScript metadata capability SHALL contain required or validated or both.", expression: "capability.required.exists() or capability.validated.exists()", defined_in: "TestScript:TestScript.metadata" },
+    Constraint { key: "tst-5", error: true, best_practice: false, human: "Only a single assertion SHALL be present within setup action assert element.", expression: "extension.exists() or (contentType.count() + expression.count() + headerField.count() + minimumId.count() + navigationLinks.count() + path.count() + requestMethod.count() + resource.count() + responseCode.count() + response.count()  + validateProfileId.count() <=1)", defined_in: "TestScript:TestScript.setup.action.assert" },
+    Constraint { key: "tst-6", error: true, best_practice: false, human: "Only a single assertion SHALL be present within test action assert element.", expression: "extension.exists() or (contentType.count() + expression.count() + headerField.count() + minimumId.count() + navigationLinks.count() + path.count() + requestMethod.count() + resource.count() + responseCode.count() + response.count() + validateProfileId.count() <=1)", defined_in: "TestScript:TestScript.test.action.assert" },
+    Constraint { key: "tst-7", error: true, best_practice: false, human: "Setup operation SHALL contain either sourceId or targetId or params or url.", expression: "sourceId.exists() or (targetId.count() + url.count() + params.count() = 1) or (type.code in ('capabilities' |'search' | 'transaction' | 'history'))", defined_in: "TestScript:TestScript.setup.action.operation" },
+    Constraint { key: "tst-8", error: true, best_practice: false, human: "Test operation SHALL contain either sourceId or targetId or params or url.", expression: "sourceId.exists() or (targetId.count() + url.count() + params.count() = 1) or (type.code in ('capabilities' | 'search' | 'transaction' | 'history'))", defined_in: "TestScript:TestScript.test.action.operation" },
+    Constraint { key: "tst-9", error: true, best_practice: false, human: "Teardown operation SHALL contain either sourceId or targetId or params or url.", expression: "sourceId.exists() or (targetId.count() + url.count() + params.count() = 1) or (type.code in ('capabilities' | 'search' | 'transaction' | 'history'))", defined_in: "TestScript:TestScript.teardown.action.operation" },
+    Constraint { key: "txt-1", error: true, best_practice: false, human: "The narrative SHALL contain only the basic html formatting elements and attributes described in chapters 7-11 (except section 4 of chapter 9) and 15 of the HTML 4.0 standard, <a> elements (either name or href), images and internally contained style attributes", expression: "htmlChecks()", defined_in: "Narrative:Narrative.div" },
+    Constraint { key: "txt-2", error: true, best_practice: false, human: "The narrative SHALL have some non-whitespace content", expression: "htmlChecks()", defined_in: "Narrative:Narrative.div" },
+    Constraint { key: "vsd-0", error: false, best_practice: false, human: "Name should be usable as an identifier for the module by machine processing applications such as code generation", expression: "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')", defined_in: "ValueSet:ValueSet" },
+    Constraint { key: "vsd-10", error: true, best_practice: false, human: "Must have a system if a code is present", expression: "code.empty() or system.exists()", defined_in: "ValueSet:ValueSet.expansion.contains" },
+    Constraint { key: "vsd-1", error: true, best_practice: false, human: "A value set include/exclude SHALL have a value set or a system", expression: "valueSet.exists() or system.exists()", defined_in: "ValueSet:ValueSet.compose.include" },
+    Constraint { key: "vsd-2", error: true, best_practice: false, human: "A value set with concepts or filters SHALL include a system", expression: "(concept.exists() or filter.exists()) implies system.exists()", defined_in: "ValueSet:ValueSet.compose.include" },
+    Constraint { key: "vsd-3", error: true, best_practice: false, human: "Cannot have both concept and filter", expression: "concept.empty() or filter.empty()", defined_in: "ValueSet:ValueSet.compose.include" },
+    Constraint { key: "vsd-6", error: true, best_practice: false, human: "SHALL have a code or a display", expression: "code.exists() or display.exists()", defined_in: "ValueSet:ValueSet.expansion.contains" },
+    Constraint { key: "vsd-9", error: true, best_practice: false, human: "Must have a code if not abstract", expression: "code.exists() or abstract = true", defined_in: "ValueSet:ValueSet.expansion.contains" },
+];
 
 /// Required value sets.
 pub(crate) static VALUE_SETS: [ValueSet; 223] = [
@@ -12286,7 +12532,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "postalCode", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "country", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "use", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -12309,7 +12555,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "unit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "system", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(1, 255), (145, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "value", element: 2, ty: Ty::Prim(Prim::Decimal) },
@@ -12325,7 +12571,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "author[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[147, 142, 153, 139] },
         Element { name: "time", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "text", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "authorReference", element: 2, ty: Ty::Complex(32) },
@@ -12345,7 +12591,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "hash", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "title", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "creation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(9, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "contentType", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -12363,7 +12609,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "coding", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "text", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "coding", element: 2, ty: Ty::Complex(5) },
@@ -12378,7 +12624,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "display", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "userSelected", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "system", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -12393,7 +12639,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "telecom", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "name", element: 2, ty: Ty::Prim(Prim::String) },
@@ -12408,7 +12654,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "use", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(56), targets: &[] },
         Element { name: "rank", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(47, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "system", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -12424,7 +12670,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(59), targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "contact", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "type", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -12440,7 +12686,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "unit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "system", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(29, 255), (145, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "value", element: 2, ty: Ty::Prim(Prim::Decimal) },
@@ -12461,7 +12707,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "dateFilter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "limit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "sort", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "type", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -12483,7 +12729,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "unit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "system", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(51, 255), (145, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "value", element: 2, ty: Ty::Prim(Prim::Decimal) },
@@ -12510,7 +12756,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "maxDosePerPeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "maxDosePerAdministration", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "maxDosePerLifetime", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 14), (200, 15)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -12538,7 +12784,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "unit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "system", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(59, 255), (145, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "value", element: 2, ty: Ty::Prim(Prim::Decimal) },
@@ -12551,7 +12797,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
     TypeDef { name: "Element", kind: TypeKind::Datatype, base: None, required: 0x0, lookup: lookup_14, elements: &[
         Element { name: "id", role: Role::Id, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
     ] },
@@ -12594,7 +12840,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "isSummary", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "binding", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "mapping", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(74, 255), (77, 255), (78, 255), (79, 255), (80, 255), (61, 255), (63, 255), (64, 255), (65, 255), (66, 255), (68, 255), (69, 255), (71, 255), (73, 255), (75, 16)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -12805,7 +13051,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "language", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(86, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "description", element: 2, ty: Ty::Prim(Prim::String) },
@@ -12820,7 +13066,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "url", role: Role::Url, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(87, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "url", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -12886,7 +13132,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "prefix", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "suffix", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "use", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -12907,7 +13153,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "assigner", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "use", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -12927,7 +13173,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "status", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "dateRange", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "restoreDate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -12947,7 +13193,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "profile", role: Role::Profile, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "security", role: Role::Security, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "tag", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "versionId", element: 2, ty: Ty::Prim(Prim::Id) },
@@ -12963,7 +13209,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "currency", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(60), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "value", element: 2, ty: Ty::Prim(Prim::Decimal) },
@@ -12975,7 +13221,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "status", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(144), targets: &[] },
         Element { name: "div", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(233, 3), (234, 3)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "status", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -12992,7 +13238,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(16), targets: &[] },
         Element { name: "profile", role: Role::Profile, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "name", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -13009,7 +13255,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "start", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "end", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(137, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "start", element: 2, ty: Ty::Prim(Prim::DateTime) },
@@ -13024,7 +13270,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "gender", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "race", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "physiologicalCondition", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -13050,7 +13296,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "imprint", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "image", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "scoring", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -13075,7 +13321,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "specialPrecautionsForStorage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -13093,7 +13339,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "unit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "system", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(145, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "value", element: 2, ty: Ty::Prim(Prim::Decimal) },
@@ -13108,7 +13354,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "low", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "high", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(165, 255), (200, 2), (200, 3)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "low", element: 2, ty: Ty::Complex(29) },
@@ -13120,7 +13366,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "numerator", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "denominator", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(162, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "numerator", element: 2, ty: Ty::Complex(29) },
@@ -13134,7 +13380,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "identifier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "display", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(164, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "reference", element: 2, ty: Ty::Prim(Prim::String) },
@@ -13153,7 +13399,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "url", role: Role::Url, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "document", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "resource", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "type", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -13175,7 +13421,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "upperLimit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "dimensions", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "data", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 2)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "origin", element: 2, ty: Ty::Complex(29) },
@@ -13197,7 +13443,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "targetFormat", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(140), targets: &[] },
         Element { name: "sigFormat", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(140), targets: &[] },
         Element { name: "data", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "type", element: 2, ty: Ty::Complex(5) },
@@ -13217,7 +13463,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "amountType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amountText", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "referenceRange", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -13236,7 +13482,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "event", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "repeat", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -13253,7 +13499,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "timing[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[161] },
         Element { name: "data", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "condition", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(216, 255), (217, 255), (218, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "type", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -13271,7 +13517,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[146, 157, 105, 99, 97, 110, 139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "code", element: 2, ty: Ty::Complex(5) },
@@ -13301,7 +13547,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "guarantor", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "partOf", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[40] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13378,7 +13624,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "observationResultRequirement", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[136] },
         Element { name: "transform", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "dynamicValue", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(0, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (200, 46)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13471,7 +13717,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "subjectMedicalHistory", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[67, 135, 43, 93, 101, 149, 113, 81] },
         Element { name: "referenceDocument", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81] },
         Element { name: "study", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[157] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13527,7 +13773,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "lastOccurrence", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "reaction", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(2, 255), (3, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13589,7 +13835,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "basedOn", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[163] },
         Element { name: "participant", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "requestedPeriod", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(5, 255), (6, 255), (7, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13639,7 +13885,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "actor", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[142, 147, 148, 153, 74, 99, 110] },
         Element { name: "participantStatus", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(153), targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(8, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13678,7 +13924,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "agent", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "entity", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13714,7 +13960,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "subject", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "created", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "author", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 142, 153, 139] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13738,7 +13984,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "contentType", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(140), targets: &[] },
         Element { name: "securityContext", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "data", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13768,7 +14014,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "processing", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "manipulation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "storage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13807,7 +14053,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "image", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "patient", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[142] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13838,7 +14084,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "link", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "entry", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "signature", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(13, 255), (14, 255), (15, 255), (16, 255), (18, 255), (20, 255), (10, 255), (11, 255), (12, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13887,7 +14133,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "rest", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "messaging", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "document", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(35, 255), (40, 255), (41, 255), (42, 255), (43, 255), (37, 255), (38, 255), (39, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -13956,7 +14202,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "goal", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[95] },
         Element { name: "activity", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14012,7 +14258,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "managingOrganization", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[139] },
         Element { name: "telecom", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14058,7 +14304,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "additionalCharacteristic", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "additionalClassification", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "relatedEntry", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14117,7 +14363,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "account", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[40] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "supportingInformation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14189,7 +14435,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "instance", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[114, 170, 74] },
         Element { name: "applicability", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "propertyGroup", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(22, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14259,7 +14505,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "accident", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "total", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14333,7 +14579,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "communicationRequest", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[63] },
         Element { name: "insurance", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "error", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14400,7 +14646,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "prognosisReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[159] },
         Element { name: "supportingInfo", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14467,7 +14713,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "filter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "property", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "concept", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(48, 255), (49, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14536,7 +14782,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reasonReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[67, 135, 79, 81] },
         Element { name: "payload", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14601,7 +14847,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reasonCode", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "reasonReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[67, 135, 79, 81] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14658,7 +14904,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(41), targets: &[] },
         Element { name: "search", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "resource", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(45, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14707,7 +14953,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "relatesTo", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "event", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "section", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14760,7 +15006,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "source[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "target[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "group", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(23, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14817,7 +15063,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "stage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "evidence", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(32, 255), (33, 255), (34, 255), (52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14875,7 +15121,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "policyRule", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "verification", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "provision", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (138, 255), (139, 255), (140, 255), (141, 255), (142, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -14942,7 +15188,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "legal", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "rule", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "legallyBinding[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[65, 81, 152, 69] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15014,7 +15260,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "costToBeneficiary", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "subrogation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "contract", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[69] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15065,7 +15311,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "supportingInfo", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "insurance", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15115,7 +15361,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "preAuthRef", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "form", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "error", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15163,7 +15409,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "mitigation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15222,7 +15468,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "safety", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "parent", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[74] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15290,7 +15536,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "parentDevice", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[75] },
         Element { name: "material", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15343,7 +15589,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "category", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(137), targets: &[] },
         Element { name: "measurementPeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "calibration", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15397,7 +15643,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "supportingInfo", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "relevantHistory", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[150] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15457,7 +15703,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reasonReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[67, 135, 79, 81, 113] },
         Element { name: "bodySite", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15510,7 +15756,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "conclusion", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "conclusionCode", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "presentedForm", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15561,7 +15807,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "content", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "related", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15609,7 +15855,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "securityLabel", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "content", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "context", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15678,7 +15924,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "resultsByExposure", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "effectEstimate", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "certainty", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (60, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15754,7 +16000,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "location", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "serviceProvider", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "partOf", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[83] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15808,7 +16054,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "payloadMimeType", role: Role::Other, choice: false, required: false, many: true, binding: Binding::Required(140), targets: &[] },
         Element { name: "address", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "header", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15846,7 +16092,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "provider", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 139] },
         Element { name: "candidate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[142] },
         Element { name: "coverage", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[70] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15881,7 +16127,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "created", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "organization", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "requestProvider", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 139] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15921,7 +16167,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "careManager", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148] },
         Element { name: "team", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[54] },
         Element { name: "account", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[40] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -15981,7 +16227,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "endorser", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "relatedArtifact", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "trigger", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (83, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16058,7 +16304,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "exposureBackground", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[90] },
         Element { name: "exposureVariant", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[90] },
         Element { name: "outcome", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[90] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (84, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16133,7 +16379,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "relatedArtifact", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::Required(217), targets: &[] },
         Element { name: "characteristic", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (85, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16197,7 +16443,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "instance", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "process", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "workflow", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (82, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16277,7 +16523,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "processNote", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "benefitPeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "benefitBalance", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16358,7 +16604,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reasonReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[67, 135, 43, 152, 79, 81] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "condition", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (88, 255), (89, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16412,7 +16658,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "encounter", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[83] },
         Element { name: "author", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[74, 139, 142, 147, 148] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16456,7 +16702,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "outcomeCode", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "outcomeReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[135] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16508,7 +16754,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "start", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(186), targets: &[] },
         Element { name: "profile", role: Role::Profile, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "link", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (90, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16553,7 +16799,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "managingEntity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139, 153, 147, 148] },
         Element { name: "characteristic", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "member", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (92, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16598,7 +16844,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "outputParameters", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[141] },
         Element { name: "result", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[53, 154] },
         Element { name: "dataRequirement", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16659,7 +16905,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "notAvailable", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "availabilityExceptions", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "endpoint", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[84] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16723,7 +16969,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "series", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16791,7 +17037,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "fundingSource", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reaction", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "protocolApplied", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (200, 24)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16853,7 +17099,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "series", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "doseNumber[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "seriesDoses[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16893,7 +17139,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "date", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "authority", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "recommendation", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16938,7 +17184,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "global", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "definition", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "manifest", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (93, 255), (95, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -16992,7 +17238,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "network", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[139] },
         Element { name: "coverage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "plan", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (103, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17042,7 +17288,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "totalGross", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "paymentTerms", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17109,7 +17355,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "parameter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "dataRequirement", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "content", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (104, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17164,7 +17410,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "active", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "author", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 139] },
         Element { name: "item", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (105, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17200,7 +17446,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "entry", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "emptyReason", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (106, 255), (107, 255), (108, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17250,7 +17496,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "hoursOfOperation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "availabilityExceptions", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "endpoint", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[84] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17328,7 +17574,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "guidance", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "group", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "supplementalData", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (112, 255), (113, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17401,7 +17647,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "improvementNotation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(123), targets: &[] },
         Element { name: "group", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "evaluatedResource", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (115, 255), (116, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17454,7 +17700,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "duration", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "content", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17505,7 +17751,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "ingredient", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "batch", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17552,7 +17798,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "dosage", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "eventHistory", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[150] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17617,7 +17863,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "substitution", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "detectedIssue", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[73] },
         Element { name: "eventHistory", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[150] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (111, 255), (200, 21), (200, 22)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17685,7 +17931,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "contraindication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[73] },
         Element { name: "regulatory", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "kinetics", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (200, 12)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17759,7 +18005,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "priorPrescription", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[118] },
         Element { name: "detectedIssue", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[73] },
         Element { name: "eventHistory", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[150] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17830,7 +18076,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reasonReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[67, 135, 79] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "dosage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17889,7 +18135,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "crossReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "manufacturingBusinessOperation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "specialDesignation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17945,7 +18191,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "holder", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "regulator", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "procedure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -17988,7 +18234,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "therapeuticIndication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[123] },
         Element { name: "otherTherapy", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "population", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18024,7 +18270,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "otherTherapy", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "undesirableEffect", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[129] },
         Element { name: "population", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18059,7 +18305,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "manufacturer", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[139] },
         Element { name: "specifiedSubstance", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "substance", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18092,7 +18338,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "effect", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "incidence", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "management", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18126,7 +18372,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "ingredient", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[124] },
         Element { name: "physicalCharacteristics", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "otherCharacteristics", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18162,7 +18408,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "manufacturer", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[139] },
         Element { name: "batchIdentifier", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "packageItem", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18198,7 +18444,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "device", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[75] },
         Element { name: "characteristics", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "routeOfAdministration", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18230,7 +18476,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "classification", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "frequencyOfOccurrence", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "population", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18279,7 +18525,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "responseRequired", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(134), targets: &[] },
         Element { name: "allowedResponse", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "graph", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (117, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18335,7 +18581,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "response", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "focus", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "definition", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18383,7 +18629,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "repository", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "pointer", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[132] },
         Element { name: "structureVariant", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (118, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18432,7 +18678,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "jurisdiction", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "usage", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "uniqueId", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (122, 255), (123, 255), (124, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18482,7 +18728,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "supplement", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "enteralFormula", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (121, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18543,7 +18789,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "hasMember", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[135, 152, 132] },
         Element { name: "derivedFrom", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81, 100, 113, 152, 135, 132] },
         Element { name: "component", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (126, 255), (127, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18613,7 +18859,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "normalCodedValueSet", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[183] },
         Element { name: "abnormalCodedValueSet", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[183] },
         Element { name: "criticalCodedValueSet", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[183] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18672,7 +18918,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "outputProfile", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "parameter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "overload", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (128, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18719,7 +18965,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "issue", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18750,7 +18996,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "partOf", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "contact", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "endpoint", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[84] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (132, 255), (134, 13), (133, 14)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18792,7 +19038,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "healthcareService", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[99] },
         Element { name: "telecom", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "endpoint", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[84] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18821,7 +19067,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "implicitRules", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "language", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "parameter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18854,7 +19100,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "generalPractitioner", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[139, 147, 148] },
         Element { name: "managingOrganization", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "link", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18904,7 +19150,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "recipient", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "amount", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "paymentStatus", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18951,7 +19197,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "formCode", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "processNote", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -18996,7 +19242,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "managingOrganization", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "active", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "link", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19057,7 +19303,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "library", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "goal", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (136, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19119,7 +19365,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "photo", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "qualification", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "communication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19163,7 +19409,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "notAvailable", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "availabilityExceptions", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "endpoint", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[84] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19225,7 +19471,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "focalDevice", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "usedReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[74, 114, 170] },
         Element { name: "usedCode", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19287,7 +19533,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "agent", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "entity", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "signature", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19340,7 +19586,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "effectivePeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (146, 255), (152, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19393,7 +19639,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "author", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[74, 147, 148, 142, 153, 139] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[142, 147, 148, 153] },
         Element { name: "item", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19436,7 +19682,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "photo", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "communication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19486,7 +19732,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reasonReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[67, 135, 79, 81] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19558,7 +19804,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "exposure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[156] },
         Element { name: "exposureAlternative", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[156] },
         Element { name: "outcome", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[156] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (167, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19646,7 +19892,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(181), targets: &[] },
         Element { name: "variableType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(217), targets: &[] },
         Element { name: "characteristic", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (163, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19724,7 +19970,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "arm", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "objective", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19776,7 +20022,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "assignedArm", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "actualArm", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "consent", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[68] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19821,7 +20067,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "prediction", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "mitigation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19890,7 +20136,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "sampleSize", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "riskEstimate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "certainty", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (168, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -19949,7 +20195,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "actor", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[142, 147, 148, 153, 74, 99, 110] },
         Element { name: "planningHorizon", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20003,7 +20249,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifier", role: Role::Other, choice: false, required: false, many: true, binding: Binding::Required(191), targets: &[] },
         Element { name: "chain", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "component", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (197, 255), (198, 255), (199, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20082,7 +20328,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "patientInstruction", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "relevantHistory", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[150] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (143, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20151,7 +20397,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "end", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "overbooked", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20195,7 +20441,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "container", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "condition", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20234,7 +20480,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "timeAspect", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "collection", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "typeTested", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20287,7 +20533,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "derivation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(212), targets: &[] },
         Element { name: "snapshot", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "differential", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (169, 255), (179, 255), (174, 255), (186, 255), (187, 255), (188, 255), (192, 255), (171, 255), (172, 255), (173, 255), (175, 255), (176, 255), (177, 255), (178, 255), (181, 255), (182, 255), (183, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20352,7 +20598,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "structure", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "import", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "group", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (194, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20397,7 +20643,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "criteria", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "error", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "channel", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20431,7 +20677,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "instance", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "ingredient", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20463,7 +20709,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "areaOfHybridisation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "oligoNucleotideType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "subunit", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20494,7 +20740,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modification", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "monomerSet", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "repeat", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20524,7 +20770,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "numberOfSubunits", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "disulfideLinkage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "subunit", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20553,7 +20799,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "geneElement", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "classification", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "target", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20591,7 +20837,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "fractionDescription", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "organism", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "partDescription", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20643,7 +20889,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "polymer", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[172] },
         Element { name: "protein", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[173] },
         Element { name: "sourceMaterial", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[175] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20693,7 +20939,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "supplier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 139] },
         Element { name: "destination", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[110] },
         Element { name: "receiver", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[147, 148] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20741,7 +20987,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reasonReference", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[67, 135, 79, 81] },
         Element { name: "deliverFrom", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139, 110] },
         Element { name: "deliverTo", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139, 110, 142] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20810,7 +21056,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "restriction", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "input", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "output", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (100, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20885,7 +21131,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "validateCode", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "translation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "closure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (201, 255), (203, 255), (204, 255), (205, 255), (206, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20941,7 +21187,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "setup", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "test", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "teardown", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -20997,7 +21243,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "setup", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "test", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "teardown", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (219, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -21059,7 +21305,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "copyright", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "compose", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "expansion", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255), (235, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -21111,7 +21357,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "primarySource", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "attestation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "validator", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -21153,7 +21399,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "dateWritten", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "prescriber", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[147, 148] },
         Element { name: "lensSpecification", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(52, 255), (53, 255), (54, 255), (55, 255), (56, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "meta", element: 1, ty: Ty::Complex(21) },
         Property { key: "implicitRules", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -21179,7 +21425,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "searchParam", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "valueSet", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(57, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "path", element: 2, ty: Ty::Prim(Prim::String) },
@@ -21194,7 +21440,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "path", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "searchParam", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(58, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "path", element: 2, ty: Ty::Prim(Prim::String) },
@@ -21209,7 +21455,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "path", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "direction", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(196), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "path", element: 2, ty: Ty::Prim(Prim::String) },
@@ -21222,7 +21468,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "dose[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rate[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 3), (200, 4)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "type", element: 2, ty: Ty::Complex(4) },
@@ -21240,7 +21486,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "ordered", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rules", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(185), targets: &[] },
-    ], properties: &[
+    ], constraints: &[(70, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "discriminator", element: 2, ty: Ty::Complex(191) },
@@ -21254,7 +21500,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(68), targets: &[] },
         Element { name: "path", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "type", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -21267,7 +21513,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "path", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "min", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "max", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "path", element: 2, ty: Ty::Prim(Prim::String) },
@@ -21283,7 +21529,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "targetProfile", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "aggregation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::Required(184), targets: &[] },
         Element { name: "versioning", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(168), targets: &[] },
-    ], properties: &[
+    ], constraints: &[(76, 255), (67, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "code", element: 2, ty: Ty::Prim(Prim::Uri) },
@@ -21298,7 +21544,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "label", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "label", element: 2, ty: Ty::Prim(Prim::String) },
@@ -21364,7 +21610,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "expression", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "xpath", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(72, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "key", element: 2, ty: Ty::Prim(Prim::Id) },
@@ -21382,7 +21628,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "strength", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(28), targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "valueSet", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(62, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "strength", element: 2, ty: Ty::Prim(Prim::Code) },
@@ -21397,7 +21643,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "language", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(140), targets: &[] },
         Element { name: "map", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "identity", element: 2, ty: Ty::Prim(Prim::Id) },
@@ -21411,7 +21657,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "lowLimit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "highLimit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "lowLimit", element: 2, ty: Ty::Complex(29) },
@@ -21436,7 +21682,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "timeOfDay", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "when", role: Role::Other, choice: false, required: false, many: true, binding: Binding::Required(80), targets: &[] },
         Element { name: "offset", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(208, 255), (209, 255), (210, 255), (211, 255), (212, 255), (213, 255), (214, 255), (215, 255), (207, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "boundsDuration", element: 2, ty: Ty::Complex(13) },
@@ -21464,7 +21710,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "coverage", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[70] },
         Element { name: "priority", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21479,7 +21725,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "party", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[142, 153, 139] },
         Element { name: "onHold", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21494,7 +21740,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(5), targets: &[] },
         Element { name: "role", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21508,7 +21754,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "path", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21522,7 +21768,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "instance", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[101, 149, 170, 114, 115, 119, 74] },
         Element { name: "causality", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21538,7 +21784,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "productRelatedness", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "author", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148] },
         Element { name: "method", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21559,7 +21805,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "severity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(166), targets: &[] },
         Element { name: "exposureRoute", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21581,7 +21827,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "required", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(152), targets: &[] },
         Element { name: "status", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(153), targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(4, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21607,7 +21853,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "media", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "network", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "purposeOfUse", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21630,7 +21876,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "address", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::Required(145), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21645,7 +21891,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "site", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "observer", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[148, 147, 139, 74, 142, 153] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21667,7 +21913,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "query", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(193, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21688,7 +21934,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21704,7 +21950,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "collector", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[142, 139] },
         Element { name: "collected[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21722,7 +21968,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "procedure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "additive", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[170] },
         Element { name: "time[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21739,7 +21985,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "time[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21756,7 +22002,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "temperature", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "scale", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(157), targets: &[] },
         Element { name: "duration", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21772,7 +22018,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "relation", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "url", role: Role::Url, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21790,7 +22036,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "search", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "request", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "response", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(17, 255), (19, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21808,7 +22054,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "mode", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(190), targets: &[] },
         Element { name: "score", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21826,7 +22072,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "ifModifiedSince", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "ifMatch", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "ifNoneExist", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21847,7 +22093,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "etag", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "lastModified", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "outcome", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21865,7 +22111,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "version", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "releaseDate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21881,7 +22127,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "url", role: Role::Url, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "custodian", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21902,7 +22148,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "searchParam", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "operation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "compartment", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(44, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21923,7 +22169,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "cors", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "service", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21953,7 +22199,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "searchRevInclude", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "searchParam", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "operation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(36, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21982,7 +22228,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(213), targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -21998,7 +22244,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "definition", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(192), targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22015,7 +22261,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "definition", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22030,7 +22276,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(208), targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22046,7 +22292,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reliableCache", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "supportedMessage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22062,7 +22308,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "protocol", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "address", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22076,7 +22322,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "mode", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(78), targets: &[] },
         Element { name: "definition", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22091,7 +22337,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "mode", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(69), targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "profile", role: Role::Profile, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22109,7 +22355,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "progress", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: false, many: false, binding: Binding::None, targets: &[44, 63, 77, 118, 134, 179, 163, 185, 154] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(46, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22141,7 +22387,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "dailyAmount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 17), (200, 18)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22175,7 +22421,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "member", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 153, 142, 139, 54] },
         Element { name: "onBehalfOf", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(50, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22191,7 +22437,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "relationtype", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(170), targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[55] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22205,7 +22451,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "function", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "actor", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[147, 148, 139, 54, 142, 74, 153] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22220,7 +22466,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "language", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22235,7 +22481,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "applicability", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "priceComponent", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22251,7 +22497,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "factor", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22268,7 +22514,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "claim", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[58] },
         Element { name: "relationship", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22283,7 +22529,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "party", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 139, 142, 153] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22300,7 +22546,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "responsible", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "role", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "qualification", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22321,7 +22567,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "timing[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reason", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22347,7 +22593,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "onAdmission", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "packageCode", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22368,7 +22614,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "procedure[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[149] },
         Element { name: "udi", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[74] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22391,7 +22637,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "businessArrangement", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "preAuthRef", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "claimResponse", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[59] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22411,7 +22657,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "date", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "location[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[110] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22446,7 +22692,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "subSite", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "encounter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[83] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 15)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22492,7 +22738,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "net", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "udi", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[74] },
         Element { name: "subDetail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 9)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22525,7 +22771,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "factor", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "net", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "udi", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[74] },
-    ], properties: &[
+    ], constraints: &[(200, 9)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22550,7 +22796,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22568,7 +22814,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reason", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22586,7 +22832,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "subDetail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22603,7 +22849,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "subDetailSequence", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22634,7 +22880,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 12)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22674,7 +22920,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "subDetail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 5)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22701,7 +22947,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "net", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 5)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22721,7 +22967,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "category", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22739,7 +22985,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "identifier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22759,7 +23005,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::Required(146), targets: &[] },
         Element { name: "text", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "language", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22778,7 +23024,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "coverage", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[70] },
         Element { name: "businessArrangement", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "claimResponse", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[59] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22797,7 +23043,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "detailSequence", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "subDetailSequence", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22813,7 +23059,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[135, 152, 93, 79, 159, 100, 113] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22828,7 +23074,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "itemCodeableConcept", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "itemReference", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[67, 135, 113] },
         Element { name: "basis", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22845,7 +23091,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "operator", role: Role::Other, choice: false, required: true, many: true, binding: Binding::Required(85), targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22863,7 +23109,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "uri", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(45), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22883,7 +23129,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "designation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "property", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "concept", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22902,7 +23148,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "language", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "use", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22917,7 +23163,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22936,7 +23182,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "content[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22950,7 +23196,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "content[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22966,7 +23212,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(186), targets: &[] },
         Element { name: "param", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22982,7 +23228,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "mode", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(42), targets: &[] },
         Element { name: "time", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "party", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[142, 153, 147, 148, 139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -22997,7 +23243,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(71), targets: &[] },
         Element { name: "target[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[65] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23013,7 +23259,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23036,7 +23282,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "entry", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "emptyReason", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "section", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(27, 255), (28, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23062,7 +23308,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "targetVersion", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "element", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "unmapped", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23081,7 +23327,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "display", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "target", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23100,7 +23346,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "dependsOn", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "product", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(24, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23120,7 +23366,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "system", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "display", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23138,7 +23384,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "display", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "url", role: Role::Url, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(25, 255), (26, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23155,7 +23401,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "summary", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "assessment", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[60, 79, 135] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(30, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23170,7 +23416,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(31, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23184,7 +23430,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "authority", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "uri", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23199,7 +23445,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "verified", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "verifiedWith", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[142, 153] },
         Element { name: "verificationDate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23223,7 +23469,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "dataPeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "data", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "provision", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23246,7 +23492,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "role", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: true, many: false, binding: Binding::None, targets: &[74, 97, 54, 139, 142, 147, 153, 148] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23260,7 +23506,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "meaning", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(51), targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23278,7 +23524,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "publicationDate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "publicationStatus", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(57), targets: &[] },
         Element { name: "copyright", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23306,7 +23552,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "asset", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "group", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23333,7 +23579,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "classification", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "category", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "control", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23357,7 +23603,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "text", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "linkId", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "securityLabelNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23379,7 +23625,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: true, many: true, binding: Binding::None, targets: &[142, 153, 147, 148, 74, 97, 139] },
         Element { name: "role", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23392,7 +23638,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23429,7 +23675,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "answer", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "securityLabelNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "valuedItem", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23457,7 +23703,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reference", role: Role::Reference, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "text", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23484,7 +23730,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "recipient", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139, 142, 147, 148, 153] },
         Element { name: "linkId", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "securityLabelNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 6)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23530,7 +23776,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reasonLinkId", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "securityLabelNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23565,7 +23811,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: true, many: true, binding: Binding::None, targets: &[142, 153, 147, 148, 74, 97, 139] },
         Element { name: "role", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23580,7 +23826,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "party", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[139, 142, 147, 148, 153] },
         Element { name: "signature", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23594,7 +23840,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "content[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[65, 81, 152] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23607,7 +23853,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "content[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[65, 81, 152] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23620,7 +23866,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "content[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[81] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23635,7 +23881,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23651,7 +23897,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "exception", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 4)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23667,7 +23913,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23682,7 +23928,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "sequence", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "information", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "appliesToAll", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23698,7 +23944,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "focal", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "coverage", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[70] },
         Element { name: "businessArrangement", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23721,7 +23967,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "facility", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[110, 139] },
         Element { name: "diagnosis", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 8)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23742,7 +23988,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "diagnosis[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[67] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23758,7 +24004,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "inforce", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "benefitPeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23786,7 +24032,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "authorizationRequired", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "authorizationSupporting", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "authorizationUrl", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(21, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23813,7 +24059,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "allowed[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "used[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23831,7 +24077,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23844,7 +24090,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23859,7 +24105,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "action", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "author", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23878,7 +24124,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "carrierAIDC", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "carrierHRF", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "entryType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(215), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23896,7 +24142,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(64), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23910,7 +24156,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "systemType", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "version", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23925,7 +24171,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "component", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23941,7 +24187,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "valueQuantity", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "valueCode", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23957,7 +24203,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "deviceIdentifier", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "issuer", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "jurisdiction", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23972,7 +24218,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(64), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -23986,7 +24232,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "systemType", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "version", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24000,7 +24246,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24015,7 +24261,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "valueQuantity", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "valueCode", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24031,7 +24277,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "substance", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "alternate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "allergenicIndicator", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24047,7 +24293,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::Required(136), targets: &[] },
         Element { name: "state", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(135), targets: &[] },
         Element { name: "time", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24062,7 +24308,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24079,7 +24325,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "link", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[113] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24093,7 +24339,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "identifier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "ref", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24107,7 +24353,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(71), targets: &[] },
         Element { name: "target", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[81] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24121,7 +24367,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "attachment", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "format", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24140,7 +24386,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "practiceSetting", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "sourcePatientInfo", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[142] },
         Element { name: "related", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24160,7 +24406,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "numberOfStudies", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "numberOfParticipants", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24177,7 +24423,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "exposureState", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(83), targets: &[] },
         Element { name: "variantState", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "riskEvidenceSynthesis", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[160] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24197,7 +24443,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "unitOfMeasure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(214), targets: &[] },
         Element { name: "precisionEstimate", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24217,7 +24463,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "level", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "from", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "to", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24234,7 +24480,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "rating", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "certaintySubcomponent", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24250,7 +24496,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rating", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24265,7 +24511,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "status", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(75), targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24279,7 +24525,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "class", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24294,7 +24540,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "individual", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 153] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24310,7 +24556,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "condition", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[67, 149] },
         Element { name: "use", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rank", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24332,7 +24578,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "specialArrangement", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "destination", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[110, 139] },
         Element { name: "dischargeDisposition", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24355,7 +24601,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "status", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(74), targets: &[] },
         Element { name: "physicalType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24371,7 +24617,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "status", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(77), targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24386,7 +24632,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "condition", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[67] },
         Element { name: "role", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rank", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24406,7 +24652,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "participantEffective[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "timeFromStart", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "groupMeasure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(91), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24435,7 +24681,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(81), targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24455,7 +24701,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "version", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "containedInstance", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24473,7 +24719,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "versionId", role: Role::VersionId, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24487,7 +24733,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "resourceId", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "versionId", role: Role::VersionId, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24504,7 +24750,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "preConditions", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "postConditions", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "step", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24523,7 +24769,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "pause", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "operation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "alternative", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24547,7 +24793,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "receiverActive", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "request", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "response", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24570,7 +24816,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "title", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "step", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24586,7 +24832,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "claim", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[58] },
         Element { name: "relationship", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24601,7 +24847,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "party", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 139, 142, 153] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24618,7 +24864,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "responsible", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "role", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "qualification", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24639,7 +24885,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "timing[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reason", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24665,7 +24911,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "onAdmission", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "packageCode", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24686,7 +24932,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "procedure[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[149] },
         Element { name: "udi", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[74] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24705,7 +24951,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "focal", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "coverage", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[70] },
         Element { name: "preAuthRef", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24721,7 +24967,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "location[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[110] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24758,7 +25004,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 15)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24798,7 +25044,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reason", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24826,7 +25072,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "subDetail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 9)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24863,7 +25109,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "udi", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[74] },
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 9)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24904,7 +25150,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 12)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24944,7 +25190,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "subDetail", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 5)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24971,7 +25217,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "net", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "noteNumber", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "adjudication", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 5)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -24991,7 +25237,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "category", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25009,7 +25255,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "identifier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25029,7 +25275,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::Required(146), targets: &[] },
         Element { name: "text", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "language", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25051,7 +25297,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "unit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "term", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "financial", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25072,7 +25318,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "allowed[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "used[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25093,7 +25339,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "contributedToDeath", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "onset[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25114,7 +25360,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "measure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "detail[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "due[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(91, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25140,7 +25386,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "max", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "target", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25161,7 +25407,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "profile", role: Role::Profile, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "compartment", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "link", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25181,7 +25427,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "rule", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(89), targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25200,7 +25446,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "exclude", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25221,7 +25467,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "entity", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[142, 147, 148, 74, 114, 170, 97] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "inactive", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25236,7 +25482,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25252,7 +25498,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "allDay", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "availableStartTime", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "availableEndTime", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25268,7 +25514,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "during", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25292,7 +25538,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "started", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "performer", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "instance", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25316,7 +25562,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "function", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "actor", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[147, 148, 139, 54, 142, 74, 153] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25332,7 +25578,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "sopClass", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "number", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "title", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25348,7 +25594,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "function", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "actor", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[147, 148, 139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25364,7 +25610,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reference", role: Role::Reference, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "publicationDate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "presentationDate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(96, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25381,7 +25627,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[135] },
         Element { name: "reported", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25399,7 +25645,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "targetDisease", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "doseNumber[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "seriesDoses[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25428,7 +25674,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "seriesDoses[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "supportingImmunization", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[101, 102] },
         Element { name: "supportingPatientInformation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(97, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25454,7 +25700,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25469,7 +25715,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "uri", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "packageId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "version", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25484,7 +25730,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(186), targets: &[] },
         Element { name: "profile", role: Role::Profile, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25501,7 +25747,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "page", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "parameter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "template", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(94, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25518,7 +25764,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25536,7 +25782,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "example[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "groupingId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25557,7 +25803,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "title", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "generation", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(94), targets: &[] },
         Element { name: "page", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25574,7 +25820,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(95), targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25589,7 +25835,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "scope", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25607,7 +25853,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "page", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "image", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "other", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25625,7 +25871,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "reference", role: Role::Reference, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "example[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "relativePath", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25642,7 +25888,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "title", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "anchor", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25659,7 +25905,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "telecom", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "address", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25676,7 +25922,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "network", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[139] },
         Element { name: "benefit", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25692,7 +25938,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "requirement", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "limit", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25707,7 +25953,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25725,7 +25971,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "network", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[139] },
         Element { name: "generalCost", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "specificCost", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25745,7 +25991,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "groupSize", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "cost", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25761,7 +26007,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "category", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "benefit", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25775,7 +26021,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "cost", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25791,7 +26037,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "applicability", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(104), targets: &[] },
         Element { name: "qualifiers", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25807,7 +26053,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "role", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "actor", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[147, 139, 142, 148, 74, 153] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25822,7 +26068,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "sequence", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "chargeItem[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[56] },
         Element { name: "priceComponent", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25840,7 +26086,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "factor", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25856,7 +26102,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(111), targets: &[] },
         Element { name: "resource", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25872,7 +26118,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "deleted", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25889,7 +26135,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "longitude", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "latitude", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "altitude", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25906,7 +26152,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "allDay", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "openingTime", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "closingTime", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25924,7 +26170,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "population", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "stratifier", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25941,7 +26187,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "criteria", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25958,7 +26204,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "criteria", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "component", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25975,7 +26221,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "criteria", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -25992,7 +26238,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "usage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "criteria", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26010,7 +26256,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "population", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "measureScore", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "stratifier", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26027,7 +26273,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "count", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "subjectResults", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[109] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26042,7 +26288,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "stratum", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26058,7 +26304,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "component", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "population", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "measureScore", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26074,7 +26320,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26089,7 +26335,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "count", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "subjectResults", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[109] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26105,7 +26351,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "item[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[170, 114] },
         Element { name: "isActive", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "strength", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26121,7 +26367,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "lotNumber", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "expirationDate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26135,7 +26381,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "function", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "actor", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[147, 148, 142, 153, 74] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26153,7 +26399,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "method", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "dose", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rate[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(109, 255), (200, 7), (200, 8)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26172,7 +26418,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "function", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "actor", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[147, 148, 139, 142, 74, 153] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26188,7 +26434,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reason", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "responsibleParty", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[147, 148] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26204,7 +26450,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reference", role: Role::Reference, choice: false, required: true, many: true, binding: Binding::None, targets: &[117] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26218,7 +26464,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[81, 113] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26233,7 +26479,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "item[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[170] },
         Element { name: "isActive", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "strength", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26250,7 +26496,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "cost", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26265,7 +26511,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26280,7 +26526,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "dosage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "indication[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[136] },
         Element { name: "patientCharacteristics", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26296,7 +26542,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "dosage", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26310,7 +26556,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "characteristic[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 3)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26325,7 +26571,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "classification", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26339,7 +26585,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 4)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26353,7 +26599,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 4)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26372,7 +26618,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "substitution", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "schedule", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "maxDispense", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26388,7 +26634,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "allowed", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26401,7 +26647,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "schedule", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26414,7 +26660,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "quantity", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 3)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26429,7 +26675,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "areaUnderCurve", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "lethalDose50", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "halfLifePeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 3), (200, 4)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26449,7 +26695,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "expectedSupplyDuration", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "performer", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
-    ], properties: &[
+    ], constraints: &[(200, 7)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26468,7 +26714,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "duration", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 3)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26482,7 +26728,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "allowed[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "reason", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26498,7 +26744,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "productName", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "namePart", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "countryLanguage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26513,7 +26759,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "part", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26528,7 +26774,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "country", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "jurisdiction", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "language", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26547,7 +26793,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "confidentialityIndicator", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "manufacturer", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[139] },
         Element { name: "regulator", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26570,7 +26816,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "status", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "species", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26593,7 +26839,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "jurisdiction", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "legalStatusOfSupply", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "validityPeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26612,7 +26858,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "date[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "application", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26629,7 +26875,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "therapyRelationshipType", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "medication[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[120, 114, 170, 176] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26644,7 +26890,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "therapyRelationshipType", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "medication[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[120, 114, 170, 176] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26661,7 +26907,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "group", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "confidentiality", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "strength", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26682,7 +26928,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "measurementPoint", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "country", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "referenceStrength", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26704,7 +26950,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "strengthLowLimit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "measurementPoint", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "country", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26721,7 +26967,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "strength", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26734,7 +26980,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "item[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[120, 114, 170, 136] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26748,7 +26994,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "outerPackaging", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "immediatePackaging", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26772,7 +27018,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "otherCharacteristics", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "shelfLifeStorage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "manufacturer", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26796,7 +27042,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "status", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26815,7 +27061,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "maxDosePerTreatmentPeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "maxTreatmentPeriod", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "targetSpecies", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26834,7 +27080,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "withdrawalPeriod", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26849,7 +27095,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "tissue", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "supportingInformation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26866,7 +27112,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "profile", role: Role::Profile, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "min", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "max", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(110, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26882,7 +27128,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "message", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "situation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26898,7 +27144,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "target", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[74] },
         Element { name: "endpoint", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "receiver", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26917,7 +27163,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "version", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "contact", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "endpoint", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26935,7 +27181,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "identifier", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(187), targets: &[] },
         Element { name: "details", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[138] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26957,7 +27203,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "strand", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(200), targets: &[] },
         Element { name: "windowStart", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "windowEnd", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(119, 255), (120, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -26982,7 +27228,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "referenceAllele", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "cigar", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "variantPointer", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[135] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27013,7 +27259,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "recall", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "fScore", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "roc", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27045,7 +27291,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "precision", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "sensitivity", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "fMeasure", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27068,7 +27314,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "datasetId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "variantsetId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "readsetId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27089,7 +27335,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "length", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "outer", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "inner", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27106,7 +27352,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "start", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "end", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27120,7 +27366,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "start", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "end", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27137,7 +27383,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "preferred", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27158,7 +27404,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "texture", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "fluidConsistencyType", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "instruction", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27176,7 +27422,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 4)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27190,7 +27436,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "foodType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27207,7 +27453,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "schedule", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "instruction", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 6)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27231,7 +27477,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "administration", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "maxVolumeToDeliver", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "administrationInstruction", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 7), (200, 10)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27253,7 +27499,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "schedule", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rate[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 4), (200, 5)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27273,7 +27519,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "appliesTo", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "age", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "text", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(125, 255), (200, 3), (200, 4)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27294,7 +27540,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "dataAbsentReason", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "interpretation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "referenceRange", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27323,7 +27569,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "unit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "conversionFactor", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "decimalPrecision", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27345,7 +27591,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "age", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "gestationalAge", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "condition", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27374,7 +27620,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "binding", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "referencedFrom", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "part", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(129, 255), (130, 255), (131, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27397,7 +27643,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "strength", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(28), targets: &[] },
         Element { name: "valueSet", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27411,7 +27657,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "sourceId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27425,7 +27671,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "parameterName", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27443,7 +27689,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "diagnostics", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "location", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27463,7 +27709,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "telecom", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "address", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27481,7 +27727,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "resource", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "part", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(99, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27551,7 +27797,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "gender", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(12), targets: &[] },
         Element { name: "organization", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(135, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27570,7 +27816,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "language", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "preferred", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27584,7 +27830,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "other", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[142, 153] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(110), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27606,7 +27852,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "responsible", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[148] },
         Element { name: "payee", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 139] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27628,7 +27874,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::Required(146), targets: &[] },
         Element { name: "text", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27642,7 +27888,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "target", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[142, 147, 153, 145] },
         Element { name: "assurance", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(100), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27661,7 +27907,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "addresses", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "target", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27681,7 +27927,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "measure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "detail[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "due", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27723,7 +27969,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "transform", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "dynamicValue", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27769,7 +28015,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "kind", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(3), targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27784,7 +28030,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "actionId", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "relationship", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(7), targets: &[] },
         Element { name: "offset[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27800,7 +28046,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(5), targets: &[] },
         Element { name: "role", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27814,7 +28060,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "path", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27830,7 +28076,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "issuer", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27848,7 +28094,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "allDay", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "availableStartTime", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "availableEndTime", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27864,7 +28110,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "during", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27879,7 +28125,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "function", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "actor", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[147, 148, 139, 142, 153, 74] },
         Element { name: "onBehalfOf", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27894,7 +28140,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "manipulated", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[74] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27910,7 +28156,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "role", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "who", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[147, 148, 153, 142, 74, 139] },
         Element { name: "onBehalfOf", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[147, 148, 153, 142, 74, 139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27927,7 +28173,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "role", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(159), targets: &[] },
         Element { name: "what", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "agent", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27956,7 +28202,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "answerOption", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "initial", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(151, 255), (153, 255), (154, 255), (155, 255), (156, 255), (158, 255), (159, 255), (147, 255), (148, 255), (149, 255), (150, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -27985,7 +28231,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "question", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "operator", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(165), targets: &[] },
         Element { name: "answer[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(157, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28009,7 +28255,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "initialSelected", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28027,7 +28273,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28054,7 +28300,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "text", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "answer", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(144, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28071,7 +28317,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "item", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28096,7 +28342,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "language", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "preferred", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28127,7 +28373,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "cardinalityBehavior", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(2), targets: &[] },
         Element { name: "resource", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(166, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28163,7 +28409,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "kind", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(3), targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28178,7 +28424,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "actionId", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "relationship", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(7), targets: &[] },
         Element { name: "offset[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28204,7 +28450,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "participantEffective[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "participantEffectiveTimeFromStart", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "participantEffectiveGroupMeasure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(91), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28238,7 +28484,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28253,7 +28499,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28271,7 +28517,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "relativeRisk", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "when[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rationale", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(161, 255), (160, 4)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28292,7 +28538,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "numberOfStudies", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "numberOfParticipants", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28312,7 +28558,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "denominatorCount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "numeratorCount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "precisionEstimate", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28333,7 +28579,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "level", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "from", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "to", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28350,7 +28596,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "rating", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "certaintySubcomponent", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28366,7 +28612,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rating", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28381,7 +28627,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "definition", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28400,7 +28646,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "method", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "bodySite", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "fastingStatus[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 6)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28423,7 +28669,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "procedure", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "additive", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[170] },
         Element { name: "time[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28444,7 +28690,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "capacity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "specimenQuantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "additive[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[170] },
-    ], properties: &[
+    ], constraints: &[(200, 6), (200, 7)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28469,7 +28715,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "retentionTime", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "rejectionCriterion", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "handling", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28495,7 +28741,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "minimumVolume[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "additive", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "preparation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 7), (200, 8)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28515,7 +28761,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "additive[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[170] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28531,7 +28777,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "temperatureRange", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "maxDuration", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "instruction", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28549,7 +28795,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "uri", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(184, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28565,7 +28811,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(84), targets: &[] },
         Element { name: "expression", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28578,7 +28824,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "element", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(185, 255), (189, 255), (191, 255), (170, 3)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28590,7 +28836,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "element", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(180, 255), (190, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28605,7 +28851,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "mode", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(119), targets: &[] },
         Element { name: "alias", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28625,7 +28871,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "input", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "rule", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28645,7 +28891,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "mode", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(118), targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28665,7 +28911,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "rule", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "dependent", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28692,7 +28938,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "condition", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "check", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "logMessage", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28770,7 +29016,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "listRuleId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "transform", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(122), targets: &[] },
         Element { name: "parameter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(195, 255), (196, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28789,7 +29035,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28806,7 +29052,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "variable", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28822,7 +29068,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "endpoint", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "payload", role: Role::Other, choice: false, required: false, many: false, binding: Binding::Required(140), targets: &[] },
         Element { name: "header", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28839,7 +29085,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "identifier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "expiry", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 5)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28854,7 +29100,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "substance[x]", role: Role::Other, choice: true, required: true, many: false, binding: Binding::None, targets: &[170] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28875,7 +29121,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "threePrime", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "linkage", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "sugar", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28897,7 +29143,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "identifier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "residueSite", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28914,7 +29160,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "identifier", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "residueSite", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28929,7 +29175,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "ratioType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "startingMaterial", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28945,7 +29191,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "isDefining", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28963,7 +29209,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "averageMolecularFormula", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "repeatUnitAmountType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "repeatUnit", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28982,7 +29228,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "degreeOfPolymerisation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "structuralRepresentation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -28999,7 +29245,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "degree", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29014,7 +29260,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "representation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "attachment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29035,7 +29281,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "nTerminalModification", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "cTerminalModificationId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "cTerminalModification", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29056,7 +29302,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "geneSequenceOrigin", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "gene", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29072,7 +29318,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "element", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29089,7 +29335,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "classification", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "subtype", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29111,7 +29357,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "amount[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amountType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29133,7 +29379,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "fraction", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "materialType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29153,7 +29399,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "author", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "hybrid", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "organismGeneral", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29173,7 +29419,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "authorType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "authorDescription", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29190,7 +29436,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "paternalOrganismId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "paternalOrganismName", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "hybridType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29209,7 +29455,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "phylum", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "class", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "order", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29225,7 +29471,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "part", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "partLocation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29244,7 +29490,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "opticalActivity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "molecularFormula", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29267,7 +29513,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "parameters", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "definingSubstance[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[176, 170] },
         Element { name: "amount[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29292,7 +29538,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "molecularWeight", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81] },
         Element { name: "representation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29315,7 +29561,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "substitution", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "halfLife", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "molecularWeight", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29333,7 +29579,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "method", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29349,7 +29595,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "representation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "attachment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29367,7 +29613,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "statusDate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "comment", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29393,7 +29639,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "translation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "official", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29417,7 +29663,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "authority", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "status", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "date", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29437,7 +29683,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "amountRatioLowLimit", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "amountType", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "source", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[81] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29460,7 +29706,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "quantity", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "item[x]", role: Role::Other, choice: true, required: false, many: false, binding: Binding::None, targets: &[114, 170, 74] },
-    ], properties: &[
+    ], constraints: &[(200, 3)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29475,7 +29721,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29493,7 +29739,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "repetitions", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "period", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "recipient", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[142, 147, 148, 153, 97, 139] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29508,7 +29754,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29571,7 +29817,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29634,7 +29880,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "version", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29648,7 +29894,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "url", role: Role::Url, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29663,7 +29909,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "uri", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "version", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "subsumption", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(202, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29682,7 +29928,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "language", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "filter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "property", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29700,7 +29946,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "op", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29717,7 +29963,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "incomplete", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "parameter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "textFilter", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29734,7 +29980,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "documentation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29747,7 +29993,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "translations", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29759,7 +30005,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "needsMap", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29771,7 +30017,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "translation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29785,7 +30031,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "type", role: Role::Type, choice: false, required: true, many: false, binding: Binding::Required(173), targets: &[] },
         Element { name: "uri", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "display", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29799,7 +30045,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29812,7 +30058,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "operation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "assert", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(101, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29827,7 +30073,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "result", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(172), targets: &[] },
         Element { name: "message", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29843,7 +30089,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "result", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(172), targets: &[] },
         Element { name: "message", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "detail", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29859,7 +30105,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29874,7 +30120,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "operation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "assert", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(102, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29887,7 +30133,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29899,7 +30145,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "operation", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29912,7 +30158,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "index", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "profile", role: Role::Profile, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29926,7 +30172,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "index", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "profile", role: Role::Profile, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29940,7 +30186,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "link", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "capability", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(227, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29954,7 +30200,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "url", role: Role::Url, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29973,7 +30219,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "destination", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "link", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "capabilities", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -29993,7 +30239,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "autocreate", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "autodelete", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "resource", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30014,7 +30260,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "hint", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "path", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "sourceId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(226, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30033,7 +30279,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30046,7 +30292,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "operation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "assert", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(224, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30075,7 +30321,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "sourceId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "targetId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "url", role: Role::Url, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(230, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30104,7 +30350,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "field", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30138,7 +30384,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "validateProfileId", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "warningOnly", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(228, 255), (220, 255), (222, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30173,7 +30419,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "name", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "description", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30188,7 +30434,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "operation", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "assert", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(225, 255), (231, 3), (229, 4), (221, 4), (223, 4)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30201,7 +30447,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "action", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30213,7 +30459,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "extension", role: Role::Extension, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "operation", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(232, 3)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30228,7 +30474,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "inactive", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "include", role: Role::Other, choice: false, required: true, many: true, binding: Binding::None, targets: &[] },
         Element { name: "exclude", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30247,7 +30493,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "concept", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "filter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "valueSet", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(237, 255), (238, 255), (239, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30265,7 +30511,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "code", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "display", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "designation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30281,7 +30527,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "language", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "use", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30297,7 +30543,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "property", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "op", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(85), targets: &[] },
         Element { name: "value", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30316,7 +30562,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "offset", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "parameter", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "contains", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30334,7 +30580,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "name", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "value[x]", role: Role::Value, choice: true, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30360,7 +30606,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "display", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "designation", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "contains", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(240, 255), (241, 255), (236, 255)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30385,7 +30631,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "validationDate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "canPushUpdates", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "pushTypeAvailable", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30410,7 +30656,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "proxyIdentityCertificate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "proxySignature", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "sourceSignature", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30431,7 +30677,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "organization", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[139] },
         Element { name: "identityCertificate", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "attestationSignature", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30458,7 +30704,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "color", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "brand", role: Role::Other, choice: false, required: false, many: false, binding: Binding::None, targets: &[] },
         Element { name: "note", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
-    ], properties: &[
+    ], constraints: &[(200, 13)], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },
@@ -30484,7 +30730,7 @@ pub(crate) static TYPES: [TypeDef; 659] = [
         Element { name: "modifierExtension", role: Role::Other, choice: false, required: false, many: true, binding: Binding::None, targets: &[] },
         Element { name: "amount", role: Role::Other, choice: false, required: true, many: false, binding: Binding::None, targets: &[] },
         Element { name: "base", role: Role::Other, choice: false, required: true, many: false, binding: Binding::Required(220), targets: &[] },
-    ], properties: &[
+    ], constraints: &[], properties: &[
         Property { key: "id", element: 0, ty: Ty::Prim(Prim::String) },
         Property { key: "extension", element: 1, ty: Ty::Complex(17) },
         Property { key: "modifierExtension", element: 2, ty: Ty::Complex(17) },

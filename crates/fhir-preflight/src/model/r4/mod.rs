@@ -4,7 +4,7 @@
 
 #[rustfmt::skip]
 mod generated;
-pub(crate) use generated::{ids, RESOURCES, TYPES, VALUE_SETS};
+pub(crate) use generated::{ids, CONSTRAINTS, RESOURCES, TYPES, VALUE_SETS};
 
 /// The 146 concrete resource types of FHIR R4 4.0.1, sorted byte-wise (from the generated tables).
 ///

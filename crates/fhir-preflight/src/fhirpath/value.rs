@@ -1,0 +1,334 @@
+//! FHIRPath's system values and how they compare: booleans, integers, decimals compared as
+//! decimals (exactly, any number of digits), strings, dates, date-times and times with their
+//! precision (a comparison that the precisions cannot decide is empty: `@2020 <= @2020-06`), and
+//! quantities (a decimal and a unit).
+
+use std::cmp::Ordering;
+
+/// A decimal, exactly: sign, the digits without leading zeros, and the power of ten of the last
+/// digit. `1.50` is `(false, "15", -1)`.
+#[derive(Clone, Debug)]
+pub(crate) struct Decimal {
+    neg: bool,
+    digits: String,
+    exp: i64,
+}
+
+impl Decimal {
+    /// Parse a JSON number or FHIRPath decimal literal (`-1.50`, `2e3`); `None` for exponents beyond
+    /// ±100,000 (not comparable here).
+    pub(crate) fn parse(text: &str) -> Option<Decimal> {
+        let (neg, rest) = match text.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let (mantissa, exp) = match rest.find(['e', 'E']) {
+            Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().ok()?),
+            None => (rest, 0),
+        };
+        if exp.abs() > 100_000 {
+            return None;
+        }
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let mut digits: String = int.chars().chain(frac.chars()).collect();
+        let mut exp = exp - frac.len() as i64;
+        let lead = digits.len() - digits.trim_start_matches('0').len();
+        digits.drain(..lead);
+        // Trailing zeros change nothing of the value: drop them (1.50 = 1.5).
+        while digits.ends_with('0') {
+            digits.pop();
+            exp += 1;
+        }
+        if digits.is_empty() {
+            return Some(Decimal { neg: false, digits, exp: 0 });
+        }
+        Some(Decimal { neg, digits, exp })
+    }
+
+    pub(crate) fn from_int(i: i64) -> Decimal {
+        Decimal::parse(&i.to_string()).unwrap_or(Decimal { neg: false, digits: String::new(), exp: 0 })
+    }
+
+    fn is_zero(&self) -> bool {
+        self.digits.is_empty()
+    }
+
+    /// The magnitude's order: compare by the position of the highest digit, then digit by digit.
+    fn cmp_abs(&self, other: &Decimal) -> Ordering {
+        let top = |d: &Decimal| d.digits.len() as i64 + d.exp;
+        match top(self).cmp(&top(other)) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+        let (a, b) = (self.digits.as_bytes(), other.digits.as_bytes());
+        for i in 0..a.len().max(b.len()) {
+            let (x, y) = (a.get(i).copied().unwrap_or(b'0'), b.get(i).copied().unwrap_or(b'0'));
+            match x.cmp(&y) {
+                Ordering::Equal => {}
+                o => return o,
+            }
+        }
+        Ordering::Equal
+    }
+
+    pub(crate) fn cmp(&self, other: &Decimal) -> Ordering {
+        match (self.is_zero(), other.is_zero()) {
+            (true, true) => return Ordering::Equal,
+            (true, false) => return if other.neg { Ordering::Greater } else { Ordering::Less },
+            (false, true) => return if self.neg { Ordering::Less } else { Ordering::Greater },
+            _ => {}
+        }
+        match (self.neg, other.neg) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => self.cmp_abs(other),
+            (true, true) => other.cmp_abs(self),
+        }
+    }
+
+    /// As an `f64` (for the rare arithmetic on decimals).
+    pub(crate) fn to_f64(&self) -> f64 {
+        let sign = if self.neg { "-" } else { "" };
+        format!("{sign}{}e{}", if self.digits.is_empty() { "0" } else { &self.digits }, self.exp)
+            .parse()
+            .unwrap_or(f64::NAN)
+    }
+
+    /// Decimal text of an `f64` result.
+    pub(crate) fn from_f64(v: f64) -> Option<Decimal> {
+        v.is_finite().then(|| Decimal::parse(&format!("{v}"))).flatten()
+    }
+
+    /// The value as an integer, if it is one.
+    pub(crate) fn to_int(&self) -> Option<i64> {
+        if self.exp < 0 || self.exp > 18 {
+            return if self.is_zero() { Some(0) } else { None };
+        }
+        let text = format!("{}{}", self.digits, "0".repeat(self.exp as usize));
+        let v: i64 = text.parse().ok()?;
+        Some(if self.neg { -v } else { v })
+    }
+
+    /// FHIRPath's text of the decimal (`toString()`).
+    pub(crate) fn text(&self) -> String {
+        if self.is_zero() {
+            return "0".to_owned();
+        }
+        let sign = if self.neg { "-" } else { "" };
+        if self.exp >= 0 {
+            return format!("{sign}{}{}", self.digits, "0".repeat(self.exp as usize));
+        }
+        let point = self.digits.len() as i64 + self.exp;
+        if point > 0 {
+            let (int, frac) = self.digits.split_at(point as usize);
+            format!("{sign}{int}.{frac}")
+        } else {
+            format!("{sign}0.{}{}", "0".repeat((-point) as usize), self.digits)
+        }
+    }
+}
+
+/// A date, date-time or time with its precision: the fields given, in order, and a time zone
+/// offset in minutes where one was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Moment {
+    /// Year, month, day, hour, minute, second; as many as given (a time: hour onwards).
+    fields: Vec<i64>,
+    /// Milliseconds, when seconds had a fraction.
+    millis: Option<i64>,
+    /// Minutes east of UTC.
+    zone: Option<i64>,
+    /// A time of day (`@T10:00`, a FHIR `time`), not a date.
+    time_only: bool,
+    /// As written.
+    source: String,
+}
+
+impl Moment {
+    /// A FHIR date / dateTime / instant, or a FHIRPath `@…` literal (without the `@`).
+    pub(crate) fn parse_date_time(text: &str) -> Option<Moment> {
+        let (date, time) = match text.split_once('T') {
+            Some((d, t)) => (d, Some(t)),
+            None => (text, None),
+        };
+        let mut fields = Vec::new();
+        for part in date.split('-') {
+            fields.push(part.parse::<i64>().ok()?);
+        }
+        if fields.is_empty() || fields.len() > 3 {
+            return None;
+        }
+        let mut m = Moment { fields, millis: None, zone: None, time_only: false, source: text.to_owned() };
+        if let Some(t) = time.filter(|t| !t.is_empty()) {
+            if m.fields.len() != 3 {
+                return None;
+            }
+            m.time_part(t)?;
+        }
+        Some(m)
+    }
+
+    /// A FHIR time, or a FHIRPath `@T…` literal (without the `@T`).
+    pub(crate) fn parse_time(text: &str) -> Option<Moment> {
+        let mut m = Moment { fields: Vec::new(), millis: None, zone: None, time_only: true, source: text.to_owned() };
+        m.time_part(text)?;
+        Some(m)
+    }
+
+    fn time_part(&mut self, t: &str) -> Option<()> {
+        let (clock, zone) = if let Some(clock) = t.strip_suffix('Z') {
+            (clock, Some(0))
+        } else if let Some(i) = t.rfind(['+', '-']) {
+            let (h, mm) = t[i + 1..].split_once(':')?;
+            let minutes = h.parse::<i64>().ok()? * 60 + mm.parse::<i64>().ok()?;
+            (&t[..i], Some(if t.as_bytes()[i] == b'-' { -minutes } else { minutes }))
+        } else {
+            (t, None)
+        };
+        self.zone = zone;
+        let mut parts = clock.split(':');
+        for _ in 0..3 {
+            let Some(part) = parts.next() else { break };
+            match part.split_once('.') {
+                Some((s, frac)) => {
+                    self.fields.push(s.parse().ok()?);
+                    let ms: String = frac.chars().chain("000".chars()).take(3).collect();
+                    self.millis = Some(ms.parse().ok()?);
+                }
+                None => self.fields.push(part.parse().ok()?),
+            }
+        }
+        Some(())
+    }
+
+    /// A time of day, not a date.
+    pub(crate) fn is_time(&self) -> bool {
+        self.time_only
+    }
+
+    /// As written.
+    pub(crate) fn text(&self) -> String {
+        self.source.clone()
+    }
+
+    fn has_time(&self) -> bool {
+        !self.time_only && self.fields.len() > 3
+    }
+
+    /// The fields shifted to UTC (a date-time with a time and a zone), for comparison.
+    fn normalized(&self) -> Vec<i64> {
+        let Some(zone) = self.zone.filter(|_| self.has_time()) else { return self.fields.clone() };
+        // Minutes since the epoch-free origin of the civil calendar, minus the zone, back to fields.
+        let (y, mo, d, h, mi) = (self.fields[0], self.fields[1], self.fields[2], self.fields[3], self.fields[4]);
+        let days = days_from_civil(y, mo, d);
+        let total = ((days * 24 + h) * 60 + mi) - zone;
+        let (days, minute_of_day) = (total.div_euclid(1440), total.rem_euclid(1440));
+        let (y, mo, d) = civil_from_days(days);
+        let mut out = vec![y, mo, d, minute_of_day / 60, minute_of_day % 60];
+        out.extend_from_slice(&self.fields[5..]);
+        out
+    }
+
+    /// Compare as FHIRPath does: field by field to the precision both have; `None` when they
+    /// agree that far and one goes further (the comparison cannot be decided). Seconds compare
+    /// with their fractions.
+    pub(crate) fn compare(&self, other: &Moment) -> Option<Ordering> {
+        if self.time_only != other.time_only {
+            return None;
+        }
+        let (a, b) = if self.zone.is_some() && other.zone.is_some() {
+            (self.normalized(), other.normalized())
+        } else {
+            (self.fields.clone(), other.fields.clone())
+        };
+        let seconds = if self.time_only { 2 } else { 5 };
+        for i in 0..a.len().max(b.len()) {
+            match (a.get(i), b.get(i)) {
+                (Some(x), Some(y)) => {
+                    let (x, y) = if i == seconds {
+                        (x * 1000 + self.millis.unwrap_or(0), y * 1000 + other.millis.unwrap_or(0))
+                    } else {
+                        (*x, *y)
+                    };
+                    match x.cmp(&y) {
+                        Ordering::Equal => {}
+                        o => return Some(o),
+                    }
+                }
+                (None, None) => break,
+                _ => return None,
+            }
+        }
+        Some(Ordering::Equal)
+    }
+}
+
+/// Days from 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    #[test]
+    fn decimals_compare_as_decimals() {
+        assert_eq!(d("1.50").cmp(&d("1.5")), Ordering::Equal);
+        assert_eq!(d("2").cmp(&d("10")), Ordering::Less);
+        assert_eq!(d("-2").cmp(&d("-10")), Ordering::Greater);
+        assert_eq!(d("0.0").cmp(&d("-0")), Ordering::Equal);
+        assert_eq!(d("1e3").cmp(&d("999.9999999999999999999")), Ordering::Greater);
+        assert_eq!(d("123456789012345678901234567890").cmp(&d("123456789012345678901234567891")), Ordering::Less);
+        assert_eq!(d("0.001").cmp(&d("0")), Ordering::Greater);
+        assert_eq!(d("1.50").text(), "1.5");
+        assert_eq!(d("-0.05").text(), "-0.05");
+        assert_eq!(d("2e2").to_int(), Some(200));
+        assert!(Decimal::parse("1e999999").is_none());
+    }
+
+    fn m(s: &str) -> Moment {
+        Moment::parse_date_time(s).unwrap()
+    }
+
+    #[test]
+    fn moments_compare_to_their_common_precision() {
+        assert_eq!(m("2020").compare(&m("2020-06")), None);
+        assert_eq!(m("2019").compare(&m("2020-06")), Some(Ordering::Less));
+        assert_eq!(m("2020-01-01").compare(&m("2020-01-01")), Some(Ordering::Equal));
+        assert_eq!(m("2020-01-01T10:00:00Z").compare(&m("2020-01-01T11:00:00+01:00")), Some(Ordering::Equal));
+        assert_eq!(m("2020-01-01T00:30:00+01:00").compare(&m("2019-12-31T23:45:00Z")), Some(Ordering::Less));
+        assert_eq!(m("2020-01-01T10:00:00.5Z").compare(&m("2020-01-01T10:00:00.25Z")), Some(Ordering::Greater));
+        assert_eq!(m("2020-01-01").compare(&m("2020-01-01T10:00:00Z")), None);
+        let t = |s: &str| Moment::parse_time(s).unwrap();
+        assert_eq!(t("10:00").compare(&t("10:00:01")), None);
+        assert_eq!(t("09:59").compare(&t("10:00:01")), Some(Ordering::Less));
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+    }
+}
