@@ -126,7 +126,8 @@ fn quantity(rng: &mut Rng, unit: &str, code: &str) -> String {
 }
 
 fn observation(rng: &mut Rng, id: &str, patient: &str) -> String {
-    let (code, display, ucum, unit) = LOINC[rng.below(LOINC.len() as u64) as usize];
+    let main = rng.below(LOINC.len() as u64) as usize;
+    let (code, display, ucum, unit) = LOINC[main];
     let mut s = format!(
         r#"{{"resourceType":"Observation","id":"{id}","status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs","display":"Vital Signs"}}]}}],"code":{{"coding":[{{"system":"http://loinc.org","code":"{code}","display":"{display}"}}],"text":"{display}"}},"subject":{{"reference":"Patient/{patient}"}},"effectiveDateTime":"{}","issued":"{}","valueQuantity":{}"#,
         date_time(rng),
@@ -140,7 +141,12 @@ fn observation(rng: &mut Rng, id: &str, patient: &str) -> String {
             if c > 0 {
                 s.push(',');
             }
-            let (code, display, ucum, unit) = LOINC[rng.below(LOINC.len() as u64) as usize];
+            // A component's code differs from the Observation's (obs-7 forbids a value on both).
+            let mut i = rng.below(LOINC.len() as u64) as usize;
+            if i == main {
+                i = (i + 1) % LOINC.len();
+            }
+            let (code, display, ucum, unit) = LOINC[i];
             let _ = write!(
                 s,
                 r#"{{"code":{{"coding":[{{"system":"http://loinc.org","code":"{code}","display":"{display}"}}]}},"valueQuantity":{}}}"#,

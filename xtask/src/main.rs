@@ -5,6 +5,8 @@
 //! - `conformance [--check]`: validate HL7's official R4 examples; see `conformance.rs`.
 //! - `golden [--check] [--detail FILE]`: every output over every corpus, one hash each, against
 //!   `conformance/golden.tsv`; see `golden.rs`.
+//! - `invariant-oracle [--check]`: the invariants against HL7's FHIRPath engine for JavaScript, over
+//!   HL7's examples and generated violations; see `invariant_oracle.rs`.
 //! - `defects`: inject ≥ 1,000 defects into HL7's examples and check each is reported (see `defects.rs`).
 //! - `bench-compare [--lines N] [--against REV [--rounds N]]`: side-by-side MB/s of framing, simd-json,
 //!   serde_json, fhir-preflight at 1 and all threads, and the fhirkit crate, on one generated file
@@ -21,7 +23,7 @@
 
 mod throughput;
 
-use xtask::{conformance, defects, golden};
+use xtask::{conformance, defects, golden, invariant_oracle};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,7 +95,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    if task == "codegen" || task == "conformance" {
+    if task == "codegen" || task == "conformance" || task == "invariant-oracle" {
         let check = match rest {
             [] => false,
             [flag] if flag == "--check" => true,
@@ -102,8 +104,11 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let result =
-            if task == "codegen" { fhir_preflight_codegen::generate::run(check) } else { conformance::run(check) };
+        let result = match task.as_str() {
+            "codegen" => fhir_preflight_codegen::generate::run(check),
+            "conformance" => conformance::run(check),
+            _ => invariant_oracle::run(check),
+        };
         return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

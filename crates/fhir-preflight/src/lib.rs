@@ -58,6 +58,8 @@ mod json;
 mod line;
 mod model;
 mod options;
+#[doc(hidden)]
+pub mod oracle;
 #[cfg(feature = "parallel")]
 mod pipeline;
 mod record;

@@ -17,8 +17,10 @@
 use std::sync::OnceLock;
 
 use crate::diagnostic::{Code, Finding, Findings, Message, Severity};
-use crate::facts::{ObjectFacts, Path};
+use crate::facts::{Ctx, Line, MemberIndex, ObjectFacts, Path};
 use crate::fhirpath::eval::{eval, passes, Env, Item, UNDECIDABLE};
+use crate::fhirpath::hoist::hoist;
+use crate::fhirpath::mask::{self, Kept, Mask};
 use crate::fhirpath::node::{Known, Node, NodeType};
 use crate::fhirpath::parse::{parse, Expr};
 use crate::model::{Constraint, Model, TypeKind, ON_OBJECT};
@@ -80,7 +82,47 @@ fn compiled(model: &Model) -> &'static [Option<Expr>] {
                     return None;
                 }
                 // A test parses every expression: a failure here is a bug.
-                parse(as_evaluated(c.expression)).ok()
+                parse(as_evaluated(c.expression)).ok().map(hoist)
+            })
+            .collect()
+    })
+}
+
+/// One constraint to evaluate on objects of one type: the constraint, its parsed expression,
+/// where it applies (`ON_OBJECT` or an element index), what the walk's facts decide of it, and
+/// its message.
+struct Planned {
+    constraint: &'static Constraint,
+    expr: &'static Expr,
+    on: u8,
+    mask: Mask,
+    message: &'static str,
+}
+
+/// For each base type (by id), its constraints to evaluate, prepared once.
+fn plans(model: &Model) -> &'static [Vec<Planned>] {
+    static R4: OnceLock<Vec<Vec<Planned>>> = OnceLock::new();
+    R4.get_or_init(|| {
+        let exprs = compiled(model);
+        let constraints = model.constraints();
+        // The HL7 validator's wording: `Constraint failed: per-1: 'If present, …'`.
+        let messages: Vec<&'static str> = constraints
+            .iter()
+            .map(|c| &*Box::leak(format!("Constraint failed: {}: '{}'", c.key, c.human).into_boxed_str()))
+            .collect();
+        model
+            .type_ids()
+            .map(|id| {
+                let t = model.ty(id);
+                t.constraints
+                    .iter()
+                    .filter_map(|&(index, on)| {
+                        let i = usize::from(index);
+                        let expr = exprs.get(i)?.as_ref()?;
+                        let mask = if on == ON_OBJECT { mask::compile(expr, t) } else { Mask::Unknown };
+                        Some(Planned { constraint: &constraints[i], expr, on, mask, message: messages[i] })
+                    })
+                    .collect()
             })
             .collect()
     })
@@ -105,49 +147,79 @@ fn node_type(model: &Model, id: crate::model::TypeId) -> NodeType {
 /// Object rule: every constraint of the object's type, and of its elements' items.
 pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let model = o.line.model;
-    let exprs = compiled(model);
+    let Some(plan) = plans(model).get(usize::from(o.type_id)) else { return };
+    let tracing = crate::oracle::on();
+    // The walk kept every member of the object (the rule reads them all: `READS_ALL`); a large
+    // object's members stay known for the rest of the line (a Bundle's constraints read each
+    // entry's resource, which would otherwise be scanned again).
+    let kept = Kept { present: o.present, members: o.captured, bytes: o.line.bytes };
+    if o.close - o.open >= MemberIndex::MIN_BYTES && !matches!(o.path, Path::Root(_)) {
+        o.line.members.insert(o.open, o.captured.into());
+    }
+    let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
     let object = Node::object(o.line, o.open, node_type(model, o.type_id));
-    let resource = |at: Option<(usize, crate::model::TypeId)>| {
-        at.map(|(offset, id)| Node::object(o.line, offset, NodeType::Resource(id)))
-    };
-    for &(index, on) in o.def.constraints {
-        let Some(expr) = exprs.get(usize::from(index)).and_then(Option::as_ref) else { continue };
-        let constraint = &model.constraints()[usize::from(index)];
-        if on == ON_OBJECT {
-            let env = Env {
-                resource: resource(o.ctx.resource),
-                root: resource(o.ctx.root_resource),
-                context: Some(object),
-                known: Some(Known { at: o.open, present: o.present }),
+    let env = |context, known| env_of(o.line, o.ctx, context, known);
+    for p in plan {
+        if p.on == ON_OBJECT {
+            let ok = match p.mask.decide(&kept) {
+                Ok(truth) => truth == Some(true),
+                Err(()) => holds(p.expr, object, &env(object, Some(known))),
             };
-            if !holds(expr, object, &env) {
-                report(f, constraint, o.open, o.path.render());
+            if tracing {
+                trace(p.constraint, o.path.render(), o.def.name, None, ok);
+            }
+            if !ok {
+                report(f, p, o.open, o.path.render());
             }
             continue;
         }
-        let Some(element) = o.def.elements.get(usize::from(on)) else { continue };
+        let Some(element) = o.def.elements.get(usize::from(p.on)) else { continue };
         let name = element.name.strip_suffix("[x]").unwrap_or(element.name);
-        let items = object.children(Some(name), Some(Known { at: o.open, present: o.present }));
-        let member = Path::Member(o.path, name);
+        let items = object.children(Some(name), Some(known));
+        // The JSON key names the element in paths (`doseQuantity` for `dose[x]`).
+        let key = o
+            .captured
+            .iter()
+            .find(|c| c.element == p.on && !c.ext)
+            .map_or(name, |c| o.def.properties[usize::from(c.property)].key);
+        let member = Path::Member(o.path, key);
         for (i, item) in items.iter().enumerate() {
-            let env = Env {
-                resource: resource(o.ctx.resource),
-                root: resource(o.ctx.root_resource),
-                context: Some(*item),
-                known: None,
-            };
-            if !holds(expr, *item, &env) {
-                let path = if element.many { Path::Index(&member, i).render() } else { member.render() };
-                report(f, constraint, item.value.or(item.ext).unwrap_or(o.open), path);
+            let ok = holds(p.expr, *item, &env(*item, None));
+            let path = || if element.many { Path::Index(&member, i).render() } else { member.render() };
+            if tracing {
+                trace(p.constraint, path(), o.def.name, Some((name, i)), ok);
+            }
+            if !ok {
+                report(f, p, item.value.or(item.ext).unwrap_or(o.open), path());
             }
         }
     }
 }
 
+/// What an expression on `context` can refer to besides it.
+fn env_of<'x>(line: Line<'x>, ctx: Ctx, context: Node<'x>, known: Option<Known<'x>>) -> Env<'x> {
+    let resource = |at: Option<(usize, crate::model::TypeId)>| {
+        at.map(|(offset, id)| Node::object(line, offset, NodeType::Resource(id)))
+    };
+    Env { resource: resource(ctx.resource), root: resource(ctx.root_resource), context: Some(context), known }
+}
+
+#[cold]
+fn trace(c: &Constraint, path: Option<Message>, base: &'static str, item: Option<(&'static str, usize)>, holds: bool) {
+    crate::oracle::record(crate::oracle::Evaluation {
+        key: c.key,
+        expression: as_evaluated(c.expression),
+        path: path.map(|p| p.render(crate::diagnostic::Redaction::Off)).unwrap_or_default(),
+        base,
+        holds,
+        item,
+    });
+}
+
 /// Does the constraint hold on `focus`? An evaluation error fails it, as in the HL7 validator,
 /// except what cannot be decided offline (quantities in different units), which never fails.
 fn holds<'a>(expr: &Expr, focus: Node<'a>, env: &Env<'a>) -> bool {
-    match eval(expr, &vec![Item::Node(focus)], env) {
+    match eval(expr, &smallvec::smallvec![Item::Node(focus)], env) {
         Ok(result) => passes(&result),
         Err(e) => e.0 == UNDECIDABLE,
     }
@@ -163,7 +235,8 @@ fn code_of(c: &Constraint) -> Code {
 }
 
 #[cold]
-fn report(f: &mut Findings, c: &Constraint, offset: usize, path: Option<Message>) {
+fn report(f: &mut Findings, p: &Planned, offset: usize, path: Option<Message>) {
+    let c = p.constraint;
     let severity = if c.best_practice {
         f.best_practice()
     } else if c.error {
@@ -171,9 +244,7 @@ fn report(f: &mut Findings, c: &Constraint, offset: usize, path: Option<Message>
     } else {
         Severity::Warning
     };
-    // The HL7 validator's wording: `Constraint failed: per-1: 'If present, …'`.
-    let message = Message::plain(format!("Constraint failed: {}: '{}'", c.key, c.human));
-    let mut finding = Finding::new(code_of(c), message).at(offset).on(path).severity(severity);
+    let mut finding = Finding::new(code_of(c), Message::plain(p.message)).at(offset).on(path).severity(severity);
     finding.key = Some(c.key.into());
     f.push(finding);
 }

@@ -96,6 +96,9 @@ pub(crate) struct Rule {
     pub(crate) hook: Hook,
 }
 
+/// `Rule::reads` of a rule that reads every element of the object.
+pub(crate) const READS_ALL: &[&str] = &["*"];
+
 /// Every rule run through a hook, in the order they run.
 pub(crate) static RULES: &[Rule] = &[
     // Member rules, as keys are read.
@@ -153,7 +156,7 @@ pub(crate) static RULES: &[Rule] = &[
     Rule {
         name: "invariants (FHIRPath constraints of the definitions)",
         types: Types::Where(invariant::has_constraints),
-        reads: &[],
+        reads: READS_ALL,
         hook: Hook::Object(invariant::check),
     },
     // Resource rules, at the end of each resource that owns its contained resources.
@@ -231,7 +234,7 @@ impl Rules {
                     .elements
                     .iter()
                     .enumerate()
-                    .filter(|(_, e)| rule.reads.contains(&e.name))
+                    .filter(|(_, e)| rule.reads == READS_ALL || rule.reads.contains(&e.name))
                     .fold(0u64, |m, (i, _)| m | 1 << i);
                 match rule.hook {
                     Hook::Member(f) => {
@@ -307,7 +310,7 @@ mod tests {
         for rule in RULES {
             let types: Vec<TypeId> = model.type_ids().filter(|&id| rule.types.include(model, id)).collect();
             assert!(!types.is_empty(), "{} applies to no type", rule.name);
-            for name in rule.reads {
+            for name in rule.reads.iter().filter(|_| rule.reads != READS_ALL) {
                 assert!(
                     types.iter().any(|&id| model.ty(id).elements.iter().any(|e| e.name == *name)),
                     "{} reads {name}, which none of its types has",
@@ -315,7 +318,11 @@ mod tests {
                 );
             }
         }
-        let reference = model.resource_type("Patient").map(|_| crate::model::r4::ids::REFERENCE).unwrap();
-        assert_eq!(rules.of(reference).capture_mask.count_ones(), 2, "reference and type");
+        // Reference has a constraint (ref-1), so the invariants read (and the walk keeps) every member.
+        let reference = crate::model::r4::ids::REFERENCE;
+        let elements = model.ty(reference).elements.len() as u32;
+        assert_eq!(rules.of(reference).capture_mask.count_ones(), elements);
+        // Coding has none: only what its own rules read (system/not-absolute reads system).
+        assert_eq!(rules.of(crate::model::r4::ids::CODING).capture_mask.count_ones(), 1, "system");
     }
 }

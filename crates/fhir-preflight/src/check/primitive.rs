@@ -365,7 +365,8 @@ mod tests {
         let root = Path::Root("Patient");
         let model = crate::model::Model::r4();
         let element = &model.ty(crate::model::r4::ids::PATIENT).elements[0];
-        let line = crate::facts::Line { bytes: json.as_bytes(), text: json, model };
+        let members = crate::facts::MemberIndex::default();
+        let line = crate::facts::Line { bytes: json.as_bytes(), text: json, model, members: &members };
         check(&mut findings, &ValueFacts { line, prim, token, element, offset: 0, path: &root });
         findings.finish(1, 0, json.as_bytes()).into_iter().map(|d| d.code()).collect()
     }

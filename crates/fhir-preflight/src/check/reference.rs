@@ -25,7 +25,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     // each is the one read here.
     let (mut declared, mut literal_at) = (None, None);
     let is_string = |at: usize| o.line.bytes.get(at) == Some(&b'"');
-    for c in o.captured.iter().filter(|c| c.present && is_string(c.offset)) {
+    for c in o.captured.iter().filter(|c| !c.ext && c.present && is_string(c.offset)) {
         match o.ty().elements[usize::from(c.element)].role {
             Role::Type => declared = Some(c.offset),
             Role::Reference => literal_at = Some(c.offset),

@@ -3,6 +3,8 @@
 //! once per line, in one sweep, only when there is something to report. [`Findings::push`] is the
 //! one way a rule reports.
 
+use std::borrow::Cow;
+
 use super::{Code, Diagnostic, Message, Severity};
 
 /// A diagnostic before its line is known: `offset` is a byte offset in the line.
@@ -10,7 +12,7 @@ use super::{Code, Diagnostic, Message, Severity};
 pub(crate) struct Finding {
     pub(crate) code: Code,
     /// The rule's key, when the code's own (from the table) is not it.
-    pub(crate) key: Option<Box<str>>,
+    pub(crate) key: Option<Cow<'static, str>>,
     /// `None`: the code's default severity.
     pub(crate) severity: Option<Severity>,
     pub(crate) message: Message,

@@ -10,6 +10,7 @@ mod findings;
 mod level;
 mod message;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use code::Code;
@@ -78,7 +79,7 @@ impl fmt::Display for Severity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     code: Code,
-    key: Option<Box<str>>,
+    key: Option<Cow<'static, str>>,
     severity: Severity,
     message: Message,
     line: u64,
@@ -125,7 +126,7 @@ impl Diagnostic {
         self
     }
 
-    pub(crate) fn with_key(mut self, key: Option<Box<str>>) -> Self {
+    pub(crate) fn with_key(mut self, key: Option<Cow<'static, str>>) -> Self {
         self.key = key;
         self
     }

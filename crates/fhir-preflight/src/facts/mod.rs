@@ -9,6 +9,11 @@
 pub(crate) mod path;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use smallvec::SmallVec;
 
 use crate::diagnostic::Message;
 use crate::json::scan::{Scanner, Token};
@@ -31,12 +36,84 @@ pub(crate) struct Ctx {
     pub(crate) root_resource: Option<(usize, TypeId)>,
 }
 
-/// The line being read (valid UTF-8) and the model it is read against.
+/// The line being read (valid UTF-8), the model it is read against, and the members of its
+/// objects found so far by FHIRPath.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Line<'a> {
     pub(crate) bytes: &'a [u8],
     pub(crate) text: &'a str,
     pub(crate) model: &'a Model,
+    pub(crate) members: &'a MemberIndex,
+}
+
+/// Where the items of a member's value start (`None`: a `null` item); one for a single value.
+pub(crate) type Items = SmallVec<[Option<usize>; 2]>;
+
+/// Offsets in one line are their own hash (a multiplication spreads them over the buckets).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Offsets;
+
+impl std::hash::BuildHasher for Offsets {
+    type Hasher = OffsetHasher;
+    fn build_hasher(&self) -> OffsetHasher {
+        OffsetHasher(0)
+    }
+}
+
+/// The hasher of [`Offsets`].
+#[derive(Debug)]
+pub(crate) struct OffsetHasher(u64);
+
+impl std::hash::Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = n as u64;
+    }
+}
+
+/// The members of the line's larger objects by where the object starts: kept by the walk for the
+/// objects with constraints (`check/invariant.rs`), or found when a constraint first reads one
+/// (`fhirpath/node.rs`), and kept for the line: a Bundle's constraints read every entry and its
+/// resource, and would otherwise scan them again.
+#[derive(Debug, Default)]
+pub(crate) struct MemberIndex {
+    objects: RefCell<HashMap<usize, Rc<[Captured]>, Offsets>>,
+    /// The items of large arrays, by where the array starts.
+    arrays: RefCell<HashMap<usize, Items, Offsets>>,
+}
+
+impl MemberIndex {
+    /// Objects smaller than this are scanned again rather than kept.
+    pub(crate) const MIN_BYTES: usize = 256;
+
+    /// Forget the last line's objects (keeping the memory).
+    pub(crate) fn clear(&mut self) {
+        self.objects.get_mut().clear();
+        self.arrays.get_mut().clear();
+    }
+
+    pub(crate) fn get(&self, open: usize) -> Option<Rc<[Captured]>> {
+        self.objects.borrow().get(&open).cloned()
+    }
+
+    pub(crate) fn insert(&self, open: usize, members: Rc<[Captured]>) {
+        self.objects.borrow_mut().insert(open, members);
+    }
+
+    pub(crate) fn array(&self, open: usize) -> Option<Items> {
+        self.arrays.borrow().get(&open).cloned()
+    }
+
+    pub(crate) fn insert_array(&self, open: usize, items: &Items) {
+        self.arrays.borrow_mut().insert(open, items.clone());
+    }
 }
 
 impl<'a> Line<'a> {
@@ -87,6 +164,10 @@ pub(crate) struct ValueFacts<'f, 'a> {
 pub(crate) struct Captured {
     /// Index in the type's elements.
     pub(crate) element: u8,
+    /// Index in the type's properties (which of a choice's keys).
+    pub(crate) property: u8,
+    /// The `_x` member of a primitive.
+    pub(crate) ext: bool,
     pub(crate) offset: usize,
     /// The value counts as present (not `null`, not `[]`).
     pub(crate) present: bool,
@@ -104,6 +185,8 @@ pub(crate) struct ObjectFacts<'f, 'a> {
     pub(crate) def: &'static TypeDef,
     /// Where its `{` is.
     pub(crate) open: usize,
+    /// Just after its `}`.
+    pub(crate) close: usize,
     pub(crate) path: &'f Path<'f>,
     pub(crate) ctx: Ctx,
     /// The element holding the object (`None` for a resource).
@@ -139,7 +222,9 @@ impl<'a> ObjectFacts<'_, 'a> {
 
     fn captured_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Captured> {
         let elements = self.ty().elements;
-        self.captured.iter().filter(move |c| elements.get(usize::from(c.element)).is_some_and(|e| e.name == name))
+        self.captured
+            .iter()
+            .filter(move |c| !c.ext && elements.get(usize::from(c.element)).is_some_and(|e| e.name == name))
     }
 }
 

@@ -10,7 +10,10 @@
 //! knows are not evaluated offline (see `crate::check::invariant`).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::cmp::Ordering;
+
+use smallvec::{smallvec, SmallVec};
 
 use super::node::{Known, Node, NodeType};
 use super::parse::{BinOp, Expr};
@@ -31,7 +34,8 @@ pub(crate) enum Item<'a> {
     Quantity(Decimal, String),
 }
 
-pub(crate) type Coll<'a> = Vec<Item<'a>>;
+/// A collection: most have zero or one item, kept inline.
+pub(crate) type Coll<'a> = SmallVec<[Item<'a>; 1]>;
 
 /// Why an evaluation stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,12 +61,12 @@ pub(crate) struct Env<'a> {
     /// `%context`: the focus the evaluation started from.
     pub(crate) context: Option<Node<'a>>,
     /// The checked object's presence mask.
-    pub(crate) known: Option<Known>,
+    pub(crate) known: Option<Known<'a>>,
 }
 
 /// Evaluate `expr` with `focus` as `$this`.
 pub(crate) fn eval<'a>(expr: &Expr, focus: &Coll<'a>, env: &Env<'a>) -> Res<'a> {
-    Eval { env }.expr(expr, focus, None)
+    Eval { env, fixed: RefCell::default() }.expr(expr, focus, None)
 }
 
 /// Does the result pass a constraint? Only a single `true` does, as for the HL7 validator
@@ -128,7 +132,7 @@ fn truth(coll: &Coll<'_>) -> Result<Option<bool>, EvalError> {
 }
 
 fn boolean<'a>(b: Option<bool>) -> Coll<'a> {
-    b.map(|b| vec![Item::Bool(b)]).unwrap_or_default()
+    b.map(|b| smallvec![Item::Bool(b)]).unwrap_or_default()
 }
 
 /// The single value of a collection, or `None` when empty.
@@ -152,7 +156,13 @@ fn string<'a>(coll: &Coll<'a>) -> Result<Option<Cow<'a, str>>, EvalError> {
 /// precision).
 fn equal(a: &Item<'_>, b: &Item<'_>) -> Option<bool> {
     match (a, b) {
-        (Item::Node(x), Item::Node(y)) => Some(x == y),
+        (Item::Node(x), Item::Node(y)) => {
+            Some(x.deep_equal(y, &|p, q| match (to_value(&Item::Node(*p)), to_value(&Item::Node(*q))) {
+                (Some(a), Some(b)) => equal(&a, &b) == Some(true),
+                (None, None) => true,
+                _ => false,
+            }))
+        }
         (Item::Bool(x), Item::Bool(y)) => Some(x == y),
         (Item::Str(x), Item::Str(y)) => Some(x == y),
         (Item::Int(x), Item::Int(y)) => Some(x == y),
@@ -217,6 +227,11 @@ fn order(a: &Item<'_>, b: &Item<'_>) -> Result<Option<Ordering>, EvalError> {
     })
 }
 
+/// Is the item a node of type `name` (a type name starts upper case; an element name does not)?
+fn is_node_of_type(item: &Item<'_>, name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase()) && matches!(item, Item::Node(n) if n.type_name() == name)
+}
+
 /// A type name without its namespace (`FHIR.Patient`, `System.String`).
 fn bare(name: &str) -> &str {
     name.strip_prefix("FHIR.").or_else(|| name.strip_prefix("System.")).unwrap_or(name)
@@ -251,26 +266,30 @@ fn push_distinct<'a>(out: &mut Coll<'a>, item: Item<'a>) {
 
 struct Eval<'e, 'a> {
     env: &'e Env<'a>,
+    /// The values of [`Expr::Fixed`] sub-expressions computed so far, by slot.
+    fixed: RefCell<SmallVec<[(usize, Coll<'a>); 2]>>,
 }
 
 impl<'a> Eval<'_, 'a> {
     /// `index`: `$index` inside a function's argument.
     fn expr(&self, e: &Expr, this: &Coll<'a>, index: Option<usize>) -> Res<'a> {
         Ok(match e {
-            Expr::Empty => Vec::new(),
-            Expr::Bool(b) => vec![Item::Bool(*b)],
-            Expr::Int(i) => vec![Item::Int(*i)],
+            Expr::Empty => SmallVec::new(),
+            Expr::Bool(b) => smallvec![Item::Bool(*b)],
+            Expr::Int(i) => smallvec![Item::Int(*i)],
             Expr::Dec(d) => Decimal::parse(d).map(Item::Dec).into_iter().collect(),
-            Expr::Str(s) => vec![Item::Str(Cow::Owned(s.clone()))],
+            Expr::Str(s) => smallvec![Item::Str(Cow::Owned(s.clone()))],
             Expr::DateTime(s) => match s.strip_prefix('T') {
                 Some(t) => Moment::parse_time(t).map(Item::Time).into_iter().collect(),
                 None => Moment::parse_date_time(s).map(Item::Date).into_iter().collect(),
             },
             Expr::Quantity(n, unit) => Decimal::parse(n).map(|d| Item::Quantity(d, unit.clone())).into_iter().collect(),
             Expr::This => this.clone(),
-            Expr::Index => index.map(|i| vec![Item::Int(i as i64)]).unwrap_or_default(),
-            Expr::Total => Vec::new(),
+            Expr::Index => index.map(|i| smallvec![Item::Int(i as i64)]).unwrap_or_default(),
+            Expr::Total => SmallVec::new(),
             Expr::Var(v) => self.var(v)?,
+            // A path may start with the focus's type: `Appointment.status` on an Appointment.
+            Expr::Ident(name) if this.iter().any(|i| is_node_of_type(i, name)) => this.clone(),
             Expr::Ident(name) => self.member(this, name),
             Expr::Member(target, name) => {
                 let t = self.expr(target, this, index)?;
@@ -281,20 +300,20 @@ impl<'a> Eval<'_, 'a> {
                 let i = self.expr(i, this, index)?;
                 match single(&i)? {
                     Some(Item::Int(i)) if i >= 0 => t.into_iter().nth(i as usize).into_iter().collect(),
-                    _ => Vec::new(),
+                    _ => SmallVec::new(),
                 }
             }
             Expr::Neg(x) => match single(&self.expr(x, this, index)?)? {
-                None => Vec::new(),
-                Some(Item::Int(i)) => vec![Item::Int(-i)],
+                None => SmallVec::new(),
+                Some(Item::Int(i)) => smallvec![Item::Int(-i)],
                 Some(Item::Dec(d)) => Decimal::parse(&format!("-{}", d.text())).map(Item::Dec).into_iter().collect(),
                 Some(_) => return err("unary minus of a non-number"),
             },
             Expr::Is(x, ty) => {
                 let v = self.expr(x, this, index)?;
                 match v.as_slice() {
-                    [] => Vec::new(),
-                    [one] => vec![Item::Bool(is_type(one, ty))],
+                    [] => SmallVec::new(),
+                    [one] => smallvec![Item::Bool(is_type(one, ty))],
                     _ => return err("'is' on several items"),
                 }
             }
@@ -303,6 +322,14 @@ impl<'a> Eval<'_, 'a> {
                 v.into_iter().filter(|i| is_type(i, ty)).collect()
             }
             Expr::Binary(op, l, r) => self.binary(*op, l, r, this, index)?,
+            Expr::Fixed(slot, e) => {
+                if let Some((_, v)) = self.fixed.borrow().iter().find(|(s, _)| s == slot) {
+                    return Ok(v.clone());
+                }
+                let v = self.expr(e, this, index)?;
+                self.fixed.borrow_mut().push((*slot, v.clone()));
+                v
+            }
             Expr::Call(target, name, args) => {
                 let focus = match target {
                     Some(t) => self.expr(t, this, index)?,
@@ -314,20 +341,20 @@ impl<'a> Eval<'_, 'a> {
     }
 
     fn var(&self, v: &str) -> Res<'a> {
-        let node = |n: Option<Node<'a>>| n.map(|n| vec![Item::Node(n)]).unwrap_or_default();
+        let node = |n: Option<Node<'a>>| n.map(|n| smallvec![Item::Node(n)]).unwrap_or_default();
         Ok(match v {
             "resource" => node(self.env.resource),
             "rootResource" => node(self.env.root.or(self.env.resource)),
             "context" => node(self.env.context),
-            "ucum" => vec![Item::Str(Cow::Borrowed("http://unitsofmeasure.org"))],
-            "sct" => vec![Item::Str(Cow::Borrowed("http://snomed.info/sct"))],
-            "loinc" => vec![Item::Str(Cow::Borrowed("http://loinc.org"))],
+            "ucum" => smallvec![Item::Str(Cow::Borrowed("http://unitsofmeasure.org"))],
+            "sct" => smallvec![Item::Str(Cow::Borrowed("http://snomed.info/sct"))],
+            "loinc" => smallvec![Item::Str(Cow::Borrowed("http://loinc.org"))],
             other => return err(format!("unknown variable %{other}")),
         })
     }
 
     fn member(&self, coll: &Coll<'a>, name: &str) -> Coll<'a> {
-        let mut out = Vec::new();
+        let mut out = SmallVec::new();
         for item in coll {
             if let Item::Node(n) = item {
                 out.extend(n.children(Some(name), self.env.known).into_iter().map(Item::Node));
@@ -389,7 +416,7 @@ impl<'a> Eval<'_, 'a> {
         let b = self.expr(r, this, index)?;
         match op {
             BinOp::Union => {
-                let mut out = Vec::new();
+                let mut out = SmallVec::new();
                 for item in a.into_iter().chain(b) {
                     push_distinct(&mut out, item);
                 }
@@ -397,14 +424,14 @@ impl<'a> Eval<'_, 'a> {
             }
             BinOp::In | BinOp::Contains => {
                 let (needle, hay) = if op == BinOp::In { (a, b) } else { (b, a) };
-                let Some(n) = single(&needle)? else { return Ok(Vec::new()) };
+                let Some(n) = single(&needle)? else { return Ok(SmallVec::new()) };
                 let hay = values(&hay);
-                Ok(vec![Item::Bool(hay.iter().any(|h| equal(&n, h) == Some(true)))])
+                Ok(smallvec![Item::Bool(hay.iter().any(|h| equal(&n, h) == Some(true)))])
             }
             BinOp::Eq | BinOp::Ne => {
                 let (a, b) = (values(&a), values(&b));
                 if a.is_empty() || b.is_empty() {
-                    return Ok(Vec::new());
+                    return Ok(SmallVec::new());
                 }
                 let eq = if a.len() != b.len() {
                     Some(false)
@@ -431,12 +458,12 @@ impl<'a> Eval<'_, 'a> {
                 } else {
                     a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| equivalent(x, y)))
                 };
-                Ok(vec![Item::Bool(if op == BinOp::Equiv { eq } else { !eq })])
+                Ok(smallvec![Item::Bool(if op == BinOp::Equiv { eq } else { !eq })])
             }
             BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge => {
-                let (Some(x), Some(y)) = (single(&a)?, single(&b)?) else { return Ok(Vec::new()) };
-                let Some(o) = order(&x, &y)? else { return Ok(Vec::new()) };
-                Ok(vec![Item::Bool(match op {
+                let (Some(x), Some(y)) = (single(&a)?, single(&b)?) else { return Ok(SmallVec::new()) };
+                let Some(o) = order(&x, &y)? else { return Ok(SmallVec::new()) };
+                Ok(smallvec![Item::Bool(match op {
                     BinOp::Lt => o == Ordering::Less,
                     BinOp::Gt => o == Ordering::Greater,
                     BinOp::Le => o != Ordering::Greater,
@@ -447,16 +474,16 @@ impl<'a> Eval<'_, 'a> {
                 let s = |c: &Coll<'a>| -> Result<String, EvalError> {
                     Ok(string(c)?.map(Cow::into_owned).unwrap_or_default())
                 };
-                Ok(vec![Item::Str(Cow::Owned(s(&a)? + &s(&b)?))])
+                Ok(smallvec![Item::Str(Cow::Owned(s(&a)? + &s(&b)?))])
             }
             _ => self.arithmetic(op, &a, &b),
         }
     }
 
     fn arithmetic(&self, op: BinOp, a: &Coll<'a>, b: &Coll<'a>) -> Res<'a> {
-        let (Some(x), Some(y)) = (single(a)?, single(b)?) else { return Ok(Vec::new()) };
+        let (Some(x), Some(y)) = (single(a)?, single(b)?) else { return Ok(SmallVec::new()) };
         Ok(match (x, y) {
-            (Item::Str(x), Item::Str(y)) if op == BinOp::Add => vec![Item::Str(Cow::Owned(format!("{x}{y}")))],
+            (Item::Str(x), Item::Str(y)) if op == BinOp::Add => smallvec![Item::Str(Cow::Owned(format!("{x}{y}")))],
             (Item::Int(x), Item::Int(y)) => match op {
                 BinOp::Add => x.checked_add(y).map(Item::Int).into_iter().collect(),
                 BinOp::Sub => x.checked_sub(y).map(Item::Int).into_iter().collect(),
@@ -465,7 +492,7 @@ impl<'a> Eval<'_, 'a> {
                 BinOp::Mod => x.checked_rem(y).map(Item::Int).into_iter().collect(),
                 _ => {
                     if y == 0 {
-                        Vec::new()
+                        SmallVec::new()
                     } else {
                         Decimal::from_f64(x as f64 / y as f64).map(Item::Dec).into_iter().collect()
                     }
@@ -485,7 +512,7 @@ impl<'a> Eval<'_, 'a> {
                     BinOp::Div if y != 0.0 => x / y,
                     BinOp::IntDiv if y != 0.0 => (x / y).trunc(),
                     BinOp::Mod if y != 0.0 => x % y,
-                    _ => return Ok(Vec::new()),
+                    _ => return Ok(SmallVec::new()),
                 };
                 Decimal::from_f64(v).map(Item::Dec).into_iter().collect()
             }
@@ -495,7 +522,12 @@ impl<'a> Eval<'_, 'a> {
 
     /// Evaluate `arg` once for each item of `focus` (with that item as `$this`).
     fn each(&self, focus: &Coll<'a>, arg: &Expr) -> Result<Vec<Coll<'a>>, EvalError> {
-        focus.iter().enumerate().map(|(i, item)| self.expr(arg, &vec![item.clone()], Some(i))).collect()
+        focus.iter().enumerate().map(|(i, item)| self.on_item(arg, item, i)).collect()
+    }
+
+    /// `arg` with the item at `i` of a collection as `$this`.
+    fn on_item(&self, arg: &Expr, item: &Item<'a>, i: usize) -> Res<'a> {
+        self.expr(arg, &smallvec![item.clone()], Some(i))
     }
 
     fn arg(&self, args: &[Expr], i: usize, this: &Coll<'a>) -> Res<'a> {
@@ -506,16 +538,16 @@ impl<'a> Eval<'_, 'a> {
     }
 
     fn call(&self, name: &str, focus: &Coll<'a>, args: &[Expr], this: &Coll<'a>) -> Res<'a> {
-        let int = |i: i64| vec![Item::Int(i)];
-        let bool1 = |b: bool| vec![Item::Bool(b)];
+        let int = |i: i64| smallvec![Item::Int(i)];
+        let bool1 = |b: bool| smallvec![Item::Bool(b)];
         Ok(match name {
             "empty" => bool1(values_or_nodes(focus) == 0),
             "exists" => match args.first() {
                 None => bool1(values_or_nodes(focus) > 0),
                 Some(criteria) => {
                     let mut any = false;
-                    for r in self.each(focus, criteria)? {
-                        if truth(&r)? == Some(true) {
+                    for (i, item) in focus.iter().enumerate() {
+                        if truth(&self.on_item(criteria, item, i)?)? == Some(true) {
                             any = true;
                             break;
                         }
@@ -531,9 +563,9 @@ impl<'a> Eval<'_, 'a> {
             "count" => int(values_or_nodes(focus) as i64),
             "where" => {
                 let criteria = args.first().ok_or(EvalError("where() needs criteria".into()))?;
-                let mut out = Vec::new();
-                for (item, r) in focus.iter().zip(self.each(focus, criteria)?) {
-                    if truth(&r)? == Some(true) {
+                let mut out = SmallVec::new();
+                for (i, item) in focus.iter().enumerate() {
+                    if truth(&self.on_item(criteria, item, i)?)? == Some(true) {
                         out.push(item.clone());
                     }
                 }
@@ -546,8 +578,8 @@ impl<'a> Eval<'_, 'a> {
             "all" => {
                 let criteria = args.first().ok_or(EvalError("all() needs criteria".into()))?;
                 let mut all = true;
-                for r in self.each(focus, criteria)? {
-                    if truth(&r)? != Some(true) {
+                for (i, item) in focus.iter().enumerate() {
+                    if truth(&self.on_item(criteria, item, i)?)? != Some(true) {
                         all = false;
                         break;
                     }
@@ -555,14 +587,14 @@ impl<'a> Eval<'_, 'a> {
                 bool1(all)
             }
             "isDistinct" => {
-                let mut distinct = Vec::new();
+                let mut distinct = SmallVec::new();
                 for item in focus.iter().cloned() {
                     push_distinct(&mut distinct, item);
                 }
                 bool1(distinct.len() == focus.len())
             }
             "distinct" => {
-                let mut out = Vec::new();
+                let mut out = SmallVec::new();
                 for item in focus.iter().cloned() {
                     push_distinct(&mut out, item);
                 }
@@ -583,7 +615,7 @@ impl<'a> Eval<'_, 'a> {
                 } else if args.len() > 2 {
                     self.arg(args, 2, focus)?
                 } else {
-                    Vec::new()
+                    SmallVec::new()
                 }
             }
             "combine" => {
@@ -592,7 +624,7 @@ impl<'a> Eval<'_, 'a> {
                 out
             }
             "union" => {
-                let mut out = Vec::new();
+                let mut out = SmallVec::new();
                 for item in focus.iter().cloned().chain(self.arg(args, 0, this)?) {
                     push_distinct(&mut out, item);
                 }
@@ -600,7 +632,7 @@ impl<'a> Eval<'_, 'a> {
             }
             "intersect" => {
                 let other = values(&self.arg(args, 0, this)?);
-                let mut out = Vec::new();
+                let mut out = SmallVec::new();
                 for item in focus {
                     let in_other = to_value(item).is_some_and(|v| other.iter().any(|o| equal(&v, o) == Some(true)));
                     if in_other {
@@ -631,14 +663,14 @@ impl<'a> Eval<'_, 'a> {
                     focus.iter().filter(|i| is_type(i, ty)).cloned().collect()
                 } else {
                     match focus.as_slice() {
-                        [] => Vec::new(),
+                        [] => SmallVec::new(),
                         [one] => bool1(is_type(one, ty)),
                         _ => return err("is() on several items"),
                     }
                 }
             }
             "children" => {
-                let mut out = Vec::new();
+                let mut out = SmallVec::new();
                 for item in focus {
                     if let Item::Node(n) = item {
                         out.extend(n.children(None, self.env.known).into_iter().map(Item::Node));
@@ -647,7 +679,7 @@ impl<'a> Eval<'_, 'a> {
                 out
             }
             "descendants" => {
-                let mut out = Vec::new();
+                let mut out = SmallVec::new();
                 let mut todo: Vec<Node<'a>> =
                     focus.iter().filter_map(|i| if let Item::Node(n) = i { Some(*n) } else { None }).collect();
                 while let Some(n) = todo.pop() {
@@ -660,19 +692,19 @@ impl<'a> Eval<'_, 'a> {
                 out
             }
             "toString" => match single(focus)? {
-                None => Vec::new(),
-                Some(v) => vec![Item::Str(Cow::Owned(text_of(&v)))],
+                None => SmallVec::new(),
+                Some(v) => smallvec![Item::Str(Cow::Owned(text_of(&v)))],
             },
             "toInteger" => match single(focus)? {
-                None => Vec::new(),
+                None => SmallVec::new(),
                 Some(Item::Int(i)) => int(i),
                 Some(Item::Str(s)) => s.parse::<i64>().map(Item::Int).into_iter().collect(),
                 Some(Item::Bool(b)) => int(i64::from(b)),
                 Some(Item::Dec(d)) => d.to_int().map(Item::Int).into_iter().collect(),
-                Some(_) => Vec::new(),
+                Some(_) => SmallVec::new(),
             },
             "length" => match string(focus)? {
-                None => Vec::new(),
+                None => SmallVec::new(),
                 Some(s) => int(s.chars().count() as i64),
             },
             // As the 2020 HL7 engine: no item (for contains, not exactly one) gives false, not
@@ -695,14 +727,14 @@ impl<'a> Eval<'_, 'a> {
                 })
             }
             "substring" => {
-                let Some(s) = string(focus)? else { return Ok(Vec::new()) };
+                let Some(s) = string(focus)? else { return Ok(SmallVec::new()) };
                 let start = match single(&self.arg(args, 0, this)?)? {
                     Some(Item::Int(i)) => i,
-                    _ => return Ok(Vec::new()),
+                    _ => return Ok(SmallVec::new()),
                 };
                 let chars: Vec<char> = s.chars().collect();
                 if start < 0 || start as usize >= chars.len() {
-                    return Ok(Vec::new());
+                    return Ok(SmallVec::new());
                 }
                 let len = match args.get(1) {
                     Some(_) => match single(&self.arg(args, 1, this)?)? {
@@ -712,12 +744,12 @@ impl<'a> Eval<'_, 'a> {
                     None => chars.len(),
                 };
                 let out: String = chars[start as usize..].iter().take(len).collect();
-                vec![Item::Str(Cow::Owned(out))]
+                smallvec![Item::Str(Cow::Owned(out))]
             }
             "upper" | "lower" => match string(focus)? {
-                None => Vec::new(),
+                None => SmallVec::new(),
                 Some(s) => {
-                    vec![Item::Str(Cow::Owned(if name == "upper" { s.to_uppercase() } else { s.to_lowercase() }))]
+                    smallvec![Item::Str(Cow::Owned(if name == "upper" { s.to_uppercase() } else { s.to_lowercase() }))]
                 }
             },
             // As the 2020 HL7 engine (funcMatches L4640): the whole string must match, and
@@ -736,12 +768,12 @@ impl<'a> Eval<'_, 'a> {
                 }
             }
             "replaceMatches" => {
-                let Some(s) = string(focus)? else { return Ok(Vec::new()) };
-                let Some(pattern) = string(&self.arg(args, 0, this)?)? else { return Ok(Vec::new()) };
+                let Some(s) = string(focus)? else { return Ok(SmallVec::new()) };
+                let Some(pattern) = string(&self.arg(args, 0, this)?)? else { return Ok(SmallVec::new()) };
                 let re = super::regex(&pattern)?;
                 {
-                    let Some(with) = string(&self.arg(args, 1, this)?)? else { return Ok(Vec::new()) };
-                    vec![Item::Str(Cow::Owned(re.replace_all(&s, &*with).into_owned()))]
+                    let Some(with) = string(&self.arg(args, 1, this)?)? else { return Ok(SmallVec::new()) };
+                    smallvec![Item::Str(Cow::Owned(re.replace_all(&s, &*with).into_owned()))]
                 }
             }
             "allTrue" => bool1(values(focus).iter().all(|v| matches!(v, Item::Bool(true)))),

@@ -6,6 +6,8 @@
 //! May import: `json` (the scanner), `model`, `facts` (the line). Not `walk` or `check`.
 
 pub(crate) mod eval;
+pub(crate) mod hoist;
+pub(crate) mod mask;
 pub(crate) mod node;
 pub(crate) mod parse;
 pub(crate) mod value;

@@ -4,10 +4,12 @@
 //! a few children of a small object, and the object being checked answers "is this child there?"
 //! from the walk's presence mask without any scan.
 
-use crate::facts::Line;
+use std::rc::Rc;
+
+use crate::facts::{Captured, Items, Line, MemberIndex};
 use crate::json::scan::{Scanner, Token};
 use crate::model::r4::ids;
-use crate::model::{Prim, Ty, TypeId, TypeKind};
+use crate::model::{Prim, Ty, TypeDef, TypeId, TypeKind};
 
 /// A node's FHIR type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,19 +38,13 @@ impl PartialEq for Node<'_> {
     }
 }
 
-/// The elements present in one object (the walk's mask), to answer without scanning.
+/// What the walk knows of the object being checked, to answer without scanning it: which
+/// elements are present, and (when the walk kept every member) where each member's value starts.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Known {
+pub(crate) struct Known<'a> {
     pub(crate) at: usize,
     pub(crate) present: u64,
-}
-
-/// One member's values while scanning an object: property index, `_x` or not, item offsets
-/// (`None` for a `null` item).
-struct Group {
-    property: u8,
-    ext: bool,
-    items: Vec<Option<usize>>,
+    pub(crate) members: Option<&'a [Captured]>,
 }
 
 impl<'a> Node<'a> {
@@ -74,7 +70,7 @@ impl<'a> Node<'a> {
 
     /// The node's children named `name` (FHIRPath names: `value` for `value[x]`), or all of them,
     /// in document order. `known`: the checked object's presence mask.
-    pub(crate) fn children(&self, name: Option<&str>, known: Option<Known>) -> Vec<Node<'a>> {
+    pub(crate) fn children(&self, name: Option<&str>, known: Option<Known<'_>>) -> Vec<Node<'a>> {
         match self.ty {
             NodeType::Prim(_) => match self.ext {
                 Some(at) => Node::object(self.line, at, NodeType::Complex(ids::ELEMENT)).children(name, None),
@@ -87,7 +83,7 @@ impl<'a> Node<'a> {
         }
     }
 
-    fn object_children(&self, open: usize, tid: TypeId, name: Option<&str>, known: Option<Known>) -> Vec<Node<'a>> {
+    fn object_children(&self, open: usize, tid: TypeId, name: Option<&str>, known: Option<Known<'_>>) -> Vec<Node<'a>> {
         let model = self.line.model;
         let t = model.ty(tid);
         let wanted = match name {
@@ -108,9 +104,55 @@ impl<'a> Node<'a> {
                 return Vec::new();
             }
         }
-        let bytes = self.line.bytes;
-        let mut sc = Scanner { bytes, pos: open + 1 };
-        let mut groups: Vec<Group> = Vec::new();
+        let is_wanted =
+            |property: u8| wanted.is_none_or(|w| usize::from(t.properties[usize::from(property)].element) == w);
+        let scanned: Rc<[Captured]>;
+        let members: &[Captured] = match known.filter(|k| k.at == open).and_then(|k| k.members) {
+            Some(members) => members,
+            None => {
+                scanned = self.members(open, t);
+                &scanned
+            }
+        };
+        self.nodes_of(members, t, is_wanted)
+    }
+
+    /// The child nodes of an object with these members, of the properties `is_wanted` accepts.
+    fn nodes_of(&self, members: &[Captured], t: &TypeDef, is_wanted: impl Fn(u8) -> bool) -> Vec<Node<'a>> {
+        let mut out = Vec::new();
+        for c in members.iter().filter(|c| !c.ext && is_wanted(c.property)) {
+            let ty = t.properties[usize::from(c.property)].ty;
+            let ext = members.iter().find(|e| e.ext && e.property == c.property).map(|e| self.items_at(e.offset));
+            for (i, item) in self.items_at(c.offset).iter().enumerate() {
+                let ext_at = ext.as_ref().and_then(|e| e.get(i).copied().flatten());
+                if let Some(node) = self.child_node(ty, *item, ext_at) {
+                    out.push(node);
+                }
+            }
+        }
+        // Primitives given only as `_x`.
+        for e in members.iter().filter(|e| e.ext && is_wanted(e.property)) {
+            if members.iter().any(|v| !v.ext && v.property == e.property) {
+                continue;
+            }
+            if let Ty::Prim(p) = t.properties[usize::from(e.property)].ty {
+                for item in self.items_at(e.offset).iter().flatten() {
+                    out.push(Node { line: self.line, value: None, ext: Some(*item), ty: NodeType::Prim(p) });
+                }
+            }
+        }
+        out
+    }
+
+    /// Every member of the object at `open` (of type `t`): from the line's index (the walk put
+    /// the large objects with constraints there), or by scanning it once (and keeping the result:
+    /// constraints read the same objects again, `intersect` compares them member by member). Unknown keys are left out; a repeated key counts once, the first.
+    fn members(&self, open: usize, t: &TypeDef) -> Rc<[Captured]> {
+        if let Some(found) = self.line.members.get(open) {
+            return found;
+        }
+        let mut sc = Scanner { bytes: self.line.bytes, pos: open + 1 };
+        let mut members: Vec<Captured> = Vec::new();
         if sc.peek() != Some(b'}') {
             while let Ok(key) = sc.member_key() {
                 let key_text = key.str_in(self.line.text);
@@ -119,48 +161,71 @@ impl<'a> Node<'a> {
                     let i = (t.lookup)(key_bytes.strip_prefix(b"_")?)?;
                     matches!(t.properties[usize::from(i)].ty, Ty::Prim(_)).then_some((i, true))
                 });
-                let take = found
-                    .filter(|(i, _)| wanted.is_none_or(|w| usize::from(t.properties[usize::from(*i)].element) == w));
-                match take {
-                    Some((property, ext)) => {
-                        let items = array_items(&mut sc);
-                        if groups.iter().all(|g| g.property != property || g.ext != ext) {
-                            groups.push(Group { property, ext, items });
-                        }
-                    }
-                    None => {
-                        if sc.skip_value().is_err() {
-                            break;
-                        }
+                let offset = sc.pos;
+                if let Some((property, ext)) = found {
+                    if members.iter().all(|m| m.property != property || m.ext != ext) {
+                        let element = t.properties[usize::from(property)].element;
+                        let present = !matches!(sc.peek(), Some(b'n'));
+                        members.push(Captured { element, property, ext, offset, present });
                     }
                 }
-                if sc.peek() != Some(b',') {
+                if sc.skip_value().is_err() || sc.peek() != Some(b',') {
                     break;
                 }
                 sc.pos += 1;
             }
         }
-        let mut out = Vec::new();
-        for g in groups.iter().filter(|g| !g.ext) {
-            let prop = &t.properties[usize::from(g.property)];
-            let ext = groups.iter().find(|e| e.ext && e.property == g.property);
-            for (i, item) in g.items.iter().enumerate() {
-                let ext_at = ext.and_then(|e| e.items.get(i).copied().flatten());
-                if let Some(node) = self.child_node(prop.ty, *item, ext_at) {
-                    out.push(node);
-                }
-            }
+        let members: Rc<[Captured]> = members.into();
+        self.line.members.insert(open, Rc::clone(&members));
+        members
+    }
+
+    /// Are two complex nodes equal, property by property (the HL7 Java engine's
+    /// `Base.compareDeep`, which `=`, `intersect`, `distinct` use for complex values)? The same
+    /// element is equal without looking further.
+    pub(crate) fn deep_equal(&self, other: &Node<'a>, value_equal: &dyn Fn(&Node<'a>, &Node<'a>) -> bool) -> bool {
+        if self == other {
+            return true;
         }
-        // Primitives given only as `_x`.
-        for e in groups.iter().filter(|g| g.ext && !groups.iter().any(|v| !v.ext && v.property == g.property)) {
-            let prop = &t.properties[usize::from(e.property)];
-            for item in e.items.iter().flatten() {
-                if let Ty::Prim(p) = prop.ty {
-                    out.push(Node { line: self.line, value: None, ext: Some(*item), ty: NodeType::Prim(p) });
-                }
-            }
+        let (NodeType::Complex(x) | NodeType::Resource(x), NodeType::Complex(y) | NodeType::Resource(y)) =
+            (self.ty, other.ty)
+        else {
+            return value_equal(self, other);
+        };
+        let (Some(a), Some(b)) = (self.value, other.value) else { return false };
+        if x != y {
+            return false;
         }
-        out
+        let t = self.line.model.ty(x);
+        let (ma, mb) = (self.members(a, t), self.members(b, t));
+        let elements = |m: &[Captured]| m.iter().fold(0u64, |bits, c| bits | 1 << c.element);
+        let (ea, eb) = (elements(&ma), elements(&mb));
+        if ea != eb {
+            return false;
+        }
+        (0..t.elements.len().min(64)).filter(|i| ea & (1 << i) != 0).all(|i| {
+            let of_element = |p: u8| usize::from(t.properties[usize::from(p)].element) == i;
+            let (ca, cb) = (self.nodes_of(&ma, t, of_element), other.nodes_of(&mb, t, of_element));
+            ca.len() == cb.len() && ca.iter().zip(&cb).all(|(p, q)| p.deep_equal(q, value_equal))
+        })
+    }
+
+    /// The items of the value at `at`, from the line's index when it is a large array.
+    fn items_at(&self, at: usize) -> Items {
+        if let Some(items) = self.line.members.array(at) {
+            return items;
+        }
+        let mut sc = Scanner { bytes: self.line.bytes, pos: at };
+        match sc.peek() {
+            Some(b'[') => {}
+            Some(b'n') => return smallvec::smallvec![None],
+            _ => return smallvec::smallvec![Some(at)],
+        }
+        let items = array_items(&mut sc);
+        if sc.pos - at >= MemberIndex::MIN_BYTES && self.line.bytes.get(at) == Some(&b'[') {
+            self.line.members.insert_array(at, &items);
+        }
+        items
     }
 
     fn child_node(&self, ty: Ty, at: Option<usize>, ext: Option<usize>) -> Option<Node<'a>> {
@@ -199,8 +264,8 @@ impl<'a> Node<'a> {
 
 /// The start of each item of the value at the scanner (an array's items, or the value itself);
 /// `None` for `null` items. Leaves the scanner after the value.
-fn array_items(sc: &mut Scanner<'_>) -> Vec<Option<usize>> {
-    let mut items = Vec::new();
+fn array_items(sc: &mut Scanner<'_>) -> Items {
+    let mut items = Items::new();
     if sc.peek() != Some(b'[') {
         let at = sc.pos;
         let null = sc.peek() == Some(b'n');

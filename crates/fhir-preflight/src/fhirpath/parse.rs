@@ -70,6 +70,9 @@ pub(crate) enum Expr {
     /// `x is Type`, `x as Type`.
     Is(Box<Expr>, String),
     As(Box<Expr>, String),
+    /// A sub-expression whose value is the same wherever it is evaluated in one evaluation,
+    /// kept in slot `n` once computed (`hoist.rs`; the parser never makes it).
+    Fixed(usize, Box<Expr>),
 }
 
 /// A parse error: what, and where (a byte offset in the expression).

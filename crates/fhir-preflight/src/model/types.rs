@@ -122,7 +122,7 @@ impl Element {
 /// One JSON property name allowed in a type.
 #[derive(Debug)]
 pub(crate) struct Property {
-    #[allow(dead_code, reason = "the lookup functions encode it; kept for tests and debugging")]
+    /// The JSON key (`valueQuantity`); the lookup functions encode it too.
     pub(crate) key: &'static str,
     /// Index into the type's `elements`.
     pub(crate) element: u8,

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 
 use crate::check::{self, Rules};
 use crate::diagnostic::Findings;
-use crate::facts::{Captured, ContainedId, Ctx, Line, LineFacts, LocalRef, Member, NullItem, Path};
+use crate::facts::{Captured, ContainedId, Ctx, Line, LineFacts, LocalRef, Member, MemberIndex, NullItem, Path};
 use crate::json::scan::{JsonStr, Scanner, SyntaxError, Token};
 use crate::model::{Model, TypeId};
 
@@ -28,9 +28,23 @@ use crate::model::{Model, TypeId};
 #[derive(Debug)]
 pub(crate) struct Stop;
 
-/// Buffers reused from line to line by one thread.
+/// What one thread reuses from line to line: the walk's buffers, and the members FHIRPath found.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
+    buffers: Buffers,
+    members: MemberIndex,
+}
+
+impl Scratch {
+    pub(crate) fn clear(&mut self) {
+        self.buffers.clear();
+        self.members.clear();
+    }
+}
+
+/// The walk's buffers.
+#[derive(Debug, Default)]
+pub(crate) struct Buffers {
     /// Keys of the objects being read, innermost last (for duplicate detection).
     keys: Vec<JsonStr>,
     /// `null` items of primitive arrays in the objects being read.
@@ -43,8 +57,8 @@ pub(crate) struct Scratch {
     contained: Vec<ContainedId>,
 }
 
-impl Scratch {
-    pub(crate) fn clear(&mut self) {
+impl Buffers {
+    fn clear(&mut self) {
         self.keys.clear();
         self.nulls.clear();
         self.captured.clear();
@@ -61,7 +75,7 @@ pub(crate) struct Walk<'a, 'w> {
     line: Line<'a>,
     sc: Scanner<'a>,
     findings: &'w mut Findings,
-    scratch: &'w mut Scratch,
+    scratch: &'w mut Buffers,
     rules: &'a Rules,
     max_depth: usize,
 }
@@ -86,8 +100,10 @@ impl<'a, 'w> Walk<'a, 'w> {
         max_depth: usize,
     ) -> LineFacts {
         let bytes = text.as_bytes();
-        let line = Line { bytes, text, model };
-        let mut walk = Walk { line, sc: Scanner::new(bytes), findings, scratch, rules, max_depth };
+        let Scratch { buffers, members } = scratch;
+        members.clear();
+        let line = Line { bytes, text, model, members };
+        let mut walk = Walk { line, sc: Scanner::new(bytes), findings, scratch: buffers, rules, max_depth };
         let facts = walk.root();
         if facts.is_object {
             for rule in &rules.line {
@@ -349,7 +365,7 @@ pub(crate) mod test_support {
     pub(crate) fn walk_depth(line: &str, findings: &mut Findings, max_depth: usize) -> LineFacts {
         let mut scratch = Scratch::default();
         let facts = Walk::line(line, Model::r4(), Rules::r4(), findings, &mut scratch, max_depth);
-        assert!(scratch.keys.is_empty(), "key stack must be empty after a line");
+        assert!(scratch.buffers.keys.is_empty(), "key stack must be empty after a line");
         facts
     }
 }
@@ -366,7 +382,7 @@ mod tests {
         let mut scratch = Scratch::default();
         let rules = Rules::compile(Model::r4(), &[]);
         let facts = Walk::line(line, Model::r4(), &rules, &mut findings, &mut scratch, 8);
-        assert!(scratch.keys.is_empty(), "key stack must be empty after a line");
+        assert!(scratch.buffers.keys.is_empty(), "key stack must be empty after a line");
         let diags = findings
             .finish(1, 0, line.as_bytes())
             .into_iter()

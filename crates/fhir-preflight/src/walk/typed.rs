@@ -113,6 +113,7 @@ impl<'a> Walk<'a, '_> {
                 }
                 None => self.check_duplicate(bases.keys, &mut big, key, &member_path),
             };
+            let property = found.map_or(0, |(i, _)| i);
             let found = found.map(|(i, ext)| (&t.properties[i as usize], ext));
             let step = if is_resource && name_bytes.len() == 12 && name_bytes == b"resourceType" {
                 match self.value(depth, &member_path) {
@@ -162,9 +163,10 @@ impl<'a> Walk<'a, '_> {
                     _ if resource_id => self.property(depth, &member_path, &RESOURCE_ID, element, child_ctx, ext, ei),
                     _ => self.property(depth, &member_path, prop, element, child_ctx, ext, ei),
                 };
-                if !ext && type_rules.capture_mask & (1 << ei) != 0 {
+                if type_rules.capture_mask & (1 << ei) != 0 && !duplicate {
                     if let Ok(present) = present {
-                        self.scratch.captured.push(Captured { element: ei as u8, offset: value_offset, present });
+                        let element = ei as u8;
+                        self.scratch.captured.push(Captured { element, property, ext, offset: value_offset, present });
                     }
                 }
                 if let Ok(true) = present {
@@ -225,6 +227,7 @@ impl<'a> Walk<'a, '_> {
             type_id: tid,
             def: self.line.model.ty(tid),
             open,
+            close: self.sc.pos,
             path,
             ctx,
             holder,

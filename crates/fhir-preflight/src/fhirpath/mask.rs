@@ -1,0 +1,350 @@
+//! Constraints decided from what the walk kept of the object, before any evaluation: most R4
+//! constraints are boolean combinations of `x.exists()`, `x.empty()`, `x.hasValue()`, `not()`
+//! over the focus object's children (`obs-6`: `dataAbsentReason.empty() or value.empty()`),
+//! answered from the presence mask (one `u64`), or compare one child's string or date with a
+//! literal or another child (`ref-1`: `reference.startsWith('#')`, `per-1`: `start <= end`,
+//! `bdl-10`: `type = 'document'`), answered from the value's bytes in the line.
+//!
+//! [`compile`] turns an expression into a [`Mask`] once per (constraint, type); [`Mask::decide`]
+//! answers `Ok(result)` when what the walk kept settles it — the same three-valued result the
+//! evaluator would give — and `Err(())` when the evaluator must run. The order of evaluation is
+//! kept (`a or b` is decided from `b` only after `a` is decided), so an error the evaluator would
+//! meet in `a` is never skipped. Anything unusual (an escaped string, an array, a `_x` without a
+//! value) is left to the evaluator.
+
+use std::cmp::Ordering;
+
+use super::parse::{BinOp, Expr};
+use super::value::Moment;
+use crate::facts::Captured;
+use crate::model::{Prim, Ty, TypeDef};
+
+/// A FHIRPath boolean: `Some(true)`, `Some(false)`, or empty (`None`).
+pub(crate) type Truth = Option<bool>;
+
+/// An expression over the presence of the focus object's children.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Mask {
+    /// Not decidable from the mask.
+    Unknown,
+    /// `x.exists()` (`empty()` is its negation).
+    Exists(u8),
+    /// An expression that starts at child `x` and gives `absent` when `x` is not there
+    /// (`x.hasValue()`: false; `x.y.exists()`: false; `x.y.empty()`: true).
+    IfAbsent(u8, bool),
+    Not(Box<Mask>),
+    Bool(BinOp, Box<Mask>, Box<Mask>),
+    /// `x.hasValue()` on a single primitive child.
+    HasValue(u8),
+    /// `x.startsWith('…')`, `endsWith`, `contains` with a non-empty literal, on a single
+    /// string-like child (absent: `false`, as the HL7 validator's string functions give).
+    Text(u8, TextOp, Box<str>),
+    /// `x = '…'` (`true`: `!=`) on a single string-like child (absent: empty).
+    Equals(u8, Box<str>, bool),
+    /// `a < b` (`<=`, `>`, `>=`) between two single date, dateTime or instant children.
+    Order(u8, BinOp, u8),
+}
+
+/// A string test of [`Mask::Text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextOp {
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+/// What the walk kept of the object: which elements are present, where each member's value
+/// starts, and the line.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Kept<'a> {
+    pub(crate) present: u64,
+    pub(crate) members: &'a [Captured],
+    pub(crate) bytes: &'a [u8],
+}
+
+impl<'a> Kept<'a> {
+    /// The raw text of child `element`'s value when it is one string without escapes.
+    fn text(&self, element: u8) -> Option<&'a str> {
+        let mut values = self.members.iter().filter(|c| c.element == element && !c.ext);
+        let c = values.next()?;
+        if values.next().is_some() || !c.present || self.bytes.get(c.offset) != Some(&b'"') {
+            return None;
+        }
+        let rest = &self.bytes[c.offset + 1..];
+        let end = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        std::str::from_utf8(&rest[..end]).ok()
+    }
+}
+
+/// The element index of child `name` of `t` (FHIRPath names: `value` for `value[x]`).
+fn element(t: &TypeDef, name: &str) -> Option<u8> {
+    let i = t.elements.iter().position(|e| e.name == name || (e.choice && e.name.strip_suffix("[x]") == Some(name)))?;
+    u8::try_from(i).ok().filter(|&i| i < 64)
+}
+
+/// The child of the focus a path starts with (`x` in `x.y.z`), if it is a plain path.
+fn path_root(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Ident(name) => Some(name),
+        Expr::Member(target, _) => path_root(target),
+        _ => None,
+    }
+}
+
+/// Child `e` (an identifier) of `t`, if it is a single primitive of one of the types `want`.
+fn single_prim(e: &Expr, t: &TypeDef, want: &[Prim]) -> Option<u8> {
+    let Expr::Ident(name) = e else { return None };
+    let i = element(t, name)?;
+    let element = &t.elements[usize::from(i)];
+    if element.many || element.choice {
+        return None;
+    }
+    let prop = t.properties.iter().find(|p| p.element == i)?;
+    matches!(prop.ty, Ty::Prim(p) if want.contains(&p)).then_some(i)
+}
+
+const TEXT: &[Prim] =
+    &[Prim::String, Prim::Code, Prim::Id, Prim::Uri, Prim::Url, Prim::Canonical, Prim::Oid, Prim::Uuid, Prim::Markdown];
+const DATES: &[Prim] = &[Prim::Date, Prim::DateTime, Prim::Instant];
+const ALL_PRIMS: &[Prim] = &[
+    Prim::Base64Binary,
+    Prim::Boolean,
+    Prim::Canonical,
+    Prim::Code,
+    Prim::Date,
+    Prim::DateTime,
+    Prim::Decimal,
+    Prim::Id,
+    Prim::Instant,
+    Prim::Integer,
+    Prim::Markdown,
+    Prim::Oid,
+    Prim::PositiveInt,
+    Prim::String,
+    Prim::Time,
+    Prim::UnsignedInt,
+    Prim::Uri,
+    Prim::Url,
+    Prim::Uuid,
+];
+
+/// The mask of `e` on an object of type `t`.
+pub(crate) fn compile(e: &Expr, t: &TypeDef) -> Mask {
+    match e {
+        Expr::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => match (single_prim(a, t, TEXT), &**b) {
+            (Some(i), Expr::Str(lit)) => Mask::Equals(i, lit.as_str().into(), *op == BinOp::Ne),
+            _ => Mask::Unknown,
+        },
+        Expr::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
+            match (single_prim(a, t, DATES), single_prim(b, t, DATES)) {
+                (Some(x), Some(y)) => Mask::Order(x, *op, y),
+                _ => Mask::Unknown,
+            }
+        }
+        Expr::Call(Some(target), f, args) if args.len() == 1 => {
+            let op = match f.as_str() {
+                "startsWith" => TextOp::StartsWith,
+                "endsWith" => TextOp::EndsWith,
+                "contains" => TextOp::Contains,
+                _ => return Mask::Unknown,
+            };
+            match (single_prim(target, t, TEXT), &args[0]) {
+                (Some(i), Expr::Str(lit)) if !lit.is_empty() => Mask::Text(i, op, lit.as_str().into()),
+                _ => Mask::Unknown,
+            }
+        }
+        Expr::Call(Some(target), f, args) if f == "hasValue" && args.is_empty() => {
+            match single_prim(target, t, ALL_PRIMS) {
+                Some(i) => Mask::HasValue(i),
+                None => compile_presence(e, t),
+            }
+        }
+        _ => compile_presence(e, t),
+    }
+}
+
+fn compile_presence(e: &Expr, t: &TypeDef) -> Mask {
+    match e {
+        Expr::Binary(op @ (BinOp::And | BinOp::Or | BinOp::Implies | BinOp::Xor), a, b) => {
+            let (a, b) = (compile(a, t), compile(b, t));
+            if a == Mask::Unknown {
+                Mask::Unknown
+            } else {
+                Mask::Bool(*op, Box::new(a), Box::new(b))
+            }
+        }
+        Expr::Call(Some(target), f, args) if args.is_empty() => match f.as_str() {
+            "not" => match compile(target, t) {
+                Mask::Unknown => Mask::Unknown,
+                m => Mask::Not(Box::new(m)),
+            },
+            "exists" | "empty" | "hasValue" => {
+                let Some(i) = path_root(target).and_then(|name| element(t, name)) else { return Mask::Unknown };
+                let direct = matches!(**target, Expr::Ident(_));
+                match (f.as_str(), direct) {
+                    ("exists", true) => Mask::Exists(i),
+                    ("empty", true) => Mask::Not(Box::new(Mask::Exists(i))),
+                    ("empty", false) => Mask::IfAbsent(i, true),
+                    _ => Mask::IfAbsent(i, false),
+                }
+            }
+            _ => Mask::Unknown,
+        },
+        _ => Mask::Unknown,
+    }
+}
+
+impl Mask {
+    /// The result from what the walk kept, if it settles it. `Err(())`: not decidable.
+    pub(crate) fn decide(&self, kept: &Kept<'_>) -> Result<Truth, ()> {
+        let present = kept.present;
+        let absent = |i: &u8| present & (1 << i) == 0;
+        match self {
+            Mask::Unknown => Err(()),
+            Mask::Exists(i) => Ok(Some(!absent(i))),
+            Mask::HasValue(i) => {
+                if absent(i) {
+                    return Ok(Some(false));
+                }
+                let mut values = kept.members.iter().filter(|c| c.element == *i);
+                match (values.next(), values.next()) {
+                    (Some(c), None) if !c.ext && c.present => Ok(Some(true)),
+                    _ => Err(()),
+                }
+            }
+            Mask::Text(i, op, lit) => {
+                if absent(i) {
+                    return Ok(Some(false));
+                }
+                let text = kept.text(*i).ok_or(())?;
+                Ok(Some(match op {
+                    TextOp::StartsWith => text.starts_with(&**lit),
+                    TextOp::EndsWith => text.ends_with(&**lit),
+                    TextOp::Contains => text.contains(&**lit),
+                }))
+            }
+            Mask::Equals(i, lit, negate) => {
+                if absent(i) {
+                    return Ok(None);
+                }
+                Ok(Some((kept.text(*i).ok_or(())? == &**lit) != *negate))
+            }
+            Mask::Order(a, op, b) => {
+                if absent(a) || absent(b) {
+                    return Ok(None);
+                }
+                let moment = |i: &u8| kept.text(*i).and_then(Moment::parse_date_time).ok_or(());
+                let Some(o) = moment(a)?.compare(&moment(b)?) else { return Ok(None) };
+                Ok(Some(match op {
+                    BinOp::Lt => o == Ordering::Less,
+                    BinOp::Gt => o == Ordering::Greater,
+                    BinOp::Le => o != Ordering::Greater,
+                    _ => o != Ordering::Less,
+                }))
+            }
+            Mask::IfAbsent(i, absent) => {
+                if present & (1 << i) == 0 {
+                    Ok(Some(*absent))
+                } else {
+                    Err(())
+                }
+            }
+            Mask::Not(m) => Ok(m.decide(kept)?.map(|b| !b)),
+            Mask::Bool(op, a, b) => {
+                let a = a.decide(kept)?;
+                // The evaluator's short cuts: the right side is not read.
+                match (op, a) {
+                    (BinOp::And, Some(false)) => return Ok(Some(false)),
+                    (BinOp::Or, Some(true)) => return Ok(Some(true)),
+                    (BinOp::Implies, Some(false)) => return Ok(Some(true)),
+                    _ => {}
+                }
+                let b = b.decide(kept)?;
+                Ok(match op {
+                    BinOp::And => match (a, b) {
+                        (_, Some(false)) => Some(false),
+                        (Some(true), Some(true)) => Some(true),
+                        _ => None,
+                    },
+                    BinOp::Or => match (a, b) {
+                        (_, Some(true)) => Some(true),
+                        (Some(false), Some(false)) => Some(false),
+                        _ => None,
+                    },
+                    BinOp::Implies => match (a, b) {
+                        (_, Some(true)) => Some(true),
+                        (Some(true), Some(false)) => Some(false),
+                        _ => None,
+                    },
+                    _ => match (a, b) {
+                        (Some(x), Some(y)) => Some(x != y),
+                        _ => None,
+                    },
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhirpath::parse::parse;
+    use crate::model::r4::ids;
+    use crate::model::Model;
+
+    fn decide(expr: &str, ty: crate::model::TypeId, present: &[&str]) -> Result<Truth, ()> {
+        let t = Model::r4().ty(ty);
+        let mask = present.iter().fold(0u64, |m, name| m | 1 << element(t, name).unwrap());
+        compile(&parse(expr).unwrap(), t).decide(&Kept { present: mask, members: &[], bytes: b"" })
+    }
+
+    /// `{"start":…,"end":…}` as the walk keeps it.
+    fn period(start: &str, end: &str) -> (Vec<u8>, Vec<Captured>) {
+        let json = format!(r#"{{"start":"{start}","end":"{end}"}}"#);
+        let t = Model::r4().ty(ids::PERIOD);
+        let at = |key: &str| json.find(&format!(r#""{key}":"#)).unwrap() + key.len() + 3;
+        let member = |key: &str| {
+            let element = element(t, key).unwrap();
+            let property = t.properties.iter().position(|p| p.element == element).unwrap() as u8;
+            Captured { element, property, ext: false, offset: at(key), present: true }
+        };
+        let members = vec![member("start"), member("end")];
+        (json.into_bytes(), members)
+    }
+
+    #[test]
+    fn decided_from_values() {
+        let t = Model::r4().ty(ids::PERIOD);
+        let per1 = compile(&parse("start.hasValue().not() or end.hasValue().not() or (start <= end)").unwrap(), t);
+        let present = 1 << element(t, "start").unwrap() | 1 << element(t, "end").unwrap();
+        let run = |start: &str, end: &str| {
+            let (bytes, members) = period(start, end);
+            per1.decide(&Kept { present, members: &members, bytes: &bytes })
+        };
+        assert_eq!(run("2020-01-01", "2021-01-01"), Ok(Some(true)));
+        assert_eq!(run("2021-01-01", "2020-01-01"), Ok(Some(false)));
+        // Different precisions: empty, which fails the constraint.
+        assert_eq!(run("2020", "2020-06"), Ok(None));
+        // An escaped string is left to the evaluator.
+        assert_eq!(run("2020-01-01\\u0030", "2021"), Err(()));
+    }
+
+    #[test]
+    fn decided_from_presence() {
+        let obs6 = "dataAbsentReason.empty() or value.empty()";
+        assert_eq!(decide(obs6, ids::OBSERVATION, &["value"]), Ok(Some(true)));
+        assert_eq!(decide(obs6, ids::OBSERVATION, &["value", "dataAbsentReason"]), Ok(Some(false)));
+        let per1 = "start.hasValue().not() or end.hasValue().not() or (start <= end)";
+        assert_eq!(decide(per1, ids::PERIOD, &["end"]), Ok(Some(true)));
+        assert_eq!(decide(per1, ids::PERIOD, &["start", "end"]), Err(()));
+        // The left side is not decided: the right side is not looked at.
+        assert_eq!(decide("(start.toString() <= end) or start.empty()", ids::PERIOD, &[]), Err(()));
+        assert_eq!(decide("(start <= end) or start.empty()", ids::PERIOD, &[]), Ok(Some(true)));
+        assert_eq!(decide("text.`div`.exists()", ids::PATIENT, &[]), Ok(Some(false)));
+        assert_eq!(decide("text.`div`.exists()", ids::PATIENT, &["text"]), Err(()));
+    }
+}
