@@ -106,10 +106,11 @@ fn plans(model: &Model) -> &'static [Vec<Planned>] {
         let exprs = compiled(model);
         let constraints = model.constraints();
         // The HL7 validator's wording: `Constraint failed: per-1: 'If present, …'`.
-        let messages: Vec<&'static str> = constraints
-            .iter()
-            .map(|c| &*Box::leak(format!("Constraint failed: {}: '{}'", c.key, c.human).into_boxed_str()))
-            .collect();
+        // Kept in a static of their own (not leaked), so that every message stays reachable.
+        static MESSAGES: OnceLock<Vec<String>> = OnceLock::new();
+        let messages = MESSAGES.get_or_init(|| {
+            constraints.iter().map(|c| format!("Constraint failed: {}: '{}'", c.key, c.human)).collect()
+        });
         model
             .type_ids()
             .map(|id| {
@@ -120,7 +121,7 @@ fn plans(model: &Model) -> &'static [Vec<Planned>] {
                         let i = usize::from(index);
                         let expr = exprs.get(i)?.as_ref()?;
                         let mask = if on == ON_OBJECT { mask::compile(expr, t) } else { Mask::Unknown };
-                        Some(Planned { constraint: &constraints[i], expr, on, mask, message: messages[i] })
+                        Some(Planned { constraint: &constraints[i], expr, on, mask, message: &messages[i] })
                     })
                     .collect()
             })

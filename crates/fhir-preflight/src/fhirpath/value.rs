@@ -168,14 +168,25 @@ impl Moment {
             }
             m.time_part(t)?;
         }
-        Some(m)
+        m.in_range().then_some(m)
+    }
+
+    /// Every field within its calendar range (so that arithmetic on them cannot overflow).
+    fn in_range(&self) -> bool {
+        const DATE: [(i64, i64); 3] = [(0, 9999), (1, 12), (1, 31)];
+        const CLOCK: [(i64, i64); 3] = [(0, 24), (0, 59), (0, 60)];
+        let ranges: &[(i64, i64)] =
+            if self.time_only { &CLOCK } else { &[DATE[0], DATE[1], DATE[2], CLOCK[0], CLOCK[1], CLOCK[2]] };
+        self.fields.len() <= ranges.len()
+            && self.fields.iter().zip(ranges).all(|(v, (lo, hi))| (lo..=hi).contains(&v))
+            && self.zone.is_none_or(|z| z.abs() <= 24 * 60)
     }
 
     /// A FHIR time, or a FHIRPath `@T…` literal (without the `@T`).
     pub(crate) fn parse_time(text: &str) -> Option<Moment> {
         let mut m = Moment { fields: Vec::new(), millis: None, zone: None, time_only: true, source: text.to_owned() };
         m.time_part(text)?;
-        Some(m)
+        m.in_range().then_some(m)
     }
 
     fn time_part(&mut self, t: &str) -> Option<()> {
@@ -222,13 +233,15 @@ impl Moment {
     fn normalized(&self) -> Vec<i64> {
         let Some(zone) = self.zone.filter(|_| self.has_time()) else { return self.fields.clone() };
         // Minutes since the epoch-free origin of the civil calendar, minus the zone, back to fields.
-        let (y, mo, d, h, mi) = (self.fields[0], self.fields[1], self.fields[2], self.fields[3], self.fields[4]);
+        let field = |i: usize| self.fields.get(i).copied().unwrap_or(0);
+        let (y, mo, d, h, mi) = (field(0), field(1), field(2), field(3), field(4));
         let days = days_from_civil(y, mo, d);
         let total = ((days * 24 + h) * 60 + mi) - zone;
         let (days, minute_of_day) = (total.div_euclid(1440), total.rem_euclid(1440));
         let (y, mo, d) = civil_from_days(days);
         let mut out = vec![y, mo, d, minute_of_day / 60, minute_of_day % 60];
-        out.extend_from_slice(&self.fields[5..]);
+        out.extend_from_slice(self.fields.get(5..).unwrap_or_default());
+        out.truncate(self.fields.len());
         out
     }
 
@@ -315,6 +328,16 @@ mod tests {
 
     fn m(s: &str) -> Moment {
         Moment::parse_date_time(s).unwrap()
+    }
+
+    #[test]
+    fn odd_moments_neither_panic_nor_overflow() {
+        // Found by fuzzing: an hour with a zone but no minutes, and fields beyond the calendar.
+        assert_eq!(m("2024-01-01T10Z").compare(&m("2024-01-01T09Z")), Some(Ordering::Greater));
+        assert!(Moment::parse_date_time("99999999999999999-01-01T10:00Z").is_none());
+        assert!(Moment::parse_date_time("2024-13-01").is_none());
+        assert!(Moment::parse_date_time("2024-01-01T10:00+9999999:00").is_none());
+        assert!(Moment::parse_time("99:00").is_none());
     }
 
     #[test]
