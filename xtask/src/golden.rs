@@ -12,7 +12,7 @@
 //!
 //! Each line's verdict is serialized in full: status, resource type and id, offsets, every
 //! diagnostic (code, severity, line, column, offset, path, message) and its HealthLake record;
-//! each file's counts and file-level diagnostics. `--detail FILE` also writes one hash per input
+//! each file's counts and file-level diagnostics. `--detail FILE` also writes one hash per input, followed by its outputs,
 //! (a file, an example, an example's defects) for finding what changed. With `--check` nothing is
 //! written and a changed hash fails; without it `conformance/golden.tsv` is rewritten (review the
 //! diff: only a change of behaviour that an issue asks for may change it).
@@ -263,6 +263,10 @@ pub fn run(check: bool, detail: Option<&Path>) -> Result<(), String> {
         for (name, text) in &corpus.inputs {
             let h = hash(text);
             let _ = writeln!(details, "{}\t{name}\t{}", corpus.name, &h[..16]);
+            // The outputs themselves, indented, so that two detail files diff readably.
+            for row in text.lines() {
+                let _ = writeln!(details, "    {row}");
+            }
             let _ = writeln!(whole, "{name}\t{h}");
         }
         let _ = writeln!(table, "{}\t{}\t{}", corpus.name, corpus.inputs.len(), hash(&whole));

@@ -204,6 +204,19 @@ pub fn run(check: bool) -> Result<(), String> {
     } else {
         std::fs::write(&summary_path, &summary).map_err(|e| format!("{}: {e}", summary_path.display()))?;
     }
+    let readme_path = root.join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).map_err(|e| format!("{}: {e}", readme_path.display()))?;
+    let block = readme_block(&stats, disagreements.len(), pairs.len(), &xfail);
+    let updated = replace_block(&readme, &block)?;
+    if check {
+        if updated != readme {
+            problems.push(
+                "README.md's invariant tables changed: run `cargo xtask invariant-oracle` and review the diff".into(),
+            );
+        }
+    } else if updated != readme {
+        std::fs::write(&readme_path, updated).map_err(|e| format!("{}: {e}", readme_path.display()))?;
+    }
     let evaluations: usize = stats.values().map(|s| s.evaluations).sum();
     let agreed: usize = stats.values().map(|s| s.agreed).sum();
     eprintln!(
@@ -271,5 +284,95 @@ fn summary(
     for (key, count) in broken.into_iter().take(20) {
         let _ = writeln!(s, "{key}\t{}\t{count}", severity(key));
     }
+    s
+}
+
+const BEGIN: &str = "<!-- invariant tables: written by `cargo xtask invariant-oracle`, do not edit -->\n";
+const END: &str = "<!-- end of invariant tables -->\n";
+
+/// `readme` with the text between the markers replaced by `block`.
+fn replace_block(readme: &str, block: &str) -> Result<String, String> {
+    let start = readme.find(BEGIN).ok_or("README.md has no invariant-tables marker")? + BEGIN.len();
+    let end = readme[start..].find(END).ok_or("README.md has no end of the invariant tables")? + start;
+    Ok(format!("{}{block}{}", &readme[..start], &readme[end..]))
+}
+
+/// The README's tables: constraints by severity and treatment (unique keys), the skipped and
+/// native ones with their reasons, the 20 keys most often broken in HL7's examples, and the
+/// oracle's agreement per key.
+fn readme_block(
+    stats: &BTreeMap<&str, KeyStats>,
+    disagreeing: usize,
+    pairs: usize,
+    xfail: &BTreeMap<(&str, &str), &str>,
+) -> String {
+    use fhir_preflight::oracle::Treatment;
+    let infos = oracle::constraints();
+    let severity = |c: &oracle::ConstraintInfo| {
+        if c.best_practice {
+            "best practice (information)"
+        } else if c.error {
+            "error"
+        } else {
+            "warning"
+        }
+    };
+    // Unique keys (a key defined in several places counts once, by its first definition).
+    let mut keys: BTreeMap<&str, &oracle::ConstraintInfo> = BTreeMap::new();
+    for c in &infos {
+        keys.entry(c.key).or_insert(c);
+    }
+    let mut counts: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
+    for c in keys.values() {
+        let column = match c.treatment {
+            Treatment::Evaluated => 0,
+            Treatment::Native(_) => 1,
+            Treatment::Skipped(_) => 2,
+        };
+        counts.entry(severity(c)).or_default()[column] += 1;
+    }
+    let mut s = String::new();
+    s.push_str("| severity (unique keys) | evaluated (FHIRPath) | decided by another rule | skipped | total |\n|---|---|---|---|---|\n");
+    let mut total = [0; 3];
+    for (sev, [e, n, k]) in &counts {
+        let _ = writeln!(s, "| {sev} | {e} | {n} | {k} | {} |", e + n + k);
+        total = [total[0] + e, total[1] + n, total[2] + k];
+    }
+    let _ = writeln!(s, "| all | {} | {} | {} | {} |\n", total[0], total[1], total[2], total.iter().sum::<usize>());
+    s.push_str("Not evaluated by the FHIRPath engine, and why:\n\n| key | severity | treatment |\n|---|---|---|\n");
+    for c in keys.values() {
+        match c.treatment {
+            Treatment::Evaluated => {}
+            Treatment::Native(rule) => {
+                let _ = writeln!(s, "| `{}` | {} | decided by `{rule}` |", c.key, severity(c));
+            }
+            Treatment::Skipped(why) => {
+                let _ = writeln!(s, "| `{}` | {} | skipped: {why} |", c.key, severity(c));
+            }
+        }
+    }
+    s.push_str("\nThe 20 keys most often broken in HL7's R4 examples:\n\n| key | severity | examples breaking it |\n|---|---|---|\n");
+    let mut broken: Vec<(&str, usize)> = stats
+        .iter()
+        .filter(|(_, st)| !st.examples_failing.is_empty())
+        .map(|(k, st)| (*k, st.examples_failing.len()))
+        .collect();
+    broken.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (key, count) in broken.into_iter().take(20) {
+        let sev = keys.get(key).map_or("?", |c| severity(c));
+        let _ = writeln!(s, "| `{key}` | {sev} | {count} |");
+    }
+    let _ = writeln!(
+        s,
+        "\nAgreement with HL7's FHIRPath engine for JavaScript, per key (evaluations over the examples and the generated \
+         violations; {disagreeing} of {pairs} (resource, key) pairs disagree, each listed with its reason in \
+         `conformance/fhirpath-xfail.tsv`):\n\n<details><summary>{} keys</summary>\n\n| key | evaluations | failing | agreeing | listed disagreements |\n|---|---|---|---|---|",
+        stats.len()
+    );
+    for (key, st) in stats {
+        let listed = xfail.keys().filter(|(_, k)| k == key).count();
+        let _ = writeln!(s, "| `{key}` | {} | {} | {} | {listed} |", st.evaluations, st.failed, st.agreed);
+    }
+    s.push_str("\n</details>\n\n");
     s
 }

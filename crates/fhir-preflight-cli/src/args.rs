@@ -90,6 +90,11 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_name = "LEVEL", default_value = "strict", value_parser = ["strict", "structure-only", "minimal"])]
     pub(crate) level: String,
 
+    /// Severity of the constraints HL7 marks as best practice (dom-6: a resource should have a
+    /// narrative, …). Information by default, so that they do not put a warning on every line.
+    #[arg(long, value_name = "SEVERITY", default_value = "information", value_parser = ["information", "warning", "error"])]
+    pub(crate) best_practice: String,
+
     /// FHIR version of the input. Only R4 (4.0.1) today; R4B and R5 will come from the same
     /// code generation over HL7's packages.
     #[arg(long, value_name = "VERSION", default_value = "R4", value_parser = ["R4", "4.0.1"])]

@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use fhir_preflight::{Counts, Error, FileRead, FileReport, Manifest, Options};
+use fhir_preflight::{Counts, Error, FileRead, FileReport, Manifest, Options, Severity};
 
 use crate::args::{Format, ValidateArgs};
 use crate::human::{self, FileNote};
@@ -34,6 +34,11 @@ fn options(args: &ValidateArgs, threads: usize) -> Result<Options, Error> {
         .with_max_depth(args.max_depth)?
         .with_chunk_bytes(args.chunk_bytes)?
         .with_level(args.level.parse().map_err(|reason| Error::InvalidOption { option: "--level", reason })?)
+        .with_best_practice(match args.best_practice.as_str() {
+            "error" => Severity::Error,
+            "warning" => Severity::Warning,
+            _ => Severity::Information,
+        })
         // Inside our own pool (threads > 1) the core uses the current pool.
         .with_threads(if threads == 1 { 1 } else { 0 }))
 }

@@ -46,8 +46,9 @@ fn passing_resources() {
         r##"{"resourceType":"Questionnaire","id":"q","status":"draft","item":[{"linkId":"1","type":"group","item":[{"linkId":"1.1","type":"string"}]}]}"##.to_owned(),
         r##"{"resourceType":"Binary","id":"b","contentType":"application/pdf","data":"JVBERi0="}"##.to_owned(),
         r##"{"resourceType":"Condition","id":"c","subject":{"reference":"Patient/1"},"clinicalStatus":{"coding":[{"system":"http://snomed.info/sct","code":"x"},{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]}}"##.to_owned(),
-        // conditional references are expected in transactions
-        r##"{"resourceType":"Bundle","id":"t","type":"transaction","entry":[{"resource":{"resourceType":"Patient","generalPractitioner":[{"reference":"Practitioner?identifier=http://npi|1"}]},"request":{"method":"POST","url":"Patient"}}]}"##.to_owned(),
+        // conditional references are expected in transactions (the entry still needs a fullUrl:
+        // the 2020 validator's Bundle_BUNDLE_Entry_NoFullUrl applies to any reference in an entry)
+        r##"{"resourceType":"Bundle","id":"t","type":"transaction","entry":[{"fullUrl":"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e1","resource":{"resourceType":"Patient","generalPractitioner":[{"reference":"Practitioner?identifier=http://npi|1"}]},"request":{"method":"POST","url":"Patient"}}]}"##.to_owned(),
         // a contained resource referring to its container counts as referenced (dom-3)
     ];
     for line in &lines {

@@ -23,9 +23,12 @@
 //!
 //! May import: `facts`, `model`, `json` (the scanner, for look-ahead), `diagnostic`. Not `walk`.
 
+pub(crate) mod attachment;
 pub(crate) mod binding;
+pub(crate) mod bundle;
 pub(crate) mod cardinality;
 pub(crate) mod contained;
+pub(crate) mod content;
 pub(crate) mod datetime;
 pub(crate) mod extension;
 pub(crate) mod file;
@@ -104,6 +107,12 @@ pub(crate) static RULES: &[Rule] = &[
     // Member rules, as keys are read.
     Rule { name: "dom-2", types: Types::Resources, reads: &["contained"], hook: Hook::Member(contained::dom2) },
     Rule {
+        name: "resource/id-extension",
+        types: Types::Resources,
+        reads: &["id"],
+        hook: Hook::Member(resource_id::extension),
+    },
+    Rule {
         name: "dom-4, dom-5",
         types: Types::Only(&["Meta"]),
         reads: &["versionId", "lastUpdated", "security"],
@@ -152,6 +161,18 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Coding", "Identifier", "Quantity"]),
         reads: &["system"],
         hook: Hook::Object(system::absolute),
+    },
+    Rule {
+        name: "attachment/size-mismatch",
+        types: Types::Only(&["Attachment"]),
+        reads: &["data", "size"],
+        hook: Hook::Object(attachment::size),
+    },
+    Rule {
+        name: "Bundle rules (documents, messages, fullUrl, links)",
+        types: Types::Only(&["Bundle"]),
+        reads: &[],
+        hook: Hook::Object(bundle::check),
     },
     Rule {
         name: "invariants (FHIRPath constraints of the definitions)",
@@ -278,6 +299,7 @@ pub(crate) fn member_path(root: &str, member: &str) -> crate::diagnostic::Messag
 pub(crate) fn value<'a>(f: &mut Findings, v: &ValueFacts<'_, 'a>) -> Option<Cow<'a, str>> {
     let text = primitive::check(f, v)?;
     binding::check(f, v, &text);
+    content::check(f, v, &text);
     Some(text)
 }
 

@@ -89,3 +89,29 @@ mod tests {
         assert!(!got.contains(&Code::ResourceIdInvalid), "{got:?}");
     }
 }
+
+/// Member rule on resources (`id`): extensions on `Resource.id` (`_id`) are an error in HL7
+/// validator builds since 6.9.8 (2026-05, `FHIR_RESOURCE_ID_CANT_BE_EXTENDED`); HealthLake's 2020
+/// build validates them as any other extension, so this is a warning.
+pub(crate) fn extension(m: &crate::facts::MemberFacts<'_, '_>, f: &mut Findings) {
+    if m.ext {
+        let message = Message::plain(
+            "Extensions are not allowed on Resource.id (an error in HL7 validator builds since 6.9.8, 2026-05; HealthLake's 2020 build accepts them)",
+        );
+        f.push(Finding::new(Code::ResourceIdExtension, message).at(m.key_offset).on(m.path.render()));
+    }
+}
+
+#[cfg(test)]
+mod extension_tests {
+    use crate::check::test_support::codes;
+    use crate::diagnostic::Code;
+
+    #[test]
+    fn extensions_on_the_resource_id() {
+        let line =
+            r#"{"resourceType":"Patient","id":"p","_id":{"extension":[{"url":"http://x.org/e","valueString":"v"}]}}"#;
+        assert!(codes(line).contains(&Code::ResourceIdExtension));
+        assert!(!codes(r#"{"resourceType":"Patient","id":"p"}"#).contains(&Code::ResourceIdExtension));
+    }
+}

@@ -259,6 +259,54 @@ codes! {
     /// A constraint (invariant) of the FHIR definitions does not hold; `key()` names it (`per-1`).
     InvariantFailed = "invariant/failed", "invariant", Error, None;
 
+    /// A `document` Bundle whose first entry is not a Composition (HL7 validator 5.1.15: error).
+    BundleDocumentFirst = "bundle/document-first-entry", "invalid", Error, None;
+
+    /// A document's Composition refers to something that is not in the Bundle (5.1.15: error).
+    BundleDocumentUnresolved = "bundle/document-reference-unresolved", "not-found", Error, None;
+
+    /// An entry of a document that the Composition does not reach (5.1.15: error).
+    BundleDocumentOrphan = "bundle/document-orphan", "invalid", Error, None;
+
+    /// A `message` Bundle whose first entry is not a MessageHeader (5.1.15: error).
+    BundleMessageFirst = "bundle/message-first-entry", "invalid", Error, None;
+
+    /// An entry of a message that the MessageHeader does not reach (5.1.15: warning for R4).
+    BundleMessageOrphan = "bundle/message-orphan", "informational", Warning, None;
+
+    /// An entry without fullUrl whose resource holds references (5.1.15: error).
+    BundleEntryNoFullUrl = "bundle/entry-no-fullurl", "required", Error, None;
+
+    /// An entry without fullUrl outside transactions and batches (an error since 5.2.5).
+    BundleEntryFullUrlMissing = "bundle/entry-fullurl-missing", "required", Warning, None;
+
+    /// A relative fullUrl (an error since 6.2.4).
+    BundleFullUrlRelative = "bundle/fullurl-relative", "value", Warning, None;
+
+    /// A RESTful fullUrl that does not end in the resource's type and id (an error since 6.2.4).
+    BundleFullUrlTypeId = "bundle/fullurl-type-id", "value", Warning, None;
+
+    /// A searchset entry whose resource has no id (an error since 5.3.11).
+    BundleSearchEntryNoId = "bundle/search-entry-no-id", "required", Warning, None;
+
+    /// A link relation given twice (an error since 5.6.85).
+    BundleLinkDuplicate = "bundle/link-duplicate", "invalid", Warning, None;
+
+    /// A `urn:` reference that is not the fullUrl of an entry (every build: warning).
+    ReferenceUrnNotInBundle = "reference/urn-not-in-bundle", "not-found", Warning, None;
+
+    /// `Attachment.size` is not the size of the decoded `data` (5.1.15: error).
+    AttachmentSize = "attachment/size-mismatch", "value", Error, None;
+
+    /// Extensions on `Resource.id` (an error since 6.9.8).
+    ResourceIdExtension = "resource/id-extension", "structure", Warning, None;
+
+    /// A uri naming an example domain (an error since 5.4.3 with a resource fetcher).
+    UriExample = "uri/example", "value", Warning, None;
+
+    /// HTML tags in a markdown value (a warning since 5.6.69; information in 2020).
+    MarkdownHtml = "markdown/html", "value", Warning, None;
+
     /// dom-3: a contained resource is not referenced from the resource.
     InvariantDom3 = "invariant/dom-3", "invariant", Error, Some("dom-3");
 
