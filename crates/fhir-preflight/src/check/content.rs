@@ -8,7 +8,6 @@
 //!   `TYPE_SPECIFIC_CHECKS_DT_MARKDOWN_HTML`); 2020 gave an information message. A tag counts when
 //!   another `<` follows its `>`, as the 2020 detector (`containsHtmlTags`) decides.
 
-
 use crate::diagnostic::{q, Code, Finding, Findings, Message};
 use crate::facts::ValueFacts;
 use crate::model::Prim;
