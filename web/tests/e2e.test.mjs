@@ -114,6 +114,32 @@ function fixtureFiles() {
   return out.sort();
 }
 
+// A rule fixture's `.expect` tokens (`code`, `code[key]`, `code:warning`), found in the page's
+// SUCCESS/FAILURE records: the issue's code, its severity and, for invariants, HL7's key.
+function checkExpectations(file, recordsText) {
+  const expectFile = file.replace(/\.ndjson$/, ".expect");
+  if (!file.includes(`${path.sep}rules${path.sep}`) || !fs.existsSync(expectFile)) return;
+  const issuesByLine = new Map();
+  for (const row of recordsText.split("\n").filter((l) => l.trim())) {
+    const record = JSON.parse(row);
+    issuesByLine.set(record.lineId, record.UpdateResourceResponse.jsonBlob.issue);
+  }
+  for (const row of fs.readFileSync(expectFile, "utf8").split("\n")) {
+    if (row.startsWith("#") || !row.trim()) continue;
+    const [line, tokens] = row.split("\t");
+    for (const token of tokens.split(",")) {
+      const [rest, severity = "error"] = token.split(":");
+      const [code, key] = rest.replace("]", "").split("[");
+      const issues = issuesByLine.get(Number(line)) ?? [];
+      const found = issues.some((i) =>
+        i.details.coding[0].code === code &&
+        (i.severity === severity || (severity === "error" && i.severity === "fatal")) &&
+        (!key || i.diagnostics.startsWith(`Constraint failed: ${key}:`)));
+      assert.ok(found, `${file}:${line}: no ${token} in the page's records`);
+    }
+  }
+}
+
 test("the page gives the CLI's verdict on every fixture, and makes no request while validating", async () => {
   const page = await openPage();
   const fixtures = fixtureFiles();
@@ -130,6 +156,7 @@ test("the page gives the CLI's verdict on every fixture, and makes no request wh
       assert.equal(shown, want, `${file}: displayed ${key}`);
     }
     const records = Object.keys(zip).filter((n) => n !== "manifest.json").sort();
+    checkExpectations(file, records.map((n) => new TextDecoder().decode(zip[n])).join("\n"));
     assert.deepEqual(records, Object.keys(expected.files).sort(), `${file}: record files`);
     for (const name of records) {
       assert.ok(Buffer.from(zip[name]).equals(expected.files[name]), `${file}: ${name} differs from the CLI's`);

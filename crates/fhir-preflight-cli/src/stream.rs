@@ -1,7 +1,7 @@
 //! Machine outputs streamed to standard output as lines are validated, so memory stays bounded
 //! however many diagnostics a run has:
-//! - `ndjson`: one `{"file","line","column","code","severity","message","path","resourceType","resourceId"}`
-//!   per diagnostic;
+//! - `ndjson`: one `{"file","line","column","code","key","severity","message","path","resourceType","resourceId"}`
+//!   per diagnostic (`key`: an invariant's HL7 key, `per-1`, else `null`);
 //! - `operationoutcome`: one FHIR `collection` Bundle (on one line) with an OperationOutcome per failed
 //!   line, `urn:uuid:` fullUrls — a resource fhir-preflight itself accepts;
 //! - `sarif`: SARIF 2.1.0, one result per diagnostic on the file and line, for CI code scanning.
@@ -38,11 +38,12 @@ fn diagnostic_json(
     let s = |v: &str| serde_json::Value::from(v).to_string();
     let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), s);
     format!(
-        "{{\"file\":{},\"line\":{},\"column\":{},\"code\":{},\"severity\":{},\"message\":{},\"path\":{},\"resourceType\":{},\"resourceId\":{}}}",
+        "{{\"file\":{},\"line\":{},\"column\":{},\"code\":{},\"key\":{},\"severity\":{},\"message\":{},\"path\":{},\"resourceType\":{},\"resourceId\":{}}}",
         opt(input),
         if input.is_some() { d.line().to_string() } else { "null".to_owned() },
         d.column().map_or_else(|| "null".to_owned(), |c| c.to_string()),
         s(d.code().as_str()),
+        opt(d.key()),
         s(d.severity().as_str()),
         s(&d.message_with(redaction)),
         opt(d.path_with(redaction).as_deref()),

@@ -403,7 +403,9 @@ fn format_ndjson_one_diagnostic_per_line() {
     for line in stdout.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        for key in ["file", "line", "column", "code", "severity", "message", "path", "resourceType", "resourceId"] {
+        for key in
+            ["file", "line", "column", "code", "key", "severity", "message", "path", "resourceType", "resourceId"]
+        {
             assert!(keys.contains(&key), "{key} missing in {line}");
         }
     }
@@ -519,4 +521,63 @@ fn colors_only_when_asked_or_on_a_terminal() {
     assert!(!run(&[], false).contains('\x1b'), "piped: no color");
     assert!(!run(&["--color", "never"], false).contains('\x1b'));
     assert!(!run(&[], true).contains('\x1b'));
+}
+
+/// Every `.expect` token (`code`, `code[key]`, `code:warning`) of the rule fixtures, as the CLI
+/// reports it (`--format ndjson`: code, HL7 key, severity, line), and the exit code.
+#[test]
+fn rule_fixtures_get_their_expected_code_key_and_severity() {
+    let dir = fixtures().join("rules");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let expect = entry.unwrap().path();
+        if expect.extension().is_none_or(|e| e != "expect") {
+            continue;
+        }
+        let input = expect.with_extension("ndjson");
+        let output = cmd().arg("validate").arg(&input).args(["--format", "ndjson"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", input.display());
+        let got: Vec<serde_json::Value> =
+            String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        for row in std::fs::read_to_string(&expect).unwrap().lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+            let (line, tokens) = row.split_once('\t').unwrap();
+            let line: u64 = line.parse().unwrap();
+            for token in tokens.split(',') {
+                let (rest, severity) = token.split_once(':').unwrap_or((token, "error"));
+                let (code, key) = match rest.split_once('[') {
+                    Some((code, key)) => (code, Some(key.trim_end_matches(']'))),
+                    None => (rest, None),
+                };
+                let found = got.iter().any(|d| {
+                    d["line"] == line
+                        && d["code"] == code
+                        && (d["severity"] == severity || severity == "error" && d["severity"] == "fatal")
+                        && key.is_none_or(|k| d["key"] == k)
+                });
+                assert!(found, "{}:{line}: no {token} in the CLI's output", input.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 12, "only {checked} expectations");
+}
+
+/// `--level minimal` turns invariant errors into warnings; `structure-only` and `strict` keep them.
+#[test]
+fn minimal_makes_invariant_errors_warnings() {
+    let input = fixtures().join("rules/invariants-and-bundles.ndjson");
+    let severities = |level: &str| -> (Option<i32>, Vec<String>) {
+        let output = cmd().arg("validate").arg(&input).args(["--format", "ndjson", "--level", level]).output().unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let per_1: Vec<String> = stdout
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|d| d["key"] == "per-1")
+            .map(|d| d["severity"].as_str().unwrap().to_owned())
+            .collect();
+        (output.status.code(), per_1)
+    };
+    assert_eq!(severities("minimal"), (Some(0), vec!["warning".to_owned()]));
+    assert_eq!(severities("structure-only"), (Some(1), vec!["error".to_owned()]));
+    assert_eq!(severities("strict"), (Some(1), vec!["error".to_owned()]));
 }
