@@ -2,7 +2,9 @@
 //! each example (except the conformance xfail list) and each kind of defect, it injects the defect
 //! at the first eligible place (pre-order over the JSON, keys in sorted order, the types known from
 //! the generated tables), validates all mutated lines, and checks that each defect is reported
-//! with its code and FHIR path. The originals produce no error (the conformance run checks that).
+//! with its code and FHIR path. One violation per evaluated invariant key comes from the differential
+//! oracle's generator (`violations.rs`) and must be reported with its HL7 key and path. The originals
+//! produce no error (the conformance run checks that).
 
 use std::collections::BTreeSet;
 
@@ -24,6 +26,9 @@ pub enum Defect {
     EmptyString,
     WrongReferenceType,
     WrongJsonKind,
+    /// A violation of one invariant, by HL7 key (one per evaluated key: `violations.rs`, the
+    /// differential oracle's generator).
+    Invariant(&'static str),
 }
 
 pub const ALL: [Defect; 11] = [
@@ -48,6 +53,8 @@ pub struct Injected {
     pub line: String,
     pub code: &'static str,
     pub path: String,
+    /// For an invariant, HL7's key the diagnostic must carry.
+    pub key: Option<&'static str>,
 }
 
 /// A place in the resource: the JSON pointer-like route, the FHIR path, and the type there.
@@ -167,6 +174,8 @@ fn inject(defect: Defect, resource: &mut Value, seed: u64) -> Option<(&'static s
     objects(resource, root_type, root_type.to_owned(), Vec::new(), 0, &mut sites);
     let snapshot = resource.clone();
     match defect {
+        // Made by `invariant_defects` from the oracle's generator, not injected here.
+        Defect::Invariant(_) => None,
         Defect::UnknownDeep => {
             let deepest = sites.iter().max_by_key(|s| s.depth)?;
             set(resource, deepest, "zzUnknownElement", Value::from("x"))?;
@@ -347,17 +356,40 @@ pub fn generate() -> Result<Vec<Injected>, String> {
             continue;
         }
         let original: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {e}"))?;
-        for defect in ALL {
+        for (n, defect) in ALL.into_iter().enumerate() {
             let mut mutated = original.clone();
             let seed =
-                name.bytes().fold(defect as u64 + 1, |h, b| h.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(b)));
+                name.bytes().fold(n as u64 + 1, |h, b| h.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(b)));
             if let Some((code, path)) = inject(defect, &mut mutated, seed) {
                 let line = serde_json::to_string(&mutated).map_err(|e| e.to_string())?;
-                out.push(Injected { defect, file: name.clone(), line, code, path });
+                out.push(Injected { defect, file: name.clone(), line, code, path, key: None });
             }
         }
     }
+    out.extend(invariant_defects()?);
     Ok(out)
+}
+
+/// One violation per evaluated invariant key, each made from an HL7 example that holds the key
+/// (the differential oracle's generator, `violations.rs`).
+fn invariant_defects() -> Result<Vec<Injected>, String> {
+    let pkg = crate::hl7::package_dir()?;
+    let (names, input) = crate::conformance::examples(&pkg)?;
+    let text = String::from_utf8(input).map_err(|e| e.to_string())?;
+    let examples: Vec<(String, String)> = names.into_iter().zip(text.lines().map(str::to_owned)).collect();
+    let evaluations: Vec<_> = examples.iter().map(|(_, l)| fhir_preflight::oracle::evaluations(l.as_bytes())).collect();
+    let (generated, _) = crate::violations::generate(&examples, &evaluations);
+    Ok(generated
+        .into_iter()
+        .map(|v| Injected {
+            defect: Defect::Invariant(v.key),
+            file: v.file,
+            line: v.line,
+            code: "invariant/failed",
+            path: v.path,
+            key: Some(v.key),
+        })
+        .collect())
 }
 
 /// Validate every injected defect; returns the ones not reported with their code and path.
@@ -367,19 +399,23 @@ pub fn missed(defects: &[Injected]) -> Vec<String> {
         input.push_str(&d.line);
         input.push('\n');
     }
-    let mut found: Vec<Vec<(String, String)>> = vec![Vec::new(); defects.len()];
+    type Found = (String, String, Option<String>);
+    let mut found: Vec<Vec<Found>> = vec![Vec::new(); defects.len()];
     let mut sink = |line: &LineResult<'_>| {
         found[(line.line - 1) as usize] = line
             .diagnostics
             .iter()
-            .map(|d| (d.code().as_str().to_owned(), d.path().clone().unwrap_or_default()))
+            .map(|d| (d.code().as_str().to_owned(), d.path().clone().unwrap_or_default(), d.key().map(str::to_owned)))
             .collect();
     };
     validate_bytes(input.as_bytes(), &Options::default(), &mut sink);
     defects
         .iter()
         .zip(&found)
-        .filter(|(d, f)| !f.iter().any(|(c, p)| c == d.code && *p == d.path))
+        .filter(|(d, f)| {
+            // An invariant is matched by its key (ref-1 reports as reference/contained-unresolved).
+            !f.iter().any(|(c, p, k)| (c == d.code || d.key.is_some()) && *p == d.path && k.as_deref() == d.key)
+        })
         .map(|(d, f)| format!("{} {:?}: expected {} at {}, got {f:?}", d.file, d.defect, d.code, d.path))
         .collect()
 }
@@ -388,7 +424,11 @@ pub fn run() -> Result<(), String> {
     let defects = generate()?;
     let mut per_kind = std::collections::BTreeMap::new();
     for d in &defects {
-        *per_kind.entry(format!("{:?}", d.defect)).or_insert(0) += 1;
+        let kind = match d.defect {
+            Defect::Invariant(_) => "Invariant (one per key)".to_owned(),
+            other => format!("{other:?}"),
+        };
+        *per_kind.entry(kind).or_insert(0) += 1;
     }
     let missed = missed(&defects);
     eprintln!("{} defects injected: {per_kind:?}", defects.len());
@@ -412,7 +452,11 @@ mod tests {
         let defects = super::generate().expect("examples");
         assert!(defects.len() >= 1000, "only {} defects injected", defects.len());
         let kinds: std::collections::BTreeSet<_> = defects.iter().map(|d| d.defect).collect();
-        assert_eq!(kinds.len(), super::ALL.len(), "every kind of defect is injected somewhere");
+        for kind in super::ALL {
+            assert!(kinds.contains(&kind), "{kind:?} is injected nowhere");
+        }
+        let invariants = kinds.iter().filter(|k| matches!(k, super::Defect::Invariant(_))).count();
+        assert!(invariants >= 200, "only {invariants} invariant keys injected");
         let missed = super::missed(&defects);
         assert!(
             missed.is_empty(),

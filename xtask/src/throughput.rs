@@ -41,7 +41,13 @@ fn target_dir(root: &Path) -> PathBuf {
 pub(crate) fn ensure_corpus(root: &Path, lines: u64, seed: u64) -> Result<PathBuf, String> {
     let dir = target_dir(root).join("corpus");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let corpus = dir.join(format!("corpus-{lines}-{seed}.ndjson"));
+    // The name carries a fingerprint of the generator's output, so that a changed generator never
+    // reuses a corpus an older one wrote.
+    let mut sample = Vec::new();
+    fhir_preflight_benches::write_corpus(&mut sample, seed, 500, 20).map_err(|e| e.to_string())?;
+    let fingerprint =
+        sample.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let corpus = dir.join(format!("corpus-{lines}-{seed}-{:08x}.ndjson", fingerprint as u32));
     if !corpus.exists() {
         eprintln!("generating {} ...", corpus.display());
         let partial = corpus.with_extension("partial");
