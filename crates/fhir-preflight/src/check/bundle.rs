@@ -28,10 +28,12 @@
 use std::borrow::Cow;
 
 use crate::diagnostic::{q, Code, Finding, Findings, Message};
+use crate::facts::Line;
 use crate::facts::{ObjectFacts, Path};
 use crate::fhirpath::node::{Node, NodeType};
-use crate::json::scan::Token;
+use crate::json::scan::{find_member, Scanner, Token};
 use crate::model::r4::ids;
+use crate::model::{Ty, TypeId};
 
 /// One entry of the Bundle.
 struct Entry<'a> {
@@ -61,16 +63,95 @@ fn child_text(node: &Node<'_>, name: &str) -> Option<String> {
     child(node, name).as_ref().and_then(text)
 }
 
-/// Every `Reference.reference` under `node`, in document order.
+/// Every `Reference.reference` under `node`, in document order: one typed pass over its bytes
+/// (members by the model's lookup, into datatypes and nested resources), building no nodes.
 fn references(node: &Node<'_>, out: &mut Vec<String>) {
-    match node.ty {
-        NodeType::Prim(_) => {}
-        NodeType::Complex(tid) if node.line.model.base_of(tid) == ids::REFERENCE => {
-            if let Some(r) = child_text(node, "reference") {
-                out.push(r);
+    let (Some(open), NodeType::Complex(tid) | NodeType::Resource(tid)) = (node.value, node.ty) else { return };
+    let mut refs = References { line: node.line, out };
+    let _ = refs.object(&mut Scanner { bytes: node.line.bytes, pos: open }, tid, 0);
+}
+
+/// The pass of [`references`]: each byte is read once; a syntax error ends it (the walk reported
+/// it already).
+struct References<'l, 'o> {
+    line: Line<'l>,
+    out: &'o mut Vec<String>,
+}
+
+impl References<'_, '_> {
+    /// The object at the scanner (`{`), of type `tid`; leaves the scanner after it.
+    fn object(&mut self, sc: &mut Scanner<'_>, tid: TypeId, depth: usize) -> Result<(), ()> {
+        // The walk already rejected deeper nesting (json/too-deep); never recurse without bound.
+        if depth > 256 || sc.peek() != Some(b'{') {
+            return sc.skip_value().map_err(drop);
+        }
+        let model = self.line.model;
+        let t = model.ty(tid);
+        let is_reference = model.base_of(tid) == ids::REFERENCE;
+        sc.pos += 1;
+        if sc.peek() == Some(b'}') {
+            sc.pos += 1;
+            return Ok(());
+        }
+        loop {
+            let key = sc.member_key().map_err(drop)?;
+            let key_text = key.str_in(self.line.text);
+            match (t.lookup)(key_text.as_bytes()).map(|i| t.properties[usize::from(i)].ty) {
+                Some(Ty::Prim(_)) if is_reference && key_text == "reference" => {
+                    if let Token::String(s) = sc.value().map_err(drop)? {
+                        self.out.push(s.str_in(self.line.text).into_owned());
+                    }
+                }
+                Some(ty @ (Ty::Complex(_) | Ty::Resource)) => self.items(sc, ty, depth)?,
+                _ => sc.skip_value().map_err(drop)?,
+            }
+            match sc.peek() {
+                Some(b',') => sc.pos += 1,
+                Some(b'}') => {
+                    sc.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(()),
             }
         }
-        _ => node.children(None, None).iter().for_each(|c| references(c, out)),
+    }
+
+    /// A member's value of type `ty`: one item or an array of them.
+    fn items(&mut self, sc: &mut Scanner<'_>, ty: Ty, depth: usize) -> Result<(), ()> {
+        if sc.peek() != Some(b'[') {
+            return self.item(sc, ty, depth);
+        }
+        sc.pos += 1;
+        if sc.peek() == Some(b']') {
+            sc.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.item(sc, ty, depth)?;
+            match sc.peek() {
+                Some(b',') => sc.pos += 1,
+                Some(b']') => {
+                    sc.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(()),
+            }
+        }
+    }
+
+    fn item(&mut self, sc: &mut Scanner<'_>, ty: Ty, depth: usize) -> Result<(), ()> {
+        let tid = match ty {
+            Ty::Complex(c) => Some(c),
+            _ if sc.peek() == Some(b'{') => match find_member(self.line.bytes, sc.pos, "resourceType") {
+                Some(Token::String(s)) => self.line.model.resource_type(&s.text(self.line.bytes)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match tid {
+            Some(tid) => self.object(sc, tid, depth + 1),
+            None => sc.skip_value().map_err(drop),
+        }
     }
 }
 

@@ -357,7 +357,7 @@ impl<'a> Eval<'_, 'a> {
         let mut out = SmallVec::new();
         for item in coll {
             if let Item::Node(n) = item {
-                out.extend(n.children(Some(name), self.env.known).into_iter().map(Item::Node));
+                n.children_each(Some(name), self.env.known, &mut |c| out.push(Item::Node(c)));
             }
         }
         out
@@ -673,7 +673,7 @@ impl<'a> Eval<'_, 'a> {
                 let mut out = SmallVec::new();
                 for item in focus {
                     if let Item::Node(n) = item {
-                        out.extend(n.children(None, self.env.known).into_iter().map(Item::Node));
+                        n.children_each(None, self.env.known, &mut |c| out.push(Item::Node(c)));
                     }
                 }
                 out

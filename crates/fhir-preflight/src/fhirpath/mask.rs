@@ -85,11 +85,32 @@ fn element(t: &TypeDef, name: &str) -> Option<u8> {
     u8::try_from(i).ok().filter(|&i| i < 64)
 }
 
-/// The child of the focus a path starts with (`x` in `x.y.z`), if it is a plain path.
+/// The child of the focus a path starts with (`x` in `x.y.z`), if it is a path whose steps give
+/// an empty result on an empty input: members, and functions such as `where(…)`, `select(…)`,
+/// `ofType(…)`, `first()` (whose arguments are then never evaluated). `obs-7`'s
+/// `component.code.where(…).empty()` is true when the Observation has no `component`.
 fn path_root(e: &Expr) -> Option<&str> {
+    const EMPTY_ON_EMPTY: [&str; 15] = [
+        "where",
+        "select",
+        "ofType",
+        "as",
+        "first",
+        "last",
+        "tail",
+        "skip",
+        "take",
+        "distinct",
+        "single",
+        "children",
+        "descendants",
+        "repeat",
+        "extension",
+    ];
     match e {
         Expr::Ident(name) => Some(name),
         Expr::Member(target, _) => path_root(target),
+        Expr::Call(Some(target), f, _) if EMPTY_ON_EMPTY.contains(&f.as_str()) => path_root(target),
         _ => None,
     }
 }
@@ -149,7 +170,7 @@ pub(crate) fn compile(e: &Expr, t: &TypeDef) -> Mask {
                 "startsWith" => TextOp::StartsWith,
                 "endsWith" => TextOp::EndsWith,
                 "contains" => TextOp::Contains,
-                _ => return Mask::Unknown,
+                _ => return compile_presence(e, t),
             };
             match (single_prim(target, t, TEXT), &args[0]) {
                 (Some(i), Expr::Str(lit)) if !lit.is_empty() => Mask::Text(i, op, lit.as_str().into()),
@@ -174,6 +195,13 @@ fn compile_presence(e: &Expr, t: &TypeDef) -> Mask {
                 Mask::Unknown
             } else {
                 Mask::Bool(*op, Box::new(a), Box::new(b))
+            }
+        }
+        // `x.exists(criteria)` is `x.where(criteria).exists()`: false when `x` is absent.
+        Expr::Call(Some(target), f, args) if f == "exists" && args.len() == 1 => {
+            match path_root(target).and_then(|name| element(t, name)) {
+                Some(i) => Mask::IfAbsent(i, false),
+                None => Mask::Unknown,
             }
         }
         Expr::Call(Some(target), f, args) if args.is_empty() => match f.as_str() {
@@ -346,5 +374,13 @@ mod tests {
         assert_eq!(decide("(start <= end) or start.empty()", ids::PERIOD, &[]), Ok(Some(true)));
         assert_eq!(decide("text.`div`.exists()", ids::PATIENT, &[]), Ok(Some(false)));
         assert_eq!(decide("text.`div`.exists()", ids::PATIENT, &["text"]), Err(()));
+        // Steps that give empty on empty: no `component`, nothing to filter.
+        let obs7 = "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()";
+        assert_eq!(decide(obs7, ids::OBSERVATION, &["value"]), Ok(Some(true)));
+        assert_eq!(decide(obs7, ids::OBSERVATION, &["value", "component"]), Err(()));
+        assert_eq!(decide("component.exists(code.exists())", ids::OBSERVATION, &[]), Ok(Some(false)));
+        // `all()` and `count()` are not empty on empty: left to the evaluator.
+        assert_eq!(decide("component.all(code.exists())", ids::OBSERVATION, &[]), Err(()));
+        assert_eq!(decide("component.count() = 0", ids::OBSERVATION, &[]), Err(()));
     }
 }

@@ -71,19 +71,35 @@ impl<'a> Node<'a> {
     /// The node's children named `name` (FHIRPath names: `value` for `value[x]`), or all of them,
     /// in document order. `known`: the checked object's presence mask.
     pub(crate) fn children(&self, name: Option<&str>, known: Option<Known<'_>>) -> Vec<Node<'a>> {
+        let mut out = Vec::new();
+        self.children_each(name, known, &mut |n| out.push(n));
+        out
+    }
+
+    /// [`Node::children`], handed one by one to `each` (no collection is built).
+    pub(crate) fn children_each(&self, name: Option<&str>, known: Option<Known<'_>>, each: &mut dyn FnMut(Node<'a>)) {
         match self.ty {
-            NodeType::Prim(_) => match self.ext {
-                Some(at) => Node::object(self.line, at, NodeType::Complex(ids::ELEMENT)).children(name, None),
-                None => Vec::new(),
-            },
+            NodeType::Prim(_) => {
+                if let Some(at) = self.ext {
+                    Node::object(self.line, at, NodeType::Complex(ids::ELEMENT)).children_each(name, None, each);
+                }
+            }
             NodeType::Complex(tid) | NodeType::Resource(tid) => {
-                let Some(open) = self.value else { return Vec::new() };
-                self.object_children(open, tid, name, known)
+                if let Some(open) = self.value {
+                    self.object_children(open, tid, name, known, each);
+                }
             }
         }
     }
 
-    fn object_children(&self, open: usize, tid: TypeId, name: Option<&str>, known: Option<Known<'_>>) -> Vec<Node<'a>> {
+    fn object_children(
+        &self,
+        open: usize,
+        tid: TypeId,
+        name: Option<&str>,
+        known: Option<Known<'_>>,
+        each: &mut dyn FnMut(Node<'a>),
+    ) {
         let model = self.line.model;
         let t = model.ty(tid);
         let wanted = match name {
@@ -95,13 +111,13 @@ impl<'a> Node<'a> {
                     .position(|e| e.name == name || (e.choice && e.name.strip_suffix("[x]") == Some(name)));
                 match found {
                     Some(i) => Some(i),
-                    None => return Vec::new(),
+                    None => return,
                 }
             }
         };
         if let (Some(i), Some(k)) = (wanted, known) {
             if k.at == open && k.present & (1 << i) == 0 {
-                return Vec::new();
+                return;
             }
         }
         let is_wanted =
@@ -114,19 +130,24 @@ impl<'a> Node<'a> {
                 &scanned
             }
         };
-        self.nodes_of(members, t, is_wanted)
+        self.nodes_of(members, t, is_wanted, each);
     }
 
     /// The child nodes of an object with these members, of the properties `is_wanted` accepts.
-    fn nodes_of(&self, members: &[Captured], t: &TypeDef, is_wanted: impl Fn(u8) -> bool) -> Vec<Node<'a>> {
-        let mut out = Vec::new();
+    fn nodes_of(
+        &self,
+        members: &[Captured],
+        t: &TypeDef,
+        is_wanted: impl Fn(u8) -> bool,
+        each: &mut dyn FnMut(Node<'a>),
+    ) {
         for c in members.iter().filter(|c| !c.ext && is_wanted(c.property)) {
             let ty = t.properties[usize::from(c.property)].ty;
             let ext = members.iter().find(|e| e.ext && e.property == c.property).map(|e| self.items_at(e.offset));
             for (i, item) in self.items_at(c.offset).iter().enumerate() {
                 let ext_at = ext.as_ref().and_then(|e| e.get(i).copied().flatten());
                 if let Some(node) = self.child_node(ty, *item, ext_at) {
-                    out.push(node);
+                    each(node);
                 }
             }
         }
@@ -137,11 +158,10 @@ impl<'a> Node<'a> {
             }
             if let Ty::Prim(p) = t.properties[usize::from(e.property)].ty {
                 for item in self.items_at(e.offset).iter().flatten() {
-                    out.push(Node { line: self.line, value: None, ext: Some(*item), ty: NodeType::Prim(p) });
+                    each(Node { line: self.line, value: None, ext: Some(*item), ty: NodeType::Prim(p) });
                 }
             }
         }
-        out
     }
 
     /// Every member of the object at `open` (of type `t`): from the line's index (the walk put
@@ -205,7 +225,10 @@ impl<'a> Node<'a> {
         }
         (0..t.elements.len().min(64)).filter(|i| ea & (1 << i) != 0).all(|i| {
             let of_element = |p: u8| usize::from(t.properties[usize::from(p)].element) == i;
-            let (ca, cb) = (self.nodes_of(&ma, t, of_element), other.nodes_of(&mb, t, of_element));
+            let (mut ca, mut cb) =
+                (smallvec::SmallVec::<[Node<'a>; 4]>::new(), smallvec::SmallVec::<[Node<'a>; 4]>::new());
+            self.nodes_of(&ma, t, of_element, &mut |n| ca.push(n));
+            other.nodes_of(&mb, t, of_element, &mut |n| cb.push(n));
             ca.len() == cb.len() && ca.iter().zip(&cb).all(|(p, q)| p.deep_equal(q, value_equal))
         })
     }
