@@ -165,7 +165,7 @@ fn hl7_examples() -> Result<Corpus, String> {
 }
 
 fn defects() -> Result<Corpus, String> {
-    let injected = crate::defects::generate()?;
+    let injected = crate::defects::generate_all()?;
     let names: Vec<String> = injected.iter().map(|d| format!("{} {:?}", d.file, d.defect)).collect();
     let mut data = Vec::new();
     for d in &injected {

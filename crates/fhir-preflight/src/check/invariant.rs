@@ -29,6 +29,7 @@ use crate::model::{Constraint, Model, TypeKind, ON_OBJECT};
 pub(crate) fn native(key: &str) -> Option<&'static str> {
     Some(match key {
         "ext-1" => "check/extension.rs (invariant/ext-1)",
+        "ele-1" => "the walk (json/empty-object) and check/shape.rs (an element with only an id)",
         "dom-2" | "dom-4" | "dom-5" => "check/contained.rs (invariant/dom-2, dom-4, dom-5)",
         "dom-3" => "check/contained.rs (invariant/dom-3)",
         "txt-1" | "txt-2" => "check/xhtml.rs (invariant/txt-1, invariant/txt-2)",

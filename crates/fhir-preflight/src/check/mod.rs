@@ -163,6 +163,12 @@ pub(crate) static RULES: &[Rule] = &[
         hook: Hook::Object(system::absolute),
     },
     Rule {
+        name: "ele-1 (an element with only an id)",
+        types: Types::Where(shape::has_element_id),
+        reads: &[],
+        hook: Hook::Object(shape::id_only),
+    },
+    Rule {
         name: "attachment/size-mismatch",
         types: Types::Only(&["Attachment"]),
         reads: &["data", "size"],

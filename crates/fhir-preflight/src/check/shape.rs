@@ -99,6 +99,27 @@ pub(crate) fn null(f: &mut Findings, offset: usize, path: &Path<'_>) {
     report(f, Code::JsonNull, Message::plain(message), offset, path);
 }
 
+/// Types whose elements can hold only an `id` (every datatype and backbone element: `id` first).
+pub(crate) fn has_element_id(t: &TypeDef) -> bool {
+    t.kind != TypeKind::Resource && t.elements.first().is_some_and(|e| e.name == "id")
+}
+
+/// Object rule, ele-1 on an element with nothing but an `id` (`"meta":{"id":"m"}`): no value and
+/// no children besides the id (`hasValue() or (children().count() > id.count())`). An empty
+/// object is `json/empty-object`, reported by the walk.
+pub(crate) fn id_only(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
+    if o.present == 1 {
+        let mut finding = Finding::new(
+            Code::InvariantFailed,
+            Message::plain("Constraint failed: ele-1: 'All FHIR elements must have a @value or children'"),
+        )
+        .at(o.open)
+        .on(o.path.render());
+        finding.key = Some("ele-1".into());
+        f.push(finding);
+    }
+}
+
 /// `{}` for an element (ele-1).
 #[cold]
 pub(crate) fn empty_object(f: &mut Findings, open: usize, path: &Path<'_>) {
