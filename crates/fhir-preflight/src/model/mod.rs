@@ -33,7 +33,32 @@ pub(crate) struct Model {
     constraints: &'static [Constraint],
     resource_type_id: fn(&[u8]) -> Option<u16>,
     /// Every JSON property name of the base types (for `--redact`), built on first use.
-    names: OnceLock<HashSet<&'static str>>,
+    names: OnceLock<HashSet<&'static str, Fnv>>,
+}
+
+/// FNV-1a for the short property names (every path segment rendered is looked up: SipHash's
+/// protection against chosen keys is not needed for a fixed set of names).
+#[derive(Debug, Default, Clone, Copy)]
+struct Fnv;
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
 }
 
 impl Model {
