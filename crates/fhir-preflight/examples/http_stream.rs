@@ -15,8 +15,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let served = body.clone();
     let server = std::thread::spawn(move || -> std::io::Result<()> {
         let (mut stream, _) = listener.accept()?;
-        let mut request = String::new();
-        BufReader::new(stream.try_clone()?).read_line(&mut request)?;
+        // Read the whole request (up to its blank line): closing a socket with unread bytes makes
+        // the kernel reset the connection, and the client would lose the end of the body.
+        let mut request = BufReader::new(stream.try_clone()?);
+        let mut line = String::new();
+        while request.read_line(&mut line)? > 2 {
+            line.clear();
+        }
         write!(
             stream,
             "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+ndjson\r\nContent-Length: {}\r\n\r\n",
