@@ -12,6 +12,8 @@ use fhir_preflight::schema::{self, Kind};
 use fhir_preflight::{validate_bytes, LineResult, Options};
 use serde_json::Value;
 
+use crate::route::{get, get_mut, Step};
+
 /// The kinds of defect the issue lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Defect {
@@ -63,23 +65,6 @@ struct Site {
     path: String,
     type_name: &'static str,
     depth: usize,
-}
-
-#[derive(Clone)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-fn get_mut<'a>(root: &'a mut Value, route: &[Step]) -> Option<&'a mut Value> {
-    let mut v = root;
-    for step in route {
-        v = match step {
-            Step::Key(k) => v.get_mut(k.as_str())?,
-            Step::Index(i) => v.get_mut(*i)?,
-        };
-    }
-    Some(v)
 }
 
 /// Every typed object of the resource, pre-order, keys sorted (serde_json's map order).
@@ -149,17 +134,6 @@ fn pick<T>(mut items: Vec<T>, seed: u64) -> Option<T> {
     }
     let i = (seed % items.len() as u64) as usize;
     Some(items.swap_remove(i))
-}
-
-fn get<'a>(root: &'a Value, route: &[Step]) -> Option<&'a Value> {
-    let mut v = root;
-    for step in route {
-        v = match step {
-            Step::Key(k) => v.get(k.as_str())?,
-            Step::Index(i) => v.get(*i)?,
-        };
-    }
-    Some(v)
 }
 
 fn set(root: &mut Value, site: &Site, key: &str, value: Value) -> Option<()> {
@@ -292,9 +266,7 @@ fn inject(defect: Defect, resource: &mut Value, seed: u64) -> Option<(&'static s
                     }
                     r
                 };
-                let Some(parent) =
-                    sites.iter().find(|s| s.route.len() == parent_route.len() && same(&s.route, &parent_route))
-                else {
+                let Some(parent) = sites.iter().find(|s| s.route == parent_route) else {
                     continue;
                 };
                 let Some(p) = schema::property(parent.type_name, &holder_key) else { continue };
@@ -325,14 +297,6 @@ fn inject(defect: Defect, resource: &mut Value, seed: u64) -> Option<(&'static s
             Some(("json/wrong-type", format!("{}.{}", site.path, p.key)))
         }
     }
-}
-
-fn same(a: &[Step], b: &[Step]) -> bool {
-    a.iter().zip(b).all(|(x, y)| match (x, y) {
-        (Step::Key(p), Step::Key(q)) => p == q,
-        (Step::Index(p), Step::Index(q)) => p == q,
-        _ => false,
-    })
 }
 
 /// Every defect: [`generate`]'s and one violation per evaluated invariant key

@@ -313,24 +313,8 @@ fn summary(
     }
     s.push_str("\n## the 20 keys most often broken in HL7's examples: key, severity, examples breaking it\n");
     let infos = oracle::constraints();
-    let severity = |key: &str| {
-        infos.iter().find(|c| c.key == key).map_or("?", |c| {
-            if c.best_practice {
-                "best practice (information)"
-            } else if c.error {
-                "error"
-            } else {
-                "warning"
-            }
-        })
-    };
-    let mut broken: Vec<(&str, usize)> = stats
-        .iter()
-        .filter(|(_, st)| !st.examples_failing.is_empty())
-        .map(|(k, st)| (*k, st.examples_failing.len()))
-        .collect();
-    broken.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    for (key, count) in broken.into_iter().take(20) {
+    let severity = |key: &str| infos.iter().find(|c| c.key == key).map_or("?", severity_name);
+    for (key, count) in most_broken(stats) {
         let _ = writeln!(s, "{key}\t{}\t{count}", severity(key));
     }
     s
@@ -357,15 +341,7 @@ fn readme_block(
 ) -> String {
     use fhir_preflight::oracle::Treatment;
     let infos = oracle::constraints();
-    let severity = |c: &oracle::ConstraintInfo| {
-        if c.best_practice {
-            "best practice (information)"
-        } else if c.error {
-            "error"
-        } else {
-            "warning"
-        }
-    };
+    let severity = severity_name;
     // Unique keys (a key defined in several places counts once, by its first definition).
     let mut keys: BTreeMap<&str, &oracle::ConstraintInfo> = BTreeMap::new();
     for c in &infos {
@@ -401,13 +377,7 @@ fn readme_block(
         }
     }
     s.push_str("\nThe 20 keys most often broken in HL7's R4 examples:\n\n| key | severity | examples breaking it |\n|---|---|---|\n");
-    let mut broken: Vec<(&str, usize)> = stats
-        .iter()
-        .filter(|(_, st)| !st.examples_failing.is_empty())
-        .map(|(k, st)| (*k, st.examples_failing.len()))
-        .collect();
-    broken.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    for (key, count) in broken.into_iter().take(20) {
+    for (key, count) in most_broken(stats) {
         let sev = keys.get(key).map_or("?", |c| severity(c));
         let _ = writeln!(s, "| `{key}` | {sev} | {count} |");
     }
@@ -424,4 +394,27 @@ fn readme_block(
     }
     s.push_str("\n</details>\n\n");
     s
+}
+
+/// The 20 keys most often broken in HL7's examples, with how many examples break each.
+fn most_broken<'k>(stats: &BTreeMap<&'k str, KeyStats>) -> Vec<(&'k str, usize)> {
+    let mut broken: Vec<(&str, usize)> = stats
+        .iter()
+        .filter(|(_, st)| !st.examples_failing.is_empty())
+        .map(|(k, st)| (*k, st.examples_failing.len()))
+        .collect();
+    broken.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    broken.truncate(20);
+    broken
+}
+
+/// How a constraint is reported: its severity, or information for best practice.
+fn severity_name(c: &oracle::ConstraintInfo) -> &'static str {
+    if c.best_practice {
+        "best practice (information)"
+    } else if c.error {
+        "error"
+    } else {
+        "warning"
+    }
 }

@@ -6,6 +6,7 @@ pub mod conformance;
 pub mod defects;
 pub mod golden;
 pub mod invariant_oracle;
+mod route;
 pub mod violations;
 
 pub use fhir_preflight_codegen::hl7;

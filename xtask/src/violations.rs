@@ -16,6 +16,8 @@ use fhir_preflight::oracle::{self, Evaluation, Treatment};
 use fhir_preflight::schema::{self, Kind};
 use serde_json::{json, Map, Value};
 
+use crate::route::{get_mut, Step};
+
 /// One generated violation.
 #[derive(Clone, Debug)]
 pub struct Violation {
@@ -28,13 +30,6 @@ pub struct Violation {
     pub path: String,
     /// What was changed, for people: `remove period.end; set period.start = "2999-12-31"`.
     pub edit: String,
-}
-
-/// A step into a JSON value.
-#[derive(Clone, Debug)]
-enum Step {
-    Key(String),
-    Index(usize),
 }
 
 /// One edit, relative to the element.
@@ -83,17 +78,6 @@ fn route_of(path: &str) -> Vec<Step> {
         }
     }
     out
-}
-
-fn get_mut<'a>(root: &'a mut Value, route: &[Step]) -> Option<&'a mut Value> {
-    let mut v = root;
-    for step in route {
-        v = match step {
-            Step::Key(k) => v.get_mut(k.as_str())?,
-            Step::Index(i) => v.get_mut(*i)?,
-        };
-    }
-    Some(v)
 }
 
 fn apply(root: &mut Value, at: &[Step], edit: &Edit) -> Option<()> {

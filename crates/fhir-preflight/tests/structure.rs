@@ -49,6 +49,8 @@ fn passing_resources() {
         // conditional references are expected in transactions (the entry still needs a fullUrl:
         // the 2020 validator's Bundle_BUNDLE_Entry_NoFullUrl applies to any reference in an entry)
         r##"{"resourceType":"Bundle","id":"t","type":"transaction","entry":[{"fullUrl":"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e1","resource":{"resourceType":"Patient","generalPractitioner":[{"reference":"Practitioner?identifier=http://npi|1"}]},"request":{"method":"POST","url":"Patient"}}]}"##.to_owned(),
+        // ele-1 holds on a primitive with a value and an `_x` holding only an id
+        r##"{"resourceType":"Patient","id":"p","birthDate":"1970-01-01","_birthDate":{"id":"b"},"name":[{"given":["a"],"_given":[{"id":"g"}]}]}"##.to_owned(),
         // a contained resource referring to its container counts as referenced (dom-3)
     ];
     for line in &lines {

@@ -43,7 +43,6 @@ struct Entry<'a> {
     type_id: Option<(&'static str, String)>,
     /// Every `Reference.reference` in the resource (not `#…`).
     references: Vec<String>,
-    has_id: bool,
     offset: usize,
 }
 
@@ -216,7 +215,6 @@ fn entries<'a>(bundle: &Node<'a>) -> Vec<Entry<'a>> {
             refs.retain(|r| !r.starts_with('#'));
             Entry {
                 full_url: child_text(&entry, "fullUrl"),
-                has_id: resource.as_ref().is_some_and(|r| child(r, "id").is_some()),
                 resource,
                 type_id,
                 references: refs,
@@ -364,6 +362,9 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
         }
         _ => {}
     }
+    // A `urn:` reference is absolute: it resolves only to an equal fullUrl (one set, not a scan
+    // of every entry per reference).
+    let full_urls: std::collections::HashSet<&str> = list.iter().filter_map(|e| e.full_url.as_deref()).collect();
     let exempt = matches!(kind.as_str(), "batch-response" | "transaction-response");
     let transactional = matches!(kind.as_str(), "batch" | "transaction" | "batch-response" | "transaction-response");
     for (i, e) in list.iter().enumerate() {
@@ -404,7 +405,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             }
             None => {}
         }
-        if kind == "searchset" && e.resource.is_some() && !e.has_id {
+        if kind == "searchset" && e.resource.is_some() && e.type_id.is_none() {
             push(
                 f,
                 Code::BundleSearchEntryNoId,
@@ -414,7 +415,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             );
         }
         for r in e.references.iter().filter(|r| r.starts_with("urn:")) {
-            if resolve(&list, i, r).is_empty() {
+            if !full_urls.contains(r.as_str()) {
                 let message = Message::new(
                     "The reference {} is a urn: but is not the fullUrl of an entry of the Bundle",
                     [q(r.clone())],
@@ -523,5 +524,31 @@ mod tests {
         assert!(codes(links).contains(&Code::BundleLinkDuplicate));
         let no_full_url = r#"{"resourceType":"Bundle","id":"b","type":"collection","entry":[{"resource":{"resourceType":"Observation","id":"o","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p"}}}]}"#;
         assert!(codes(no_full_url).contains(&Code::BundleEntryNoFullUrl));
+        // 5.1.15 has no conditional-reference code: a transaction entry needs a fullUrl too.
+        let conditional = r#"{"resourceType":"Bundle","id":"t","type":"transaction","entry":[{"resource":{"resourceType":"Patient","generalPractitioner":[{"reference":"Practitioner?identifier=http://npi|1"}]},"request":{"method":"POST","url":"Patient"}}]}"#;
+        assert!(codes(conditional).contains(&Code::BundleEntryNoFullUrl));
+        let response = conditional.replace(r#""type":"transaction""#, r#""type":"transaction-response""#);
+        assert!(!codes(&response).contains(&Code::BundleEntryNoFullUrl));
+    }
+
+    #[test]
+    fn messages_searchsets_and_urns() {
+        let message = |entries: &str| {
+            format!(
+                r#"{{"resourceType":"Bundle","id":"m","type":"message","timestamp":"2020-01-01T00:00:00Z","entry":[{entries}]}}"#
+            )
+        };
+        const HEADER: &str = r#"{"fullUrl":"urn:uuid:h","resource":{"resourceType":"MessageHeader","id":"h","eventCoding":{"system":"http://x.org/e","code":"e"},"source":{"endpoint":"http://x.org/s"},"focus":[{"reference":"urn:uuid:p"}]}}"#;
+        const PATIENT: &str = r#"{"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","id":"p"}}"#;
+        const OTHER: &str = r#"{"fullUrl":"urn:uuid:o","resource":{"resourceType":"Patient","id":"o"}}"#;
+        assert!(codes(&message(PATIENT)).contains(&Code::BundleMessageFirst));
+        let reached = codes(&message(&format!("{HEADER},{PATIENT}")));
+        assert!(!reached.contains(&Code::BundleMessageFirst) && !reached.contains(&Code::BundleMessageOrphan));
+        assert!(codes(&message(&format!("{HEADER},{PATIENT},{OTHER}"))).contains(&Code::BundleMessageOrphan));
+        let search = r#"{"resourceType":"Bundle","id":"s","type":"searchset","entry":[{"fullUrl":"http://x.org/fhir/Patient/p","resource":{"resourceType":"Patient"},"search":{"mode":"match"}}]}"#;
+        assert!(codes(search).contains(&Code::BundleSearchEntryNoId));
+        let urn = r#"{"resourceType":"Bundle","id":"c","type":"collection","entry":[{"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient","id":"a","link":[{"other":{"reference":"urn:uuid:missing"},"type":"seealso"}]}}]}"#;
+        assert!(codes(urn).contains(&Code::ReferenceUrnNotInBundle));
+        assert!(!codes(&urn.replace("urn:uuid:missing", "urn:uuid:a")).contains(&Code::ReferenceUrnNotInBundle));
     }
 }

@@ -14,6 +14,7 @@
 //! `ext-1`, `dom-2`–`dom-5`, `txt-1`, `txt-2`: see [`native`]) and the ones that cannot be
 //! decided offline (see [`skipped`]): both tables are in the README.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::diagnostic::{Code, Finding, Findings, Message, Severity};
@@ -97,7 +98,12 @@ struct Planned {
     expr: &'static Expr,
     on: u8,
     mask: Mask,
-    message: &'static str,
+    message: String,
+}
+
+/// The HL7 validator's wording of a failed constraint: `Constraint failed: per-1: 'If present, …'`.
+fn failure_message(c: &Constraint) -> String {
+    format!("Constraint failed: {}: '{}'", c.key, c.human)
 }
 
 /// For each base type (by id), its constraints to evaluate, prepared once.
@@ -106,12 +112,6 @@ fn plans(model: &Model) -> &'static [Vec<Planned>] {
     R4.get_or_init(|| {
         let exprs = compiled(model);
         let constraints = model.constraints();
-        // The HL7 validator's wording: `Constraint failed: per-1: 'If present, …'`.
-        // Kept in a static of their own (not leaked), so that every message stays reachable.
-        static MESSAGES: OnceLock<Vec<String>> = OnceLock::new();
-        let messages = MESSAGES.get_or_init(|| {
-            constraints.iter().map(|c| format!("Constraint failed: {}: '{}'", c.key, c.human)).collect()
-        });
         model
             .type_ids()
             .map(|id| {
@@ -122,7 +122,8 @@ fn plans(model: &Model) -> &'static [Vec<Planned>] {
                         let i = usize::from(index);
                         let expr = exprs.get(i)?.as_ref()?;
                         let mask = if on == ON_OBJECT { mask::compile(expr, t) } else { Mask::Unknown };
-                        Some(Planned { constraint: &constraints[i], expr, on, mask, message: &messages[i] })
+                        let constraint = &constraints[i];
+                        Some(Planned { constraint, expr, on, mask, message: failure_message(constraint) })
                     })
                     .collect()
             })
@@ -237,8 +238,17 @@ fn code_of(c: &Constraint) -> Code {
 }
 
 #[cold]
-fn report(f: &mut Findings, p: &Planned, offset: usize, path: Option<Message>) {
-    let c = p.constraint;
+fn report(f: &mut Findings, p: &'static Planned, offset: usize, path: Option<Message>) {
+    push_failure(f, p.constraint, Cow::Borrowed(&p.message), offset, path);
+}
+
+fn push_failure(
+    f: &mut Findings,
+    c: &'static Constraint,
+    message: Cow<'static, str>,
+    offset: usize,
+    path: Option<Message>,
+) {
     let severity = if c.best_practice {
         f.best_practice()
     } else if c.error {
@@ -246,7 +256,16 @@ fn report(f: &mut Findings, p: &Planned, offset: usize, path: Option<Message>) {
     } else {
         Severity::Warning
     };
-    let mut finding = Finding::new(code_of(c), Message::plain(p.message)).at(offset).on(path).severity(severity);
+    let mut finding = Finding::new(code_of(c), Message::plain(message)).at(offset).on(path).severity(severity);
     finding.key = Some(c.key.into());
     f.push(finding);
+}
+
+/// Report the constraint `key` failed, for a rule that decides it natively (`ele-1` on an element
+/// with only an id), in the same wording, code and severity as an evaluated one.
+#[cold]
+pub(crate) fn report_key(f: &mut Findings, model: &Model, key: &str, offset: usize, path: Option<Message>) {
+    if let Some(c) = model.constraints().iter().find(|c| c.key == key) {
+        push_failure(f, c, Cow::Owned(failure_message(c)), offset, path);
+    }
 }

@@ -100,8 +100,10 @@ pub(crate) fn null(f: &mut Findings, offset: usize, path: &Path<'_>) {
 }
 
 /// Types whose elements can hold only an `id` (every datatype and backbone element: `id` first).
+/// Not `Element`, the type of a primitive's `_x` object: there the element is the primitive, and
+/// its value counts (`"birthDate":"1970","_birthDate":{"id":"b"}` holds ele-1).
 pub(crate) fn has_element_id(t: &TypeDef) -> bool {
-    t.kind != TypeKind::Resource && t.elements.first().is_some_and(|e| e.name == "id")
+    t.kind != TypeKind::Resource && t.name != "Element" && t.elements.first().is_some_and(|e| e.name == "id")
 }
 
 /// Object rule, ele-1 on an element with nothing but an `id` (`"meta":{"id":"m"}`): no value and
@@ -109,14 +111,7 @@ pub(crate) fn has_element_id(t: &TypeDef) -> bool {
 /// object is `json/empty-object`, reported by the walk.
 pub(crate) fn id_only(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     if o.present == 1 {
-        let mut finding = Finding::new(
-            Code::InvariantFailed,
-            Message::plain("Constraint failed: ele-1: 'All FHIR elements must have a @value or children'"),
-        )
-        .at(o.open)
-        .on(o.path.render());
-        finding.key = Some("ele-1".into());
-        f.push(finding);
+        crate::check::invariant::report_key(f, o.line.model, "ele-1", o.open, o.path.render());
     }
 }
 

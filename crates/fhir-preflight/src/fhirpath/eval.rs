@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 
 use smallvec::{smallvec, SmallVec};
 
+use super::logic;
 use super::node::{Known, Node, NodeType};
 use super::parse::{BinOp, Expr};
 use super::value::{Decimal, Moment};
@@ -365,52 +366,13 @@ impl<'a> Eval<'_, 'a> {
 
     fn binary(&self, op: BinOp, l: &Expr, r: &Expr, this: &Coll<'a>, index: Option<usize>) -> Res<'a> {
         // The boolean operators evaluate their right side only when it can change the result.
-        match op {
-            BinOp::And => {
-                let a = truth(&self.expr(l, this, index)?)?;
-                if a == Some(false) {
-                    return Ok(boolean(Some(false)));
-                }
-                let b = truth(&self.expr(r, this, index)?)?;
-                return Ok(boolean(match (a, b) {
-                    (_, Some(false)) => Some(false),
-                    (Some(true), Some(true)) => Some(true),
-                    _ => None,
-                }));
+        if logic::is_boolean(op) {
+            let a = truth(&self.expr(l, this, index)?)?;
+            if let Some(result) = logic::settled(op, a) {
+                return Ok(boolean(result));
             }
-            BinOp::Or => {
-                let a = truth(&self.expr(l, this, index)?)?;
-                if a == Some(true) {
-                    return Ok(boolean(Some(true)));
-                }
-                let b = truth(&self.expr(r, this, index)?)?;
-                return Ok(boolean(match (a, b) {
-                    (_, Some(true)) => Some(true),
-                    (Some(false), Some(false)) => Some(false),
-                    _ => None,
-                }));
-            }
-            BinOp::Implies => {
-                let a = truth(&self.expr(l, this, index)?)?;
-                if a == Some(false) {
-                    return Ok(boolean(Some(true)));
-                }
-                let b = truth(&self.expr(r, this, index)?)?;
-                return Ok(boolean(match (a, b) {
-                    (_, Some(true)) => Some(true),
-                    (Some(true), Some(false)) => Some(false),
-                    _ => None,
-                }));
-            }
-            BinOp::Xor => {
-                let a = truth(&self.expr(l, this, index)?)?;
-                let b = truth(&self.expr(r, this, index)?)?;
-                return Ok(boolean(match (a, b) {
-                    (Some(x), Some(y)) => Some(x != y),
-                    _ => None,
-                }));
-            }
-            _ => {}
+            let b = truth(&self.expr(r, this, index)?)?;
+            return Ok(boolean(logic::combine(op, a, b)));
         }
         let a = self.expr(l, this, index)?;
         let b = self.expr(r, this, index)?;

@@ -14,13 +14,13 @@
 
 use std::cmp::Ordering;
 
+use super::logic;
 use super::parse::{BinOp, Expr};
 use super::value::Moment;
 use crate::facts::Captured;
 use crate::model::{Prim, Ty, TypeDef};
 
-/// A FHIRPath boolean: `Some(true)`, `Some(false)`, or empty (`None`).
-pub(crate) type Truth = Option<bool>;
+pub(crate) use super::logic::Truth;
 
 /// An expression over the presence of the focus object's children.
 #[derive(Clone, Debug, PartialEq)]
@@ -284,34 +284,10 @@ impl Mask {
             Mask::Bool(op, a, b) => {
                 let a = a.decide(kept)?;
                 // The evaluator's short cuts: the right side is not read.
-                match (op, a) {
-                    (BinOp::And, Some(false)) => return Ok(Some(false)),
-                    (BinOp::Or, Some(true)) => return Ok(Some(true)),
-                    (BinOp::Implies, Some(false)) => return Ok(Some(true)),
-                    _ => {}
+                if let Some(result) = logic::settled(*op, a) {
+                    return Ok(result);
                 }
-                let b = b.decide(kept)?;
-                Ok(match op {
-                    BinOp::And => match (a, b) {
-                        (_, Some(false)) => Some(false),
-                        (Some(true), Some(true)) => Some(true),
-                        _ => None,
-                    },
-                    BinOp::Or => match (a, b) {
-                        (_, Some(true)) => Some(true),
-                        (Some(false), Some(false)) => Some(false),
-                        _ => None,
-                    },
-                    BinOp::Implies => match (a, b) {
-                        (_, Some(true)) => Some(true),
-                        (Some(true), Some(false)) => Some(false),
-                        _ => None,
-                    },
-                    _ => match (a, b) {
-                        (Some(x), Some(y)) => Some(x != y),
-                        _ => None,
-                    },
-                })
+                Ok(logic::combine(*op, a, b.decide(kept)?))
             }
         }
     }

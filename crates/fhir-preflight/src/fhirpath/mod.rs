@@ -7,6 +7,7 @@
 
 pub(crate) mod eval;
 pub(crate) mod hoist;
+pub(crate) mod logic;
 pub(crate) mod mask;
 pub(crate) mod node;
 pub(crate) mod parse;
