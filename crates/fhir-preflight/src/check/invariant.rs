@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::diagnostic::{Code, Finding, Findings, Message, Severity};
-use crate::facts::{Ctx, Line, MemberIndex, ObjectFacts, Path};
+use crate::facts::{Ctx, Line, ObjectFacts, Path};
 use crate::fhirpath::eval::{eval, passes, Env, Item, UNDECIDABLE};
 use crate::fhirpath::hoist::hoist;
 use crate::fhirpath::mask::{self, Kept, Mask};
@@ -152,13 +152,8 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let model = o.line.model;
     let Some(plan) = plans(model).get(usize::from(o.type_id)) else { return };
     let tracing = crate::oracle::on();
-    // The walk kept every member of the object (the rule reads them all: `READS_ALL`); a large
-    // object's members stay known for the rest of the line (a Bundle's constraints read each
-    // entry's resource, which would otherwise be scanned again).
+    // The walk kept every member of the object (and of the objects inside it: `facts::MemberIndex`).
     let kept = Kept { present: o.present, members: o.captured, bytes: o.line.bytes };
-    if o.close - o.open >= MemberIndex::MIN_BYTES && !matches!(o.path, Path::Root(_)) {
-        o.line.members.insert(o.open, o.captured.into());
-    }
     let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
     let object = Node::object(o.line, o.open, node_type(model, o.type_id));
     let env = |context, known| env_of(o.line, o.ctx, context, known);

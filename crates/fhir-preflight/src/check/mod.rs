@@ -94,7 +94,8 @@ pub(crate) struct Rule {
     pub(crate) name: &'static str,
     pub(crate) types: Types,
     /// Member rules: the elements whose keys trigger it. Object rules: the elements whose values it
-    /// reads (the walk captures them).
+    /// reads (checked against the model by a test; the walk keeps every member of every object,
+    /// which the FHIRPath engine reads too).
     pub(crate) reads: &'static [&'static str],
     pub(crate) hook: Hook,
 }
@@ -229,11 +230,9 @@ pub(crate) struct TypeRules {
     /// Each member rule with the elements that trigger it.
     pub(crate) member: Vec<(u64, MemberRule)>,
     pub(crate) object: Vec<ObjectRule>,
-    /// Bit `i`: the walk keeps where the value of `elements[i]` starts.
-    pub(crate) capture_mask: u64,
 }
 
-/// [`RULES`] compiled for a model: per type, what to call and what to capture.
+/// [`RULES`] compiled for a model: per type, what to call.
 #[derive(Debug)]
 pub(crate) struct Rules {
     types: Vec<TypeRules>,
@@ -268,10 +267,7 @@ impl Rules {
                         t.member_mask |= mask;
                         t.member.push((mask, f));
                     }
-                    Hook::Object(f) => {
-                        t.capture_mask |= mask;
-                        t.object.push(f);
-                    }
+                    Hook::Object(f) => t.object.push(f),
                     Hook::Resource(_) | Hook::Line(_) => {}
                 }
             }
@@ -346,11 +342,5 @@ mod tests {
                 );
             }
         }
-        // Reference has a constraint (ref-1), so the invariants read (and the walk keeps) every member.
-        let reference = crate::model::r4::ids::REFERENCE;
-        let elements = model.ty(reference).elements.len() as u32;
-        assert_eq!(rules.of(reference).capture_mask.count_ones(), elements);
-        // Coding has none: only what its own rules read (system/not-absolute reads system).
-        assert_eq!(rules.of(crate::model::r4::ids::CODING).capture_mask.count_ones(), 1, "system");
     }
 }

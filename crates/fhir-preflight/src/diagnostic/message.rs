@@ -108,6 +108,15 @@ impl Message {
         }
     }
 
+    /// Append our own words borrowed from elsewhere (copied onto the last text part, if any).
+    pub(crate) fn push_str(&mut self, text: &str) {
+        match self.parts.last_mut() {
+            Some(Part::Text(last)) => last.to_mut().push_str(text),
+            _ if text.is_empty() => {}
+            _ => self.parts.push(Part::Text(Cow::Owned(text.to_owned()))),
+        }
+    }
+
     /// Append a value shown as is (redacted as `<redacted>`).
     pub(crate) fn push_raw(&mut self, value: impl Into<String>) {
         self.parts.push(Part::Raw(value.into().into_boxed_str()));

@@ -9,11 +9,8 @@
 pub(crate) mod path;
 
 use std::borrow::Cow;
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
+use std::cell::{Ref, RefCell};
 
-use smallvec::SmallVec;
 
 use crate::diagnostic::Message;
 use crate::json::scan::{Scanner, Token};
@@ -46,73 +43,118 @@ pub(crate) struct Line<'a> {
     pub(crate) members: &'a MemberIndex,
 }
 
-/// Where the items of a member's value start (`None`: a `null` item); one for a single value.
-pub(crate) type Items = SmallVec<[Option<usize>; 2]>;
-
-/// Offsets in one line are their own hash (a multiplication spreads them over the buckets).
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Offsets;
-
-impl std::hash::BuildHasher for Offsets {
-    type Hasher = OffsetHasher;
-    fn build_hasher(&self) -> OffsetHasher {
-        OffsetHasher(0)
-    }
-}
-
-/// The hasher of [`Offsets`].
-#[derive(Debug)]
-pub(crate) struct OffsetHasher(u64);
-
-impl std::hash::Hasher for OffsetHasher {
-    fn finish(&self) -> u64 {
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) ^ u64::from(b);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = n as u64;
-    }
-}
-
-/// The members of the line's larger objects by where the object starts: kept by the walk for the
-/// objects with constraints (`check/invariant.rs`), or found when a constraint first reads one
-/// (`fhirpath/node.rs`), and kept for the line: a Bundle's constraints read every entry and its
-/// resource, and would otherwise scan them again.
+/// What the walk read of the line's objects and arrays, kept for the FHIRPath engine
+/// (`fhirpath/node.rs`): each typed object's members (where each value starts) and each array's
+/// items, by where the object or array starts. A constraint that reads `component.code.coding`
+/// finds them here instead of scanning the line again. Flat arenas, with a slot per object and
+/// per array taken when the walk opens it (so the slots are in the order of their offsets, found
+/// by binary search) and filled when it closes it: no allocation or hashing per object, and the
+/// memory is kept from line to line. Bounded: past [`MemberIndex::MAX_KEPT`] entries (a huge
+/// line) the engine scans what it reads instead.
 #[derive(Debug, Default)]
 pub(crate) struct MemberIndex {
-    objects: RefCell<HashMap<usize, Rc<[Captured]>, Offsets>>,
-    /// The items of large arrays, by where the array starts.
-    arrays: RefCell<HashMap<usize, Items, Offsets>>,
+    objects: Kept<Captured>,
+    arrays: Kept<Option<usize>>,
+}
+
+/// Slots by offset, and the arena their ranges are in.
+#[derive(Debug)]
+struct Kept<T> {
+    slots: RefCell<Vec<Slot>>,
+    arena: RefCell<Vec<T>>,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept { slots: RefCell::default(), arena: RefCell::default() }
+    }
+}
+
+/// An object or array: where it starts, and its range in the arena (`len == u32::MAX`: not kept).
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    open: usize,
+    start: u32,
+    len: u32,
+}
+
+/// The slot the walk took for an object or array it opened.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SlotId(usize);
+
+impl<T: Copy> Kept<T> {
+    fn clear(&mut self) {
+        self.slots.get_mut().clear();
+        self.arena.get_mut().clear();
+    }
+
+    fn open(&self, open: usize) -> SlotId {
+        let mut slots = self.slots.borrow_mut();
+        slots.push(Slot { open, start: 0, len: u32::MAX });
+        SlotId(slots.len() - 1)
+    }
+
+    fn fill(&self, slot: SlotId, new: &[T]) {
+        let mut arena = self.arena.borrow_mut();
+        let start = arena.len();
+        if start + new.len() > MemberIndex::MAX_KEPT {
+            return;
+        }
+        arena.extend_from_slice(new);
+        if let Some(s) = self.slots.borrow_mut().get_mut(slot.0) {
+            (s.start, s.len) = (start as u32, new.len() as u32);
+        }
+    }
+
+    fn get(&self, open: usize) -> Option<Ref<'_, [T]>> {
+        let slots = self.slots.borrow();
+        let i = slots.binary_search_by_key(&open, |s| s.open).ok()?;
+        let Slot { start, len, .. } = slots[i];
+        if len == u32::MAX {
+            return None;
+        }
+        Some(Ref::map(self.arena.borrow(), |a| &a[start as usize..start as usize + len as usize]))
+    }
 }
 
 impl MemberIndex {
-    /// Objects smaller than this are scanned again rather than kept.
-    pub(crate) const MIN_BYTES: usize = 256;
+    /// At most this many members, and as many array items, are kept per line.
+    pub(crate) const MAX_KEPT: usize = 1 << 20;
 
     /// Forget the last line's objects (keeping the memory).
     pub(crate) fn clear(&mut self) {
-        self.objects.get_mut().clear();
-        self.arrays.get_mut().clear();
+        self.objects.clear();
+        self.arrays.clear();
     }
 
-    pub(crate) fn get(&self, open: usize) -> Option<Rc<[Captured]>> {
-        self.objects.borrow().get(&open).cloned()
+    /// The walk opened the typed object at `open` (offsets only grow within a line).
+    pub(crate) fn open_object(&self, open: usize) -> SlotId {
+        self.objects.open(open)
     }
 
-    pub(crate) fn insert(&self, open: usize, members: Rc<[Captured]>) {
-        self.objects.borrow_mut().insert(open, members);
+    /// The walk read the object of `slot` to its end: its members.
+    pub(crate) fn keep(&self, slot: SlotId, members: &[Captured]) {
+        self.objects.fill(slot, members);
     }
 
-    pub(crate) fn array(&self, open: usize) -> Option<Items> {
-        self.arrays.borrow().get(&open).cloned()
+    /// The members of the object at `open`, if the walk kept them.
+    pub(crate) fn get(&self, open: usize) -> Option<Ref<'_, [Captured]>> {
+        self.objects.get(open)
     }
 
-    pub(crate) fn insert_array(&self, open: usize, items: &Items) {
-        self.arrays.borrow_mut().insert(open, items.clone());
+    /// The walk opened the array at `open`.
+    pub(crate) fn open_array(&self, open: usize) -> SlotId {
+        self.arrays.open(open)
+    }
+
+    /// The walk read the array of `slot` to its end: where its items start.
+    pub(crate) fn keep_array(&self, slot: SlotId, items: &[Option<usize>]) {
+        self.arrays.fill(slot, items);
+    }
+
+    /// The items of the array at `open`, if the walk kept them.
+    pub(crate) fn array(&self, open: usize) -> Option<Ref<'_, [Option<usize>]>> {
+        self.arrays.get(open)
     }
 }
 
@@ -185,8 +227,6 @@ pub(crate) struct ObjectFacts<'f, 'a> {
     pub(crate) def: &'static TypeDef,
     /// Where its `{` is.
     pub(crate) open: usize,
-    /// Just after its `}`.
-    pub(crate) close: usize,
     pub(crate) path: &'f Path<'f>,
     pub(crate) ctx: Ctx,
     /// The element holding the object (`None` for a resource).

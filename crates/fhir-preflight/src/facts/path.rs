@@ -31,36 +31,51 @@ impl Path<'_> {
         match self {
             Path::Root(name) => {
                 if !name.is_empty() {
-                    out.push_text((*name).to_owned());
+                    out.push_str(name);
                     *empty = false;
                 }
             }
             Path::Member(parent, key) => {
                 parent.render_into(out, empty);
                 if !*empty {
-                    out.push_text(".");
+                    out.push_str(".");
                 }
                 *empty = false;
                 // A key of at most MAX_KEY_CHARS bytes has at most that many characters.
                 let cut = if key.len() <= MAX_KEY_CHARS { None } else { key.char_indices().nth(MAX_KEY_CHARS) };
-                let shown = match cut {
-                    Some((cut, _)) => format!("{}…", &key[..cut]),
-                    None => (*key).to_owned(),
-                };
-                if is_fhir_name(key) {
-                    out.push_text(shown);
+                if let Some((cut, _)) = cut {
+                    out.push_raw(format!("{}…", &key[..cut]));
+                } else if is_fhir_name(key) {
+                    out.push_str(key);
                 } else {
                     // A name FHIR does not define may be data (`"John Smith 1970-01-01": true`).
-                    out.push_raw(shown);
+                    out.push_raw(*key);
                 }
             }
             Path::Index(parent, index) => {
                 parent.render_into(out, empty);
-                out.push_text(format!("[{index}]"));
+                let mut digits = [0u8; 20];
+                out.push_str("[");
+                out.push_str(decimal(*index, &mut digits));
+                out.push_str("]");
                 *empty = false;
             }
         }
     }
+}
+
+/// `n` in decimal, written into `buf`.
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("")
 }
 
 /// Is `key` a JSON property name that R4 defines somewhere? (Property names do not change with

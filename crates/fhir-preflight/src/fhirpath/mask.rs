@@ -81,7 +81,7 @@ impl<'a> Kept<'a> {
 
 /// The element index of child `name` of `t` (FHIRPath names: `value` for `value[x]`).
 fn element(t: &TypeDef, name: &str) -> Option<u8> {
-    let i = t.elements.iter().position(|e| e.name == name || (e.choice && e.name.strip_suffix("[x]") == Some(name)))?;
+    let i = super::node::element_named(t, name)?;
     u8::try_from(i).ok().filter(|&i| i < 64)
 }
 

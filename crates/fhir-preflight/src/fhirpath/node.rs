@@ -1,12 +1,16 @@
 //! The resource as FHIRPath sees it, read lazily from the line: a node is where a value starts in
-//! the line and its FHIR type (from the model); its children are found by scanning that object's
-//! members when an expression asks for them. No tree of the line is ever built: a constraint reads
-//! a few children of a small object, and the object being checked answers "is this child there?"
-//! from the walk's presence mask without any scan.
+//! the line and its FHIR type (from the model); its children are the members the walk kept of
+//! that object (`facts::MemberIndex`: where each member's value and each array item starts), or,
+//! for an object the walk did not keep, found by scanning it when an expression asks. No tree of
+//! values is built: a node is an offset, and the object being checked answers "is this child
+//! there?" from the walk's presence mask.
 
-use std::rc::Rc;
+use std::cell::Ref;
+use std::ops::Deref;
 
-use crate::facts::{Captured, Items, Line, MemberIndex};
+use smallvec::SmallVec;
+
+use crate::facts::{Captured, Line};
 use crate::json::scan::{Scanner, Token};
 use crate::model::r4::ids;
 use crate::model::{Prim, Ty, TypeDef, TypeId, TypeKind};
@@ -104,16 +108,10 @@ impl<'a> Node<'a> {
         let t = model.ty(tid);
         let wanted = match name {
             None => None,
-            Some(name) => {
-                let found = t
-                    .elements
-                    .iter()
-                    .position(|e| e.name == name || (e.choice && e.name.strip_suffix("[x]") == Some(name)));
-                match found {
-                    Some(i) => Some(i),
-                    None => return,
-                }
-            }
+            Some(name) => match element_named(t, name) {
+                Some(i) => Some(i),
+                None => return,
+            },
         };
         if let (Some(i), Some(k)) = (wanted, known) {
             if k.at == open && k.present & (1 << i) == 0 {
@@ -122,15 +120,10 @@ impl<'a> Node<'a> {
         }
         let is_wanted =
             |property: u8| wanted.is_none_or(|w| usize::from(t.properties[usize::from(property)].element) == w);
-        let scanned: Rc<[Captured]>;
-        let members: &[Captured] = match known.filter(|k| k.at == open).and_then(|k| k.members) {
-            Some(members) => members,
-            None => {
-                scanned = self.members(open, t);
-                &scanned
-            }
-        };
-        self.nodes_of(members, t, is_wanted, each);
+        match known.filter(|k| k.at == open).and_then(|k| k.members) {
+            Some(members) => self.nodes_of(members, t, is_wanted, each),
+            None => self.nodes_of(&self.members(open, t), t, is_wanted, each),
+        }
     }
 
     /// The child nodes of an object with these members, of the properties `is_wanted` accepts.
@@ -164,15 +157,15 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// Every member of the object at `open` (of type `t`): from the line's index (the walk put
-    /// the large objects with constraints there), or by scanning it once (and keeping the result:
-    /// constraints read the same objects again, `intersect` compares them member by member). Unknown keys are left out; a repeated key counts once, the first.
-    fn members(&self, open: usize, t: &TypeDef) -> Rc<[Captured]> {
-        if let Some(found) = self.line.members.get(open) {
-            return found;
+    /// Every member of the object at `open` (of type `t`): as the walk kept them, or (an object
+    /// the walk did not keep) by scanning it. Unknown keys are left out; a repeated key counts
+    /// once, the first.
+    fn members(&self, open: usize, t: &TypeDef) -> Read<'a, Captured> {
+        if let Some(kept) = self.line.members.get(open) {
+            return Read::Walked(kept);
         }
         let mut sc = Scanner { bytes: self.line.bytes, pos: open + 1 };
-        let mut members: Vec<Captured> = Vec::new();
+        let mut members = SmallVec::new();
         if sc.peek() != Some(b'}') {
             while let Ok(key) = sc.member_key() {
                 let key_text = key.str_in(self.line.text);
@@ -183,7 +176,7 @@ impl<'a> Node<'a> {
                 });
                 let offset = sc.pos;
                 if let Some((property, ext)) = found {
-                    if members.iter().all(|m| m.property != property || m.ext != ext) {
+                    if members.iter().all(|m: &Captured| m.property != property || m.ext != ext) {
                         let element = t.properties[usize::from(property)].element;
                         let present = !matches!(sc.peek(), Some(b'n'));
                         members.push(Captured { element, property, ext, offset, present });
@@ -195,9 +188,7 @@ impl<'a> Node<'a> {
                 sc.pos += 1;
             }
         }
-        let members: Rc<[Captured]> = members.into();
-        self.line.members.insert(open, Rc::clone(&members));
-        members
+        Read::Scanned(members)
     }
 
     /// Are two complex nodes equal, property by property (the HL7 Java engine's
@@ -224,6 +215,9 @@ impl<'a> Node<'a> {
             return false;
         }
         (0..t.elements.len().min(64)).filter(|i| ea & (1 << i) != 0).all(|i| {
+            if let Some(same) = self.same_string(&ma, &mb, t, i) {
+                return same;
+            }
             let of_element = |p: u8| usize::from(t.properties[usize::from(p)].element) == i;
             let (mut ca, mut cb) =
                 (smallvec::SmallVec::<[Node<'a>; 4]>::new(), smallvec::SmallVec::<[Node<'a>; 4]>::new());
@@ -233,22 +227,53 @@ impl<'a> Node<'a> {
         })
     }
 
-    /// The items of the value at `at`, from the line's index when it is a large array.
-    fn items_at(&self, at: usize) -> Items {
-        if let Some(items) = self.line.members.array(at) {
-            return items;
+    /// Element `i` of two objects of type `t` compared from the line's bytes, when both hold it as
+    /// one unescaped string (a Coding's `system`, `code`): the same bytes are the same value; for
+    /// a string-like type, different bytes are different values. `None`: compare the values.
+    fn same_string(&self, ma: &[Captured], mb: &[Captured], t: &TypeDef, i: usize) -> Option<bool> {
+        let one = |m: &[Captured]| {
+            let mut of = m.iter().filter(|c| usize::from(c.element) == i);
+            let c = of.next()?;
+            (of.next().is_none() && !c.ext).then_some(*c)
+        };
+        let (a, b) = (one(ma)?, one(mb)?);
+        let Ty::Prim(prim) = t.properties[usize::from(a.property)].ty else { return None };
+        let string = |at: usize| match (Scanner { bytes: self.line.bytes, pos: at }).value() {
+            Ok(Token::String(s)) if !s.escaped => Some(s.raw(self.line.bytes)),
+            _ => None,
+        };
+        let (x, y) = (string(a.offset)?, string(b.offset)?);
+        if x == y {
+            return Some(true);
         }
+        let string_like = !matches!(
+            prim,
+            Prim::Boolean
+                | Prim::Integer
+                | Prim::PositiveInt
+                | Prim::UnsignedInt
+                | Prim::Decimal
+                | Prim::Date
+                | Prim::DateTime
+                | Prim::Instant
+                | Prim::Time
+        );
+        string_like.then_some(false)
+    }
+
+    /// The items of the value at `at` (an array's, as the walk kept them or scanned now; a single
+    /// value is its own item).
+    fn items_at(&self, at: usize) -> Read<'a, Option<usize>> {
         let mut sc = Scanner { bytes: self.line.bytes, pos: at };
         match sc.peek() {
             Some(b'[') => {}
-            Some(b'n') => return smallvec::smallvec![None],
-            _ => return smallvec::smallvec![Some(at)],
+            Some(b'n') => return Read::Scanned(smallvec::smallvec![None]),
+            _ => return Read::Scanned(smallvec::smallvec![Some(at)]),
         }
-        let items = array_items(&mut sc);
-        if sc.pos - at >= MemberIndex::MIN_BYTES && self.line.bytes.get(at) == Some(&b'[') {
-            self.line.members.insert_array(at, &items);
+        match self.line.members.array(at) {
+            Some(kept) => Read::Walked(kept),
+            None => Read::Scanned(array_items(&mut sc)),
         }
-        items
     }
 
     fn child_node(&self, ty: Ty, at: Option<usize>, ext: Option<usize>) -> Option<Node<'a>> {
@@ -285,10 +310,21 @@ impl<'a> Node<'a> {
     }
 }
 
+/// The index of `t`'s element `name` (FHIRPath names: `value` for `value[x]`): by the type's
+/// generated key lookup (a `match`, no string comparisons), else (a choice) by its name.
+pub(crate) fn element_named(t: &TypeDef, name: &str) -> Option<usize> {
+    if let Some(p) = (t.lookup)(name.as_bytes()) {
+        let i = usize::from(t.properties[usize::from(p)].element);
+        // `valueQuantity` names a key of `value[x]`, not an element.
+        return (!t.elements[i].choice).then_some(i);
+    }
+    t.elements.iter().position(|e| e.choice && e.name.strip_suffix("[x]") == Some(name))
+}
+
 /// The start of each item of the value at the scanner (an array's items, or the value itself);
 /// `None` for `null` items. Leaves the scanner after the value.
-fn array_items(sc: &mut Scanner<'_>) -> Items {
-    let mut items = Items::new();
+fn array_items(sc: &mut Scanner<'_>) -> SmallVec<[Option<usize>; 8]> {
+    let mut items = SmallVec::new();
     if sc.peek() != Some(b'[') {
         let at = sc.pos;
         let null = sc.peek() == Some(b'n');
@@ -315,6 +351,22 @@ fn array_items(sc: &mut Scanner<'_>) -> Items {
                 return items;
             }
             _ => return items,
+        }
+    }
+}
+
+/// Members or items of a value: borrowed from what the walk kept, or scanned now.
+pub(crate) enum Read<'a, T: Copy> {
+    Walked(Ref<'a, [T]>),
+    Scanned(SmallVec<[T; 8]>),
+}
+
+impl<T: Copy> Deref for Read<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Read::Walked(kept) => kept,
+            Read::Scanned(scanned) => scanned,
         }
     }
 }

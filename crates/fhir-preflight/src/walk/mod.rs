@@ -49,8 +49,10 @@ pub(crate) struct Buffers {
     keys: Vec<JsonStr>,
     /// `null` items of primitive arrays in the objects being read.
     nulls: Vec<NullItem>,
-    /// Values kept for the rules of the objects being read.
+    /// The members of the objects being read (for their object rules and the FHIRPath engine).
     captured: Vec<Captured>,
+    /// Where the items of the arrays being read start.
+    items: Vec<Option<usize>>,
     /// `#id` references in the resources being read (for dom-3 and resolution).
     local_refs: Vec<LocalRef>,
     /// Ids of the contained resources being read.
@@ -62,6 +64,7 @@ impl Buffers {
         self.keys.clear();
         self.nulls.clear();
         self.captured.clear();
+        self.items.clear();
         self.local_refs.clear();
         self.contained.clear();
     }

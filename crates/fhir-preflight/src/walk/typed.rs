@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use super::{Stop, Walk};
 use crate::check::{self, shape, TypeRules};
 use crate::facts::{
-    Captured, ContainedId, Ctx, LineFacts, LocalRef, Member, MemberFacts, ObjectFacts, Path, ResourceFacts, ValueFacts,
+    Captured, ContainedId, Ctx, SlotId, LineFacts, LocalRef, Member, MemberFacts, ObjectFacts, Path, ResourceFacts, ValueFacts,
 };
 use crate::json::scan::Token;
 use crate::model::r4::ids;
@@ -29,6 +29,8 @@ struct Bases {
     captured: usize,
     local_refs: usize,
     contained: usize,
+    /// The object's slot in the line's `MemberIndex`.
+    slot: SlotId,
 }
 
 impl<'a> Walk<'a, '_> {
@@ -56,6 +58,7 @@ impl<'a> Walk<'a, '_> {
             captured: self.scratch.captured.len(),
             local_refs: self.scratch.local_refs.len(),
             contained: self.scratch.contained.len(),
+            slot: self.line.members.open_object(open),
         };
         let mut ctx = ctx;
         if is_resource {
@@ -163,7 +166,8 @@ impl<'a> Walk<'a, '_> {
                     _ if resource_id => self.property(depth, &member_path, &RESOURCE_ID, element, child_ctx, ext, ei),
                     _ => self.property(depth, &member_path, prop, element, child_ctx, ext, ei),
                 };
-                if type_rules.capture_mask & (1 << ei) != 0 && !duplicate {
+                // Every member is kept: for the object rules, and for the FHIRPath engine (below).
+                if !duplicate {
                     if let Ok(present) = present {
                         let element = ei as u8;
                         self.scratch.captured.push(Captured { element, property, ext, offset: value_offset, present });
@@ -217,6 +221,10 @@ impl<'a> Walk<'a, '_> {
         bases: Bases,
         owner: bool,
     ) {
+        let captured = &self.scratch.captured[bases.captured..];
+        if !captured.is_empty() {
+            self.line.members.keep(bases.slot, captured);
+        }
         let object_rules = &type_rules.object;
         if object_rules.is_empty() && !owner {
             self.drop_object_state(bases, owner);
@@ -227,7 +235,6 @@ impl<'a> Walk<'a, '_> {
             type_id: tid,
             def: self.line.model.ty(tid),
             open,
-            close: self.sc.pos,
             path,
             ctx,
             holder,
@@ -301,8 +308,13 @@ impl<'a> Walk<'a, '_> {
         let primitive = matches!(prop.ty, Ty::Prim(_));
         let mut present = false;
         let mut index = 0u32;
+        // Where each item starts (`None`: `null`), kept for the FHIRPath engine.
+        let items = self.scratch.items.len();
+        let slot = self.line.members.open_array(offset);
         loop {
             let item = Path::Index(path, index as usize);
+            let null = self.sc.peek() == Some(b'n');
+            self.scratch.items.push((!null).then_some(self.sc.pos));
             if primitive && self.sc.peek() == Some(b'n') {
                 // `n` can only start `null` (anything else is a syntax error).
                 match self.sc.value() {
@@ -317,6 +329,8 @@ impl<'a> Walk<'a, '_> {
                 Some(b',') => self.sc.pos += 1,
                 Some(b']') => {
                     self.sc.pos += 1;
+                    self.line.members.keep_array(slot, &self.scratch.items[items..]);
+                    self.scratch.items.truncate(items);
                     return Ok(present || primitive);
                 }
                 _ => {
