@@ -24,7 +24,7 @@ use crate::fhirpath::hoist::hoist;
 use crate::fhirpath::mask::{self, Kept, Mask};
 use crate::fhirpath::node::{Known, Node, NodeType};
 use crate::fhirpath::parse::{parse, Expr};
-use crate::model::{Constraint, Model, TypeKind, ON_OBJECT};
+use crate::model::{Constraint, Model, TypeDef, TypeKind, ON_OBJECT};
 
 /// Keys decided by other rules, where each one says so: the rule that implements it.
 pub(crate) fn native(key: &str) -> Option<&'static str> {
@@ -121,7 +121,15 @@ fn plans(model: &Model) -> &'static [Vec<Planned>] {
                     .filter_map(|&(index, on)| {
                         let i = usize::from(index);
                         let expr = exprs.get(i)?.as_ref()?;
-                        let mask = if on == ON_OBJECT { mask::compile(expr, t) } else { Mask::Unknown };
+                        let mask = match on {
+                            ON_OBJECT => mask::compile(expr, t),
+                            // A constraint on an element of a complex type (`sqty-1` on a
+                            // SimpleQuantity element): decided on each item's kept members.
+                            _ => match element_type(t, on) {
+                                Some(id) => mask::compile(expr, model.ty(id)),
+                                None => Mask::Unknown,
+                            },
+                        };
                         let constraint = &constraints[i];
                         Some(Planned { constraint, expr, on, mask, message: failure_message(constraint) })
                     })
@@ -131,8 +139,20 @@ fn plans(model: &Model) -> &'static [Vec<Planned>] {
     })
 }
 
+/// The type of element `on` of `t`, when it is one complex type (not a choice, primitive or
+/// resource).
+fn element_type(t: &TypeDef, on: u8) -> Option<crate::model::TypeId> {
+    if t.elements.get(usize::from(on))?.choice {
+        return None;
+    }
+    match t.properties.iter().find(|p| p.element == on)?.ty {
+        crate::model::Ty::Complex(id) => Some(id),
+        _ => None,
+    }
+}
+
 /// Types with constraints to evaluate here.
-pub(crate) fn has_constraints(t: &crate::model::TypeDef) -> bool {
+pub(crate) fn has_constraints(t: &TypeDef) -> bool {
     let model = Model::r4();
     let exprs = compiled(model);
     t.constraints.iter().any(|&(i, _)| exprs.get(usize::from(i)).is_some_and(Option::is_some))
@@ -153,7 +173,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let Some(plan) = plans(model).get(usize::from(o.type_id)) else { return };
     let tracing = crate::oracle::on();
     // The walk kept every member of the object (and of the objects inside it: `facts::MemberIndex`).
-    let kept = Kept { present: o.present, members: o.captured, bytes: o.line.bytes };
+    let kept = Kept { present: o.present, members: o.captured, bytes: o.line.bytes, index: Some(o.line.members) };
     let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
     let object = Node::object(o.line, o.open, node_type(model, o.type_id));
     let env = |context, known| env_of(o.line, o.ctx, context, known);
@@ -182,7 +202,21 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             .map_or(name, |c| o.def.properties[usize::from(c.property)].key);
         let member = Path::Member(o.path, key);
         for (i, item) in items.iter().enumerate() {
-            let ok = holds(p.expr, *item, &env(*item, None));
+            let decided = match (item.value, &p.mask) {
+                (_, Mask::Unknown) | (None, _) => Err(()),
+                (Some(open), mask) => match o.line.members.get(open) {
+                    Some(members) => {
+                        let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+                        let index = Some(o.line.members);
+                        mask.decide(&Kept { present, members: &members, bytes: o.line.bytes, index })
+                    }
+                    None => Err(()),
+                },
+            };
+            let ok = match decided {
+                Ok(truth) => truth == Some(true),
+                Err(()) => holds(p.expr, *item, &env(*item, None)),
+            };
             let path = || if element.many { Path::Index(&member, i).render() } else { member.render() };
             if tracing {
                 trace(p.constraint, path(), o.def.name, Some((name, i)), ok);

@@ -17,8 +17,8 @@ use std::cmp::Ordering;
 use super::logic;
 use super::parse::{BinOp, Expr};
 use super::value::Moment;
-use crate::facts::Captured;
-use crate::model::{Prim, Ty, TypeDef};
+use crate::facts::{Captured, MemberIndex};
+use crate::model::{Model, Prim, Ty, TypeDef};
 
 pub(crate) use super::logic::Truth;
 
@@ -43,6 +43,10 @@ pub(crate) enum Mask {
     Equals(u8, Box<str>, bool),
     /// `a < b` (`<=`, `>`, `>=`) between two single date, dateTime or instant children.
     Order(u8, BinOp, u8),
+    /// `x.y.z.exists()` (`true`), `.empty()` (`false`), with a `where(…)` on the last step whose
+    /// criteria are themselves decided from what the walk kept of each item
+    /// (`verificationStatus.coding.where(system = '…' and code = '…').empty()`).
+    Path { steps: Box<[u8]>, filter: Option<Box<Mask>>, exists: bool },
 }
 
 /// A string test of [`Mask::Text`].
@@ -60,6 +64,8 @@ pub(crate) struct Kept<'a> {
     pub(crate) present: u64,
     pub(crate) members: &'a [Captured],
     pub(crate) bytes: &'a [u8],
+    /// What the walk kept of the objects inside (for paths such as `text.div.exists()`).
+    pub(crate) index: Option<&'a MemberIndex>,
 }
 
 impl<'a> Kept<'a> {
@@ -76,6 +82,54 @@ impl<'a> Kept<'a> {
             return None;
         }
         std::str::from_utf8(&rest[..end]).ok()
+    }
+}
+
+impl<'a> Kept<'a> {
+    /// Does any item that `steps` reach from this object pass `filter` (without one: exist)? All
+    /// items are decided, as the evaluator evaluates the criteria on each; `Err(())` when one is
+    /// not decided or an object on the way was not kept.
+    fn any(&self, steps: &[u8], filter: Option<&Mask>) -> Result<bool, ()> {
+        let Some((&i, rest)) = steps.split_first() else {
+            return match filter {
+                None => Ok(true),
+                Some(m) => Ok(m.decide(self)? == Some(true)),
+            };
+        };
+        if self.present & (1 << i) == 0 {
+            return Ok(false);
+        }
+        if rest.is_empty() && filter.is_none() {
+            return Ok(true);
+        }
+        let index = self.index.ok_or(())?;
+        let mut found = false;
+        for c in self.members.iter().filter(|c| c.element == i) {
+            if c.ext {
+                return Err(());
+            }
+            if !c.present {
+                continue;
+            }
+            let single = [Some(c.offset)];
+            let array;
+            let items: &[Option<usize>] = if self.bytes.get(c.offset) == Some(&b'[') {
+                array = index.array(c.offset).ok_or(())?;
+                &array
+            } else {
+                &single
+            };
+            for &at in items.iter().flatten() {
+                if self.bytes.get(at) != Some(&b'{') {
+                    return Err(());
+                }
+                let members = index.get(at).ok_or(())?;
+                let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+                let item = Kept { present, members: &members, bytes: self.bytes, index: self.index };
+                found |= item.any(rest, filter)?;
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -153,7 +207,7 @@ const ALL_PRIMS: &[Prim] = &[
 ];
 
 /// The mask of `e` on an object of type `t`.
-pub(crate) fn compile(e: &Expr, t: &TypeDef) -> Mask {
+pub(crate) fn compile(e: &Expr, t: &'static TypeDef) -> Mask {
     match e {
         Expr::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => match (single_prim(a, t, TEXT), &**b) {
             (Some(i), Expr::Str(lit)) => Mask::Equals(i, lit.as_str().into(), *op == BinOp::Ne),
@@ -187,7 +241,42 @@ pub(crate) fn compile(e: &Expr, t: &TypeDef) -> Mask {
     }
 }
 
-fn compile_presence(e: &Expr, t: &TypeDef) -> Mask {
+/// A path of children from an object of type `t` (`x.y.z`, optionally ending in `where(…)` with
+/// criteria the walk's facts decide): its element indexes, the type of its last step (`None`: a
+/// primitive), and the criteria. Choice elements and resources are left to the evaluator.
+fn chain(e: &Expr, t: &'static TypeDef) -> Option<(Vec<u8>, Option<&'static TypeDef>, Option<Mask>)> {
+    let step = |t: &'static TypeDef, name: &str| -> Option<(u8, Option<&'static TypeDef>)> {
+        let i = element(t, name)?;
+        if t.elements[usize::from(i)].choice {
+            return None;
+        }
+        match t.properties.iter().find(|p| p.element == i)?.ty {
+            Ty::Complex(id) => Some((i, Some(Model::r4().ty(id)))),
+            Ty::Prim(_) => Some((i, None)),
+            Ty::Resource => None,
+        }
+    };
+    match e {
+        Expr::Ident(name) => {
+            let (i, next) = step(t, name)?;
+            Some((vec![i], next, None))
+        }
+        Expr::Member(target, name) => {
+            let (mut steps, Some(at), None) = chain(target, t)? else { return None };
+            let (i, next) = step(at, name)?;
+            steps.push(i);
+            Some((steps, next, None))
+        }
+        Expr::Call(Some(target), f, args) if f == "where" && args.len() == 1 => {
+            let (steps, Some(at), None) = chain(target, t)? else { return None };
+            let filter = compile(&args[0], at);
+            (filter != Mask::Unknown).then_some((steps, Some(at), Some(filter)))
+        }
+        _ => None,
+    }
+}
+
+fn compile_presence(e: &Expr, t: &'static TypeDef) -> Mask {
     match e {
         Expr::Binary(op @ (BinOp::And | BinOp::Or | BinOp::Implies | BinOp::Xor), a, b) => {
             let (a, b) = (compile(a, t), compile(b, t));
@@ -199,6 +288,12 @@ fn compile_presence(e: &Expr, t: &TypeDef) -> Mask {
         }
         // `x.exists(criteria)` is `x.where(criteria).exists()`: false when `x` is absent.
         Expr::Call(Some(target), f, args) if f == "exists" && args.len() == 1 => {
+            if let Some((steps, Some(end), None)) = chain(target, t) {
+                let filter = compile(&args[0], end);
+                if filter != Mask::Unknown {
+                    return Mask::Path { steps: steps.into(), filter: Some(Box::new(filter)), exists: true };
+                }
+            }
             match path_root(target).and_then(|name| element(t, name)) {
                 Some(i) => Mask::IfAbsent(i, false),
                 None => Mask::Unknown,
@@ -212,6 +307,11 @@ fn compile_presence(e: &Expr, t: &TypeDef) -> Mask {
             "exists" | "empty" | "hasValue" => {
                 let Some(i) = path_root(target).and_then(|name| element(t, name)) else { return Mask::Unknown };
                 let direct = matches!(**target, Expr::Ident(_));
+                if !direct && f != "hasValue" {
+                    if let Some((steps, _, filter)) = chain(target, t) {
+                        return Mask::Path { steps: steps.into(), filter: filter.map(Box::new), exists: f == "exists" };
+                    }
+                }
                 match (f.as_str(), direct) {
                     ("exists", true) => Mask::Exists(i),
                     ("empty", true) => Mask::Not(Box::new(Mask::Exists(i))),
@@ -280,6 +380,10 @@ impl Mask {
                     Err(())
                 }
             }
+            Mask::Path { steps, filter, exists } => {
+                let found = kept.any(steps, filter.as_deref())?;
+                Ok(Some(found == *exists))
+            }
             Mask::Not(m) => Ok(m.decide(kept)?.map(|b| !b)),
             Mask::Bool(op, a, b) => {
                 let a = a.decide(kept)?;
@@ -303,7 +407,7 @@ mod tests {
     fn decide(expr: &str, ty: crate::model::TypeId, present: &[&str]) -> Result<Truth, ()> {
         let t = Model::r4().ty(ty);
         let mask = present.iter().fold(0u64, |m, name| m | 1 << element(t, name).unwrap());
-        compile(&parse(expr).unwrap(), t).decide(&Kept { present: mask, members: &[], bytes: b"" })
+        compile(&parse(expr).unwrap(), t).decide(&Kept { present: mask, members: &[], bytes: b"", index: None })
     }
 
     /// `{"start":…,"end":…}` as the walk keeps it.
@@ -327,7 +431,7 @@ mod tests {
         let present = 1 << element(t, "start").unwrap() | 1 << element(t, "end").unwrap();
         let run = |start: &str, end: &str| {
             let (bytes, members) = period(start, end);
-            per1.decide(&Kept { present, members: &members, bytes: &bytes })
+            per1.decide(&Kept { present, members: &members, bytes: &bytes, index: None })
         };
         assert_eq!(run("2020-01-01", "2021-01-01"), Ok(Some(true)));
         assert_eq!(run("2021-01-01", "2020-01-01"), Ok(Some(false)));
