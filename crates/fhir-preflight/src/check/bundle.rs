@@ -66,7 +66,7 @@ fn child_text(node: &Node<'_>, name: &str) -> Option<String> {
 /// (members by the model's lookup, into datatypes and nested resources), building no nodes.
 fn references(node: &Node<'_>, out: &mut Vec<String>) {
     let (Some(open), NodeType::Complex(tid) | NodeType::Resource(tid)) = (node.value, node.ty) else { return };
-    let mut refs = References { line: node.line, out };
+    let mut refs = References { line: *node.line, out };
     let _ = refs.object(&mut Scanner { bytes: node.line.bytes, pos: open }, tid, 0);
 }
 
@@ -309,7 +309,7 @@ fn entry_path<'p>(entry: &'p Path<'p>, i: usize) -> Path<'p> {
 
 /// Object rule on Bundle.
 pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
-    let bundle = Node::object(o.line, o.open, NodeType::Resource(o.type_id));
+    let bundle = Node::object(&o.line, o.open, NodeType::Resource(o.type_id));
     let kind = child_text(&bundle, "type").unwrap_or_default();
     let list = entries(&bundle);
     let entry_member = Path::Member(o.path, "entry");

@@ -175,8 +175,8 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     // The walk kept every member of the object (and of the objects inside it: `facts::MemberIndex`).
     let kept = Kept { present: o.present, members: o.captured, bytes: o.line.bytes, index: Some(o.line.members) };
     let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
-    let object = Node::object(o.line, o.open, node_type(model, o.type_id));
-    let env = |context, known| env_of(o.line, o.ctx, context, known);
+    let object = Node::object(&o.line, o.open, node_type(model, o.type_id));
+    let env = |context, known| env_of(&o.line, o.ctx, context, known);
     for p in plan {
         if p.on == ON_OBJECT {
             let ok = match p.mask.decide(&kept) {
@@ -229,7 +229,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
 }
 
 /// What an expression on `context` can refer to besides it.
-fn env_of<'x>(line: Line<'x>, ctx: Ctx, context: Node<'x>, known: Option<Known<'x>>) -> Env<'x> {
+fn env_of<'x>(line: &'x Line<'x>, ctx: Ctx, context: Node<'x>, known: Option<Known<'x>>) -> Env<'x> {
     let resource = |at: Option<(usize, crate::model::TypeId)>| {
         at.map(|(offset, id)| Node::object(line, offset, NodeType::Resource(id)))
     };

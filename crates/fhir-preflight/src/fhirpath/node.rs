@@ -27,7 +27,7 @@ pub(crate) enum NodeType {
 /// An element of the line: where its value (and, for a primitive, its `_x` object) starts.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Node<'a> {
-    pub(crate) line: Line<'a>,
+    pub(crate) line: &'a Line<'a>,
     /// Where the value starts (`{` for an object); `None` for a primitive given only as `_x`.
     pub(crate) value: Option<usize>,
     /// Where a primitive's `_x` object starts.
@@ -53,7 +53,7 @@ pub(crate) struct Known<'a> {
 
 impl<'a> Node<'a> {
     /// The object starting at `open` (its `{`), of type `ty`.
-    pub(crate) fn object(line: Line<'a>, open: usize, ty: NodeType) -> Self {
+    pub(crate) fn object(line: &'a Line<'a>, open: usize, ty: NodeType) -> Self {
         Node { line, value: Some(open), ext: None, ty }
     }
 
