@@ -70,12 +70,15 @@ impl<T> Default for Kept<T> {
     }
 }
 
-/// An object or array: where it starts, and its range in the arena (`len == u32::MAX`: not kept).
+/// An object or array: where it starts and ends, its range in the arena (`len == u32::MAX`: not
+/// kept), and (an object) its type.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     open: usize,
+    close: usize,
     start: u32,
     len: u32,
+    tid: TypeId,
 }
 
 /// The slot the walk took for an object or array it opened.
@@ -88,13 +91,13 @@ impl<T: Copy> Kept<T> {
         self.arena.get_mut().clear();
     }
 
-    fn open(&self, open: usize) -> SlotId {
+    fn open(&self, open: usize, tid: TypeId) -> SlotId {
         let mut slots = self.slots.borrow_mut();
-        slots.push(Slot { open, start: 0, len: u32::MAX });
+        slots.push(Slot { open, close: open, start: 0, len: u32::MAX, tid });
         SlotId(slots.len() - 1)
     }
 
-    fn fill(&self, slot: SlotId, new: &[T]) {
+    fn fill(&self, slot: SlotId, new: &[T], close: usize) {
         let mut arena = self.arena.borrow_mut();
         let start = arena.len();
         if start + new.len() > MemberIndex::MAX_KEPT {
@@ -102,18 +105,22 @@ impl<T: Copy> Kept<T> {
         }
         arena.extend_from_slice(new);
         if let Some(s) = self.slots.borrow_mut().get_mut(slot.0) {
-            (s.start, s.len) = (start as u32, new.len() as u32);
+            (s.start, s.len, s.close) = (start as u32, new.len() as u32, close);
         }
     }
 
-    fn get(&self, open: usize) -> Option<Ref<'_, [T]>> {
+    fn slot(&self, open: usize) -> Option<Slot> {
         let slots = self.slots.borrow();
         let i = slots.binary_search_by_key(&open, |s| s.open).ok()?;
-        let Slot { start, len, .. } = slots[i];
-        if len == u32::MAX {
-            return None;
-        }
-        Some(Ref::map(self.arena.borrow(), |a| &a[start as usize..start as usize + len as usize]))
+        Some(slots[i]).filter(|s| s.len != u32::MAX)
+    }
+
+    fn range(&self, slot: Slot) -> Ref<'_, [T]> {
+        Ref::map(self.arena.borrow(), |a| &a[slot.start as usize..slot.start as usize + slot.len as usize])
+    }
+
+    fn get(&self, open: usize) -> Option<Ref<'_, [T]>> {
+        self.slot(open).map(|slot| self.range(slot))
     }
 }
 
@@ -127,14 +134,26 @@ impl MemberIndex {
         self.arrays.clear();
     }
 
-    /// The walk opened the typed object at `open` (offsets only grow within a line).
-    pub(crate) fn open_object(&self, open: usize) -> SlotId {
-        self.objects.open(open)
+    /// The walk opened the object at `open`, of type `tid` (offsets only grow within a line).
+    pub(crate) fn open_object(&self, open: usize, tid: TypeId) -> SlotId {
+        self.objects.open(open, tid)
     }
 
-    /// The walk read the object of `slot` to its end: its members.
-    pub(crate) fn keep(&self, slot: SlotId, members: &[Captured]) {
-        self.objects.fill(slot, members);
+    /// The walk read the object of `slot` to its end (`close`, just after its `}`): its members.
+    pub(crate) fn keep(&self, slot: SlotId, members: &[Captured], close: usize) {
+        self.objects.fill(slot, members, close);
+    }
+
+    /// Every kept object inside the kept object at `open` (not itself), in document order: where
+    /// it starts, its type and its members. `None` when the object at `open` was not kept.
+    pub(crate) fn objects_within(&self, open: usize, each: &mut dyn FnMut(usize, TypeId, &[Captured])) -> Option<()> {
+        let outer = self.objects.slot(open)?;
+        let slots = self.objects.slots.borrow();
+        let first = slots.partition_point(|s| s.open <= open);
+        for slot in slots[first..].iter().take_while(|s| s.open < outer.close).filter(|s| s.len != u32::MAX) {
+            each(slot.open, slot.tid, &self.objects.range(*slot));
+        }
+        Some(())
     }
 
     /// The members of the object at `open`, if the walk kept them.
@@ -144,12 +163,12 @@ impl MemberIndex {
 
     /// The walk opened the array at `open`.
     pub(crate) fn open_array(&self, open: usize) -> SlotId {
-        self.arrays.open(open)
+        self.arrays.open(open, 0)
     }
 
-    /// The walk read the array of `slot` to its end: where its items start.
-    pub(crate) fn keep_array(&self, slot: SlotId, items: &[Option<usize>]) {
-        self.arrays.fill(slot, items);
+    /// The walk read the array of `slot` to its end (`close`): where its items start.
+    pub(crate) fn keep_array(&self, slot: SlotId, items: &[Option<usize>], close: usize) {
+        self.arrays.fill(slot, items, close);
     }
 
     /// The items of the array at `open`, if the walk kept them.

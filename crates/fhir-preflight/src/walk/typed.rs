@@ -58,7 +58,7 @@ impl<'a> Walk<'a, '_> {
             captured: self.scratch.captured.len(),
             local_refs: self.scratch.local_refs.len(),
             contained: self.scratch.contained.len(),
-            slot: self.line.members.open_object(open),
+            slot: self.line.members.open_object(open, tid),
         };
         let mut ctx = ctx;
         if is_resource {
@@ -223,7 +223,7 @@ impl<'a> Walk<'a, '_> {
     ) {
         let captured = &self.scratch.captured[bases.captured..];
         if !captured.is_empty() {
-            self.line.members.keep(bases.slot, captured);
+            self.line.members.keep(bases.slot, captured, self.sc.pos);
         }
         let object_rules = &type_rules.object;
         if object_rules.is_empty() && !owner {
@@ -329,7 +329,7 @@ impl<'a> Walk<'a, '_> {
                 Some(b',') => self.sc.pos += 1,
                 Some(b']') => {
                     self.sc.pos += 1;
-                    self.line.members.keep_array(slot, &self.scratch.items[items..]);
+                    self.line.members.keep_array(slot, &self.scratch.items[items..], self.sc.pos);
                     self.scratch.items.truncate(items);
                     return Ok(present || primitive);
                 }
