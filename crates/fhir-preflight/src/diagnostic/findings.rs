@@ -136,17 +136,26 @@ impl Findings {
 /// given byte offsets; one pass over the line whatever the number of offsets.
 fn columns(bytes: &[u8], offsets: impl Iterator<Item = Option<usize>>) -> Vec<Option<u64>> {
     let offsets: Vec<Option<usize>> = offsets.collect();
+    if let [one] = offsets[..] {
+        // One finding (a line's usual number): no ordering.
+        return vec![one.map(|at| chars_before(bytes, at) + 1)];
+    }
     let mut order: Vec<usize> = (0..offsets.len()).filter(|&i| offsets[i].is_some()).collect();
     order.sort_by_key(|&i| offsets[i]);
     let mut result = vec![None; offsets.len()];
     let (mut at, mut chars) = (0usize, 0u64);
     for i in order {
         let target = offsets[i].unwrap_or(0).min(bytes.len());
-        chars += bytes[at..target].iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
+        chars += chars_before(&bytes[at..], target - at);
         at = target;
         result[i] = Some(chars + 1);
     }
     result
+}
+
+/// The characters in the first `end` bytes (at most all of them).
+fn chars_before(bytes: &[u8], end: usize) -> u64 {
+    bytes[..end.min(bytes.len())].iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64
 }
 
 #[cfg(test)]

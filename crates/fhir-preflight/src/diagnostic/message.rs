@@ -64,13 +64,14 @@ pub(crate) fn m(message: Message) -> Arg {
 /// A message: our words with the data's values kept apart.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Message {
-    parts: Vec<Part>,
+    /// Most messages are one part: kept inline (no allocation for a message of our own words).
+    parts: smallvec::SmallVec<[Part; 1]>,
 }
 
 impl Message {
     /// Our own words only.
     pub(crate) fn plain(text: impl Into<Cow<'static, str>>) -> Self {
-        Message { parts: vec![Part::Text(text.into())] }
+        Message { parts: smallvec::smallvec![Part::Text(text.into())] }
     }
 
     /// `template` with each `{}` replaced by the next of `args`. The template holds our words and
