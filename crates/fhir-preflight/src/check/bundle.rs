@@ -65,7 +65,7 @@ fn child_text(node: &Node<'_>, name: &str) -> Option<String> {
 /// Every `Reference.reference` under `node`, in document order: one typed pass over its bytes
 /// (members by the model's lookup, into datatypes and nested resources), building no nodes.
 fn references(node: &Node<'_>, out: &mut Vec<String>) {
-    let (Some(open), NodeType::Complex(tid) | NodeType::Resource(tid)) = (node.value, node.ty) else { return };
+    let (Some(open), NodeType::Complex(tid) | NodeType::Resource(tid)) = (node.value(), node.ty) else { return };
     // The References the walk kept inside the resource; else (a line too large to keep) a pass
     // over its bytes.
     let line = node.line;
@@ -75,7 +75,7 @@ fn references(node: &Node<'_>, out: &mut Vec<String>) {
         }
         let Some(element) = line.model.ty(tid).elements.iter().position(|e| e.name == "reference") else { return };
         let value = members.iter().find(|c| usize::from(c.element) == element && !c.ext && c.present);
-        if let Some(Token::String(s)) = value.and_then(|c| Scanner { bytes: line.bytes, pos: c.offset }.value().ok()) {
+        if let Some(Token::String(s)) = value.and_then(|c| Scanner { bytes: line.bytes, pos: c.at() }.value().ok()) {
             out.push(s.str_in(line.text).into_owned());
         }
     });
@@ -234,7 +234,7 @@ fn entries<'a>(bundle: &Node<'a>) -> Vec<Entry<'a>> {
                 resource,
                 type_id,
                 references: refs,
-                offset: entry.value.unwrap_or(0),
+                offset: entry.value().unwrap_or(0),
             }
         })
         .collect()
@@ -481,7 +481,7 @@ fn duplicate_links(bundle: &Node<'_>, o: &ObjectFacts<'_, '_>, f: &mut Findings)
                 [q(relation.clone())],
             );
             f.push(
-                Finding::new(Code::BundleLinkDuplicate, message).at(l.value.unwrap_or(o.open)).on(Path::Index(
+                Finding::new(Code::BundleLinkDuplicate, message).at(l.value().unwrap_or(o.open)).on(Path::Index(
                     &link_member,
                     i,
                 )

@@ -202,7 +202,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             .map_or(name, |c| o.def.properties[usize::from(c.property)].key);
         let member = Path::Member(o.path, key);
         for (i, item) in items.iter().enumerate() {
-            let decided = match (item.value, &p.mask) {
+            let decided = match (item.value(), &p.mask) {
                 (_, Mask::Unknown) | (None, _) => Err(()),
                 (Some(open), mask) => match o.line.members.get(open) {
                     Some(members) => {
@@ -222,7 +222,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
                 trace(p.constraint, path(), o.def.name, Some((name, i)), ok);
             }
             if !ok {
-                report(f, p, item.value.or(item.ext).unwrap_or(o.open), path());
+                report(f, p, item.value().or(item.ext()).unwrap_or(o.open), path());
             }
         }
     }

@@ -330,7 +330,6 @@ mod tests {
     #[test]
     fn every_rule_applies_somewhere_and_reads_real_elements() {
         let model = Model::r4();
-        let rules = Rules::r4();
         for rule in RULES {
             let types: Vec<TypeId> = model.type_ids().filter(|&id| rule.types.include(model, id)).collect();
             assert!(!types.is_empty(), "{} applies to no type", rule.name);

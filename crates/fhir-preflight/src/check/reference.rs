@@ -25,10 +25,10 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     // each is the one read here.
     let (mut declared, mut literal_at) = (None, None);
     let is_string = |at: usize| o.line.bytes.get(at) == Some(&b'"');
-    for c in o.captured.iter().filter(|c| !c.ext && c.present && is_string(c.offset)) {
+    for c in o.captured.iter().filter(|c| !c.ext && c.present && is_string(c.at())) {
         match o.ty().elements[usize::from(c.element)].role {
-            Role::Type => declared = Some(c.offset),
-            Role::Reference => literal_at = Some(c.offset),
+            Role::Type => declared = Some(c.at()),
+            Role::Reference => literal_at = Some(c.at()),
             _ => {}
         }
     }

@@ -229,9 +229,19 @@ pub(crate) struct Captured {
     pub(crate) property: u8,
     /// The `_x` member of a primitive.
     pub(crate) ext: bool,
-    pub(crate) offset: usize,
+    /// Where the value starts (lines are shorter than 4 GiB: `Options`); 8 bytes in all, as the
+    /// walk keeps one per member of the line.
+    pub(crate) offset: u32,
     /// The value counts as present (not `null`, not `[]`).
     pub(crate) present: bool,
+}
+
+impl Captured {
+    /// Where the value starts.
+    #[inline]
+    pub(crate) fn at(&self) -> usize {
+        self.offset as usize
+    }
 }
 
 /// A `null` item of a primitive array: (element index, in `_x`, item index).
@@ -271,12 +281,12 @@ impl<'a> ObjectFacts<'_, 'a> {
     /// The first value of the element named `name`, if it is a string, and where it starts.
     pub(crate) fn string(&self, name: &str) -> Option<(Cow<'a, str>, usize)> {
         let c = self.captured_named(name).next()?;
-        self.line.string_at(c.offset).map(|s| (s, c.offset))
+        self.line.string_at(c.at()).map(|s| (s, c.at()))
     }
 
     /// Where the first value of the element named `name` starts (its first byte: `"` for a string).
     pub(crate) fn first_offset(&self, name: &str) -> Option<usize> {
-        self.captured_named(name).next().map(|c| c.offset)
+        self.captured_named(name).next().map(|c| c.at())
     }
 
     fn captured_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Captured> {

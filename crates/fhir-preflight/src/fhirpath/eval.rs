@@ -30,9 +30,11 @@ pub(crate) enum Item<'a> {
     Int(i64),
     Dec(Decimal),
     Str(Cow<'a, str>),
-    Date(Moment),
-    Time(Moment),
-    Quantity(Decimal, String),
+    /// Boxed, as the quantities below: items stay small (most are nodes), and evaluation moves
+    /// them a lot.
+    Date(Box<Moment>),
+    Time(Box<Moment>),
+    Quantity(Box<(Decimal, String)>),
 }
 
 /// A collection: most have zero or one item, kept inline.
@@ -98,14 +100,14 @@ fn to_value<'a>(item: &Item<'a>) -> Option<Item<'a>> {
         (Prim::Date | Prim::DateTime | Prim::Instant, Token::String(s)) => {
             let text = s.str_in(line.text);
             match Moment::parse_date_time(&text) {
-                Some(m) => Item::Date(m),
+                Some(m) => Item::Date(Box::new(m)),
                 None => Item::Str(text),
             }
         }
         (Prim::Time, Token::String(s)) => {
             let text = s.str_in(line.text);
             match Moment::parse_time(&text) {
-                Some(m) => Item::Time(m),
+                Some(m) => Item::Time(Box::new(m)),
                 None => Item::Str(text),
             }
         }
@@ -172,7 +174,7 @@ fn equal(a: &Item<'_>, b: &Item<'_>) -> Option<bool> {
         }
         (Item::Dec(x), Item::Dec(y)) => Some(x.cmp(y) == Ordering::Equal),
         (Item::Date(x), Item::Date(y)) | (Item::Time(x), Item::Time(y)) => x.compare(y).map(|o| o == Ordering::Equal),
-        (Item::Quantity(x, u), Item::Quantity(y, v)) => Some(u == v && x.cmp(y) == Ordering::Equal),
+        (Item::Quantity(x), Item::Quantity(y)) => Some(x.1 == y.1 && x.0.cmp(&y.0) == Ordering::Equal),
         _ => Some(false),
     }
 }
@@ -223,7 +225,7 @@ fn order(a: &Item<'_>, b: &Item<'_>) -> Result<Option<Ordering>, EvalError> {
         (Item::Dec(x), Item::Int(y)) => Some(x.cmp(&Decimal::from_int(*y))),
         (Item::Dec(x), Item::Dec(y)) => Some(x.cmp(y)),
         (Item::Date(x), Item::Date(y)) | (Item::Time(x), Item::Time(y)) => x.compare(y),
-        (Item::Quantity(x, u), Item::Quantity(y, v)) if u == v => Some(x.cmp(y)),
+        (Item::Quantity(x), Item::Quantity(y)) if x.1 == y.1 => Some(x.0.cmp(&y.0)),
         _ => return err("values that cannot be compared"),
     })
 }
@@ -249,7 +251,7 @@ fn is_type(item: &Item<'_>, name: &str) -> bool {
         Item::Str(_) => name == "String" || name == "string",
         Item::Date(m) => matches!(name, "DateTime" | "Date" | "dateTime" | "date") && !m.is_time(),
         Item::Time(_) => name == "Time" || name == "time",
-        Item::Quantity(..) => name == "Quantity",
+        Item::Quantity(_) => name == "Quantity",
     }
 }
 
@@ -281,10 +283,12 @@ impl<'a> Eval<'_, 'a> {
             Expr::Dec(d) => Decimal::parse(d).map(Item::Dec).into_iter().collect(),
             Expr::Str(s) => smallvec![Item::Str(Cow::Owned(s.clone()))],
             Expr::DateTime(s) => match s.strip_prefix('T') {
-                Some(t) => Moment::parse_time(t).map(Item::Time).into_iter().collect(),
-                None => Moment::parse_date_time(s).map(Item::Date).into_iter().collect(),
+                Some(t) => Moment::parse_time(t).map(|m| Item::Time(Box::new(m))).into_iter().collect(),
+                None => Moment::parse_date_time(s).map(|m| Item::Date(Box::new(m))).into_iter().collect(),
             },
-            Expr::Quantity(n, unit) => Decimal::parse(n).map(|d| Item::Quantity(d, unit.clone())).into_iter().collect(),
+            Expr::Quantity(n, unit) => {
+                Decimal::parse(n).map(|d| Item::Quantity(Box::new((d, unit.clone())))).into_iter().collect()
+            }
             Expr::This => this.clone(),
             Expr::Index => index.map(|i| smallvec![Item::Int(i as i64)]).unwrap_or_default(),
             Expr::Total => SmallVec::new(),
@@ -757,7 +761,7 @@ fn text_of(item: &Item<'_>) -> String {
         Item::Int(i) => i.to_string(),
         Item::Dec(d) => d.text(),
         Item::Str(s) => s.to_string(),
-        Item::Quantity(d, u) => format!("{} '{u}'", d.text()),
+        Item::Quantity(q) => format!("{} '{}'", q.0.text(), q.1),
         Item::Date(m) | Item::Time(m) => m.text(),
         Item::Node(n) => n.type_name().to_owned(),
     }

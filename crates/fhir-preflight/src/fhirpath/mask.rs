@@ -73,10 +73,10 @@ impl<'a> Kept<'a> {
     fn text(&self, element: u8) -> Option<&'a str> {
         let mut values = self.members.iter().filter(|c| c.element == element && !c.ext);
         let c = values.next()?;
-        if values.next().is_some() || !c.present || self.bytes.get(c.offset) != Some(&b'"') {
+        if values.next().is_some() || !c.present || self.bytes.get(c.at()) != Some(&b'"') {
             return None;
         }
-        let rest = &self.bytes[c.offset + 1..];
+        let rest = &self.bytes[c.at() + 1..];
         let end = memchr::memchr2(b'"', b'\\', rest)?;
         if rest[end] != b'"' {
             return None;
@@ -111,10 +111,10 @@ impl<'a> Kept<'a> {
             if !c.present {
                 continue;
             }
-            let single = [Some(c.offset)];
+            let single = [Some(c.at())];
             let array;
-            let items: &[Option<usize>] = if self.bytes.get(c.offset) == Some(&b'[') {
-                array = index.array(c.offset).ok_or(())?;
+            let items: &[Option<usize>] = if self.bytes.get(c.at()) == Some(&b'[') {
+                array = index.array(c.at()).ok_or(())?;
                 &array
             } else {
                 &single
@@ -418,7 +418,7 @@ mod tests {
         let member = |key: &str| {
             let element = element(t, key).unwrap();
             let property = t.properties.iter().position(|p| p.element == element).unwrap() as u8;
-            Captured { element, property, ext: false, offset: at(key), present: true }
+            Captured { element, property, ext: false, offset: at(key) as u32, present: true }
         };
         let members = vec![member("start"), member("end")];
         (json.into_bytes(), members)

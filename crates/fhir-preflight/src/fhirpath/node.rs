@@ -29,16 +29,17 @@ pub(crate) enum NodeType {
 pub(crate) struct Node<'a> {
     pub(crate) line: &'a Line<'a>,
     /// Where the value starts (`{` for an object); `None` for a primitive given only as `_x`.
-    pub(crate) value: Option<usize>,
+    /// Offsets are `u32` (lines are shorter than 4 GiB): nodes are 32 bytes.
+    value_at: Option<u32>,
     /// Where a primitive's `_x` object starts.
-    pub(crate) ext: Option<usize>,
+    ext_at: Option<u32>,
     pub(crate) ty: NodeType,
 }
 
 impl PartialEq for Node<'_> {
     /// The same element of the same line.
     fn eq(&self, other: &Self) -> bool {
-        self.value == other.value && self.ext == other.ext && std::ptr::eq(self.line.bytes, other.line.bytes)
+        self.value_at == other.value_at && self.ext_at == other.ext_at && std::ptr::eq(self.line.bytes, other.line.bytes)
     }
 }
 
@@ -52,9 +53,27 @@ pub(crate) struct Known<'a> {
 }
 
 impl<'a> Node<'a> {
+    /// A node of type `ty` whose value starts at `value` and whose `_x` object (a primitive's)
+    /// starts at `ext`.
+    pub(crate) fn new(line: &'a Line<'a>, value: Option<usize>, ext: Option<usize>, ty: NodeType) -> Self {
+        Node { line, value_at: value.map(|v| v as u32), ext_at: ext.map(|v| v as u32), ty }
+    }
+
+    /// Where the value starts (`{` for an object); `None` for a primitive given only as `_x`.
+    #[inline]
+    pub(crate) fn value(&self) -> Option<usize> {
+        self.value_at.map(|v| v as usize)
+    }
+
+    /// Where a primitive's `_x` object starts.
+    #[inline]
+    pub(crate) fn ext(&self) -> Option<usize> {
+        self.ext_at.map(|v| v as usize)
+    }
+
     /// The object starting at `open` (its `{`), of type `ty`.
     pub(crate) fn object(line: &'a Line<'a>, open: usize, ty: NodeType) -> Self {
-        Node { line, value: Some(open), ext: None, ty }
+        Node::new(line, Some(open), None, ty)
     }
 
     /// The type's name as FHIRPath knows it: `string`, `Period`, `BackboneElement`, `Patient`.
@@ -84,12 +103,12 @@ impl<'a> Node<'a> {
     pub(crate) fn children_each(&self, name: Option<&str>, known: Option<Known<'_>>, each: &mut dyn FnMut(Node<'a>)) {
         match self.ty {
             NodeType::Prim(_) => {
-                if let Some(at) = self.ext {
+                if let Some(at) = self.ext() {
                     Node::object(self.line, at, NodeType::Complex(ids::ELEMENT)).children_each(name, None, each);
                 }
             }
             NodeType::Complex(tid) | NodeType::Resource(tid) => {
-                if let Some(open) = self.value {
+                if let Some(open) = self.value() {
                     self.object_children(open, tid, name, known, each);
                 }
             }
@@ -136,8 +155,8 @@ impl<'a> Node<'a> {
     ) {
         for c in members.iter().filter(|c| !c.ext && is_wanted(c.property)) {
             let ty = t.properties[usize::from(c.property)].ty;
-            let ext = members.iter().find(|e| e.ext && e.property == c.property).map(|e| self.items_at(e.offset));
-            for (i, item) in self.items_at(c.offset).iter().enumerate() {
+            let ext = members.iter().find(|e| e.ext && e.property == c.property).map(|e| self.items_at(e.at()));
+            for (i, item) in self.items_at(c.at()).iter().enumerate() {
                 let ext_at = ext.as_ref().and_then(|e| e.get(i).copied().flatten());
                 if let Some(node) = self.child_node(ty, *item, ext_at) {
                     each(node);
@@ -150,8 +169,8 @@ impl<'a> Node<'a> {
                 continue;
             }
             if let Ty::Prim(p) = t.properties[usize::from(e.property)].ty {
-                for item in self.items_at(e.offset).iter().flatten() {
-                    each(Node { line: self.line, value: None, ext: Some(*item), ty: NodeType::Prim(p) });
+                for item in self.items_at(e.at()).iter().flatten() {
+                    each(Node::new(self.line, None, Some(*item), NodeType::Prim(p)));
                 }
             }
         }
@@ -179,7 +198,7 @@ impl<'a> Node<'a> {
                     if members.iter().all(|m: &Captured| m.property != property || m.ext != ext) {
                         let element = t.properties[usize::from(property)].element;
                         let present = !matches!(sc.peek(), Some(b'n'));
-                        members.push(Captured { element, property, ext, offset, present });
+                        members.push(Captured { element, property, ext, offset: offset as u32, present });
                     }
                 }
                 if sc.skip_value().is_err() || sc.peek() != Some(b',') {
@@ -203,7 +222,7 @@ impl<'a> Node<'a> {
         else {
             return value_equal(self, other);
         };
-        let (Some(a), Some(b)) = (self.value, other.value) else { return false };
+        let (Some(a), Some(b)) = (self.value(), other.value()) else { return false };
         if x != y {
             return false;
         }
@@ -242,7 +261,7 @@ impl<'a> Node<'a> {
             Ok(Token::String(s)) if !s.escaped => Some(s.raw(self.line.bytes)),
             _ => None,
         };
-        let (x, y) = (string(a.offset)?, string(b.offset)?);
+        let (x, y) = (string(a.at())?, string(b.at())?);
         if x == y {
             return Some(true);
         }
@@ -280,12 +299,7 @@ impl<'a> Node<'a> {
         match ty {
             Ty::Prim(p) => {
                 let value = at.filter(|&a| self.line.bytes.get(a) != Some(&b'n'));
-                (value.is_some() || ext.is_some()).then_some(Node {
-                    line: self.line,
-                    value,
-                    ext,
-                    ty: NodeType::Prim(p),
-                })
+                (value.is_some() || ext.is_some()).then_some(Node::new(self.line, value, ext, NodeType::Prim(p)))
             }
             Ty::Complex(tid) => {
                 let at = at?;
@@ -304,7 +318,7 @@ impl<'a> Node<'a> {
 
     /// The primitive's value token, if it has one.
     pub(crate) fn token(&self) -> Option<Token> {
-        let at = self.value?;
+        let at = self.value()?;
         let mut sc = Scanner { bytes: self.line.bytes, pos: at };
         sc.value().ok()
     }

@@ -170,7 +170,7 @@ impl<'a> Walk<'a, '_> {
                 if !duplicate {
                     if let Ok(present) = present {
                         let element = ei as u8;
-                        self.scratch.captured.push(Captured { element, property, ext, offset: value_offset, present });
+                        self.scratch.captured.push(Captured { element, property, ext, offset: value_offset as u32, present });
                     }
                 }
                 if let Ok(true) = present {
