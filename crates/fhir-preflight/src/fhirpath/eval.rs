@@ -553,6 +553,18 @@ impl<'a> Eval<'_, 'a> {
                 bool1(all)
             }
             "isDistinct" => {
+                // Strings (bdl-7's fullUrls): one set, not a comparison of every pair.
+                let strings: Option<Vec<&str>> = focus
+                    .iter()
+                    .map(|i| match i {
+                        Item::Str(s) => Some(&**s),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(strings) = strings {
+                    let mut seen = std::collections::HashSet::with_capacity(strings.len());
+                    return Ok(bool1(strings.into_iter().all(|s| seen.insert(s))));
+                }
                 let mut distinct = SmallVec::new();
                 for item in focus.iter().cloned() {
                     push_distinct(&mut distinct, item);

@@ -286,8 +286,8 @@ impl<'a> Node<'a> {
         let mut sc = Scanner { bytes: self.line.bytes, pos: at };
         match sc.peek() {
             Some(b'[') => {}
-            Some(b'n') => return Read::Scanned(smallvec::smallvec![None]),
-            _ => return Read::Scanned(smallvec::smallvec![Some(at)]),
+            Some(b'n') => return Read::One([None]),
+            _ => return Read::One([Some(at)]),
         }
         match self.line.members.array(at) {
             Some(kept) => Read::Walked(kept),
@@ -372,6 +372,8 @@ fn array_items(sc: &mut Scanner<'_>) -> SmallVec<[Option<usize>; 8]> {
 /// Members or items of a value: borrowed from what the walk kept, or scanned now.
 pub(crate) enum Read<'a, T: Copy> {
     Walked(Ref<'a, [T]>),
+    /// A single value (not an array): its own item.
+    One([T; 1]),
     Scanned(SmallVec<[T; 8]>),
 }
 
@@ -380,6 +382,7 @@ impl<T: Copy> Deref for Read<'_, T> {
     fn deref(&self) -> &[T] {
         match self {
             Read::Walked(kept) => kept,
+            Read::One(one) => one,
             Read::Scanned(scanned) => scanned,
         }
     }
