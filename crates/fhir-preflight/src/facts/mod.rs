@@ -11,7 +11,6 @@ pub(crate) mod path;
 use std::borrow::Cow;
 use std::cell::{Ref, RefCell};
 
-
 use crate::diagnostic::Message;
 use crate::json::scan::{Scanner, Token};
 use crate::model::{Element, Model, Prim, Role, TypeDef, TypeId};

@@ -46,7 +46,11 @@ pub(crate) enum Mask {
     /// `x.y.z.exists()` (`true`), `.empty()` (`false`), with a `where(…)` on the last step whose
     /// criteria are themselves decided from what the walk kept of each item
     /// (`verificationStatus.coding.where(system = '…' and code = '…').empty()`).
-    Path { steps: Box<[u8]>, filter: Option<Box<Mask>>, exists: bool },
+    Path {
+        steps: Box<[u8]>,
+        filter: Option<Box<Mask>>,
+        exists: bool,
+    },
 }
 
 /// A string test of [`Mask::Text`].

@@ -39,7 +39,9 @@ pub(crate) struct Node<'a> {
 impl PartialEq for Node<'_> {
     /// The same element of the same line.
     fn eq(&self, other: &Self) -> bool {
-        self.value_at == other.value_at && self.ext_at == other.ext_at && std::ptr::eq(self.line.bytes, other.line.bytes)
+        self.value_at == other.value_at
+            && self.ext_at == other.ext_at
+            && std::ptr::eq(self.line.bytes, other.line.bytes)
     }
 }
 

@@ -12,7 +12,8 @@ use std::borrow::Cow;
 use super::{Stop, Walk};
 use crate::check::{self, shape, TypeRules};
 use crate::facts::{
-    Captured, ContainedId, Ctx, SlotId, LineFacts, LocalRef, Member, MemberFacts, ObjectFacts, Path, ResourceFacts, ValueFacts,
+    Captured, ContainedId, Ctx, LineFacts, LocalRef, Member, MemberFacts, ObjectFacts, Path, ResourceFacts, SlotId,
+    ValueFacts,
 };
 use crate::json::scan::Token;
 use crate::model::r4::ids;
@@ -170,7 +171,13 @@ impl<'a> Walk<'a, '_> {
                 if !duplicate {
                     if let Ok(present) = present {
                         let element = ei as u8;
-                        self.scratch.captured.push(Captured { element, property, ext, offset: value_offset as u32, present });
+                        self.scratch.captured.push(Captured {
+                            element,
+                            property,
+                            ext,
+                            offset: value_offset as u32,
+                            present,
+                        });
                     }
                 }
                 if let Ok(true) = present {
