@@ -179,7 +179,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let env = |context, known| env_of(&o.line, o.ctx, context, known);
     for p in plan {
         if p.on == ON_OBJECT {
-            let ok = match p.mask.decide(&kept) {
+            let ok = match decide(&p.mask, &kept) {
                 Ok(truth) => truth == Some(true),
                 Err(()) => holds(p.expr, object, &env(object, Some(known))),
             };
@@ -208,7 +208,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
                     Some(members) => {
                         let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
                         let index = Some(o.line.members);
-                        mask.decide(&Kept { present, members: &members, bytes: o.line.bytes, index })
+                        decide(mask, &Kept { present, members: &members, bytes: o.line.bytes, index })
                     }
                     None => Err(()),
                 },
@@ -226,6 +226,17 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             }
         }
     }
+}
+
+/// What the walk's facts decide of a constraint (`Err(())`: evaluate it). Tests turn this off to
+/// check that the evaluator gives the same verdicts.
+#[inline]
+fn decide(mask: &Mask, kept: &Kept<'_>) -> Result<mask::Truth, ()> {
+    #[cfg(test)]
+    if tests::EVALUATE_ALL.with(std::cell::Cell::get) {
+        return Err(());
+    }
+    mask.decide(kept)
 }
 
 /// What an expression on `context` can refer to besides it.
@@ -296,5 +307,59 @@ fn push_failure(
 pub(crate) fn report_key(f: &mut Findings, model: &Model, key: &str, offset: usize, path: Option<Message>) {
     if let Some(c) = model.constraints().iter().find(|c| c.key == key) {
         push_failure(f, c, Cow::Owned(failure_message(c)), offset, path);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Every constraint goes to the evaluator (the presence mask is not asked).
+        pub(crate) static EVALUATE_ALL: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// (key, path, holds) of every constraint evaluated on `line`.
+    fn verdicts(line: &str) -> Vec<(&'static str, String, bool)> {
+        crate::oracle::evaluations(line.as_bytes()).into_iter().map(|e| (e.key, e.path, e.holds)).collect()
+    }
+
+    /// The verdicts decided from the walk's facts (nested paths, `where(…)` criteria, items of
+    /// elements, numbers, dates) are the evaluator's, line by line.
+    #[test]
+    fn decided_as_evaluated() {
+        let cond = r#""resourceType":"Condition","id":"c","subject":{"reference":"Patient/p"}"#;
+        let ver = |code: &str| {
+            format!(
+                r#""verificationStatus":{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"{code}"}}]}}"#
+            )
+        };
+        let clinical = r#""clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]}"#;
+        let lines = [
+            format!("{{{cond},{},{clinical}}}", ver("entered-in-error")),
+            format!("{{{cond},{},{clinical}}}", ver("confirmed")),
+            format!("{{{cond},{}}}", ver("entered-in-error")),
+            format!(r#"{{{cond},"verificationStatus":{{"coding":[{{"code":"entered-in-error"}},null]}},{clinical}}}"#),
+            format!(r#"{{{cond},"verificationStatus":{{"text":"x"}},{clinical}}}"#),
+            r#"{"resourceType":"Patient","id":"p","text":{"status":"generated"}}"#.to_owned(),
+            r#"{"resourceType":"Patient","id":"p","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}}"#.to_owned(),
+            r#"{"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p"},"medicationCodeableConcept":{"text":"x"},"dispenseRequest":{"quantity":{"value":1,"comparator":"<"}},"dosageInstruction":[{"timing":{"repeat":{"period":-1,"periodUnit":"d"}}},{"timing":{"repeat":{"period":0.5,"periodUnit":"d"}}},{"timing":{"repeat":{"period":1e400,"periodUnit":"d"}}}]}"#.to_owned(),
+            r#"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"period":{"start":"2020-01-02T11:00:00.25+01:00","end":"2020-01-02T09:30:00Z"}}"#.to_owned(),
+            r#"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"period":{"start":"2020-01-02","end":"2020-01-02T09:30:00Z"}}"#.to_owned(),
+        ];
+        for line in &lines {
+            let decided = verdicts(line);
+            EVALUATE_ALL.with(|e| e.set(true));
+            let evaluated = verdicts(line);
+            EVALUATE_ALL.with(|e| e.set(false));
+            assert_eq!(decided, evaluated, "{line}");
+            assert!(!decided.is_empty(), "{line}");
+        }
+        let failed = |line: &str, key: &str| verdicts(line).iter().any(|(k, _, holds)| *k == key && !holds);
+        assert!(failed(&lines[0], "con-5") && !failed(&lines[1], "con-5") && !failed(&lines[2], "con-5"));
+        assert!(!failed(&lines[3], "con-5"), "a Coding without system does not match: con-5 holds");
+        assert!(failed(&lines[5], "dom-6") && !failed(&lines[6], "dom-6"));
+        assert!(failed(&lines[7], "sqty-1") && failed(&lines[7], "tim-5"));
+        assert!(failed(&lines[8], "per-1"));
     }
 }

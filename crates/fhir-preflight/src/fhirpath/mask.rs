@@ -16,8 +16,9 @@ use std::cmp::Ordering;
 
 use super::logic;
 use super::parse::{BinOp, Expr};
-use super::value::Moment;
+use super::value::{Decimal, Moment};
 use crate::facts::{Captured, MemberIndex};
+use crate::json::scan::{Scanner, Token};
 use crate::model::{Model, Prim, Ty, TypeDef};
 
 pub(crate) use super::logic::Truth;
@@ -43,6 +44,8 @@ pub(crate) enum Mask {
     Equals(u8, Box<str>, bool),
     /// `a < b` (`<=`, `>`, `>=`) between two single date, dateTime or instant children.
     Order(u8, BinOp, u8),
+    /// `x >= 0` (`<`, `<=`, `>`) between a single decimal child and a number literal (`tim-5`).
+    Number(u8, BinOp, Box<str>),
     /// `x.y.z.exists()` (`true`), `.empty()` (`false`), with a `where(…)` on the last step whose
     /// criteria are themselves decided from what the walk kept of each item
     /// (`verificationStatus.coding.where(system = '…' and code = '…').empty()`).
@@ -73,6 +76,19 @@ pub(crate) struct Kept<'a> {
 }
 
 impl<'a> Kept<'a> {
+    /// The text of child `element`'s value when it is one JSON number.
+    fn number(&self, element: u8) -> Option<&'a str> {
+        let mut values = self.members.iter().filter(|c| c.element == element && !c.ext);
+        let c = values.next()?;
+        if values.next().is_some() || !c.present {
+            return None;
+        }
+        match (Scanner { bytes: self.bytes, pos: c.at() }).value() {
+            Ok(Token::Number(s, e)) => std::str::from_utf8(self.bytes.get(s as usize..e as usize)?).ok(),
+            _ => None,
+        }
+    }
+
     /// The raw text of child `element`'s value when it is one string without escapes.
     fn text(&self, element: u8) -> Option<&'a str> {
         let mut values = self.members.iter().filter(|c| c.element == element && !c.ext);
@@ -188,6 +204,8 @@ fn single_prim(e: &Expr, t: &TypeDef, want: &[Prim]) -> Option<u8> {
 const TEXT: &[Prim] =
     &[Prim::String, Prim::Code, Prim::Id, Prim::Uri, Prim::Url, Prim::Canonical, Prim::Oid, Prim::Uuid, Prim::Markdown];
 const DATES: &[Prim] = &[Prim::Date, Prim::DateTime, Prim::Instant];
+/// Decimals only: an integer the evaluator cannot read as an `i64` is empty there, not a number.
+const NUMBERS: &[Prim] = &[Prim::Decimal];
 const ALL_PRIMS: &[Prim] = &[
     Prim::Base64Binary,
     Prim::Boolean,
@@ -220,7 +238,11 @@ pub(crate) fn compile(e: &Expr, t: &'static TypeDef) -> Mask {
         Expr::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
             match (single_prim(a, t, DATES), single_prim(b, t, DATES)) {
                 (Some(x), Some(y)) => Mask::Order(x, *op, y),
-                _ => Mask::Unknown,
+                _ => match (single_prim(a, t, NUMBERS), &**b) {
+                    (Some(x), Expr::Int(n)) => Mask::Number(x, *op, n.to_string().into()),
+                    (Some(x), Expr::Dec(d)) => Mask::Number(x, *op, d.as_str().into()),
+                    _ => Mask::Unknown,
+                },
             }
         }
         Expr::Call(Some(target), f, args) if args.len() == 1 => {
@@ -370,6 +392,19 @@ impl Mask {
                 }
                 let moment = |i: &u8| kept.text(*i).and_then(Moment::parse_date_time).ok_or(());
                 let Some(o) = moment(a)?.compare(&moment(b)?) else { return Ok(None) };
+                Ok(Some(match op {
+                    BinOp::Lt => o == Ordering::Less,
+                    BinOp::Gt => o == Ordering::Greater,
+                    BinOp::Le => o != Ordering::Greater,
+                    _ => o != Ordering::Less,
+                }))
+            }
+            Mask::Number(i, op, literal) => {
+                if absent(i) {
+                    return Ok(None);
+                }
+                let value = kept.number(*i).and_then(Decimal::parse).ok_or(())?;
+                let o = value.cmp(&Decimal::parse(literal).ok_or(())?);
                 Ok(Some(match op {
                     BinOp::Lt => o == Ordering::Less,
                     BinOp::Gt => o == Ordering::Greater,

@@ -5,6 +5,8 @@
 
 use std::cmp::Ordering;
 
+use smallvec::SmallVec;
+
 /// A decimal, exactly: sign, the digits without leading zeros, and the power of ten of the last
 /// digit. `1.50` is `(false, "15", -1)`.
 #[derive(Clone, Debug)]
@@ -135,8 +137,9 @@ impl Decimal {
 /// offset in minutes where one was given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Moment {
-    /// Year, month, day, hour, minute, second; as many as given (a time: hour onwards).
-    fields: Vec<i64>,
+    /// Year, month, day, hour, minute, second; as many as given (a time: hour onwards). Inline,
+    /// as the text below: `per-1` compares two of them on every Period.
+    fields: Fields,
     /// Milliseconds, when seconds had a fraction.
     millis: Option<i64>,
     /// Minutes east of UTC.
@@ -144,8 +147,10 @@ pub(crate) struct Moment {
     /// A time of day (`@T10:00`, a FHIR `time`), not a date.
     time_only: bool,
     /// As written.
-    source: String,
+    source: SmallVec<[u8; 32]>,
 }
+
+type Fields = SmallVec<[i64; 6]>;
 
 impl Moment {
     /// A FHIR date / dateTime / instant, or a FHIRPath `@…` literal (without the `@`).
@@ -154,14 +159,14 @@ impl Moment {
             Some((d, t)) => (d, Some(t)),
             None => (text, None),
         };
-        let mut fields = Vec::new();
+        let mut fields = Fields::new();
         for part in date.split('-') {
             fields.push(part.parse::<i64>().ok()?);
         }
         if fields.is_empty() || fields.len() > 3 {
             return None;
         }
-        let mut m = Moment { fields, millis: None, zone: None, time_only: false, source: text.to_owned() };
+        let mut m = Moment { fields, millis: None, zone: None, time_only: false, source: text.as_bytes().into() };
         if let Some(t) = time.filter(|t| !t.is_empty()) {
             if m.fields.len() != 3 {
                 return None;
@@ -184,7 +189,8 @@ impl Moment {
 
     /// A FHIR time, or a FHIRPath `@T…` literal (without the `@T`).
     pub(crate) fn parse_time(text: &str) -> Option<Moment> {
-        let mut m = Moment { fields: Vec::new(), millis: None, zone: None, time_only: true, source: text.to_owned() };
+        let mut m =
+            Moment { fields: Fields::new(), millis: None, zone: None, time_only: true, source: text.as_bytes().into() };
         m.time_part(text)?;
         m.in_range().then_some(m)
     }
@@ -206,8 +212,13 @@ impl Moment {
             match part.split_once('.') {
                 Some((s, frac)) => {
                     self.fields.push(s.parse().ok()?);
-                    let ms: String = frac.chars().chain("000".chars()).take(3).collect();
-                    self.millis = Some(ms.parse().ok()?);
+                    // Milliseconds: the first three characters, padded with zeros (no allocation).
+                    let mut buf = [0u8; 12];
+                    let mut len = 0;
+                    for c in frac.chars().chain("000".chars()).take(3) {
+                        len += c.encode_utf8(&mut buf[len..]).len();
+                    }
+                    self.millis = Some(std::str::from_utf8(&buf[..len]).ok()?.parse().ok()?);
                 }
                 None => self.fields.push(part.parse().ok()?),
             }
@@ -222,7 +233,7 @@ impl Moment {
 
     /// As written.
     pub(crate) fn text(&self) -> String {
-        self.source.clone()
+        String::from_utf8_lossy(&self.source).into_owned()
     }
 
     fn has_time(&self) -> bool {
@@ -230,7 +241,7 @@ impl Moment {
     }
 
     /// The fields shifted to UTC (a date-time with a time and a zone), for comparison.
-    fn normalized(&self) -> Vec<i64> {
+    fn normalized(&self) -> Fields {
         let Some(zone) = self.zone.filter(|_| self.has_time()) else { return self.fields.clone() };
         // Minutes since the epoch-free origin of the civil calendar, minus the zone, back to fields.
         let field = |i: usize| self.fields.get(i).copied().unwrap_or(0);
@@ -239,7 +250,7 @@ impl Moment {
         let total = ((days * 24 + h) * 60 + mi) - zone;
         let (days, minute_of_day) = (total.div_euclid(1440), total.rem_euclid(1440));
         let (y, mo, d) = civil_from_days(days);
-        let mut out = vec![y, mo, d, minute_of_day / 60, minute_of_day % 60];
+        let mut out: Fields = smallvec::smallvec![y, mo, d, minute_of_day / 60, minute_of_day % 60];
         out.extend_from_slice(self.fields.get(5..).unwrap_or_default());
         out.truncate(self.fields.len());
         out
