@@ -346,6 +346,7 @@ pub(crate) mod tests {
             r#"{"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p"},"medicationCodeableConcept":{"text":"x"},"dispenseRequest":{"quantity":{"value":1,"comparator":"<"}},"dosageInstruction":[{"timing":{"repeat":{"period":-1,"periodUnit":"d"}}},{"timing":{"repeat":{"period":0.5,"periodUnit":"d"}}},{"timing":{"repeat":{"period":1e400,"periodUnit":"d"}}}]}"#.to_owned(),
             r#"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"period":{"start":"2020-01-02T11:00:00.25+01:00","end":"2020-01-02T09:30:00Z"}}"#.to_owned(),
             r#"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"period":{"start":"2020-01-02","end":"2020-01-02T09:30:00Z"}}"#.to_owned(),
+            r##"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"contained":[{"resourceType":"Patient","id":"p"}],"subject":{"reference":"#p"},"serviceProvider":{"reference":"\u0023q"},"partOf":{"reference":"#"}}"##.to_owned(),
         ];
         for line in &lines {
             let decided = verdicts(line);

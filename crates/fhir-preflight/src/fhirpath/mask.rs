@@ -89,6 +89,22 @@ impl<'a> Kept<'a> {
         }
     }
 
+    /// Does child `element`'s value, one string, start with `prefix`? Read from the first bytes
+    /// only (`ref-1` asks it of every reference); `None` when an escape or a quote comes first, or
+    /// the value is not one string.
+    fn starts_with(&self, element: u8, prefix: &str) -> Option<bool> {
+        let mut values = self.members.iter().filter(|c| c.element == element && !c.ext);
+        let c = values.next()?;
+        if values.next().is_some() || !c.present || self.bytes.get(c.at()) != Some(&b'"') {
+            return None;
+        }
+        let head = self.bytes.get(c.at() + 1..)?.get(..prefix.len())?;
+        if head.iter().any(|&b| b == b'"' || b == b'\\') || prefix.bytes().any(|b| b == b'"' || b == b'\\') {
+            return None;
+        }
+        Some(head == prefix.as_bytes())
+    }
+
     /// The raw text of child `element`'s value when it is one string without escapes.
     fn text(&self, element: u8) -> Option<&'a str> {
         let mut values = self.members.iter().filter(|c| c.element == element && !c.ext);
@@ -372,6 +388,11 @@ impl Mask {
             Mask::Text(i, op, lit) => {
                 if absent(i) {
                     return Ok(Some(false));
+                }
+                if *op == TextOp::StartsWith {
+                    if let Some(starts) = kept.starts_with(*i, lit) {
+                        return Ok(Some(starts));
+                    }
                 }
                 let text = kept.text(*i).ok_or(())?;
                 Ok(Some(match op {

@@ -139,25 +139,24 @@ impl<'a> Node<'a> {
                 return;
             }
         }
-        let is_wanted =
-            |property: u8| wanted.is_none_or(|w| usize::from(t.properties[usize::from(property)].element) == w);
         match known.filter(|k| k.at == open).and_then(|k| k.members) {
-            Some(members) => self.nodes_of(members, t, is_wanted, each),
-            None => self.nodes_of(&self.members(open, t), t, is_wanted, each),
+            Some(members) => self.nodes_of(members, t, wanted, each),
+            None => self.nodes_of(&self.members(open, t), t, wanted, each),
         }
     }
 
-    /// The child nodes of an object with these members, of the properties `is_wanted` accepts.
-    fn nodes_of(
-        &self,
-        members: &[Captured],
-        t: &TypeDef,
-        is_wanted: impl Fn(u8) -> bool,
-        each: &mut dyn FnMut(Node<'a>),
-    ) {
-        for c in members.iter().filter(|c| !c.ext && is_wanted(c.property)) {
+    /// The child nodes of an object with these members: of element `wanted`, or all.
+    fn nodes_of(&self, members: &[Captured], t: &TypeDef, wanted: Option<usize>, each: &mut dyn FnMut(Node<'a>)) {
+        let is_wanted = |c: &Captured| wanted.is_none_or(|w| usize::from(c.element) == w);
+        for c in members.iter().filter(|c| !c.ext && is_wanted(c)) {
             let ty = t.properties[usize::from(c.property)].ty;
-            let ext = members.iter().find(|e| e.ext && e.property == c.property).map(|e| self.items_at(e.at()));
+            // Only a primitive has a `_x` member.
+            let ext = match ty {
+                Ty::Prim(_) => {
+                    members.iter().find(|e| e.ext && e.property == c.property).map(|e| self.items_at(e.at()))
+                }
+                _ => None,
+            };
             for (i, item) in self.items_at(c.at()).iter().enumerate() {
                 let ext_at = ext.as_ref().and_then(|e| e.get(i).copied().flatten());
                 if let Some(node) = self.child_node(ty, *item, ext_at) {
@@ -166,7 +165,7 @@ impl<'a> Node<'a> {
             }
         }
         // Primitives given only as `_x`.
-        for e in members.iter().filter(|e| e.ext && is_wanted(e.property)) {
+        for e in members.iter().filter(|e| e.ext && is_wanted(e)) {
             if members.iter().any(|v| !v.ext && v.property == e.property) {
                 continue;
             }
@@ -239,11 +238,10 @@ impl<'a> Node<'a> {
             if let Some(same) = self.same_string(&ma, &mb, t, i) {
                 return same;
             }
-            let of_element = |p: u8| usize::from(t.properties[usize::from(p)].element) == i;
             let (mut ca, mut cb) =
                 (smallvec::SmallVec::<[Node<'a>; 4]>::new(), smallvec::SmallVec::<[Node<'a>; 4]>::new());
-            self.nodes_of(&ma, t, of_element, &mut |n| ca.push(n));
-            other.nodes_of(&mb, t, of_element, &mut |n| cb.push(n));
+            self.nodes_of(&ma, t, Some(i), &mut |n| ca.push(n));
+            other.nodes_of(&mb, t, Some(i), &mut |n| cb.push(n));
             ca.len() == cb.len() && ca.iter().zip(&cb).all(|(p, q)| p.deep_equal(q, value_equal))
         })
     }
