@@ -10,6 +10,7 @@ pub(crate) mod path;
 
 use std::borrow::Cow;
 use std::cell::{Ref, RefCell};
+use std::rc::Rc;
 
 use crate::diagnostic::Message;
 use crate::json::scan::{Scanner, Token};
@@ -54,6 +55,9 @@ pub(crate) struct Line<'a> {
 pub(crate) struct MemberIndex {
     objects: Kept<Captured>,
     arrays: Kept<Option<usize>>,
+    /// Members of objects the walk had not finished when a constraint read them (the resource
+    /// around a Reference, for `ref-1`'s `%rootResource.contained`), scanned once per line.
+    scanned: RefCell<Vec<(usize, Rc<[Captured]>)>>,
 }
 
 /// Slots by offset, and the arena their ranges are in.
@@ -131,6 +135,21 @@ impl MemberIndex {
     pub(crate) fn clear(&mut self) {
         self.objects.clear();
         self.arrays.clear();
+        self.scanned.get_mut().clear();
+    }
+
+    /// The members of an unfinished object at `open`, scanned earlier on this line.
+    pub(crate) fn scanned(&self, open: usize) -> Option<Rc<[Captured]>> {
+        self.scanned.borrow().iter().find(|(at, _)| *at == open).map(|(_, m)| Rc::clone(m))
+    }
+
+    /// Keep the members of an unfinished object, scanned (a handful per line; at most 64, the
+    /// rest are scanned again).
+    pub(crate) fn keep_scanned(&self, open: usize, members: Rc<[Captured]>) {
+        let mut scanned = self.scanned.borrow_mut();
+        if scanned.len() < 64 {
+            scanned.push((open, members));
+        }
     }
 
     /// The walk opened the object at `open`, of type `tid` (offsets only grow within a line).

@@ -7,6 +7,7 @@
 
 use std::cell::Ref;
 use std::ops::Deref;
+use std::rc::Rc;
 
 use smallvec::SmallVec;
 
@@ -184,8 +185,11 @@ impl<'a> Node<'a> {
         if let Some(kept) = self.line.members.get(open) {
             return Read::Walked(kept);
         }
+        if let Some(scanned) = self.line.members.scanned(open) {
+            return Read::Shared(scanned);
+        }
         let mut sc = Scanner { bytes: self.line.bytes, pos: open + 1 };
-        let mut members = SmallVec::new();
+        let mut members: SmallVec<[Captured; 8]> = SmallVec::new();
         if sc.peek() != Some(b'}') {
             while let Ok(key) = sc.member_key() {
                 let key_text = key.str_in(self.line.text);
@@ -208,7 +212,11 @@ impl<'a> Node<'a> {
                 sc.pos += 1;
             }
         }
-        Read::Scanned(members)
+        // An object the walk has not finished (the resource around the checked object): other
+        // objects inside it will read it again.
+        let members: Rc<[Captured]> = members.into_iter().collect();
+        self.line.members.keep_scanned(open, Rc::clone(&members));
+        Read::Shared(members)
     }
 
     /// Are two complex nodes equal, property by property (the HL7 Java engine's
@@ -374,6 +382,8 @@ pub(crate) enum Read<'a, T: Copy> {
     Walked(Ref<'a, [T]>),
     /// A single value (not an array): its own item.
     One([T; 1]),
+    /// Scanned once and shared for the rest of the line.
+    Shared(Rc<[T]>),
     Scanned(SmallVec<[T; 8]>),
 }
 
@@ -383,6 +393,7 @@ impl<T: Copy> Deref for Read<'_, T> {
         match self {
             Read::Walked(kept) => kept,
             Read::One(one) => one,
+            Read::Shared(shared) => shared,
             Read::Scanned(scanned) => scanned,
         }
     }
