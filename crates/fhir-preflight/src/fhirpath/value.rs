@@ -155,6 +155,11 @@ type Fields = SmallVec<[i64; 6]>;
 impl Moment {
     /// A FHIR date / dateTime / instant, or a FHIRPath `@…` literal (without the `@`).
     pub(crate) fn parse_date_time(text: &str) -> Option<Moment> {
+        Moment::canonical(text).or_else(|| Moment::general(text))
+    }
+
+    /// [`Moment::parse_date_time`] for any text.
+    fn general(text: &str) -> Option<Moment> {
         let (date, time) = match text.split_once('T') {
             Some((d, t)) => (d, Some(t)),
             None => (text, None),
@@ -172,6 +177,51 @@ impl Moment {
                 return None;
             }
             m.time_part(t)?;
+        }
+        m.in_range().then_some(m)
+    }
+
+    /// The shapes data almost always has — `YYYY-MM-DD` and `YYYY-MM-DDThh:mm:ss[.fff…](Z|±hh:mm)`
+    /// — read byte by byte (`per-1` compares two on every Period); `None` for anything else,
+    /// which [`Moment::parse_date_time`] reads in general (to the same result for these shapes).
+    fn canonical(text: &str) -> Option<Moment> {
+        let b = text.as_bytes();
+        let num = |from: usize, to: usize| -> Option<i64> {
+            let digits = b.get(from..to)?;
+            digits.iter().all(u8::is_ascii_digit).then(|| digits.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+        };
+        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let fields: Fields = smallvec::smallvec![num(0, 4)?, num(5, 7)?, num(8, 10)?];
+        let mut m = Moment { fields, millis: None, zone: None, time_only: false, source: b.into() };
+        if b.len() > 10 {
+            if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+                return None;
+            }
+            m.fields.extend([num(11, 13)?, num(14, 16)?, num(17, 19)?]);
+            let mut at = 19;
+            if b[at] == b'.' {
+                let digits = b[at + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+                if digits == 0 {
+                    return None;
+                }
+                let first = |i: usize| if i < digits { i64::from(b[at + 1 + i] - b'0') } else { 0 };
+                m.millis = Some(first(0) * 100 + first(1) * 10 + first(2));
+                at += 1 + digits;
+            }
+            m.zone = Some(match &b[at..] {
+                b"Z" => 0,
+                [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+                    let minutes = num(at + 1, at + 3)? * 60 + num(at + 4, at + 6)?;
+                    if *sign == b'-' {
+                        -minutes
+                    } else {
+                        minutes
+                    }
+                }
+                _ => return None,
+            });
         }
         m.in_range().then_some(m)
     }
@@ -320,6 +370,32 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::parse(s).unwrap()
+    }
+
+    #[test]
+    fn canonical_dates_read_as_in_general() {
+        let texts = [
+            "2020-01-02",
+            "2020-01-02T10:00:00Z",
+            "2020-01-02T10:00:00.1Z",
+            "2020-01-02T10:00:00.123456+01:30",
+            "2020-01-02T23:59:60-14:00",
+            "2020-01-02T10:00:00+25:00",
+            "2020-13-02",
+            "2020-01-02T10:00:00",
+            "2020-01-02T10:00:00.Z",
+            "2020-01-02T10:00Z",
+            "2020-01-0x",
+            "+020-01-02",
+            "2020-01-02T10:00:00.5+1:00",
+        ];
+        for text in texts {
+            let fast = Moment::canonical(text).map(|m| format!("{m:?}"));
+            let general = Moment::general(text).map(|m| format!("{m:?}"));
+            assert!(fast.is_none() || fast == general, "{text}: {fast:?} vs {general:?}");
+            assert_eq!(Moment::parse_date_time(text).map(|m| format!("{m:?}")), general, "{text}");
+        }
+        assert!(Moment::canonical("2020-01-02T10:00:00.123456+01:30").is_some());
     }
 
     #[test]
