@@ -98,6 +98,9 @@ struct Planned {
     expr: &'static Expr,
     on: u8,
     mask: Mask,
+    /// For a constraint on an element: the mask on its items, by the property (JSON key) they
+    /// are read from (a choice element has one per complex type).
+    by_property: Box<[(u8, Mask)]>,
     message: String,
 }
 
@@ -121,17 +124,16 @@ fn plans(model: &Model) -> &'static [Vec<Planned>] {
                     .filter_map(|&(index, on)| {
                         let i = usize::from(index);
                         let expr = exprs.get(i)?.as_ref()?;
-                        let mask = match on {
-                            ON_OBJECT => mask::compile(expr, t),
+                        let resource = (t.kind == TypeKind::Resource).then_some(t);
+                        let (mask, by_property) = match on {
+                            ON_OBJECT => (mask::compile_in(expr, t, resource), Box::default()),
                             // A constraint on an element of a complex type (`sqty-1` on a
-                            // SimpleQuantity element): decided on each item's kept members.
-                            _ => match element_type(t, on) {
-                                Some(id) => mask::compile(expr, model.ty(id)),
-                                None => Mask::Unknown,
-                            },
+                            // SimpleQuantity element, or on `doseQuantity` of `dose[x]`):
+                            // decided on each item's kept members, by the item's key.
+                            _ => (Mask::Unknown, item_masks(model, t, on, expr)),
                         };
                         let constraint = &constraints[i];
-                        Some(Planned { constraint, expr, on, mask, message: failure_message(constraint) })
+                        Some(Planned { constraint, expr, on, mask, by_property, message: failure_message(constraint) })
                     })
                     .collect()
             })
@@ -139,16 +141,19 @@ fn plans(model: &Model) -> &'static [Vec<Planned>] {
     })
 }
 
-/// The type of element `on` of `t`, when it is one complex type (not a choice, primitive or
-/// resource).
-fn element_type(t: &TypeDef, on: u8) -> Option<crate::model::TypeId> {
-    if t.elements.get(usize::from(on))?.choice {
-        return None;
-    }
-    match t.properties.iter().find(|p| p.element == on)?.ty {
-        crate::model::Ty::Complex(id) => Some(id),
-        _ => None,
-    }
+/// The masks of a constraint on element `on` of `t`, on its items of each complex type (not a
+/// primitive or a resource), by property.
+fn item_masks(model: &Model, t: &TypeDef, on: u8, expr: &Expr) -> Box<[(u8, Mask)]> {
+    t.properties
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.element == on)
+        .filter_map(|(i, p)| match p.ty {
+            crate::model::Ty::Complex(id) => Some((i as u8, mask::compile(expr, model.ty(id)))),
+            _ => None,
+        })
+        .filter(|(_, m)| *m != Mask::Unknown)
+        .collect()
 }
 
 /// Types with constraints to evaluate here.
@@ -173,7 +178,8 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let Some(plan) = plans(model).get(usize::from(o.type_id)) else { return };
     let tracing = crate::oracle::on();
     // The walk kept every member of the object (and of the objects inside it: `facts::MemberIndex`).
-    let kept = Kept { present: o.present, members: o.captured, bytes: o.line.bytes, index: Some(o.line.members) };
+    let resource = (o.def.kind == TypeKind::Resource).then_some(o.captured);
+    let kept = Kept { present: o.present, members: o.captured, bytes: o.line.bytes, line: Some(&o.line), resource };
     let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
     let object = Node::object(&o.line, o.open, node_type(model, o.type_id));
     let env = |context, known| env_of(&o.line, o.ctx, context, known);
@@ -195,20 +201,20 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
         let name = element.name.strip_suffix("[x]").unwrap_or(element.name);
         let items = object.children(Some(name), Some(known));
         // The JSON key names the element in paths (`doseQuantity` for `dose[x]`).
-        let key = o
-            .captured
-            .iter()
-            .find(|c| c.element == p.on && !c.ext)
-            .map_or(name, |c| o.def.properties[usize::from(c.property)].key);
+        let first = o.captured.iter().find(|c| c.element == p.on && !c.ext);
+        let key = first.map_or(name, |c| o.def.properties[usize::from(c.property)].key);
+        let item_mask = first.and_then(|c| p.by_property.iter().find(|(prop, _)| *prop == c.property)).map(|(_, m)| m);
         let member = Path::Member(o.path, key);
         for (i, item) in items.iter().enumerate() {
-            let decided = match (item.value(), &p.mask) {
-                (_, Mask::Unknown) | (None, _) => Err(()),
-                (Some(open), mask) => match o.line.members.get(open) {
+            let decided = match (item.value(), item_mask) {
+                (None, _) | (_, None) => Err(()),
+                (Some(open), Some(mask)) => match o.line.members.get(open) {
                     Some(members) => {
                         let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
-                        let index = Some(o.line.members);
-                        decide(mask, &Kept { present, members: &members, bytes: o.line.bytes, index })
+                        decide(
+                            mask,
+                            &Kept { present, members: &members, bytes: o.line.bytes, line: Some(&o.line), resource: None },
+                        )
                     }
                     None => Err(()),
                 },

@@ -179,6 +179,14 @@ fn equal(a: &Item<'_>, b: &Item<'_>) -> Option<bool> {
     }
 }
 
+/// Are two nodes equal as `=` and `intersect` compare them (complex ones property by property)?
+pub(crate) fn nodes_equal(a: &Node<'_>, b: &Node<'_>) -> bool {
+    match (to_value(&Item::Node(*a)), to_value(&Item::Node(*b))) {
+        (Some(x), Some(y)) => equal(&x, &y) == Some(true),
+        _ => false,
+    }
+}
+
 /// Equivalence: strings ignore case and collapse whitespace; dates of different precision differ.
 fn equivalent(a: &Item<'_>, b: &Item<'_>) -> bool {
     match (a, b) {

@@ -17,9 +17,11 @@ use std::cmp::Ordering;
 use super::logic;
 use super::parse::{BinOp, Expr};
 use super::value::{Decimal, Moment};
-use crate::facts::{Captured, MemberIndex};
+use crate::facts::{Captured, Line};
 use crate::json::scan::{Scanner, Token};
-use crate::model::{Model, Prim, Ty, TypeDef};
+use super::node::{Node, NodeType};
+use crate::model::{Model, Prim, Ty, TypeDef, TypeId};
+use smallvec::SmallVec;
 
 pub(crate) use super::logic::Truth;
 
@@ -46,6 +48,10 @@ pub(crate) enum Mask {
     Order(u8, BinOp, u8),
     /// `x >= 0` (`<`, `<=`, `>`) between a single decimal child and a number literal (`tim-5`).
     Number(u8, BinOp, Box<str>),
+    /// `x.y.intersect(%resource.u.v).exists()` on objects of one complex type: does an object
+    /// that `steps` reach from the focus equal (FHIRPath `=`, property by property) one that
+    /// `from_resource` reaches from `%resource`? (`obs-7`: `coding.intersect(%resource.code.coding)`.)
+    Intersects { steps: Box<[u8]>, from_resource: Box<[u8]>, tid: TypeId },
     /// `x.y.z.exists()` (`true`), `.empty()` (`false`), with a `where(…)` on the last step whose
     /// criteria are themselves decided from what the walk kept of each item
     /// (`verificationStatus.coding.where(system = '…' and code = '…').empty()`).
@@ -71,8 +77,11 @@ pub(crate) struct Kept<'a> {
     pub(crate) present: u64,
     pub(crate) members: &'a [Captured],
     pub(crate) bytes: &'a [u8],
-    /// What the walk kept of the objects inside (for paths such as `text.div.exists()`).
-    pub(crate) index: Option<&'a MemberIndex>,
+    /// The line, with what the walk kept of the objects inside (for paths such as
+    /// `text.div.exists()`).
+    pub(crate) line: Option<&'a Line<'a>>,
+    /// The members of `%resource`, when the constraint is on a resource (the object itself).
+    pub(crate) resource: Option<&'a [Captured]>,
 }
 
 impl<'a> Kept<'a> {
@@ -138,7 +147,8 @@ impl<'a> Kept<'a> {
         if rest.is_empty() && filter.is_none() {
             return Ok(true);
         }
-        let index = self.index.ok_or(())?;
+        let line = self.line.ok_or(())?;
+        let index = line.members;
         let mut found = false;
         for c in self.members.iter().filter(|c| c.element == i) {
             if c.ext {
@@ -161,11 +171,68 @@ impl<'a> Kept<'a> {
                 }
                 let members = index.get(at).ok_or(())?;
                 let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
-                let item = Kept { present, members: &members, bytes: self.bytes, index: self.index };
+                let item = Kept { present, members: &members, ..*self };
                 found |= item.any(rest, filter)?;
             }
         }
         Ok(found)
+    }
+}
+
+impl Kept<'_> {
+    /// Where each object that `steps` reach from this object starts, in document order.
+    /// `Err(())` when a value on the way is not an object or was not kept.
+    fn reach(&self, steps: &[u8], out: &mut SmallVec<[usize; 4]>) -> Result<(), ()> {
+        let Some((&i, rest)) = steps.split_first() else { return Ok(()) };
+        if self.present & (1 << i) == 0 {
+            return Ok(());
+        }
+        let index = self.line.ok_or(())?.members;
+        for c in self.members.iter().filter(|c| c.element == i) {
+            if c.ext {
+                return Err(());
+            }
+            if !c.present {
+                continue;
+            }
+            let single = [Some(c.at())];
+            let array;
+            let items: &[Option<usize>] = if self.bytes.get(c.at()) == Some(&b'[') {
+                array = index.array(c.at()).ok_or(())?;
+                &array
+            } else {
+                &single
+            };
+            for &at in items.iter().flatten() {
+                if self.bytes.get(at) != Some(&b'{') {
+                    return Err(());
+                }
+                if rest.is_empty() {
+                    out.push(at);
+                    continue;
+                }
+                let members = index.get(at).ok_or(())?;
+                let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+                Kept { present, members: &members, ..*self }.reach(rest, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Mask::Intersects`]: objects of type `tid` reached from the focus and from `%resource`,
+    /// compared as the evaluator compares them (`eval::nodes_equal`).
+    fn intersects(&self, steps: &[u8], from_resource: &[u8], tid: TypeId) -> Result<bool, ()> {
+        let (line, resource) = (self.line.ok_or(())?, self.resource.ok_or(())?);
+        let mut mine = SmallVec::new();
+        self.reach(steps, &mut mine)?;
+        if mine.is_empty() {
+            return Ok(false);
+        }
+        let present = resource.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+        let mut theirs = SmallVec::new();
+        Kept { present, members: resource, ..*self }.reach(from_resource, &mut theirs)?;
+        let node = |at: usize| Node::object(line, at, NodeType::Complex(tid));
+        Ok(mine.iter().any(|&a| theirs.iter().any(|&b| super::eval::nodes_equal(&node(a), &node(b)))))
     }
 }
 
@@ -246,6 +313,12 @@ const ALL_PRIMS: &[Prim] = &[
 
 /// The mask of `e` on an object of type `t`.
 pub(crate) fn compile(e: &Expr, t: &'static TypeDef) -> Mask {
+    compile_in(e, t, None)
+}
+
+/// The mask of `e` on an object of type `t`, where `%resource` is of type `resource` when the
+/// object is itself a resource (`%resource` is then the object).
+pub(crate) fn compile_in(e: &Expr, t: &'static TypeDef, resource: Option<&'static TypeDef>) -> Mask {
     match e {
         Expr::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => match (single_prim(a, t, TEXT), &**b) {
             (Some(i), Expr::Str(lit)) => Mask::Equals(i, lit.as_str().into(), *op == BinOp::Ne),
@@ -266,7 +339,7 @@ pub(crate) fn compile(e: &Expr, t: &'static TypeDef) -> Mask {
                 "startsWith" => TextOp::StartsWith,
                 "endsWith" => TextOp::EndsWith,
                 "contains" => TextOp::Contains,
-                _ => return compile_presence(e, t),
+                _ => return compile_presence(e, t, resource),
             };
             match (single_prim(target, t, TEXT), &args[0]) {
                 (Some(i), Expr::Str(lit)) if !lit.is_empty() => Mask::Text(i, op, lit.as_str().into()),
@@ -276,17 +349,21 @@ pub(crate) fn compile(e: &Expr, t: &'static TypeDef) -> Mask {
         Expr::Call(Some(target), f, args) if f == "hasValue" && args.is_empty() => {
             match single_prim(target, t, ALL_PRIMS) {
                 Some(i) => Mask::HasValue(i),
-                None => compile_presence(e, t),
+                None => compile_presence(e, t, resource),
             }
         }
-        _ => compile_presence(e, t),
+        _ => compile_presence(e, t, resource),
     }
 }
 
 /// A path of children from an object of type `t` (`x.y.z`, optionally ending in `where(…)` with
 /// criteria the walk's facts decide): its element indexes, the type of its last step (`None`: a
 /// primitive), and the criteria. Choice elements and resources are left to the evaluator.
-fn chain(e: &Expr, t: &'static TypeDef) -> Option<(Vec<u8>, Option<&'static TypeDef>, Option<Mask>)> {
+fn chain(
+    e: &Expr,
+    t: &'static TypeDef,
+    resource: Option<&'static TypeDef>,
+) -> Option<(Vec<u8>, Option<&'static TypeDef>, Option<Mask>)> {
     let step = |t: &'static TypeDef, name: &str| -> Option<(u8, Option<&'static TypeDef>)> {
         let i = element(t, name)?;
         if t.elements[usize::from(i)].choice {
@@ -304,21 +381,53 @@ fn chain(e: &Expr, t: &'static TypeDef) -> Option<(Vec<u8>, Option<&'static Type
             Some((vec![i], next, None))
         }
         Expr::Member(target, name) => {
-            let (mut steps, Some(at), None) = chain(target, t)? else { return None };
+            let (mut steps, Some(at), None) = chain(target, t, resource)? else { return None };
             let (i, next) = step(at, name)?;
             steps.push(i);
             Some((steps, next, None))
         }
         Expr::Call(Some(target), f, args) if f == "where" && args.len() == 1 => {
-            let (steps, Some(at), None) = chain(target, t)? else { return None };
-            let filter = compile(&args[0], at);
+            let (steps, Some(at), None) = chain(target, t, resource)? else { return None };
+            let filter = compile_in(&args[0], at, resource);
             (filter != Mask::Unknown).then_some((steps, Some(at), Some(filter)))
         }
         _ => None,
     }
 }
 
-fn compile_presence(e: &Expr, t: &'static TypeDef) -> Mask {
+/// The id of a type of base R4.
+fn type_id_of(t: &'static TypeDef) -> Option<TypeId> {
+    let model = Model::r4();
+    model.type_ids().find(|&id| std::ptr::eq(model.ty(id), t))
+}
+
+/// `a.intersect(b)`: `(a, b)`.
+fn intersect(e: &Expr) -> Option<(&Expr, &Expr)> {
+    match e {
+        Expr::Call(Some(a), f, args) if f == "intersect" && args.len() == 1 => Some((a, &args[0])),
+        _ => None,
+    }
+}
+
+/// `%resource.x.y` on a resource of type `r`: the steps and the type of the last one.
+fn from_resource(e: &Expr, r: &'static TypeDef) -> Option<(Vec<u8>, Option<&'static TypeDef>)> {
+    match e {
+        Expr::Member(target, name) if matches!(&**target, Expr::Var(v) if v == "resource") => {
+            let (steps, end, None) = chain(&Expr::Ident(name.clone()), r, None)? else { return None };
+            Some((steps, end))
+        }
+        Expr::Member(target, name) => {
+            let (mut steps, Some(at)) = from_resource(target, r)? else { return None };
+            let (more, end, None) = chain(&Expr::Ident(name.clone()), at, None)? else { return None };
+            steps.extend(more);
+            Some((steps, end))
+        }
+        _ => None,
+    }
+}
+
+fn compile_presence(e: &Expr, t: &'static TypeDef, resource: Option<&'static TypeDef>) -> Mask {
+    let compile = |e: &Expr, t: &'static TypeDef| compile_in(e, t, resource);
     match e {
         Expr::Binary(op @ (BinOp::And | BinOp::Or | BinOp::Implies | BinOp::Xor), a, b) => {
             let (a, b) = (compile(a, t), compile(b, t));
@@ -330,7 +439,7 @@ fn compile_presence(e: &Expr, t: &'static TypeDef) -> Mask {
         }
         // `x.exists(criteria)` is `x.where(criteria).exists()`: false when `x` is absent.
         Expr::Call(Some(target), f, args) if f == "exists" && args.len() == 1 => {
-            if let Some((steps, Some(end), None)) = chain(target, t) {
+            if let Some((steps, Some(end), None)) = chain(target, t, resource) {
                 let filter = compile(&args[0], end);
                 if filter != Mask::Unknown {
                     return Mask::Path { steps: steps.into(), filter: Some(Box::new(filter)), exists: true };
@@ -339,6 +448,21 @@ fn compile_presence(e: &Expr, t: &'static TypeDef) -> Mask {
             match path_root(target).and_then(|name| element(t, name)) {
                 Some(i) => Mask::IfAbsent(i, false),
                 None => Mask::Unknown,
+            }
+        }
+        Expr::Call(Some(target), f, args) if f == "exists" && args.is_empty() && intersect(target).is_some() => {
+            let Some((a, b)) = intersect(target) else { return Mask::Unknown };
+            let (Some((steps, Some(x), None)), Some(r)) = (chain(a, t, resource), resource) else { return Mask::Unknown };
+            let from = match b {
+                Expr::Fixed(_, b) => b,
+                b => b,
+            };
+            match from_resource(from, r) {
+                Some((from_resource, Some(y))) if std::ptr::eq(x, y) => match type_id_of(x) {
+                    Some(tid) => Mask::Intersects { steps: steps.into(), from_resource: from_resource.into(), tid },
+                    None => Mask::Unknown,
+                },
+                _ => Mask::Unknown,
             }
         }
         Expr::Call(Some(target), f, args) if args.is_empty() => match f.as_str() {
@@ -350,7 +474,7 @@ fn compile_presence(e: &Expr, t: &'static TypeDef) -> Mask {
                 let Some(i) = path_root(target).and_then(|name| element(t, name)) else { return Mask::Unknown };
                 let direct = matches!(**target, Expr::Ident(_));
                 if !direct && f != "hasValue" {
-                    if let Some((steps, _, filter)) = chain(target, t) {
+                    if let Some((steps, _, filter)) = chain(target, t, resource) {
                         return Mask::Path { steps: steps.into(), filter: filter.map(Box::new), exists: f == "exists" };
                     }
                 }
@@ -440,6 +564,7 @@ impl Mask {
                     Err(())
                 }
             }
+            Mask::Intersects { steps, from_resource, tid } => Ok(Some(kept.intersects(steps, from_resource, *tid)?)),
             Mask::Path { steps, filter, exists } => {
                 let found = kept.any(steps, filter.as_deref())?;
                 Ok(Some(found == *exists))
@@ -467,7 +592,7 @@ mod tests {
     fn decide(expr: &str, ty: crate::model::TypeId, present: &[&str]) -> Result<Truth, ()> {
         let t = Model::r4().ty(ty);
         let mask = present.iter().fold(0u64, |m, name| m | 1 << element(t, name).unwrap());
-        compile(&parse(expr).unwrap(), t).decide(&Kept { present: mask, members: &[], bytes: b"", index: None })
+        compile(&parse(expr).unwrap(), t).decide(&Kept { present: mask, members: &[], bytes: b"", line: None, resource: None })
     }
 
     /// `{"start":…,"end":…}` as the walk keeps it.
@@ -491,7 +616,7 @@ mod tests {
         let present = 1 << element(t, "start").unwrap() | 1 << element(t, "end").unwrap();
         let run = |start: &str, end: &str| {
             let (bytes, members) = period(start, end);
-            per1.decide(&Kept { present, members: &members, bytes: &bytes, index: None })
+            per1.decide(&Kept { present, members: &members, bytes: &bytes, line: None, resource: None })
         };
         assert_eq!(run("2020-01-01", "2021-01-01"), Ok(Some(true)));
         assert_eq!(run("2021-01-01", "2020-01-01"), Ok(Some(false)));
