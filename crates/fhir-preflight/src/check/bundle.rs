@@ -66,20 +66,15 @@ fn child_text(node: &Node<'_>, name: &str) -> Option<String> {
 /// (members by the model's lookup, into datatypes and nested resources), building no nodes.
 fn references(node: &Node<'_>, out: &mut Vec<String>) {
     let (Some(open), NodeType::Complex(tid) | NodeType::Resource(tid)) = (node.value(), node.ty) else { return };
-    // The References the walk kept inside the resource; else (a line too large to keep) a pass
+    // The References the walk found inside the resource; else (a line too large to keep) a pass
     // over its bytes.
     let line = node.line;
-    let kept = line.members.objects_within(open, &mut |_, tid, members| {
-        if line.model.base_of(tid) != ids::REFERENCE {
-            return;
+    if let Some(found) = line.members.references_within(open) {
+        for at in found {
+            if let Ok(Token::String(s)) = (Scanner { bytes: line.bytes, pos: at }).value() {
+                out.push(s.str_in(line.text).into_owned());
+            }
         }
-        let Some(element) = line.model.ty(tid).elements.iter().position(|e| e.name == "reference") else { return };
-        let value = members.iter().find(|c| usize::from(c.element) == element && !c.ext && c.present);
-        if let Some(Token::String(s)) = value.and_then(|c| Scanner { bytes: line.bytes, pos: c.at() }.value().ok()) {
-            out.push(s.str_in(line.text).into_owned());
-        }
-    });
-    if kept.is_some() {
         return;
     }
     let mut refs = References { line: *node.line, out };

@@ -24,7 +24,7 @@ use crate::fhirpath::hoist::hoist;
 use crate::fhirpath::mask::{self, Kept, Mask};
 use crate::fhirpath::node::{Known, Node, NodeType};
 use crate::fhirpath::parse::{parse, Expr};
-use crate::model::{Constraint, Model, TypeDef, TypeKind, ON_OBJECT};
+use crate::model::{Constraint, Model, TypeDef, TypeId, TypeKind, ON_OBJECT};
 
 /// Keys decided by other rules, where each one says so: the rule that implements it.
 pub(crate) fn native(key: &str) -> Option<&'static str> {
@@ -156,6 +156,34 @@ fn item_masks(model: &Model, t: &TypeDef, on: u8, expr: &Expr) -> Box<[(u8, Mask
         .collect()
 }
 
+/// What the constraints read below the objects of type `id`, and so what the walk keeps for
+/// them (`check::Keeps`): the paths their masks decide from the walk's facts, and the items of
+/// the elements they are on. Whatever else the evaluator reads, it scans.
+pub(crate) fn keeps(model: &Model, id: TypeId) -> mask::KeepBits {
+    static R4: OnceLock<Vec<mask::KeepBits>> = OnceLock::new();
+    let all = R4.get_or_init(|| {
+        let mut keep = vec![mask::KeepBits::default(); model.type_ids().count()];
+        for (t, plan) in plans(model).iter().enumerate() {
+            let Ok(t) = TypeId::try_from(t) else { continue };
+            let resource = (model.ty(t).kind == TypeKind::Resource).then_some(t);
+            for p in plan {
+                if p.on == ON_OBJECT {
+                    mask::mark(&p.mask, t, false, resource, &mut keep);
+                    continue;
+                }
+                keep[usize::from(t)].always |= 1 << p.on;
+                for (property, m) in p.by_property.iter() {
+                    if let crate::model::Ty::Complex(item) = model.ty(t).properties[usize::from(*property)].ty {
+                        mask::mark(m, item, true, None, &mut keep);
+                    }
+                }
+            }
+        }
+        keep
+    });
+    all.get(usize::from(id)).copied().unwrap_or_default()
+}
+
 /// Types with constraints to evaluate here.
 pub(crate) fn has_constraints(t: &TypeDef) -> bool {
     let model = Model::r4();
@@ -213,7 +241,13 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
                         let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
                         decide(
                             mask,
-                            &Kept { present, members: &members, bytes: o.line.bytes, line: Some(&o.line), resource: None },
+                            &Kept {
+                                present,
+                                members: &members,
+                                bytes: o.line.bytes,
+                                line: Some(&o.line),
+                                resource: None,
+                            },
                         )
                     }
                     None => Err(()),
@@ -330,6 +364,14 @@ pub(crate) mod tests {
         crate::oracle::evaluations(line.as_bytes()).into_iter().map(|e| (e.key, e.path, e.holds)).collect()
     }
 
+    /// An Observation with a value and a component whose code has `coding`, and the code
+    /// `{"coding":[{"system":"http://loinc.org","code":"8480-6"}]}`.
+    fn obs7(coding: &str) -> String {
+        format!(
+            r#"{{"resourceType":"Observation","id":"o","status":"final","code":{{"coding":[{{"system":"http://loinc.org","code":"85354-9"}},{{"system":"http://loinc.org","code":"8480-6"}}]}},"valueString":"v","component":[{{"code":{{"coding":[{{"system":"http://loinc.org","code":"8462-4"}}]}}}},{{"code":{{"coding":[{coding}]}}}}]}}"#
+        )
+    }
+
     /// The verdicts decided from the walk's facts (nested paths, `where(…)` criteria, items of
     /// elements, numbers, dates) are the evaluator's, line by line.
     #[test]
@@ -353,6 +395,14 @@ pub(crate) mod tests {
             r#"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"period":{"start":"2020-01-02T11:00:00.25+01:00","end":"2020-01-02T09:30:00Z"}}"#.to_owned(),
             r#"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"period":{"start":"2020-01-02","end":"2020-01-02T09:30:00Z"}}"#.to_owned(),
             r##"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"contained":[{"resourceType":"Patient","id":"p"}],"subject":{"reference":"#p"},"serviceProvider":{"reference":"\u0023q"},"partOf":{"reference":"#"}}"##.to_owned(),
+            // obs-7: a component's code among the Observation's codings (equal, equal but for a
+            // display, escaped, with an extension), and choice items (`doseQuantity`, `doseRange`).
+            obs7(r#"{"system":"http://loinc.org","code":"8480-6"}"#),
+            obs7(r#"{"system":"http://loinc.org","code":"8480-6","display":"x"}"#),
+            obs7(r#"{"system":"http://loinc.org","code":"8480\u002d6"}"#),
+            obs7(r#"{"system":"http://loinc.org","code":"8480-6","extension":[{"url":"http://x","valueString":"y"}]}"#),
+            obs7(r#"{"code":"8480-6","system":"http://loinc.org"}"#),
+            r#"{"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p"},"medicationCodeableConcept":{"text":"x"},"dosageInstruction":[{"doseAndRate":[{"doseQuantity":{"value":1,"comparator":"<"}},{"doseRange":{"low":{"value":1}}},{"doseQuantity":{"value":2}}]}]}"#.to_owned(),
         ];
         for line in &lines {
             let decided = verdicts(line);
@@ -368,5 +418,7 @@ pub(crate) mod tests {
         assert!(failed(&lines[5], "dom-6") && !failed(&lines[6], "dom-6"));
         assert!(failed(&lines[7], "sqty-1") && failed(&lines[7], "tim-5"));
         assert!(failed(&lines[8], "per-1"));
+        assert!(failed(&lines[11], "obs-7") && !failed(&lines[12], "obs-7") && failed(&lines[15], "obs-7"));
+        assert!(failed(&lines[16], "sqty-1"));
     }
 }

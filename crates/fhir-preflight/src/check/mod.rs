@@ -48,6 +48,7 @@ use std::sync::OnceLock;
 
 use crate::diagnostic::Findings;
 use crate::facts::{LineFacts, MemberFacts, ObjectFacts, ResourceFacts, ValueFacts};
+use crate::fhirpath::mask::KeepBits;
 use crate::model::{Model, Ty, TypeDef, TypeId, TypeKind};
 
 /// A member rule's body.
@@ -97,7 +98,20 @@ pub(crate) struct Rule {
     /// reads (checked against the model by a test; the walk keeps every member of every object,
     /// which the FHIRPath engine reads too).
     pub(crate) reads: &'static [&'static str],
+    /// The elements whose objects (and arrays) the walk keeps whole for the rule, which reads
+    /// them through FHIRPath nodes (`facts::MemberIndex`); other objects are scanned if read.
+    pub(crate) keeps: Keeps,
     pub(crate) hook: Hook,
+}
+
+/// What a rule reads through FHIRPath nodes, below the object it is given.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Keeps {
+    Nothing,
+    /// These elements of the rule's types.
+    Elements(&'static [&'static str]),
+    /// Per type, the elements: what the constraints' paths read.
+    Computed(fn(&Model, TypeId) -> KeepBits),
 }
 
 /// `Rule::reads` of a rule that reads every element of the object.
@@ -106,23 +120,32 @@ pub(crate) const READS_ALL: &[&str] = &["*"];
 /// Every rule run through a hook, in the order they run.
 pub(crate) static RULES: &[Rule] = &[
     // Member rules, as keys are read.
-    Rule { name: "dom-2", types: Types::Resources, reads: &["contained"], hook: Hook::Member(contained::dom2) },
+    Rule {
+        name: "dom-2",
+        types: Types::Resources,
+        reads: &["contained"],
+        keeps: Keeps::Nothing,
+        hook: Hook::Member(contained::dom2),
+    },
     Rule {
         name: "resource/id-extension",
         types: Types::Resources,
         reads: &["id"],
+        keeps: Keeps::Nothing,
         hook: Hook::Member(resource_id::extension),
     },
     Rule {
         name: "dom-4, dom-5",
         types: Types::Only(&["Meta"]),
         reads: &["versionId", "lastUpdated", "security"],
+        keeps: Keeps::Nothing,
         hook: Hook::Member(contained::dom4_dom5),
     },
     Rule {
         name: "profile/unchecked",
         types: Types::Only(&["Meta"]),
         reads: &["profile"],
+        keeps: Keeps::Nothing,
         hook: Hook::Member(profile::unchecked),
     },
     // Object rules, at the end of each object.
@@ -130,61 +153,77 @@ pub(crate) static RULES: &[Rule] = &[
         name: "cardinality/min",
         types: Types::Where(has_required),
         reads: &[],
+        keeps: Keeps::Nothing,
         hook: Hook::Object(cardinality::min),
     },
     Rule {
         name: "extension url, ext-1",
         types: Types::Only(&["Extension"]),
         reads: &["url"],
+        keeps: Keeps::Nothing,
         hook: Hook::Object(extension::check),
     },
-    Rule { name: "contained id", types: Types::Resources, reads: &[], hook: Hook::Object(contained::id_required) },
+    Rule {
+        name: "contained id",
+        types: Types::Resources,
+        reads: &[],
+        keeps: Keeps::Nothing,
+        hook: Hook::Object(contained::id_required),
+    },
     Rule {
         name: "json/null-in-both",
         types: Types::Where(has_primitive_arrays),
         reads: &[],
+        keeps: Keeps::Nothing,
         hook: Hook::Object(shape::null_in_both),
     },
     Rule {
         name: "Reference",
         types: Types::Only(&["Reference"]),
         reads: &["reference", "type"],
+        keeps: Keeps::Nothing,
         hook: Hook::Object(reference::check),
     },
     Rule {
         name: "binding/required (codings)",
         types: Types::Only(&["CodeableConcept", "Coding"]),
         reads: &[],
+        keeps: Keeps::Nothing,
         hook: Hook::Object(binding::codings),
     },
     Rule {
         name: "system/not-absolute",
         types: Types::Only(&["Coding", "Identifier", "Quantity"]),
         reads: &["system"],
+        keeps: Keeps::Nothing,
         hook: Hook::Object(system::absolute),
     },
     Rule {
         name: "ele-1 (an element with only an id)",
         types: Types::Where(shape::has_element_id),
         reads: &[],
+        keeps: Keeps::Nothing,
         hook: Hook::Object(shape::id_only),
     },
     Rule {
         name: "attachment/size-mismatch",
         types: Types::Only(&["Attachment"]),
         reads: &["data", "size"],
+        keeps: Keeps::Nothing,
         hook: Hook::Object(attachment::size),
     },
     Rule {
         name: "Bundle rules (documents, messages, fullUrl, links)",
         types: Types::Only(&["Bundle"]),
         reads: &[],
+        keeps: Keeps::Elements(&["entry", "link"]),
         hook: Hook::Object(bundle::check),
     },
     Rule {
         name: "invariants (FHIRPath constraints of the definitions)",
         types: Types::Where(invariant::has_constraints),
         reads: READS_ALL,
+        keeps: Keeps::Computed(invariant::keeps),
         hook: Hook::Object(invariant::check),
     },
     // Resource rules, at the end of each resource that owns its contained resources.
@@ -192,11 +231,18 @@ pub(crate) static RULES: &[Rule] = &[
         name: "dom-3, local references",
         types: Types::Resources,
         reads: &[],
+        keeps: Keeps::Nothing,
         hook: Hook::Resource(contained::local_references),
     },
     // Line rules.
-    Rule { name: "resourceType", types: Types::All, reads: &[], hook: Hook::Line(resource_type::check) },
-    Rule { name: "id", types: Types::All, reads: &[], hook: Hook::Line(resource_id::check) },
+    Rule {
+        name: "resourceType",
+        types: Types::All,
+        reads: &[],
+        keeps: Keeps::Nothing,
+        hook: Hook::Line(resource_type::check),
+    },
+    Rule { name: "id", types: Types::All, reads: &[], keeps: Keeps::Nothing, hook: Hook::Line(resource_id::check) },
 ];
 
 /// Types with an element of min 1.
@@ -229,6 +275,9 @@ pub(crate) struct TypeRules {
     pub(crate) member_mask: u64,
     /// Each member rule with the elements that trigger it.
     pub(crate) member: Vec<(u64, MemberRule)>,
+    /// What the walk keeps of the objects of `elements[i]` (bit `i`): always, or when it keeps
+    /// this object.
+    pub(crate) keep: KeepBits,
     pub(crate) object: Vec<ObjectRule>,
 }
 
@@ -253,8 +302,23 @@ impl Rules {
             let mut t = TypeRules::default();
             let def = model.ty(id);
             for rule in rules {
+                // What a rule reads below its objects is kept on the types on the way, which
+                // need not be the rule's own.
+                if let Keeps::Computed(f) = rule.keeps {
+                    let bits = f(model, id);
+                    t.keep.always |= bits.always;
+                    t.keep.if_kept |= bits.if_kept;
+                }
                 if !rule.types.include(model, id) {
                     continue;
+                }
+                if let Keeps::Elements(names) = rule.keeps {
+                    t.keep.always |= def
+                        .elements
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, e)| names.contains(&e.name))
+                        .fold(0u64, |m, (i, _)| m | 1 << i);
                 }
                 let mask = def
                     .elements

@@ -26,6 +26,9 @@ pub(crate) struct Ctx {
     pub(crate) contained_meta: bool,
     /// Inside a transaction or batch Bundle (conditional references are expected there).
     pub(crate) transaction: bool,
+    /// The walk keeps the members of the object being opened (and the items of the array):
+    /// set along the paths that the rules read through FHIRPath nodes (`TypeRules::keep`).
+    pub(crate) keep: bool,
     /// The resource being read (`%resource`): where its `{` is, and its type.
     pub(crate) resource: Option<(usize, TypeId)>,
     /// The resource that holds it (`%rootResource`): for a contained resource its container, else
@@ -58,6 +61,10 @@ pub(crate) struct MemberIndex {
     /// Members of objects the walk had not finished when a constraint read them (the resource
     /// around a Reference, for `ref-1`'s `%rootResource.contained`), scanned once per line.
     scanned: RefCell<Vec<(usize, Rc<[Captured]>)>>,
+    /// Where the value of each `Reference.reference` of the line starts, in document order.
+    references: RefCell<Vec<u32>>,
+    /// More references than [`MemberIndex::MAX_KEPT`]: the list is not complete.
+    references_full: std::cell::Cell<bool>,
 }
 
 /// Slots by offset, and the arena their ranges are in.
@@ -73,15 +80,14 @@ impl<T> Default for Kept<T> {
     }
 }
 
-/// An object or array: where it starts and ends, its range in the arena (`len == u32::MAX`: not
-/// kept), and (an object) its type.
+/// An object or array: where it starts and ends, and its range in the arena (`len == u32::MAX`:
+/// not kept).
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     open: usize,
     close: usize,
     start: u32,
     len: u32,
-    tid: TypeId,
 }
 
 /// The slot the walk took for an object or array it opened.
@@ -94,9 +100,9 @@ impl<T: Copy> Kept<T> {
         self.arena.get_mut().clear();
     }
 
-    fn open(&self, open: usize, tid: TypeId) -> SlotId {
+    fn open(&self, open: usize) -> SlotId {
         let mut slots = self.slots.borrow_mut();
-        slots.push(Slot { open, close: open, start: 0, len: u32::MAX, tid });
+        slots.push(Slot { open, close: open, start: 0, len: u32::MAX });
         SlotId(slots.len() - 1)
     }
 
@@ -136,6 +142,30 @@ impl MemberIndex {
         self.objects.clear();
         self.arrays.clear();
         self.scanned.get_mut().clear();
+        self.references.get_mut().clear();
+        self.references_full.set(false);
+    }
+
+    /// The walk read a `Reference.reference` whose value starts at `at`.
+    pub(crate) fn reference_at(&self, at: usize) {
+        let mut references = self.references.borrow_mut();
+        if references.len() < Self::MAX_KEPT {
+            references.push(at as u32);
+        } else {
+            self.references_full.set(true);
+        }
+    }
+
+    /// Where each `Reference.reference` value inside the kept object at `open` starts, in
+    /// document order; `None` when the object was not kept.
+    pub(crate) fn references_within(&self, open: usize) -> Option<Vec<usize>> {
+        let outer = self.objects.slot(open)?;
+        if self.references_full.get() {
+            return None;
+        }
+        let references = self.references.borrow();
+        let first = references.partition_point(|&at| (at as usize) < open);
+        Some(references[first..].iter().map(|&at| at as usize).take_while(|&at| at < outer.close).collect())
     }
 
     /// The members of an unfinished object at `open`, scanned earlier on this line.
@@ -152,26 +182,14 @@ impl MemberIndex {
         }
     }
 
-    /// The walk opened the object at `open`, of type `tid` (offsets only grow within a line).
-    pub(crate) fn open_object(&self, open: usize, tid: TypeId) -> SlotId {
-        self.objects.open(open, tid)
+    /// The walk opened the object at `open` (offsets only grow within a line).
+    pub(crate) fn open_object(&self, open: usize) -> SlotId {
+        self.objects.open(open)
     }
 
     /// The walk read the object of `slot` to its end (`close`, just after its `}`): its members.
     pub(crate) fn keep(&self, slot: SlotId, members: &[Captured], close: usize) {
         self.objects.fill(slot, members, close);
-    }
-
-    /// Every kept object inside the kept object at `open` (not itself), in document order: where
-    /// it starts, its type and its members. `None` when the object at `open` was not kept.
-    pub(crate) fn objects_within(&self, open: usize, each: &mut dyn FnMut(usize, TypeId, &[Captured])) -> Option<()> {
-        let outer = self.objects.slot(open)?;
-        let slots = self.objects.slots.borrow();
-        let first = slots.partition_point(|s| s.open <= open);
-        for slot in slots[first..].iter().take_while(|s| s.open < outer.close).filter(|s| s.len != u32::MAX) {
-            each(slot.open, slot.tid, &self.objects.range(*slot));
-        }
-        Some(())
     }
 
     /// The members of the object at `open`, if the walk kept them.
@@ -181,7 +199,7 @@ impl MemberIndex {
 
     /// The walk opened the array at `open`.
     pub(crate) fn open_array(&self, open: usize) -> SlotId {
-        self.arrays.open(open, 0)
+        self.arrays.open(open)
     }
 
     /// The walk read the array of `slot` to its end (`close`): where its items start.

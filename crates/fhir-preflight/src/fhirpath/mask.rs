@@ -15,11 +15,11 @@
 use std::cmp::Ordering;
 
 use super::logic;
+use super::node::{Node, NodeType};
 use super::parse::{BinOp, Expr};
 use super::value::{Decimal, Moment};
 use crate::facts::{Captured, Line};
 use crate::json::scan::{Scanner, Token};
-use super::node::{Node, NodeType};
 use crate::model::{Model, Prim, Ty, TypeDef, TypeId};
 use smallvec::SmallVec;
 
@@ -51,7 +51,11 @@ pub(crate) enum Mask {
     /// `x.y.intersect(%resource.u.v).exists()` on objects of one complex type: does an object
     /// that `steps` reach from the focus equal (FHIRPath `=`, property by property) one that
     /// `from_resource` reaches from `%resource`? (`obs-7`: `coding.intersect(%resource.code.coding)`.)
-    Intersects { steps: Box<[u8]>, from_resource: Box<[u8]>, tid: TypeId },
+    Intersects {
+        steps: Box<[u8]>,
+        from_resource: Box<[u8]>,
+        tid: TypeId,
+    },
     /// `x.y.z.exists()` (`true`), `.empty()` (`false`), with a `where(…)` on the last step whose
     /// criteria are themselves decided from what the walk kept of each item
     /// (`verificationStatus.coding.where(system = '…' and code = '…').empty()`).
@@ -452,7 +456,9 @@ fn compile_presence(e: &Expr, t: &'static TypeDef, resource: Option<&'static Typ
         }
         Expr::Call(Some(target), f, args) if f == "exists" && args.is_empty() && intersect(target).is_some() => {
             let Some((a, b)) = intersect(target) else { return Mask::Unknown };
-            let (Some((steps, Some(x), None)), Some(r)) = (chain(a, t, resource), resource) else { return Mask::Unknown };
+            let (Some((steps, Some(x), None)), Some(r)) = (chain(a, t, resource), resource) else {
+                return Mask::Unknown;
+            };
             let from = match b {
                 Expr::Fixed(_, b) => b,
                 b => b,
@@ -582,6 +588,58 @@ impl Mask {
     }
 }
 
+/// What the walk keeps below an object of one type, for the masks that read through it (bit `i`:
+/// the objects and arrays of `elements[i]`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct KeepBits {
+    /// Wherever the object is (the first step of a path from the object a constraint is on).
+    pub(crate) always: u64,
+    /// When the object is kept itself (the further steps of a path through it).
+    pub(crate) if_kept: u64,
+}
+
+/// Mark in `keep` (by type id) the objects that `mask`, on an object of type `t` (kept itself:
+/// `kept`), reads through the walk's kept members (`%resource` of type `resource`).
+pub(crate) fn mark(mask: &Mask, t: TypeId, kept: bool, resource: Option<TypeId>, keep: &mut [KeepBits]) {
+    let model = Model::r4();
+    let path = |from: TypeId, steps: &[u8], keep: &mut [KeepBits]| -> Option<TypeId> {
+        let mut at = from;
+        for (n, &i) in steps.iter().enumerate() {
+            if let Some(bits) = keep.get_mut(usize::from(at)) {
+                if n == 0 && !kept {
+                    bits.always |= 1 << i;
+                } else {
+                    bits.if_kept |= 1 << i;
+                }
+            }
+            match model.ty(at).properties.iter().find(|p| p.element == i)?.ty {
+                Ty::Complex(id) => at = id,
+                _ => return None,
+            }
+        }
+        Some(at)
+    };
+    match mask {
+        Mask::Path { steps, filter, .. } => {
+            if let (Some(end), Some(filter)) = (path(t, steps, keep), filter) {
+                mark(filter, end, true, resource, keep);
+            }
+        }
+        Mask::Intersects { steps, from_resource, .. } => {
+            path(t, steps, keep);
+            if let Some(r) = resource {
+                path(r, from_resource, keep);
+            }
+        }
+        Mask::Not(m) => mark(m, t, kept, resource, keep),
+        Mask::Bool(_, a, b) => {
+            mark(a, t, kept, resource, keep);
+            mark(b, t, kept, resource, keep);
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,7 +650,13 @@ mod tests {
     fn decide(expr: &str, ty: crate::model::TypeId, present: &[&str]) -> Result<Truth, ()> {
         let t = Model::r4().ty(ty);
         let mask = present.iter().fold(0u64, |m, name| m | 1 << element(t, name).unwrap());
-        compile(&parse(expr).unwrap(), t).decide(&Kept { present: mask, members: &[], bytes: b"", line: None, resource: None })
+        compile(&parse(expr).unwrap(), t).decide(&Kept {
+            present: mask,
+            members: &[],
+            bytes: b"",
+            line: None,
+            resource: None,
+        })
     }
 
     /// `{"start":…,"end":…}` as the walk keeps it.

@@ -30,8 +30,8 @@ struct Bases {
     captured: usize,
     local_refs: usize,
     contained: usize,
-    /// The object's slot in the line's `MemberIndex`.
-    slot: SlotId,
+    /// The object's slot in the line's `MemberIndex`, when the walk keeps its members.
+    slot: Option<SlotId>,
 }
 
 impl<'a> Walk<'a, '_> {
@@ -53,13 +53,17 @@ impl<'a> Walk<'a, '_> {
         let is_resource = t.kind == TypeKind::Resource;
         // A resource that is not contained owns the `#id` references and contained ids read inside it.
         let owner = is_resource && !ctx.contained;
+        // Resources are kept (the FHIRPath engine starts there: `%resource`, Bundle entries), and
+        // the objects on the paths the rules read (`TypeRules::keep`).
+        let keep = is_resource || ctx.keep;
+        let is_reference = model.base_of(tid) == ids::REFERENCE;
         let bases = Bases {
             nulls: self.scratch.nulls.len(),
             keys: self.scratch.keys.len(),
             captured: self.scratch.captured.len(),
             local_refs: self.scratch.local_refs.len(),
             contained: self.scratch.contained.len(),
-            slot: self.line.members.open_object(open, tid),
+            slot: keep.then(|| self.line.members.open_object(open)),
         };
         let mut ctx = ctx;
         if is_resource {
@@ -154,6 +158,7 @@ impl<'a> Walk<'a, '_> {
                 let child_ctx = Ctx {
                     contained: is_resource && !ext && element.role == Role::Contained,
                     contained_meta: is_resource && ctx.contained && element.role == Role::Meta,
+                    keep: (type_rules.keep.always | if keep { type_rules.keep.if_kept } else { 0 }) & (1 << ei) != 0,
                     ..ctx
                 };
                 let resource_id = is_resource && !ext && element.role == Role::Id;
@@ -169,6 +174,9 @@ impl<'a> Walk<'a, '_> {
                 };
                 // Every member is kept: for the object rules, and for the FHIRPath engine (below).
                 if !duplicate {
+                    if is_reference && !ext && element.role == Role::Reference {
+                        self.line.members.reference_at(value_offset);
+                    }
                     if let Ok(present) = present {
                         let element = ei as u8;
                         self.scratch.captured.push(Captured {
@@ -228,9 +236,8 @@ impl<'a> Walk<'a, '_> {
         bases: Bases,
         owner: bool,
     ) {
-        let captured = &self.scratch.captured[bases.captured..];
-        if !captured.is_empty() {
-            self.line.members.keep(bases.slot, captured, self.sc.pos);
+        if let Some(slot) = bases.slot {
+            self.line.members.keep(slot, &self.scratch.captured[bases.captured..], self.sc.pos);
         }
         let object_rules = &type_rules.object;
         if object_rules.is_empty() && !owner {
@@ -317,11 +324,13 @@ impl<'a> Walk<'a, '_> {
         let mut index = 0u32;
         // Where each item starts (`None`: `null`), kept for the FHIRPath engine.
         let items = self.scratch.items.len();
-        let slot = self.line.members.open_array(offset);
+        let slot = ctx.keep.then(|| self.line.members.open_array(offset));
         loop {
             let item = Path::Index(path, index as usize);
             let null = self.sc.peek() == Some(b'n');
-            self.scratch.items.push((!null).then_some(self.sc.pos));
+            if slot.is_some() {
+                self.scratch.items.push((!null).then_some(self.sc.pos));
+            }
             if primitive && self.sc.peek() == Some(b'n') {
                 // `n` can only start `null` (anything else is a syntax error).
                 match self.sc.value() {
@@ -336,8 +345,10 @@ impl<'a> Walk<'a, '_> {
                 Some(b',') => self.sc.pos += 1,
                 Some(b']') => {
                     self.sc.pos += 1;
-                    self.line.members.keep_array(slot, &self.scratch.items[items..], self.sc.pos);
-                    self.scratch.items.truncate(items);
+                    if let Some(slot) = slot {
+                        self.line.members.keep_array(slot, &self.scratch.items[items..], self.sc.pos);
+                        self.scratch.items.truncate(items);
+                    }
                     return Ok(present || primitive);
                 }
                 _ => {
