@@ -207,7 +207,14 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let tracing = crate::oracle::on();
     // The walk kept every member of the object (and of the objects inside it: `facts::MemberIndex`).
     let resource = (o.def.kind == TypeKind::Resource).then_some(o.captured);
-    let kept = Kept { present: o.present, members: o.captured, bytes: o.line.bytes, line: Some(&o.line), resource };
+    let kept = Kept {
+        present: o.present,
+        members: o.captured,
+        bytes: o.line.bytes,
+        line: Some(&o.line),
+        resource,
+        contained: Some(o.contained),
+    };
     let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
     let object = Node::object(&o.line, o.open, node_type(model, o.type_id));
     let env = |context, known| env_of(&o.line, o.ctx, context, known);
@@ -239,16 +246,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
                 (Some(open), Some(mask)) => match o.line.members.get(open) {
                     Some(members) => {
                         let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
-                        decide(
-                            mask,
-                            &Kept {
-                                present,
-                                members: &members,
-                                bytes: o.line.bytes,
-                                line: Some(&o.line),
-                                resource: None,
-                            },
-                        )
+                        decide(mask, &Kept { present, members: &members, resource: None, ..kept })
                     }
                     None => Err(()),
                 },
@@ -281,8 +279,8 @@ fn decide(mask: &Mask, kept: &Kept<'_>) -> Result<mask::Truth, ()> {
 
 /// What an expression on `context` can refer to besides it.
 fn env_of<'x>(line: &'x Line<'x>, ctx: Ctx, context: Node<'x>, known: Option<Known<'x>>) -> Env<'x> {
-    let resource = |at: Option<(usize, crate::model::TypeId)>| {
-        at.map(|(offset, id)| Node::object(line, offset, NodeType::Resource(id)))
+    let resource = |at: Option<(u32, crate::model::TypeId)>| {
+        at.map(|(offset, id)| Node::object(line, offset as usize, NodeType::Resource(id)))
     };
     Env { resource: resource(ctx.resource), root: resource(ctx.root_resource), context: Some(context), known }
 }
@@ -403,6 +401,11 @@ pub(crate) mod tests {
             obs7(r#"{"system":"http://loinc.org","code":"8480-6","extension":[{"url":"http://x","valueString":"y"}]}"#),
             obs7(r#"{"code":"8480-6","system":"http://loinc.org"}"#),
             r#"{"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p"},"medicationCodeableConcept":{"text":"x"},"dosageInstruction":[{"doseAndRate":[{"doseQuantity":{"value":1,"comparator":"<"}},{"doseRange":{"low":{"value":1}}},{"doseQuantity":{"value":2}}]}]}"#.to_owned(),
+            // ref-1: contained before the reference (decided from the ids read so far), after it,
+            // nested in a contained resource (not one of %rootResource.contained), in a Bundle entry.
+            r##"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"subject":{"reference":"#p"},"contained":[{"resourceType":"Patient","id":"p"}]}"##.to_owned(),
+            r##"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"contained":[{"resourceType":"Group","id":"g","type":"person","actual":true,"contained":[{"resourceType":"Patient","id":"p"}]}],"subject":{"reference":"#p"}}"##.to_owned(),
+            r##"{"resourceType":"Bundle","id":"b","type":"collection","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"contained":[{"resourceType":"Patient","id":"p"}],"subject":{"reference":"#p"},"partOf":{"reference":"#q"}}}]}"##.to_owned(),
         ];
         for line in &lines {
             let decided = verdicts(line);
@@ -420,5 +423,6 @@ pub(crate) mod tests {
         assert!(failed(&lines[8], "per-1"));
         assert!(failed(&lines[11], "obs-7") && !failed(&lines[12], "obs-7") && failed(&lines[15], "obs-7"));
         assert!(failed(&lines[16], "sqty-1"));
+        assert!(!failed(&lines[17], "ref-1") && failed(&lines[18], "ref-1") && failed(&lines[19], "ref-1"));
     }
 }

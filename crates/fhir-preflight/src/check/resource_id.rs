@@ -21,7 +21,7 @@ pub(crate) fn check(line: &[u8], facts: &LineFacts, f: &mut Findings) {
         }
         return;
     };
-    let path = || Some(super::member_path(&facts.path_root, "id"));
+    let path = || Some(super::member_path(facts.path_root, "id"));
     let Token::String(s) = member.value else {
         let message = format!("id must be a string, found {}", member.value.kind_name());
         f.push(Finding::new(Code::ResourceIdNotString, message.into()).at(member.value_offset).on(path()));

@@ -16,7 +16,7 @@ pub(crate) fn check(line: &[u8], facts: &LineFacts, f: &mut Findings) {
         }
         return;
     };
-    let path = || Some(super::member_path(&facts.path_root, "resourceType"));
+    let path = || Some(super::member_path(facts.path_root, "resourceType"));
     let Token::String(s) = member.value else {
         let message = format!("resourceType must be a string, found {}", member.value.kind_name());
         f.push(Finding::new(Code::ResourceTypeNotString, message.into()).at(member.value_offset).on(path()));

@@ -50,7 +50,8 @@ pub(crate) struct Findings {
     level: super::Level,
     /// The severity of best-practice constraints (information unless raised).
     best_practice: Severity,
-    list: Vec<Finding>,
+    /// Most lines have at most one finding (a best-practice note): kept inline.
+    list: smallvec::SmallVec<[Finding; 1]>,
     cap: usize,
     dropped: u64,
     dropped_worst: Severity,
@@ -67,7 +68,7 @@ impl Findings {
         Findings {
             level,
             best_practice: Severity::Information,
-            list: Vec::new(),
+            list: smallvec::SmallVec::new(),
             cap,
             dropped: 0,
             dropped_worst: Severity::Information,
@@ -119,16 +120,19 @@ impl Findings {
             );
             self.list.push(Finding::new(Code::LineTooManyIssues, Message::plain(message)).severity(self.dropped_worst));
         }
+        let diagnostic = |(f, column): (Finding, Option<u64>)| {
+            Diagnostic::from_parts(f.code, f.severity, f.message, line)
+                .with_location(column, f.offset.map(|o| line_offset + o as u64), f.path)
+                .with_key(f.key)
+        };
+        if self.list.len() == 1 {
+            // One finding (a line's usual number): its column, no ordering.
+            let f = self.list.remove(0);
+            let column = f.offset.map(|at| chars_before(bytes, at) + 1);
+            return vec![diagnostic((f, column))];
+        }
         let columns = columns(bytes, self.list.iter().map(|i| i.offset));
-        self.list
-            .into_iter()
-            .zip(columns)
-            .map(|(f, column)| {
-                Diagnostic::from_parts(f.code, f.severity, f.message, line)
-                    .with_location(column, f.offset.map(|o| line_offset + o as u64), f.path)
-                    .with_key(f.key)
-            })
-            .collect()
+        self.list.into_iter().zip(columns).map(diagnostic).collect()
     }
 }
 
@@ -136,10 +140,6 @@ impl Findings {
 /// given byte offsets; one pass over the line whatever the number of offsets.
 fn columns(bytes: &[u8], offsets: impl Iterator<Item = Option<usize>>) -> Vec<Option<u64>> {
     let offsets: Vec<Option<usize>> = offsets.collect();
-    if let [one] = offsets[..] {
-        // One finding (a line's usual number): no ordering.
-        return vec![one.map(|at| chars_before(bytes, at) + 1)];
-    }
     let mut order: Vec<usize> = (0..offsets.len()).filter(|&i| offsets[i].is_some()).collect();
     order.sort_by_key(|&i| offsets[i]);
     let mut result = vec![None; offsets.len()];

@@ -24,16 +24,19 @@ pub(crate) struct Ctx {
     pub(crate) contained: bool,
     /// Reading the `meta` of a contained resource.
     pub(crate) contained_meta: bool,
+    /// Inside a resource contained in a contained resource.
+    pub(crate) nested_contained: bool,
     /// Inside a transaction or batch Bundle (conditional references are expected there).
     pub(crate) transaction: bool,
     /// The walk keeps the members of the object being opened (and the items of the array):
     /// set along the paths that the rules read through FHIRPath nodes (`TypeRules::keep`).
     pub(crate) keep: bool,
     /// The resource being read (`%resource`): where its `{` is, and its type.
-    pub(crate) resource: Option<(usize, TypeId)>,
+    /// (Offsets as `u32`, lines being shorter than 4 GiB: the walk copies a context per member.)
+    pub(crate) resource: Option<(u32, TypeId)>,
     /// The resource that holds it (`%rootResource`): for a contained resource its container, else
     /// the resource itself.
-    pub(crate) root_resource: Option<(usize, TypeId)>,
+    pub(crate) root_resource: Option<(u32, TypeId)>,
 }
 
 /// The line being read (valid UTF-8), the model it is read against, and the members of its
@@ -302,6 +305,8 @@ pub(crate) struct ObjectFacts<'f, 'a> {
     pub(crate) captured: &'f [Captured],
     /// `null` items of its primitive arrays.
     pub(crate) nulls: &'f [NullItem],
+    /// The contained resources of the resource that owns the object (`%rootResource`), read so far.
+    pub(crate) contained: &'f [ContainedId],
 }
 
 impl<'a> ObjectFacts<'_, 'a> {
@@ -346,6 +351,8 @@ pub(crate) struct ContainedId {
     pub(crate) id: String,
     pub(crate) offset: usize,
     pub(crate) path: Option<Message>,
+    /// A contained resource of the resource that owns it (not one contained in a contained one).
+    pub(crate) direct: bool,
 }
 
 /// A resource that is not itself contained, read to its end: the `#id` references and the
@@ -373,5 +380,5 @@ pub(crate) struct LineFacts {
     pub(crate) resource_type: Option<Member>,
     pub(crate) id: Option<Member>,
     /// The type name used as the root of FHIR paths (`""` if unknown).
-    pub(crate) path_root: String,
+    pub(crate) path_root: &'static str,
 }

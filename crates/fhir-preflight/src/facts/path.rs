@@ -6,7 +6,7 @@ use crate::diagnostic::Message;
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Path<'p> {
     /// The resource at the root of the line; its type name, or `""` when unknown.
-    Root(&'p str),
+    Root(&'static str),
     /// A property of the parent.
     Member(&'p Path<'p>, &'p str),
     /// An item of the parent array.
@@ -21,6 +21,10 @@ impl Path<'_> {
     /// not define are kept as values (redacted under `--redact`: a key may be data).
     #[cold]
     pub(crate) fn render(&self) -> Option<Message> {
+        // The root alone (a resource's own finding): a name from the model, no allocation.
+        if let Path::Root(name) = self {
+            return (!name.is_empty()).then(|| Message::plain(*name));
+        }
         let mut out = Message::default();
         let mut empty = true;
         self.render_into(&mut out, &mut empty);

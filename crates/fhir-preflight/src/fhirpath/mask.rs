@@ -18,7 +18,7 @@ use super::logic;
 use super::node::{Node, NodeType};
 use super::parse::{BinOp, Expr};
 use super::value::{Decimal, Moment};
-use crate::facts::{Captured, Line};
+use crate::facts::{Captured, ContainedId, Line};
 use crate::json::scan::{Scanner, Token};
 use crate::model::{Model, Prim, Ty, TypeDef, TypeId};
 use smallvec::SmallVec;
@@ -56,6 +56,10 @@ pub(crate) enum Mask {
         from_resource: Box<[u8]>,
         tid: TypeId,
     },
+    /// `x.substring(1) in %rootResource.contained.id` (`ref-1`) on a single string child, decided
+    /// when the id is among the contained resources read so far (else the evaluator, which
+    /// reads the whole resource, decides).
+    InContained(u8),
     /// `x.y.z.exists()` (`true`), `.empty()` (`false`), with a `where(…)` on the last step whose
     /// criteria are themselves decided from what the walk kept of each item
     /// (`verificationStatus.coding.where(system = '…' and code = '…').empty()`).
@@ -86,6 +90,8 @@ pub(crate) struct Kept<'a> {
     pub(crate) line: Option<&'a Line<'a>>,
     /// The members of `%resource`, when the constraint is on a resource (the object itself).
     pub(crate) resource: Option<&'a [Captured]>,
+    /// The contained resources of `%rootResource` read so far (the walk has not finished it).
+    pub(crate) contained: Option<&'a [ContainedId]>,
 }
 
 impl<'a> Kept<'a> {
@@ -328,6 +334,14 @@ pub(crate) fn compile_in(e: &Expr, t: &'static TypeDef, resource: Option<&'stati
             (Some(i), Expr::Str(lit)) => Mask::Equals(i, lit.as_str().into(), *op == BinOp::Ne),
             _ => Mask::Unknown,
         },
+        Expr::Binary(BinOp::In, a, b) => match (untraced(a), untraced(b)) {
+            (Expr::Call(Some(x), f, args), haystack)
+                if f == "substring" && matches!(args.as_slice(), [Expr::Int(1)]) && is_root_contained_id(haystack) =>
+            {
+                single_prim(untraced(x), t, TEXT).map_or(Mask::Unknown, Mask::InContained)
+            }
+            _ => Mask::Unknown,
+        },
         Expr::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
             match (single_prim(a, t, DATES), single_prim(b, t, DATES)) {
                 (Some(x), Some(y)) => Mask::Order(x, *op, y),
@@ -397,6 +411,22 @@ fn chain(
         }
         _ => None,
     }
+}
+
+/// `e` without `.trace(…)` calls (and the hoisting's [`Expr::Fixed`]), which do not change its value.
+fn untraced(e: &Expr) -> &Expr {
+    match e {
+        Expr::Call(Some(inner), f, _) if f == "trace" => untraced(inner),
+        Expr::Fixed(_, inner) => untraced(inner),
+        e => e,
+    }
+}
+
+/// `%rootResource.contained.id`.
+fn is_root_contained_id(e: &Expr) -> bool {
+    let Expr::Member(contained, id) = e else { return false };
+    let Expr::Member(root, name) = untraced(contained) else { return false };
+    id == "id" && name == "contained" && matches!(untraced(root), Expr::Var(v) if v == "rootResource")
 }
 
 /// The id of a type of base R4.
@@ -570,6 +600,19 @@ impl Mask {
                     Err(())
                 }
             }
+            Mask::InContained(i) => {
+                if absent(i) {
+                    return Ok(None);
+                }
+                let text = kept.text(*i).ok_or(())?;
+                // `substring(1)`: from the second character; empty (so `in` is empty) when there is none.
+                let Some((from, _)) = text.char_indices().nth(1) else { return Ok(None) };
+                let id = &text[from..];
+                match kept.contained {
+                    Some(contained) if contained.iter().any(|c| c.direct && c.id == id) => Ok(Some(true)),
+                    _ => Err(()),
+                }
+            }
             Mask::Intersects { steps, from_resource, tid } => Ok(Some(kept.intersects(steps, from_resource, *tid)?)),
             Mask::Path { steps, filter, exists } => {
                 let found = kept.any(steps, filter.as_deref())?;
@@ -656,6 +699,7 @@ mod tests {
             bytes: b"",
             line: None,
             resource: None,
+            contained: None,
         })
     }
 
@@ -680,7 +724,14 @@ mod tests {
         let present = 1 << element(t, "start").unwrap() | 1 << element(t, "end").unwrap();
         let run = |start: &str, end: &str| {
             let (bytes, members) = period(start, end);
-            per1.decide(&Kept { present, members: &members, bytes: &bytes, line: None, resource: None })
+            per1.decide(&Kept {
+                present,
+                members: &members,
+                bytes: &bytes,
+                line: None,
+                resource: None,
+                contained: None,
+            })
         };
         assert_eq!(run("2020-01-01", "2021-01-01"), Ok(Some(true)));
         assert_eq!(run("2021-01-01", "2020-01-01"), Ok(Some(false)));

@@ -142,8 +142,47 @@ impl<'a> Node<'a> {
         }
         match known.filter(|k| k.at == open).and_then(|k| k.members) {
             Some(members) => self.nodes_of(members, t, wanted, each),
-            None => self.nodes_of(&self.members(open, t), t, wanted, each),
+            None => match self.line.members.get(open) {
+                Some(kept) => self.nodes_of(&kept, t, wanted, each),
+                None => match wanted.and_then(|w| self.first_member(open, t, w)) {
+                    Some(member) => self.nodes_of(&[member], t, wanted, each),
+                    None => self.nodes_of(&self.members(open, t), t, wanted, each),
+                },
+            },
         }
+    }
+
+    /// The member of element `w` of an object the walk did not keep (or has not finished: the
+    /// resource around the checked object, for `ref-1`'s `%rootResource.contained`), found by
+    /// scanning the object up to it: an element that is neither a choice nor a primitive has one
+    /// key and no `_x`, so the first occurrence is all of it. `None`: not found that way (then
+    /// the whole object is scanned once, and kept for the line).
+    fn first_member(&self, open: usize, t: &TypeDef, w: usize) -> Option<Captured> {
+        let element = t.elements.get(w)?;
+        let mut props = t.properties.iter().enumerate().filter(|(_, p)| usize::from(p.element) == w);
+        let (property, prop) = props.next()?;
+        if element.choice || props.next().is_some() || matches!(prop.ty, Ty::Prim(_)) {
+            return None;
+        }
+        if self.line.members.scanned(open).is_some() {
+            return None;
+        }
+        let mut sc = Scanner { bytes: self.line.bytes, pos: open + 1 };
+        if sc.peek() == Some(b'}') {
+            return None;
+        }
+        while let Ok(key) = sc.member_key() {
+            if key.str_in(self.line.text).as_bytes() == prop.key.as_bytes() {
+                let present = !matches!(sc.peek(), Some(b'n'));
+                let (element, property) = (w as u8, property as u8);
+                return Some(Captured { element, property, ext: false, offset: sc.pos as u32, present });
+            }
+            if sc.skip_value().is_err() || sc.peek() != Some(b',') {
+                return None;
+            }
+            sc.pos += 1;
+        }
+        None
     }
 
     /// The child nodes of an object with these members: of element `wanted`, or all.

@@ -81,6 +81,9 @@ pub(crate) struct Walk<'a, 'w> {
     scratch: &'w mut Buffers,
     rules: &'a Rules,
     max_depth: usize,
+    /// Where the contained ids of the resource that owns the object being read start in
+    /// `scratch.contained`.
+    owner_contained: usize,
 }
 
 /// What a look-ahead found as an object's `resourceType`.
@@ -106,7 +109,8 @@ impl<'a, 'w> Walk<'a, 'w> {
         let Scratch { buffers, members } = scratch;
         members.clear();
         let line = Line { bytes, text, model, members };
-        let mut walk = Walk { line, sc: Scanner::new(bytes), findings, scratch: buffers, rules, max_depth };
+        let mut walk =
+            Walk { line, sc: Scanner::new(bytes), findings, scratch: buffers, rules, max_depth, owner_contained: 0 };
         let facts = walk.root();
         if facts.is_object {
             for rule in &rules.line {
@@ -142,7 +146,7 @@ impl<'a, 'w> Walk<'a, 'w> {
                 facts.complete = false;
             }
         }
-        facts.path_root = root_name.to_owned();
+        facts.path_root = root_name;
         facts
     }
 

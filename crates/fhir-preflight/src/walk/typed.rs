@@ -65,9 +65,13 @@ impl<'a> Walk<'a, '_> {
             contained: self.scratch.contained.len(),
             slot: keep.then(|| self.line.members.open_object(open)),
         };
+        let owner_contained = self.owner_contained;
+        if owner {
+            self.owner_contained = bases.contained;
+        }
         let mut ctx = ctx;
         if is_resource {
-            ctx.resource = Some((open, tid));
+            ctx.resource = Some((open as u32, tid));
             if !ctx.contained {
                 ctx.root_resource = ctx.resource;
             }
@@ -85,6 +89,7 @@ impl<'a> Walk<'a, '_> {
             } else {
                 shape::empty_object(self.findings, open, path);
             }
+            self.owner_contained = owner_contained;
             return Ok(());
         }
         // Bit `i`: `elements[i]` is present (types have at most 64 elements; the generator checks).
@@ -155,11 +160,19 @@ impl<'a> Walk<'a, '_> {
                         }
                     }
                 }
-                let child_ctx = Ctx {
-                    contained: is_resource && !ext && element.role == Role::Contained,
-                    contained_meta: is_resource && ctx.contained && element.role == Role::Meta,
-                    keep: (type_rules.keep.always | if keep { type_rules.keep.if_kept } else { 0 }) & (1 << ei) != 0,
-                    ..ctx
+                // A primitive's value reads no context (its `_x` object does).
+                let child_ctx = if !ext && matches!(prop.ty, Ty::Prim(_)) {
+                    ctx
+                } else {
+                    let contained = is_resource && !ext && element.role == Role::Contained;
+                    Ctx {
+                        contained,
+                        contained_meta: is_resource && ctx.contained && element.role == Role::Meta,
+                        nested_contained: ctx.nested_contained || (contained && ctx.contained),
+                        keep: (type_rules.keep.always | if keep { type_rules.keep.if_kept } else { 0 }) & (1 << ei)
+                            != 0,
+                        ..ctx
+                    }
                 };
                 let resource_id = is_resource && !ext && element.role == Role::Id;
                 let present = match root.as_deref_mut() {
@@ -192,7 +205,8 @@ impl<'a> Walk<'a, '_> {
                     elements_present |= 1 << ei;
                     if !ext && resource_id && ctx.contained {
                         if let Some(id) = self.line.string_at(value_offset).map(Cow::into_owned) {
-                            self.scratch.contained.push(ContainedId { id, offset: open, path: path.render() });
+                            let direct = !ctx.nested_contained;
+                            self.scratch.contained.push(ContainedId { id, offset: open, path: path.render(), direct });
                         }
                     }
                 }
@@ -218,6 +232,7 @@ impl<'a> Walk<'a, '_> {
         } else {
             self.drop_object_state(bases, owner);
         }
+        self.owner_contained = owner_contained;
         result
     }
 
@@ -255,6 +270,7 @@ impl<'a> Walk<'a, '_> {
             present,
             captured: &self.scratch.captured[bases.captured..],
             nulls: &self.scratch.nulls[bases.nulls..],
+            contained: self.scratch.contained.get(self.owner_contained..).unwrap_or_default(),
         };
         for rule in object_rules {
             rule(&facts, self.findings);
