@@ -183,7 +183,13 @@ impl<'a> Walk<'a, '_> {
                     }),
                     // R4 types `Resource.id` as string; its rule is the id type's.
                     _ if resource_id => self.property(depth, &member_path, &RESOURCE_ID, element, child_ctx, ext, ei),
-                    _ => self.property(depth, &member_path, prop, element, child_ctx, ext, ei),
+                    // The most common member: one primitive value, read here (no call per member).
+                    _ => match prop.ty {
+                        Ty::Prim(prim) if !ext && !element.many && self.sc.peek() != Some(b'[') => {
+                            self.primitive(depth, &member_path, prim, element, value_offset)
+                        }
+                        _ => self.property(depth, &member_path, prop, element, child_ctx, ext, ei),
+                    },
                 };
                 // Every member is kept: for the object rules, and for the FHIRPath engine (below).
                 if !duplicate {
@@ -386,31 +392,7 @@ impl<'a> Walk<'a, '_> {
     ) -> Result<bool, Stop> {
         let offset = self.value_offset();
         match ty {
-            Ty::Prim(prim) => {
-                if matches!(self.sc.peek(), Some(b'{' | b'[')) {
-                    let token = self.value(depth, path)?;
-                    shape::not_primitive(self.findings, prim, token, offset, path);
-                    return Ok(true);
-                }
-                let token = match self.sc.value() {
-                    Ok(token) => token,
-                    Err(e) => return Err(self.syntax_error(e, path)),
-                };
-                if token == Token::Null {
-                    shape::null(self.findings, offset, path);
-                    return Ok(false);
-                }
-                if let Token::String(s) = token {
-                    if let Some(at) = s.lone_surrogate() {
-                        self.lone_surrogate_at(at, path);
-                    }
-                }
-                let facts = ValueFacts { line: self.line, prim, token, element, offset, path };
-                if let Some(text) = check::value(self.findings, &facts) {
-                    self.track_local_reference(&text, prim, element);
-                }
-                Ok(true)
-            }
+            Ty::Prim(prim) => self.primitive(depth, path, prim, element, offset),
             Ty::Complex(tid) => {
                 if self.sc.peek() != Some(b'{') {
                     let token = self.value(depth, path)?;
@@ -443,6 +425,41 @@ impl<'a> Walk<'a, '_> {
                 Ok(true)
             }
         }
+    }
+
+    /// One primitive value starting at `offset`. Returns whether it counts as present.
+    #[inline(never)]
+    fn primitive(
+        &mut self,
+        depth: usize,
+        path: &Path<'_>,
+        prim: Prim,
+        element: &'static Element,
+        offset: usize,
+    ) -> Result<bool, Stop> {
+        if matches!(self.sc.peek(), Some(b'{' | b'[')) {
+            let token = self.value(depth, path)?;
+            shape::not_primitive(self.findings, prim, token, offset, path);
+            return Ok(true);
+        }
+        let token = match self.sc.value() {
+            Ok(token) => token,
+            Err(e) => return Err(self.syntax_error(e, path)),
+        };
+        if token == Token::Null {
+            shape::null(self.findings, offset, path);
+            return Ok(false);
+        }
+        if let Token::String(s) = token {
+            if let Some(at) = s.lone_surrogate() {
+                self.lone_surrogate_at(at, path);
+            }
+        }
+        let facts = ValueFacts { line: self.line, prim, token, element, offset, path };
+        if let Some(text) = check::value(self.findings, &facts) {
+            self.track_local_reference(&text, prim, element);
+        }
+        Ok(true)
     }
 
     /// A `#id` in a `Reference.reference` or in a uri: it counts for dom-3.
