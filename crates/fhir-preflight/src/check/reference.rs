@@ -126,19 +126,34 @@ pub(crate) fn classify<'r>(model: &Model, reference: &'r str) -> Literal<'r> {
     if let Some(id) = reference.strip_prefix('#') {
         return Literal::Local(id);
     }
-    if let Some((head, query)) = reference.split_once('?') {
-        if model.resource_type(head).is_some() {
-            return Literal::Conditional { resource_type: head, query_ok: query_ok(query) };
+    // One pass over the bytes (references are short: no searcher to set up): the first `?`, and
+    // the last four `/`, last first.
+    let bytes = reference.as_bytes();
+    let (mut question, mut slash) = (None, [None::<usize>; 4]);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'/' {
+            slash = [Some(i), slash[0], slash[1], slash[2]];
+        } else if b == b'?' && question.is_none() {
+            question = Some(i);
         }
     }
-    if reference.starts_with("urn:") {
+    if let Some(q) = question {
+        let head = &reference[..q];
+        if model.resource_type(head).is_some() {
+            return Literal::Conditional { resource_type: head, query_ok: query_ok(&reference[q + 1..]) };
+        }
+    }
+    if bytes.starts_with(b"urn:") {
         return Literal::Other;
     }
     // The type is the segment before the id: `…/Type/id` or `…/Type/id/_history/v` (segments
-    // counted from the end, without collecting them).
-    let mut back = reference.rsplit('/');
-    let (_id, before_id, _, fourth_last) = (back.next(), back.next(), back.next(), back.next());
-    let ty = if fourth_last.is_some() && before_id == Some("_history") { fourth_last } else { before_id };
+    // counted from the end).
+    let segment = |start: Option<usize>, end: usize| &reference[start.map_or(0, |s| s + 1)..end];
+    let before_id = slash[0].map(|last| segment(slash[1], last));
+    let ty = match slash[2] {
+        Some(third) if before_id == Some("_history") => Some(segment(slash[3], third)),
+        _ => before_id,
+    };
     match ty {
         Some(ty) if model.resource_type(ty).is_some() => Literal::Typed(ty),
         _ => Literal::Other,
@@ -147,7 +162,7 @@ pub(crate) fn classify<'r>(model: &Model, reference: &'r str) -> Literal<'r> {
 
 /// Is a resource type allowed by target type ids (empty = any)?
 pub(crate) fn allowed(model: &Model, targets: &[u16], resource_type: &str) -> bool {
-    targets.is_empty() || targets.iter().any(|&t| model.ty(t).name == resource_type)
+    targets.is_empty() || model.resource_type(resource_type).is_some_and(|id| targets.contains(&id))
 }
 
 /// `Reference.type` is a uri: `Patient` or `http://hl7.org/fhir/StructureDefinition/Patient`.
