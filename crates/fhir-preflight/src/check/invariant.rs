@@ -370,6 +370,12 @@ pub(crate) mod tests {
         )
     }
 
+    /// A Bundle of `type` with these entries (their resource added).
+    fn bundle(ty: &str, entries: &str) -> String {
+        let entries = entries.replace(r#"{"request""#, r#"{"resource":{"resourceType":"Patient","id":"p"},"request""#);
+        format!(r#"{{"resourceType":"Bundle","id":"b","type":"{ty}","entry":[{entries}]}}"#)
+    }
+
     /// The verdicts decided from the walk's facts (nested paths, `where(…)` criteria, items of
     /// elements, numbers, dates) are the evaluator's, line by line.
     #[test]
@@ -406,6 +412,13 @@ pub(crate) mod tests {
             r##"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"subject":{"reference":"#p"},"contained":[{"resourceType":"Patient","id":"p"}]}"##.to_owned(),
             r##"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"contained":[{"resourceType":"Group","id":"g","type":"person","actual":true,"contained":[{"resourceType":"Patient","id":"p"}]}],"subject":{"reference":"#p"}}"##.to_owned(),
             r##"{"resourceType":"Bundle","id":"b","type":"collection","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"contained":[{"resourceType":"Patient","id":"p"}],"subject":{"reference":"#p"},"partOf":{"reference":"#q"}}}]}"##.to_owned(),
+            // bdl-3, bdl-4: entry.all(request.exists() = (%resource.type = …)).
+            bundle("transaction", r#"{"request":{"method":"POST","url":"Patient"}},{"request":{"method":"POST","url":"Patient"}}"#),
+            bundle("transaction", r#"{"request":{"method":"POST","url":"Patient"}},{"fullUrl":"urn:uuid:2"}"#),
+            bundle("batch-response", r#"{"response":{"status":"200"}},null,{"response":{"status":"201"}}"#),
+            bundle("collection", r#"{"request":{"method":"POST","url":"Patient"}}"#),
+            bundle("history", r#"{"request":{"method":"PUT","url":"Patient/1"},"response":{"status":"200"}}"#),
+            bundle("searchset", ""),
         ];
         for line in &lines {
             let decided = verdicts(line);
@@ -424,5 +437,7 @@ pub(crate) mod tests {
         assert!(failed(&lines[11], "obs-7") && !failed(&lines[12], "obs-7") && failed(&lines[15], "obs-7"));
         assert!(failed(&lines[16], "sqty-1"));
         assert!(!failed(&lines[17], "ref-1") && failed(&lines[18], "ref-1") && failed(&lines[19], "ref-1"));
+        assert!(!failed(&lines[20], "bdl-3") && failed(&lines[21], "bdl-3") && !failed(&lines[22], "bdl-4"));
+        assert!(failed(&lines[23], "bdl-3") && !failed(&lines[24], "bdl-3") && !failed(&lines[24], "bdl-4"));
     }
 }

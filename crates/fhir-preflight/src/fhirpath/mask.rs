@@ -60,6 +60,15 @@ pub(crate) enum Mask {
     /// when the id is among the contained resources read so far (else the evaluator, which
     /// reads the whole resource, decides).
     InContained(u8),
+    /// `x.y.all(criteria)`: every object the steps reach passes the criteria (none: `true`).
+    All {
+        steps: Box<[u8]>,
+        criteria: Box<Mask>,
+    },
+    /// `a = b` between two boolean expressions (either empty: empty).
+    BoolEq(Box<Mask>, Box<Mask>),
+    /// An expression on `%resource` alone (`%resource.type = 'batch'`), decided on its members.
+    OnResource(Box<Mask>),
     /// `x.y.z.exists()` (`true`), `.empty()` (`false`), with a `where(…)` on the last step whose
     /// criteria are themselves decided from what the walk kept of each item
     /// (`verificationStatus.coding.where(system = '…' and code = '…').empty()`).
@@ -190,6 +199,22 @@ impl<'a> Kept<'a> {
 }
 
 impl Kept<'_> {
+    /// Do all the objects that `steps` reach pass `criteria`? (As the evaluator: in order, each
+    /// decided.)
+    fn all(&self, steps: &[u8], criteria: &Mask) -> Result<bool, ()> {
+        let mut objects = SmallVec::new();
+        self.reach(steps, &mut objects)?;
+        let index = self.line.ok_or(())?.members;
+        for at in objects {
+            let members = index.get(at).ok_or(())?;
+            let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+            if criteria.decide(&Kept { present, members: &members, ..*self })? != Some(true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Where each object that `steps` reach from this object starts, in document order.
     /// `Err(())` when a value on the way is not an object or was not kept.
     fn reach(&self, steps: &[u8], out: &mut SmallVec<[usize; 4]>) -> Result<(), ()> {
@@ -242,7 +267,23 @@ impl Kept<'_> {
         let mut theirs = SmallVec::new();
         Kept { present, members: resource, ..*self }.reach(from_resource, &mut theirs)?;
         let node = |at: usize| Node::object(line, at, NodeType::Complex(tid));
-        Ok(mine.iter().any(|&a| theirs.iter().any(|&b| super::eval::nodes_equal(&node(a), &node(b)))))
+        let t = line.model.ty(tid);
+        for &a in &mine {
+            let ma = line.members.get(a);
+            for &b in &theirs {
+                let mb = line.members.get(b);
+                // Property by property from the kept members when each is one unescaped string (a
+                // Coding's system and code), as `Node::deep_equal` compares them; else the nodes.
+                let quick = match (&ma, &mb) {
+                    (Some(ma), Some(mb)) => node(a).same_members(ma, mb, t),
+                    _ => None,
+                };
+                if quick.unwrap_or_else(|| super::eval::nodes_equal(&node(a), &node(b))) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 }
 
@@ -329,7 +370,20 @@ pub(crate) fn compile(e: &Expr, t: &'static TypeDef) -> Mask {
 /// The mask of `e` on an object of type `t`, where `%resource` is of type `resource` when the
 /// object is itself a resource (`%resource` is then the object).
 pub(crate) fn compile_in(e: &Expr, t: &'static TypeDef, resource: Option<&'static TypeDef>) -> Mask {
+    let e = match e {
+        Expr::Fixed(_, inner) => inner,
+        e => e,
+    };
+    if let (Some(r), Some(rebased)) = (resource, on_resource(e)) {
+        return match compile_in(&rebased, r, resource) {
+            Mask::Unknown => Mask::Unknown,
+            m => Mask::OnResource(Box::new(m)),
+        };
+    }
     match e {
+        Expr::Binary(BinOp::Eq, a, b) if boolean(a, t, resource) && boolean(b, t, resource) => {
+            Mask::BoolEq(Box::new(compile_in(a, t, resource)), Box::new(compile_in(b, t, resource)))
+        }
         Expr::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => match (single_prim(a, t, TEXT), &**b) {
             (Some(i), Expr::Str(lit)) => Mask::Equals(i, lit.as_str().into(), *op == BinOp::Ne),
             _ => Mask::Unknown,
@@ -413,6 +467,41 @@ fn chain(
     }
 }
 
+/// Does `e` compile to a mask (a boolean expression the walk's facts decide)?
+fn boolean(e: &Expr, t: &'static TypeDef, resource: Option<&'static TypeDef>) -> bool {
+    compile_in(e, t, resource) != Mask::Unknown
+}
+
+/// `e` rewritten on `%resource` as its focus (`%resource.type = 'batch'`: `type = 'batch'`), when
+/// it reads nothing else: no path from the focus, no other variable.
+fn on_resource(e: &Expr) -> Option<Expr> {
+    let mut mentions = false;
+    let rebased = rebase(e, &mut mentions)?;
+    mentions.then_some(rebased)
+}
+
+fn rebase(e: &Expr, mentions: &mut bool) -> Option<Expr> {
+    let mut go = |x: &Expr| rebase(x, mentions).map(Box::new);
+    Some(match e {
+        Expr::Member(target, name) if matches!(&**target, Expr::Var(v) if v == "resource") => {
+            *mentions = true;
+            Expr::Ident(name.clone())
+        }
+        Expr::Member(target, name) => Expr::Member(go(target)?, name.clone()),
+        Expr::Binary(op, a, b) => Expr::Binary(*op, go(a)?, go(b)?),
+        Expr::Call(Some(target), f, args) if args.iter().all(literal) => {
+            Expr::Call(Some(go(target)?), f.clone(), args.clone())
+        }
+        Expr::Fixed(_, inner) => return rebase(inner, mentions),
+        e if literal(e) => e.clone(),
+        _ => return None,
+    })
+}
+
+fn literal(e: &Expr) -> bool {
+    matches!(e, Expr::Str(_) | Expr::Int(_) | Expr::Dec(_) | Expr::Bool(_))
+}
+
 /// `e` without `.trace(…)` calls (and the hoisting's [`Expr::Fixed`]), which do not change its value.
 fn untraced(e: &Expr) -> &Expr {
     match e {
@@ -470,6 +559,16 @@ fn compile_presence(e: &Expr, t: &'static TypeDef, resource: Option<&'static Typ
             } else {
                 Mask::Bool(*op, Box::new(a), Box::new(b))
             }
+        }
+        // `x.all(criteria)`: true when `x` is absent.
+        Expr::Call(Some(target), f, args) if f == "all" && args.len() == 1 => {
+            if let Some((steps, Some(end), None)) = chain(target, t, resource) {
+                let criteria = compile_in(&args[0], end, resource);
+                if criteria != Mask::Unknown {
+                    return Mask::All { steps: steps.into(), criteria: Box::new(criteria) };
+                }
+            }
+            Mask::Unknown
         }
         // `x.exists(criteria)` is `x.where(criteria).exists()`: false when `x` is absent.
         Expr::Call(Some(target), f, args) if f == "exists" && args.len() == 1 => {
@@ -600,6 +699,16 @@ impl Mask {
                     Err(())
                 }
             }
+            Mask::All { steps, criteria } => Ok(Some(kept.all(steps, criteria)?)),
+            Mask::BoolEq(a, b) => {
+                let (a, b) = (a.decide(kept)?, b.decide(kept)?);
+                Ok(a.zip(b).map(|(a, b)| a == b))
+            }
+            Mask::OnResource(m) => {
+                let resource = kept.resource.ok_or(())?;
+                let present = resource.iter().filter(|c| c.present).fold(0u64, |b, c| b | 1 << c.element);
+                m.decide(&Kept { present, members: resource, ..*kept })
+            }
             Mask::InContained(i) => {
                 if absent(i) {
                     return Ok(None);
@@ -673,6 +782,20 @@ pub(crate) fn mark(mask: &Mask, t: TypeId, kept: bool, resource: Option<TypeId>,
             if let Some(r) = resource {
                 path(r, from_resource, keep);
             }
+        }
+        Mask::All { steps, criteria } => {
+            if let Some(end) = path(t, steps, keep) {
+                mark(criteria, end, true, resource, keep);
+            }
+        }
+        Mask::OnResource(m) => {
+            if let Some(r) = resource {
+                mark(m, r, false, resource, keep);
+            }
+        }
+        Mask::BoolEq(a, b) => {
+            mark(a, t, kept, resource, keep);
+            mark(b, t, kept, resource, keep);
         }
         Mask::Not(m) => mark(m, t, kept, resource, keep),
         Mask::Bool(_, a, b) => {

@@ -293,10 +293,27 @@ impl<'a> Node<'a> {
         })
     }
 
+    /// Two objects of type `t` with these members compared as [`Node::deep_equal`] compares them,
+    /// when their elements differ or each element is one unescaped string in both; `None`: ask
+    /// `deep_equal`.
+    pub(crate) fn same_members(&self, ma: &[Captured], mb: &[Captured], t: &TypeDef) -> Option<bool> {
+        let elements = |m: &[Captured]| m.iter().fold(0u64, |bits, c| bits | 1 << c.element);
+        let (ea, eb) = (elements(ma), elements(mb));
+        if ea != eb {
+            return Some(false);
+        }
+        for i in (0..t.elements.len().min(64)).filter(|i| ea & (1 << i) != 0) {
+            if !self.same_string(ma, mb, t, i)? {
+                return Some(false);
+            }
+        }
+        Some(true)
+    }
+
     /// Element `i` of two objects of type `t` compared from the line's bytes, when both hold it as
     /// one unescaped string (a Coding's `system`, `code`): the same bytes are the same value; for
     /// a string-like type, different bytes are different values. `None`: compare the values.
-    fn same_string(&self, ma: &[Captured], mb: &[Captured], t: &TypeDef, i: usize) -> Option<bool> {
+    pub(crate) fn same_string(&self, ma: &[Captured], mb: &[Captured], t: &TypeDef, i: usize) -> Option<bool> {
         let one = |m: &[Captured]| {
             let mut of = m.iter().filter(|c| usize::from(c.element) == i);
             let c = of.next()?;
