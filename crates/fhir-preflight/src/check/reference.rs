@@ -126,15 +126,16 @@ pub(crate) fn classify<'r>(model: &Model, reference: &'r str) -> Literal<'r> {
     if let Some(id) = reference.strip_prefix('#') {
         return Literal::Local(id);
     }
-    // One pass over the bytes (references are short: no searcher to set up): the first `?`, and
-    // the last four `/`, last first.
+    // The first `?`, and the last four `/`, last first (memchr's searches: no byte loop).
     let bytes = reference.as_bytes();
-    let (mut question, mut slash) = (None, [None::<usize>; 4]);
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'/' {
-            slash = [Some(i), slash[0], slash[1], slash[2]];
-        } else if b == b'?' && question.is_none() {
-            question = Some(i);
+    let question = memchr::memchr(b'?', bytes);
+    let mut slash = [None::<usize>; 4];
+    let mut end = bytes.len();
+    for s in &mut slash {
+        *s = memchr::memrchr(b'/', &bytes[..end]);
+        match *s {
+            Some(at) => end = at,
+            None => break,
         }
     }
     if let Some(q) = question {

@@ -670,8 +670,15 @@ impl Mask {
                 if absent(a) || absent(b) {
                     return Ok(None);
                 }
-                let moment = |i: &u8| kept.text(*i).and_then(Moment::parse_date_time).ok_or(());
-                let Some(o) = moment(a)?.compare(&moment(b)?) else { return Ok(None) };
+                let (x, y) = (kept.text(*a).ok_or(())?, kept.text(*b).ok_or(())?);
+                let o = match super::value::same_shape_order(x.as_bytes(), y.as_bytes()) {
+                    Some(o) => o,
+                    None => {
+                        let moment = |t: &str| Moment::parse_date_time(t).ok_or(());
+                        let Some(o) = moment(x)?.compare(&moment(y)?) else { return Ok(None) };
+                        o
+                    }
+                };
                 Ok(Some(match op {
                     BinOp::Lt => o == Ordering::Less,
                     BinOp::Gt => o == Ordering::Greater,

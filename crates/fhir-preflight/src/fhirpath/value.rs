@@ -341,6 +341,58 @@ impl Moment {
 }
 
 /// Days from 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+/// The order of two date-times written in the same shape — `YYYY-MM-DD`, or
+/// `YYYY-MM-DDThh:mm:ss` with the same zone (`Z` or `±hh:mm`), no fraction — with valid fields
+/// (a day of its month, hours below 24): their text's order, which is [`Moment::compare`]'s
+/// (the same zone shifts both alike). `None` for anything else: parse and compare them.
+pub(crate) fn same_shape_order(a: &[u8], b: &[u8]) -> Option<Ordering> {
+    if a.len() != b.len() || !(a.len() == 10 || a.len() == 20 || a.len() == 25) {
+        return None;
+    }
+    let date_time = a.len() > 10;
+    if date_time && a[19..] != b[19..] {
+        return None;
+    }
+    let valid = |t: &[u8]| -> Option<()> {
+        let num = |from: usize, to: usize| -> Option<i64> {
+            let digits = t.get(from..to)?;
+            digits.iter().all(u8::is_ascii_digit).then(|| digits.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+        };
+        if t[4] != b'-' || t[7] != b'-' {
+            return None;
+        }
+        let (y, m, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+            return None;
+        }
+        if date_time {
+            if t[10] != b'T' || t[13] != b':' || t[16] != b':' {
+                return None;
+            }
+            let (h, mi, s) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+            if h > 23 || mi > 59 || s > 60 {
+                return None;
+            }
+            match &t[19..] {
+                b"Z" => {}
+                [b'+' | b'-', _, _, b':', _, _] => {
+                    if num(20, 22)? * 60 + num(23, 25)? > 24 * 60 {
+                        return None;
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(())
+    };
+    valid(a)?;
+    valid(b)?;
+    let end = if date_time { 19 } else { 10 };
+    Some(a[..end].cmp(&b[..end]))
+}
+
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -367,6 +419,34 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Texts in the same shape are ordered as their moments are, and other pairs are left to
+    /// the moments.
+    #[test]
+    fn same_shape_order_is_the_moments() {
+        let dates = ["2020-01-31", "2020-02-29", "2021-02-29", "2020-02-30", "2019-12-31", "2020-13-01", "0000-01-01"];
+        let times = ["00:00:00", "09:30:00", "23:59:59", "23:59:60", "24:00:00", "12:61:00"];
+        let zones = ["Z", "+00:00", "+01:00", "-05:00", "+14:00", "+25:00"];
+        let mut texts: Vec<String> = dates.iter().map(|d| (*d).to_owned()).collect();
+        for d in dates {
+            for t in times {
+                for z in zones {
+                    texts.push(format!("{d}T{t}{z}"));
+                }
+            }
+        }
+        texts.extend(["2020", "2020-06", "2020-01-01T10:00:00.5Z", "2020-01-01T10:00:00"].map(String::from));
+        let mut decided = 0;
+        for a in &texts {
+            for b in &texts {
+                let Some(order) = same_shape_order(a.as_bytes(), b.as_bytes()) else { continue };
+                decided += 1;
+                let (x, y) = (Moment::parse_date_time(a), Moment::parse_date_time(b));
+                assert_eq!(x.zip(y).and_then(|(x, y)| x.compare(&y)), Some(order), "{a} {b}");
+            }
+        }
+        assert!(decided > 1000, "{decided}");
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::parse(s).unwrap()

@@ -74,8 +74,12 @@ impl JsonStr {
     pub(crate) fn text<'a>(&self, line: &'a [u8]) -> Cow<'a, str> {
         let raw = self.raw(line);
         if !self.escaped {
-            // The line was checked as UTF-8 before scanning; a string never splits a character.
-            return String::from_utf8_lossy(raw);
+            // The line was checked as UTF-8 before scanning; a string never splits a character
+            // (std's check, fast on ASCII; the lossy one only for bytes given from elsewhere).
+            return match std::str::from_utf8(raw) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(raw),
+            };
         }
         Cow::Owned(decode_escaped(raw))
     }
