@@ -67,7 +67,7 @@ impl Text {
 #[derive(Debug)]
 pub(crate) struct LineOutcome {
     pub(crate) status: LineStatus,
-    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) diagnostics: crate::diagnostic::Diagnostics,
     pub(crate) resource_type: Option<Text>,
     pub(crate) resource_id: Option<Text>,
 }
@@ -158,7 +158,7 @@ pub(crate) fn too_long(number: u64, offset: u64, len: u64, max: u64) -> LineOutc
         .with_location(None, Some(offset), None);
     LineOutcome {
         status: LineStatus::CustomerError,
-        diagnostics: vec![diagnostic],
+        diagnostics: smallvec::smallvec![diagnostic],
         resource_type: None,
         resource_id: None,
     }
@@ -174,7 +174,7 @@ pub(crate) fn server_error(number: u64, offset: u64, what: &str) -> LineOutcome 
     );
     LineOutcome {
         status: LineStatus::ServerError,
-        diagnostics: vec![diagnostic],
+        diagnostics: smallvec::smallvec![diagnostic],
         resource_type: None,
         resource_id: None,
     }

@@ -45,6 +45,9 @@ impl Finding {
     }
 }
 
+/// A line's diagnostics: most lines have none or one (a best-practice note), kept inline.
+pub(crate) type Diagnostics = smallvec::SmallVec<[Diagnostic; 1]>;
+
 #[derive(Debug)]
 pub(crate) struct Findings {
     level: super::Level,
@@ -111,7 +114,7 @@ impl Findings {
 
     /// Turn the issues into diagnostics of the physical line `line` starting at file offset
     /// `line_offset`, whose bytes (after any BOM, without terminator) are `bytes`.
-    pub(crate) fn finish(mut self, line: u64, line_offset: u64, bytes: &[u8]) -> Vec<Diagnostic> {
+    pub(crate) fn finish(mut self, line: u64, line_offset: u64, bytes: &[u8]) -> Diagnostics {
         if self.dropped > 0 {
             // Same severity as the worst dropped finding, so that the verdict reads true from the list.
             let message = format!(
@@ -129,7 +132,7 @@ impl Findings {
             // One finding (a line's usual number): its column, no ordering.
             let f = self.list.remove(0);
             let column = f.offset.map(|at| chars_before(bytes, at) + 1);
-            return vec![diagnostic((f, column))];
+            return smallvec::smallvec![diagnostic((f, column))];
         }
         let columns = columns(bytes, self.list.iter().map(|i| i.offset));
         self.list.into_iter().zip(columns).map(diagnostic).collect()

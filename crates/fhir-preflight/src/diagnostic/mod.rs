@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub use code::Code;
-pub(crate) use findings::{Finding, Findings};
+pub(crate) use findings::{Diagnostics, Finding, Findings};
 pub use level::Level;
 pub use message::Redaction;
 pub(crate) use message::{m, q, Message, REDACTED};
