@@ -14,19 +14,43 @@ pub fn output_path() -> PathBuf {
 
 pub fn run(check: bool) -> Result<(), String> {
     let pkg = hl7::package_dir()?;
-    let code = generate(&pkg)?;
-    let path = output_path();
+    write_or_check(&output_path(), &generate(&pkg)?, check)?;
+    for (path, compact) in us_core()? {
+        write_or_check(&path, &compact, check)?;
+    }
+    Ok(())
+}
+
+fn write_or_check(path: &Path, text: &str, check: bool) -> Result<(), String> {
     if check {
-        let current = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if current != code {
+        let current = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if current != text {
             return Err(format!("{} is out of date: run `cargo codegen`", path.display()));
         }
         eprintln!("{} is up to date", path.display());
     } else {
-        std::fs::write(&path, code).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The US Core packages (`fixtures/packages/us-core/*.tgz`, committed) in the compact form the
+/// core embeds: `(output path, text)`, one per version.
+pub fn us_core() -> Result<Vec<(PathBuf, String)>, String> {
+    let root = hl7::workspace_root();
+    let dir = root.join("fixtures/packages/us-core");
+    let out = root.join("crates/fhir-preflight/src/profile/us-core");
+    let mut files = Vec::new();
+    for version in ["3.1.1", "4.0.0", "5.0.1", "6.1.0", "7.0.0"] {
+        let name = format!("hl7.fhir.us.core-{version}");
+        let tgz = dir.join(format!("{name}.tgz"));
+        let bytes = std::fs::read(&tgz).map_err(|e| format!("{}: {e}", tgz.display()))?;
+        let package = fhir_preflight_definitions::package::Package::from_tgz(&bytes)
+            .map_err(|e| format!("{}: {e}", tgz.display()))?;
+        files.push((out.join(format!("{name}.json")), package.to_compact()));
+    }
+    Ok(files)
 }
 
 /// The definitions of base R4 in the package at `pkg`.

@@ -85,10 +85,21 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_name = "N", default_value_t = fhir_preflight::DEFAULT_MAX_DEPTH)]
     pub(crate) max_depth: usize,
 
-    /// Validation level, as HealthLake names it: strict (base R4 + a warning per declared
-    /// profile), structure-only (base R4), minimal (line rules and JSON kinds only).
+    /// Validation level, as HealthLake names it: strict (base R4 and the profiles in meta.profile),
+    /// structure-only (base R4, profiles ignored), minimal (line rules and JSON kinds only; other
+    /// errors, profiles' included, are warnings).
     #[arg(long, value_name = "LEVEL", default_value = "strict", value_parser = ["strict", "structure-only", "minimal"])]
     pub(crate) level: String,
+
+    /// US Core version for canonicals without a version (HealthLake's default: 3.1.1). US Core
+    /// 3.1.1, 4.0.0, 5.0.1, 6.1.0 and 7.0.0 are built in; `canonical|version` picks one.
+    #[arg(long, value_name = "VERSION", default_value = "3.1.1", value_parser = ["3.1.1", "4.0.0", "5.0.1", "6.1.0", "7.0.0"])]
+    pub(crate) us_core_version: String,
+
+    /// Another FHIR package whose profiles meta.profile may name (a .tgz as published, or its
+    /// unpacked folder); repeatable, for its dependencies too.
+    #[arg(long, value_name = "FILE.tgz|DIR")]
+    pub(crate) package: Vec<std::path::PathBuf>,
 
     /// Severity of the constraints HL7 marks as best practice (dom-6: a resource should have a
     /// narrative, …). Information by default, so that they do not put a warning on every line.

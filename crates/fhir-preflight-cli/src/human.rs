@@ -163,7 +163,7 @@ pub(crate) fn render(report: &Report<'_>) -> String {
     if errors.unchecked_profiles > 0 {
         let _ = writeln!(
             out,
-            "{} a profile (meta.profile) that HealthLake's strict level validates and fhir-preflight does not (base R4 only)",
+            "{} a profile (meta.profile) that no package here defines, so it was not checked (US Core 3.1.1 to 7.0.0 are built in; load others with --package)",
             count(errors.unchecked_profiles, "resource declares", "resources declare")
         );
     }

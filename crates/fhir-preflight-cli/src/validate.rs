@@ -34,6 +34,7 @@ fn options(args: &ValidateArgs, threads: usize) -> Result<Options, Error> {
         .with_max_depth(args.max_depth)?
         .with_chunk_bytes(args.chunk_bytes)?
         .with_level(args.level.parse().map_err(|reason| Error::InvalidOption { option: "--level", reason })?)
+        .with_profiles(profiles(args)?)
         .with_best_practice(match args.best_practice.as_str() {
             "error" => Severity::Error,
             "warning" => Severity::Warning,
@@ -41,6 +42,53 @@ fn options(args: &ValidateArgs, threads: usize) -> Result<Options, Error> {
         })
         // Inside our own pool (threads > 1) the core uses the current pool.
         .with_threads(if threads == 1 { 1 } else { 0 }))
+}
+
+/// US Core at `--us-core-version`, and every `--package`.
+fn profiles(args: &ValidateArgs) -> Result<fhir_preflight::Profiles, Error> {
+    let invalid = |reason: String| Error::InvalidOption { option: "--package", reason };
+    let mut profiles = fhir_preflight::Profiles::default()
+        .with_us_core_version(&args.us_core_version)
+        .map_err(|reason| Error::InvalidOption { option: "--us-core-version", reason })?;
+    for path in &args.package {
+        let package = if path.is_dir() {
+            let mut files = Vec::new();
+            read_package_dir(path, path, &mut files).map_err(|e| invalid(format!("{}: {e}", shown(&path.display().to_string()))))?;
+            fhir_preflight::Package::from_files(files)
+        } else {
+            let bytes = std::fs::read(path).map_err(|e| invalid(format!("{}: {e}", shown(&path.display().to_string()))))?;
+            fhir_preflight::Package::from_tgz(&bytes)
+        }
+        .map_err(|e| invalid(format!("{}: {e}", shown(&path.display().to_string()))))?;
+        profiles = profiles.with_package(package);
+    }
+    Ok(profiles)
+}
+
+/// The files of an unpacked package folder (the folder holding `package/`, or `package/` itself),
+/// named as in the archive (`package/…`).
+fn read_package_dir(
+    root: &std::path::Path,
+    dir: &std::path::Path,
+    files: &mut Vec<(String, Vec<u8>)>,
+) -> std::io::Result<()> {
+    let prefix = if root.join("package").is_dir() { "" } else { "package/" };
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            if path.file_name().is_some_and(|n| n == "package" || dir != root) {
+                read_package_dir(root, &path, files)?;
+            }
+            continue;
+        }
+        let Ok(rel) = path.strip_prefix(root) else { continue };
+        let name = format!("{prefix}{}", rel.to_string_lossy().replace('\\', "/"));
+        if name.ends_with(".json") {
+            files.push((name, std::fs::read(&path)?));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn run(args: &ValidateArgs) -> ExitCode {

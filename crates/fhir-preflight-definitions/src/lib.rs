@@ -7,8 +7,10 @@
 //! `contentReference` resolved), and the value sets of required bindings with their codes.
 //!
 //! Two users: the code generator (`codegen/`), which emits the core's static R4 tables from this
-//! model, and — for packages loaded at run time (profiles) — the core itself. It depends on
-//! `serde_json` only, and knows nothing of Rust code or of the core.
+//! model, and — for packages loaded at run time (profiles) — the core itself. [`package`] reads a
+//! FHIR package (`.tgz`, its files, or the compact form the core embeds for US Core). It depends
+//! on `serde_json` (and `flate2`, `tar` for packages), and knows nothing of Rust code or of the
+//! core.
 //!
 //! ```
 //! let types = serde_json::json!({"resourceType": "Bundle", "entry": []});
@@ -27,6 +29,7 @@
 //! # Ok::<(), String>(())
 //! ```
 
+pub mod package;
 mod read;
 
 pub use read::read;

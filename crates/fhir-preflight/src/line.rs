@@ -135,7 +135,8 @@ fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Fin
             return (findings, None, None);
         }
     };
-    let facts = Walk::line(text, Model::r4(), Rules::r4(), &mut findings, scratch, options.max_depth);
+    let profiles = (options.level != crate::Level::StructureOnly).then_some(&*options.profiles.set);
+    let facts = Walk::line(text, Model::r4(), Rules::r4(), profiles, &mut findings, scratch, options.max_depth);
     let resource_type = Text::of_member(text, facts.resource_type);
     let resource_id = Text::of_member(text, facts.id);
     (findings, resource_type, resource_id)

@@ -31,6 +31,7 @@ pub struct Options {
     pub(crate) batch_bytes: usize,
     pub(crate) level: Level,
     pub(crate) best_practice: crate::Severity,
+    pub(crate) profiles: crate::Profiles,
     #[cfg(feature = "fault-injection")]
     pub(crate) panic_marker: Option<Vec<u8>>,
 }
@@ -46,6 +47,7 @@ impl Default for Options {
             batch_bytes: 4 * 1024 * 1024,
             level: Level::default(),
             best_practice: crate::Severity::Information,
+            profiles: crate::Profiles::default(),
             #[cfg(feature = "fault-injection")]
             panic_marker: None,
         }
@@ -146,6 +148,25 @@ impl Options {
     /// See [`Options::with_best_practice`].
     pub fn best_practice(&self) -> crate::Severity {
         self.best_practice
+    }
+
+    /// The profiles `meta.profile` may name (at [`Level::Strict`], and as warnings at
+    /// [`Level::Minimal`]): US Core, every version HealthLake supports, by default.
+    ///
+    /// ```
+    /// use fhir_preflight::{Options, Profiles};
+    /// let options = Options::default().with_profiles(Profiles::default().with_us_core_version("4.0.0")?);
+    /// assert_eq!(options.profiles().us_core_version(), "4.0.0");
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn with_profiles(mut self, profiles: crate::Profiles) -> Self {
+        self.profiles = profiles;
+        self
+    }
+
+    /// See [`Options::with_profiles`].
+    pub fn profiles(&self) -> &crate::Profiles {
+        &self.profiles
     }
 
     /// Test-only fault injection: validating a line that contains `marker` panics.

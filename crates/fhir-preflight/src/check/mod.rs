@@ -141,13 +141,6 @@ pub(crate) static RULES: &[Rule] = &[
         keeps: Keeps::Nothing,
         hook: Hook::Member(contained::dom4_dom5),
     },
-    Rule {
-        name: "profile/unchecked",
-        types: Types::Only(&["Meta"]),
-        reads: &["profile"],
-        keeps: Keeps::Nothing,
-        hook: Hook::Member(profile::unchecked),
-    },
     // Object rules, at the end of each object.
     Rule {
         name: "cardinality/min",
@@ -225,6 +218,13 @@ pub(crate) static RULES: &[Rule] = &[
         reads: READS_ALL,
         keeps: Keeps::Computed(invariant::keeps),
         hook: Hook::Object(invariant::check),
+    },
+    Rule {
+        name: "profiles (meta.profile)",
+        types: Types::Resources,
+        reads: &["meta"],
+        keeps: Keeps::Computed(profile::keeps),
+        hook: Hook::Object(profile::check),
     },
     // Resource rules, at the end of each resource that owns its contained resources.
     Rule {

@@ -366,7 +366,7 @@ mod tests {
         let model = crate::model::Model::r4();
         let element = &model.ty(crate::model::r4::ids::PATIENT).elements[0];
         let members = crate::facts::MemberIndex::default();
-        let line = crate::facts::Line { bytes: json.as_bytes(), text: json, model, members: &members };
+        let line = crate::facts::Line { bytes: json.as_bytes(), text: json, model, members: &members, profiles: None };
         check(&mut findings, &ValueFacts { line, prim, token, element, offset: 0, path: &root });
         findings.finish(1, 0, json.as_bytes()).into_iter().map(|d| d.code()).collect()
     }

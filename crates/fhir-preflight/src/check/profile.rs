@@ -1,16 +1,86 @@
 //! Declared profiles (`meta.profile`): HealthLake's `strict` level validates each resource against
-//! the profiles it declares; fhir-preflight checks base R4 only, so at `strict` it says so, once per
-//! declared profile list (`profile/unchecked`, a warning).
+//! the profiles it declares that an implementation guide it supports defines (US Core). Each one a
+//! package here defines is checked by the profile engine (`crate::profile`) when the resource has
+//! been read — the root resource, a contained one, a Bundle entry's; one no package defines is a
+//! warning (`profile/unchecked`), as the HL7 validator's `Validation_VAL_Profile_Unknown`.
+//! `structure-only` ignores profiles; `minimal` makes their errors warnings (the level's rule).
+//!
+//! The walk keeps every object of a resource that names a profile (the engine reads them through
+//! FHIRPath nodes); a resource without one costs nothing more.
 
-use crate::diagnostic::{Code, Finding, Findings, Level, Message};
-use crate::facts::MemberFacts;
-use crate::model::Role;
+use crate::diagnostic::{q, Code, Finding, Findings, Message, Redaction};
+use crate::facts::{ObjectFacts, Path};
+use crate::fhirpath::mask::KeepBits;
+use crate::fhirpath::node::{Known, Node, NodeType};
+use crate::model::r4::ids;
+use crate::model::{Model, Role, TypeId, TypeKind};
+use crate::profile::validate::Checker;
 
-/// Member rule on Meta.profile.
-pub(crate) fn unchecked(m: &MemberFacts<'_, '_>, f: &mut Findings) {
-    if m.ext || m.element.role != Role::Profile || f.level() != Level::Strict {
+/// What the walk keeps for this rule: each resource's `meta`, and its `profile`.
+pub(crate) fn keeps(model: &Model, id: TypeId) -> KeepBits {
+    let t = model.ty(id);
+    let role = match (t.kind, model.base_of(id)) {
+        (TypeKind::Resource, _) => Role::Meta,
+        (_, ids::META) => Role::Profile,
+        _ => return KeepBits::default(),
+    };
+    let always = t.elements.iter().enumerate().filter(|(_, e)| e.role == role).fold(0u64, |b, (i, _)| b | 1 << i);
+    KeepBits { always, if_kept: 0 }
+}
+
+/// Object rule on resources: the profiles in `meta.profile`.
+pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
+    if o.present & meta_bit(o) == 0 {
         return;
     }
-    let message = "meta.profile declares a profile: HealthLake's strict level validates it, fhir-preflight checks base R4 only (use --level structure-only to silence)";
-    f.push(Finding::new(Code::ProfileUnchecked, Message::plain(message)).at(m.key_offset).on(m.path.render()));
+    let Some(set) = o.line.profiles else { return };
+    let resource = Node::object(&o.line, o.open, NodeType::Resource(o.type_id));
+    let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
+    let mut declared = Vec::new();
+    for meta in resource.children(Some("meta"), Some(known)) {
+        for p in meta.children(Some("profile"), None) {
+            if let (Some(at), Some(crate::json::scan::Token::String(s))) = (p.value(), p.token()) {
+                declared.push((s.str_in(o.line.text).into_owned(), at));
+            }
+        }
+    }
+    if declared.is_empty() {
+        return;
+    }
+    let root = o.ctx.root_resource.map_or(resource, |(at, tid)| Node::object(&o.line, at as usize, NodeType::Resource(tid)));
+    let path = o.path.render().map(|m| m.render(Redaction::Off)).unwrap_or_default();
+    let type_name = o.def.name;
+    for (canonical, at) in declared {
+        match set.profile(&canonical, None) {
+            Some(profile) if profile.type_name == type_name => {
+                let mut checker =
+                    Checker { set, findings: &mut *f, resource, root, probe: false, failed: false, nesting: 0 };
+                checker.check(resource, &profile, &path);
+            }
+            Some(profile) => {
+                let message = Message::new(
+                    format!(
+                        "Specified profile type was {{}} in profile {{}}, but found type {{}}"
+                    ),
+                    [q(profile.type_name.as_str()), q(canonical.as_str()), q(type_name)],
+                );
+                f.push(Finding::new(Code::ProfileType, message).at(at).on(Path::Member(o.path, "meta").render()));
+            }
+            None => unknown(f, &canonical, at, o.path),
+        }
+    }
+}
+
+fn meta_bit(o: &ObjectFacts<'_, '_>) -> u64 {
+    o.def.elements.iter().position(|e| e.role == Role::Meta).map_or(0, |i| 1 << i)
+}
+
+#[cold]
+fn unknown(f: &mut Findings, canonical: &str, at: usize, path: &Path<'_>) {
+    let message = Message::new(
+        "Profile reference {} has not been checked because it could not be found (HealthLake's strict level checks the profiles of the implementation guides it supports, US Core 3.1.1 to 7.0.0; load another package with --package)",
+        [q(canonical)],
+    );
+    let meta = Path::Member(path, "meta");
+    f.push(Finding::new(Code::ProfileUnchecked, message).at(at).on(Path::Member(&meta, "profile").render()));
 }

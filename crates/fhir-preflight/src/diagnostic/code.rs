@@ -253,8 +253,50 @@ codes! {
     /// A literal reference whose type (`Medication/1`) the element does not allow.
     ReferenceImpliedTypeNotAllowed = "reference/implied-type-not-allowed", "structure", Warning, None;
 
-    /// `meta.profile` names a profile: HealthLake strict validates it; fhir-preflight checks base R4 only.
+    /// `meta.profile` names a profile no package here defines: it is not checked (the HL7 validator's
+    /// `Validation_VAL_Profile_Unknown`, a warning).
     ProfileUnchecked = "profile/unchecked", "informational", Warning, None;
+
+    /// An element of a profile has fewer items than its `min` (`Validation_VAL_Profile_Minimum`).
+    ProfileMin = "profile/min", "structure", Error, None;
+
+    /// An element of a profile has more items than its `max` (`Validation_VAL_Profile_Maximum`).
+    ProfileMax = "profile/max", "structure", Error, None;
+
+    /// A slice has fewer items than its `min` (`Validation_VAL_Profile_Minimum_SLICE`).
+    ProfileSliceMin = "profile/slice-min", "structure", Error, None;
+
+    /// A slice has more items than its `max`.
+    ProfileSliceMax = "profile/slice-max", "structure", Error, None;
+
+    /// An item of a closed slicing matches no slice (`Validation_VAL_Profile_NotSlice`).
+    ProfileSliceClosed = "profile/slice-closed", "structure", Error, None;
+
+    /// An item out of the order of an ordered slicing (`Validation_VAL_Profile_SliceOrder`).
+    ProfileSliceOrder = "profile/slice-order", "structure", Error, None;
+
+    /// A value of a type the profile does not allow there.
+    ProfileType = "profile/type", "structure", Error, None;
+
+    /// A value other than the profile's `fixed[x]` (`_DT_Fixed_Wrong`).
+    ProfileFixed = "profile/fixed", "value", Error, None;
+
+    /// A value that does not hold the profile's `pattern[x]` (`TYPE_CHECKS_PATTERN_*`).
+    ProfilePattern = "profile/pattern", "value", Error, None;
+
+    /// No code in the value set of a required binding of the profile (`Terminology_TX_NoValid_1_CC`).
+    ProfileBinding = "profile/binding", "code-invalid", Error, None;
+
+    /// No code in the value set of an extensible binding of the profile (`Terminology_TX_NoValid_2_CC`).
+    ProfileBindingExtensible = "profile/binding-extensible", "code-invalid", Warning, None;
+
+    /// A Reference whose literal names a type none of the profile's target profiles has
+    /// (`Reference_REF_BadTargetType2`).
+    ProfileTarget = "profile/target", "structure", Error, None;
+
+    /// An extension the profile does not define where its slicing is closed
+    /// (`Extension_EXT_Unknown_NotHere`).
+    ProfileExtensionUnknown = "profile/extension-unknown", "extension", Error, None;
 
     /// A constraint (invariant) of the FHIR definitions does not hold; `key()` names it (`per-1`).
     InvariantFailed = "invariant/failed", "invariant", Error, None;

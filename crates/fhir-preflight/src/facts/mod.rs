@@ -47,6 +47,8 @@ pub(crate) struct Line<'a> {
     pub(crate) text: &'a str,
     pub(crate) model: &'a Model,
     pub(crate) members: &'a MemberIndex,
+    /// The profiles `meta.profile` may name (`None`: not checked).
+    pub(crate) profiles: Option<&'a crate::profile::ProfileSet>,
 }
 
 /// What the walk read of the line's objects and arrays, kept for the FHIRPath engine

@@ -125,6 +125,11 @@ impl Model {
         (self.resource_type_id)(name.as_bytes())
     }
 
+    /// Every value set of a required binding.
+    pub(crate) fn value_sets(&self) -> &'static [ValueSet] {
+        self.value_sets
+    }
+
     /// The value set of a required binding.
     #[inline]
     pub(crate) fn value_set(&self, index: u16) -> &'static ValueSet {

@@ -23,6 +23,7 @@ use crate::diagnostic::Findings;
 use crate::facts::{Captured, ContainedId, Ctx, Line, LineFacts, LocalRef, Member, MemberIndex, NullItem, Path};
 use crate::json::scan::{JsonStr, Scanner, SyntaxError, Token};
 use crate::model::{Model, TypeId};
+use crate::profile::ProfileSet;
 
 /// The walk stopped: a fatal finding was pushed and the rest of the line is not read.
 #[derive(Debug)]
@@ -84,6 +85,9 @@ pub(crate) struct Walk<'a, 'w> {
     /// Where the contained ids of the resource that owns the object being read start in
     /// `scratch.contained`.
     owner_contained: usize,
+    /// Inside a resource whose `meta.profile` names a profile here: every object is kept (the
+    /// profile engine reads them through FHIRPath nodes).
+    keep_all: bool,
 }
 
 /// What a look-ahead found as an object's `resourceType`.
@@ -97,10 +101,12 @@ pub(crate) enum Found {
 
 impl<'a, 'w> Walk<'a, 'w> {
     /// Walk one line (valid UTF-8, not blank) against `model`, and run the line rules.
+    #[expect(clippy::too_many_arguments, reason = "what a line is read with; a struct would only rename them")]
     pub(crate) fn line(
         text: &'a str,
         model: &'a Model,
         rules: &'a Rules,
+        profiles: Option<&'a ProfileSet>,
         findings: &'w mut Findings,
         scratch: &'w mut Scratch,
         max_depth: usize,
@@ -108,9 +114,17 @@ impl<'a, 'w> Walk<'a, 'w> {
         let bytes = text.as_bytes();
         let Scratch { buffers, members } = scratch;
         members.clear();
-        let line = Line { bytes, text, model, members };
-        let mut walk =
-            Walk { line, sc: Scanner::new(bytes), findings, scratch: buffers, rules, max_depth, owner_contained: 0 };
+        let line = Line { bytes, text, model, members, profiles };
+        let mut walk = Walk {
+            line,
+            sc: Scanner::new(bytes),
+            findings,
+            scratch: buffers,
+            rules,
+            max_depth,
+            owner_contained: 0,
+            keep_all: false,
+        };
         let facts = walk.root();
         if facts.is_object {
             for rule in &rules.line {
@@ -371,7 +385,8 @@ pub(crate) mod test_support {
 
     pub(crate) fn walk_depth(line: &str, findings: &mut Findings, max_depth: usize) -> LineFacts {
         let mut scratch = Scratch::default();
-        let facts = Walk::line(line, Model::r4(), Rules::r4(), findings, &mut scratch, max_depth);
+        let profiles = crate::Profiles::default();
+        let facts = Walk::line(line, Model::r4(), Rules::r4(), Some(&profiles.set), findings, &mut scratch, max_depth);
         assert!(scratch.buffers.keys.is_empty(), "key stack must be empty after a line");
         facts
     }
@@ -388,7 +403,7 @@ mod tests {
         let mut findings = Findings::new(100);
         let mut scratch = Scratch::default();
         let rules = Rules::compile(Model::r4(), &[]);
-        let facts = Walk::line(line, Model::r4(), &rules, &mut findings, &mut scratch, 8);
+        let facts = Walk::line(line, Model::r4(), &rules, None, &mut findings, &mut scratch, 8);
         assert!(scratch.buffers.keys.is_empty(), "key stack must be empty after a line");
         let diags = findings
             .finish(1, 0, line.as_bytes())

@@ -69,6 +69,7 @@ impl<'a> Walk<'a, '_> {
         if owner {
             self.owner_contained = bases.contained;
         }
+        let keep_all = self.keep_all;
         let mut ctx = ctx;
         if is_resource {
             ctx.resource = Some((open as u32, tid));
@@ -90,6 +91,7 @@ impl<'a> Walk<'a, '_> {
                 shape::empty_object(self.findings, open, path);
             }
             self.owner_contained = owner_contained;
+            self.keep_all = keep_all;
             return Ok(());
         }
         // Bit `i`: `elements[i]` is present (types have at most 64 elements; the generator checks).
@@ -169,8 +171,9 @@ impl<'a> Walk<'a, '_> {
                         contained,
                         contained_meta: is_resource && ctx.contained && element.role == Role::Meta,
                         nested_contained: ctx.nested_contained || (contained && ctx.contained),
-                        keep: (type_rules.keep.always | if keep { type_rules.keep.if_kept } else { 0 }) & (1 << ei)
-                            != 0,
+                        keep: self.keep_all
+                            || (type_rules.keep.always | if keep { type_rules.keep.if_kept } else { 0 }) & (1 << ei)
+                                != 0,
                         ..ctx
                     }
                 };
@@ -209,6 +212,9 @@ impl<'a> Walk<'a, '_> {
                 }
                 if let Ok(true) = present {
                     elements_present |= 1 << ei;
+                    if is_resource && !ext && element.role == Role::Meta && !self.keep_all {
+                        self.keep_all = self.names_profile(value_offset);
+                    }
                     if !ext && resource_id && ctx.contained {
                         if let Some(id) = self.line.string_at(value_offset).map(Cow::into_owned) {
                             let direct = !ctx.nested_contained;
@@ -239,7 +245,25 @@ impl<'a> Walk<'a, '_> {
             self.drop_object_state(bases, owner);
         }
         self.owner_contained = owner_contained;
+        self.keep_all = keep_all;
         result
+    }
+
+    /// Does the `meta` at `at` (kept) name a profile the run's profiles may define?
+    #[cold]
+    fn names_profile(&self, at: usize) -> bool {
+        let Some(profiles) = self.line.profiles else { return false };
+        let Some(members) = self.line.members.get(at) else { return false };
+        let meta = self.line.model.ty(ids::META);
+        let Some(element) = meta.elements.iter().position(|e| e.role == Role::Profile) else { return false };
+        let Some(c) = members.iter().find(|c| usize::from(c.element) == element && !c.ext && c.present) else {
+            return false;
+        };
+        let items = match self.line.members.array(c.at()) {
+            Some(items) => items.iter().flatten().copied().collect::<Vec<_>>(),
+            None => vec![c.at()],
+        };
+        items.into_iter().any(|at| self.line.string_at(at).is_some_and(|s| profiles.may_define(&s)))
     }
 
     /// The object was read: its type's object rules, then (for a resource that owns its contained

@@ -1,0 +1,246 @@
+//! Profiles: what HealthLake's default level (`strict`) adds to base R4 — each resource checked
+//! against the profiles its `meta.profile` names, when an implementation guide HealthLake
+//! supports defines them (US Core 3.1.1, the default, 4.0.0, 5.0.1, 6.1.0, 7.0.0), or any other
+//! package loaded at run time ([`Profiles::with_package`]).
+//!
+//! - `fhir_preflight_definitions::package`: a FHIR package read (`.tgz`, its files, or the compact
+//!   form embedded here);
+//! - [`compile`]: a StructureDefinition's snapshot as a tree of element rules, compared with base
+//!   R4;
+//! - [`terminology`]: value sets expanded offline from the packages;
+//! - [`validate`]: the engine, over the line's FHIRPath nodes;
+//! - [`us_core`]: the five US Core versions, embedded.
+//!
+//! Which profile applies (as HealthLake): a US Core canonical without a version is US Core 3.1.1
+//! (or the version chosen with [`Profiles::with_us_core_version`]); `canonical|4.0.0` is that
+//! version; every profile a resource names applies; one no package here defines is reported
+//! (`profile/unchecked`, a warning, as the HL7 validator's `Validation_VAL_Profile_Unknown`).
+//!
+//! May import: `model`, `fhirpath`, `facts`, `diagnostic`, `json`, `check::reference`.
+
+pub(crate) mod compile;
+pub(crate) mod terminology;
+mod us_core;
+pub(crate) mod validate;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use compile::Profile;
+pub use fhir_preflight_definitions::package::{Package, PackageError};
+use terminology::{Membership, Terminology};
+
+use crate::model::Model;
+
+/// The prefix of US Core's canonicals.
+const US_CORE: &str = "http://hl7.org/fhir/us/core/";
+
+/// The profiles a run validates against: US Core (embedded, default version 3.1.1) and the
+/// packages loaded. Cheap to clone (shared).
+///
+/// ```
+/// use fhir_preflight::Profiles;
+/// let profiles = Profiles::default().with_us_core_version("6.1.0")?;
+/// assert_eq!(profiles.us_core_version(), "6.1.0");
+/// assert!(Profiles::default().with_us_core_version("2.0.0").is_err());
+/// assert_eq!(Profiles::US_CORE_VERSIONS, ["3.1.1", "4.0.0", "5.0.1", "6.1.0", "7.0.0"]);
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Profiles {
+    pub(crate) set: Arc<ProfileSet>,
+}
+
+impl PartialEq for Profiles {
+    /// The same US Core default and the same packages (by name and version).
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.set, &other.set)
+            || (self.us_core_version() == other.us_core_version() && self.packages() == other.packages())
+    }
+}
+
+impl Eq for Profiles {}
+
+impl Default for Profiles {
+    /// US Core, every version, 3.1.1 for canonicals without a version (as HealthLake). One set per
+    /// process: a US Core version is read once, whatever the number of runs.
+    fn default() -> Self {
+        static DEFAULT: OnceLock<Arc<ProfileSet>> = OnceLock::new();
+        Profiles { set: Arc::clone(DEFAULT.get_or_init(|| Arc::new(ProfileSet::new("3.1.1".into(), Vec::new())))) }
+    }
+}
+
+impl Profiles {
+    /// The US Core versions embedded (HealthLake's supported ones).
+    pub const US_CORE_VERSIONS: [&'static str; 5] = us_core::VERSIONS;
+
+    /// Validate unversioned US Core canonicals against `version` (one of
+    /// [`Profiles::US_CORE_VERSIONS`]).
+    pub fn with_us_core_version(self, version: &str) -> Result<Profiles, String> {
+        if !us_core::VERSIONS.contains(&version) {
+            return Err(format!("US Core {version} is not one of {}", us_core::VERSIONS.join(", ")));
+        }
+        let packages = self.set.loaded.iter().map(|p| p.package.clone()).collect();
+        Ok(Profiles { set: Arc::new(ProfileSet::new(version.to_owned(), packages)) })
+    }
+
+    /// Also validate against the profiles of `package` (give its dependencies the same way).
+    pub fn with_package(self, package: Package) -> Profiles {
+        let mut packages: Vec<Package> = self.set.loaded.iter().map(|p| p.package.clone()).collect();
+        packages.push(package);
+        Profiles { set: Arc::new(ProfileSet::new(self.set.us_core_default.clone(), packages)) }
+    }
+
+    /// The US Core version of canonicals without a version.
+    pub fn us_core_version(&self) -> &str {
+        &self.set.us_core_default
+    }
+
+    /// The packages loaded besides US Core: `(name, version)`.
+    pub fn packages(&self) -> Vec<(String, String)> {
+        self.set.loaded.iter().map(|p| (p.package.name.clone(), p.package.version.clone())).collect()
+    }
+
+    /// The value sets bound by the profiles checked so far that could not be expanded offline:
+    /// `(value set, why, codes not checked)`, by value set (reported once per run; the counts are
+    /// those since these profiles were made, shared by their clones).
+    pub fn unchecked_bindings(&self) -> Vec<(String, String, u64)> {
+        let map = self.set.unchecked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.iter().map(|(vs, (why, n))| (vs.clone(), why.clone(), *n)).collect()
+    }
+}
+
+/// A package's StructureDefinitions by url, compiled on first use, and its terminology.
+#[derive(Debug)]
+struct Indexed {
+    package: Package,
+    /// url → (version, index in `package.structure_definitions`).
+    by_url: HashMap<String, Vec<(String, usize)>>,
+    compiled: Vec<OnceLock<Option<Arc<Profile>>>>,
+    terminology: Terminology,
+}
+
+impl Indexed {
+    fn new(package: Package) -> Indexed {
+        let mut by_url: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+        for (i, sd) in package.structure_definitions.iter().enumerate() {
+            let text = |k: &str| sd.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+            by_url.entry(text("url")).or_default().push((text("version"), i));
+        }
+        let mut terminology = Terminology::default();
+        terminology.add(&package.value_sets, &package.code_systems);
+        let compiled = (0..package.structure_definitions.len()).map(|_| OnceLock::new()).collect();
+        Indexed { package, by_url, compiled, terminology }
+    }
+
+    fn profile(&self, url: &str, version: Option<&str>) -> Option<Arc<Profile>> {
+        let candidates = self.by_url.get(url)?;
+        let (_, i) = match version {
+            Some(v) => candidates.iter().find(|(cv, _)| cv == v)?,
+            None => candidates.first()?,
+        };
+        self.compiled[*i]
+            .get_or_init(|| compile::compile(&self.package.structure_definitions[*i], Model::r4()).ok().map(Arc::new))
+            .clone()
+    }
+}
+
+/// The profiles of a run.
+#[derive(Debug)]
+pub(crate) struct ProfileSet {
+    us_core_default: String,
+    /// The US Core versions, read on first use.
+    us_core: [OnceLock<Indexed>; 5],
+    loaded: Vec<Indexed>,
+    /// Value sets that could not be expanded: why, and how many codes went unchecked.
+    unchecked: Mutex<BTreeMap<String, (String, u64)>>,
+}
+
+impl ProfileSet {
+    fn new(us_core_default: String, packages: Vec<Package>) -> ProfileSet {
+        ProfileSet {
+            us_core_default,
+            us_core: Default::default(),
+            loaded: packages.into_iter().map(Indexed::new).collect(),
+            unchecked: Mutex::default(),
+        }
+    }
+
+    fn us_core(&self, version: &str) -> Option<&Indexed> {
+        let i = us_core::VERSIONS.iter().position(|v| *v == version)?;
+        Some(self.us_core[i].get_or_init(|| Indexed::new(us_core::package(i))))
+    }
+
+    /// Does a canonical in `meta.profile` name a profile this set may define (cheap: no package
+    /// is read)?
+    pub(crate) fn may_define(&self, canonical: &str) -> bool {
+        let (url, version) = split(canonical);
+        if url.starts_with(US_CORE) {
+            return version.is_none_or(|v| us_core::VERSIONS.contains(&v));
+        }
+        self.loaded.iter().any(|p| p.by_url.contains_key(url))
+    }
+
+    /// The profile a canonical names, if a package here defines it. `context`: the profile it is
+    /// named from (its package is searched first, so that an extension is its own version's).
+    pub(crate) fn profile(&self, canonical: &str, context: Option<&Profile>) -> Option<Arc<Profile>> {
+        let (url, version) = split(canonical);
+        if url.starts_with(US_CORE) {
+            let version = version.or_else(|| context.filter(|c| c.url.starts_with(US_CORE)).map(|c| c.version.as_str()));
+            let version = version.unwrap_or(&self.us_core_default);
+            return self.us_core(version)?.profile(url, Some(version));
+        }
+        if let Some(c) = context {
+            // The package of the profile that names it, when it is a loaded one.
+            if let Some(p) = self.loaded.iter().find(|p| p.by_url.contains_key(&c.url)) {
+                if let Some(found) = p.profile(url, version) {
+                    return Some(found);
+                }
+            }
+        }
+        self.loaded.iter().find_map(|p| p.profile(url, version))
+    }
+
+    /// Is `(system, code)` in the value set `vs`, as the packages define it? The package of the
+    /// profile that binds it first, then the others.
+    pub(crate) fn contains(&self, vs: &str, system: Option<&str>, code: &str, context: Option<&Profile>) -> Membership {
+        let mut order: Vec<&Indexed> = Vec::new();
+        if let Some(c) = context {
+            if c.url.starts_with(US_CORE) {
+                if let Some(p) = self.us_core(&c.version) {
+                    order.push(p);
+                }
+            }
+            if let Some(p) = self.loaded.iter().find(|p| p.by_url.contains_key(&c.url)) {
+                order.push(p);
+            }
+        }
+        order.extend(self.loaded.iter());
+        let mut last = None;
+        for p in order {
+            match p.terminology.contains(vs, system, code) {
+                Membership::Unknown(why) if why.contains("not in the packages loaded") => last = Some(why),
+                other => return other,
+            }
+        }
+        // Base R4's value sets, when no package defines it.
+        match Terminology::base().contains(vs, system, code) {
+            Membership::Unknown(why) => Membership::Unknown(last.unwrap_or(why)),
+            other => other,
+        }
+    }
+
+    /// A code that could not be checked against `vs` (reported once per run).
+    pub(crate) fn note_unchecked(&self, vs: &str, why: &str) {
+        let mut map = self.unchecked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(compile::strip_version(vs).to_owned()).or_insert_with(|| (why.to_owned(), 0)).1 += 1;
+    }
+}
+
+/// `url|version` → (`url`, `version`).
+fn split(canonical: &str) -> (&str, Option<&str>) {
+    match canonical.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (canonical, None),
+    }
+}
