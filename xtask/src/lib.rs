@@ -6,6 +6,7 @@ pub mod conformance;
 pub mod defects;
 pub mod golden;
 pub mod invariant_oracle;
+pub mod profiles;
 mod route;
 pub mod violations;
 

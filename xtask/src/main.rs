@@ -7,6 +7,8 @@
 //!   `conformance/golden.tsv`; see `golden.rs`.
 //! - `invariant-oracle [--check]`: the invariants against HL7's FHIRPath engine for JavaScript, over
 //!   HL7's examples and generated violations; see `invariant_oracle.rs`.
+//! - `profile-conformance [--check]`: US Core's examples against their profiles, and generated
+//!   violations per profile; see `profiles.rs`.
 //! - `defects`: inject ≥ 1,000 defects into HL7's examples and check each is reported (see `defects.rs`).
 //! - `bench-compare [--lines N] [--against REV [--rounds N]]`: side-by-side MB/s of framing, simd-json,
 //!   serde_json, fhir-preflight at 1 and all threads, and the fhirkit crate, on one generated file
@@ -23,7 +25,7 @@
 
 mod throughput;
 
-use xtask::{conformance, defects, golden, invariant_oracle};
+use xtask::{conformance, defects, golden, invariant_oracle, profiles};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,7 +97,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    if task == "codegen" || task == "conformance" || task == "invariant-oracle" {
+    if task == "codegen" || task == "conformance" || task == "invariant-oracle" || task == "profile-conformance" {
         let check = match rest {
             [] => false,
             [flag] if flag == "--check" => true,
@@ -107,6 +109,7 @@ fn main() -> ExitCode {
         let result = match task.as_str() {
             "codegen" => fhir_preflight_codegen::generate::run(check),
             "conformance" => conformance::run(check),
+            "profile-conformance" => profiles::run(check),
             _ => invariant_oracle::run(check),
         };
         return match result {

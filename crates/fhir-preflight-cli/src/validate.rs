@@ -53,10 +53,12 @@ fn profiles(args: &ValidateArgs) -> Result<fhir_preflight::Profiles, Error> {
     for path in &args.package {
         let package = if path.is_dir() {
             let mut files = Vec::new();
-            read_package_dir(path, path, &mut files).map_err(|e| invalid(format!("{}: {e}", shown(&path.display().to_string()))))?;
+            read_package_dir(path, path, &mut files)
+                .map_err(|e| invalid(format!("{}: {e}", shown(&path.display().to_string()))))?;
             fhir_preflight::Package::from_files(files)
         } else {
-            let bytes = std::fs::read(path).map_err(|e| invalid(format!("{}: {e}", shown(&path.display().to_string()))))?;
+            let bytes =
+                std::fs::read(path).map_err(|e| invalid(format!("{}: {e}", shown(&path.display().to_string()))))?;
             fhir_preflight::Package::from_tgz(&bytes)
         }
         .map_err(|e| invalid(format!("{}: {e}", shown(&path.display().to_string()))))?;

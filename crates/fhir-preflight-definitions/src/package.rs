@@ -220,7 +220,18 @@ fn compact_structure_definition(sd: &Value) -> Option<Value> {
     let snapshot = sd.get("snapshot")?.get("element")?.as_array()?;
     let mut out = pick(
         sd,
-        &["resourceType", "url", "version", "name", "type", "kind", "abstract", "baseDefinition", "derivation", "context"],
+        &[
+            "resourceType",
+            "url",
+            "version",
+            "name",
+            "type",
+            "kind",
+            "abstract",
+            "baseDefinition",
+            "derivation",
+            "context",
+        ],
     );
     let elements: Vec<Value> = snapshot
         .iter()

@@ -58,11 +58,11 @@ mod json;
 mod line;
 mod model;
 mod options;
-mod profile;
 #[doc(hidden)]
 pub mod oracle;
 #[cfg(feature = "parallel")]
 mod pipeline;
+mod profile;
 mod record;
 mod report;
 mod run;
@@ -73,10 +73,10 @@ pub use diagnostic::{Code, Diagnostic, Level, Redaction, Severity};
 pub use error::Error;
 pub use line::{line_in_progress, LineStatus};
 pub use model::r4::{is_resource_type, resource_types};
-pub use profile::{Package, PackageError, Profiles};
 pub use options::{
     Options, DEFAULT_CHUNK_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ISSUES_PER_LINE, DEFAULT_MAX_LINE_BYTES, MAX_MAX_DEPTH,
 };
+pub use profile::{Package, PackageError, Profiles};
 pub use record::{
     is_failure_record, operation_outcome, operation_outcome_with, write_record, write_record_with, CODE_SYSTEM,
 };

@@ -212,19 +212,39 @@ fn snapshot_messages() {
 
 #[test]
 fn levels() {
+    // A US Core Patient (3.1.1, the default for an unversioned canonical) without identifier and
+    // name, with a wrong gender and a wrong JSON kind.
     let line = r##"{"resourceType":"Patient","id":"p","meta":{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]},"gender":"F","active":"yes"}"##;
     let (errors, warnings) = check_at(line, Level::Strict);
-    assert_eq!(errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["binding/required", "json/wrong-type"]);
-    assert_eq!(warnings, vec![("profile/unchecked".to_owned(), "Patient.meta.profile".to_owned())]);
+    let codes = |v: &[(String, String)]| v.iter().map(|e| format!("{} {}", e.0, e.1)).collect::<Vec<_>>();
+    assert_eq!(
+        codes(&errors),
+        vec![
+            "binding/required Patient.gender",
+            "json/wrong-type Patient.active",
+            "profile/min Patient",
+            "profile/min Patient"
+        ]
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
     let (errors, warnings) = check_at(line, Level::StructureOnly);
     assert_eq!(errors.len(), 2);
     assert!(warnings.is_empty());
     // minimal: JSON kinds and line rules stay errors, the rest become warnings
     let (errors, warnings) = check_at(line, Level::Minimal);
     assert_eq!(errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["json/wrong-type"]);
-    assert_eq!(warnings.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["binding/required"]);
+    assert_eq!(
+        warnings.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+        vec!["binding/required", "profile/min", "profile/min"]
+    );
     let (errors, _) = check_at(r#"{"resourceType":"Patient","id":"a_b"}"#, Level::Minimal);
     assert_eq!(errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["resource/id-invalid"]);
+    // A profile no package here defines: a warning at strict, nothing at structure-only.
+    let unknown = r##"{"resourceType":"Patient","id":"p","meta":{"profile":["http://hl7.org/fhir/StructureDefinition/nonexistent"]}}"##;
+    let (errors, warnings) = check_at(unknown, Level::Strict);
+    assert!(errors.is_empty());
+    assert_eq!(codes(&warnings), vec!["profile/unchecked Patient.meta.profile"]);
+    assert!(check_at(unknown, Level::StructureOnly).1.is_empty());
 }
 
 #[test]

@@ -47,21 +47,21 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     if declared.is_empty() {
         return;
     }
-    let root = o.ctx.root_resource.map_or(resource, |(at, tid)| Node::object(&o.line, at as usize, NodeType::Resource(tid)));
+    let root =
+        o.ctx.root_resource.map_or(resource, |(at, tid)| Node::object(&o.line, at as usize, NodeType::Resource(tid)));
     let path = o.path.render().map(|m| m.render(Redaction::Off)).unwrap_or_default();
     let type_name = o.def.name;
     for (canonical, at) in declared {
-        match set.profile(&canonical, None) {
-            Some(profile) if profile.type_name == type_name => {
+        match set.lookup(&canonical, None) {
+            Some(Ok(profile)) if profile.type_name == type_name => {
                 let mut checker =
                     Checker { set, findings: &mut *f, resource, root, probe: false, failed: false, nesting: 0 };
                 checker.check(resource, &profile, &path);
             }
-            Some(profile) => {
+            Some(Err(why)) => broken(f, &canonical, &why, at, o.path),
+            Some(Ok(profile)) => {
                 let message = Message::new(
-                    format!(
-                        "Specified profile type was {{}} in profile {{}}, but found type {{}}"
-                    ),
+                    format!("Specified profile type was {{}} in profile {{}}, but found type {{}}"),
                     [q(profile.type_name.as_str()), q(canonical.as_str()), q(type_name)],
                 );
                 f.push(Finding::new(Code::ProfileType, message).at(at).on(Path::Member(o.path, "meta").render()));
@@ -73,6 +73,16 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
 
 fn meta_bit(o: &ObjectFacts<'_, '_>) -> u64 {
     o.def.elements.iter().position(|e| e.role == Role::Meta).map_or(0, |i| 1 << i)
+}
+
+#[cold]
+fn broken(f: &mut Findings, canonical: &str, why: &str, at: usize, path: &Path<'_>) {
+    let message = Message::new(
+        format!("Profile reference {{}} has not been checked: its definition cannot be used ({why})"),
+        [q(canonical)],
+    );
+    let meta = Path::Member(path, "meta");
+    f.push(Finding::new(Code::ProfileUnchecked, message).at(at).on(Path::Member(&meta, "profile").render()));
 }
 
 #[cold]

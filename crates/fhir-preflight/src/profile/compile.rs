@@ -235,16 +235,25 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter(|c| !c.get("source").and_then(Value::as_str).is_some_and(fhir_preflight_definitions::package::is_base_definition))
+            .filter(|c| {
+                !c.get("source")
+                    .and_then(Value::as_str)
+                    .is_some_and(fhir_preflight_definitions::package::is_base_definition)
+            })
             .filter(|c| !base_keys.contains(text(c, "key").as_str()))
             .filter_map(|c| {
                 let expression = c.get("expression")?.as_str()?;
+                // As base R4's (`check::invariant::skipped`): what needs another resource or a
+                // terminology server is not evaluated offline.
+                if crate::check::invariant::undecidable(expression).is_some() {
+                    return None;
+                }
                 Some(Invariant {
                     key: text(c, "key"),
                     error: text(c, "severity") != "warning",
                     best_practice: fhir_preflight_definitions::package::best_practice(c),
                     human: text(c, "human"),
-                    expr: parse(expression).ok().map(hoist),
+                    expr: parse(crate::check::invariant::as_evaluated(expression)).ok().map(hoist),
                 })
             })
             .collect();
@@ -293,7 +302,10 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
         });
         if index > 0 {
             let (parent, slice) = parent_of(&id).ok_or_else(|| format!("{url}: element {id} has no parent"))?;
-            let parent = *by_id.get(parent).ok_or_else(|| format!("{url}: element {id}: no element {parent}"))?;
+            // A re-slice whose slice the snapshot leaves out (`category:us-core/social-history`
+            // without `category:us-core`): a slice of the sliced element.
+            let found = by_id.get(parent).or_else(|| slice.then(|| by_id.get(parent.split(':').next()?)).flatten());
+            let parent = *found.ok_or_else(|| format!("{url}: element {id}: no element {parent}"))?;
             if slice {
                 elems[parent].slices.push(index);
             } else {

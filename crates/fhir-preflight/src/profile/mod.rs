@@ -116,7 +116,7 @@ struct Indexed {
     package: Package,
     /// url → (version, index in `package.structure_definitions`).
     by_url: HashMap<String, Vec<(String, usize)>>,
-    compiled: Vec<OnceLock<Option<Arc<Profile>>>>,
+    compiled: Vec<OnceLock<Result<Arc<Profile>, String>>>,
     terminology: Terminology,
 }
 
@@ -133,15 +133,17 @@ impl Indexed {
         Indexed { package, by_url, compiled, terminology }
     }
 
-    fn profile(&self, url: &str, version: Option<&str>) -> Option<Arc<Profile>> {
+    fn profile(&self, url: &str, version: Option<&str>) -> Option<Result<Arc<Profile>, String>> {
         let candidates = self.by_url.get(url)?;
         let (_, i) = match version {
             Some(v) => candidates.iter().find(|(cv, _)| cv == v)?,
             None => candidates.first()?,
         };
-        self.compiled[*i]
-            .get_or_init(|| compile::compile(&self.package.structure_definitions[*i], Model::r4()).ok().map(Arc::new))
-            .clone()
+        Some(
+            self.compiled[*i]
+                .get_or_init(|| compile::compile(&self.package.structure_definitions[*i], Model::r4()).map(Arc::new))
+                .clone(),
+        )
     }
 }
 
@@ -181,12 +183,20 @@ impl ProfileSet {
         self.loaded.iter().any(|p| p.by_url.contains_key(url))
     }
 
-    /// The profile a canonical names, if a package here defines it. `context`: the profile it is
-    /// named from (its package is searched first, so that an extension is its own version's).
+    /// The profile a canonical names, if a package here defines it (and it compiles). `context`:
+    /// the profile it is named from (its package is searched first, so that an extension is its
+    /// own version's).
     pub(crate) fn profile(&self, canonical: &str, context: Option<&Profile>) -> Option<Arc<Profile>> {
+        self.lookup(canonical, context)?.ok()
+    }
+
+    /// The profile a canonical names: `None` when no package here defines it, `Err` when its
+    /// definition cannot be used (why).
+    pub(crate) fn lookup(&self, canonical: &str, context: Option<&Profile>) -> Option<Result<Arc<Profile>, String>> {
         let (url, version) = split(canonical);
         if url.starts_with(US_CORE) {
-            let version = version.or_else(|| context.filter(|c| c.url.starts_with(US_CORE)).map(|c| c.version.as_str()));
+            let version =
+                version.or_else(|| context.filter(|c| c.url.starts_with(US_CORE)).map(|c| c.version.as_str()));
             let version = version.unwrap_or(&self.us_core_default);
             return self.us_core(version)?.profile(url, Some(version));
         }

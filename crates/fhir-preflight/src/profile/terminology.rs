@@ -103,7 +103,9 @@ impl Terminology {
             // Base R4's required value sets are in the generated model.
             if let Some(vs) = Model::r4().value_sets().iter().find(|vs| vs.url == url) {
                 if vs.kind == crate::model::ValueSetKind::Enumerated {
-                    return Expansion::Codes(vs.codes.iter().map(|(c, s)| ((*s).to_owned(), (*c).to_owned())).collect());
+                    return Expansion::Codes(
+                        vs.codes.iter().map(|(c, s)| ((*s).to_owned(), (*c).to_owned())).collect(),
+                    );
                 }
             }
             return Expansion::Unknown(format!("the value set {url} is not in the packages loaded"));
@@ -120,7 +122,9 @@ impl Terminology {
                 Ok(part) => codes.extend(part),
                 Err(why) => {
                     // A published expansion, when the definition cannot be followed offline.
-                    if let Some(contains) = vs.get("expansion").and_then(|e| e.get("contains")).and_then(Value::as_array) {
+                    if let Some(contains) =
+                        vs.get("expansion").and_then(|e| e.get("contains")).and_then(Value::as_array)
+                    {
                         return Expansion::Codes(contains.iter().filter_map(system_code).collect());
                     }
                     return Expansion::Unknown(format!("{url}: {why}"));
@@ -207,7 +211,9 @@ mod tests {
             json!({"url":"http://x/vs/loinc","compose":{"include":[{"system":"http://loinc.org"}]}}),
             json!({"url":"http://x/vs/filter","compose":{"include":[{"system":"http://x/cs","filter":[{"property":"concept","op":"is-a","value":"1"}]}]}}),
         ];
-        let cs = [json!({"url":"http://x/cs","content":"complete","concept":[{"code":"1","concept":[{"code":"3"}]},{"code":"2"}]})];
+        let cs = [
+            json!({"url":"http://x/cs","content":"complete","concept":[{"code":"1","concept":[{"code":"3"}]},{"code":"2"}]}),
+        ];
         t.add(&vs, &cs);
         assert_eq!(t.contains("http://x/vs/a", Some("http://x/cs"), "1"), Membership::In);
         assert_eq!(t.contains("http://x/vs/a|1.0", Some("http://x/cs"), "3"), Membership::NotIn);

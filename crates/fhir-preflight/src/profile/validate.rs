@@ -157,7 +157,8 @@ impl<'a> Checker<'_, 'a> {
                 match assigned[i] {
                     Some(s) => {
                         let order = elem.slices.iter().position(|&x| x == s).unwrap_or(0);
-                        if slicing.ordered && order < last_slice || slicing.rules == Rules::OpenAtEnd && unmatched_seen {
+                        if slicing.ordered && order < last_slice || slicing.rules == Rules::OpenAtEnd && unmatched_seen
+                        {
                             let message = format!(
                                 "As specified by profile {}, Element '{}' is out of order in ordered slice",
                                 canonical(),
@@ -170,7 +171,19 @@ impl<'a> Checker<'_, 'a> {
                     }
                     None => {
                         unmatched_seen = true;
-                        if slicing.rules == Rules::Closed {
+                        if slicing.rules == Rules::Closed
+                            && matches!(elem.name.as_str(), "extension" | "modifierExtension")
+                        {
+                            let url = item.children(Some("url"), None).first().and_then(text_of).unwrap_or_default();
+                            let message = Message::new(
+                                format!(
+                                    "The extension {{}} could not be found so is not allowed here (from {})",
+                                    canonical()
+                                ),
+                                [q(url.as_ref())],
+                            );
+                            self.report(Code::ProfileExtensionUnknown, message, item.value(), &item_path(i));
+                        } else if slicing.rules == Rules::Closed {
                             let message = format!(
                                 "This element does not match any known slice defined in the profile {} and slicing is CLOSED: {}",
                                 canonical(),
@@ -276,17 +289,34 @@ impl<'a> Checker<'_, 'a> {
     }
 
     /// Does `item` belong to slice `s` (all its discriminators agree)?
-    fn in_slice(&self, item: Node<'a>, profile: &Profile, s: usize, discriminators: &[(Discriminator, String)]) -> bool {
+    fn in_slice(
+        &self,
+        item: Node<'a>,
+        profile: &Profile,
+        s: usize,
+        discriminators: &[(Discriminator, String)],
+    ) -> bool {
         discriminators.iter().all(|(kind, path)| self.discriminates(item, profile, s, *kind, path))
     }
 
     fn discriminates(&self, item: Node<'a>, profile: &Profile, s: usize, kind: Discriminator, path: &str) -> bool {
         let nodes = nodes_at(item, path);
         match kind {
-            Discriminator::Value | Discriminator::Pattern => {
-                let Some((fixed, value)) = self.slice_value(profile, s, path) else { return false };
-                nodes.iter().any(|n| if fixed { equals(n, &value) } else { matches_pattern(n, &value) })
-            }
+            Discriminator::Value | Discriminator::Pattern => match self.slice_value(profile, s, path) {
+                Some((fixed, value)) => {
+                    nodes.iter().any(|n| if fixed { equals(n, &value) } else { matches_pattern(n, &value) })
+                }
+                // A slice told apart by a required binding instead (HL7 allows it): a code of the
+                // value set. A value set that cannot be expanded offline matches nothing.
+                None => match descendant(profile, s, path).and_then(|e| e.binding.as_ref()) {
+                    Some((Strength::Required, vs)) => nodes.iter().any(|n| {
+                        codings(n).iter().any(|(system, code)| {
+                            self.set.contains(vs, system.as_deref(), code, Some(profile)) == Membership::In
+                        })
+                    }),
+                    _ => false,
+                },
+            },
             Discriminator::Type => {
                 let Some(e) = descendant(profile, s, path) else { return false };
                 nodes.iter().any(|n| e.types.iter().any(|t| same_type(&t.code, n.type_name())))
@@ -353,7 +383,15 @@ impl<'a> Checker<'_, 'a> {
         None
     }
 
-    fn binding(&mut self, item: Node<'a>, strength: Strength, vs: &str, profile: &Profile, at: Option<usize>, path: &str) {
+    fn binding(
+        &mut self,
+        item: Node<'a>,
+        strength: Strength,
+        vs: &str,
+        profile: &Profile,
+        at: Option<usize>,
+        path: &str,
+    ) {
         let codings = codings(&item);
         if codings.is_empty() {
             return; // A text-only CodeableConcept, or no code: other rules say whether one is needed.
@@ -403,7 +441,8 @@ impl<'a> Checker<'_, 'a> {
     /// A Reference's literal against the types of its target profiles.
     fn target(&mut self, item: Node<'a>, targets: &[String], profile: &Profile, at: Option<usize>, path: &str) {
         let Some(reference) = item.children(Some("reference"), None).first().and_then(text_of) else { return };
-        let crate::check::reference::Literal::Typed(ty) = crate::check::reference::classify(item.line.model, &reference)
+        let crate::check::reference::Literal::Typed(ty) =
+            crate::check::reference::classify(item.line.model, &reference)
         else {
             return;
         };
@@ -435,11 +474,19 @@ impl<'a> Checker<'_, 'a> {
         self.report(Code::ProfileTarget, message, at, &format!("{path}.reference"));
     }
 
-    fn invariant(&mut self, item: Node<'a>, inv: &super::compile::Invariant, profile: &Profile, at: Option<usize>, path: &str) {
+    fn invariant(
+        &mut self,
+        item: Node<'a>,
+        inv: &super::compile::Invariant,
+        profile: &Profile,
+        at: Option<usize>,
+        path: &str,
+    ) {
         let ok = match &inv.expr {
             None => false,
             Some(expr) => {
-                let env = Env { resource: Some(self.resource), root: Some(self.root), context: Some(item), known: None };
+                let env =
+                    Env { resource: Some(self.resource), root: Some(self.root), context: Some(item), known: None };
                 match eval(expr, &smallvec::smallvec![Item::Node(item)], &env) {
                     Ok(result) => passes(&result),
                     Err(e) => e.0 == UNDECIDABLE,
