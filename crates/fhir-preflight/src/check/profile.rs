@@ -52,6 +52,9 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let path = o.path.render().map(|m| m.render(Redaction::Off)).unwrap_or_default();
     let type_name = o.def.name;
     for (canonical, at) in declared {
+        if crate::profile::ProfileSet::is_base_type(&canonical) {
+            continue; // the base type itself: what the base rules checked
+        }
         match set.lookup(&canonical, None) {
             Some(Ok(profile)) if profile.type_name == type_name => {
                 let mut checker =

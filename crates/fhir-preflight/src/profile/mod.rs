@@ -9,7 +9,8 @@
 //!   R4;
 //! - [`terminology`]: value sets expanded offline from the packages;
 //! - [`validate`]: the engine, over the line's FHIRPath nodes;
-//! - [`us_core`]: the five US Core versions, embedded.
+//! - [`embedded`]: the five US Core versions and base R4's own profiles (`vitalsigns`, …),
+//!   built in.
 //!
 //! Which profile applies (as HealthLake): a US Core canonical without a version is US Core 3.1.1
 //! (or the version chosen with [`Profiles::with_us_core_version`]); `canonical|4.0.0` is that
@@ -20,7 +21,7 @@
 
 pub(crate) mod compile;
 pub(crate) mod terminology;
-mod us_core;
+mod embedded;
 pub(crate) mod validate;
 
 use std::collections::{BTreeMap, HashMap};
@@ -34,6 +35,9 @@ use crate::model::Model;
 
 /// The prefix of US Core's canonicals.
 const US_CORE: &str = "http://hl7.org/fhir/us/core/";
+
+/// The prefix of base R4's canonicals (its types, and its profiles: `vitalsigns`, `bp`, …).
+const R4_BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
 
 /// The profiles a run validates against: US Core (embedded, default version 3.1.1) and the
 /// packages loaded. Cheap to clone (shared).
@@ -72,13 +76,13 @@ impl Default for Profiles {
 
 impl Profiles {
     /// The US Core versions embedded (HealthLake's supported ones).
-    pub const US_CORE_VERSIONS: [&'static str; 5] = us_core::VERSIONS;
+    pub const US_CORE_VERSIONS: [&'static str; 5] = embedded::VERSIONS;
 
     /// Validate unversioned US Core canonicals against `version` (one of
     /// [`Profiles::US_CORE_VERSIONS`]).
     pub fn with_us_core_version(self, version: &str) -> Result<Profiles, String> {
-        if !us_core::VERSIONS.contains(&version) {
-            return Err(format!("US Core {version} is not one of {}", us_core::VERSIONS.join(", ")));
+        if !embedded::VERSIONS.contains(&version) {
+            return Err(format!("US Core {version} is not one of {}", embedded::VERSIONS.join(", ")));
         }
         let packages = self.set.loaded.iter().map(|p| p.package.clone()).collect();
         Ok(Profiles { set: Arc::new(ProfileSet::new(version.to_owned(), packages)) })
@@ -153,6 +157,8 @@ pub(crate) struct ProfileSet {
     us_core_default: String,
     /// The US Core versions, read on first use.
     us_core: [OnceLock<Indexed>; 5],
+    /// Base R4's profiles, read on first use.
+    r4: OnceLock<Indexed>,
     loaded: Vec<Indexed>,
     /// Value sets that could not be expanded: why, and how many codes went unchecked.
     unchecked: Mutex<BTreeMap<String, (String, u64)>>,
@@ -163,14 +169,26 @@ impl ProfileSet {
         ProfileSet {
             us_core_default,
             us_core: Default::default(),
+            r4: OnceLock::new(),
             loaded: packages.into_iter().map(Indexed::new).collect(),
             unchecked: Mutex::default(),
         }
     }
 
     fn us_core(&self, version: &str) -> Option<&Indexed> {
-        let i = us_core::VERSIONS.iter().position(|v| *v == version)?;
-        Some(self.us_core[i].get_or_init(|| Indexed::new(us_core::package(i))))
+        let i = embedded::VERSIONS.iter().position(|v| *v == version)?;
+        Some(self.us_core[i].get_or_init(|| Indexed::new(embedded::us_core(i))))
+    }
+
+    fn r4(&self) -> &Indexed {
+        self.r4.get_or_init(|| Indexed::new(embedded::r4_profiles()))
+    }
+
+    /// Is the canonical one of base R4's types (`…/StructureDefinition/Patient`): the base rules
+    /// check it.
+    pub(crate) fn is_base_type(canonical: &str) -> bool {
+        let (url, _) = split(canonical);
+        url.strip_prefix(R4_BASE).is_some_and(|name| crate::is_resource_type(name))
     }
 
     /// Does a canonical in `meta.profile` name a profile this set may define (cheap: no package
@@ -178,7 +196,10 @@ impl ProfileSet {
     pub(crate) fn may_define(&self, canonical: &str) -> bool {
         let (url, version) = split(canonical);
         if url.starts_with(US_CORE) {
-            return version.is_none_or(|v| us_core::VERSIONS.contains(&v));
+            return version.is_none_or(|v| embedded::VERSIONS.contains(&v));
+        }
+        if url.starts_with(R4_BASE) && !Self::is_base_type(url) {
+            return version.is_none_or(|v| v == "4.0.1");
         }
         self.loaded.iter().any(|p| p.by_url.contains_key(url))
     }
@@ -199,6 +220,11 @@ impl ProfileSet {
                 version.or_else(|| context.filter(|c| c.url.starts_with(US_CORE)).map(|c| c.version.as_str()));
             let version = version.unwrap_or(&self.us_core_default);
             return self.us_core(version)?.profile(url, Some(version));
+        }
+        if url.starts_with(R4_BASE) && version.is_none_or(|v| v == "4.0.1") {
+            if let Some(found) = self.r4().profile(url, None) {
+                return Some(found);
+            }
         }
         if let Some(c) = context {
             // The package of the profile that names it, when it is a loaded one.
@@ -226,6 +252,10 @@ impl ProfileSet {
             }
         }
         order.extend(self.loaded.iter());
+        if let Some(c) = context.filter(|c| c.url.starts_with(R4_BASE)) {
+            let _ = c;
+            order.push(self.r4());
+        }
         let mut last = None;
         for p in order {
             match p.terminology.contains(vs, system, code) {

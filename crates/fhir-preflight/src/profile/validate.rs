@@ -363,7 +363,7 @@ impl<'a> Checker<'_, 'a> {
     /// The value a slice fixes at a discriminator path: `(true, fixed)` or `(false, pattern)`;
     /// for an extension's `url`, the url its definition fixes.
     fn slice_value(&self, profile: &Profile, s: usize, path: &str) -> Option<(bool, Value)> {
-        if let Some(e) = descendant(profile, s, path) {
+        if let Some(e) = valued_descendant(profile, s, path) {
             if let Some((_, v)) = &e.fixed {
                 return Some((true, v.clone()));
             }
@@ -450,7 +450,9 @@ impl<'a> Checker<'_, 'a> {
         for t in targets {
             let t = super::compile::strip_version(t);
             let name = match t.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
-                Some(base) if !base.contains('/') => Some(base.to_owned()),
+                Some(base) if !base.contains('/') && (base == "Resource" || crate::is_resource_type(base)) => {
+                    Some(base.to_owned())
+                }
                 _ => self.set.profile(t, Some(profile)).map(|p| p.type_name.clone()),
             };
             match name {
@@ -548,6 +550,28 @@ fn descendant<'p>(profile: &'p Profile, s: usize, path: &str) -> Option<&'p Elem
         }
     }
     Some(&profile.elems[at])
+}
+
+/// The element at `path` below `s` that fixes a value, looking into the slices on the way
+/// (`component:SystolicBP` fixes `code.coding.code` as `code.coding:SBPCode.code`).
+fn valued_descendant<'p>(profile: &'p Profile, s: usize, path: &str) -> Option<&'p Elem> {
+    fn walk<'p>(profile: &'p Profile, at: usize, names: &[&str]) -> Option<&'p Elem> {
+        let e = &profile.elems[at];
+        let Some((name, rest)) = names.split_first() else {
+            return (e.fixed.is_some() || e.pattern.is_some()).then_some(e);
+        };
+        e.children
+            .iter()
+            .filter(|&&c| profile.elems[c].name == *name || profile.elems[c].fhirpath_name() == *name)
+            .find_map(|&c| {
+                walk(profile, c, rest).or_else(|| profile.elems[c].slices.iter().find_map(|&sl| walk(profile, sl, rest)))
+            })
+    }
+    if path == "$this" {
+        return descendant(profile, s, path);
+    }
+    let names: Vec<&str> = path.split('.').map(str::trim).collect();
+    walk(profile, s, &names)
 }
 
 /// The nodes at a discriminator path from `item` (`$this`, `url`, `coding.code`).
