@@ -122,6 +122,14 @@ function start(fileList) {
       $("bar").value = msg.bytes;
       $("progress-text").textContent = `${fmt(msg.bytes)} of ${fmt(total)} bytes, ${fmt(msg.lines)} lines`;
       document.body.dataset.progressUpdates = String(Number(document.body.dataset.progressUpdates ?? 0) + 1);
+    } else if (msg.type === "packages") {
+      const list = $("package-list");
+      list.replaceChildren(...msg.loaded.map((name) => {
+        const li = document.createElement("li");
+        li.textContent = `${name}: loaded`;
+        return li;
+      }));
+      document.body.dataset.packages = msg.loaded.join(" ");
     } else if (msg.type === "rows") {
       const room = MAX_ROWS - rows.length;
       rows.push(...msg.rows.slice(0, Math.max(room, 0)));
@@ -137,11 +145,11 @@ function start(fileList) {
       worker = null;
     }
   };
-  const options = { level: $("level").value };
+  const options = { level: $("level").value, usCoreVersion: $("us-core-version").value };
   // Test hook (honoured only by a fault-injection build): ?panicMarker=… makes the validator panic.
   const marker = new URLSearchParams(location.search).get("panicMarker");
   if (marker) options.panicMarker = marker;
-  w.postMessage({ type: "start", files, options });
+  w.postMessage({ type: "start", files, options, packages: [...$("packages").files] });
 }
 
 // The worker and the WebAssembly module load with the page, so that validating makes no request.
@@ -157,6 +165,14 @@ function startWorker() {
 startWorker();
 
 $("files").addEventListener("change", (e) => start(e.target.files));
+$("packages").addEventListener("change", (e) => {
+  const list = $("package-list");
+  list.replaceChildren(...[...e.target.files].map((f) => {
+    const li = document.createElement("li");
+    li.textContent = `${f.name} (${fmt(f.size)} bytes): its profiles are used from the next validation`;
+    return li;
+  }));
+});
 const drop = $("drop");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));

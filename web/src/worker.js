@@ -24,6 +24,15 @@ self.onmessage = async (e) => {
   try {
     await (ready = ready ?? init());
     const run = new PreflightRun(JSON.stringify(e.data.options));
+    const loaded = [];
+    for (const pkg of e.data.packages ?? []) {
+      try {
+        loaded.push(run.addPackage(new Uint8Array(await pkg.arrayBuffer())));
+      } catch (err) {
+        throw new Error(`${pkg.name}: ${err.message ?? err}`);
+      }
+    }
+    if (loaded.length) self.postMessage({ type: "packages", loaded });
     const records = [];
     const notes = [];
     let done = 0;

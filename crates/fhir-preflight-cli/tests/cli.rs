@@ -581,3 +581,51 @@ fn minimal_makes_invariant_errors_warnings() {
     assert_eq!(severities("structure-only"), (Some(1), vec!["error".to_owned()]));
     assert_eq!(severities("strict"), (Some(1), vec!["error".to_owned()]));
 }
+
+/// `--package FILE.tgz|DIR` loads another package's profiles (with its value sets, code systems
+/// and extensions); `--us-core-version` picks the US Core of unversioned canonicals.
+#[test]
+fn packages_and_us_core_versions() {
+    let input = fixtures().join("packages/preflight-test-ig.ndjson");
+    let codes = |args: &[&str]| -> Vec<String> {
+        let out = cmd().arg("validate").args(args).arg(&input).arg("--format").arg("ndjson").output().unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|d| d["line"].as_u64().is_some_and(|n| n > 0) && d["severity"] != "information")
+            .map(|d| format!("{}:{}", d["line"], d["code"].as_str().unwrap_or_default()))
+            .collect()
+    };
+    let expected =
+        vec!["2:profile/min", "3:profile/binding", "4:profile/binding", "5:profile/extension-unknown"];
+    for package in ["packages/preflight-test-ig", "packages/preflight.test.ig-1.0.0.tgz"] {
+        let package = fixtures().join(package);
+        assert_eq!(codes(&["--package", package.to_str().unwrap()]), expected, "{}", package.display());
+    }
+    // Without the package: each line says its profile was not checked.
+    let without = codes(&[]);
+    assert_eq!(without.len(), 5);
+    assert!(without.iter().all(|c| c.ends_with("profile/unchecked")), "{without:?}");
+    cmd().arg("validate").arg("--package").arg(fixtures().join("example")).arg(&input).assert().code(2).stderr(
+        predicate::str::contains("--package").and(predicate::str::contains("not a FHIR package")),
+    );
+    // us-core-condition exists in US Core 3.1.1 (HealthLake's default), not in 6.1.0.
+    let condition = fixtures().join("rules/us-core-profiles.ndjson");
+    let line4 = |version: &str| -> Vec<String> {
+        let out = cmd()
+            .args(["validate", "--us-core-version", version, "--format", "ndjson"])
+            .arg(&condition)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|d| d["line"] == 4 && d["severity"] != "information")
+            .map(|d| d["code"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(line4("3.1.1"), vec!["profile/min"]);
+    assert_eq!(line4("6.1.0"), vec!["profile/unchecked"]);
+}

@@ -27,6 +27,8 @@ export interface PreflightOptions {
   maxIssuesPerLine?: number;
   maxDepth?: number;
   level?: "strict" | "structure-only" | "minimal";
+  /** US Core version for canonicals without a version (HealthLake's default: 3.1.1). */
+  usCoreVersion?: "3.1.1" | "4.0.0" | "5.0.1" | "6.1.0" | "7.0.0";
 }
 /** What `endFile` returns (JSON). */
 export interface FileReport {
@@ -80,6 +82,13 @@ impl PreflightRun {
         install_panic_hook();
         let options = options_from_json(options).map_err(|e| JsError::new(&e))?;
         Ok(PreflightRun { inner: Run::new(options) })
+    }
+
+    /// Also validate against the profiles of a FHIR package (the bytes of a `.tgz` as published),
+    /// before the first file; returns its `name#version`.
+    #[wasm_bindgen(js_name = addPackage)]
+    pub fn add_package(&mut self, tgz: &[u8]) -> Result<String, JsError> {
+        self.inner.add_package(tgz).map_err(|e| JsError::new(&e))
     }
 
     /// Start a file; `name` is its record name.

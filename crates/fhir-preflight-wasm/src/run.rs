@@ -44,7 +44,8 @@ impl Sink for Buffers {
     }
 }
 
-/// Options as JSON: `{"maxLineBytes":…, "maxIssuesPerLine":…, "maxDepth":…, "level":"strict"}`.
+/// Options as JSON: `{"maxLineBytes":…, "maxIssuesPerLine":…, "maxDepth":…, "level":"strict",
+/// "usCoreVersion":"3.1.1"}`.
 pub fn options_from_json(text: &str) -> Result<Options, String> {
     let v: Value =
         if text.trim().is_empty() { json!({}) } else { serde_json::from_str(text).map_err(|e| e.to_string())? };
@@ -60,6 +61,9 @@ pub fn options_from_json(text: &str) -> Result<Options, String> {
     }
     if let Some(level) = v["level"].as_str() {
         options = options.with_level(level.parse()?);
+    }
+    if let Some(version) = v["usCoreVersion"].as_str() {
+        options = options.with_profiles(fhir_preflight::Profiles::default().with_us_core_version(version)?);
     }
     #[cfg(feature = "fault-injection")]
     if let Some(marker) = v["panicMarker"].as_str() {
@@ -89,6 +93,16 @@ impl Run {
             pending: Buffers::default(),
             run: RunChecks::default(),
         }
+    }
+
+    /// Also validate against the profiles of a package (a `.tgz` as published), before the first
+    /// file; returns its `name#version`.
+    pub fn add_package(&mut self, tgz: &[u8]) -> Result<String, String> {
+        let package = fhir_preflight::Package::from_tgz(tgz).map_err(|e| e.to_string())?;
+        let name = format!("{}#{}", package.name(), package.version());
+        let profiles = self.options.profiles().clone().with_package(package);
+        self.options = self.options.clone().with_profiles(profiles);
+        Ok(name)
     }
 
     /// Start a file; `name` is its record name (`FAILURE/<name>`).
