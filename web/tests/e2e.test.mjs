@@ -58,10 +58,10 @@ after(async () => {
 });
 
 /** The CLI's outputs for one file: manifest text and record files by name. */
-function cliOutputs(file) {
+function cliOutputs(file, args = []) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "fp-cli-"));
   const dir = path.join(out, "o");
-  const r = spawnSync(cli, ["validate", file, "--output-dir", dir, "--format", "json"], { encoding: "utf8" });
+  const r = spawnSync(cli, ["validate", ...args, file, "--output-dir", dir, "--format", "json"], { encoding: "utf8" });
   assert.ok(r.status === 0 || r.status === 1, `CLI failed: ${r.stderr}`);
   const files = {};
   for (const folder of ["SUCCESS", "FAILURE"]) {
@@ -164,6 +164,37 @@ test("the page gives the CLI's verdict on every fixture, and makes no request wh
   }
   const after = requests.filter((u) => !u.startsWith("blob:") && !u.startsWith("data:"));
   assert.deepEqual(after, [], "requests made while validating");
+  await page.close();
+});
+
+test("the Profiles section: a US Core version and a package loaded from a .tgz give the CLI's records", async () => {
+  const page = await openPage();
+  const same = async (file, args) => {
+    const { zip } = await validateInPage(page, file);
+    const expected = cliOutputs(file, args);
+    const records = Object.keys(zip).filter((n) => n !== "manifest.json").sort();
+    assert.deepEqual(records, Object.keys(expected.files).sort(), `${file} ${args}: record files`);
+    for (const name of records) {
+      assert.ok(Buffer.from(zip[name]).equals(expected.files[name]), `${file} ${args}: ${name} differs from the CLI's`);
+    }
+    return records.map((n) => new TextDecoder().decode(zip[n])).join("\n");
+  };
+  // us-core-condition is US Core 3.1.1's (HealthLake's default), not 6.1.0's.
+  const rules = path.join(root, "fixtures", "rules", "us-core-profiles.ndjson");
+  await page.selectOption("#us-core-version", "6.1.0");
+  const text = await same(rules, ["--us-core-version", "6.1.0"]);
+  assert.ok(text.includes("profile/unchecked"), "6.1.0: us-core-condition is unknown");
+  await page.selectOption("#us-core-version", "3.1.1");
+  // A package of the user's, loaded in the page.
+  const tgz = path.join(root, "fixtures", "packages", "preflight.test.ig-1.0.0.tgz");
+  await page.setInputFiles("#packages", tgz);
+  const input = path.join(root, "fixtures", "packages", "preflight-test-ig.ndjson");
+  const withPackage = await same(input, ["--package", tgz]);
+  for (const code of ["profile/min", "profile/binding", "profile/extension-unknown"]) {
+    assert.ok(withPackage.includes(`"${code}"`), `no ${code} with the package loaded`);
+  }
+  assert.equal(await page.evaluate(() => document.body.dataset.packages), "preflight.test.ig#1.0.0");
+  await page.screenshot({ path: path.join(artifacts, "profiles.png"), fullPage: true });
   await page.close();
 });
 

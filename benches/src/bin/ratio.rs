@@ -44,10 +44,40 @@ fn main() {
         println!("lines validated alone: 1 thread {:.3} s, all threads {:.3} s: {:.2}x", one, par, one / par);
         return;
     }
-    // `ratio FILE RUNS validate|validate-all`: full validation only, 1 thread or all (for profilers).
-    if matches!(mode.as_deref(), Some("validate" | "validate-all")) {
+    // `ratio FILE RUNS profiles`: issue 14's figure — `strict` (each resource against the profiles
+    // its meta.profile names) against `structure-only` (profiles ignored), one thread, best of
+    // RUNS each, interleaved.
+    if mode.as_deref() == Some("profiles") {
         let input = std::fs::read(&path).unwrap_or_default();
-        let one = Options::default().with_threads(if mode.as_deref() == Some("validate") { 1 } else { 0 });
+        let strict = Options::default().with_threads(1);
+        let structure = Options::default().with_threads(1).with_level(fhir_preflight::Level::StructureOnly);
+        let (mut best_strict, mut best_structure) = (f64::MAX, f64::MAX);
+        let (mut imported_strict, mut imported_structure) = (0, 0);
+        for _ in 0..runs {
+            let t = Instant::now();
+            imported_structure = validate_bytes(&input, &structure, &mut Discard).resources_imported;
+            best_structure = best_structure.min(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            imported_strict = validate_bytes(&input, &strict, &mut Discard).resources_imported;
+            best_strict = best_strict.min(t.elapsed().as_secs_f64());
+        }
+        let mb = input.len() as f64 / 1e6;
+        println!("{path}: {} bytes; best of {runs} runs each, interleaved, 1 thread", input.len());
+        println!("structure-only (profiles ignored): {:7.0} MB/s ({imported_structure} imported)", mb / best_structure);
+        println!("strict (meta.profile validated):   {:7.0} MB/s ({imported_strict} imported)", mb / best_strict);
+        println!("strict / structure-only: {:.3}", best_structure / best_strict);
+        return;
+    }
+    // `ratio FILE RUNS validate|validate-all|validate-structure`: full validation only, 1 thread
+    // or all, or at structure-only (for profilers).
+    if matches!(mode.as_deref(), Some("validate" | "validate-all" | "validate-structure")) {
+        let input = std::fs::read(&path).unwrap_or_default();
+        let one = Options::default().with_threads(if mode.as_deref() == Some("validate-all") { 0 } else { 1 });
+        let one = if mode.as_deref() == Some("validate-structure") {
+            one.with_level(fhir_preflight::Level::StructureOnly)
+        } else {
+            one
+        };
         for _ in 0..runs {
             std::hint::black_box(validate_bytes(&input, &one, &mut Discard));
         }

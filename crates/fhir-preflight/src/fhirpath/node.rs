@@ -185,6 +185,26 @@ impl<'a> Node<'a> {
         None
     }
 
+    /// The members of this object (kept by the walk, or scanned), and its type; `None` for a
+    /// primitive or a primitive's extension object.
+    pub(crate) fn object_members(&self) -> Option<(Read<'a, Captured>, &'static TypeDef)> {
+        let (NodeType::Complex(tid) | NodeType::Resource(tid)) = self.ty else { return None };
+        let open = self.value()?;
+        let t = self.line.model.ty(tid);
+        let members = match self.line.members.get(open) {
+            Some(kept) => Read::Walked(kept),
+            None => self.members(open, t),
+        };
+        Some((members, t))
+    }
+
+    /// The child nodes of element `element` of an object with these members (of type `t`).
+    pub(crate) fn element_nodes(&self, members: &[Captured], t: &TypeDef, element: usize) -> SmallVec<[Node<'a>; 4]> {
+        let mut out = SmallVec::new();
+        self.nodes_of(members, t, Some(element), &mut |n| out.push(n));
+        out
+    }
+
     /// The child nodes of an object with these members: of element `wanted`, or all.
     fn nodes_of(&self, members: &[Captured], t: &TypeDef, wanted: Option<usize>, each: &mut dyn FnMut(Node<'a>)) {
         let is_wanted = |c: &Captured| wanted.is_none_or(|w| usize::from(c.element) == w);

@@ -7,8 +7,11 @@
 //!
 //! May import: `model` (base R4, to compare with), `fhirpath` (constraints are parsed here).
 
+use std::sync::{Arc, OnceLock, Weak};
+
 use serde_json::Value;
 
+use super::terminology::Expansion;
 use crate::fhirpath::hoist::hoist;
 use crate::fhirpath::parse::{parse, Expr};
 use crate::model::{Model, Ty, TypeDef, TypeId};
@@ -49,6 +52,12 @@ pub(crate) struct TypeRef {
     pub(crate) profiles: Vec<String>,
     /// For `Reference` and `canonical`: the profiles (and so the types) of the target.
     pub(crate) targets: Vec<String>,
+    /// `profiles` as found in the packages, resolved on first use (weak: a profile may name
+    /// itself).
+    pub(crate) resolved: OnceLock<Vec<Weak<Profile>>>,
+    /// The resource types `targets` allow, resolved on first use (`None`: any, or a target
+    /// profile not here, so not checked).
+    pub(crate) target_types: OnceLock<Option<Vec<String>>>,
 }
 
 /// A binding's strength.
@@ -86,6 +95,35 @@ pub(crate) struct Slicing {
     pub(crate) rules: Rules,
 }
 
+/// One discriminator of a slice: what the nodes at `path` (below the item; empty: the item
+/// itself) must be.
+#[derive(Debug)]
+pub(crate) struct SliceTest {
+    pub(crate) path: Vec<String>,
+    pub(crate) test: Test,
+}
+
+#[derive(Debug)]
+pub(crate) enum Test {
+    /// A node equal to the value (`fixed[x]`).
+    Fixed(Value),
+    /// A node holding the pattern.
+    Pattern(Value),
+    /// A code of the value set (a slice told apart by a required binding, as HL7 allows), with
+    /// its expansion made on first use.
+    Binding(String, OnceLock<Arc<Expansion>>),
+    /// A node of one of these types.
+    Type(Vec<String>),
+    /// A node conforming to one of these profiles.
+    Profile(Vec<String>),
+    /// `exists`: the nodes are present (`true`) or absent (`false`).
+    Exists(bool),
+    /// Any item (an `exists` the slice leaves open).
+    Any,
+    /// No item (the slice says nothing the discriminator can use).
+    Never,
+}
+
 /// A constraint the profile adds (`us-core-8`).
 #[derive(Debug)]
 pub(crate) struct Invariant {
@@ -120,6 +158,14 @@ pub(crate) struct Elem {
     pub(crate) slices: Vec<usize>,
     /// What base R4 says of the same path: min, max, its types, its required binding's value set.
     pub(crate) base: Option<BaseElem>,
+    /// Its parent's base type and its index among that type's elements (its items are read by
+    /// index, not by name).
+    pub(crate) element: Option<(TypeId, u8)>,
+    /// The expansion of its binding's value set, made on first use.
+    pub(crate) expansion: OnceLock<Arc<Expansion>>,
+    /// For a slice: how an item is recognised as one of it, one test per discriminator of the
+    /// slicing.
+    pub(crate) slice_tests: Vec<SliceTest>,
     /// This element, or one below it, adds a rule to base R4.
     pub(crate) checks: bool,
 }
@@ -208,6 +254,8 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
                 code: type_code(&text(t, "code")),
                 profiles: strings(t.get("profile")),
                 targets: strings(t.get("targetProfile")),
+                resolved: OnceLock::new(),
+                target_types: OnceLock::new(),
             })
             .collect();
         let mut fixed = None;
@@ -298,6 +346,9 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
             children: Vec::new(),
             slices: Vec::new(),
             base: None,
+            element: None,
+            expansion: OnceLock::new(),
+            slice_tests: Vec::new(),
             checks: false,
         });
         if index > 0 {
@@ -342,7 +393,105 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
     };
     profile.elems[0].base = Some(root_base);
     annotate(&mut profile.elems, 0, model);
+    for at in 0..profile.elems.len() {
+        let Some(slicing) = profile.elems[at].slicing.clone() else { continue };
+        for s in profile.elems[at].slices.clone() {
+            let tests =
+                slicing.discriminators.iter().map(|(kind, path)| slice_test(&profile, s, *kind, path)).collect();
+            profile.elems[s].slice_tests = tests;
+        }
+    }
     Ok(profile)
+}
+
+/// How discriminator `kind` at `path` recognises an item of slice `s`.
+fn slice_test(profile: &Profile, s: usize, kind: Discriminator, path: &str) -> SliceTest {
+    let segments: Vec<String> =
+        if path == "$this" { Vec::new() } else { path.split('.').map(|n| n.trim().to_owned()).collect() };
+    let test = match kind {
+        Discriminator::Value | Discriminator::Pattern => match slice_value(profile, s, path) {
+            Some((true, v)) => Test::Fixed(v),
+            Some((false, v)) => Test::Pattern(v),
+            None => match descendant(profile, s, path).and_then(|e| e.binding.as_ref()) {
+                Some((Strength::Required, vs)) => Test::Binding(vs.clone(), OnceLock::new()),
+                // A value set that cannot be expanded offline, or no value: matches nothing.
+                _ => Test::Never,
+            },
+        },
+        Discriminator::Type => match descendant(profile, s, path) {
+            Some(e) => Test::Type(e.types.iter().map(|t| t.code.clone()).collect()),
+            None => Test::Never,
+        },
+        Discriminator::Exists => match descendant(profile, s, path) {
+            Some(e) if e.max == Some(0) => Test::Exists(false),
+            Some(e) if e.min > 0 => Test::Exists(true),
+            Some(_) => Test::Any,
+            None => Test::Never,
+        },
+        Discriminator::Profile => match descendant(profile, s, path) {
+            Some(e) => Test::Profile(e.types.iter().flat_map(|t| t.profiles.iter().chain(&t.targets)).cloned().collect()),
+            None => Test::Never,
+        },
+    };
+    SliceTest { path: segments, test }
+}
+
+/// The value a slice fixes at a discriminator path: `(true, fixed)` or `(false, pattern)`;
+/// for an extension's `url`, the url its definition fixes.
+fn slice_value(profile: &Profile, s: usize, path: &str) -> Option<(bool, Value)> {
+    if let Some(e) = valued_descendant(profile, s, path) {
+        if let Some((_, v)) = &e.fixed {
+            return Some((true, v.clone()));
+        }
+        if let Some((_, v)) = &e.pattern {
+            return Some((false, v.clone()));
+        }
+    }
+    if path == "url" {
+        let slice = &profile.elems[s];
+        if let Some(url) = slice.types.iter().filter(|t| t.code == "Extension").flat_map(|t| &t.profiles).next() {
+            // The url is the definition's own: no need to read it.
+            return Some((true, Value::String(strip_version(url).to_owned())));
+        }
+    }
+    None
+}
+
+/// The element of the profile at `path` below slice (or element) `s`: `$this`, or names.
+fn descendant<'p>(profile: &'p Profile, s: usize, path: &str) -> Option<&'p Elem> {
+    let mut at = s;
+    if path != "$this" {
+        for name in path.split('.') {
+            let name = name.trim();
+            at = *profile.elems[at].children.iter().find(|&&c| {
+                let e = &profile.elems[c];
+                e.name == name || e.fhirpath_name() == name
+            })?;
+        }
+    }
+    Some(&profile.elems[at])
+}
+
+/// The element at `path` below `s` that fixes a value, looking into the slices on the way
+/// (`component:SystolicBP` fixes `code.coding.code` as `code.coding:SBPCode.code`).
+fn valued_descendant<'p>(profile: &'p Profile, s: usize, path: &str) -> Option<&'p Elem> {
+    fn walk<'p>(profile: &'p Profile, at: usize, names: &[&str]) -> Option<&'p Elem> {
+        let e = &profile.elems[at];
+        let Some((name, rest)) = names.split_first() else {
+            return (e.fixed.is_some() || e.pattern.is_some()).then_some(e);
+        };
+        e.children
+            .iter()
+            .filter(|&&c| profile.elems[c].name == *name || profile.elems[c].fhirpath_name() == *name)
+            .find_map(|&c| {
+                walk(profile, c, rest).or_else(|| profile.elems[c].slices.iter().find_map(|&sl| walk(profile, sl, rest)))
+            })
+    }
+    if path == "$this" {
+        return descendant(profile, s, path);
+    }
+    let names: Vec<&str> = path.split('.').map(str::trim).collect();
+    walk(profile, s, &names)
 }
 
 /// A type code as FHIR names it (`http://hl7.org/fhirpath/System.String` for `id` and
@@ -361,8 +510,19 @@ fn annotate(elems: &mut Vec<Elem>, at: usize, model: &Model) -> bool {
     let children = elems[at].children.clone();
     let mut checks = false;
     for c in children {
-        let base = parent_type.and_then(|t| base_elem(t, &elems[c].name, model));
+        let mut base = parent_type.and_then(|t| base_elem(t, &elems[c].name, model));
+        // A choice the profile narrows to one type: its children are that type's.
+        if let (Some(b), [only]) = (&mut base, elems[c].types.as_slice()) {
+            if !b.choice_types.is_empty() {
+                b.ty = model.type_ids().find(|&id| model.ty(id).name == only.code);
+            }
+        }
         elems[c].base = base;
+        let parent_id = elems[at].base.as_ref().and_then(|b| b.ty);
+        elems[c].element = parent_id.zip(parent_type).and_then(|(id, t)| {
+            let i = t.elements.iter().position(|e| e.name == elems[c].name)?;
+            Some((id, u8::try_from(i).ok()?))
+        });
         checks |= annotate(elems, c, model);
     }
     // A slice's base is the sliced element's (its own type when it narrows a choice).
@@ -375,6 +535,7 @@ fn annotate(elems: &mut Vec<Elem>, at: usize, model: &Model) -> bool {
             }
         }
         elems[s].base = base;
+        elems[s].element = elems[at].element;
         annotate(elems, s, model);
         checks = true;
     }

@@ -19,6 +19,7 @@
 //!
 //! May import: `model`, `fhirpath`, `facts`, `diagnostic`, `json`, `check::reference`.
 
+mod at;
 pub(crate) mod compile;
 pub(crate) mod terminology;
 mod embedded;
@@ -29,7 +30,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use compile::Profile;
 pub use fhir_preflight_definitions::package::{Package, PackageError};
-use terminology::{Membership, Terminology};
+use terminology::Terminology;
 
 use crate::model::Model;
 
@@ -237,9 +238,9 @@ impl ProfileSet {
         self.loaded.iter().find_map(|p| p.profile(url, version))
     }
 
-    /// Is `(system, code)` in the value set `vs`, as the packages define it? The package of the
-    /// profile that binds it first, then the others.
-    pub(crate) fn contains(&self, vs: &str, system: Option<&str>, code: &str, context: Option<&Profile>) -> Membership {
+    /// The value set `vs` as the packages define it: the package of the profile that binds it
+    /// first, then the others, then base R4's.
+    pub(crate) fn expansion(&self, vs: &str, context: Option<&Profile>) -> Arc<terminology::Expansion> {
         let mut order: Vec<&Indexed> = Vec::new();
         if let Some(c) = context {
             if c.url.starts_with(US_CORE) {
@@ -252,22 +253,27 @@ impl ProfileSet {
             }
         }
         order.extend(self.loaded.iter());
-        if let Some(c) = context.filter(|c| c.url.starts_with(R4_BASE)) {
-            let _ = c;
+        if context.is_some_and(|c| c.url.starts_with(R4_BASE)) {
             order.push(self.r4());
         }
-        let mut last = None;
+        let mut missing = None;
         for p in order {
-            match p.terminology.contains(vs, system, code) {
-                Membership::Unknown(why) if why.contains("not in the packages loaded") => last = Some(why),
-                other => return other,
+            let e = p.terminology.expansion(vs);
+            if !e.is_missing() {
+                return e;
             }
+            missing.get_or_insert(e);
         }
-        // Base R4's value sets, when no package defines it.
-        match Terminology::base().contains(vs, system, code) {
-            Membership::Unknown(why) => Membership::Unknown(last.unwrap_or(why)),
-            other => other,
+        let base = Terminology::base().expansion(vs);
+        match missing {
+            Some(m) if base.is_missing() => m,
+            _ => base,
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn contains(&self, vs: &str, system: Option<&str>, code: &str, context: Option<&Profile>) -> terminology::Membership {
+        self.expansion(vs, context).membership(system, code)
     }
 
     /// A code that could not be checked against `vs` (reported once per run).

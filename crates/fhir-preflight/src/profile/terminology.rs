@@ -22,6 +22,72 @@ pub(crate) enum Expansion {
     Unknown(String),
 }
 
+impl Expansion {
+    /// Is `(system, code)` in it? A `None` system matches a code of any system.
+    pub(crate) fn membership(&self, system: Option<&str>, code: &str) -> Membership {
+        match self {
+            Expansion::Codes(codes) => {
+                let found = match system {
+                    // No allocation per lookup: the pairs are compared through a borrowed key.
+                    Some(s) => codes.contains(&(s, code) as &dyn Pair),
+                    None => codes.iter().any(|(_, c)| c == code),
+                };
+                if found {
+                    Membership::In
+                } else {
+                    Membership::NotIn
+                }
+            }
+            Expansion::Unknown(why) => Membership::Unknown(why.clone()),
+        }
+    }
+
+    /// Not in the packages loaded (another package may define it).
+    pub(crate) fn is_missing(&self) -> bool {
+        matches!(self, Expansion::Unknown(why) if why.contains("not in the packages loaded"))
+    }
+}
+
+/// A `(system, code)` pair, owned or borrowed, for lookups without allocating.
+trait Pair {
+    fn pair(&self) -> (&str, &str);
+}
+
+impl Pair for (String, String) {
+    fn pair(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+}
+
+impl Pair for (&str, &str) {
+    fn pair(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn Pair + 'a> for (String, String) {
+    fn borrow(&self) -> &(dyn Pair + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn Pair + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.pair() == other.pair()
+    }
+}
+
+impl Eq for dyn Pair + '_ {}
+
+impl std::hash::Hash for dyn Pair + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As the tuple `(String, String)` hashes.
+        let (a, b) = self.pair();
+        a.hash(state);
+        b.hash(state);
+    }
+}
+
 /// Is a code in a value set?
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Membership {
@@ -61,21 +127,9 @@ impl Terminology {
 
     /// Is `(system, code)` in the value set `url` (a canonical, `|version` ignored)? A `None`
     /// system matches a code of any system.
+    #[cfg(test)]
     pub(crate) fn contains(&self, url: &str, system: Option<&str>, code: &str) -> Membership {
-        match &*self.expansion(url) {
-            Expansion::Codes(codes) => {
-                let found = match system {
-                    Some(s) => codes.contains(&(s.to_owned(), code.to_owned())),
-                    None => codes.iter().any(|(_, c)| c == code),
-                };
-                if found {
-                    Membership::In
-                } else {
-                    Membership::NotIn
-                }
-            }
-            Expansion::Unknown(why) => Membership::Unknown(why.clone()),
-        }
+        self.expansion(url).membership(system, code)
     }
 
     /// The expansion of `url`, computed once.

@@ -4,9 +4,15 @@
 //! (min, max), then each item — its type among those allowed, its fixed (exact) or pattern
 //! (partial, recursive, arrays by containment) value, its binding, its Reference target, the
 //! profiles its type names (an extension's definition), the constraints the profile adds — and
-//! its own elements. A sliced element's items are first matched to slices by the slicing's
-//! discriminators (`value`, `pattern`, `type`, `profile`, `exists`): each slice's count against
-//! its cardinality, items matching no slice against `closed`, `openAtEnd` and `ordered`.
+//! its own elements. A sliced element's items are first matched to slices by the tests compiled
+//! from the slicing's discriminators (`value`, `pattern`, `type`, `profile`, `exists`): each
+//! slice's count against its cardinality, items matching no slice against `closed`, `openAtEnd`
+//! and `ordered`.
+//!
+//! Speed: an object's members are read once for all the profile's elements below it, each
+//! element's items by its index in the base type; what a lookup resolves (value set expansions,
+//! the profiles a type names, a Reference's target types) is kept on the compiled element; paths
+//! are written only for findings (`at`).
 //!
 //! Messages are the HL7 validator's (its current `Messages.properties`), naming the profile as
 //! `url|version`; counts are reported on the parent element, as HL7 does.
@@ -15,11 +21,14 @@
 //! literal reference).
 
 use std::borrow::Cow;
+use std::sync::{Arc, Weak};
 
 use serde_json::Value;
+use smallvec::SmallVec;
 
-use super::compile::{Discriminator, Elem, Profile, Rules, Strength};
-use super::terminology::Membership;
+use super::at::At;
+use super::compile::{Elem, Profile, Rules, SliceTest, Strength, Test, TypeRef};
+use super::terminology::{Expansion, Membership};
 use super::ProfileSet;
 use crate::diagnostic::{q, Code, Finding, Findings, Message, Severity};
 use crate::fhirpath::eval::{eval, passes, Env, Item, UNDECIDABLE};
@@ -30,6 +39,9 @@ use crate::model::{Prim, Ty};
 
 /// Profiles checked inside profiles (an extension's definition inside a resource's) stop here.
 const MAX_NESTING: usize = 16;
+
+/// The items of one element of an object.
+type Items<'a> = SmallVec<[Node<'a>; 4]>;
 
 /// One resource checked against its profiles.
 pub(crate) struct Checker<'c, 'a> {
@@ -47,10 +59,13 @@ pub(crate) struct Checker<'c, 'a> {
 impl<'a> Checker<'_, 'a> {
     /// Check `node` against `profile` (its root element); `path` is the node's FHIR path.
     pub(crate) fn check(&mut self, node: Node<'a>, profile: &Profile, path: &str) {
-        if !profile.elems[0].checks {
-            return;
+        self.check_at(node, profile, &At::root(path));
+    }
+
+    fn check_at(&mut self, node: Node<'a>, profile: &Profile, path: &At<'_>) {
+        if profile.elems[0].checks {
+            self.item(node, profile, 0, path);
         }
-        self.item(node, profile, 0, path);
     }
 
     fn push(&mut self, finding: Finding) {
@@ -63,26 +78,44 @@ impl<'a> Checker<'_, 'a> {
         }
     }
 
-    fn report(&mut self, code: Code, message: Message, at: Option<usize>, path: &str) {
-        let mut finding = Finding::new(code, message).on(Some(Message::plain(path.to_owned())));
+    fn report(&mut self, code: Code, message: Message, at: Option<usize>, path: &At<'_>) {
+        let mut finding = Finding::new(code, message).on(Some(Message::plain(path.render())));
         finding.offset = at;
         self.push(finding);
     }
 
-    /// The elements of `node`, which is an item of `profile.elems[at]`.
-    fn children(&mut self, node: Node<'a>, profile: &Profile, at: usize, path: &str) {
-        for &c in &profile.elems[at].children {
-            if profile.elems[c].checks {
-                self.child(node, profile, c, path);
+    /// The elements of `node`, which is an item of `profile.elems[at]`: the node's members are
+    /// read once, each element's items taken from them by index.
+    fn children(&mut self, node: Node<'a>, profile: &Profile, at: usize, path: &At<'_>) {
+        let wanted = &profile.elems[at].children;
+        if !wanted.iter().any(|&c| profile.elems[c].checks) {
+            return;
+        }
+        let object = node.object_members().map(|(members, t)| {
+            // Copied: the walk's storage is not borrowed while the items are checked.
+            let members: SmallVec<[crate::facts::Captured; 16]> = members.iter().copied().collect();
+            (members, t)
+        });
+        let tid = match node.ty {
+            NodeType::Complex(tid) | NodeType::Resource(tid) => Some(tid),
+            NodeType::Prim(_) => None,
+        };
+        for &c in wanted {
+            let elem = &profile.elems[c];
+            if !elem.checks {
+                continue;
             }
+            let items: Items<'a> = match (&object, elem.element) {
+                (Some((members, t)), Some((id, i))) if Some(id) == tid => node.element_nodes(members, t, usize::from(i)),
+                _ => node.children(Some(elem.fhirpath_name()), None).into_iter().collect(),
+            };
+            self.child(node, &items, profile, c, path);
         }
     }
 
     /// Element `c` of `parent` (at `path`): its items, counted and checked.
-    fn child(&mut self, parent: Node<'a>, profile: &Profile, c: usize, path: &str) {
+    fn child(&mut self, parent: Node<'a>, items: &[Node<'a>], profile: &Profile, c: usize, path: &At<'_>) {
         let elem = &profile.elems[c];
-        let items = parent.children(Some(elem.fhirpath_name()), None);
-        let canonical = || profile.canonical();
         let base = elem.base.as_ref();
         let min_added = base.is_none_or(|b| elem.min > b.min);
         if min_added && (items.len() as u64) < u64::from(elem.min) {
@@ -91,7 +124,7 @@ impl<'a> Checker<'_, 'a> {
                 elem.id,
                 elem.min,
                 items.len(),
-                canonical()
+                profile.canonical()
             ));
             self.report(Code::ProfileMin, message, parent.value(), path);
         }
@@ -102,117 +135,123 @@ impl<'a> Checker<'_, 'a> {
                     "{}: max allowed = {max}, but found {} (from {})",
                     elem.id,
                     items.len(),
-                    canonical()
+                    profile.canonical()
                 ));
                 let at = items.get(max as usize).and_then(Node::value).or(parent.value());
                 self.report(Code::ProfileMax, message, at, path);
             }
         }
-        let item_path = |i: usize| {
-            let name = key_name(&items[i], elem);
-            let many = base.is_none_or(|b| b.max.is_none());
-            if many {
-                format!("{path}.{name}[{i}]")
-            } else {
-                format!("{path}.{name}")
-            }
+        let paths = ItemPaths {
+            parent: path,
+            name: if elem.is_choice() { elem.fhirpath_name() } else { &elem.name },
+            choice: elem.is_choice(),
+            many: base.is_none_or(|b| b.max.is_none()),
         };
-        if let Some(slicing) = elem.slicing.as_ref().filter(|_| !elem.slices.is_empty()) {
-            // Which slice each item belongs to.
-            let assigned: Vec<Option<usize>> = items
-                .iter()
-                .map(|item| {
-                    elem.slices.iter().copied().find(|&s| self.in_slice(*item, profile, s, &slicing.discriminators))
-                })
-                .collect();
-            for &s in &elem.slices {
-                let slice = &profile.elems[s];
-                let count = assigned.iter().filter(|a| **a == Some(s)).count();
-                if (count as u64) < u64::from(slice.min) {
-                    let message = if slice.min == 1 {
-                        format!(
-                            "Slice '{}': a matching slice is required, but not found (from {}). Note that other slices are allowed in addition to this required slice",
-                            slice.id,
-                            canonical()
-                        )
-                    } else {
-                        format!(
-                            "Slice '{}': minimum required = {}, but only found {count} (from {})",
-                            slice.id,
-                            slice.min,
-                            canonical()
-                        )
-                    };
-                    self.report(Code::ProfileSliceMin, Message::plain(message), parent.value(), path);
-                }
-                if let Some(max) = slice.max.filter(|&m| count as u64 > u64::from(m)) {
-                    let message =
-                        format!("{}: max allowed = {max}, but found {count} (from {})", slice.id, canonical());
-                    self.report(Code::ProfileSliceMax, Message::plain(message), parent.value(), path);
-                }
-            }
-            let mut last_slice = 0;
-            let mut unmatched_seen = false;
-            for (i, item) in items.iter().enumerate() {
-                match assigned[i] {
-                    Some(s) => {
-                        let order = elem.slices.iter().position(|&x| x == s).unwrap_or(0);
-                        if slicing.ordered && order < last_slice || slicing.rules == Rules::OpenAtEnd && unmatched_seen
-                        {
-                            let message = format!(
-                                "As specified by profile {}, Element '{}' is out of order in ordered slice",
-                                canonical(),
-                                elem.name
-                            );
-                            self.report(Code::ProfileSliceOrder, Message::plain(message), item.value(), &item_path(i));
-                        }
-                        last_slice = last_slice.max(order);
-                        self.item(*item, profile, s, &item_path(i));
-                    }
-                    None => {
-                        unmatched_seen = true;
-                        if slicing.rules == Rules::Closed
-                            && matches!(elem.name.as_str(), "extension" | "modifierExtension")
-                        {
-                            let url = item.children(Some("url"), None).first().and_then(text_of).unwrap_or_default();
-                            let message = Message::new(
-                                format!(
-                                    "The extension {{}} could not be found so is not allowed here (from {})",
-                                    canonical()
-                                ),
-                                [q(url.as_ref())],
-                            );
-                            self.report(Code::ProfileExtensionUnknown, message, item.value(), &item_path(i));
-                        } else if slicing.rules == Rules::Closed {
-                            let message = format!(
-                                "This element does not match any known slice defined in the profile {} and slicing is CLOSED: {}",
-                                canonical(),
-                                elem.slices
-                                    .iter()
-                                    .map(|&s| profile.elems[s].slice_name.clone().unwrap_or_default())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            );
-                            self.report(Code::ProfileSliceClosed, Message::plain(message), item.value(), &item_path(i));
-                        }
-                        self.item(*item, profile, c, &item_path(i));
-                    }
-                }
-            }
+        if elem.slicing.is_some() && !elem.slices.is_empty() {
+            self.sliced(parent, items, profile, c, &paths);
             return;
         }
         for (i, item) in items.iter().enumerate() {
-            self.item(*item, profile, c, &item_path(i));
+            self.item(*item, profile, c, &paths.at(i, item));
+        }
+    }
+
+    /// The items of sliced element `c`: each matched to a slice, the slices counted, the
+    /// unmatched ones against the slicing's rules.
+    fn sliced(&mut self, parent: Node<'a>, items: &[Node<'a>], profile: &Profile, c: usize, paths: &ItemPaths<'_>) {
+        let elem = &profile.elems[c];
+        let Some(slicing) = &elem.slicing else { return };
+        let path = paths.parent;
+        // Which slice each item belongs to.
+        let assigned: SmallVec<[Option<usize>; 8]> = items
+            .iter()
+            .map(|item| elem.slices.iter().copied().find(|&s| self.in_slice(*item, profile, s)))
+            .collect();
+        for &s in &elem.slices {
+            let slice = &profile.elems[s];
+            let count = assigned.iter().filter(|a| **a == Some(s)).count();
+            if (count as u64) < u64::from(slice.min) {
+                let message = if slice.min == 1 {
+                    format!(
+                        "Slice '{}': a matching slice is required, but not found (from {}). Note that other slices are allowed in addition to this required slice",
+                        slice.id,
+                        profile.canonical()
+                    )
+                } else {
+                    format!(
+                        "Slice '{}': minimum required = {}, but only found {count} (from {})",
+                        slice.id,
+                        slice.min,
+                        profile.canonical()
+                    )
+                };
+                self.report(Code::ProfileSliceMin, Message::plain(message), parent.value(), path);
+            }
+            if let Some(max) = slice.max.filter(|&m| count as u64 > u64::from(m)) {
+                let message =
+                    format!("{}: max allowed = {max}, but found {count} (from {})", slice.id, profile.canonical());
+                self.report(Code::ProfileSliceMax, Message::plain(message), parent.value(), path);
+            }
+        }
+        let mut last_slice = 0;
+        let mut unmatched_seen = false;
+        for (i, item) in items.iter().enumerate() {
+            let at = paths.at(i, item);
+            match assigned[i] {
+                Some(s) => {
+                    let order = elem.slices.iter().position(|&x| x == s).unwrap_or(0);
+                    if slicing.ordered && order < last_slice || slicing.rules == Rules::OpenAtEnd && unmatched_seen {
+                        let message = format!(
+                            "As specified by profile {}, Element '{}' is out of order in ordered slice",
+                            profile.canonical(),
+                            elem.name
+                        );
+                        self.report(Code::ProfileSliceOrder, Message::plain(message), item.value(), &at);
+                    }
+                    last_slice = last_slice.max(order);
+                    self.item(*item, profile, s, &at);
+                }
+                None => {
+                    unmatched_seen = true;
+                    if slicing.rules == Rules::Closed {
+                        self.unmatched(*item, profile, elem, &at);
+                    }
+                    self.item(*item, profile, c, &at);
+                }
+            }
+        }
+    }
+
+    /// An item of a closed slicing that matches no slice: an unknown extension, or not allowed.
+    #[cold]
+    fn unmatched(&mut self, item: Node<'a>, profile: &Profile, elem: &Elem, at: &At<'_>) {
+        if matches!(elem.name.as_str(), "extension" | "modifierExtension") {
+            let url = item.children(Some("url"), None).first().and_then(text_of).unwrap_or_default();
+            let message = Message::new(
+                format!("The extension {{}} could not be found so is not allowed here (from {})", profile.canonical()),
+                [q(url.as_ref())],
+            );
+            self.report(Code::ProfileExtensionUnknown, message, item.value(), at);
+        } else {
+            let message = format!(
+                "This element does not match any known slice defined in the profile {} and slicing is CLOSED: {}",
+                profile.canonical(),
+                elem.slices
+                    .iter()
+                    .map(|&s| profile.elems[s].slice_name.clone().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            self.report(Code::ProfileSliceClosed, Message::plain(message), item.value(), at);
         }
     }
 
     /// One item of `profile.elems[at]`.
-    fn item(&mut self, item: Node<'a>, profile: &Profile, at: usize, path: &str) {
+    fn item(&mut self, item: Node<'a>, profile: &Profile, at: usize, path: &At<'_>) {
         let elem = &profile.elems[at];
         if !elem.checks {
             return;
         }
-        let canonical = || profile.canonical();
         let offset = item.value().or(item.ext());
         // The types a choice allows.
         if elem.is_choice() && !elem.types.is_empty() {
@@ -222,7 +261,7 @@ impl<'a> Checker<'_, 'a> {
                 let message = Message::new(
                     format!(
                         "The type {{}} is not allowed here by the profile {} (allowed: {})",
-                        canonical(),
+                        profile.canonical(),
                         allowed.join(", ")
                     ),
                     [q(found)],
@@ -231,20 +270,19 @@ impl<'a> Checker<'_, 'a> {
                 return;
             }
         }
-        if let Some((key, fixed)) = &elem.fixed {
+        if let Some((_, fixed)) = &elem.fixed {
             if !equals(&item, fixed) {
                 let message = Message::new(
-                    format!("Value is {{}} but is fixed to {{}} in the profile {}", canonical()),
+                    format!("Value is {{}} but is fixed to {{}} in the profile {}", profile.canonical()),
                     [q(shown(&item)), q(shown_value(fixed))],
                 );
-                let _ = key;
                 self.report(Code::ProfileFixed, message, offset, path);
             }
         }
         if let Some((_, pattern)) = &elem.pattern {
             if !matches_pattern(&item, pattern) {
                 let message = Message::new(
-                    format!("The pattern {{}} defined in the profile {} not found", canonical()),
+                    format!("The pattern {{}} defined in the profile {} not found", profile.canonical()),
                     [q(shown_value(pattern))],
                 );
                 self.report(Code::ProfilePattern, message, offset, path);
@@ -258,13 +296,14 @@ impl<'a> Checker<'_, 'a> {
                     .and_then(|b| b.required_binding)
                     .is_some_and(|b| b == super::compile::strip_version(vs));
                 if !base_same {
-                    self.binding(item, *strength, vs, profile, offset, path);
+                    let expansion = elem.expansion.get_or_init(|| self.set.expansion(vs, Some(profile)));
+                    self.binding(item, *strength, vs, expansion, profile, offset, path);
                 }
             }
         }
         for t in &elem.types {
             if t.code == "Reference" && !t.targets.is_empty() {
-                self.target(item, &t.targets, profile, offset, path);
+                self.target(item, t, profile, offset, path);
             }
         }
         for inv in &elem.invariants {
@@ -273,72 +312,54 @@ impl<'a> Checker<'_, 'a> {
         // The profiles the type names: an extension's definition, a datatype profile.
         if self.nesting < MAX_NESTING {
             for t in &elem.types {
-                if !same_type(&t.code, item.type_name()) && !(t.code == "Extension" && elem.types.len() == 1) {
+                if t.profiles.is_empty()
+                    || !same_type(&t.code, item.type_name()) && !(t.code == "Extension" && elem.types.len() == 1)
+                {
                     continue;
                 }
-                for url in &t.profiles {
-                    if let Some(inner) = self.set.profile(url, Some(profile)) {
-                        self.nesting += 1;
-                        self.check(item, &inner, path);
-                        self.nesting -= 1;
-                    }
+                for inner in self.type_profiles(t, profile).iter().filter_map(Weak::upgrade) {
+                    self.nesting += 1;
+                    self.check_at(item, &inner, path);
+                    self.nesting -= 1;
                 }
             }
         }
         self.children(item, profile, at, path);
     }
 
-    /// Does `item` belong to slice `s` (all its discriminators agree)?
-    fn in_slice(
-        &self,
-        item: Node<'a>,
-        profile: &Profile,
-        s: usize,
-        discriminators: &[(Discriminator, String)],
-    ) -> bool {
-        discriminators.iter().all(|(kind, path)| self.discriminates(item, profile, s, *kind, path))
+    /// The profiles type `t` (of an element of `profile`) names, as found in the packages.
+    fn type_profiles<'t>(&self, t: &'t TypeRef, profile: &Profile) -> &'t [Weak<Profile>] {
+        t.resolved.get_or_init(|| {
+            t.profiles.iter().filter_map(|url| self.set.profile(url, Some(profile))).map(|p| Arc::downgrade(&p)).collect()
+        })
     }
 
-    fn discriminates(&self, item: Node<'a>, profile: &Profile, s: usize, kind: Discriminator, path: &str) -> bool {
-        let nodes = nodes_at(item, path);
-        match kind {
-            Discriminator::Value | Discriminator::Pattern => match self.slice_value(profile, s, path) {
-                Some((fixed, value)) => {
-                    nodes.iter().any(|n| if fixed { equals(n, &value) } else { matches_pattern(n, &value) })
-                }
-                // A slice told apart by a required binding instead (HL7 allows it): a code of the
-                // value set. A value set that cannot be expanded offline matches nothing.
-                None => match descendant(profile, s, path).and_then(|e| e.binding.as_ref()) {
-                    Some((Strength::Required, vs)) => nodes.iter().any(|n| {
-                        codings(n).iter().any(|(system, code)| {
-                            self.set.contains(vs, system.as_deref(), code, Some(profile)) == Membership::In
-                        })
-                    }),
-                    _ => false,
-                },
-            },
-            Discriminator::Type => {
-                let Some(e) = descendant(profile, s, path) else { return false };
-                nodes.iter().any(|n| e.types.iter().any(|t| same_type(&t.code, n.type_name())))
-            }
-            Discriminator::Exists => {
-                let Some(e) = descendant(profile, s, path) else { return false };
-                if e.max == Some(0) {
-                    nodes.is_empty()
-                } else {
-                    e.min == 0 || !nodes.is_empty()
-                }
-            }
-            Discriminator::Profile => {
-                let Some(e) = descendant(profile, s, path) else { return false };
-                let urls: Vec<&String> = e.types.iter().flat_map(|t| t.profiles.iter().chain(&t.targets)).collect();
+    /// Does `item` belong to slice `s` (all its tests pass)?
+    fn in_slice(&self, item: Node<'a>, profile: &Profile, s: usize) -> bool {
+        profile.elems[s].slice_tests.iter().all(|t| self.passes(item, profile, t))
+    }
+
+    fn passes(&self, item: Node<'a>, profile: &Profile, test: &SliceTest) -> bool {
+        let nodes = nodes_at(item, &test.path);
+        match &test.test {
+            Test::Fixed(value) => nodes.iter().any(|n| equals(n, value)),
+            Test::Pattern(value) => nodes.iter().any(|n| matches_pattern(n, value)),
+            Test::Binding(vs, expansion) => {
+                let expansion = expansion.get_or_init(|| self.set.expansion(vs, Some(profile)));
                 nodes.iter().any(|n| {
-                    urls.iter().any(|url| match self.set.profile(url, Some(profile)) {
-                        Some(inner) => self.conforms(*n, &inner),
-                        None => false,
-                    })
+                    codings(n).iter().any(|(system, code)| expansion.membership(system.as_deref(), code) == Membership::In)
                 })
             }
+            Test::Type(types) => nodes.iter().any(|n| types.iter().any(|t| same_type(t, n.type_name()))),
+            Test::Exists(present) => nodes.is_empty() != *present,
+            Test::Any => true,
+            Test::Never => false,
+            Test::Profile(urls) => nodes.iter().any(|n| {
+                urls.iter().any(|url| match self.set.profile(url, Some(profile)) {
+                    Some(inner) => self.conforms(*n, &inner),
+                    None => false,
+                })
+            }),
         }
     }
 
@@ -360,37 +381,16 @@ impl<'a> Checker<'_, 'a> {
         !probe.failed
     }
 
-    /// The value a slice fixes at a discriminator path: `(true, fixed)` or `(false, pattern)`;
-    /// for an extension's `url`, the url its definition fixes.
-    fn slice_value(&self, profile: &Profile, s: usize, path: &str) -> Option<(bool, Value)> {
-        if let Some(e) = valued_descendant(profile, s, path) {
-            if let Some((_, v)) = &e.fixed {
-                return Some((true, v.clone()));
-            }
-            if let Some((_, v)) = &e.pattern {
-                return Some((false, v.clone()));
-            }
-        }
-        if path == "url" {
-            let slice = &profile.elems[s];
-            for t in slice.types.iter().filter(|t| t.code == "Extension") {
-                for url in &t.profiles {
-                    // The url is the definition's own: no need to read it.
-                    return Some((true, Value::String(super::compile::strip_version(url).to_owned())));
-                }
-            }
-        }
-        None
-    }
-
+    #[allow(clippy::too_many_arguments)]
     fn binding(
         &mut self,
         item: Node<'a>,
         strength: Strength,
         vs: &str,
+        expansion: &Expansion,
         profile: &Profile,
         at: Option<usize>,
-        path: &str,
+        path: &At<'_>,
     ) {
         let codings = codings(&item);
         if codings.is_empty() {
@@ -399,7 +399,7 @@ impl<'a> Checker<'_, 'a> {
         let mut unknown = None;
         let mut found = false;
         for (system, code) in &codings {
-            match self.set.contains(vs, system.as_deref(), code, Some(profile)) {
+            match expansion.membership(system.as_deref(), code) {
                 Membership::In => found = true,
                 Membership::NotIn => {}
                 Membership::Unknown(why) => unknown = Some(why),
@@ -412,11 +412,24 @@ impl<'a> Checker<'_, 'a> {
             self.set.note_unchecked(vs, &why);
             return;
         }
+        self.not_in_value_set(&codings, strength, vs, profile, at, path);
+    }
+
+    #[cold]
+    fn not_in_value_set(
+        &mut self,
+        codings: &[(Option<Cow<'a, str>>, Cow<'a, str>)],
+        strength: Strength,
+        vs: &str,
+        profile: &Profile,
+        at: Option<usize>,
+        path: &At<'_>,
+    ) {
         let shown: Vec<String> = codings
             .iter()
             .map(|(s, c)| match s {
                 Some(s) => format!("{s}#{c}"),
-                None => c.clone(),
+                None => c.to_string(),
             })
             .collect();
         let (code, message) = match strength {
@@ -439,28 +452,15 @@ impl<'a> Checker<'_, 'a> {
     }
 
     /// A Reference's literal against the types of its target profiles.
-    fn target(&mut self, item: Node<'a>, targets: &[String], profile: &Profile, at: Option<usize>, path: &str) {
-        let Some(reference) = item.children(Some("reference"), None).first().and_then(text_of) else { return };
+    fn target(&mut self, item: Node<'a>, t: &TypeRef, profile: &Profile, at: Option<usize>, path: &At<'_>) {
+        let Some(allowed) = t.target_types.get_or_init(|| self.target_types(&t.targets, profile)) else { return };
+        let Some(node) = item.children(Some("reference"), None).first().copied() else { return };
+        let Some(reference) = text_of(&node) else { return };
         let crate::check::reference::Literal::Typed(ty) =
             crate::check::reference::classify(item.line.model, &reference)
         else {
             return;
         };
-        let mut allowed = Vec::new();
-        for t in targets {
-            let t = super::compile::strip_version(t);
-            let name = match t.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
-                Some(base) if !base.contains('/') && (base == "Resource" || crate::is_resource_type(base)) => {
-                    Some(base.to_owned())
-                }
-                _ => self.set.profile(t, Some(profile)).map(|p| p.type_name.clone()),
-            };
-            match name {
-                Some(n) if n == "Resource" => return,
-                Some(n) => allowed.push(n),
-                None => return, // a target profile not here: not checked
-            }
-        }
         if allowed.iter().any(|a| a == ty) {
             return;
         }
@@ -472,8 +472,28 @@ impl<'a> Checker<'_, 'a> {
             ),
             [q(ty), q(reference.as_ref())],
         );
-        let at = item.children(Some("reference"), None).first().and_then(Node::value).or(at);
-        self.report(Code::ProfileTarget, message, at, &format!("{path}.reference"));
+        self.report(Code::ProfileTarget, message, node.value().or(at), &path.member("reference"));
+    }
+
+    /// The resource types target profiles allow; `None`: any (`Resource`), or a target profile
+    /// not here (not checked).
+    fn target_types(&self, targets: &[String], profile: &Profile) -> Option<Vec<String>> {
+        let mut allowed = Vec::new();
+        for t in targets {
+            let t = super::compile::strip_version(t);
+            let name = match t.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
+                Some(base) if !base.contains('/') && (base == "Resource" || crate::is_resource_type(base)) => {
+                    Some(base.to_owned())
+                }
+                _ => self.set.profile(t, Some(profile)).map(|p| p.type_name.clone()),
+            };
+            match name {
+                Some(n) if n == "Resource" => return None,
+                Some(n) => allowed.push(n),
+                None => return None,
+            }
+        }
+        Some(allowed)
     }
 
     fn invariant(
@@ -482,7 +502,7 @@ impl<'a> Checker<'_, 'a> {
         inv: &super::compile::Invariant,
         profile: &Profile,
         at: Option<usize>,
-        path: &str,
+        path: &At<'_>,
     ) {
         let ok = match &inv.expr {
             None => false,
@@ -512,24 +532,27 @@ impl<'a> Checker<'_, 'a> {
             profile.canonical()
         ));
         let mut finding =
-            Finding::new(Code::InvariantFailed, message).on(Some(Message::plain(path.to_owned()))).severity(severity);
+            Finding::new(Code::InvariantFailed, message).on(Some(Message::plain(path.render()))).severity(severity);
         finding.offset = at;
         finding.key = Some(Cow::Owned(inv.key.clone()));
         self.push(finding);
     }
 }
 
-/// The JSON key of an item of `elem` in paths (`valueQuantity` for `value[x]`).
-fn key_name(item: &Node<'_>, elem: &Elem) -> String {
-    if !elem.is_choice() {
-        return elem.name.clone();
+/// The paths of the items of one element.
+struct ItemPaths<'p> {
+    parent: &'p At<'p>,
+    /// The element's name (a choice's without `[x]`).
+    name: &'p str,
+    choice: bool,
+    /// Items are indexed (the base element repeats).
+    many: bool,
+}
+
+impl ItemPaths<'_> {
+    fn at(&self, i: usize, item: &Node<'_>) -> At<'_> {
+        self.parent.item(self.name, self.choice.then(|| item.type_name()), self.many.then_some(i))
     }
-    let ty = item.type_name();
-    let mut suffix = ty.to_owned();
-    if let Some(first) = suffix.get_mut(..1) {
-        first.make_ascii_uppercase();
-    }
-    format!("{}{suffix}", elem.fhirpath_name())
 }
 
 /// Is the type `code` (a profile's) the node type `found` (a node's)?
@@ -537,52 +560,15 @@ fn same_type(code: &str, found: &str) -> bool {
     code == found || (found == "BackboneElement" && code == "BackboneElement")
 }
 
-/// The element of the profile at `path` below slice (or element) `s`: `$this`, or names.
-fn descendant<'p>(profile: &'p Profile, s: usize, path: &str) -> Option<&'p Elem> {
-    let mut at = s;
-    if path != "$this" {
-        for name in path.split('.') {
-            let name = name.trim();
-            at = *profile.elems[at].children.iter().find(|&&c| {
-                let e = &profile.elems[c];
-                e.name == name || e.fhirpath_name() == name
-            })?;
+/// The nodes at a discriminator path from `item` (its names; none: the item itself).
+fn nodes_at<'a>(item: Node<'a>, path: &[String]) -> Items<'a> {
+    let mut nodes: Items<'a> = smallvec::smallvec![item];
+    for name in path {
+        let mut next = Items::new();
+        for n in &nodes {
+            n.children_each(Some(name), None, &mut |c| next.push(c));
         }
-    }
-    Some(&profile.elems[at])
-}
-
-/// The element at `path` below `s` that fixes a value, looking into the slices on the way
-/// (`component:SystolicBP` fixes `code.coding.code` as `code.coding:SBPCode.code`).
-fn valued_descendant<'p>(profile: &'p Profile, s: usize, path: &str) -> Option<&'p Elem> {
-    fn walk<'p>(profile: &'p Profile, at: usize, names: &[&str]) -> Option<&'p Elem> {
-        let e = &profile.elems[at];
-        let Some((name, rest)) = names.split_first() else {
-            return (e.fixed.is_some() || e.pattern.is_some()).then_some(e);
-        };
-        e.children
-            .iter()
-            .filter(|&&c| profile.elems[c].name == *name || profile.elems[c].fhirpath_name() == *name)
-            .find_map(|&c| {
-                walk(profile, c, rest).or_else(|| profile.elems[c].slices.iter().find_map(|&sl| walk(profile, sl, rest)))
-            })
-    }
-    if path == "$this" {
-        return descendant(profile, s, path);
-    }
-    let names: Vec<&str> = path.split('.').map(str::trim).collect();
-    walk(profile, s, &names)
-}
-
-/// The nodes at a discriminator path from `item` (`$this`, `url`, `coding.code`).
-fn nodes_at<'a>(item: Node<'a>, path: &str) -> Vec<Node<'a>> {
-    let mut nodes = vec![item];
-    if path == "$this" {
-        return nodes;
-    }
-    for name in path.split('.') {
-        let name = name.trim();
-        nodes = nodes.iter().flat_map(|n| n.children(Some(name), None)).collect();
+        nodes = next;
     }
     nodes
 }
@@ -708,20 +694,31 @@ fn matches_pattern(node: &Node<'_>, v: &Value) -> bool {
     }
 }
 
-/// The codes of a code, Coding or CodeableConcept node: `(system, code)`.
-fn codings(node: &Node<'_>) -> Vec<(Option<String>, String)> {
-    let one = |n: &Node<'_>, name: &str| n.children(Some(name), None).first().and_then(text_of).map(Cow::into_owned);
-    match node.ty {
-        NodeType::Prim(_) => text_of(node).map(|c| vec![(None, c.into_owned())]).unwrap_or_default(),
-        NodeType::Complex(_) => match node.type_name() {
-            "Coding" => one(node, "code").map(|c| vec![(one(node, "system"), c)]).unwrap_or_default(),
-            "CodeableConcept" => node
-                .children(Some("coding"), None)
-                .iter()
-                .filter_map(|c| one(c, "code").map(|code| (one(c, "system"), code)))
-                .collect(),
-            _ => Vec::new(),
-        },
-        NodeType::Resource(_) => Vec::new(),
+/// The codes of a code, Coding or CodeableConcept node: `(system, code)`, borrowed from the
+/// line where they need no decoding.
+fn codings<'a>(node: &Node<'a>) -> SmallVec<[(Option<Cow<'a, str>>, Cow<'a, str>); 2]> {
+    fn one<'a>(n: &Node<'a>, name: &str) -> Option<Cow<'a, str>> {
+        let mut found = None;
+        n.children_each(Some(name), None, &mut |c| {
+            if found.is_none() {
+                found = Some(c);
+            }
+        });
+        found.as_ref().and_then(text_of)
     }
+    let mut out = SmallVec::new();
+    match node.ty {
+        NodeType::Prim(_) => out.extend(text_of(node).map(|c| (None, c))),
+        NodeType::Complex(_) => match node.type_name() {
+            "Coding" => out.extend(one(node, "code").map(|c| (one(node, "system"), c))),
+            "CodeableConcept" => node.children_each(Some("coding"), None, &mut |c| {
+                if let Some(code) = one(&c, "code") {
+                    out.push((one(&c, "system"), code));
+                }
+            }),
+            _ => {}
+        },
+        NodeType::Resource(_) => {}
+    }
+    out
 }
