@@ -51,7 +51,8 @@ pub fn r4_profiles(pkg: &Path) -> Result<(PathBuf, String), String> {
             .filter_map(|e| e.get("resource").cloned())
             .collect())
     };
-    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    let text =
+        |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
     let profiles: Vec<serde_json::Value> = bundle("Bundle-profiles-others.json")?
         .into_iter()
         .filter(|r| text(r, "resourceType") == "StructureDefinition" && text(r, "derivation") == "constraint")

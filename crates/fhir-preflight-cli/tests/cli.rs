@@ -597,8 +597,7 @@ fn packages_and_us_core_versions() {
             .map(|d| format!("{}:{}", d["line"], d["code"].as_str().unwrap_or_default()))
             .collect()
     };
-    let expected =
-        vec!["2:profile/min", "3:profile/binding", "4:profile/binding", "5:profile/extension-unknown"];
+    let expected = vec!["2:profile/min", "3:profile/binding", "4:profile/binding", "5:profile/extension-unknown"];
     for package in ["packages/preflight-test-ig", "packages/preflight.test.ig-1.0.0.tgz"] {
         let package = fixtures().join(package);
         assert_eq!(codes(&["--package", package.to_str().unwrap()]), expected, "{}", package.display());
@@ -607,9 +606,14 @@ fn packages_and_us_core_versions() {
     let without = codes(&[]);
     assert_eq!(without.len(), 5);
     assert!(without.iter().all(|c| c.ends_with("profile/unchecked")), "{without:?}");
-    cmd().arg("validate").arg("--package").arg(fixtures().join("example")).arg(&input).assert().code(2).stderr(
-        predicate::str::contains("--package").and(predicate::str::contains("not a FHIR package")),
-    );
+    cmd()
+        .arg("validate")
+        .arg("--package")
+        .arg(fixtures().join("example"))
+        .arg(&input)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--package").and(predicate::str::contains("not a FHIR package")));
     // us-core-condition exists in US Core 3.1.1 (HealthLake's default), not in 6.1.0.
     let condition = fixtures().join("rules/us-core-profiles.ndjson");
     let line4 = |version: &str| -> Vec<String> {

@@ -64,7 +64,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             Some(Err(why)) => broken(f, &canonical, &why, at, o.path),
             Some(Ok(profile)) => {
                 let message = Message::new(
-                    format!("Specified profile type was {{}} in profile {{}}, but found type {{}}"),
+                    "Specified profile type was {} in profile {}, but found type {}",
                     [q(profile.type_name.as_str()), q(canonical.as_str()), q(type_name)],
                 );
                 f.push(Finding::new(Code::ProfileType, message).at(at).on(Path::Member(o.path, "meta").render()));

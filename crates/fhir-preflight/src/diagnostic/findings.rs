@@ -79,10 +79,6 @@ impl Findings {
         }
     }
 
-    pub(crate) fn level(&self) -> super::Level {
-        self.level
-    }
-
     /// Report best-practice constraints at `severity`.
     pub(crate) fn with_best_practice(mut self, severity: Severity) -> Self {
         self.best_practice = severity;

@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use super::terminology::Expansion;
 use crate::fhirpath::hoist::hoist;
+use crate::fhirpath::mask::{self, Mask};
 use crate::fhirpath::parse::{parse, Expr};
-use crate::model::{Model, Ty, TypeDef, TypeId};
+use crate::model::{Model, Ty, TypeDef, TypeId, TypeKind};
 
 /// `max` of an element: a number, or `*`.
 pub(crate) type Max = Option<u32>;
@@ -26,8 +27,6 @@ pub(crate) struct Profile {
     pub(crate) version: String,
     /// The type it constrains (`Patient`, `Extension`).
     pub(crate) type_name: String,
-    /// The extension's contexts (`Patient`, `Element`…), for an extension definition.
-    pub(crate) contexts: Vec<String>,
     /// The elements; `elems[0]` is the root.
     pub(crate) elems: Vec<Elem>,
 }
@@ -133,6 +132,9 @@ pub(crate) struct Invariant {
     pub(crate) human: String,
     /// `None`: the expression does not parse (reported when it would apply).
     pub(crate) expr: Option<Expr>,
+    /// What the walk's facts decide of it on items of this (complex) type, as for base R4's
+    /// constraints (`fhirpath::mask`); the rest goes to the evaluator.
+    pub(crate) mask: Option<(TypeId, Mask)>,
 }
 
 /// One element of the profile (or one slice of an element).
@@ -140,8 +142,6 @@ pub(crate) struct Invariant {
 pub(crate) struct Elem {
     /// `Patient.identifier:ssn.system`.
     pub(crate) id: String,
-    /// `Patient.identifier.system`.
-    pub(crate) path: String,
     /// The last segment of the path: `system`, `value[x]`.
     pub(crate) name: String,
     pub(crate) slice_name: Option<String>,
@@ -155,12 +155,18 @@ pub(crate) struct Elem {
     pub(crate) invariants: Vec<Invariant>,
     pub(crate) slicing: Option<Slicing>,
     pub(crate) children: Vec<usize>,
+    /// The children that check something (`checks`), for the engine: it need not read the others
+    /// (an element is large; reading each child's flag was a cache miss per child).
+    pub(crate) checked_children: Vec<usize>,
     pub(crate) slices: Vec<usize>,
     /// What base R4 says of the same path: min, max, its types, its required binding's value set.
     pub(crate) base: Option<BaseElem>,
     /// Its parent's base type and its index among that type's elements (its items are read by
     /// index, not by name).
     pub(crate) element: Option<(TypeId, u8)>,
+    /// Its binding is checked: required or extensible, and not base R4's own required binding
+    /// (which the base rules check).
+    pub(crate) binding_adds: bool,
     /// The expansion of its binding's value set, made on first use.
     pub(crate) expansion: OnceLock<Arc<Expansion>>,
     /// For a slice: how an item is recognised as one of it, one test per discriminator of the
@@ -179,8 +185,6 @@ pub(crate) struct BaseElem {
     pub(crate) ty: Option<TypeId>,
     /// The type names a choice allows (empty: not a choice).
     pub(crate) choice_types: Vec<String>,
-    /// Allowed Reference targets (empty: any).
-    pub(crate) targets: Vec<String>,
     /// The value set of a required binding.
     pub(crate) required_binding: Option<&'static str>,
 }
@@ -302,6 +306,7 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
                     best_practice: fhir_preflight_definitions::package::best_practice(c),
                     human: text(c, "human"),
                     expr: parse(crate::check::invariant::as_evaluated(expression)).ok().map(hoist),
+                    mask: None,
                 })
             })
             .collect();
@@ -332,7 +337,6 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
         let index = elems.len();
         elems.push(Elem {
             id: id.clone(),
-            path,
             name,
             slice_name: e.get("sliceName").and_then(Value::as_str).map(str::to_owned),
             min,
@@ -344,9 +348,11 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
             invariants,
             slicing,
             children: Vec::new(),
+            checked_children: Vec::new(),
             slices: Vec::new(),
             base: None,
             element: None,
+            binding_adds: false,
             expansion: OnceLock::new(),
             slice_tests: Vec::new(),
             checks: false,
@@ -369,30 +375,25 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
         return Err(format!("{url} has an empty snapshot"));
     }
     let type_name = text(sd, "type");
-    let mut profile = Profile {
-        url,
-        version: text(sd, "version"),
-        type_name: type_name.clone(),
-        contexts: sd
-            .get("context")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c.get("expression").and_then(Value::as_str).map(str::to_owned))
-            .collect(),
-        elems,
-    };
+    let mut profile = Profile { url, version: text(sd, "version"), type_name: type_name.clone(), elems };
     let root_type = model.type_ids().find(|&id| model.ty(id).name == type_name);
-    let root_base = BaseElem {
-        min: 0,
-        max: None,
-        ty: root_type,
-        choice_types: Vec::new(),
-        targets: Vec::new(),
-        required_binding: None,
-    };
+    let root_base = BaseElem { min: 0, max: None, ty: root_type, choice_types: Vec::new(), required_binding: None };
     profile.elems[0].base = Some(root_base);
     annotate(&mut profile.elems, 0, model);
+    for e in &mut profile.elems {
+        let Some(id) = e.base.as_ref().and_then(|b| b.ty) else { continue };
+        let t = model.ty(id);
+        let resource = (t.kind == TypeKind::Resource).then_some(t);
+        for inv in &mut e.invariants {
+            if let Some(expr) = &inv.expr {
+                inv.mask = Some((id, mask::compile_in(expr, t, resource))).filter(|(_, m)| *m != Mask::Unknown);
+            }
+        }
+    }
+    for at in 0..profile.elems.len() {
+        let checked = profile.elems[at].children.iter().copied().filter(|&c| profile.elems[c].checks).collect();
+        profile.elems[at].checked_children = checked;
+    }
     for at in 0..profile.elems.len() {
         let Some(slicing) = profile.elems[at].slicing.clone() else { continue };
         for s in profile.elems[at].slices.clone() {
@@ -429,7 +430,9 @@ fn slice_test(profile: &Profile, s: usize, kind: Discriminator, path: &str) -> S
             None => Test::Never,
         },
         Discriminator::Profile => match descendant(profile, s, path) {
-            Some(e) => Test::Profile(e.types.iter().flat_map(|t| t.profiles.iter().chain(&t.targets)).cloned().collect()),
+            Some(e) => {
+                Test::Profile(e.types.iter().flat_map(|t| t.profiles.iter().chain(&t.targets)).cloned().collect())
+            }
             None => Test::Never,
         },
     };
@@ -484,7 +487,8 @@ fn valued_descendant<'p>(profile: &'p Profile, s: usize, path: &str) -> Option<&
             .iter()
             .filter(|&&c| profile.elems[c].name == *name || profile.elems[c].fhirpath_name() == *name)
             .find_map(|&c| {
-                walk(profile, c, rest).or_else(|| profile.elems[c].slices.iter().find_map(|&sl| walk(profile, sl, rest)))
+                walk(profile, c, rest)
+                    .or_else(|| profile.elems[c].slices.iter().find_map(|&sl| walk(profile, sl, rest)))
             })
     }
     if path == "$this" {
@@ -541,6 +545,12 @@ fn annotate(elems: &mut Vec<Elem>, at: usize, model: &Model) -> bool {
     }
     let e = &elems[at];
     let own = adds(e);
+    elems[at].binding_adds = match &elems[at].binding {
+        Some((Strength::Required | Strength::Extensible, vs)) => {
+            elems[at].base.as_ref().and_then(|b| b.required_binding) != Some(strip_version(vs))
+        }
+        _ => false,
+    };
     elems[at].checks = own || checks;
     elems[at].checks
 }
@@ -616,7 +626,6 @@ fn base_elem(t: &TypeDef, name: &str, model: &Model) -> Option<BaseElem> {
         max: if element.many { None } else { Some(1) },
         ty,
         choice_types,
-        targets: element.targets.iter().map(|&t| model.ty(t).name.to_owned()).collect(),
         required_binding,
     })
 }

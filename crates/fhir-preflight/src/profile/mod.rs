@@ -21,8 +21,8 @@
 
 mod at;
 pub(crate) mod compile;
-pub(crate) mod terminology;
 mod embedded;
+pub(crate) mod terminology;
 pub(crate) mod validate;
 
 use std::collections::{BTreeMap, HashMap};
@@ -189,7 +189,7 @@ impl ProfileSet {
     /// check it.
     pub(crate) fn is_base_type(canonical: &str) -> bool {
         let (url, _) = split(canonical);
-        url.strip_prefix(R4_BASE).is_some_and(|name| crate::is_resource_type(name))
+        url.strip_prefix(R4_BASE).is_some_and(crate::is_resource_type)
     }
 
     /// Does a canonical in `meta.profile` name a profile this set may define (cheap: no package
@@ -269,11 +269,6 @@ impl ProfileSet {
             Some(m) if base.is_missing() => m,
             _ => base,
         }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn contains(&self, vs: &str, system: Option<&str>, code: &str, context: Option<&Profile>) -> terminology::Membership {
-        self.expansion(vs, context).membership(system, code)
     }
 
     /// A code that could not be checked against `vs` (reported once per run).

@@ -32,7 +32,8 @@ use super::terminology::{Expansion, Membership};
 use super::ProfileSet;
 use crate::diagnostic::{q, Code, Finding, Findings, Message, Severity};
 use crate::fhirpath::eval::{eval, passes, Env, Item, UNDECIDABLE};
-use crate::fhirpath::node::{Node, NodeType};
+use crate::fhirpath::mask::Kept;
+use crate::fhirpath::node::{element_named, Node, NodeType};
 use crate::fhirpath::value::Decimal;
 use crate::json::scan::Token;
 use crate::model::{Prim, Ty};
@@ -78,8 +79,15 @@ impl<'a> Checker<'_, 'a> {
         }
     }
 
-    fn report(&mut self, code: Code, message: Message, at: Option<usize>, path: &At<'_>) {
-        let mut finding = Finding::new(code, message).on(Some(Message::plain(path.render())));
+    /// A finding: its message made only when it is kept (not for a probe), out of the hot code.
+    #[cold]
+    #[inline(never)]
+    fn report(&mut self, code: Code, message: impl FnOnce() -> Message, at: Option<usize>, path: &At<'_>) {
+        if self.probe {
+            self.failed |= code.default_severity() >= Severity::Error;
+            return;
+        }
+        let mut finding = Finding::new(code, message()).on(Some(Message::plain(path.render())));
         finding.offset = at;
         self.push(finding);
     }
@@ -87,14 +95,16 @@ impl<'a> Checker<'_, 'a> {
     /// The elements of `node`, which is an item of `profile.elems[at]`: the node's members are
     /// read once, each element's items taken from them by index.
     fn children(&mut self, node: Node<'a>, profile: &Profile, at: usize, path: &At<'_>) {
-        let wanted = &profile.elems[at].children;
-        if !wanted.iter().any(|&c| profile.elems[c].checks) {
+        let wanted = &profile.elems[at].checked_children;
+        if wanted.is_empty() {
             return;
         }
         let object = node.object_members().map(|(members, t)| {
             // Copied: the walk's storage is not borrowed while the items are checked.
             let members: SmallVec<[crate::facts::Captured; 16]> = members.iter().copied().collect();
-            (members, t)
+            // The elements that have a member (an absent one has no item to read).
+            let here = members.iter().fold(0u128, |b, m| b | 1 << (m.element & 127));
+            (members, t, here)
         });
         let tid = match node.ty {
             NodeType::Complex(tid) | NodeType::Resource(tid) => Some(tid),
@@ -102,11 +112,11 @@ impl<'a> Checker<'_, 'a> {
         };
         for &c in wanted {
             let elem = &profile.elems[c];
-            if !elem.checks {
-                continue;
-            }
             let items: Items<'a> = match (&object, elem.element) {
-                (Some((members, t)), Some((id, i))) if Some(id) == tid => node.element_nodes(members, t, usize::from(i)),
+                (Some((_, _, here)), Some((id, i))) if Some(id) == tid && here & 1 << (i & 127) == 0 => Items::new(),
+                (Some((members, t, _)), Some((id, i))) if Some(id) == tid => {
+                    node.element_nodes(members, t, usize::from(i))
+                }
                 _ => node.children(Some(elem.fhirpath_name()), None).into_iter().collect(),
             };
             self.child(node, &items, profile, c, path);
@@ -119,24 +129,28 @@ impl<'a> Checker<'_, 'a> {
         let base = elem.base.as_ref();
         let min_added = base.is_none_or(|b| elem.min > b.min);
         if min_added && (items.len() as u64) < u64::from(elem.min) {
-            let message = Message::plain(format!(
-                "{}: minimum required = {}, but only found {} (from {})",
-                elem.id,
-                elem.min,
-                items.len(),
-                profile.canonical()
-            ));
+            let message = || {
+                Message::plain(format!(
+                    "{}: minimum required = {}, but only found {} (from {})",
+                    elem.id,
+                    elem.min,
+                    items.len(),
+                    profile.canonical()
+                ))
+            };
             self.report(Code::ProfileMin, message, parent.value(), path);
         }
         if let Some(max) = elem.max {
             let max_added = base.is_none_or(|b| b.max.is_none_or(|bm| max < bm));
             if max_added && items.len() as u64 > u64::from(max) {
-                let message = Message::plain(format!(
-                    "{}: max allowed = {max}, but found {} (from {})",
-                    elem.id,
-                    items.len(),
-                    profile.canonical()
-                ));
+                let message = || {
+                    Message::plain(format!(
+                        "{}: max allowed = {max}, but found {} (from {})",
+                        elem.id,
+                        items.len(),
+                        profile.canonical()
+                    ))
+                };
                 let at = items.get(max as usize).and_then(Node::value).or(parent.value());
                 self.report(Code::ProfileMax, message, at, path);
             }
@@ -158,39 +172,45 @@ impl<'a> Checker<'_, 'a> {
 
     /// The items of sliced element `c`: each matched to a slice, the slices counted, the
     /// unmatched ones against the slicing's rules.
+    #[inline(never)]
     fn sliced(&mut self, parent: Node<'a>, items: &[Node<'a>], profile: &Profile, c: usize, paths: &ItemPaths<'_>) {
         let elem = &profile.elems[c];
         let Some(slicing) = &elem.slicing else { return };
         let path = paths.parent;
         // Which slice each item belongs to.
-        let assigned: SmallVec<[Option<usize>; 8]> = items
-            .iter()
-            .map(|item| elem.slices.iter().copied().find(|&s| self.in_slice(*item, profile, s)))
-            .collect();
+        let assigned: SmallVec<[Option<usize>; 8]> =
+            items.iter().map(|item| elem.slices.iter().copied().find(|&s| self.in_slice(*item, profile, s))).collect();
         for &s in &elem.slices {
             let slice = &profile.elems[s];
             let count = assigned.iter().filter(|a| **a == Some(s)).count();
             if (count as u64) < u64::from(slice.min) {
-                let message = if slice.min == 1 {
-                    format!(
+                let message = || {
+                    if slice.min == 1 {
+                        format!(
                         "Slice '{}': a matching slice is required, but not found (from {}). Note that other slices are allowed in addition to this required slice",
                         slice.id,
                         profile.canonical()
                     )
-                } else {
-                    format!(
-                        "Slice '{}': minimum required = {}, but only found {count} (from {})",
-                        slice.id,
-                        slice.min,
-                        profile.canonical()
-                    )
+                    } else {
+                        format!(
+                            "Slice '{}': minimum required = {}, but only found {count} (from {})",
+                            slice.id,
+                            slice.min,
+                            profile.canonical()
+                        )
+                    }
                 };
-                self.report(Code::ProfileSliceMin, Message::plain(message), parent.value(), path);
+                self.report(Code::ProfileSliceMin, || Message::plain(message()), parent.value(), path);
             }
             if let Some(max) = slice.max.filter(|&m| count as u64 > u64::from(m)) {
-                let message =
-                    format!("{}: max allowed = {max}, but found {count} (from {})", slice.id, profile.canonical());
-                self.report(Code::ProfileSliceMax, Message::plain(message), parent.value(), path);
+                let message = || {
+                    Message::plain(format!(
+                        "{}: max allowed = {max}, but found {count} (from {})",
+                        slice.id,
+                        profile.canonical()
+                    ))
+                };
+                self.report(Code::ProfileSliceMax, message, parent.value(), path);
             }
         }
         let mut last_slice = 0;
@@ -201,12 +221,14 @@ impl<'a> Checker<'_, 'a> {
                 Some(s) => {
                     let order = elem.slices.iter().position(|&x| x == s).unwrap_or(0);
                     if slicing.ordered && order < last_slice || slicing.rules == Rules::OpenAtEnd && unmatched_seen {
-                        let message = format!(
-                            "As specified by profile {}, Element '{}' is out of order in ordered slice",
-                            profile.canonical(),
-                            elem.name
-                        );
-                        self.report(Code::ProfileSliceOrder, Message::plain(message), item.value(), &at);
+                        let message = || {
+                            Message::plain(format!(
+                                "As specified by profile {}, Element '{}' is out of order in ordered slice",
+                                profile.canonical(),
+                                elem.name
+                            ))
+                        };
+                        self.report(Code::ProfileSliceOrder, message, item.value(), &at);
                     }
                     last_slice = last_slice.max(order);
                     self.item(*item, profile, s, &at);
@@ -227,22 +249,29 @@ impl<'a> Checker<'_, 'a> {
     fn unmatched(&mut self, item: Node<'a>, profile: &Profile, elem: &Elem, at: &At<'_>) {
         if matches!(elem.name.as_str(), "extension" | "modifierExtension") {
             let url = item.children(Some("url"), None).first().and_then(text_of).unwrap_or_default();
-            let message = Message::new(
-                format!("The extension {{}} could not be found so is not allowed here (from {})", profile.canonical()),
-                [q(url.as_ref())],
-            );
+            let message = || {
+                Message::new(
+                    format!(
+                        "The extension {{}} could not be found so is not allowed here (from {})",
+                        profile.canonical()
+                    ),
+                    [q(url.as_ref())],
+                )
+            };
             self.report(Code::ProfileExtensionUnknown, message, item.value(), at);
         } else {
-            let message = format!(
-                "This element does not match any known slice defined in the profile {} and slicing is CLOSED: {}",
-                profile.canonical(),
-                elem.slices
-                    .iter()
-                    .map(|&s| profile.elems[s].slice_name.clone().unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            self.report(Code::ProfileSliceClosed, Message::plain(message), item.value(), at);
+            let message = || {
+                Message::plain(format!(
+                    "This element does not match any known slice defined in the profile {} and slicing is CLOSED: {}",
+                    profile.canonical(),
+                    elem.slices
+                        .iter()
+                        .map(|&s| profile.elems[s].slice_name.clone().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            };
+            self.report(Code::ProfileSliceClosed, message, item.value(), at);
         }
     }
 
@@ -257,53 +286,50 @@ impl<'a> Checker<'_, 'a> {
         if elem.is_choice() && !elem.types.is_empty() {
             let found = item.type_name();
             if !elem.types.iter().any(|t| same_type(&t.code, found)) {
-                let allowed: Vec<&str> = elem.types.iter().map(|t| t.code.as_str()).collect();
-                let message = Message::new(
-                    format!(
-                        "The type {{}} is not allowed here by the profile {} (allowed: {})",
-                        profile.canonical(),
-                        allowed.join(", ")
-                    ),
-                    [q(found)],
-                );
+                let message = || {
+                    let allowed: Vec<&str> = elem.types.iter().map(|t| t.code.as_str()).collect();
+                    Message::new(
+                        format!(
+                            "The type {{}} is not allowed here by the profile {} (allowed: {})",
+                            profile.canonical(),
+                            allowed.join(", ")
+                        ),
+                        [q(found)],
+                    )
+                };
                 self.report(Code::ProfileType, message, offset, path);
                 return;
             }
         }
         if let Some((_, fixed)) = &elem.fixed {
             if !equals(&item, fixed) {
-                let message = Message::new(
-                    format!("Value is {{}} but is fixed to {{}} in the profile {}", profile.canonical()),
-                    [q(shown(&item)), q(shown_value(fixed))],
-                );
+                let message = || {
+                    Message::new(
+                        format!("Value is {{}} but is fixed to {{}} in the profile {}", profile.canonical()),
+                        [q(shown(&item)), q(shown_value(fixed))],
+                    )
+                };
                 self.report(Code::ProfileFixed, message, offset, path);
             }
         }
         if let Some((_, pattern)) = &elem.pattern {
             if !matches_pattern(&item, pattern) {
-                let message = Message::new(
-                    format!("The pattern {{}} defined in the profile {} not found", profile.canonical()),
-                    [q(shown_value(pattern))],
-                );
+                let message = || {
+                    Message::new(
+                        format!("The pattern {{}} defined in the profile {} not found", profile.canonical()),
+                        [q(shown_value(pattern))],
+                    )
+                };
                 self.report(Code::ProfilePattern, message, offset, path);
             }
         }
-        if let Some((strength, vs)) = &elem.binding {
-            if matches!(strength, Strength::Required | Strength::Extensible) {
-                let base_same = elem
-                    .base
-                    .as_ref()
-                    .and_then(|b| b.required_binding)
-                    .is_some_and(|b| b == super::compile::strip_version(vs));
-                if !base_same {
-                    let expansion = elem.expansion.get_or_init(|| self.set.expansion(vs, Some(profile)));
-                    self.binding(item, *strength, vs, expansion, profile, offset, path);
-                }
-            }
+        if let (Some((strength, vs)), true) = (&elem.binding, elem.binding_adds) {
+            let expansion = elem.expansion.get_or_init(|| self.set.expansion(vs, Some(profile)));
+            self.binding(item, *strength, vs, expansion, profile, offset, path);
         }
         for t in &elem.types {
             if t.code == "Reference" && !t.targets.is_empty() {
-                self.target(item, t, profile, offset, path);
+                self.target(item, t, profile, path);
             }
         }
         for inv in &elem.invariants {
@@ -312,9 +338,9 @@ impl<'a> Checker<'_, 'a> {
         // The profiles the type names: an extension's definition, a datatype profile.
         if self.nesting < MAX_NESTING {
             for t in &elem.types {
-                if t.profiles.is_empty()
-                    || !same_type(&t.code, item.type_name()) && !(t.code == "Extension" && elem.types.len() == 1)
-                {
+                // A type of this item, or the one type of an extension element.
+                let applies = same_type(&t.code, item.type_name()) || (t.code == "Extension" && elem.types.len() == 1);
+                if t.profiles.is_empty() || !applies {
                     continue;
                 }
                 for inner in self.type_profiles(t, profile).iter().filter_map(Weak::upgrade) {
@@ -330,15 +356,21 @@ impl<'a> Checker<'_, 'a> {
     /// The profiles type `t` (of an element of `profile`) names, as found in the packages.
     fn type_profiles<'t>(&self, t: &'t TypeRef, profile: &Profile) -> &'t [Weak<Profile>] {
         t.resolved.get_or_init(|| {
-            t.profiles.iter().filter_map(|url| self.set.profile(url, Some(profile))).map(|p| Arc::downgrade(&p)).collect()
+            t.profiles
+                .iter()
+                .filter_map(|url| self.set.profile(url, Some(profile)))
+                .map(|p| Arc::downgrade(&p))
+                .collect()
         })
     }
 
     /// Does `item` belong to slice `s` (all its tests pass)?
+    #[inline(never)]
     fn in_slice(&self, item: Node<'a>, profile: &Profile, s: usize) -> bool {
         profile.elems[s].slice_tests.iter().all(|t| self.passes(item, profile, t))
     }
 
+    #[inline(never)]
     fn passes(&self, item: Node<'a>, profile: &Profile, test: &SliceTest) -> bool {
         let nodes = nodes_at(item, &test.path);
         match &test.test {
@@ -347,7 +379,9 @@ impl<'a> Checker<'_, 'a> {
             Test::Binding(vs, expansion) => {
                 let expansion = expansion.get_or_init(|| self.set.expansion(vs, Some(profile)));
                 nodes.iter().any(|n| {
-                    codings(n).iter().any(|(system, code)| expansion.membership(system.as_deref(), code) == Membership::In)
+                    codings(n)
+                        .iter()
+                        .any(|(system, code)| expansion.membership(system.as_deref(), code) == Membership::In)
                 })
             }
             Test::Type(types) => nodes.iter().any(|n| types.iter().any(|t| same_type(t, n.type_name()))),
@@ -364,6 +398,7 @@ impl<'a> Checker<'_, 'a> {
     }
 
     /// Does `node` conform to `profile` (no error)?
+    #[inline(never)]
     fn conforms(&self, node: Node<'a>, profile: &Profile) -> bool {
         let mut scratch = Findings::with_level(1, crate::diagnostic::Level::Strict);
         let mut probe = Checker {
@@ -382,6 +417,7 @@ impl<'a> Checker<'_, 'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     fn binding(
         &mut self,
         item: Node<'a>,
@@ -448,14 +484,14 @@ impl<'a> Checker<'_, 'a> {
                 ),
             ),
         };
-        self.report(code, Message::new(message, [q(shown.join(", "))]), at, path);
+        self.report(code, || Message::new(message, [q(shown.join(", "))]), at, path);
     }
 
     /// A Reference's literal against the types of its target profiles.
-    fn target(&mut self, item: Node<'a>, t: &TypeRef, profile: &Profile, at: Option<usize>, path: &At<'_>) {
+    #[inline(never)]
+    fn target(&mut self, item: Node<'a>, t: &TypeRef, profile: &Profile, path: &At<'_>) {
         let Some(allowed) = t.target_types.get_or_init(|| self.target_types(&t.targets, profile)) else { return };
-        let Some(node) = item.children(Some("reference"), None).first().copied() else { return };
-        let Some(reference) = text_of(&node) else { return };
+        let Some((reference_at, reference)) = member_string(&item, "reference") else { return };
         let crate::check::reference::Literal::Typed(ty) =
             crate::check::reference::classify(item.line.model, &reference)
         else {
@@ -464,19 +500,22 @@ impl<'a> Checker<'_, 'a> {
         if allowed.iter().any(|a| a == ty) {
             return;
         }
-        let message = Message::new(
-            format!(
-                "The type {{}} implied by the reference URL {{}} is not a valid Target for this element (must be one of {}) (from {})",
-                allowed.join(", "),
-                profile.canonical()
-            ),
-            [q(ty), q(reference.as_ref())],
-        );
-        self.report(Code::ProfileTarget, message, node.value().or(at), &path.member("reference"));
+        let message = || {
+            Message::new(
+                format!(
+                    "The type {{}} implied by the reference URL {{}} is not a valid Target for this element (must be one of {}) (from {})",
+                    allowed.join(", "),
+                    profile.canonical()
+                ),
+                [q(ty), q(reference.as_ref())],
+            )
+        };
+        self.report(Code::ProfileTarget, message, Some(reference_at), &path.member("reference"));
     }
 
     /// The resource types target profiles allow; `None`: any (`Resource`), or a target profile
     /// not here (not checked).
+    #[inline(never)]
     fn target_types(&self, targets: &[String], profile: &Profile) -> Option<Vec<String>> {
         let mut allowed = Vec::new();
         for t in targets {
@@ -496,6 +535,7 @@ impl<'a> Checker<'_, 'a> {
         Some(allowed)
     }
 
+    #[inline(never)]
     fn invariant(
         &mut self,
         item: Node<'a>,
@@ -506,6 +546,7 @@ impl<'a> Checker<'_, 'a> {
     ) {
         let ok = match &inv.expr {
             None => false,
+            Some(_) if decided(item, inv) == Some(true) => true,
             Some(expr) => {
                 let env =
                     Env { resource: Some(self.resource), root: Some(self.root), context: Some(item), known: None };
@@ -536,6 +577,31 @@ impl<'a> Checker<'_, 'a> {
         finding.offset = at;
         finding.key = Some(Cow::Owned(inv.key.clone()));
         self.push(finding);
+    }
+}
+
+/// A profile constraint on `item` that the walk's facts settle (`Some(true)`: it holds), as base
+/// R4's are settled (`check::invariant`); `None`: the evaluator decides (also when they say it
+/// fails: the evaluator has the last word on a failure, as it has the error's details).
+fn decided(item: Node<'_>, inv: &super::compile::Invariant) -> Option<bool> {
+    let (id, mask) = inv.mask.as_ref()?;
+    let (NodeType::Complex(tid) | NodeType::Resource(tid)) = item.ty else { return None };
+    if tid != *id {
+        return None;
+    }
+    let (members, _) = item.object_members()?;
+    let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << (m.element & 63));
+    let kept = Kept {
+        present,
+        members: &members,
+        bytes: item.line.bytes,
+        line: Some(item.line),
+        resource: matches!(item.ty, NodeType::Resource(_)).then_some(&members),
+        contained: None,
+    };
+    match mask.decide(&kept) {
+        Ok(Some(true)) => Some(true),
+        _ => None,
     }
 }
 
@@ -694,31 +760,52 @@ fn matches_pattern(node: &Node<'_>, v: &Value) -> bool {
     }
 }
 
-/// The codes of a code, Coding or CodeableConcept node: `(system, code)`, borrowed from the
-/// line where they need no decoding.
-fn codings<'a>(node: &Node<'a>) -> SmallVec<[(Option<Cow<'a, str>>, Cow<'a, str>); 2]> {
-    fn one<'a>(n: &Node<'a>, name: &str) -> Option<Cow<'a, str>> {
-        let mut found = None;
-        n.children_each(Some(name), None, &mut |c| {
-            if found.is_none() {
-                found = Some(c);
-            }
-        });
-        found.as_ref().and_then(text_of)
-    }
+/// A code with its system (`None` for a bare `code`), borrowed from the line where it needs no
+/// decoding.
+type SystemCode<'a> = (Option<Cow<'a, str>>, Cow<'a, str>);
+
+/// The codes of a code, Coding or CodeableConcept node, borrowed from the line where they need no
+/// decoding.
+fn codings<'a>(node: &Node<'a>) -> SmallVec<[SystemCode<'a>; 2]> {
     let mut out = SmallVec::new();
     match node.ty {
         NodeType::Prim(_) => out.extend(text_of(node).map(|c| (None, c))),
         NodeType::Complex(_) => match node.type_name() {
-            "Coding" => out.extend(one(node, "code").map(|c| (one(node, "system"), c))),
-            "CodeableConcept" => node.children_each(Some("coding"), None, &mut |c| {
-                if let Some(code) = one(&c, "code") {
-                    out.push((one(&c, "system"), code));
+            "Coding" => out.extend(coding(node)),
+            "CodeableConcept" => {
+                if let Some((members, t)) = node.object_members() {
+                    if let Some(i) = element_named(t, "coding") {
+                        out.extend(node.element_nodes(&members, t, i).iter().filter_map(coding));
+                    }
                 }
-            }),
+            }
             _ => {}
         },
         NodeType::Resource(_) => {}
     }
     out
+}
+
+/// The string value of member `name` of an object node, and where it starts.
+fn member_string<'a>(node: &Node<'a>, name: &str) -> Option<(usize, Cow<'a, str>)> {
+    let (members, t) = node.object_members()?;
+    let i = element_named(t, name)?;
+    let m = members.iter().find(|m| !m.ext && usize::from(m.element) == i)?;
+    Some((m.at(), node.line.string_at(m.at())?))
+}
+
+/// A Coding's `(system, code)`, read from its members in one pass; `None` without a code.
+fn coding<'a>(node: &Node<'a>) -> Option<(Option<Cow<'a, str>>, Cow<'a, str>)> {
+    let (members, t) = node.object_members()?;
+    let (code_at, system_at) = (element_named(t, "code")?, element_named(t, "system")?);
+    let (mut code, mut system) = (None, None);
+    for m in members.iter().filter(|m| !m.ext) {
+        let e = usize::from(m.element);
+        if e == code_at {
+            code = node.line.string_at(m.at());
+        } else if e == system_at {
+            system = node.line.string_at(m.at());
+        }
+    }
+    Some((system, code?))
 }

@@ -101,7 +101,6 @@ pub(crate) enum Found {
 
 impl<'a, 'w> Walk<'a, 'w> {
     /// Walk one line (valid UTF-8, not blank) against `model`, and run the line rules.
-    #[expect(clippy::too_many_arguments, reason = "what a line is read with; a struct would only rename them")]
     pub(crate) fn line(
         text: &'a str,
         model: &'a Model,
