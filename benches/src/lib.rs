@@ -381,9 +381,101 @@ pub fn corpus(seed: u64, lines: u64, invalid_per_mille: u64) -> Vec<u8> {
     v
 }
 
+/// The resource types of the vendored Synthea sample that declares US Core
+/// (`fixtures/synthea-us-core/`), in the order a bulk export lists its files.
+pub const US_CORE_SAMPLE_TYPES: &[&str] = &[
+    "Patient",
+    "Organization",
+    "Location",
+    "Practitioner",
+    "Encounter",
+    "Condition",
+    "Observation",
+    "Procedure",
+    "Immunization",
+    "MedicationRequest",
+    "Medication",
+    "MedicationAdministration",
+    "DiagnosticReport",
+    "DocumentReference",
+    "CarePlan",
+    "CareTeam",
+    "AllergyIntolerance",
+    "ImagingStudy",
+    "Claim",
+    "ExplanationOfBenefit",
+    "Provenance",
+];
+
+/// A Synthea-shaped corpus that declares US Core (issue 14's speed figure): the vendored Synthea
+/// sample (`dir`, 2,774 real lines of Synthea's US Core export) repeated `copies` times, each copy
+/// with fresh ids — every UUID (ids, references, identifiers) has its last group XOR-ed with the
+/// copy number, consistently, so references still name resources of the same copy — and the
+/// files' lines grouped by resource type as a bulk export writes them. Returns the bytes written.
+pub fn write_us_core_corpus<W: Write>(mut out: W, dir: &std::path::Path, copies: u64) -> io::Result<u64> {
+    let mut bytes = 0;
+    for ty in US_CORE_SAMPLE_TYPES {
+        let path = dir.join(format!("{ty}.ndjson"));
+        let text = std::fs::read(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        for copy in 0..copies {
+            let fresh = with_fresh_uuids(&text, copy);
+            out.write_all(&fresh)?;
+            bytes += fresh.len() as u64;
+        }
+    }
+    out.flush()?;
+    Ok(bytes)
+}
+
+/// `text` with every lowercase UUID's last 12 hex digits XOR-ed with `copy` (copy 0: unchanged).
+fn with_fresh_uuids(text: &[u8], copy: u64) -> Vec<u8> {
+    let mut out = text.to_vec();
+    if copy == 0 {
+        return out;
+    }
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    let is_uuid = |w: &[u8]| {
+        w.len() == 36
+            && w.iter().enumerate().all(|(i, &b)| if [8, 13, 18, 23].contains(&i) { b == b'-' } else { hex(b) })
+    };
+    let mut i = 0;
+    while i + 36 <= out.len() {
+        if is_uuid(&out[i..i + 36]) && (i == 0 || !hex(out[i - 1])) {
+            let tail = std::str::from_utf8(&out[i + 24..i + 36]).ok().and_then(|t| u64::from_str_radix(t, 16).ok());
+            if let Some(tail) = tail {
+                let fresh = format!("{:012x}", (tail ^ copy) & 0xffff_ffff_ffff);
+                out[i + 24..i + 36].copy_from_slice(fresh.as_bytes());
+            }
+            i += 36;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn us_core_corpus_copies_have_fresh_consistent_ids() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/synthea-us-core");
+        let mut one = Vec::new();
+        write_us_core_corpus(&mut one, &dir, 1).unwrap();
+        let mut two = Vec::new();
+        write_us_core_corpus(&mut two, &dir, 2).unwrap();
+        assert_eq!(lines(&one).count(), 2774);
+        assert_eq!(lines(&two).count(), 2 * 2774);
+        // Every line parses, and no (resourceType, id) repeats across copies.
+        let mut ids = std::collections::HashSet::new();
+        for l in lines(&two) {
+            let v: serde_json::Value = serde_json::from_slice(l).unwrap();
+            assert!(ids.insert(format!("{}/{}", v["resourceType"], v["id"])), "{}", v["id"]);
+        }
+        let fresh = with_fresh_uuids(b"Patient/8a4c9c04-1524-9f1c-d65b-9b17e4520fef\"", 3);
+        assert_eq!(fresh, b"Patient/8a4c9c04-1524-9f1c-d65b-9b17e4520fec\"");
+    }
 
     #[test]
     fn deterministic_and_parseable() {

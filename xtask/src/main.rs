@@ -14,6 +14,8 @@
 //!   serde_json, fhir-preflight at 1 and all threads, and the fhirkit crate, on one generated file
 //!   (`benches/compare`); with `--against REV`, the same for commit REV and this tree, alternately,
 //!   in one run (before/after tables for the README).
+//! - `bench-profiles [--copies N] [--runs N]`: `strict` against `structure-only`, one thread, side
+//!   by side, on the vendored Synthea US Core sample repeated N times with fresh ids (issue 14).
 //! - `memory`: peak RSS on a ~130 MB and a ~1.3 GB corpus, and their ratio.
 //! - `gen-corpus --lines N [--seed S] [--invalid-per-mille P] --out FILE`: write the deterministic
 //!   benchmark corpus (see `fhir_preflight_benches`).
@@ -124,6 +126,7 @@ fn main() -> ExitCode {
         "gen-corpus" => gen_corpus(&flags),
         "throughput" => throughput::run(&flags),
         "bench-compare" => throughput::compare(&flags),
+        "bench-profiles" => throughput::profiles(&flags),
         "memory" => throughput::memory(&flags),
         "defects" => defects::run(),
         other => Err(format!("unknown task {other}")),

@@ -197,6 +197,31 @@ pub(crate) fn memory(flags: &Flags) -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo xtask bench-profiles [--copies N] [--runs N]`: issue 14's figure, `strict`
+/// (meta.profile validated) against `structure-only` (profiles ignored) on one thread, side by side
+/// in one process (`ratio FILE RUNS profiles`), on a Synthea-shaped corpus that declares US Core:
+/// the vendored Synthea sample repeated N times with fresh ids (default 10: 27,740 lines, 42 MB).
+pub(crate) fn profiles(flags: &Flags) -> Result<(), String> {
+    let copies = flags.number("copies", 10)?;
+    let runs = flags.number("runs", 15)?;
+    let root = workspace_root();
+    let dir = target_dir(&root).join("corpus");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let corpus = dir.join(format!("synthea-us-core-x{copies}.ndjson"));
+    let partial = corpus.with_extension("partial");
+    let file = std::fs::File::create(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+    let sample = root.join("fixtures/synthea-us-core");
+    let bytes = fhir_preflight_benches::write_us_core_corpus(std::io::BufWriter::new(file), &sample, copies)
+        .map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::rename(&partial, &corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+    eprintln!("{}: the Synthea US Core sample x{copies}, {bytes} bytes", corpus.display());
+    let (corpus, runs) = (corpus.to_string_lossy(), runs.to_string());
+    cargo(
+        &root,
+        &["run", "--release", "-q", "-p", "fhir-preflight-benches", "--bin", "ratio", "--", &corpus, &runs, "profiles"],
+    )
+}
+
 fn build_cli(root: &Path) -> Result<(), String> {
     cargo(root, &["build", "--release", "-q", "-p", "fhir-preflight-cli"])
 }

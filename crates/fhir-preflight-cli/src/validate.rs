@@ -473,6 +473,7 @@ impl Run<'_> {
         let mut shared = lock(self.target.shared);
         let run = std::mem::take(&mut shared.run);
         notes.extend(run.finish());
+        notes.extend(self.options.profiles().unchecked_binding_notes());
     }
 }
 

@@ -582,6 +582,37 @@ fn minimal_makes_invariant_errors_warnings() {
     assert_eq!(severities("strict"), (Some(1), vec!["error".to_owned()]));
 }
 
+/// Codes bound to a value set that cannot be expanded offline (US Core 7.0.0's birth sex, bound
+/// to a VSAC value set the package does not hold) are not guessed: one run note counts them,
+/// once per run, in the human report and in the streamed formats, and the lines are imported.
+#[test]
+fn unexpandable_bindings_are_one_run_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |id: &str, sex: &str| {
+        format!(
+            r#"{{"resourceType":"Patient","id":"{id}","meta":{{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|7.0.0"]}},"extension":[{{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex","valueCode":"{sex}"}}],"identifier":[{{"system":"http://x","value":"1"}}],"name":[{{"family":"A"}}],"gender":"female"}}"#
+        )
+    };
+    let input = dir.path().join("patients.ndjson");
+    std::fs::write(&input, format!("{}\n{}\n{}\n", line("a", "F"), line("b", "M"), line("c", "UNK"))).unwrap();
+    let out = cmd().arg("validate").arg(&input).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let notes: Vec<&str> = text.lines().filter(|l| l.contains("profile/binding-unchecked")).collect();
+    assert_eq!(notes.len(), 1, "{text}");
+    assert!(notes[0].contains("3 codes bound by a profile to 1 value set"), "{}", notes[0]);
+    assert!(notes[0].contains("2.16.840.1.113762.1.4.1021.24 (3: not in the packages loaded)"), "{}", notes[0]);
+    let out = cmd().arg("validate").arg(&input).arg("--format").arg("ndjson").output().unwrap();
+    let streamed = String::from_utf8(out.stdout).unwrap();
+    let run: Vec<serde_json::Value> = streamed
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|d| d["code"] == "profile/binding-unchecked")
+        .collect();
+    assert_eq!(run.len(), 1, "{streamed}");
+    assert_eq!(run[0]["severity"], "information");
+}
+
 /// `--package FILE.tgz|DIR` loads another package's profiles (with its value sets, code systems
 /// and extensions); `--us-core-version` picks the US Core of unversioned canonicals.
 #[test]

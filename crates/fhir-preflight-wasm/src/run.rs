@@ -142,9 +142,12 @@ impl Run {
         self.run.file_done();
     }
 
-    /// The notes about the whole run (duplicate ids across files, too many files), once, at the end.
+    /// The notes about the whole run (duplicate ids across files, too many files, codes of value
+    /// sets that cannot be expanded offline), once, at the end.
     pub fn run_notes(&mut self) -> Vec<Value> {
-        std::mem::take(&mut self.run).finish().iter().map(note_json).collect()
+        let mut notes = std::mem::take(&mut self.run).finish();
+        notes.extend(self.options.profiles().unchecked_binding_notes());
+        notes.iter().map(note_json).collect()
     }
 
     /// FAILURE record bytes produced since the last call (whole lines).

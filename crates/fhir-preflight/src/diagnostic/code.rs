@@ -257,6 +257,10 @@ codes! {
     /// `Validation_VAL_Profile_Unknown`, a warning).
     ProfileUnchecked = "profile/unchecked", "informational", Warning, None;
 
+    /// A run note: codes bound by a profile to value sets that cannot be expanded offline (a
+    /// package not here, a filter on a large code system such as SNOMED CT) were not checked.
+    ProfileBindingUnchecked = "profile/binding-unchecked", "informational", Information, None;
+
     /// An element of a profile has fewer items than its `min` (`Validation_VAL_Profile_Minimum`).
     ProfileMin = "profile/min", "structure", Error, None;
 

@@ -113,7 +113,51 @@ impl Profiles {
         let map = self.set.unchecked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         map.iter().map(|(vs, (why, n))| (vs.clone(), why.clone(), *n)).collect()
     }
+
+    /// [`Profiles::unchecked_bindings`] as one run note (line 0, `profile/binding-unchecked`), or
+    /// none: what the CLI and the page print once at the end of a run.
+    ///
+    /// ```
+    /// let profiles = fhir_preflight::Profiles::default();
+    /// assert!(profiles.unchecked_binding_notes().is_empty());
+    /// ```
+    pub fn unchecked_binding_notes(&self) -> Vec<crate::Diagnostic> {
+        let mut unchecked = self.unchecked_bindings();
+        if unchecked.is_empty() {
+            return Vec::new();
+        }
+        unchecked.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        let codes: u64 = unchecked.iter().map(|u| u.2).sum();
+        let listed: Vec<String> = unchecked
+            .iter()
+            .take(UNCHECKED_LISTED)
+            .map(|(vs, why, n)| format!("{vs} ({n}: {})", reason(vs, why)))
+            .collect();
+        let more = unchecked.len().saturating_sub(UNCHECKED_LISTED);
+        let message = format!(
+            "{codes} {} bound by a profile to {} value {} that cannot be expanded offline {} not checked: {}{}",
+            if codes == 1 { "code" } else { "codes" },
+            unchecked.len(),
+            if unchecked.len() == 1 { "set" } else { "sets" },
+            if codes == 1 { "was" } else { "were" },
+            listed.join(", "),
+            if more > 0 { format!(", and {more} more") } else { String::new() },
+        );
+        vec![crate::Diagnostic::note(crate::Code::ProfileBindingUnchecked, 0, message)]
+    }
 }
+
+/// Why `vs` could not be expanded, without repeating its url.
+fn reason<'w>(vs: &str, why: &'w str) -> &'w str {
+    let own = why
+        .strip_prefix("the value set ")
+        .and_then(|w| w.strip_prefix(vs))
+        .map(|w| w.trim_start().trim_start_matches("is "));
+    own.or_else(|| why.strip_prefix(vs).and_then(|w| w.strip_prefix(": "))).unwrap_or(why)
+}
+
+/// How many unexpandable value sets the run note names.
+const UNCHECKED_LISTED: usize = 5;
 
 /// A package's StructureDefinitions by url, compiled on first use, and its terminology.
 #[derive(Debug)]
