@@ -23,7 +23,7 @@ pub(crate) enum Command {
     /// output folder, no input found, an output that could not be written, or an input (file or
     /// directory) that could not be read (after validating every other input); 130 interrupted
     /// (Ctrl-C): nothing is published.
-    Validate(ValidateArgs),
+    Validate(Box<ValidateArgs>),
     /// Combine the manifests (and, with --output-dir, the records) of shards validated separately
     /// into what validating everything at once gives. Prints the merged manifest.
     Merge(MergeArgs),
@@ -135,6 +135,32 @@ pub(crate) struct ValidateArgs {
     /// Warnings listed in the human report (all are counted by code).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub(crate) max_warnings: usize,
+
+    /// Validate only this part of the inputs: INDEX/COUNT (0-based), each input file or object in
+    /// exactly one of COUNT parts balanced by size; `auto/COUNT` takes INDEX from
+    /// AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array jobs) or JOB_COMPLETION_INDEX (Kubernetes Indexed
+    /// Jobs). Combine the parts' outputs with `merge`.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub(crate) shard: Option<String>,
+
+    /// The S3 endpoint (an S3-compatible server); otherwise AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL,
+    /// else AWS's. Credentials and region: as every AWS tool finds them.
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+
+    /// KMS key (ARN, id or alias) for SSE-KMS on every object written to an s3:// output folder;
+    /// recorded as outputDataConfig.encryptionKeyID in the manifest.
+    #[arg(long, value_name = "ARN")]
+    pub(crate) kms_key_id: Option<String>,
+
+    /// Write to an s3:// output folder without SSE-KMS (refused by default: the records describe
+    /// health data).
+    #[arg(long)]
+    pub(crate) allow_unencrypted_output: bool,
+
+    /// Records larger than this go to S3 by multipart upload, in parts of this size (at least 5 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub(crate) s3_part_size: u64,
 
     /// Bytes read at a time (testing: results never depend on it).
     #[arg(long, value_name = "BYTES", default_value_t = fhir_preflight::DEFAULT_CHUNK_BYTES, hide = true)]

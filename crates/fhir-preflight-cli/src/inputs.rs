@@ -9,8 +9,10 @@ use crate::text::shown;
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Input {
-    /// `None` for standard input.
+    /// `None` for standard input and S3 objects.
     pub(crate) path: Option<PathBuf>,
+    /// An S3 object and its size (listed), or `None` when it was not found (reading it fails).
+    pub(crate) s3: Option<(fhir_preflight_s3::S3Uri, Option<u64>)>,
     /// How to name it in messages (`-` for standard input).
     pub(crate) display: String,
     /// Its record file name, relative to SUCCESS/ and FAILURE/ (`/`-separated).
@@ -45,26 +47,28 @@ pub(crate) enum InputsError {
         shown(.second)
     )]
     RecordNameCollision { name: String, first: String, second: String },
-    #[error("{}: s3:// inputs are not supported yet; copy the objects to a local folder first (aws s3 cp --recursive)", shown(.0))]
-    S3NotSupported(String),
 }
 
 /// Expand arguments: a directory gives its `*.ndjson` and `*.ndjson.gz` regular files (sorted; with
 /// `recursive`, those of its subdirectories too, named by their relative path), `-` is standard
 /// input, anything else is a file (missing ones are kept: reading them fails later and is counted
 /// as a customer error). Nothing inside `output` (the output folder, if it exists) is ever an input.
-pub(crate) fn expand(args: &[PathBuf], recursive: bool, output: Option<&Path>) -> Result<Expanded, InputsError> {
+pub(crate) fn expand(
+    args: &[PathBuf],
+    recursive: bool,
+    output: Option<&Path>,
+    s3: Option<&fhir_preflight_s3::S3>,
+) -> Result<Expanded, InputsError> {
     let output = output.and_then(|o| o.canonicalize().ok());
     let inside_output =
         |path: &Path| output.as_deref().is_some_and(|out| path.canonicalize().is_ok_and(|p| p.starts_with(out)));
     let mut found = Expanded::default();
     for arg in args {
         let text = arg.to_string_lossy();
-        if text.starts_with("s3://") {
-            return Err(InputsError::S3NotSupported(text.into_owned()));
-        }
-        if arg.as_os_str() == "-" {
-            found.inputs.push(Input { path: None, display: "-".into(), record_name: "stdin.ndjson".into() });
+        if let (Some(uri), Some(s3)) = (fhir_preflight_s3::S3Uri::parse(&text), s3) {
+            crate::s3::expand(s3, &uri, &mut found);
+        } else if arg.as_os_str() == "-" {
+            found.inputs.push(Input { path: None, s3: None, display: "-".into(), record_name: "stdin.ndjson".into() });
         } else if inside_output(arg) {
             found.skipped.push(Skipped {
                 path: arg.display().to_string(),
@@ -82,6 +86,7 @@ pub(crate) fn expand(args: &[PathBuf], recursive: bool, output: Option<&Path>) -
                 found.inputs.push(Input {
                     display: path.display().to_string(),
                     path: Some(path),
+                    s3: None,
                     record_name: record_name(&name),
                 });
             }
@@ -89,6 +94,7 @@ pub(crate) fn expand(args: &[PathBuf], recursive: bool, output: Option<&Path>) -
             let name = arg.file_name().map_or_else(|| arg.display().to_string(), |n| n.to_string_lossy().into_owned());
             found.inputs.push(Input {
                 path: Some(arg.clone()),
+                s3: None,
                 display: arg.display().to_string(),
                 record_name: record_name(&name),
             });
@@ -148,16 +154,8 @@ impl Listing<'_> {
                 self.list(&rel_name);
                 continue;
             }
-            if !(name.ends_with(".ndjson") || name.ends_with(".ndjson.gz")) {
-                let why = if is_real_dir {
-                    "a folder: --recursive reads folders"
-                } else if name.to_ascii_lowercase().ends_with(".ndjson")
-                    || name.to_ascii_lowercase().ends_with(".ndjson.gz")
-                {
-                    "names are case-sensitive: HealthLake reads .ndjson and .ndjson.gz files"
-                } else {
-                    "not .ndjson or .ndjson.gz: HealthLake reads only those"
-                };
+            if let Some(why) = not_ndjson(&name) {
+                let why = if is_real_dir { "a folder: --recursive reads folders" } else { why };
                 self.found.skipped.push(skip(why.to_owned(), true));
                 continue;
             }
@@ -174,8 +172,30 @@ impl Listing<'_> {
     }
 }
 
+impl Input {
+    /// Its size in bytes, when known before reading (files, listed objects).
+    pub(crate) fn size(&self) -> Option<u64> {
+        match (&self.path, &self.s3) {
+            (Some(path), _) => std::fs::metadata(path).ok().map(|m| m.len()),
+            (None, Some((_, size))) => *size,
+            (None, None) => None,
+        }
+    }
+}
+
+/// Is `name` one HealthLake reads? `None` when it is, else why not.
+pub(crate) fn not_ndjson(name: &str) -> Option<&'static str> {
+    if name.ends_with(".ndjson") || name.ends_with(".ndjson.gz") {
+        None
+    } else if name.to_ascii_lowercase().ends_with(".ndjson") || name.to_ascii_lowercase().ends_with(".ndjson.gz") {
+        Some("names are case-sensitive: HealthLake reads .ndjson and .ndjson.gz files")
+    } else {
+        Some("not .ndjson or .ndjson.gz: HealthLake reads only those")
+    }
+}
+
 /// A final `.gz` is dropped: the records describe the decompressed lines.
-fn record_name(name: &str) -> String {
+pub(crate) fn record_name(name: &str) -> String {
     name.strip_suffix(".gz").unwrap_or(name).to_owned()
 }
 
@@ -183,6 +203,10 @@ fn record_name(name: &str) -> String {
 pub(crate) fn input_uri(args: &[PathBuf]) -> String {
     if let [only] = args {
         return only.display().to_string();
+    }
+    let texts: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    if texts.iter().any(|t| t.starts_with("s3://")) {
+        return s3_common_prefix(&texts);
     }
     let parents: Vec<Vec<Component<'_>>> = args
         .iter()
@@ -201,6 +225,17 @@ pub(crate) fn input_uri(args: &[PathBuf]) -> String {
         "/" => "/".into(),
         _ => format!("{prefix}/"),
     }
+}
+
+/// Several inputs, some in S3: the longest common prefix of the URIs, cut after a `/`.
+fn s3_common_prefix(texts: &[String]) -> String {
+    let first = texts[0].as_bytes();
+    let mut common = first.len();
+    for t in &texts[1..] {
+        common = common.min(first.iter().zip(t.as_bytes()).take_while(|(a, b)| a == b).count());
+    }
+    let cut = texts[0][..common].rfind('/').map_or(0, |i| i + 1);
+    texts[0][..cut].to_owned()
 }
 
 /// Record names are always `/`-separated relative names.
@@ -223,6 +258,9 @@ mod tests {
         assert_eq!(uri(&["data/x/a.ndjson", "data/y/b.ndjson"]), "data/");
         assert_eq!(uri(&["data/a.ndjson", "data/b.ndjson"]), "data/");
         assert_eq!(uri(&["a.ndjson", "b.ndjson"]), "./");
+        assert_eq!(uri(&["s3://b/in/x/", "s3://b/in/y.ndjson"]), "s3://b/in/");
+        assert_eq!(uri(&["s3://b/in/", "data/a.ndjson"]), "");
+        assert_eq!(uri(&["s3://b/in/"]), "s3://b/in/");
         assert_eq!(uri(&["/a/b/c.ndjson", "/a/d.ndjson"]), "/a/");
         assert_eq!(uri(&["/x.ndjson", "/y/z.ndjson"]), "/");
         assert_eq!(uri(&["data/a", "data/b"]), "data/");
@@ -236,12 +274,12 @@ mod tests {
         std::fs::write(dir.path().join("b.ndjson"), "").unwrap();
         std::fs::write(dir.path().join("a.ndjson"), "").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "").unwrap();
-        let found = expand(&[dir.path().to_path_buf(), PathBuf::from("-")], false, None).unwrap();
+        let found = expand(&[dir.path().to_path_buf(), PathBuf::from("-")], false, None, None).unwrap();
         let names: Vec<_> = found.inputs.iter().map(|i| i.record_name.as_str()).collect();
         assert_eq!(names, vec!["a.ndjson", "b.ndjson", "stdin.ndjson"]);
         assert_eq!(found.skipped.len(), 1, "notes.txt");
         assert!(found.skipped[0].quiet);
-        let found = expand(&[dir.path().join("a.ndjson"), dir.path().to_path_buf()], false, None).unwrap();
+        let found = expand(&[dir.path().join("a.ndjson"), dir.path().to_path_buf()], false, None, None).unwrap();
         let err = check_record_names(&found.inputs).unwrap_err();
         assert!(matches!(err, InputsError::RecordNameCollision { .. }));
     }

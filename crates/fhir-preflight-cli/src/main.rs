@@ -10,6 +10,8 @@ mod ordered;
 mod output;
 mod progress;
 mod records;
+mod s3;
+mod shard;
 mod stream;
 mod text;
 mod validate;

@@ -62,8 +62,11 @@ fn record_files(dir: &Path) -> Vec<(RecordKind, String, PathBuf)> {
     out
 }
 
-/// The same shard twice, or two shards of one input, would count lines twice.
-fn check_distinct(shards: &[Shard]) -> Result<(), String> {
+/// The same shard twice, or two shards of one input, would count lines twice — except the parts
+/// of one input validated with `--shard` when their records are gathered (`parts`): then the
+/// records show that no file was validated twice (no record file in two shards, and each shard's
+/// records match its counts).
+fn check_distinct(shards: &[Shard], parts: bool) -> Result<(), String> {
     let mut files = std::collections::BTreeMap::new();
     let mut inputs = std::collections::BTreeMap::new();
     for shard in shards {
@@ -81,8 +84,11 @@ fn check_distinct(shards: &[Shard]) -> Result<(), String> {
             continue;
         }
         if let Some(first) = inputs.insert(input, &shard.file) {
+            if parts {
+                continue;
+            }
             return Err(format!(
-                "the shards {} and {} both validated {input}: its lines would be counted twice",
+                "the shards {} and {} both validated {input}: its lines would be counted twice (parts of one input made with --shard are merged with -o DIR, which checks their records)",
                 first.display(),
                 shard.file.display()
             ));
@@ -124,14 +130,20 @@ pub(crate) fn run(args: &MergeArgs) -> ExitCode {
             Err(e) => return complain(e),
         }
     }
-    if let Err(e) = check_distinct(&shards) {
+    if let Err(e) = check_distinct(&shards, args.output_dir.is_some()) {
         return complain(e);
     }
     let mut counts = Counts::default();
     for shard in &shards {
         counts.merge(&shard.manifest.counts);
     }
-    let inputs: Vec<PathBuf> = shards.iter().map(|s| PathBuf::from(&s.manifest.input_uri)).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    // The parts of one input name it once.
+    let inputs: Vec<PathBuf> = shards
+        .iter()
+        .filter(|s| seen.insert(&s.manifest.input_uri))
+        .map(|s| PathBuf::from(&s.manifest.input_uri))
+        .collect();
     let manifest = Manifest {
         input_uri: crate::inputs::input_uri(&inputs),
         output_dir: args.output_dir.as_ref().map(|d| d.display().to_string()),

@@ -36,9 +36,8 @@ pub(crate) fn bar(inputs: &[Input], quiet: bool) -> Option<Progress> {
 }
 
 fn display(inputs: &[Input], target: ProgressDrawTarget) -> Progress {
-    let known = inputs.iter().all(|i| i.path.is_some());
-    let total: u64 =
-        inputs.iter().filter_map(|i| i.path.as_ref()).filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let known = inputs.iter().all(|i| i.path.is_some() || i.s3.is_some());
+    let total: u64 = inputs.iter().filter_map(Input::size).sum();
     let bar = ProgressBar::with_draw_target(known.then_some(total), target);
     let lines = Arc::new(AtomicU64::new(0));
     let counter = lines.clone();
@@ -74,7 +73,7 @@ mod tests {
 
     #[test]
     fn unknown_size_has_no_total_and_no_eta() {
-        let stdin = Input { path: None, display: "-".into(), record_name: "stdin.ndjson".into() };
+        let stdin = Input { path: None, s3: None, display: "-".into(), record_name: "stdin.ndjson".into() };
         let progress = display(&[stdin], ProgressDrawTarget::hidden());
         assert_eq!(progress.bar.length(), None);
         assert!(!template(false).contains("eta") && !template(false).contains("total"));

@@ -103,14 +103,58 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             return ExitCode::from(EXIT_TROUBLE);
         }
     };
-    if let Some(dir) = args.output_dir.as_deref().filter(|d| d.to_string_lossy().starts_with("s3://")) {
-        complain(format!(
-            "{}: s3:// output folders are not supported yet; write to a local folder and copy it (aws s3 cp --recursive)",
-            dir.display()
-        ));
-        return ExitCode::from(EXIT_TROUBLE);
-    }
-    let found = match inputs::expand(&args.inputs, args.recursive, args.output_dir.as_deref()) {
+    let shard = match args.shard.as_deref().map(|s| crate::shard::Shard::parse(s, |n| std::env::var(n).ok())) {
+        Some(Err(reason)) => {
+            complain(Error::InvalidOption { option: "--shard", reason });
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+        Some(Ok(shard)) => Some(shard),
+        None => None,
+    };
+    let s3_output_uri = args.output_dir.as_deref().and_then(|d| fhir_preflight_s3::S3Uri::parse(&d.to_string_lossy()));
+    let uses_s3 = s3_output_uri.is_some() || args.inputs.iter().any(|i| i.to_string_lossy().starts_with("s3://"));
+    let s3 = if uses_s3 {
+        match fhir_preflight_s3::S3::from_env(args.endpoint_url.as_deref()) {
+            Ok(s3) => Some(s3),
+            Err(e) => {
+                complain(e);
+                return ExitCode::from(EXIT_TROUBLE);
+            }
+        }
+    } else {
+        None
+    };
+    // An s3:// output folder: checked now, written from a private local staging folder at the end.
+    let s3_output = match (&s3, &s3_output_uri) {
+        (Some(s3), Some(uri)) => match crate::s3::S3Output::prepare(
+            s3,
+            uri,
+            args.force,
+            args.kms_key_id.as_deref(),
+            args.allow_unencrypted_output,
+            args.s3_part_size,
+        ) {
+            Ok(out) => Some(out),
+            Err(e) => {
+                complain(e);
+                return ExitCode::from(EXIT_TROUBLE);
+            }
+        },
+        _ => None,
+    };
+    let staging = match s3_output.as_ref().map(|_| tempfile::Builder::new().prefix("fhir-preflight-s3-").tempdir()) {
+        Some(Err(e)) => {
+            complain(format!("cannot make a local staging folder for the s3:// outputs: {e}"));
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+        Some(Ok(dir)) => Some(dir),
+        None => None,
+    };
+    let local_output = match &staging {
+        Some(dir) => Some(dir.path().join("out")),
+        None => args.output_dir.clone(),
+    };
+    let found = match inputs::expand(&args.inputs, args.recursive, local_output.as_deref(), s3.as_ref()) {
         Ok(found) => found,
         Err(e) => {
             complain(e);
@@ -123,8 +167,17 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
     for message in &found.unlisted {
         complain(message);
     }
-    let inputs = found.inputs;
-    if inputs.is_empty() {
+    let inputs = match shard {
+        Some(_) if found.inputs.iter().any(|i| i.path.is_none() && i.s3.is_none()) => {
+            complain(Error::InvalidOption { option: "--shard", reason: "standard input cannot be sharded".into() });
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+        Some(shard) => shard.select(found.inputs),
+        None => found.inputs,
+    };
+    if inputs.is_empty() && shard.is_some() && found.unlisted.is_empty() {
+        // A part with nothing to do (more parts than inputs): an empty, valid result.
+    } else if inputs.is_empty() {
         let skipped: Vec<String> = found.skipped.iter().map(|s| format!("{} ({})", s.path, s.why)).collect();
         let what = if skipped.is_empty() {
             "nothing to read".to_owned()
@@ -140,7 +193,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             return ExitCode::from(EXIT_TROUBLE);
         }
     }
-    let output = match args.output_dir.as_deref().map(|dir| OutputDir::prepare(dir, args.force)).transpose() {
+    let output = match local_output.as_deref().map(|dir| OutputDir::prepare(dir, args.force)).transpose() {
         Ok(output) => output,
         Err(e) => {
             complain(e);
@@ -159,6 +212,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
     let progress = crate::progress::bar(&inputs, args.quiet);
     let run = Run {
         inputs: &inputs,
+        s3: s3.as_ref(),
         options: &options,
         target: SinkTarget {
             output: output.as_ref(),
@@ -199,10 +253,19 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
         output_dir: args.output_dir.as_ref().map(|d| d.display().to_string()),
         counts,
     };
-    let json = manifest.to_json();
+    let json = match (&s3_output, &args.kms_key_id) {
+        (Some(_), Some(key)) => crate::s3::with_encryption_key(&manifest.to_json(), key),
+        _ => manifest.to_json(),
+    };
     if let Some(output) = output {
         if let Err(e) = output.commit(&json) {
             complain(format!("cannot write the outputs: {e}; no manifest was written"));
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+    }
+    if let (Some(out), Some(dir)) = (&s3_output, &local_output) {
+        if let Err(e) = out.publish(dir) {
+            complain(format!("{e}; no manifest was written"));
             return ExitCode::from(EXIT_TROUBLE);
         }
     }
@@ -309,6 +372,7 @@ struct Schedule {
 /// is bounded by the window.
 struct Run<'a> {
     inputs: &'a [Input],
+    s3: Option<&'a fhir_preflight_s3::S3>,
     options: &'a Options,
     target: SinkTarget<'a>,
     warn_file_size: Option<u64>,
@@ -430,7 +494,7 @@ impl Run<'_> {
         if let Some(progress) = &self.progress {
             progress.bar.set_message(shown(&input.display).into_owned());
         }
-        let (report, read) = match open(input, self.progress.as_ref().map(|p| &p.bar)) {
+        let (report, read) = match open(input, self.s3, self.progress.as_ref().map(|p| &p.bar)) {
             Err(e) => {
                 complain(format!("cannot read {}: {e}", input.display));
                 (FileReport::default(), FileRead::CustomerError)
@@ -450,7 +514,7 @@ impl Run<'_> {
                 }
             },
         };
-        let size = input.path.as_ref().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len());
+        let size = input.size();
         let file_checks = std::mem::take(&mut sink.file_checks);
         notes.extend(file_checks.finish(size, self.warn_file_size));
         let write_error = sink.close().err();
@@ -477,7 +541,19 @@ impl Run<'_> {
     }
 }
 
-fn open(input: &Input, bar: Option<&indicatif::ProgressBar>) -> io::Result<Box<dyn Read>> {
+fn open(
+    input: &Input,
+    s3: Option<&fhir_preflight_s3::S3>,
+    bar: Option<&indicatif::ProgressBar>,
+) -> io::Result<Box<dyn Read>> {
+    if let Some((uri, size)) = &input.s3 {
+        let Some(s3) = s3 else { return Err(io::Error::other("no S3 connection")) };
+        let object = Counted { inner: s3.reader(uri, *size), bar: bar.cloned() };
+        if uri.key.ends_with(".gz") {
+            return Ok(Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, object))));
+        }
+        return Ok(Box::new(io::BufReader::with_capacity(1 << 20, object)));
+    }
     match &input.path {
         None => Ok(Box::new(Counted { inner: io::stdin().lock(), bar: bar.cloned() })),
         Some(path) => {
