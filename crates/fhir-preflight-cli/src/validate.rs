@@ -245,7 +245,12 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
     let outcome = Outcome { write_error: outcome.write_error.or(shared.error.take()), ..outcome };
     let Outcome { counts, errors, notes, write_error } = outcome;
     if let Some(e) = write_error {
-        complain(format!("cannot write records: {e}; no manifest was written"));
+        let what = if e.kind() == io::ErrorKind::Other && e.to_string().ends_with("could not be read to the end") {
+            "cannot complete the run"
+        } else {
+            "cannot write records"
+        };
+        complain(format!("{what}: {e}; no manifest was written"));
         return ExitCode::from(EXIT_TROUBLE);
     }
     let manifest = Manifest {
@@ -494,6 +499,10 @@ impl Run<'_> {
         if let Some(progress) = &self.progress {
             progress.bar.set_message(shown(&input.display).into_owned());
         }
+        // An S3 object that stops arriving (after its resumes) fails the whole run: its records
+        // would be partial, so nothing is published. A missing or forbidden one is a file that
+        // cannot be read, as a local one.
+        let mut failed_run = None;
         let (report, read) = match open(input, self.s3, self.progress.as_ref().map(|p| &p.bar)) {
             Err(e) => {
                 complain(format!("cannot read {}: {e}", input.display));
@@ -506,6 +515,10 @@ impl Run<'_> {
                         "error reading {} after {} bytes: {source}",
                         input.display, partial.bytes_scanned
                     ));
+                    let transport = !matches!(source.kind(), io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied);
+                    if input.s3.is_some() && transport {
+                        failed_run = Some(io::Error::other(format!("{} could not be read to the end", input.display)));
+                    }
                     (*partial, FileRead::CustomerError)
                 }
                 Err(e) => {
@@ -517,7 +530,7 @@ impl Run<'_> {
         let size = input.size();
         let file_checks = std::mem::take(&mut sink.file_checks);
         notes.extend(file_checks.finish(size, self.warn_file_size));
-        let write_error = sink.close().err();
+        let write_error = sink.close().err().or(failed_run);
         Done { index, report, read, errors: sink.errors, notes, write_error }
     }
 

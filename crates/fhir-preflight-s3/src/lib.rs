@@ -384,7 +384,7 @@ impl Reader {
             )));
         }
         let pause = Duration::from_millis(100 << self.failures.min(6));
-        self.s3.block_on(tokio::time::sleep(pause));
+        self.s3.block_on(async move { tokio::time::sleep(pause).await });
         Ok(())
     }
 }
