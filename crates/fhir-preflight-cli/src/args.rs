@@ -42,6 +42,33 @@ pub(crate) struct MergeArgs {
     /// Replace an output folder that holds nothing but an earlier run's outputs.
     #[arg(long, requires = "output_dir")]
     pub(crate) force: bool,
+
+    /// S3: the endpoint, the KMS key of an s3:// output folder, and its opt-out (as for validate).
+    #[command(flatten)]
+    pub(crate) s3: S3Args,
+}
+
+/// S3 options shared by `validate` and `merge`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct S3Args {
+    /// The S3 endpoint (an S3-compatible server); otherwise AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL,
+    /// else AWS's. Credentials and region: as every AWS tool finds them.
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+
+    /// KMS key (ARN, id or alias) for SSE-KMS on every object written to an s3:// output folder;
+    /// recorded as outputDataConfig.encryptionKeyID in the manifest.
+    #[arg(long, value_name = "ARN")]
+    pub(crate) kms_key_id: Option<String>,
+
+    /// Write to an s3:// output folder without SSE-KMS (refused by default: the records describe
+    /// health data).
+    #[arg(long)]
+    pub(crate) allow_unencrypted_output: bool,
+
+    /// Records larger than this go to S3 by multipart upload, in parts of this size (at least 5 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub(crate) s3_part_size: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -143,24 +170,9 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_name = "INDEX/COUNT")]
     pub(crate) shard: Option<String>,
 
-    /// The S3 endpoint (an S3-compatible server); otherwise AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL,
-    /// else AWS's. Credentials and region: as every AWS tool finds them.
-    #[arg(long, value_name = "URL")]
-    pub(crate) endpoint_url: Option<String>,
-
-    /// KMS key (ARN, id or alias) for SSE-KMS on every object written to an s3:// output folder;
-    /// recorded as outputDataConfig.encryptionKeyID in the manifest.
-    #[arg(long, value_name = "ARN")]
-    pub(crate) kms_key_id: Option<String>,
-
-    /// Write to an s3:// output folder without SSE-KMS (refused by default: the records describe
-    /// health data).
-    #[arg(long)]
-    pub(crate) allow_unencrypted_output: bool,
-
-    /// Records larger than this go to S3 by multipart upload, in parts of this size (at least 5 MiB).
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
-    pub(crate) s3_part_size: u64,
+    /// S3: the endpoint, the KMS key of an s3:// output folder, and its opt-out.
+    #[command(flatten)]
+    pub(crate) s3: S3Args,
 
     /// Bytes read at a time (testing: results never depend on it).
     #[arg(long, value_name = "BYTES", default_value_t = fhir_preflight::DEFAULT_CHUNK_BYTES, hide = true)]

@@ -123,9 +123,50 @@ fn check_records(shard: &Shard, files: &[(RecordKind, String, PathBuf)]) -> Resu
 
 pub(crate) fn run(args: &MergeArgs) -> ExitCode {
     crate::interrupt::install();
+    // Shards and the output folder may be in S3: shards are copied to a private local folder
+    // (manifests and records only), and an s3:// output is written from one, as by `validate`.
+    let is_s3 = |p: &Path| p.to_string_lossy().starts_with("s3://");
+    let s3_output_uri = args.output_dir.as_deref().and_then(|d| fhir_preflight_s3::S3Uri::parse(&d.to_string_lossy()));
+    let s3 = if s3_output_uri.is_some() || args.shards.iter().any(|s| is_s3(s)) {
+        match fhir_preflight_s3::S3::from_env(args.s3.endpoint_url.as_deref()) {
+            Ok(s3) => Some(s3),
+            Err(e) => return complain(e),
+        }
+    } else {
+        None
+    };
+    let local = match s3.as_ref().map(|_| tempfile::Builder::new().prefix("fhir-preflight-merge-").tempdir()) {
+        Some(Err(e)) => return complain(format!("cannot make a local staging folder: {e}")),
+        Some(Ok(dir)) => Some(dir),
+        None => None,
+    };
+    let s3_output = match (&s3, &s3_output_uri) {
+        (Some(s3), Some(uri)) => match crate::s3::S3Output::prepare(
+            s3,
+            uri,
+            args.force,
+            args.s3.kms_key_id.as_deref(),
+            args.s3.allow_unencrypted_output,
+            args.s3.s3_part_size,
+        ) {
+            Ok(out) => Some(out),
+            Err(e) => return complain(e),
+        },
+        _ => None,
+    };
     let mut shards = Vec::new();
-    for arg in &args.shards {
-        match read_shard(arg) {
+    for (i, arg) in args.shards.iter().enumerate() {
+        let arg = match (fhir_preflight_s3::S3Uri::parse(&arg.to_string_lossy()), &s3, &local) {
+            (Some(uri), Some(s3), Some(local)) => {
+                let dest = local.path().join(format!("shard-{i}"));
+                if let Err(e) = crate::s3::download_folder(s3, &uri, &dest) {
+                    return complain(e);
+                }
+                dest
+            }
+            _ => arg.clone(),
+        };
+        match read_shard(&arg) {
             Ok(shard) => shards.push(shard),
             Err(e) => return complain(e),
         }
@@ -149,8 +190,15 @@ pub(crate) fn run(args: &MergeArgs) -> ExitCode {
         output_dir: args.output_dir.as_ref().map(|d| d.display().to_string()),
         counts,
     };
-    let json = manifest.to_json();
-    if let Some(dir) = &args.output_dir {
+    let json = match (&s3_output, &args.s3.kms_key_id) {
+        (Some(_), Some(key)) => crate::s3::with_encryption_key(&manifest.to_json(), key),
+        _ => manifest.to_json(),
+    };
+    let local_output = match (&s3_output, &local) {
+        (Some(_), Some(local)) => Some(local.path().join("out")),
+        _ => args.output_dir.clone(),
+    };
+    if let Some(dir) = &local_output {
         let mut files: Vec<(RecordKind, String, PathBuf)> = Vec::new();
         for shard in &shards {
             let own = shard.dir.as_deref().map(record_files).unwrap_or_default();
@@ -187,6 +235,11 @@ pub(crate) fn run(args: &MergeArgs) -> ExitCode {
         }
         if let Err(e) = output.commit(&json) {
             return complain(format!("cannot write the outputs: {e}; no manifest was written"));
+        }
+        if let Some(out) = &s3_output {
+            if let Err(e) = out.publish(dir) {
+                return complain(format!("{e}; no manifest was written"));
+            }
         }
     }
     print!("{json}");

@@ -150,6 +150,27 @@ impl S3Output {
     }
 }
 
+/// An output folder in S3 (a shard's, for `merge`) copied to `dest`: its manifest and records.
+pub(crate) fn download_folder(s3: &S3, uri: &S3Uri, dest: &Path) -> Result<(), String> {
+    let root =
+        if uri.key.is_empty() || uri.key.ends_with('/') { uri.clone() } else { uri.with_key(&format!("{}/", uri.key)) };
+    let objects = s3.list(&root).map_err(|e| format!("cannot list {e}"))?;
+    if !objects.iter().any(|o| o.key[root.key.len()..] == *crate::earlier::MANIFEST) {
+        return Err(format!("cannot read {root}{}: no such object", crate::earlier::MANIFEST));
+    }
+    for o in objects.iter().filter(|o| is_ours(&o.key[root.key.len()..])) {
+        let rel = &o.key[root.key.len()..];
+        if rel.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+            return Err(format!("{}: not a record name this tool writes", root.with_key(&o.key)));
+        }
+        let path = crate::inputs::record_path(dest, rel);
+        let bytes = s3.get(&root.with_key(&o.key)).map_err(|e| format!("cannot read {e}"))?;
+        let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, bytes));
+        written.map_err(|e| format!("cannot copy {} to {}: {e}", root.with_key(&o.key), path.display()))?;
+    }
+    Ok(())
+}
+
 fn upload_error(e: Error) -> String {
     format!("cannot write {e}")
 }

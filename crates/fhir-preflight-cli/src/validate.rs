@@ -114,7 +114,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
     let s3_output_uri = args.output_dir.as_deref().and_then(|d| fhir_preflight_s3::S3Uri::parse(&d.to_string_lossy()));
     let uses_s3 = s3_output_uri.is_some() || args.inputs.iter().any(|i| i.to_string_lossy().starts_with("s3://"));
     let s3 = if uses_s3 {
-        match fhir_preflight_s3::S3::from_env(args.endpoint_url.as_deref()) {
+        match fhir_preflight_s3::S3::from_env(args.s3.endpoint_url.as_deref()) {
             Ok(s3) => Some(s3),
             Err(e) => {
                 complain(e);
@@ -130,9 +130,9 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             s3,
             uri,
             args.force,
-            args.kms_key_id.as_deref(),
-            args.allow_unencrypted_output,
-            args.s3_part_size,
+            args.s3.kms_key_id.as_deref(),
+            args.s3.allow_unencrypted_output,
+            args.s3.s3_part_size,
         ) {
             Ok(out) => Some(out),
             Err(e) => {
@@ -258,7 +258,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
         output_dir: args.output_dir.as_ref().map(|d| d.display().to_string()),
         counts,
     };
-    let json = match (&s3_output, &args.kms_key_id) {
+    let json = match (&s3_output, &args.s3.kms_key_id) {
         (Some(_), Some(key)) => crate::s3::with_encryption_key(&manifest.to_json(), key),
         _ => manifest.to_json(),
     };

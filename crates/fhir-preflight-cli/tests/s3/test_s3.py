@@ -305,6 +305,27 @@ def test_four_shards_and_merge_equal_one_run(server, corpus, tmp_path):
     assert refused.returncode == 2 and "--shard" in refused.stderr, refused.stderr
 
 
+def test_shards_and_merge_in_s3_as_an_array_job_and_its_dependent_job(server, corpus):
+    # Each child of an AWS Batch array job writes its part to S3; the dependent job merges them.
+    parts = []
+    for i in range(4):
+        env = dict(server.env(), AWS_BATCH_JOB_ARRAY_INDEX=str(i))
+        out = f"s3://outbox/parts/{i}/"
+        done = run(["validate", "s3://inbox/bulk/", "--shard", "auto/4", "-o", out, "--kms-key-id", server.kms_key], env)
+        assert done.returncode in (0, 1), done.stderr
+        parts.append(out)
+    done = run(["merge", *parts, "-o", "s3://outbox/merged/", "--kms-key-id", server.kms_key], server.env())
+    assert done.returncode == 0, done.stderr
+    written = server.objects("outbox", "merged/")
+    manifest = json.loads(written.pop("manifest.json"))
+    assert written == tree(corpus["out"])
+    for key in COUNT_KEYS:
+        assert manifest[key] == corpus["manifest"][key], key
+    assert manifest["outputDataConfig"] == {"s3Uri": "s3://outbox/merged/", "encryptionKeyID": server.kms_key}
+    head = server.s3.head_object(Bucket="outbox", Key="merged/manifest.json")
+    assert head.get("ServerSideEncryption") == "aws:kms"
+
+
 def test_a_missing_object_is_an_unreadable_input(server, corpus):
     done = run(
         ["validate", "s3://inbox/bulk/missing.ndjson", "s3://inbox/bulk/f47-empty.ndjson", "-o", "s3://outbox/missing/",
