@@ -565,7 +565,8 @@ fn open(
         if uri.key.ends_with(".gz") {
             return Ok(Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, object))));
         }
-        return Ok(Box::new(io::BufReader::with_capacity(1 << 20, object)));
+        // The core reads in large chunks: no buffer of our own between it and the object.
+        return Ok(Box::new(object));
     }
     match &input.path {
         None => Ok(Box::new(Counted { inner: io::stdin().lock(), bar: bar.cloned() })),

@@ -24,6 +24,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use bytes::Bytes;
 
 /// How many times a body that fails mid-way is resumed from where it stopped.
 pub const RESUMES: u32 = 5;
@@ -224,20 +225,15 @@ impl S3 {
         }
     }
 
-    /// The object as a stream of bytes (never all in memory). `size`, when known, lets a body
-    /// cut short be told from the end.
+    /// The object as a stream of bytes (never all in memory): fetched ahead by a task on the
+    /// runtime, at most [`AHEAD`] chunks, while the caller validates. `size`, when known, lets a
+    /// body cut short be told from the end.
     pub fn reader(&self, uri: &S3Uri, size: Option<u64>) -> Reader {
-        Reader {
-            s3: self.clone(),
-            uri: uri.clone(),
-            size,
-            etag: None,
-            body: None,
-            chunk: Vec::new(),
-            at: 0,
-            received: 0,
-            failures: 0,
-        }
+        let (tx, rx) = tokio::sync::mpsc::channel(AHEAD);
+        let fetch =
+            Fetch { client: self.client().clone(), uri: uri.clone(), size, etag: None, received: 0, failures: 0 };
+        self.inner.runtime.spawn(fetch.run(tx));
+        Reader { rx, chunk: Bytes::new(), at: 0 }
     }
 
     /// A small object, whole (a manifest).
@@ -335,47 +331,117 @@ impl S3 {
     }
 }
 
-/// An object's bytes as they arrive. A body that fails or ends early is asked again from the byte
-/// it stopped at (`Range`), for the same version of the object (`If-Match` its ETag), up to
-/// [`RESUMES`] times in a row with a growing pause; then the read fails naming the URI.
+/// How many chunks of an object are fetched ahead of the reader.
+pub const AHEAD: usize = 16;
+
+/// An object's bytes as they arrive (see [`S3::reader`]).
 #[derive(Debug)]
 pub struct Reader {
-    s3: S3,
+    rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+    chunk: Bytes,
+    at: usize,
+}
+
+impl Read for Reader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.chunk.len() {
+            match self.rx.blocking_recv() {
+                Some(Ok(chunk)) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// The task behind a [`Reader`]. A body that fails or ends early is asked again from the byte it
+/// stopped at (`Range`), for the same version of the object (`If-Match` its ETag), up to
+/// [`RESUMES`] times in a row with a growing pause (any byte received starts the count again);
+/// then the read fails naming the URI. A missing, forbidden or changed object fails at once.
+struct Fetch {
+    client: aws_sdk_s3::Client,
     uri: S3Uri,
     size: Option<u64>,
     etag: Option<String>,
-    body: Option<ByteStream>,
-    chunk: Vec<u8>,
-    at: usize,
     /// Bytes of the object received so far.
     received: u64,
     /// Failures since the last byte received.
     failures: u32,
 }
 
-impl Reader {
-    fn open(&mut self) -> Result<(), Error> {
-        let mut request = self.s3.client().get_object().bucket(&self.uri.bucket).key(&self.uri.key);
-        if self.received > 0 {
-            request = request.range(format!("bytes={}-", self.received));
+impl Fetch {
+    async fn run(mut self, tx: tokio::sync::mpsc::Sender<io::Result<Bytes>>) {
+        if let Err(e) = self.fetch(&tx).await {
+            let _ = tx.send(Err(e)).await;
         }
-        if let Some(etag) = &self.etag {
-            request = request.if_match(etag);
-        }
-        let got = self.s3.block_on(request.send()).map_err(|e| error(&self.uri.to_string(), &e))?;
-        if self.etag.is_none() {
-            self.etag = got.e_tag().map(str::to_owned);
-        }
-        if self.size.is_none() && self.received == 0 {
-            self.size = got.content_length().map(|s| s.max(0) as u64);
-        }
-        self.body = Some(got.body);
-        Ok(())
     }
 
-    /// A failure: pause and resume, or give up.
-    fn failed(&mut self, why: String) -> io::Result<()> {
-        self.body = None;
+    async fn fetch(&mut self, tx: &tokio::sync::mpsc::Sender<io::Result<Bytes>>) -> io::Result<()> {
+        loop {
+            if self.size.is_some_and(|size| self.received >= size) {
+                return Ok(());
+            }
+            let mut request = self.client.get_object().bucket(&self.uri.bucket).key(&self.uri.key);
+            if self.received > 0 {
+                request = request.range(format!("bytes={}-", self.received));
+            }
+            if let Some(etag) = &self.etag {
+                request = request.if_match(etag);
+            }
+            let mut body = match request.send().await {
+                Ok(got) => {
+                    if self.etag.is_none() {
+                        self.etag = got.e_tag().map(str::to_owned);
+                    }
+                    if self.size.is_none() && self.received == 0 {
+                        self.size = got.content_length().map(|s| s.max(0) as u64);
+                    }
+                    got.body
+                }
+                Err(e) => match error(&self.uri.to_string(), &e) {
+                    e @ (Error::Forbidden { .. } | Error::NotFound { .. }) => return Err(e.into()),
+                    Error::Other { message, .. } if message.starts_with("HTTP 412") => {
+                        return Err(io::Error::other(format!("{}: the object changed while it was read", self.uri)));
+                    }
+                    e => {
+                        self.failed(e.to_string()).await?;
+                        continue;
+                    }
+                },
+            };
+            loop {
+                match body.next().await {
+                    Some(Ok(bytes)) => {
+                        self.received += bytes.len() as u64;
+                        self.failures = 0;
+                        if tx.send(Ok(bytes)).await.is_err() {
+                            return Ok(()); // the reader is gone
+                        }
+                    }
+                    Some(Err(e)) => {
+                        self.failed(DisplayErrorContext(&e).to_string()).await?;
+                        break;
+                    }
+                    None if self.size.is_some_and(|size| self.received < size) => {
+                        let why = format!("the body ended early ({} of {:?} bytes)", self.received, self.size);
+                        self.failed(why).await?;
+                        break;
+                    }
+                    None => return Ok(()),
+                }
+            }
+        }
+    }
+
+    /// A failure: pause before resuming, or give up.
+    async fn failed(&mut self, why: String) -> io::Result<()> {
         self.failures += 1;
         if self.failures > RESUMES {
             return Err(io::Error::other(format!(
@@ -383,55 +449,8 @@ impl Reader {
                 self.uri, self.failures, self.received
             )));
         }
-        let pause = Duration::from_millis(100 << self.failures.min(6));
-        self.s3.block_on(async move { tokio::time::sleep(pause).await });
+        tokio::time::sleep(Duration::from_millis(100 << self.failures.min(6))).await;
         Ok(())
-    }
-}
-
-impl Read for Reader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if self.at < self.chunk.len() {
-                let n = buf.len().min(self.chunk.len() - self.at);
-                buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-                self.at += n;
-                return Ok(n);
-            }
-            if self.size.is_some_and(|size| self.received >= size) {
-                return Ok(0);
-            }
-            if self.body.is_none() {
-                match self.open() {
-                    Ok(()) => {}
-                    // A missing or forbidden object, or a changed one (412): no resuming.
-                    Err(e @ (Error::Forbidden { .. } | Error::NotFound { .. })) => return Err(e.into()),
-                    Err(Error::Other { message, .. }) if message.starts_with("HTTP 412") => {
-                        return Err(io::Error::other(format!("{}: the object changed while it was read", self.uri)));
-                    }
-                    Err(e) => {
-                        self.failed(e.to_string())?;
-                        continue;
-                    }
-                }
-            }
-            let Some(body) = self.body.as_mut() else { continue };
-            match self.s3.block_on(body.next()) {
-                Some(Ok(bytes)) => {
-                    self.received += bytes.len() as u64;
-                    self.chunk.clear();
-                    self.chunk.extend_from_slice(&bytes);
-                    self.at = 0;
-                    self.failures = 0;
-                }
-                Some(Err(e)) => self.failed(DisplayErrorContext(&e).to_string())?,
-                None if self.size.is_some_and(|size| self.received < size) => {
-                    let why = format!("the body ended early ({} of {:?} bytes)", self.received, self.size);
-                    self.failed(why)?;
-                }
-                None => return Ok(0),
-            }
-        }
     }
 }
 
