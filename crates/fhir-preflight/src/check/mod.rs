@@ -31,6 +31,7 @@ pub(crate) mod contained;
 pub(crate) mod content;
 pub(crate) mod datetime;
 pub(crate) mod extension;
+pub(crate) mod extension_context;
 pub(crate) mod file;
 pub(crate) mod invariant;
 pub(crate) mod json;
@@ -155,6 +156,13 @@ pub(crate) static RULES: &[Rule] = &[
         reads: &["url"],
         keeps: Keeps::Nothing,
         hook: Hook::Object(extension::check),
+    },
+    Rule {
+        name: "extension context (definitions in the packages)",
+        types: Types::Only(&["Extension"]),
+        reads: &["url"],
+        keeps: Keeps::Nothing,
+        hook: Hook::Object(extension_context::check),
     },
     Rule {
         name: "contained id",

@@ -302,6 +302,10 @@ codes! {
     /// (`Extension_EXT_Unknown_NotHere`).
     ProfileExtensionUnknown = "profile/extension-unknown", "extension", Error, None;
 
+    /// An extension a package here defines, used where its context does not allow it (US Core's
+    /// race on an Observation): `Extension_EXT_Context_Wrong`, an error in the 2020 build.
+    ProfileExtensionContext = "profile/extension-context", "structure", Error, None;
+
     /// A constraint (invariant) of the FHIR definitions does not hold; `key()` names it (`per-1`).
     InvariantFailed = "invariant/failed", "invariant", Error, None;
 

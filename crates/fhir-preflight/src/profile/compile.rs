@@ -27,6 +27,9 @@ pub(crate) struct Profile {
     pub(crate) version: String,
     /// The type it constrains (`Patient`, `Extension`).
     pub(crate) type_name: String,
+    /// An extension definition's contexts, `(type, expression)`: where it may be used
+    /// (`("element", "Patient")`); see `check::extension_context`.
+    pub(crate) contexts: Vec<(String, String)>,
     /// The elements; `elems[0]` is the root.
     pub(crate) elems: Vec<Elem>,
 }
@@ -375,7 +378,14 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
         return Err(format!("{url} has an empty snapshot"));
     }
     let type_name = text(sd, "type");
-    let mut profile = Profile { url, version: text(sd, "version"), type_name: type_name.clone(), elems };
+    let contexts = sd
+        .get("context")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| (text(c, "type"), text(c, "expression")))
+        .collect();
+    let mut profile = Profile { url, version: text(sd, "version"), type_name: type_name.clone(), contexts, elems };
     let root_type = model.type_ids().find(|&id| model.ty(id).name == type_name);
     let root_base = BaseElem { min: 0, max: None, ty: root_type, choice_types: Vec::new(), required_binding: None };
     profile.elems[0].base = Some(root_base);
