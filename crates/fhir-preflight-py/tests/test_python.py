@@ -1,0 +1,179 @@
+"""The Python package against the CLI: the same manifests and records, byte for byte, on the fixtures.
+
+Run by scripts/test, which builds the wheel with maturin and installs it into a fresh virtual
+environment (target/py-venv):
+    FHIR_PREFLIGHT_BIN=target/release/fhir-preflight target/py-venv/bin/pytest crates/fhir-preflight-py/tests
+"""
+
+import gzip
+import json
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import fhir_preflight
+
+ROOT = Path(__file__).resolve().parents[3]
+BIN = Path(os.environ.get("FHIR_PREFLIGHT_BIN", ROOT / "target" / "release" / "fhir-preflight"))
+FIXTURES = sorted(
+    p for p in (ROOT / "fixtures").rglob("*.ndjson*")
+    if p.suffix in (".ndjson", ".gz") and p.stat().st_size < 3_000_000
+)
+
+
+def cli(*args):
+    return subprocess.run([str(BIN), *map(str, args)], capture_output=True, timeout=300)
+
+
+def tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def name(p):
+    return p.relative_to(ROOT).as_posix()
+
+
+@pytest.fixture(autouse=True)
+def at_the_root(monkeypatch):
+    # Inputs are named relative to the repository, as a user would give them.
+    monkeypatch.chdir(ROOT)
+
+
+def test_there_are_fixtures():
+    assert len(FIXTURES) > 40
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=name)
+def test_manifest_and_records_equal_the_clis(path, tmp_path):
+    rel = path.relative_to(ROOT)
+    report = fhir_preflight.validate_file(rel, output_dir=tmp_path / "py")
+    done = subprocess.run([str(BIN), "validate", rel, "-o", tmp_path / "cli", "--format", "json"], cwd=ROOT, capture_output=True)
+    assert done.returncode in (0, 1), done.stderr
+    py, theirs = tree(tmp_path / "py"), tree(tmp_path / "cli")
+    manifest = py.pop("manifest.json").decode().replace(str(tmp_path / "py"), str(tmp_path / "cli"))
+    assert manifest == theirs.pop("manifest.json").decode()
+    assert py == theirs, "records differ"
+    # Without an output folder: the manifest the CLI prints.
+    alone = subprocess.run([str(BIN), "validate", rel, "--format", "json"], cwd=ROOT, capture_output=True)
+    assert fhir_preflight.validate_file(rel).to_manifest_json() == alone.stdout.decode()
+    assert report.resources_scanned == json.loads(alone.stdout)["numberOfResourcesScanned"]
+
+
+@pytest.mark.parametrize("path", [p for p in FIXTURES if p.suffix == ".ndjson"][::4], ids=name)
+def test_failed_lines_are_the_clis(path):
+    report = fhir_preflight.validate_file(path)
+    failed = list(report.failed_lines())
+    assert len(failed) == report.resources_failed
+    done = cli("validate", path, "--format", "ndjson")
+    streamed = [json.loads(l) for l in done.stdout.decode().splitlines() if l.strip()]
+    lines = {f.line for f in failed}
+    notes = {(n.code, n.message) for n in report.notes}
+    expected = sorted(
+        (d["line"], d["code"], d["column"], d["path"])
+        for d in streamed
+        if d.get("line") in lines and (d["code"], d["message"]) not in notes
+    )
+    got = sorted((f.line, d.code, d.column, d.path) for f in failed for d in f.diagnostics)
+    assert got == expected
+
+
+def test_bytes_and_chunks_equal_the_file():
+    path = ROOT / "fixtures" / "example" / "bulk-export.ndjson"
+    data = path.read_bytes()
+    whole = fhir_preflight.validate_file(path)
+    by_bytes = fhir_preflight.validate_bytes(data, name=str(path))
+    assert by_bytes.to_manifest_json() == whole.to_manifest_json()
+    rng = random.Random(7)
+    for _ in range(5):
+        v = fhir_preflight.Validator(name=str(path))
+        at = 0
+        while at < len(data):
+            n = rng.randint(1, 5000)
+            v.feed(data[at:at + n])
+            at += n
+        streamed = v.finish()
+        assert streamed.to_manifest_json() == whole.to_manifest_json()
+        assert [f.line for f in streamed.failed_lines()] == [f.line for f in whole.failed_lines()]
+    with pytest.raises(ValueError):
+        v.finish()
+
+
+def test_levels_and_threads():
+    path = ROOT / "fixtures" / "rules" / "us-core-profiles.ndjson"
+    strict = fhir_preflight.validate_file(path, level="strict")
+    structure = fhir_preflight.validate_file(path, level="structure-only", threads=1)
+    assert strict.resources_failed > structure.resources_failed
+    for level in ("strict", "structure-only", "minimal"):
+        done = cli("validate", path, "--level", level, "--format", "json")
+        assert fhir_preflight.validate_file(path, level=level, threads=2).to_manifest_json() == done.stdout.decode()
+
+
+def test_merge_is_the_clis(tmp_path):
+    paths = [ROOT / "fixtures" / "example" / "bulk-export.ndjson", ROOT / "fixtures" / "synthea-us-core" / "Patient.ndjson"]
+    reports = [fhir_preflight.validate_file(p) for p in paths]
+    for i, p in enumerate(paths):
+        (tmp_path / f"{i}.json").write_bytes(cli("validate", p, "--format", "json").stdout)
+    done = cli("merge", tmp_path / "0.json", tmp_path / "1.json")
+    assert done.returncode == 0, done.stderr
+    merged = fhir_preflight.merge(reports)
+    assert merged.to_manifest_json() == done.stdout.decode()
+    assert len(list(merged.failed_lines())) == sum(r.resources_failed for r in reports)
+
+
+def test_bad_input_is_a_python_exception(tmp_path):
+    with pytest.raises(OSError, match="cannot read .*missing.ndjson"):
+        fhir_preflight.validate_file(tmp_path / "missing.ndjson")
+    with pytest.raises(ValueError):
+        fhir_preflight.validate_file(ROOT / "fixtures" / "example" / "bulk-export.ndjson", level="lenient")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x").write_text("x")
+    with pytest.raises(FileExistsError, match="not empty"):
+        fhir_preflight.validate_file(ROOT / "fixtures" / "example" / "bulk-export.ndjson", output_dir=tmp_path / "out")
+    # Not NDJSON at all: a verdict, not a crash.
+    report = fhir_preflight.validate_bytes(b"\x00\xff{[\n" * 1000)
+    assert report.resources_failed == 1000
+
+
+def test_gzip_is_read_transparently(tmp_path):
+    data = (ROOT / "fixtures" / "example" / "bulk-export.ndjson").read_bytes()
+    (tmp_path / "a.ndjson.gz").write_bytes(gzip.compress(data))
+    assert fhir_preflight.validate_file(tmp_path / "a.ndjson.gz").resources_scanned == 160
+
+
+def test_ctrl_c_stops_a_long_call(tmp_path):
+    line = (ROOT / "fixtures" / "example" / "bulk-export.ndjson").read_bytes()
+    big = tmp_path / "big.ndjson"
+    with big.open("wb") as f:
+        for _ in range(4000):  # ~150 MB: seconds of work
+            f.write(line)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        fhir_preflight.validate_file(big, threads=1)
+    assert time.monotonic() - start < 5
+
+
+def test_the_work_runs_without_the_gil():
+    data = (ROOT / "fixtures" / "example" / "bulk-export.ndjson").read_bytes() * 300
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.001)
+
+    t = threading.Thread(target=tick)
+    t.start()
+    fhir_preflight.validate_bytes(data, threads=1)
+    stop.set()
+    t.join()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 20 and max(gaps) < 0.5, (len(ticks), max(gaps, default=0))
