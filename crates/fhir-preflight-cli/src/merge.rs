@@ -127,32 +127,18 @@ pub(crate) fn run(args: &MergeArgs) -> ExitCode {
     // (manifests and records only), and an s3:// output is written from one, as by `validate`.
     let is_s3 = |p: &Path| p.to_string_lossy().starts_with("s3://");
     let s3_output_uri = args.output_dir.as_deref().and_then(|d| fhir_preflight_s3::S3Uri::parse(&d.to_string_lossy()));
-    let s3 = if s3_output_uri.is_some() || args.shards.iter().any(|s| is_s3(s)) {
-        match fhir_preflight_s3::S3::from_env(args.s3.endpoint_url.as_deref()) {
-            Ok(s3) => Some(s3),
-            Err(e) => return complain(e),
-        }
-    } else {
-        None
+    let s3 = match crate::s3::connect(s3_output_uri.is_some() || args.shards.iter().any(|s| is_s3(s)), &args.s3) {
+        Ok(s3) => s3,
+        Err(e) => return complain(e),
     };
     let local = match s3.as_ref().map(|_| tempfile::Builder::new().prefix("fhir-preflight-merge-").tempdir()) {
         Some(Err(e)) => return complain(format!("cannot make a local staging folder: {e}")),
         Some(Ok(dir)) => Some(dir),
         None => None,
     };
-    let s3_output = match (&s3, &s3_output_uri) {
-        (Some(s3), Some(uri)) => match crate::s3::S3Output::prepare(
-            s3,
-            uri,
-            args.force,
-            args.s3.kms_key_id.as_deref(),
-            args.s3.allow_unencrypted_output,
-            args.s3.s3_part_size,
-        ) {
-            Ok(out) => Some(out),
-            Err(e) => return complain(e),
-        },
-        _ => None,
+    let s3_output = match crate::s3::output(s3.as_ref(), s3_output_uri.as_ref(), args.force, &args.s3) {
+        Ok(out) => out,
+        Err(e) => return complain(e),
     };
     let mut shards = Vec::new();
     for (i, arg) in args.shards.iter().enumerate() {

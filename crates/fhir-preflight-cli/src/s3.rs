@@ -82,6 +82,26 @@ fn is_ours(rel: &str) -> bool {
         || rel.starts_with(&format!("{}/", crate::earlier::FAILURE))
 }
 
+/// The connection, when an input or the output is in S3.
+pub(crate) fn connect(needed: bool, args: &crate::args::S3Args) -> Result<Option<S3>, String> {
+    if !needed {
+        return Ok(None);
+    }
+    S3::from_env(args.endpoint_url.as_deref()).map(Some).map_err(|e| e.to_string())
+}
+
+/// The `s3://` output folder of `output`, if it is one, checked (see [`S3Output::prepare`]).
+pub(crate) fn output(
+    s3: Option<&S3>,
+    output: Option<&S3Uri>,
+    force: bool,
+    args: &crate::args::S3Args,
+) -> Result<Option<S3Output>, String> {
+    let (Some(s3), Some(uri)) = (s3, output) else { return Ok(None) };
+    let kms = args.kms_key_id.as_deref();
+    S3Output::prepare(s3, uri, force, kms, args.allow_unencrypted_output, args.s3_part_size).map(Some)
+}
+
 impl S3Output {
     /// The folder must be empty, or hold only an earlier run's outputs and `force` be given. The
     /// KMS rule: a key, unless unencrypted output was asked for.

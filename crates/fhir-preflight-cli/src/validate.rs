@@ -113,34 +113,20 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
     };
     let s3_output_uri = args.output_dir.as_deref().and_then(|d| fhir_preflight_s3::S3Uri::parse(&d.to_string_lossy()));
     let uses_s3 = s3_output_uri.is_some() || args.inputs.iter().any(|i| i.to_string_lossy().starts_with("s3://"));
-    let s3 = if uses_s3 {
-        match fhir_preflight_s3::S3::from_env(args.s3.endpoint_url.as_deref()) {
-            Ok(s3) => Some(s3),
-            Err(e) => {
-                complain(e);
-                return ExitCode::from(EXIT_TROUBLE);
-            }
+    let s3 = match crate::s3::connect(uses_s3, &args.s3) {
+        Ok(s3) => s3,
+        Err(e) => {
+            complain(e);
+            return ExitCode::from(EXIT_TROUBLE);
         }
-    } else {
-        None
     };
     // An s3:// output folder: checked now, written from a private local staging folder at the end.
-    let s3_output = match (&s3, &s3_output_uri) {
-        (Some(s3), Some(uri)) => match crate::s3::S3Output::prepare(
-            s3,
-            uri,
-            args.force,
-            args.s3.kms_key_id.as_deref(),
-            args.s3.allow_unencrypted_output,
-            args.s3.s3_part_size,
-        ) {
-            Ok(out) => Some(out),
-            Err(e) => {
-                complain(e);
-                return ExitCode::from(EXIT_TROUBLE);
-            }
-        },
-        _ => None,
+    let s3_output = match crate::s3::output(s3.as_ref(), s3_output_uri.as_ref(), args.force, &args.s3) {
+        Ok(out) => out,
+        Err(e) => {
+            complain(e);
+            return ExitCode::from(EXIT_TROUBLE);
+        }
     };
     let staging = match s3_output.as_ref().map(|_| tempfile::Builder::new().prefix("fhir-preflight-s3-").tempdir()) {
         Some(Err(e)) => {
