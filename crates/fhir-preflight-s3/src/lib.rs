@@ -13,7 +13,8 @@
 //! container and EC2 instance metadata; `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_S3` (or an explicit
 //! endpoint) for an S3-compatible server, which is then addressed path-style. Throttling and 5xx
 //! responses are retried by the SDK's standard retry mode (exponential backoff with jitter, 5
-//! attempts in all); a body that fails mid-way is resumed up to [`RESUMES`] times.
+//! attempts in all unless `AWS_MAX_ATTEMPTS` says otherwise); a body that fails mid-way is resumed
+//! up to [`RESUMES`] times.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -148,11 +149,12 @@ impl S3 {
             .enable_all()
             .build()
             .map_err(|e| Error::Other { uri: "s3://".into(), message: format!("cannot start the S3 runtime: {e}") })?;
-        let config = runtime.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
-                .load(),
-        );
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        // 5 attempts unless the user's AWS configuration says otherwise (AWS_MAX_ATTEMPTS).
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+            loader = loader.retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+        }
+        let config = runtime.block_on(loader.load());
         let mut builder = aws_sdk_s3::config::Builder::from(&config);
         if config.region().is_none() {
             // S3 answers a bucket's region; us-east-1 is where an unconfigured AWS tool starts.
