@@ -567,11 +567,33 @@ fn merge(reports: Vec<PyRef<'_, Report>>) -> PyResult<Report> {
     Ok(Report { manifest: Manifest { input_uri: common_input(&inputs), output_dir: None, counts }, spills, notes })
 }
 
+/// Manifests (their JSON text, as `manifest.json` holds them) of separate inputs combined into the
+/// manifest of one run, as the CLI's `merge -o` writes it: counts added exactly, `input_uri` (default:
+/// the inputs' common parent, as the CLI names several inputs) and `output_dir` as given.
+#[pyfunction]
+#[pyo3(signature = (manifests, *, input_uri = None, output_dir = None))]
+fn merge_manifests(manifests: Vec<String>, input_uri: Option<String>, output_dir: Option<String>) -> PyResult<String> {
+    let mut counts = Counts::default();
+    let mut inputs = Vec::new();
+    for (i, text) in manifests.iter().enumerate() {
+        let m = Manifest::from_json(text).map_err(|e| PyValueError::new_err(format!("manifest {i}: {e}")))?;
+        counts.merge(&m.counts);
+        inputs.push(m.input_uri);
+    }
+    if inputs.is_empty() {
+        return Err(PyValueError::new_err("merge_manifests() needs at least one manifest"));
+    }
+    let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let input_uri = input_uri.unwrap_or_else(|| common_input(&names));
+    Ok(Manifest { input_uri, output_dir, counts }.to_json())
+}
+
 #[pymodule]
 fn _fhir_preflight(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate_file, m)?)?;
     m.add_function(wrap_pyfunction!(validate_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(merge, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_manifests, m)?)?;
     m.add_class::<Validator>()?;
     m.add_class::<Report>()?;
     m.add_class::<FailedLine>()?;

@@ -126,6 +126,19 @@ def test_merge_is_the_clis(tmp_path):
     assert len(list(merged.failed_lines())) == sum(r.resources_failed for r in reports)
 
 
+def test_merge_manifests_is_the_clis_merge(tmp_path):
+    paths = [ROOT / "fixtures" / "example" / "bulk-export.ndjson", ROOT / "fixtures" / "synthea-us-core" / "Patient.ndjson"]
+    for i, p in enumerate(paths):
+        (tmp_path / f"{i}.json").write_bytes(cli("validate", p, "--format", "json").stdout)
+    done = cli("merge", tmp_path / "0.json", tmp_path / "1.json")
+    texts = [(tmp_path / f"{i}.json").read_text() for i in range(2)]
+    assert fhir_preflight.merge_manifests(texts) == done.stdout.decode()
+    with_dir = fhir_preflight.merge_manifests(texts, input_uri="s3://b/in/", output_dir="out")
+    assert json.loads(with_dir)["failureOutput"]["failureOutputS3Uri"] == "out/FAILURE/"
+    with pytest.raises(ValueError):
+        fhir_preflight.merge_manifests(["{}"])
+
+
 def test_bad_input_is_a_python_exception(tmp_path):
     with pytest.raises(OSError, match="cannot read .*missing.ndjson"):
         fhir_preflight.validate_file(tmp_path / "missing.ndjson")

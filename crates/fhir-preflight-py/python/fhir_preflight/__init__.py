@@ -16,6 +16,7 @@ from ._fhir_preflight import (
     Report,
     Validator,
     merge,
+    merge_manifests,
     validate_bytes,
     validate_file,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Report",
     "Validator",
     "merge",
+    "merge_manifests",
     "validate_bytes",
     "validate_file",
 ]
