@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use fhir_preflight::{Counts, Manifest};
 
 use crate::args::MergeArgs;
-use crate::output::{OutputDir, RecordKind};
+use crate::output::{record_files, OutputDir, RecordKind};
 
 const EXIT_TROUBLE: u8 = 2;
 
@@ -38,28 +38,6 @@ fn read_shard(arg: &Path) -> Result<Shard, String> {
     let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let manifest = Manifest::from_json(&text).map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(Shard { manifest, file, dir })
-}
-
-/// Every record file of a shard: (kind, record name, path).
-fn record_files(dir: &Path) -> Vec<(RecordKind, String, PathBuf)> {
-    fn walk(root: &Path, at: &Path, kind: RecordKind, out: &mut Vec<(RecordKind, String, PathBuf)>) {
-        let Ok(entries) = std::fs::read_dir(at) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(root, &path, kind, out);
-            } else if let Ok(rel) = path.strip_prefix(root) {
-                let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                out.push((kind, name, path));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (folder, kind) in [("SUCCESS", RecordKind::Success), ("FAILURE", RecordKind::Failure)] {
-        walk(&dir.join(folder), &dir.join(folder), kind, &mut out);
-    }
-    out.sort_by(|a, b| (a.1.as_str(), a.0 == RecordKind::Failure).cmp(&(b.1.as_str(), b.0 == RecordKind::Failure)));
-    out
 }
 
 /// The same shard twice, or two shards of one input, would count lines twice — except the parts

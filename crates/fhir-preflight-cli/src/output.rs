@@ -222,3 +222,26 @@ fn private_file(path: &Path) -> io::Result<File> {
     }
     options.open(path)
 }
+
+/// Every record file of an output folder: (kind, record name, path), by name (SUCCESS before
+/// FAILURE).
+pub(crate) fn record_files(dir: &Path) -> Vec<(RecordKind, String, PathBuf)> {
+    fn walk(root: &Path, at: &Path, kind: RecordKind, out: &mut Vec<(RecordKind, String, PathBuf)>) {
+        let Ok(entries) = std::fs::read_dir(at) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, kind, out);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                out.push((kind, name, path));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (folder, kind) in [("SUCCESS", RecordKind::Success), ("FAILURE", RecordKind::Failure)] {
+        walk(&dir.join(folder), &dir.join(folder), kind, &mut out);
+    }
+    out.sort_by(|a, b| (a.1.as_str(), a.0 == RecordKind::Failure).cmp(&(b.1.as_str(), b.0 == RecordKind::Failure)));
+    out
+}

@@ -15,6 +15,7 @@ use std::path::Path;
 use fhir_preflight_s3::{Error, S3Uri, S3};
 
 use crate::inputs::{not_ndjson, record_name, Expanded, Input, Skipped};
+use crate::output::RecordKind;
 
 /// The objects `uri` names, added to `found`.
 pub(crate) fn expand(s3: &S3, uri: &S3Uri, found: &mut Expanded) {
@@ -146,15 +147,11 @@ impl S3Output {
         if self.earlier.contains(&manifest) {
             self.s3.delete(&manifest).map_err(|e| e.to_string())?;
         }
-        let mut files = Vec::new();
-        for folder in [crate::earlier::SUCCESS, crate::earlier::FAILURE] {
-            list_files(&staged.join(folder), folder, &mut files);
-        }
-        files.sort();
         let mut written = Vec::new();
-        for (rel, path) in &files {
-            let at = self.root.with_key(&format!("{}{rel}", self.root.key));
-            if let Err(e) = self.s3.upload(&at, path, self.kms_key.as_deref(), self.part_bytes) {
+        for (kind, name, path) in crate::output::record_files(staged) {
+            let folder = if kind == RecordKind::Success { crate::earlier::SUCCESS } else { crate::earlier::FAILURE };
+            let at = self.root.with_key(&format!("{}{folder}/{name}", self.root.key));
+            if let Err(e) = self.s3.upload(&at, &path, self.kms_key.as_deref(), self.part_bytes) {
                 for w in written.iter().chain(std::iter::once(&at)) {
                     let _ = self.s3.delete(w);
                 }
@@ -193,20 +190,6 @@ pub(crate) fn download_folder(s3: &S3, uri: &S3Uri, dest: &Path) -> Result<(), S
 
 fn upload_error(e: Error) -> String {
     format!("cannot write {e}")
-}
-
-/// The files under `dir`, as `folder/relative/name` and their path.
-fn list_files(dir: &Path, folder: &str, out: &mut Vec<(String, std::path::PathBuf)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = format!("{folder}/{}", entry.file_name().to_string_lossy());
-        if path.is_dir() {
-            list_files(&path, &name, out);
-        } else {
-            out.push((name, path));
-        }
-    }
 }
 
 /// `outputDataConfig.encryptionKeyID`, as HealthLake's manifest has it, added to the core's

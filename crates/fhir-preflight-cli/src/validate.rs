@@ -231,11 +231,8 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
     let outcome = Outcome { write_error: outcome.write_error.or(shared.error.take()), ..outcome };
     let Outcome { counts, errors, notes, write_error } = outcome;
     if let Some(e) = write_error {
-        let what = if e.kind() == io::ErrorKind::Other && e.to_string().ends_with("could not be read to the end") {
-            "cannot complete the run"
-        } else {
-            "cannot write records"
-        };
+        let incomplete = e.get_ref().is_some_and(|inner| inner.is::<IncompleteInput>());
+        let what = if incomplete { "cannot complete the run" } else { "cannot write records" };
         complain(format!("{what}: {e}; no manifest was written"));
         return ExitCode::from(EXIT_TROUBLE);
     }
@@ -301,6 +298,12 @@ fn given_uris(args: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
         })
         .collect()
 }
+
+/// An S3 object that stopped arriving: the run fails and publishes nothing (its records would be
+/// partial). Carried as the run's write error, told apart by its type.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} could not be read to the end")]
+struct IncompleteInput(String);
 
 /// 2 for inputs that could not be read (or listed), else 1 for failed lines, else 0.
 fn exit_code(c: &Counts, trouble: bool) -> u8 {
@@ -503,7 +506,7 @@ impl Run<'_> {
                     ));
                     let transport = !matches!(source.kind(), io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied);
                     if input.s3.is_some() && transport {
-                        failed_run = Some(io::Error::other(format!("{} could not be read to the end", input.display)));
+                        failed_run = Some(io::Error::other(IncompleteInput(input.display.clone())));
                     }
                     (*partial, FileRead::CustomerError)
                 }

@@ -365,7 +365,7 @@ impl FailedLines {
 /// Feed `reader` to a validator in chunks, without the GIL, looking for Ctrl-C between chunks.
 fn run(
     py: Python<'_>,
-    mut reader: Box<dyn Read + Send>,
+    mut reader: Box<dyn Read + Send + '_>,
     options: &Options,
     sink: Collect,
 ) -> PyResult<(fhir_preflight::FileReport, Collect)> {
@@ -477,7 +477,7 @@ fn validate_file(
 /// Validate NDJSON bytes in memory, named `name` in the manifest.
 #[pyfunction]
 #[pyo3(signature = (data, *, name = "input.ndjson", level = "strict", threads = None))]
-fn validate_bytes(py: Python<'_>, data: Vec<u8>, name: &str, level: &str, threads: Option<usize>) -> PyResult<Report> {
+fn validate_bytes(py: Python<'_>, data: &[u8], name: &str, level: &str, threads: Option<usize>) -> PyResult<Report> {
     let options = options(level, threads)?;
     let (sink, spill) = Collect::new(None)?;
     let (report, sink) = run(py, Box::new(io::Cursor::new(data)), &options, sink)?;
