@@ -206,6 +206,31 @@ impl<S: Sink> Validator<S> {
         }
     }
 
+    /// A validator for the part of a file that starts at a line start other than the first: its
+    /// first line is numbered `line` (1-based) and starts at byte `offset` of the file, so line
+    /// numbers, byte offsets and records are those of validating the whole file. The file's first
+    /// bytes are not there, so nothing is said about them (byte-order mark, kind of file); the
+    /// report's `bytes_scanned` is this part's. Parts cut at newlines and validated this way add
+    /// up, line for line, to the whole file (the Python package's `byte_range`, the Spark job).
+    ///
+    /// ```
+    /// use fhir_preflight::{validate_bytes, Discard, Options, Validator};
+    /// let file = b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\"}\n";
+    /// let mut failed = Vec::new();
+    /// let mut sink = |l: &fhir_preflight::LineResult<'_>| failed.push(l.line);
+    /// let mut part = Validator::continuing(&Options::default(), &mut sink, 2, 36);
+    /// part.feed(&file[36..]);
+    /// let report = part.finish();
+    /// assert_eq!((report.resources_scanned, report.bytes_scanned), (1, 27));
+    /// assert_eq!(failed, vec![2]);
+    /// ```
+    pub fn continuing(options: &Options, sink: S, line: u64, offset: u64) -> Self {
+        let mut validator = Validator::new(options, sink);
+        validator.framer.resume(line.max(1), offset);
+        validator.head = None;
+        validator
+    }
+
     /// Push the next bytes of the input. Complete lines are validated as batches fill up.
     pub fn feed(&mut self, mut chunk: &[u8]) {
         if let Some(head) = &mut self.head {
@@ -297,7 +322,7 @@ impl<S: Sink> Validator<S> {
 
     /// Bytes pushed so far.
     pub fn bytes_fed(&self) -> u64 {
-        self.framer.offset
+        self.framer.offset - self.framer.start
     }
 
     /// Lines (non-blank) validated and handed to the sink so far. With more than one thread the
@@ -325,7 +350,7 @@ impl<S: Sink> Validator<S> {
         if self.head.is_some() {
             self.sniff();
         }
-        self.report.bytes_scanned = self.framer.offset;
+        self.report.bytes_scanned = self.framer.offset - self.framer.start;
         self.report.blank_lines = self.framer.blank_lines;
         if self.framer.had_bom {
             self.report.diagnostics.push(crate::check::file::byte_order_mark());

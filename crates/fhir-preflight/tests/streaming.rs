@@ -187,3 +187,81 @@ fn injected_panic_is_contained_to_its_line() {
         assert_eq!(record["UpdateResourceResponse"]["statusCode"], 500);
     }
 }
+
+/// Every line's record, number, offset and diagnostics, and the counts.
+/// `at`: the part's first line and offset (None: the file from its start).
+fn observed(input: &[u8], at: Option<(u64, u64)>, options: &Options) -> (Vec<u8>, Vec<String>, [u64; 6]) {
+    let (mut records, mut lines) = (Vec::new(), Vec::new());
+    let mut sink = |l: &LineResult<'_>| {
+        write_record(&mut records, l);
+        lines.push(format!("{} {} {} {:?}", l.line, l.byte_offset, l.byte_len, l.diagnostics));
+    };
+    let mut validator = match at {
+        None => Validator::new(options, &mut sink),
+        Some((line, offset)) => Validator::continuing(options, &mut sink, line, offset),
+    };
+    for piece in input.chunks(4096) {
+        validator.feed(piece);
+    }
+    let r = validator.finish();
+    let counts = [
+        r.bytes_scanned,
+        r.bytes_imported,
+        r.resources_scanned,
+        r.resources_imported,
+        r.resources_customer_error,
+        r.blank_lines,
+    ];
+    (records, lines, counts)
+}
+
+#[test]
+fn parts_of_a_file_add_up_to_the_file() {
+    // Every fixture file cut at newlines into 2, 3 and 5 parts (where it has that many lines):
+    // validated part by part, each continuing at its first line's number and offset, the
+    // records, line numbers, offsets and diagnostics are the whole file's, and the counts add up.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let mut files = Vec::new();
+    for folder in ["valid", "invalid", "edge", "rules", "synthea"] {
+        for entry in std::fs::read_dir(root.join(folder)).expect("fixture folder") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "ndjson") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 10, "fixtures found: {}", files.len());
+    let options = Options::default().with_threads(2);
+    for path in &files {
+        let file = std::fs::read(path).expect("fixture");
+        let whole = observed(&file, None, &options);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr_newlines(&file).into_iter().map(|i| i + 1).filter(|&s| s < file.len()))
+            .collect();
+        for parts in [2, 3, 5] {
+            if starts.len() < parts {
+                continue;
+            }
+            let mut cuts: Vec<usize> = (0..parts).map(|k| starts[k * starts.len() / parts]).collect();
+            cuts.push(file.len());
+            let (mut records, mut lines, mut counts) = (Vec::new(), Vec::new(), [0u64; 6]);
+            for pair in cuts.windows(2) {
+                let first_line = 1 + file[..pair[0]].iter().filter(|&&b| b == b'\n').count() as u64;
+                // The first part is the file's start (a byte-order mark is said of it).
+                let at = (pair[0] > 0).then_some((first_line, pair[0] as u64));
+                let (r, l, c) = observed(&file[pair[0]..pair[1]], at, &options);
+                records.extend(r);
+                lines.extend(l);
+                counts.iter_mut().zip(c).for_each(|(sum, c)| *sum += c);
+            }
+            let name = path.display();
+            assert_eq!(records, whole.0, "{name} in {parts} parts: records");
+            assert_eq!(lines, whole.1, "{name} in {parts} parts: lines");
+            assert_eq!(counts, whole.2, "{name} in {parts} parts: counts");
+        }
+    }
+}
+
+fn memchr_newlines(bytes: &[u8]) -> Vec<usize> {
+    bytes.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i).collect()
+}

@@ -54,7 +54,9 @@ pub(crate) struct Framer {
     bom: Bom,
     /// The input started with a byte-order mark.
     pub(crate) had_bom: bool,
-    /// Bytes consumed so far.
+    /// Input offset of the first byte fed (0, or where a part of a file starts).
+    pub(crate) start: u64,
+    /// Input offset of the next byte (the bytes consumed so far, from `start`).
     pub(crate) offset: u64,
     /// Number of the line being read.
     number: u64,
@@ -74,6 +76,7 @@ impl Framer {
             max_line_bytes,
             bom: Bom::Undecided([0; 3], 0),
             had_bom: false,
+            start: 0,
             offset: 0,
             number: 1,
             line_offset: 0,
@@ -82,6 +85,14 @@ impl Framer {
             blank_lines: 0,
             first_blank_line: None,
         }
+    }
+
+    /// Read a part of a file from a line start: line `number` at byte `offset` (no byte-order
+    /// mark can be there).
+    pub(crate) fn resume(&mut self, number: u64, offset: u64) {
+        self.bom = Bom::Decided;
+        self.number = number;
+        (self.start, self.offset, self.line_offset) = (offset, offset, offset);
     }
 
     /// Consume bytes of `chunk` into `batch` until the chunk is used up or the batch holds at least
