@@ -6,7 +6,7 @@
 //! by `Report.failed_lines()`, so a file with millions of bad lines costs no memory.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -367,10 +367,14 @@ fn run(
     py: Python<'_>,
     mut reader: Box<dyn Read + Send + '_>,
     options: &Options,
+    at: Option<(u64, u64)>,
     sink: Collect,
 ) -> PyResult<(fhir_preflight::FileReport, Collect)> {
     py.detach(|| {
-        let mut validator = fhir_preflight::Validator::new(options, sink);
+        let mut validator = match at {
+            None => fhir_preflight::Validator::new(options, sink),
+            Some((line, offset)) => fhir_preflight::Validator::continuing(options, sink, line, offset),
+        };
         let mut buf = vec![0u8; CHUNK];
         loop {
             let n = match reader.read(&mut buf) {
@@ -421,24 +425,83 @@ fn publish(dir: &Path, staging: &Path, manifest: &str) -> io::Result<()> {
     std::fs::remove_dir(staging)
 }
 
+/// Open `path` for reading (not a folder), errors naming it as the CLI does.
+fn open_input(path: &Path) -> PyResult<File> {
+    let shown = path.display();
+    let file = File::open(path).map_err(|e| PyOSError::new_err(format!("cannot read {shown}: {e}")))?;
+    if file.metadata().map_err(os_error)?.is_dir() {
+        return Err(PyOSError::new_err(format!("cannot read {shown}: is a directory")));
+    }
+    Ok(file)
+}
+
+/// Where the part of a file to validate starts: its first line's number and byte offset (`None`:
+/// the file from its start), and how many bytes it has (`None`: to the end).
+type Part = (Option<(u64, u64)>, Option<u64>);
+
+/// The part of `path` that `byte_range` and `first_line` name, checked: an uncompressed file, cut
+/// at newlines (as `scan_range` cuts it).
+fn part_of(path: &Path, file: &mut File, byte_range: Option<(u64, u64)>, first_line: Option<u64>) -> PyResult<Part> {
+    let shown = path.display();
+    let Some((start, end)) = byte_range else {
+        if first_line.is_some_and(|l| l != 1) {
+            return Err(PyValueError::new_err("first_line is for a byte_range"));
+        }
+        return Ok((None, None));
+    };
+    if path.extension().is_some_and(|e| e == "gz") {
+        return Err(PyValueError::new_err(format!(
+            "{shown}: a byte range of a compressed file cannot be read on its own; validate it whole"
+        )));
+    }
+    let size = file.metadata().map_err(os_error)?.len();
+    if start > end || end > size {
+        return Err(PyValueError::new_err(format!("{shown}: byte range ({start}, {end}) is outside its {size} bytes")));
+    }
+    let byte_before = |file: &mut File, at: u64| -> PyResult<bool> {
+        let mut byte = [0u8];
+        file.seek(SeekFrom::Start(at - 1)).and_then(|_| file.read_exact(&mut byte)).map_err(os_error)?;
+        Ok(byte[0] == b'\n')
+    };
+    for (at, what) in [(start, "start"), (end, "end")] {
+        if at > 0 && at < size && !byte_before(file, at)? {
+            return Err(PyValueError::new_err(format!(
+                "{shown}: byte range ({start}, {end}) does not {what} at a line start; cut it with scan_range()"
+            )));
+        }
+    }
+    file.seek(SeekFrom::Start(start)).map_err(os_error)?;
+    let at = match (start, first_line) {
+        (0, None | Some(1)) => None,
+        (0, Some(_)) => return Err(PyValueError::new_err("the part at byte 0 starts at line 1")),
+        (_, None) => return Err(PyValueError::new_err("a byte_range after byte 0 needs its first_line (scan_range)")),
+        (_, Some(line)) => Some((line, start)),
+    };
+    Ok((at, Some(end - start)))
+}
+
 /// Validate one NDJSON file (`.ndjson.gz` read transparently). With `output_dir`, also write the
-/// CLI's `manifest.json`, `SUCCESS/` and `FAILURE/` there (an absent or empty folder).
+/// CLI's `manifest.json`, `SUCCESS/` and `FAILURE/` there (an absent or empty folder). With
+/// `byte_range=(start, end)` and `first_line`, only that part of an uncompressed file, cut at
+/// newlines (see `scan_range`): its line numbers and records are the whole file's.
 #[pyfunction]
-#[pyo3(signature = (path, *, level = "strict", output_dir = None, threads = None))]
+#[pyo3(signature = (path, *, level = "strict", output_dir = None, threads = None, byte_range = None, first_line = None))]
 fn validate_file(
     py: Python<'_>,
     path: PathBuf,
     level: &str,
     output_dir: Option<PathBuf>,
     threads: Option<usize>,
+    byte_range: Option<(u64, u64)>,
+    first_line: Option<u64>,
 ) -> PyResult<Report> {
     let options = options(level, threads)?;
     let shown = path.display().to_string();
-    let file = File::open(&path).map_err(|e| PyOSError::new_err(format!("cannot read {shown}: {e}")))?;
-    if file.metadata().map_err(os_error)?.is_dir() {
-        return Err(PyOSError::new_err(format!("cannot read {shown}: is a directory")));
-    }
-    let reader: Box<dyn Read + Send> = if path.extension().is_some_and(|e| e == "gz") {
+    let mut file = open_input(&path)?;
+    let (at, length) = part_of(&path, &mut file, byte_range, first_line)?;
+    let reader: Box<dyn Read + Send> = if let Some(length) = length {
+        Box::new(file.take(length))
+    } else if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, file)))
     } else {
         Box::new(file)
@@ -447,7 +510,7 @@ fn validate_file(
     let records =
         staging.clone().map(|staging| Records { staging, name: record_name(&path), success: None, failure: None });
     let (sink, spill) = Collect::new(records)?;
-    let result = run(py, reader, &options, sink);
+    let result = run(py, reader, &options, at, sink);
     let cleanup = |staging: &Option<PathBuf>| {
         if let Some(s) = staging {
             let _ = std::fs::remove_dir_all(s);
@@ -480,7 +543,7 @@ fn validate_file(
 fn validate_bytes(py: Python<'_>, data: &[u8], name: &str, level: &str, threads: Option<usize>) -> PyResult<Report> {
     let options = options(level, threads)?;
     let (sink, spill) = Collect::new(None)?;
-    let (report, sink) = run(py, Box::new(io::Cursor::new(data)), &options, sink)?;
+    let (report, sink) = run(py, Box::new(io::Cursor::new(data)), &options, None, sink)?;
     sink.close().map_err(os_error)?;
     Ok(one(name, None, &report, spill))
 }
@@ -588,12 +651,105 @@ fn merge_manifests(manifests: Vec<String>, input_uri: Option<String>, output_dir
     Ok(Manifest { input_uri, output_dir, counts }.to_json())
 }
 
+/// Where the line after byte `at` - 1 starts: `at` at a line start, else after the next newline
+/// (the end of the file when there is none).
+fn line_start(file: &mut File, at: u64, size: u64) -> io::Result<u64> {
+    if at == 0 || at >= size {
+        return Ok(at.min(size));
+    }
+    file.seek(SeekFrom::Start(at - 1))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut pos = at - 1;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(size);
+        }
+        if let Some(i) = memchr::memchr(b'\n', buf) {
+            return Ok(pos + i as u64 + 1);
+        }
+        pos += buf.len() as u64;
+        let n = buf.len();
+        reader.consume(n);
+    }
+}
+
+/// The lines of an uncompressed NDJSON file that start in its bytes `[start, end)`: returns
+/// `(first, stop, newlines)`, the part's own bytes `[first, stop)` cut at newlines (a line belongs
+/// to the range holding its first byte, so consecutive ranges cut a file into parts that hold each
+/// line once) and the newlines in them. The part after it starts at line `1 + newlines so far`:
+/// what `validate_file(byte_range=(first, stop), first_line=...)` needs.
+#[pyfunction]
+fn scan_range(py: Python<'_>, path: PathBuf, start: u64, end: u64) -> PyResult<(u64, u64, u64)> {
+    let mut file = open_input(&path)?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        return Err(PyValueError::new_err(format!("{}: a compressed file cannot be cut into byte ranges", path.display())));
+    }
+    if start > end {
+        return Err(PyValueError::new_err(format!("byte range ({start}, {end}) ends before it starts")));
+    }
+    py.detach(|| {
+        let size = file.metadata()?.len();
+        let first = line_start(&mut file, start, size)?;
+        let stop = line_start(&mut file, end, size)?.max(first);
+        file.seek(SeekFrom::Start(first))?;
+        let mut newlines = 0;
+        let mut buf = vec![0u8; CHUNK];
+        let mut reader = (&mut file).take(stop - first);
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        }
+        Ok((first, stop, newlines))
+    })
+    .map_err(|e| PyOSError::new_err(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Manifests (JSON text) of the consecutive byte ranges of one file, as the manifest of that file
+/// validated whole: counts added, the file counted once.
+#[pyfunction]
+#[pyo3(signature = (manifests, *, output_dir = None))]
+fn merge_parts(manifests: Vec<String>, output_dir: Option<String>) -> PyResult<String> {
+    let mut counts = Counts::default();
+    let mut input: Option<String> = None;
+    for (i, text) in manifests.iter().enumerate() {
+        let m = Manifest::from_json(text).map_err(|e| PyValueError::new_err(format!("manifest {i}: {e}")))?;
+        if m.counts.files_scanned != 1 || m.counts.files_read_with_success != 1 {
+            return Err(PyValueError::new_err(format!("manifest {i} is not of one part of one file")));
+        }
+        match &input {
+            Some(first) if *first != m.input_uri => {
+                return Err(PyValueError::new_err(format!(
+                    "manifest {i} is of {}, not of {first}: parts of one file only",
+                    m.input_uri
+                )))
+            }
+            _ => input = Some(m.input_uri),
+        }
+        counts.merge(&m.counts);
+    }
+    let Some(input_uri) = input else {
+        return Err(PyValueError::new_err("merge_parts() needs at least one manifest"));
+    };
+    counts.files_scanned = 1;
+    counts.files_read_with_success = 1;
+    counts.files_imported = u64::from(counts.resources_imported > 0);
+    Ok(Manifest { input_uri, output_dir, counts }.to_json())
+}
+
 #[pymodule]
 fn _fhir_preflight(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate_file, m)?)?;
     m.add_function(wrap_pyfunction!(validate_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add_function(wrap_pyfunction!(merge_manifests, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(scan_range, m)?)?;
     m.add_class::<Validator>()?;
     m.add_class::<Report>()?;
     m.add_class::<FailedLine>()?;

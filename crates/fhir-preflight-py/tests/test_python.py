@@ -195,3 +195,69 @@ def test_the_work_runs_without_the_gil():
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert took > 0.3, f"too short to tell ({took:.2f} s)"
     assert max(gaps) < took / 3, (len(ticks), max(gaps), took)
+
+
+def validate_in_ranges(path, out, range_bytes):
+    """`path` cut into byte ranges of about `range_bytes`, each scanned and validated on its own as
+    the Spark job does, its records concatenated in range order; returns the file's manifest."""
+    size = path.stat().st_size
+    scanned = [fhir_preflight.scan_range(path, s, min(s + range_bytes, size)) for s in range(0, size, range_bytes)] or [(0, 0, 0)]
+    for (_, stop, _), (first, _, _) in zip(scanned, scanned[1:]):
+        assert stop == first, "consecutive ranges meet"
+    assert scanned[0][0] == 0 and scanned[-1][1] == size
+    assert sum(n for *_, n in scanned) == path.read_bytes().count(b"\n")
+    manifests, line = [], 1
+    for k, (first, stop, newlines) in enumerate(scanned):
+        part = out / f"part-{k}"
+        report = fhir_preflight.validate_file(path, output_dir=part, byte_range=(first, stop), first_line=line)
+        manifests.append(report.to_manifest_json())
+        line += newlines
+        for record in sorted(part.rglob("*.ndjson")):
+            target = out / "merged" / record.relative_to(part)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "ab") as f:
+                f.write(record.read_bytes())
+    return fhir_preflight.merge_parts(manifests, output_dir=str(out / "merged"))
+
+
+@pytest.mark.parametrize("path", [p for p in FIXTURES if p.suffix == ".ndjson"], ids=name)
+def test_byte_ranges_add_up_to_the_file(path, tmp_path):
+    rel = path.relative_to(ROOT)
+    done = subprocess.run([str(BIN), "validate", rel, "-o", tmp_path / "cli", "--format", "json"], cwd=ROOT, capture_output=True)
+    assert done.returncode in (0, 1), done.stderr
+    theirs = tree(tmp_path / "cli")
+    expected = theirs.pop("manifest.json").decode().replace(str(tmp_path / "cli"), str(tmp_path / "r" / "merged"))
+    # Ranges smaller than most lines (at most 50 of them), about a third of the file, and the whole file.
+    size = path.stat().st_size
+    for range_bytes in sorted({max(97, size // 50), max(1, size // 3), size + 1}):
+        out = tmp_path / "r"
+        manifest = validate_in_ranges(rel, out, range_bytes)
+        assert manifest == expected, f"manifest in ranges of {range_bytes} bytes"
+        assert tree(out / "merged") == theirs, f"records in ranges of {range_bytes} bytes"
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+
+
+def test_byte_ranges_that_are_not_cut_at_newlines_are_refused(tmp_path):
+    f = tmp_path / "two.ndjson"
+    f.write_bytes(b'{"resourceType":"Patient","id":"a"}\n{"resourceType":"Patient","id":"b"}\n')
+    with pytest.raises(ValueError, match="does not start at a line start"):
+        fhir_preflight.validate_file(f, byte_range=(5, 72), first_line=1)
+    with pytest.raises(ValueError, match="does not end at a line start"):
+        fhir_preflight.validate_file(f, byte_range=(0, 40))
+    with pytest.raises(ValueError, match="needs its first_line"):
+        fhir_preflight.validate_file(f, byte_range=(36, 72))
+    with pytest.raises(ValueError, match="outside its 72 bytes"):
+        fhir_preflight.validate_file(f, byte_range=(36, 80), first_line=2)
+    assert fhir_preflight.scan_range(f, 5, 40) == (36, 72, 1)
+    assert fhir_preflight.scan_range(f, 0, 5) == (0, 36, 1)
+    assert fhir_preflight.scan_range(f, 40, 50) == (72, 72, 0)
+    report = fhir_preflight.validate_file(f, byte_range=(36, 72), first_line=2)
+    assert (report.resources_scanned, report.counts["sizeOfScannedFilesInMB"]) == (1, 0.000036)
+    gz = tmp_path / "two.ndjson.gz"
+    gz.write_bytes(gzip.compress(f.read_bytes()))
+    with pytest.raises(ValueError, match="compressed"):
+        fhir_preflight.scan_range(gz, 0, 10)
+    with pytest.raises(ValueError, match="compressed"):
+        fhir_preflight.validate_file(gz, byte_range=(0, 10))
+    with pytest.raises(ValueError, match="parts of one file only"):
+        fhir_preflight.merge_parts([report.to_manifest_json(), fhir_preflight.validate_file(gz).to_manifest_json()])

@@ -17,6 +17,8 @@ from ._fhir_preflight import (
     Validator,
     merge,
     merge_manifests,
+    merge_parts,
+    scan_range,
     validate_bytes,
     validate_file,
 )
@@ -29,6 +31,8 @@ __all__ = [
     "Validator",
     "merge",
     "merge_manifests",
+    "merge_parts",
+    "scan_range",
     "validate_bytes",
     "validate_file",
 ]

@@ -1,7 +1,7 @@
 """Typed stubs of fhir_preflight (the Rust extension module `_fhir_preflight`)."""
 
 from os import PathLike
-from typing import Iterator, Literal, Optional, Sequence, Union
+from typing import Iterator, Literal, Optional, Sequence, Tuple, Union
 
 Level = Literal["strict", "structure-only", "minimal"]
 
@@ -46,7 +46,22 @@ def validate_file(
     level: Level = "strict",
     output_dir: Optional[Union[str, PathLike[str]]] = None,
     threads: Optional[int] = None,
-) -> Report: ...
+    byte_range: Optional[Tuple[int, int]] = None,
+    first_line: Optional[int] = None,
+) -> Report:
+    """Validate one NDJSON file (`.ndjson.gz` read transparently); with `output_dir`, also write the CLI's
+    `manifest.json`, `SUCCESS/` and `FAILURE/` there. With `byte_range=(first, stop)` and `first_line`, as
+    `scan_range` gives them, only that part of an uncompressed file: line numbers and records are the
+    whole file's (combine the parts' manifests with `merge_parts`, concatenate their records in order)."""
+    ...
+def scan_range(path: Union[str, PathLike[str]], start: int, end: int) -> Tuple[int, int, int]:
+    """The lines of an uncompressed NDJSON file that start in bytes `[start, end)`: `(first, stop, newlines)`,
+    cut at newlines, so consecutive ranges hold each line once. The next part's first line is 1 plus the
+    newlines of the parts before it."""
+    ...
+def merge_parts(manifests: Sequence[str], *, output_dir: Optional[str] = None) -> str:
+    """The manifests of the consecutive byte ranges of one file, as the manifest of the file validated whole."""
+    ...
 def validate_bytes(data: bytes, *, name: str = "input.ndjson", level: Level = "strict", threads: Optional[int] = None) -> Report: ...
 def merge(reports: Sequence[Report]) -> Report: ...
 def merge_manifests(manifests: Sequence[str], *, input_uri: Optional[str] = None, output_dir: Optional[str] = None) -> str: ...
