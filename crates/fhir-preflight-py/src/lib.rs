@@ -683,7 +683,10 @@ fn line_start(file: &mut File, at: u64, size: u64) -> io::Result<u64> {
 fn scan_range(py: Python<'_>, path: PathBuf, start: u64, end: u64) -> PyResult<(u64, u64, u64)> {
     let mut file = open_input(&path)?;
     if path.extension().is_some_and(|e| e == "gz") {
-        return Err(PyValueError::new_err(format!("{}: a compressed file cannot be cut into byte ranges", path.display())));
+        return Err(PyValueError::new_err(format!(
+            "{}: a compressed file cannot be cut into byte ranges",
+            path.display()
+        )));
     }
     if start > end {
         return Err(PyValueError::new_err(format!("byte range ({start}, {end}) ends before it starts")));
