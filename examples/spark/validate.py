@@ -6,13 +6,14 @@ INPUT: files (`.ndjson`, `.ndjson.gz`) or folders (their `.ndjson` and `.ndjson.
 the CLI reads a folder), on a file system every executor sees (local in `local[N]` mode; a shared
 mount, or files fetched first, on a cluster). One task per file, largest first — and an uncompressed
 file larger than `--range-bytes` (default 256 MiB) is cut into byte ranges of about that size, one
-task each: a first, cheap stage finds where each range's lines start and how many newlines it holds
-(`fhir_preflight.scan_range`), so every range is validated with the whole file's line numbers
+task each: a first, cheap stage reads each range once to find its first line start and its newlines
+(`fhir_preflight.scan_range`), the driver turns them into parts cut at newlines with their first line
+numbers (`fhir_preflight.plan_parts`), and every part is validated with the whole file's line numbers
 (`validate_file(byte_range=..., first_line=...)`). A gzipped file cannot be read from the middle and
 is always one task. Each task is validated by the `fhir_preflight` package (installed on every
 executor: `--py-files` cannot carry a compiled wheel; use `spark.archives`/`--archives` with a packed
 environment, EMR bootstrap actions, Glue's `--additional-python-modules`, or a Databricks cluster
-library) into its own part folder; the driver then moves the parts' records into OUT/SUCCESS and
+library) into a part folder of its own attempt; the driver then moves the parts' records into OUT/SUCCESS and
 OUT/FAILURE (a cut file's ranges concatenated in order) and writes OUT/manifest.json last — exactly
 what one `fhir-preflight validate INPUT... --output-dir OUT` writes.
 """
@@ -51,22 +52,26 @@ def ranges_of(path, range_bytes):
 
 
 def scan_one(task):
-    """Executor side: where a nominal range's lines start and end, and its newlines."""
+    """Executor side: a nominal range's first line start and newlines (reading only its bytes)."""
     import fhir_preflight
 
     key, path, (start, end) = task
-    return key, fhir_preflight.scan_range(path, start, end)
+    return key, (start, end, fhir_preflight.scan_range(path, start, end))
 
 
 def validate_one(task):
-    """Executor side: one file, or one range of a file, into its own part folder; returns (key,
-    manifest text)."""
+    """Executor side: one file, or one part of a file, into a part folder of its own attempt (a
+    retried or speculative attempt never touches another's); returns (key, (folder, manifest))."""
+    from pyspark import TaskContext
+
     import fhir_preflight
 
     key, path, cut, parts, level = task
-    out = os.path.join(parts, "part-{:05}-{:05}".format(*key))
+    context = TaskContext.get()
+    attempt = context.taskAttemptId() if context else 0
+    out = os.path.join(parts, "part-{:05}-{:05}-{}".format(*key, attempt))
     if os.path.exists(out):
-        shutil.rmtree(out)  # a retried task starts again
+        shutil.rmtree(out)
     if cut is None:
         report = fhir_preflight.validate_file(path, level=level, output_dir=out, threads=1)
     else:
@@ -74,49 +79,53 @@ def validate_one(task):
         report = fhir_preflight.validate_file(
             path, level=level, output_dir=out, threads=1, byte_range=(first, stop), first_line=first_line
         )
-    return key, report.to_manifest_json()
+    return key, (out, report.to_manifest_json())
 
 
 def plan(spark, files, range_bytes):
-    """Every task as (key, path, cut): key (file index, range index), cut None for a whole file or
-    (first byte, stop byte, first line) for a range, the ranges scanned on the executors."""
+    """Every task as (key, path, cut): key (file index, part index), cut None for a whole file or
+    (first byte, stop byte, first line) for a part, the ranges scanned on the executors."""
+    import fhir_preflight
+
     nominal = [((i, k), f, r) for i, f in enumerate(files) for k, r in enumerate(ranges_of(f, range_bytes))]
     to_scan = [t for t in nominal if t[2] is not None]
     scanned = {}
     if to_scan:
         scanned = dict(spark.sparkContext.parallelize(to_scan, len(to_scan)).map(scan_one).collect())
-    tasks, line = [], {}
-    for key, path, r in nominal:  # in file and range order: the first lines add up
-        if r is None:
-            tasks.append((key, path, None))
+    tasks = []
+    for i, path in enumerate(files):
+        ranges = [key for key, _, r in nominal if key[0] == i and r is not None]
+        if not ranges:
+            tasks.append(((i, 0), path, None))
             continue
-        first, stop, newlines = scanned[key]
-        at = line.get(key[0], 1)
-        line[key[0]] = at + newlines
-        if stop > first or key[1] == 0:  # a range holding no line start (inside a long line) has no task
-            tasks.append((key, path, (first, stop, at)))
+        parts = fhir_preflight.plan_parts(os.path.getsize(path), [scanned[key] for key in ranges])
+        tasks += [((i, k), path, part) for k, part in enumerate(parts)]
     return tasks
 
 
-def gather(out, parts, keys):
-    """Every part's records into place, a cut file's ranges appended in order (a whole file's moved)."""
-    written = set()
-    for key in keys:
-        part = parts / "part-{:05}-{:05}".format(*key)
-        for folder in ("SUCCESS", "FAILURE"):
-            if not (part / folder).is_dir():
+def record_name(path):
+    """The record file name of an input, as the CLI names it (its base name, `.gz` dropped)."""
+    name = os.path.basename(path)
+    return name[:-3] if name.endswith(".gz") else name
+
+
+def gather(out, folders):
+    """Every part's records into place, in (file, part) order: a whole file's moved, a cut file's
+    parts appended in order (created private, as the CLI writes records: they hold patient data)."""
+    for key, folder in sorted(folders.items()):
+        for kind in ("SUCCESS", "FAILURE"):
+            src = Path(folder) / kind
+            if not src.is_dir():
                 continue
-            (out / folder).mkdir(exist_ok=True)
-            for record in sorted((part / folder).iterdir()):
-                target = out / folder / record.name
-                if target.exists() and (folder, record.name, key[0]) not in written:
-                    sys.exit(f"two inputs would write the record file {record.name}")
-                written.add((folder, record.name, key[0]))
-                if key[1] == 0:
+            (out / kind).mkdir(exist_ok=True)
+            for record in sorted(src.iterdir()):
+                target = out / kind / record.name
+                if key[1] == 0 and not target.exists():
                     record.rename(target)
-                else:
-                    with open(target, "ab") as to, open(record, "rb") as src:
-                        shutil.copyfileobj(src, to, 1 << 20)
+                    continue
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                with os.fdopen(fd, "ab") as to, open(record, "rb") as part:
+                    shutil.copyfileobj(part, to, 1 << 20)
 
 
 def main(argv=None):
@@ -139,6 +148,12 @@ def main(argv=None):
     files = list_inputs(a.inputs)
     if not files:
         sys.exit("no input to validate")
+    # Two inputs of one record name would write one record file (the CLI refuses them up front).
+    names = {}
+    for f in files:
+        if record_name(f) in names:
+            sys.exit(f"two inputs would write the record file {record_name(f)}: {names[record_name(f)]} and {f}")
+        names[record_name(f)] = f
     parts = out / "_parts"
     parts.mkdir(parents=True, exist_ok=True)
     spark = SparkSession.builder.appName("fhir-preflight").getOrCreate()
@@ -156,11 +171,10 @@ def main(argv=None):
     keys = sorted(results)
     cut = sum(1 for k in keys if k[1] > 0)
     print(f"{len(files)} files in {len(keys)} tasks ({cut} more for byte ranges of large files)", file=sys.stderr)
-    # Record names are unique across inputs (the CLI refuses two inputs of one name).
-    gather(out, parts, keys)
+    gather(out, {key: folder for key, (folder, _) in results.items()})
     per_file = {}
     for key in keys:
-        per_file.setdefault(key[0], []).append(results[key])
+        per_file.setdefault(key[0], []).append(results[key][1])
     manifests = [texts[0] if len(texts) == 1 else fhir_preflight.merge_parts(texts) for _, texts in sorted(per_file.items())]
     manifest = fhir_preflight.merge_manifests(manifests, input_uri=input_uri(a.inputs), output_dir=a.output)
     shutil.rmtree(parts)

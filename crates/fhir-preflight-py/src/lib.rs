@@ -440,7 +440,7 @@ fn open_input(path: &Path) -> PyResult<File> {
 type Part = (Option<(u64, u64)>, Option<u64>);
 
 /// The part of `path` that `byte_range` and `first_line` name, checked: an uncompressed file, cut
-/// at newlines (as `scan_range` cuts it).
+/// at newlines (as `plan_parts` cuts it).
 fn part_of(path: &Path, file: &mut File, byte_range: Option<(u64, u64)>, first_line: Option<u64>) -> PyResult<Part> {
     let shown = path.display();
     let Some((start, end)) = byte_range else {
@@ -455,7 +455,10 @@ fn part_of(path: &Path, file: &mut File, byte_range: Option<(u64, u64)>, first_l
         )));
     }
     let size = file.metadata().map_err(os_error)?.len();
-    if start > end || end > size {
+    if start > end {
+        return Err(PyValueError::new_err(format!("{shown}: byte range ({start}, {end}) ends before it starts")));
+    }
+    if end > size {
         return Err(PyValueError::new_err(format!("{shown}: byte range ({start}, {end}) is outside its {size} bytes")));
     }
     let byte_before = |file: &mut File, at: u64| -> PyResult<bool> {
@@ -466,7 +469,7 @@ fn part_of(path: &Path, file: &mut File, byte_range: Option<(u64, u64)>, first_l
     for (at, what) in [(start, "start"), (end, "end")] {
         if at > 0 && at < size && !byte_before(file, at)? {
             return Err(PyValueError::new_err(format!(
-                "{shown}: byte range ({start}, {end}) does not {what} at a line start; cut it with scan_range()"
+                "{shown}: byte range ({start}, {end}) does not {what} at a line start; cut it with scan_range() and plan_parts()"
             )));
         }
     }
@@ -474,7 +477,8 @@ fn part_of(path: &Path, file: &mut File, byte_range: Option<(u64, u64)>, first_l
     let at = match (start, first_line) {
         (0, None | Some(1)) => None,
         (0, Some(_)) => return Err(PyValueError::new_err("the part at byte 0 starts at line 1")),
-        (_, None) => return Err(PyValueError::new_err("a byte_range after byte 0 needs its first_line (scan_range)")),
+        (_, None) => return Err(PyValueError::new_err("a byte_range after byte 0 needs its first_line (plan_parts)")),
+        (_, Some(0)) => return Err(PyValueError::new_err("first_line is 1-based")),
         (_, Some(line)) => Some((line, start)),
     };
     Ok((at, Some(end - start)))
@@ -483,7 +487,7 @@ fn part_of(path: &Path, file: &mut File, byte_range: Option<(u64, u64)>, first_l
 /// Validate one NDJSON file (`.ndjson.gz` read transparently). With `output_dir`, also write the
 /// CLI's `manifest.json`, `SUCCESS/` and `FAILURE/` there (an absent or empty folder). With
 /// `byte_range=(start, end)` and `first_line`, only that part of an uncompressed file, cut at
-/// newlines (see `scan_range`): its line numbers and records are the whole file's.
+/// newlines (`scan_range` and `plan_parts` cut a file so): its line numbers and records are the whole file's.
 #[pyfunction]
 #[pyo3(signature = (path, *, level = "strict", output_dir = None, threads = None, byte_range = None, first_line = None))]
 fn validate_file(
@@ -651,54 +655,37 @@ fn merge_manifests(manifests: Vec<String>, input_uri: Option<String>, output_dir
     Ok(Manifest { input_uri, output_dir, counts }.to_json())
 }
 
-/// Where the line after byte `at` - 1 starts: `at` at a line start, else after the next newline
-/// (the end of the file when there is none).
-fn line_start(file: &mut File, at: u64, size: u64) -> io::Result<u64> {
-    if at == 0 || at >= size {
-        return Ok(at.min(size));
-    }
-    file.seek(SeekFrom::Start(at - 1))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut pos = at - 1;
-    loop {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(size);
-        }
-        if let Some(i) = memchr::memchr(b'\n', buf) {
-            return Ok(pos + i as u64 + 1);
-        }
-        pos += buf.len() as u64;
-        let n = buf.len();
-        reader.consume(n);
-    }
-}
-
-/// The lines of an uncompressed NDJSON file that start in its bytes `[start, end)`: returns
-/// `(first, stop, newlines)`, the part's own bytes `[first, stop)` cut at newlines (a line belongs
-/// to the range holding its first byte, so consecutive ranges cut a file into parts that hold each
-/// line once) and the newlines in them. The part after it starts at line `1 + newlines so far`:
-/// what `validate_file(byte_range=(first, stop), first_line=...)` needs.
+/// The first step of cutting an uncompressed NDJSON file into parts at newlines, for the byte
+/// range `[start, end)` of a cut: `(first, newlines)`, where `first` is the first line start in the
+/// range (`None` when no line starts there: the range is inside one long line) and `newlines` the
+/// newlines in bytes `[start - 1, end - 1)` (from byte 0 for the first range). Only those bytes
+/// are read, so a file cut into ranges is read once. `plan_parts` turns the ranges' results into
+/// the parts `validate_file(byte_range=..., first_line=...)` takes.
 #[pyfunction]
-fn scan_range(py: Python<'_>, path: PathBuf, start: u64, end: u64) -> PyResult<(u64, u64, u64)> {
+fn scan_range(py: Python<'_>, path: PathBuf, start: u64, end: u64) -> PyResult<(Option<u64>, u64)> {
+    let shown = path.display().to_string();
     let mut file = open_input(&path)?;
     if path.extension().is_some_and(|e| e == "gz") {
-        return Err(PyValueError::new_err(format!(
-            "{}: a compressed file cannot be cut into byte ranges",
-            path.display()
-        )));
+        return Err(PyValueError::new_err(format!("{shown}: a compressed file cannot be cut into byte ranges")));
     }
     if start > end {
-        return Err(PyValueError::new_err(format!("byte range ({start}, {end}) ends before it starts")));
+        return Err(PyValueError::new_err(format!("{shown}: byte range ({start}, {end}) ends before it starts")));
     }
     py.detach(|| {
         let size = file.metadata()?.len();
-        let first = line_start(&mut file, start, size)?;
-        let stop = line_start(&mut file, end, size)?.max(first);
-        file.seek(SeekFrom::Start(first))?;
+        let end = end.min(size);
+        if start >= end {
+            return Ok((None, 0));
+        }
+        // A line starts at p when p is 0 or byte p - 1 is a newline.
+        let from = start.saturating_sub(1);
+        let to = end - 1;
+        let mut first = (start == 0).then_some(0);
         let mut newlines = 0;
+        file.seek(SeekFrom::Start(from))?;
         let mut buf = vec![0u8; CHUNK];
-        let mut reader = (&mut file).take(stop - first);
+        let mut reader = (&mut file).take(to - from);
+        let mut at = from;
         loop {
             let n = match reader.read(&mut buf) {
                 Ok(0) => break,
@@ -706,11 +693,15 @@ fn scan_range(py: Python<'_>, path: PathBuf, start: u64, end: u64) -> PyResult<(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
+            if first.is_none() {
+                first = memchr::memchr(b'\n', &buf[..n]).map(|i| at + i as u64 + 1);
+            }
             newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+            at += n as u64;
         }
-        Ok((first, stop, newlines))
+        Ok((first, newlines))
     })
-    .map_err(|e| PyOSError::new_err(format!("cannot read {}: {e}", path.display())))
+    .map_err(|e| PyOSError::new_err(format!("cannot read {shown}: {e}")))
 }
 
 /// Manifests (JSON text) of the consecutive byte ranges of one file, as the manifest of that file

@@ -29,7 +29,8 @@ use crate::{Error, Options};
 pub struct LineResult<'a> {
     /// 1-based physical line number (blank lines count), HealthLake's `lineId`.
     pub line: u64,
-    /// 0-based byte offset of the line's first byte in the input.
+    /// 0-based byte offset of the line's first byte in the input (in the whole file, for a part
+    /// validated by [`Validator::continuing`]).
     pub byte_offset: u64,
     /// Length of the line in bytes, without its terminator.
     pub byte_len: u64,
@@ -214,7 +215,7 @@ impl<S: Sink> Validator<S> {
     /// up, line for line, to the whole file (the Python package's `byte_range`, the Spark job).
     ///
     /// ```
-    /// use fhir_preflight::{validate_bytes, Discard, Options, Validator};
+    /// use fhir_preflight::{Options, Validator};
     /// let file = b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\"}\n";
     /// let mut failed = Vec::new();
     /// let mut sink = |l: &fhir_preflight::LineResult<'_>| failed.push(l.line);

@@ -1,7 +1,7 @@
 """Typed stubs of fhir_preflight (the Rust extension module `_fhir_preflight`)."""
 
 from os import PathLike
-from typing import Iterator, Literal, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, Literal, Optional, Sequence, Tuple, Union
 
 Level = Literal["strict", "structure-only", "minimal"]
 
@@ -51,13 +51,16 @@ def validate_file(
 ) -> Report:
     """Validate one NDJSON file (`.ndjson.gz` read transparently); with `output_dir`, also write the CLI's
     `manifest.json`, `SUCCESS/` and `FAILURE/` there. With `byte_range=(first, stop)` and `first_line`, as
-    `scan_range` gives them, only that part of an uncompressed file: line numbers and records are the
+    `plan_parts` gives them, only that part of an uncompressed file: line numbers and records are the
     whole file's (combine the parts' manifests with `merge_parts`, concatenate their records in order)."""
     ...
-def scan_range(path: Union[str, PathLike[str]], start: int, end: int) -> Tuple[int, int, int]:
-    """The lines of an uncompressed NDJSON file that start in bytes `[start, end)`: `(first, stop, newlines)`,
-    cut at newlines, so consecutive ranges hold each line once. The next part's first line is 1 plus the
-    newlines of the parts before it."""
+def scan_range(path: Union[str, PathLike[str]], start: int, end: int) -> Tuple[Optional[int], int]:
+    """For the byte range `[start, end)` of an uncompressed NDJSON file cut into ranges: its first line start
+    (None inside a long line) and its newlines (bytes `[start - 1, end - 1)`), reading only those bytes."""
+    ...
+def plan_parts(size: int, scans: Sequence[Tuple[int, int, Tuple[Optional[int], int]]]) -> List[Tuple[int, int, int]]:
+    """The parts `(first, stop, first_line)` of a file of `size` bytes from its consecutive ranges'
+    `(start, end, scan_range(...))`: each line in one part, numbered as in the whole file."""
     ...
 def merge_parts(manifests: Sequence[str], *, output_dir: Optional[str] = None) -> str:
     """The manifests of the consecutive byte ranges of one file, as the manifest of the file validated whole."""
