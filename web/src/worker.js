@@ -50,7 +50,10 @@ self.onmessage = async (e) => {
       if (success.length) entry("SUCCESS").parts.push(new Blob([success]));
       const rows = JSON.parse(run.takeRows());
       if (rows.length) self.postMessage({ type: "rows", rows });
+      const warnings = JSON.parse(run.takeWarningRows());
+      if (warnings.length) self.postMessage({ type: "warnings", rows: warnings });
     };
+    const files = [];
     for (const file of e.data.files) {
       run.beginFile(file.name);
       const reader = file.stream().getReader();
@@ -75,6 +78,12 @@ self.onmessage = async (e) => {
       }
       const report = JSON.parse(run.endFile(ok));
       linesBefore += report.resourcesScanned;
+      files.push({
+        file: file.name,
+        scanned: report.resourcesScanned,
+        imported: report.resourcesImported,
+        failed: report.resourcesWithCustomerError + report.resourcesWithServerError,
+      });
       for (const note of report.notes) notes.push({ file: file.name, ...note });
       drain(file.name);
     }
@@ -86,7 +95,7 @@ self.onmessage = async (e) => {
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .map((r) => ({ name: r.name, blob: new Blob(r.parts) }));
     self.postMessage({ type: "progress", bytes: done, lines: linesBefore });
-    self.postMessage({ type: "done", manifest, records: out, notes });
+    self.postMessage({ type: "done", manifest, records: out, notes, files, tally: JSON.parse(run.tally()) });
   } catch (err) {
     const message = lastPanic ?? `fhir-preflight stopped: ${err && err.message ? err.message : err}`;
     self.postMessage({ type: "error", message });

@@ -258,3 +258,140 @@ test("a panic inside the validator ends the run with an error naming the line", 
   await page.screenshot({ path: path.join(artifacts, "page-panic.png") });
   await page.close();
 });
+
+/** The CLI's counts for `file`: errors and warnings per code (from its `--format ndjson` stream),
+ * lines and failed lines per resource type (its human summary), and the stream's items. */
+function cliSummary(files) {
+  const stream = spawnSync(cli, ["validate", ...files, "--format", "ndjson"], { encoding: "utf8", maxBuffer: 1 << 30 });
+  const items = stream.stdout.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+  const errorsByCode = {};
+  const warningsByCode = {};
+  for (const d of items) {
+    if (d.severity === "error" || d.severity === "fatal") errorsByCode[d.code] = (errorsByCode[d.code] ?? 0) + 1;
+    if (d.severity === "warning") warningsByCode[d.code] = (warningsByCode[d.code] ?? 0) + 1;
+  }
+  const human = spawnSync(cli, ["validate", ...files, "--color", "never", "--max-errors", "0", "--max-warnings", "0"], { encoding: "utf8", maxBuffer: 1 << 30 });
+  const typesLine = human.stdout.split("\n").find((l) => l.startsWith("Failed lines by resource type: ")) ?? "";
+  const failedByType = {};
+  for (const m of typesLine.matchAll(/([A-Za-z()]+) (\d+)\/(\d+)/g)) failedByType[m[1]] = { failed: Number(m[2]), lines: Number(m[3]) };
+  return { items, errorsByCode, warningsByCode, failedByType };
+}
+
+/** A chart's rows: {label: [numbers…]}. */
+async function chart(page, id) {
+  return page.evaluate((id) => Object.fromEntries([...document.querySelectorAll(`#${id} tbody tr[data-label]`)].map((tr) =>
+    [tr.dataset.label, [...tr.querySelectorAll("td.n")].map((td) => Number(td.textContent.replace(/,/g, "")))])), id);
+}
+
+async function axe(page, when) {
+  await page.evaluate(fs.readFileSync(path.join(root, "web", "node_modules", "axe-core", "axe.min.js"), "utf8"));
+  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  fs.writeFileSync(path.join(artifacts, `axe-${when}.json`), JSON.stringify(result.violations, null, 1));
+  assert.deepEqual(bad.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`), [],
+    `axe-core, ${when}: serious or critical violations`);
+  return result.violations.length;
+}
+
+test("the report: a verdict in words, charts with the CLI's counts, filters, warnings, keyboard, axe-core", async () => {
+  const many = path.join(artifacts, "many-errors.ndjson");
+  if (!fs.existsSync(many)) {
+    execFileSync("cargo", ["xtask", "gen-corpus", "--lines", "3000", "--seed", "11", "--invalid-per-mille", "150", "--out", many], { cwd: root, stdio: "inherit" });
+  }
+  const page = await openPage();
+  await page.screenshot({ path: path.join(artifacts, "report-before.png"), fullPage: true });
+  await axe(page, "before");
+  // Keyboard alone: the drop zone takes the focus and opens the file chooser on Enter.
+  await page.focus("#drop");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "drop");
+  // (Headless Chromium sometimes drops the first key event after a page's load: up to 3 presses.)
+  let chooser = null;
+  for (let i = 0; i < 3 && !chooser; i++) {
+    [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: 5000 }).catch(() => null), page.keyboard.press("Enter")]);
+  }
+  assert.ok(chooser, "Enter on the drop zone opens the file chooser");
+  await page.evaluate(() => { document.body.dataset.state = "ready"; });
+  // Two files: one with many errors, one with warnings on imported lines.
+  const inputs = [many, path.join(root, "fixtures", "rules", "invariants-and-bundles.ndjson")];
+  await chooser.setFiles(inputs);
+  await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 600000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), "done", await page.textContent("#error"));
+  await page.screenshot({ path: path.join(artifacts, "report-many-errors.png"), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await page.evaluate(() => document.getElementById("results").scrollIntoView());
+  await page.screenshot({ path: path.join(artifacts, "report-top.png") });
+
+  const run = spawnSync(cli, ["validate", ...inputs, "--format", "json"], { encoding: "utf8" });
+  const m = JSON.parse(run.stdout);
+  const bad = m.numberOfResourcesWithCustomerError + m.numberOfResourcesWithServerError;
+  assert.ok(bad > 100, `only ${bad} bad lines`);
+  const perFile = inputs.map((f) => JSON.parse(cliOutputs(f).manifest));
+  const filesBad = perFile.filter((f) => f.numberOfResourcesWithCustomerError + f.numberOfResourcesWithServerError > 0).length;
+  assert.equal(await page.getAttribute("#verdict", "data-verdict"), "rejected");
+  assert.equal((await page.textContent("#verdict-text")).trim(),
+    `${m.numberOfResourcesImportedSuccessfully.toLocaleString("en-US")} of ${m.numberOfResourcesScanned.toLocaleString("en-US")} resources would import; ${bad.toLocaleString("en-US")} would be rejected in ${filesBad} of 2 files.`);
+  assert.match(await page.textContent("#verdict-title"), /✗/, "the verdict says it in text, not colour alone");
+  const byFile = await chart(page, "chart-files");
+  inputs.forEach((f, k) => {
+    const fm = perFile[k];
+    const failed = fm.numberOfResourcesWithCustomerError + fm.numberOfResourcesWithServerError;
+    assert.deepEqual(byFile[path.basename(f)], [failed, fm.numberOfResourcesImportedSuccessfully], `lines of ${f}`);
+  });
+
+  const summary = cliSummary(inputs);
+  const errors = await chart(page, "chart-errors");
+  assert.deepEqual(Object.fromEntries(Object.entries(errors).map(([c, [n]]) => [c, n])), summary.errorsByCode, "errors by code");
+  const warnings = await chart(page, "chart-warnings");
+  assert.deepEqual(Object.fromEntries(Object.entries(warnings).map(([c, [n]]) => [c, n])), summary.warningsByCode, "warnings by code");
+  const types = await chart(page, "chart-types");
+  for (const [ty, want] of Object.entries(summary.failedByType)) {
+    assert.deepEqual(types[ty], [want.failed, want.lines - want.failed], `lines of ${ty}`);
+  }
+  const lines = Object.values(types).reduce((n, [f, i]) => n + f + i, 0);
+  assert.equal(lines, m.numberOfResourcesScanned, "every line in the types chart");
+  assert.equal(Object.values(types).reduce((n, [f]) => n + f, 0), bad, "every failed line in the types chart");
+
+  // A click on a code filters the failed lines to the lines with that code.
+  const [topCode] = Object.entries(summary.errorsByCode).sort((a, b) => b[1] - a[1])[0];
+  await page.click(`#chart-errors tr[data-label="${topCode}"] button`);
+  const withCode = new Set(summary.items.filter((d) => d.code === topCode && (d.severity === "error" || d.severity === "fatal")).map((d) => `${d.file}:${d.line}`));
+  assert.equal(Number(await page.evaluate(() => document.body.dataset.shownRows)), withCode.size, `lines with ${topCode}`);
+  assert.equal(await page.inputValue("#filter-code"), topCode);
+  // Resource type, then a search by id.
+  const someType = Object.keys(summary.failedByType).find((t) => t !== "(unknown)");
+  await page.click("#filter-clear");
+  await page.selectOption("#filter-type", someType);
+  assert.equal(Number(await page.evaluate(() => document.body.dataset.shownRows)), summary.failedByType[someType].failed, `failed ${someType} lines`);
+  await page.click("#filter-clear");
+  const failedWithId = summary.items.find((d) => (d.severity === "error" || d.severity === "fatal") && d.resourceId && d.resourceId.length > 3);
+  await page.fill("#filter-id", failedWithId.resourceId);
+  const ids = await page.evaluate(() => [...document.querySelectorAll("#lines tr td:nth-child(3)")].map((td) => td.textContent));
+  assert.ok(ids.length >= 1 && ids.every((id) => id.toLowerCase().includes(failedWithId.resourceId.toLowerCase())), `search by id: ${ids}`);
+  await page.click("#filter-clear");
+  // Sort by code.
+  await page.click('#failed th button[data-sort="code"]');
+  const codes = await page.evaluate(() => [...document.querySelectorAll("#lines tr")].map((tr) => tr.dataset.code));
+  assert.deepEqual(codes, [...codes].sort(), "sorted by code");
+  assert.equal(await page.getAttribute('#failed th:nth-child(5)', "aria-sort"), "ascending");
+  // The warnings of imported lines, in their own view.
+  // The stream's notes about files (mixed types, blank lines) have no column, type or path.
+  const onLine = (d) => !(d.column === null && d.resourceType === null && d.path === null);
+  const failedLines = new Set(summary.items.filter((d) => onLine(d) && (d.severity === "error" || d.severity === "fatal")).map((d) => `${d.file}:${d.line}`));
+  const lineWarnings = summary.items.filter((d) => onLine(d) && d.severity === "warning" && !failedLines.has(`${d.file}:${d.line}`)).length;
+  assert.ok(lineWarnings > 0, "warnings on imported lines to show");
+  await page.keyboard.press("Tab");
+  await page.focus("#tab-failed");
+  await page.keyboard.press("ArrowRight");
+  assert.equal(await page.getAttribute("#tab-warnings", "aria-selected"), "true", "arrow keys move between the views");
+  assert.equal(Number(await page.evaluate(() => document.body.dataset.shownRows)), lineWarnings, "warnings view");
+  await axe(page, "after");
+  await page.screenshot({ path: path.join(artifacts, "report-warnings.png"), fullPage: true });
+
+  // A clean file: the verdict says so.
+  const { counts } = await validateInPage(page, path.join(root, "fixtures", "synthea-us-core", "Patient.ndjson"));
+  assert.ok(counts.numberOfResourcesScanned);
+  assert.equal(await page.getAttribute("#verdict", "data-verdict"), "clean");
+  assert.match(await page.textContent("#verdict-text"), /^All [0-9,]+ resources would import \(1 file\)\.$/);
+  await page.screenshot({ path: path.join(artifacts, "report-clean.png"), fullPage: true });
+  await page.close();
+});

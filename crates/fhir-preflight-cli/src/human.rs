@@ -92,8 +92,8 @@ pub(crate) fn render(report: &Report<'_>) -> String {
     for shown_warning in &errors.warnings {
         let _ = writeln!(out, "{}", line_of(Some(&shown_warning.input), &shown_warning.diagnostic, color, redaction));
     }
-    if errors.warnings_total > errors.warnings.len() as u64 {
-        let n = errors.warnings_total - errors.warnings.len() as u64;
+    if errors.tally.warnings > errors.warnings.len() as u64 {
+        let n = errors.tally.warnings - errors.warnings.len() as u64;
         let _ = writeln!(
             out,
             "… {n} more {} not shown (--max-warnings {}; --output-dir writes them all)",
@@ -104,8 +104,8 @@ pub(crate) fn render(report: &Report<'_>) -> String {
     for shown_error in &errors.shown {
         let _ = writeln!(out, "{}", line_of(Some(&shown_error.input), &shown_error.diagnostic, color, redaction));
     }
-    if errors.total > errors.shown.len() as u64 {
-        let n = errors.total - errors.shown.len() as u64;
+    if errors.tally.errors > errors.shown.len() as u64 {
+        let n = errors.tally.errors - errors.shown.len() as u64;
         let _ = writeln!(
             out,
             "… {n} more {} not shown (--max-errors {}; --output-dir writes them all)",
@@ -113,27 +113,27 @@ pub(crate) fn render(report: &Report<'_>) -> String {
             errors.limit
         );
     }
-    if !errors.per_code.is_empty() {
-        let _ = writeln!(out, "Errors by code: {}", by_code(&errors.per_code));
+    if !errors.tally.errors_per_code.is_empty() {
+        let _ = writeln!(out, "Errors by code: {}", by_code(&errors.tally.errors_per_code));
     }
     // Warnings by code: those of the lines and those of the notes.
-    let mut warnings = errors.warnings_per_code.clone();
+    let mut warnings = errors.tally.warnings_per_code.clone();
     for note in notes.iter().filter(|n| n.diagnostic.severity() == Severity::Warning) {
         *warnings.entry(note.diagnostic.code().as_str()).or_default() += 1;
     }
     if !warnings.is_empty() {
         let _ = writeln!(out, "Warnings by code: {}", by_code(&warnings));
     }
-    if !errors.per_code.is_empty() {
-        let mut types: Vec<(&String, &(u64, u64))> = errors.per_type.iter().filter(|(_, v)| v.1 > 0).collect();
+    if !errors.tally.errors_per_code.is_empty() {
+        let mut types: Vec<(&String, &(u64, u64))> = errors.tally.per_type.iter().filter(|(_, v)| v.1 > 0).collect();
         types.sort_by(|a, b| (b.1).1.cmp(&(a.1).1).then(a.0.cmp(b.0)));
         let list: Vec<String> = types.iter().map(|(t, (n, bad))| format!("{t} {bad}/{n}")).collect();
         let list = more(list_some(&list, LISTED), list.len(), "types");
         let _ = writeln!(out, "Failed lines by resource type: {list}");
     }
     let c = &manifest.counts;
-    let with_warnings = if errors.lines_with_warnings > 0 {
-        format!(" ({} with warnings)", errors.lines_with_warnings)
+    let with_warnings = if errors.tally.lines_with_warnings > 0 {
+        format!(" ({} with warnings)", errors.tally.lines_with_warnings)
     } else {
         String::new()
     };

@@ -1,12 +1,13 @@
 //! The per-input sink of the CLI: writes each line's record to SUCCESS/ or FAILURE/ (when an
 //! output folder is given) and keeps the first errors for the human report.
 
-use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
-use fhir_preflight::{is_failure_record, write_record_with, Code, Diagnostic, LineResult, Redaction, Severity, Sink};
+use fhir_preflight::{
+    is_failure_record, write_record_with, Code, Diagnostic, LineResult, Redaction, Severity, Sink, Tally,
+};
 
 use crate::ordered::{Lane, Shared};
 use crate::output::{OutputDir, RecordKind};
@@ -19,28 +20,20 @@ pub(crate) struct Shown {
     pub(crate) diagnostic: Diagnostic,
 }
 
-/// What the human report keeps: the first `limit` errors and `warning_limit` warnings, how many
-/// there were, counts per code and per resource type. Each input fills its own;
+/// What the human report keeps: the first `limit` errors and `warning_limit` warnings, and the
+/// core's [`Tally`] (counts per code and per resource type). Each input fills its own;
 /// [`ErrorList::absorb`] adds them up in input order, which gives what one list filled by every
 /// input in turn would hold.
 #[derive(Debug)]
 pub(crate) struct ErrorList {
     pub(crate) limit: usize,
     pub(crate) shown: Vec<Shown>,
-    pub(crate) total: u64,
     pub(crate) warning_limit: usize,
     pub(crate) warnings: Vec<Shown>,
-    pub(crate) warnings_total: u64,
-    /// Imported lines with at least one warning.
-    pub(crate) lines_with_warnings: u64,
     /// Resources whose declared profiles were not checked (`profile/unchecked`).
     pub(crate) unchecked_profiles: u64,
-    /// Error-level diagnostics per code.
-    pub(crate) per_code: BTreeMap<&'static str, u64>,
-    /// Warnings per code.
-    pub(crate) warnings_per_code: BTreeMap<&'static str, u64>,
-    /// Per resource type: (lines, failed lines).
-    pub(crate) per_type: BTreeMap<String, (u64, u64)>,
+    /// Errors and warnings per code, lines per resource type.
+    pub(crate) tally: Tally,
 }
 
 impl ErrorList {
@@ -48,15 +41,10 @@ impl ErrorList {
         ErrorList {
             limit,
             shown: Vec::new(),
-            total: 0,
             warning_limit,
             warnings: Vec::new(),
-            warnings_total: 0,
-            lines_with_warnings: 0,
             unchecked_profiles: 0,
-            per_code: BTreeMap::new(),
-            warnings_per_code: BTreeMap::new(),
-            per_type: BTreeMap::new(),
+            tally: Tally::default(),
         }
     }
 
@@ -64,44 +52,24 @@ impl ErrorList {
     pub(crate) fn absorb(&mut self, later: ErrorList) {
         let room = self.limit.saturating_sub(self.shown.len());
         self.shown.extend(later.shown.into_iter().take(room));
-        self.total += later.total;
         let room = self.warning_limit.saturating_sub(self.warnings.len());
         self.warnings.extend(later.warnings.into_iter().take(room));
-        self.warnings_total += later.warnings_total;
-        self.lines_with_warnings += later.lines_with_warnings;
         self.unchecked_profiles += later.unchecked_profiles;
-        for (code, n) in later.per_code {
-            *self.per_code.entry(code).or_default() += n;
-        }
-        for (code, n) in later.warnings_per_code {
-            *self.warnings_per_code.entry(code).or_default() += n;
-        }
-        for (ty, (n, bad)) in later.per_type {
-            let entry = self.per_type.entry(ty).or_default();
-            *entry = (entry.0 + n, entry.1 + bad);
-        }
+        self.tally.absorb(&later.tally);
     }
 
-    /// Count a line's diagnostics, keeping the first ones of each kind.
-    fn line(&mut self, input: &str, line: &LineResult<'_>, failed: bool) {
-        let mut warned = false;
+    /// Count a line, keeping the first diagnostics of each kind.
+    fn line(&mut self, input: &str, line: &LineResult<'_>) {
+        self.tally.line(line);
         for d in line.diagnostics {
             if d.severity() >= Severity::Error {
-                *self.per_code.entry(d.code().as_str()).or_default() += 1;
-                self.total += 1;
                 if self.shown.len() < self.limit {
                     self.shown.push(Shown { input: input.to_owned(), diagnostic: d.clone() });
                 }
-            } else if d.severity() == Severity::Warning {
-                warned = true;
-                *self.warnings_per_code.entry(d.code().as_str()).or_default() += 1;
-                self.warnings_total += 1;
-                if self.warnings.len() < self.warning_limit {
-                    self.warnings.push(Shown { input: input.to_owned(), diagnostic: d.clone() });
-                }
+            } else if d.severity() == Severity::Warning && self.warnings.len() < self.warning_limit {
+                self.warnings.push(Shown { input: input.to_owned(), diagnostic: d.clone() });
             }
         }
-        self.lines_with_warnings += u64::from(warned && !failed);
     }
 }
 
@@ -221,14 +189,7 @@ impl Sink for RecordSink<'_> {
         if let (Some(ty), Some(id), false) = (line.resource_type, line.resource_id, failed) {
             self.lane.id(self.shared, self.input, line.line, ty, id);
         }
-        let ty = line.resource_type.filter(|t| fhir_preflight::is_resource_type(t)).unwrap_or("(unknown)");
-        match self.errors.per_type.get_mut(ty) {
-            Some(entry) => *entry = (entry.0 + 1, entry.1 + u64::from(failed)),
-            None => {
-                self.errors.per_type.insert(ty.to_owned(), (1, u64::from(failed)));
-            }
-        }
-        self.errors.line(self.input, line, failed);
+        self.errors.line(self.input, line);
         if let Some(lines) = &self.lines {
             lines.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }

@@ -132,6 +132,18 @@ impl PreflightRun {
         serde_json::Value::Array(self.inner.take_rows()).to_string()
     }
 
+    /// Warning rows of imported lines (`WarningRow[]` as JSON) produced since the last call.
+    #[wasm_bindgen(js_name = takeWarningRows)]
+    pub fn take_warning_rows(&mut self) -> String {
+        serde_json::Value::Array(self.inner.take_warning_rows()).to_string()
+    }
+
+    /// Counts per code (errors, warnings) and per resource type of the files finished, as JSON
+    /// (the core's `Tally`: the CLI's `Errors by code` and `Failed lines by resource type`).
+    pub fn tally(&self) -> String {
+        self.inner.tally().to_string()
+    }
+
     /// `Progress` of the current file as JSON.
     pub fn progress(&self) -> String {
         self.inner.progress().to_string()

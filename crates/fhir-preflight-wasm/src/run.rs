@@ -4,7 +4,7 @@
 
 use fhir_preflight::{
     is_failure_record, write_record, Counts, Diagnostic, FileChecks, FileRead, FileReport, LineResult, Manifest,
-    Options, RunChecks, Severity, Sink, Validator,
+    Options, RunChecks, Severity, Sink, Tally, Validator,
 };
 use serde_json::{json, Value};
 
@@ -16,30 +16,52 @@ pub struct Buffers {
     failure: Vec<u8>,
     success: Vec<u8>,
     rows: Vec<Value>,
+    /// Warnings of imported lines, one row each (their own view on the page).
+    warning_rows: Vec<Value>,
     file_checks: FileChecks,
     run: RunChecks,
+    tally: Tally,
 }
 
 impl Sink for Buffers {
     fn line(&mut self, line: &LineResult<'_>) {
         self.file_checks.line(line);
         self.run.line(&self.file, line);
+        self.tally.line(line);
         if is_failure_record(line) {
             write_record(&mut self.failure, line);
-            let first = line.diagnostics.iter().find(|d| d.severity() >= Severity::Error);
+            let errors: Vec<&Diagnostic> =
+                line.diagnostics.iter().filter(|d| d.severity() >= Severity::Error).collect();
+            let first = errors.first();
+            let mut codes: Vec<&str> = errors.iter().map(|d| d.code().as_str()).collect();
+            codes.dedup();
             self.rows.push(json!({
                 "file": self.file,
                 "line": line.line,
                 "status": line.status.status_code(),
                 "resourceType": line.resource_type,
                 "resourceId": line.resource_id,
+                "severity": first.map(|d| d.severity().as_str()),
                 "code": first.map(|d| d.code().as_str()),
+                "codes": codes,
                 "path": first.and_then(|d| d.path()),
                 "message": first.map(|d| d.message()),
-                "errors": line.diagnostics.iter().filter(|d| d.severity() >= Severity::Error).count(),
+                "errors": errors.len(),
             }));
         } else {
             write_record(&mut self.success, line);
+            for d in line.diagnostics.iter().filter(|d| d.severity() == Severity::Warning) {
+                self.warning_rows.push(json!({
+                    "file": self.file,
+                    "line": line.line,
+                    "resourceType": line.resource_type,
+                    "resourceId": line.resource_id,
+                    "severity": "warning",
+                    "code": d.code().as_str(),
+                    "path": d.path(),
+                    "message": d.message(),
+                }));
+            }
         }
     }
 }
@@ -82,6 +104,8 @@ pub struct Run {
     pending: Buffers,
     /// The run-level rules between files.
     run: RunChecks,
+    /// Counts per code and type of the files finished.
+    tally: Tally,
 }
 
 impl Run {
@@ -92,6 +116,7 @@ impl Run {
             counts: Counts::default(),
             pending: Buffers::default(),
             run: RunChecks::default(),
+            tally: Tally::default(),
         }
     }
 
@@ -127,13 +152,15 @@ impl Run {
         self.pending.failure.extend_from_slice(&buffers.failure);
         self.pending.success.extend_from_slice(&buffers.success);
         self.pending.rows.extend(buffers.rows);
+        self.pending.warning_rows.extend(buffers.warning_rows);
+        self.tally.absorb(&buffers.tally);
         self.counts.add_file(&report, if read_ok { FileRead::Success } else { FileRead::CustomerError });
         self.run = buffers.run;
         self.run.file_done();
         // The file's notes as the CLI lists them: the run-level rules' first, then the framing's.
         let mut notes = buffers.file_checks.finish(None, None);
         notes.extend(report.diagnostics.iter().cloned());
-        report_json(&buffers.file, &report, &notes)
+        report_json(&buffers.file, &report, &notes, &buffers.tally)
     }
 
     /// A file that could not be read at all.
@@ -177,6 +204,20 @@ impl Run {
         out
     }
 
+    /// Warning rows produced since the last call.
+    pub fn take_warning_rows(&mut self) -> Vec<Value> {
+        let mut out = std::mem::take(&mut self.pending.warning_rows);
+        if let Some(v) = &mut self.current {
+            out.append(&mut v.sink_mut().warning_rows);
+        }
+        out
+    }
+
+    /// Counts per code and resource type of the files finished (the page's charts).
+    pub fn tally(&self) -> Value {
+        tally_json(&self.tally)
+    }
+
     /// Bytes and lines of the current file so far.
     pub fn progress(&self) -> Value {
         match &self.current {
@@ -199,8 +240,24 @@ fn note_json(d: &Diagnostic) -> Value {
     json!({"code": d.code().as_str(), "severity": d.severity().as_str(), "line": d.line(), "message": d.message()})
 }
 
-fn report_json(file: &str, r: &FileReport, notes: &[Diagnostic]) -> Value {
+/// `{"errorsByCode": {code: n}, "warningsByCode": {…}, "byType": {type: {"lines": n, "failed": n}},
+/// "errors": n, "warnings": n, "linesWithWarnings": n}`.
+fn tally_json(t: &Tally) -> Value {
+    let by_type: serde_json::Map<String, Value> =
+        t.per_type.iter().map(|(ty, (n, bad))| (ty.clone(), json!({"lines": n, "failed": bad}))).collect();
     json!({
+        "errorsByCode": t.errors_per_code,
+        "warningsByCode": t.warnings_per_code,
+        "byType": by_type,
+        "errors": t.errors,
+        "warnings": t.warnings,
+        "linesWithWarnings": t.lines_with_warnings,
+    })
+}
+
+fn report_json(file: &str, r: &FileReport, notes: &[Diagnostic], tally: &Tally) -> Value {
+    json!({
+        "tally": tally_json(tally),
         "file": file,
         "bytesScanned": r.bytes_scanned,
         "resourcesScanned": r.resources_scanned,
@@ -271,6 +328,31 @@ mod tests {
         assert_eq!(notes[0]["code"], "ndjson/duplicate-id");
         assert_eq!(notes[0]["line"], 0);
         assert!(notes[0]["message"].as_str().unwrap().ends_with("first: b.ndjson:1 Patient/a"));
+    }
+
+    /// The page's charts and warning view: the core's tally of the files, and one row per warning
+    /// of an imported line (a failed line's warnings stay with it).
+    #[test]
+    fn tally_and_warning_rows() {
+        let mut run = Run::new(options_from_json("").unwrap());
+        run.begin_file("a.ndjson");
+        let warned = r#"{"resourceType":"Patient","id":"w","name":[{"family":" Smith"}]}"#;
+        run.feed(format!("{GOOD}\n{BAD}\n{warned}\n[1]\n").as_bytes());
+        let report = run.end_file(true);
+        let tally = run.tally();
+        assert_eq!(tally, report["tally"]);
+        assert_eq!(tally["byType"]["Patient"], json!({"lines": 3, "failed": 1}));
+        assert_eq!(tally["byType"]["(unknown)"], json!({"lines": 1, "failed": 1}));
+        assert_eq!(
+            tally["errors"],
+            tally["errorsByCode"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>()
+        );
+        let warnings = run.take_warning_rows();
+        assert_eq!(warnings.len() as u64, tally["warnings"].as_u64().unwrap(), "{warnings:?}");
+        assert!(warnings.iter().all(|w| w["line"] == 3 && w["severity"] == "warning"));
+        assert_eq!(tally["linesWithWarnings"], 1);
+        let rows = run.take_rows();
+        assert_eq!(rows[0]["codes"].as_array().map(Vec::len), Some(2), "{rows:?}");
     }
 
     #[test]

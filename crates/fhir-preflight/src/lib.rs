@@ -66,6 +66,7 @@ mod profile;
 mod record;
 mod report;
 mod run;
+mod tally;
 mod validator;
 mod walk;
 
@@ -82,6 +83,7 @@ pub use record::{
 };
 pub use report::{format_mb, Counts, FileRead, Manifest};
 pub use run::{FileChecks, RunChecks, MAX_FILES_PER_JOB, MAX_IDS};
+pub use tally::{Tally, UNKNOWN_TYPE};
 pub use validator::{validate_bytes, validate_reader, Discard, FileReport, LineResult, Sink, Validator};
 
 /// The generated R4 tables, read-only, for tools; not a stable API.
