@@ -1,11 +1,13 @@
-// The page: files in, a Web Worker validates them (the core in WebAssembly), a report out — a
-// verdict first, charts of what is wrong (the core's per-code and per-type counts, as the CLI's
-// summary lines), then the lines, filterable. Rows are kept up to MAX_ROWS per view; records stay
-// Blob parts inside the worker until the zip is made. Nothing is sent anywhere.
+// The page: files in, Web Workers validate them (the core in WebAssembly, one worker per core, a
+// large file in parts: pool.js), a report out — a verdict first, charts of what is wrong (the
+// core's per-code and per-type counts, as the CLI's summary lines), then the lines, filterable.
+// Rows are kept up to MAX_ROWS per view; records stay Blob parts until the zip is made. Nothing
+// is sent anywhere.
 //
 // Charts are plain tables with CSS bars (no chart library: nothing to bundle or to allow in the
 // Content-Security-Policy, and a screen reader reads each chart as the table it is).
 import { downloadZip } from "./client-zip.js";
+import { Pool, PART_BYTES } from "./pool.js";
 
 const MAX_ROWS = 10000;
 const PAGE = 100;
@@ -16,7 +18,6 @@ let view = "failed";
 let filters = { code: "", severity: "", type: "", file: "", id: "" };
 let sort = { key: "line", dir: 1 };
 let page = 0;
-let worker = null;
 let zipUrl = null;
 
 function newView() { return { rows: [], dropped: 0 }; }
@@ -247,14 +248,20 @@ async function finish(msg) {
   document.body.dataset.state = "done";
 }
 
-function keep(v, rows) {
+function keep(v, rows, dropped = 0) {
   const room = MAX_ROWS - v.rows.length;
   const base = v.rows.length + v.dropped;
   v.rows.push(...rows.slice(0, Math.max(room, 0)).map((r, k) => ({ ...r, i: base + k })));
-  v.dropped += Math.max(rows.length - Math.max(room, 0), 0);
+  v.dropped += Math.max(rows.length - Math.max(room, 0), 0) + dropped;
 }
 
-function start(fileList) {
+// Test and tuning hooks: ?workers=N (default: one per core) and ?partBytes=N (bytes per part of a
+// large file).
+const params = new URLSearchParams(location.search);
+const workerCount = Number(params.get("workers")) || Math.min(Math.max(navigator.hardwareConcurrency || 1, 1), 8);
+const partBytes = Number(params.get("partBytes")) || PART_BYTES;
+
+async function start(fileList) {
   const files = [...fileList];
   if (files.length === 0) return;
   const names = new Set();
@@ -272,50 +279,49 @@ function start(fileList) {
   document.body.dataset.state = "running";
   const total = files.reduce((n, f) => n + f.size, 0);
   $("bar").max = Math.max(total, 1);
-  $("progress-text").textContent = `Validating ${plural(files.length, "file", "files")} (${fmt(total)} bytes)…`;
-  const w = worker ?? startWorker();
-  w.onmessage = (e) => {
-    const msg = e.data;
-    if (msg.type === "progress") {
-      $("bar").value = msg.bytes;
-      $("progress-text").textContent = `${fmt(msg.bytes)} of ${fmt(total)} bytes, ${fmt(msg.lines)} lines`;
-      document.body.dataset.progressUpdates = String(Number(document.body.dataset.progressUpdates ?? 0) + 1);
-    } else if (msg.type === "packages") {
-      $("package-list").replaceChildren(...msg.loaded.map((name) => el("li", {}, `${name}: loaded`)));
-      document.body.dataset.packages = msg.loaded.join(" ");
-    } else if (msg.type === "rows") {
-      keep(views.failed, msg.rows);
-    } else if (msg.type === "warnings") {
-      keep(views.warnings, msg.rows);
-    } else if (msg.type === "done") {
-      $("bar").value = total;
-      finish(msg);
-    } else if (msg.type === "error") {
-      showError(msg.message);
-      document.body.dataset.state = "error";
-      // After a panic the WebAssembly instance is gone: the next run gets a new worker.
-      w.terminate();
-      worker = null;
-    }
-  };
+  $("progress-text").textContent = `Validating ${plural(files.length, "file", "files")} (${fmt(total)} bytes) on ${plural(pool.workers.length, "worker", "workers")}…`;
   const options = { level: $("level").value, usCoreVersion: $("us-core-version").value };
   // Test hook (honoured only by a fault-injection build): ?panicMarker=… makes the validator panic.
-  const marker = new URLSearchParams(location.search).get("panicMarker");
+  const marker = params.get("panicMarker");
   if (marker) options.panicMarker = marker;
-  w.postMessage({ type: "start", files, options, packages: [...$("packages").files] });
+  const t0 = performance.now();
+  try {
+    const result = await pool.run(files, { options, packages: [...$("packages").files], partBytes }, {
+      progress(bytes, lines) {
+        $("bar").value = bytes;
+        $("progress-text").textContent = `${fmt(bytes)} of ${fmt(total)} bytes, ${fmt(lines)} lines`;
+        document.body.dataset.progressUpdates = String(Number(document.body.dataset.progressUpdates ?? 0) + 1);
+      },
+      packages(loaded) {
+        $("package-list").replaceChildren(...loaded.map((name) => el("li", {}, `${name}: loaded`)));
+        document.body.dataset.packages = loaded.join(" ");
+      },
+      rows(rows, dropped, warnings, droppedWarnings) {
+        keep(views.failed, rows, dropped);
+        keep(views.warnings, warnings, droppedWarnings);
+      },
+    });
+    document.body.dataset.validateMs = String(Math.round(performance.now() - t0));
+    document.body.dataset.workers = String(pool.workers.length);
+    document.body.dataset.parts = String(result.parts);
+    $("bar").value = total;
+    await finish(result);
+  } catch (err) {
+    showError(err.message ?? String(err));
+    document.body.dataset.state = "error";
+    // After a panic the WebAssembly instances are gone: the next run gets new workers.
+    pool.terminate();
+    startPool();
+  }
 }
 
-// The worker and the WebAssembly module load with the page, so that validating makes no request.
-function startWorker() {
-  worker = new Worker("worker.js", { type: "module" });
-  worker.onmessage = (e) => {
-    if (e.data.type === "ready") document.body.dataset.worker = "ready";
-    if (e.data.type === "error") showError(e.data.message);
-  };
-  worker.postMessage({ type: "init" });
-  return worker;
+// The workers and the WebAssembly module load with the page, so that validating makes no request.
+let pool = null;
+function startPool() {
+  pool = new Pool(workerCount);
+  pool.ready.then(() => { document.body.dataset.worker = "ready"; }, (err) => showError(`could not load the validator: ${err.message ?? err}`));
 }
-startWorker();
+startPool();
 
 $("files").addEventListener("change", (e) => start(e.target.files));
 $("packages").addEventListener("change", (e) => {

@@ -1,6 +1,9 @@
-// Validates files in a Web Worker so the page stays responsive: File.stream() chunks go to the
-// WebAssembly core; records are kept as Blob parts (not JS objects), rows go to the page.
-import init, { PreflightRun } from "./fhir_preflight_wasm.js";
+// One of the page's Web Workers (pool.js starts one per core). It validates parts of files — a
+// whole file, or a byte range of one cut at newlines, numbered as in the whole file — with the
+// WebAssembly core, and posts each part's rows as they come and, at its end, its records (as Blobs)
+// and its summary (JSON) for the page to add up in input order. It also scans byte ranges for the
+// first line start and the newlines in them, which is how a large file is cut.
+import init, { PreflightParts } from "./fhir_preflight_wasm.js";
 
 let lastPanic = null;
 globalThis.fhirPreflightPanic = (message) => { lastPanic = message; };
@@ -8,96 +11,96 @@ globalThis.fhirPreflightPanic = (message) => { lastPanic = message; };
 const PROGRESS_MS = 100;
 
 let ready = null;
+/** The run's validator (options and packages of the run being made). */
+let parts = null;
+
+const failed = (err) => lastPanic ?? `fhir-preflight stopped: ${err && err.message ? err.message : err}`;
+
+/** The first line start in bytes [start, end) of `file` and the newlines in [start - 1, end - 1)
+ * (from byte 0 for the first range): the first step of cutting a file at newlines. */
+async function scan(file, start, end) {
+  const from = Math.max(start - 1, 0);
+  const bytes = new Uint8Array(await file.slice(from, Math.max(end - 1, from)).arrayBuffer());
+  let first = start === 0 ? 0 : null;
+  let newlines = 0;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) {
+    if (first === null) first = from + i + 1;
+    newlines += 1;
+  }
+  return { first, newlines };
+}
+
+/** Validate bytes [offset, stop) of `file` as the part whose first line is `line`. */
+async function part(task, file, name, offset, stop, line) {
+  parts.begin(name, line, offset);
+  const failure = [];
+  const success = [];
+  const drain = () => {
+    const f = parts.takeFailureRecords();
+    const s = parts.takeSuccessRecords();
+    if (f.length) failure.push(f);
+    if (s.length) success.push(s);
+    const rows = JSON.parse(parts.takeRows());
+    const warnings = JSON.parse(parts.takeWarningRows());
+    if (rows.length || warnings.length) self.postMessage({ type: "rows", task, rows, warnings });
+  };
+  const reader = file.slice(offset, stop).stream().getReader();
+  let ok = true;
+  let bytes = 0;
+  let last = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parts.feed(value);
+      bytes += value.length;
+      const now = performance.now();
+      if (now - last > PROGRESS_MS) {
+        last = now;
+        self.postMessage({ type: "progress", task, bytes, lines: JSON.parse(parts.progress()).lines });
+        drain();
+      }
+    }
+  } catch (readError) {
+    if (readError instanceof WebAssembly.RuntimeError) throw readError;
+    ok = false;
+  }
+  const summary = parts.end(ok);
+  drain();
+  const blob = (chunks) => (chunks.length ? new Blob(chunks) : null);
+  self.postMessage({ type: "partDone", task, ok, bytes, summary, failure: blob(failure), success: blob(success) });
+}
 
 self.onmessage = async (e) => {
-  if (e.data.type === "init") {
-    ready = ready ?? init();
+  const m = e.data;
+  if (m.type === "init") {
     try {
-      await ready;
+      await (ready = ready ?? init());
       self.postMessage({ type: "ready" });
     } catch (err) {
       self.postMessage({ type: "error", message: `could not load the validator: ${err}` });
     }
     return;
   }
-  if (e.data.type !== "start") return;
   try {
     await (ready = ready ?? init());
-    const run = new PreflightRun(JSON.stringify(e.data.options));
-    const loaded = [];
-    for (const pkg of e.data.packages ?? []) {
-      try {
-        loaded.push(run.addPackage(new Uint8Array(await pkg.arrayBuffer())));
-      } catch (err) {
-        throw new Error(`${pkg.name}: ${err.message ?? err}`);
-      }
-    }
-    if (loaded.length) self.postMessage({ type: "packages", loaded });
-    const records = [];
-    const notes = [];
-    let done = 0;
-    let linesBefore = 0;
-    let last = 0;
-    const drain = (name) => {
-      const failure = run.takeFailureRecords();
-      const success = run.takeSuccessRecords();
-      const entry = (folder) => {
-        let r = records.find((x) => x.name === `${folder}/${name}`);
-        if (!r) { r = { name: `${folder}/${name}`, parts: [] }; records.push(r); }
-        return r;
-      };
-      if (failure.length) entry("FAILURE").parts.push(new Blob([failure]));
-      if (success.length) entry("SUCCESS").parts.push(new Blob([success]));
-      const rows = JSON.parse(run.takeRows());
-      if (rows.length) self.postMessage({ type: "rows", rows });
-      const warnings = JSON.parse(run.takeWarningRows());
-      if (warnings.length) self.postMessage({ type: "warnings", rows: warnings });
-    };
-    const files = [];
-    for (const file of e.data.files) {
-      run.beginFile(file.name);
-      const reader = file.stream().getReader();
-      let ok = true;
-      try {
-        for (;;) {
-          const { value, done: end } = await reader.read();
-          if (end) break;
-          run.feed(value);
-          done += value.length;
-          const now = performance.now();
-          if (now - last > PROGRESS_MS) {
-            last = now;
-            const p = JSON.parse(run.progress());
-            self.postMessage({ type: "progress", bytes: done, lines: linesBefore + p.lines });
-            drain(file.name);
-          }
+    if (m.type === "begin") {
+      parts = new PreflightParts(JSON.stringify(m.options));
+      const loaded = [];
+      for (const pkg of m.packages ?? []) {
+        try {
+          loaded.push(parts.addPackage(new Uint8Array(await pkg.arrayBuffer())));
+        } catch (err) {
+          throw new Error(`${pkg.name}: ${err.message ?? err}`);
         }
-      } catch (readError) {
-        if (readError instanceof WebAssembly.RuntimeError) throw readError;
-        ok = false;
       }
-      const report = JSON.parse(run.endFile(ok));
-      linesBefore += report.resourcesScanned;
-      files.push({
-        file: file.name,
-        scanned: report.resourcesScanned,
-        imported: report.resourcesImported,
-        failed: report.resourcesWithCustomerError + report.resourcesWithServerError,
-      });
-      for (const note of report.notes) notes.push({ file: file.name, ...note });
-      drain(file.name);
+      self.postMessage({ type: "begun", loaded });
+    } else if (m.type === "scan") {
+      self.postMessage({ type: "scanned", task: m.task, ...(await scan(m.file, m.start, m.end)) });
+    } else if (m.type === "part") {
+      await part(m.task, m.file, m.name, m.offset, m.stop, m.line);
     }
-    for (const note of JSON.parse(run.runNotes())) notes.push({ file: null, ...note });
-    const inputUri = e.data.files.length === 1 ? e.data.files[0].name : "./";
-    const manifest = run.manifest(inputUri, "fhir-preflight-results");
-    const out = records
-      .filter((r) => r.parts.length)
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((r) => ({ name: r.name, blob: new Blob(r.parts) }));
-    self.postMessage({ type: "progress", bytes: done, lines: linesBefore });
-    self.postMessage({ type: "done", manifest, records: out, notes, files, tally: JSON.parse(run.tally()) });
   } catch (err) {
-    const message = lastPanic ?? `fhir-preflight stopped: ${err && err.message ? err.message : err}`;
-    self.postMessage({ type: "error", message });
+    self.postMessage({ type: "error", message: failed(err) });
   }
 };

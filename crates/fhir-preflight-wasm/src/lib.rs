@@ -1,6 +1,8 @@
 //! Browser bindings of fhir-preflight (wasm-bindgen). They only convert between JavaScript values
 //! and the core's types: bytes in, records (bytes, for Blob parts), table rows and the manifest
-//! (JSON text) out. The core runs single-threaded here; the page runs it in a Web Worker.
+//! (JSON text) out. The core runs single-threaded here; the page runs it on several Web Workers,
+//! each validating parts of files (`PreflightParts`), and adds up their summaries in input order
+//! (`PreflightMerge`); `PreflightRun` is both on one thread.
 //!
 //! ```js
 //! import init, { PreflightRun } from "./fhir_preflight_wasm.js";
@@ -12,11 +14,23 @@
 //! const failures = run.takeFailureRecords();      // Uint8Array: FAILURE/patients.ndjson lines
 //! const manifest = run.manifest("patients.ndjson"); // same text as the CLI's manifest.json
 //! const notes = JSON.parse(run.runNotes());          // duplicate ids across files, …
+//!
+//! // The same on several workers: each validates parts (a whole file, or a byte range cut at
+//! // newlines, numbered as in the whole file) …
+//! const parts = new PreflightParts(JSON.stringify({ level: "strict" }));
+//! parts.begin("big.ndjson", firstLine, offset);
+//! for await (const chunk of file.slice(offset, stop).stream()) parts.feed(chunk);
+//! const summary = parts.end(true);                    // JSON text, posted to the page
+//! // … and the page adds the summaries up in input order.
+//! const merge = new PreflightMerge();
+//! merge.beginFile("big.ndjson");
+//! merge.addPart(summary);                             // every part of the file, in order
+//! const whole = JSON.parse(merge.endFile());          // the FileReport of the whole file
 //! ```
 
 mod run;
 
-pub use run::{options_from_json, Buffers, Run};
+pub use run::{options_from_json, Buffers, LineId, Merge, PartSummary, Parts, Run};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -67,7 +81,84 @@ extern "C" {
     fn report_panic(message: &str);
 }
 
-/// A validation run over one or more files, fed chunk by chunk.
+/// The methods of a type that validates (`$parts`: its `Parts`): packages, records, rows, progress.
+macro_rules! validating {
+    ($ty:ident, $parts:ident, $parts_ref:ident) => {
+        #[wasm_bindgen]
+        impl $ty {
+            /// Also validate against the profiles of a FHIR package (the bytes of a `.tgz` as
+            /// published), before the first file; returns its `name#version`.
+            #[wasm_bindgen(js_name = addPackage)]
+            pub fn add_package(&mut self, tgz: &[u8]) -> Result<String, JsError> {
+                self.$parts().add_package(tgz).map_err(|e| JsError::new(&e))
+            }
+
+            /// FAILURE record lines produced since the last call.
+            #[wasm_bindgen(js_name = takeFailureRecords)]
+            pub fn take_failure_records(&mut self) -> Vec<u8> {
+                self.$parts().take_failure_records()
+            }
+
+            /// SUCCESS record lines produced since the last call.
+            #[wasm_bindgen(js_name = takeSuccessRecords)]
+            pub fn take_success_records(&mut self) -> Vec<u8> {
+                self.$parts().take_success_records()
+            }
+
+            /// Failed-line rows (`FailedRow[]` as JSON) produced since the last call.
+            #[wasm_bindgen(js_name = takeRows)]
+            pub fn take_rows(&mut self) -> String {
+                serde_json::Value::Array(self.$parts().take_rows()).to_string()
+            }
+
+            /// Warning rows of imported lines (`WarningRow[]` as JSON) produced since the last call.
+            #[wasm_bindgen(js_name = takeWarningRows)]
+            pub fn take_warning_rows(&mut self) -> String {
+                serde_json::Value::Array(self.$parts().take_warning_rows()).to_string()
+            }
+
+            /// `Progress` of the current file or part as JSON.
+            pub fn progress(&self) -> String {
+                self.$parts_ref().progress().to_string()
+            }
+        }
+    };
+}
+
+/// The methods of a type that adds up (`$merge`: its `Merge`): counts, tally, notes, manifest.
+macro_rules! merging {
+    ($ty:ident, $merge:ident, $merge_ref:ident) => {
+        #[wasm_bindgen]
+        impl $ty {
+            /// Count a file that could not be read at all.
+            #[wasm_bindgen(js_name = unreadableFile)]
+            pub fn unreadable_file(&mut self) {
+                self.$merge().unreadable_file();
+            }
+
+            /// Counts per code (errors, warnings) and per resource type of the files finished, as
+            /// JSON (the core's `Tally`: the CLI's `Errors by code` and `Failed lines by resource type`).
+            pub fn tally(&self) -> String {
+                self.$merge_ref().tally().to_string()
+            }
+
+            /// The manifest text, as the CLI writes it; `outputDir` as the CLI's `--output-dir`.
+            pub fn manifest(&self, input_uri: &str, output_dir: Option<String>) -> String {
+                self.$merge_ref().manifest(input_uri, output_dir)
+            }
+
+            /// The notes about the whole run (JSON `Note[]`, line 0): duplicate `(resourceType, id)`
+            /// pairs across the files, more files than one import job takes, codes not checked.
+            /// Call once, after the last file.
+            #[wasm_bindgen(js_name = runNotes)]
+            pub fn run_notes(&mut self) -> String {
+                serde_json::to_string(&self.$merge().run_notes()).unwrap_or_else(|_| "[]".into())
+            }
+        }
+    };
+}
+
+/// A validation run over one or more files, fed chunk by chunk, on one thread.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct PreflightRun {
@@ -82,13 +173,6 @@ impl PreflightRun {
         install_panic_hook();
         let options = options_from_json(options).map_err(|e| JsError::new(&e))?;
         Ok(PreflightRun { inner: Run::new(options) })
-    }
-
-    /// Also validate against the profiles of a FHIR package (the bytes of a `.tgz` as published),
-    /// before the first file; returns its `name#version`.
-    #[wasm_bindgen(js_name = addPackage)]
-    pub fn add_package(&mut self, tgz: &[u8]) -> Result<String, JsError> {
-        self.inner.add_package(tgz).map_err(|e| JsError::new(&e))
     }
 
     /// Start a file; `name` is its record name.
@@ -107,60 +191,127 @@ impl PreflightRun {
     pub fn end_file(&mut self, read_ok: bool) -> String {
         self.inner.end_file(read_ok).to_string()
     }
+}
 
-    /// Count a file that could not be read at all.
-    #[wasm_bindgen(js_name = unreadableFile)]
-    pub fn unreadable_file(&mut self) {
-        self.inner.unreadable_file();
+impl PreflightRun {
+    fn parts(&mut self) -> &mut Parts {
+        self.inner.parts()
     }
-
-    /// FAILURE record lines produced since the last call.
-    #[wasm_bindgen(js_name = takeFailureRecords)]
-    pub fn take_failure_records(&mut self) -> Vec<u8> {
-        self.inner.take_failure_records()
+    fn parts_ref(&self) -> &Parts {
+        self.inner.parts_ref()
     }
-
-    /// SUCCESS record lines produced since the last call.
-    #[wasm_bindgen(js_name = takeSuccessRecords)]
-    pub fn take_success_records(&mut self) -> Vec<u8> {
-        self.inner.take_success_records()
+    fn merge(&mut self) -> &mut Merge {
+        self.inner.merge()
     }
-
-    /// Failed-line rows (`FailedRow[]` as JSON) produced since the last call.
-    #[wasm_bindgen(js_name = takeRows)]
-    pub fn take_rows(&mut self) -> String {
-        serde_json::Value::Array(self.inner.take_rows()).to_string()
-    }
-
-    /// Warning rows of imported lines (`WarningRow[]` as JSON) produced since the last call.
-    #[wasm_bindgen(js_name = takeWarningRows)]
-    pub fn take_warning_rows(&mut self) -> String {
-        serde_json::Value::Array(self.inner.take_warning_rows()).to_string()
-    }
-
-    /// Counts per code (errors, warnings) and per resource type of the files finished, as JSON
-    /// (the core's `Tally`: the CLI's `Errors by code` and `Failed lines by resource type`).
-    pub fn tally(&self) -> String {
-        self.inner.tally().to_string()
-    }
-
-    /// `Progress` of the current file as JSON.
-    pub fn progress(&self) -> String {
-        self.inner.progress().to_string()
-    }
-
-    /// The manifest text, as the CLI writes it; `outputDir` as the CLI's `--output-dir`.
-    pub fn manifest(&self, input_uri: &str, output_dir: Option<String>) -> String {
-        self.inner.manifest(input_uri, output_dir)
-    }
-
-    /// The notes about the whole run (JSON `Note[]`, line 0): duplicate `(resourceType, id)`
-    /// pairs across the files, more files than one import job takes. Call once, after the last file.
-    #[wasm_bindgen(js_name = runNotes)]
-    pub fn run_notes(&mut self) -> String {
-        serde_json::to_string(&self.inner.run_notes()).unwrap_or_else(|_| "[]".into())
+    fn merge_ref(&self) -> &Merge {
+        self.inner.merge_ref()
     }
 }
+
+validating!(PreflightRun, parts, parts_ref);
+merging!(PreflightRun, merge, merge_ref);
+
+/// Parts of files validated one after the other (on one Web Worker of several): records and rows
+/// as `PreflightRun` gives them, and a summary of each part for `PreflightMerge`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct PreflightParts {
+    inner: Parts,
+}
+
+#[wasm_bindgen]
+impl PreflightParts {
+    /// `options`: JSON text of `PreflightOptions`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &str) -> Result<PreflightParts, JsError> {
+        install_panic_hook();
+        let options = options_from_json(options).map_err(|e| JsError::new(&e))?;
+        Ok(PreflightParts { inner: Parts::new(options) })
+    }
+
+    /// Start a part of the file `name` whose first line is numbered `firstLine` and starts at byte
+    /// `offset` of the file (`1, 0`: the file's start; the byte ranges cut at newlines).
+    pub fn begin(&mut self, name: &str, first_line: f64, offset: f64) -> Result<(), JsError> {
+        let whole = |n: f64| (n >= 0.0 && n.fract() == 0.0 && n < 9e15).then_some(n as u64);
+        let (Some(line), Some(at)) = (whole(first_line), whole(offset)) else {
+            return Err(JsError::new(&format!("not a line number and offset: {first_line}, {offset}")));
+        };
+        if line == 0 {
+            return Err(JsError::new("line numbers start at 1"));
+        }
+        self.inner.begin(name, line, at);
+        Ok(())
+    }
+
+    /// The next bytes of the current part.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.inner.feed(chunk);
+    }
+
+    /// End the current part (`readOk`: read to its end); returns its summary (JSON text) for
+    /// `PreflightMerge.addPart`.
+    pub fn end(&mut self, read_ok: bool) -> String {
+        serde_json::to_string(&self.inner.end(read_ok)).unwrap_or_default()
+    }
+}
+
+impl PreflightParts {
+    fn parts(&mut self) -> &mut Parts {
+        &mut self.inner
+    }
+    fn parts_ref(&self) -> &Parts {
+        &self.inner
+    }
+}
+
+validating!(PreflightParts, parts, parts_ref);
+
+/// The parts' summaries added up in input order: the files' reports, the run's notes, the tally
+/// and the manifest, as one pass over the files gives them.
+#[wasm_bindgen]
+#[derive(Debug, Default)]
+pub struct PreflightMerge {
+    inner: Merge,
+}
+
+#[wasm_bindgen]
+impl PreflightMerge {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> PreflightMerge {
+        install_panic_hook();
+        PreflightMerge::default()
+    }
+
+    /// Start the next file of the run.
+    #[wasm_bindgen(js_name = beginFile)]
+    pub fn begin_file(&mut self, name: &str) {
+        self.inner.begin_file(name);
+    }
+
+    /// The next part's summary (`PreflightParts.end`) of the current file.
+    #[wasm_bindgen(js_name = addPart)]
+    pub fn add_part(&mut self, summary: &str) -> Result<(), JsError> {
+        let part = serde_json::from_str(summary).map_err(|e| JsError::new(&format!("not a part summary: {e}")))?;
+        self.inner.add_part(part).map_err(|e| JsError::new(&e))
+    }
+
+    /// End the current file; returns its `FileReport` as JSON.
+    #[wasm_bindgen(js_name = endFile)]
+    pub fn end_file(&mut self) -> String {
+        self.inner.end_file().to_string()
+    }
+}
+
+impl PreflightMerge {
+    fn merge(&mut self) -> &mut Merge {
+        &mut self.inner
+    }
+    fn merge_ref(&self) -> &Merge {
+        &self.inner
+    }
+}
+
+merging!(PreflightMerge, merge, merge_ref);
 
 /// wasm32 aborts on panic: tell the page which line was being validated first.
 fn install_panic_hook() {

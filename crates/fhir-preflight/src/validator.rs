@@ -133,9 +133,44 @@ pub struct FileReport {
     pub resources_server_error: u64,
     /// Blank lines (not resources, not scanned).
     pub blank_lines: u64,
+    /// The first blank line's number, if any.
+    pub first_blank_line: Option<u64>,
     /// File-level diagnostics: what the file is (gzip, UTF-16, a JSON array: errors), a byte-order
     /// mark, blank lines (warnings). They never change the counts: every line is judged alone.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileReport {
+    /// Add the report of the part of the same file that follows this one (see
+    /// [`Validator::continuing`]): counts added, the blank-lines note said once for the whole, so
+    /// that the reports of a file's consecutive parts add up to the report of the whole file.
+    ///
+    /// ```
+    /// use fhir_preflight::{validate_bytes, Discard, Options, Validator};
+    /// let file = b"\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"id\":\"a\"}\n\n{}\n\n";
+    /// let o = Options::default();
+    /// let mut whole = validate_bytes(&file[..40], &o, &mut Discard);
+    /// let mut rest = Validator::continuing(&o, Discard, 3, 40);
+    /// rest.feed(&file[40..]);
+    /// whole.then(rest.finish());
+    /// assert_eq!(whole, validate_bytes(file, &o, &mut Discard));
+    /// ```
+    pub fn then(&mut self, next: FileReport) {
+        let blank = |d: &Diagnostic| d.code() == crate::Code::NdjsonBlankLine;
+        self.diagnostics.retain(|d| !blank(d));
+        self.diagnostics.extend(next.diagnostics.into_iter().filter(|d| !blank(d)));
+        self.bytes_scanned += next.bytes_scanned;
+        self.bytes_imported += next.bytes_imported;
+        self.resources_scanned += next.resources_scanned;
+        self.resources_imported += next.resources_imported;
+        self.resources_customer_error += next.resources_customer_error;
+        self.resources_server_error += next.resources_server_error;
+        self.blank_lines += next.blank_lines;
+        self.first_blank_line = self.first_blank_line.or(next.first_blank_line);
+        if let Some(first) = self.first_blank_line {
+            self.diagnostics.push(crate::check::file::blank_lines(self.blank_lines, first));
+        }
+    }
 }
 
 /// Validates one input pushed in chunks of any size.
@@ -353,6 +388,7 @@ impl<S: Sink> Validator<S> {
         }
         self.report.bytes_scanned = self.framer.offset - self.framer.start;
         self.report.blank_lines = self.framer.blank_lines;
+        self.report.first_blank_line = self.framer.first_blank_line;
         if self.framer.had_bom {
             self.report.diagnostics.push(crate::check::file::byte_order_mark());
         }

@@ -122,7 +122,27 @@ impl Profiles {
     /// assert!(profiles.unchecked_binding_notes().is_empty());
     /// ```
     pub fn unchecked_binding_notes(&self) -> Vec<crate::Diagnostic> {
-        let mut unchecked = self.unchecked_bindings();
+        Profiles::unchecked_binding_notes_of(self.unchecked_bindings())
+    }
+
+    /// [`Profiles::unchecked_bindings`] counted so far, and the count started again: for a run
+    /// whose parts are validated apart (the browser page's workers), each part's share, which
+    /// [`Profiles::unchecked_binding_notes_of`] turns into the run's note once added up.
+    pub fn take_unchecked_bindings(&self) -> Vec<(String, String, u64)> {
+        let mut map = self.set.unchecked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::take(&mut *map).into_iter().map(|(vs, (why, n))| (vs, why, n)).collect()
+    }
+
+    /// The run note of [`Profiles::unchecked_binding_notes`] for `unchecked` (value set, why,
+    /// codes not checked; one entry per value set).
+    ///
+    /// ```
+    /// use fhir_preflight::Profiles;
+    /// let notes = Profiles::unchecked_binding_notes_of(vec![("http://x/vs".into(), "the value set http://x/vs is not here".into(), 2)]);
+    /// assert_eq!(notes[0].code().as_str(), "profile/binding-unchecked");
+    /// assert!(notes[0].message().starts_with("2 codes bound by a profile to 1 value set"));
+    /// ```
+    pub fn unchecked_binding_notes_of(mut unchecked: Vec<(String, String, u64)>) -> Vec<crate::Diagnostic> {
         if unchecked.is_empty() {
             return Vec::new();
         }

@@ -48,10 +48,23 @@ impl FileChecks {
         if line.status != crate::LineStatus::Imported {
             return;
         }
+        if let Some(ty) = line.resource_type {
+            self.imported_type(ty);
+        }
+    }
+
+    /// The resource type of an imported line (a name R4 does not define is ignored): what
+    /// [`FileChecks::line`] records, for a file whose parts were checked apart.
+    pub fn imported_type(&mut self, name: &str) {
         let model = crate::model::Model::r4();
-        if let Some(id) = line.resource_type.and_then(|t| model.resource_type(t)) {
+        if let Some(id) = model.resource_type(name) {
             self.types.insert(model.ty(id).name);
         }
+    }
+
+    /// The resource types of the imported lines so far, by name.
+    pub fn types(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.types.iter().copied()
     }
 
     /// The file's notes: several resource types; its size (`size`, bytes) over `warn_size`.

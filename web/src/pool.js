@@ -1,0 +1,180 @@
+// Several Web Workers (one per core) validating the dropped files at once: several files side by
+// side, and a large file in parts — byte ranges cut at newlines, each numbered as in the whole file.
+// The parts' results are added up in input order by the core (PreflightMerge, in this thread), so
+// counts, notes, records and the zip are those of one pass over the files, as the CLI makes them.
+//
+// How a large file is cut (as the Spark job does it, in two steps): its byte ranges of partBytes
+// are scanned for the first line start in each and the newlines before it; then each range with
+// a line start becomes a part, from that line to the next part's first line.
+import init, { PreflightMerge } from "./fhir_preflight_wasm.js";
+
+/** Bytes per part of a large file: small enough to share a file among the workers, large enough
+ * that a part's start costs nothing. */
+export const PART_BYTES = 16 << 20;
+
+/** Rows (failed lines, warnings) kept per part not yet in input order, as the page keeps: beyond
+ * this they are only counted. */
+const ROWS_PER_PART = 10000;
+
+/** The parts of a file of `size` bytes cut into the `scans` of its consecutive ranges ({first,
+ * newlines} each): [{offset, stop, line}], each line of the file in exactly one part. */
+export function planParts(size, scans) {
+  const parts = [];
+  let before = 0;
+  for (const { first, newlines } of scans) {
+    if (first !== null) parts.push({ offset: first, stop: size, line: first === 0 ? 1 : before + 2 });
+    before += newlines;
+  }
+  for (let k = 0; k + 1 < parts.length; k++) parts[k].stop = parts[k + 1].offset;
+  return parts;
+}
+
+export class Pool {
+  /** `count` workers, loaded now so that validating makes no request. */
+  constructor(count) {
+    this.workers = Array.from({ length: Math.max(1, count) }, () => new Worker("worker.js", { type: "module" }));
+    const loaded = (w) => new Promise((resolve, reject) => {
+      w.onmessage = (e) => (e.data.type === "ready" ? resolve() : reject(new Error(e.data.message)));
+      w.postMessage({ type: "init" });
+    });
+    this.ready = Promise.all([init(), ...this.workers.map(loaded)]);
+  }
+
+  terminate() {
+    for (const w of this.workers) w.terminate();
+  }
+
+  /** Validate `files` (File objects, in input order); `on` receives progress, rows, packages.
+   * Resolves to what the page shows: {manifest, records, notes, files, tally, parts}. */
+  async run(files, { options, packages, partBytes = PART_BYTES }, on) {
+    await this.ready;
+    const workers = this.workers;
+    let failure = null;
+    const failed = new Promise((_, reject) => { failure = reject; });
+    failed.catch(() => {});
+    // Each worker answers one request at a time: `ask` sends one and waits for its last message.
+    const handlers = new Map();
+    for (const w of workers) {
+      w.onmessage = (e) => {
+        const m = e.data;
+        if (m.type === "error") failure(new Error(m.message));
+        else handlers.get(w)?.(m);
+      };
+    }
+    const ask = (w, message, until, each = () => {}) => new Promise((resolve) => {
+      handlers.set(w, (m) => { if (m.type === until) resolve(m); else each(m); });
+      w.postMessage(message);
+    });
+    // Tasks run on whichever worker is free, in the order given.
+    const runAll = (tasks, send) => {
+      let next = 0;
+      const loop = async (w) => {
+        while (next < tasks.length) await send(w, tasks[next++]);
+      };
+      return Promise.race([Promise.all(workers.map(loop)), failed]);
+    };
+
+    const begun = await Promise.race([
+      Promise.all(workers.map((w) => ask(w, { type: "begin", options, packages }, "begun"))),
+      failed,
+    ]);
+    if (begun[0].loaded.length) on.packages(begun[0].loaded);
+
+    // 1. Cut the large files (uncompressed ones: a .gz file is read from its start).
+    const cuts = files.map((file) => {
+      if (file.size <= partBytes || /\.gz$/i.test(file.name)) return null;
+      const ranges = [];
+      for (let start = 0; start < file.size; start += partBytes) ranges.push({ file, start, end: Math.min(start + partBytes, file.size) });
+      return ranges;
+    });
+    const scans = cuts.flat().filter(Boolean);
+    await runAll(scans, async (w, r) => {
+      const m = await ask(w, { type: "scan", file: r.file, start: r.start, end: r.end }, "scanned");
+      r.scan = { first: m.first, newlines: m.newlines };
+    });
+    const tasks = [];
+    files.forEach((file, index) => {
+      const parts = cuts[index] ? planParts(file.size, cuts[index].map((r) => r.scan)) : [{ offset: 0, stop: file.size, line: 1 }];
+      parts.forEach((p, k) => tasks.push({ ...p, file, index, last: k === parts.length - 1, rows: [], warnings: [], dropped: 0, droppedWarnings: 0, bytes: 0, lines: 0, done: null }));
+    });
+
+    // 2. Validate the parts; 3. add them up in input order as they complete.
+    const merge = new PreflightMerge();
+    const records = new Map();
+    const notes = [];
+    const shownFiles = [];
+    let merged = 0;
+    let brokenFile = -1;
+    let sent = 0;
+    const progress = () => on.progress(tasks.reduce((n, t) => n + t.bytes, 0), tasks.reduce((n, t) => n + t.lines, 0));
+    const keepRows = (t, rows, warnings) => {
+      for (const [list, extra, key] of [[rows, "rows", "dropped"], [warnings, "warnings", "droppedWarnings"]]) {
+        const room = Math.max(ROWS_PER_PART - t[extra].length, 0);
+        t[extra].push(...list.slice(0, room));
+        t[key] += Math.max(list.length - room, 0);
+      }
+    };
+    const addRecords = (folder, t, blob) => {
+      if (!blob) return;
+      const name = `${folder}/${t.file.name}`;
+      if (!records.has(name)) records.set(name, []);
+      records.get(name).push(blob);
+    };
+    let open = -1;
+    const mergeReady = () => {
+      while (merged < tasks.length && tasks[merged].done) {
+        const t = tasks[merged++];
+        if (t.index !== open) {
+          merge.beginFile(t.file.name);
+          open = t.index;
+        }
+        // A part that could not be read ends its file there, as a read error ends a file in the CLI.
+        if (t.index !== brokenFile) {
+          merge.addPart(t.done.summary);
+          addRecords("FAILURE", t, t.done.failure);
+          addRecords("SUCCESS", t, t.done.success);
+          on.rows(t.rows, t.dropped, t.warnings, t.droppedWarnings);
+          if (!t.done.ok) brokenFile = t.index;
+        }
+        t.rows = t.warnings = t.done = null;
+        if (t.last) {
+          const report = JSON.parse(merge.endFile());
+          shownFiles.push({
+            file: t.file.name,
+            scanned: report.resourcesScanned,
+            imported: report.resourcesImported,
+            failed: report.resourcesWithCustomerError + report.resourcesWithServerError,
+          });
+          for (const note of report.notes) notes.push({ file: t.file.name, ...note });
+        }
+      }
+    };
+    await runAll(tasks, async (w, t) => {
+      t.task = sent++;
+      const m = await ask(w, { type: "part", task: t.task, file: t.file, name: t.file.name, offset: t.offset, stop: t.stop, line: t.line }, "partDone", (m) => {
+        if (m.type === "progress") {
+          t.bytes = m.bytes;
+          t.lines = m.lines;
+          progress();
+        } else if (m.type === "rows") {
+          keepRows(t, m.rows, m.warnings);
+        }
+      });
+      t.bytes = t.stop - t.offset;
+      t.lines = JSON.parse(m.summary).resourcesScanned;
+      t.done = m;
+      progress();
+      mergeReady();
+    });
+
+    for (const note of JSON.parse(merge.runNotes())) notes.push({ file: null, ...note });
+    const inputUri = files.length === 1 ? files[0].name : "./";
+    const manifest = merge.manifest(inputUri, "fhir-preflight-results");
+    const tally = JSON.parse(merge.tally());
+    merge.free();
+    const out = [...records.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([name, parts]) => ({ name, blob: new Blob(parts) }));
+    return { manifest, records: out, notes, files: shownFiles, tally, parts: tasks.length };
+  }
+}
