@@ -323,7 +323,12 @@ function startPool() {
 }
 startPool();
 
-$("files").addEventListener("change", (e) => start(e.target.files));
+$("files").addEventListener("change", (e) => {
+  const files = [...e.target.files];
+  // Cleared, so that choosing the same file again validates it again.
+  e.target.value = "";
+  start(files);
+});
 $("packages").addEventListener("change", (e) => {
   $("package-list").replaceChildren(...[...e.target.files].map((f) =>
     el("li", {}, `${f.name} (${fmt(f.size)} bytes): its profiles are used from the next validation`)));

@@ -8,6 +8,10 @@
 // a line start becomes a part, from that line to the next part's first line.
 import init, { PreflightMerge } from "./fhir_preflight_wasm.js";
 
+// The core names a panic here before wasm32 aborts (in the workers, worker.js does the same).
+let lastPanic = null;
+globalThis.fhirPreflightPanic = (message) => { lastPanic = message; };
+
 /** Bytes per part of a large file: small enough to share a file among the workers, large enough
  * that a part's start costs nothing. */
 export const PART_BYTES = 16 << 20;
@@ -130,7 +134,11 @@ export class Pool {
         }
         // A part that could not be read ends its file there, as a read error ends a file in the CLI.
         if (t.index !== brokenFile) {
-          merge.addPart(t.done.summary);
+          try {
+            merge.addPart(t.done.summary);
+          } catch (err) {
+            throw new Error(lastPanic ?? `fhir-preflight stopped adding up the results: ${err.message ?? err}`);
+          }
           addRecords("FAILURE", t, t.done.failure);
           addRecords("SUCCESS", t, t.done.success);
           on.rows(t.rows, t.dropped, t.warnings, t.droppedWarnings);

@@ -85,6 +85,8 @@ async function openPage(query = "") {
 /** Validate `file` in the page; returns {counts, zip, ms, validateMs, progressUpdates}. `during`:
  * a screenshot taken there while it validates. */
 async function validateInPage(page, file, during = null) {
+  // As a user would: the tab in front (a tab in the background may be throttled).
+  await page.bringToFront();
   await page.evaluate(() => { document.body.dataset.progressUpdates = "0"; document.body.dataset.state = "ready"; });
   const t0 = Date.now();
   await page.setInputFiles("#files", file);
