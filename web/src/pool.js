@@ -3,9 +3,11 @@
 // The parts' results are added up in input order by the core (PreflightMerge, in this thread), so
 // counts, notes, records and the zip are those of one pass over the files, as the CLI makes them.
 //
-// How a large file is cut (as the Spark job does it, in two steps): its byte ranges of partBytes
-// are scanned for the first line start in each and the newlines before it; then each range with
-// a line start becomes a part, from that line to the next part's first line.
+// How a large file is cut (as the Spark job cuts one): into byte ranges of partBytes; each range
+// with a line start is a part, from its first line start to the next one at or after its end.
+// A worker reads its range once: it counts the range's newlines first and posts them, the page
+// numbers the range's first line once the ranges before it are counted, and the worker then
+// validates it, numbered as in the whole file.
 import init, { PreflightMerge } from "./fhir_preflight_wasm.js";
 
 // The core names a panic here before wasm32 aborts (in the workers, worker.js does the same).
@@ -14,24 +16,11 @@ globalThis.fhirPreflightPanic = (message) => { lastPanic = message; };
 
 /** Bytes per part of a large file: small enough to share a file among the workers, large enough
  * that a part's start costs nothing. */
-export const PART_BYTES = 16 << 20;
+export const PART_BYTES = 8 << 20;
 
 /** Rows (failed lines, warnings) kept per part not yet in input order, as the page keeps: beyond
  * this they are only counted. */
 const ROWS_PER_PART = 10000;
-
-/** The parts of a file of `size` bytes cut into the `scans` of its consecutive ranges ({first,
- * newlines} each): [{offset, stop, line}], each line of the file in exactly one part. */
-export function planParts(size, scans) {
-  const parts = [];
-  let before = 0;
-  for (const { first, newlines } of scans) {
-    if (first !== null) parts.push({ offset: first, stop: size, line: first === 0 ? 1 : before + 2 });
-    before += newlines;
-  }
-  for (let k = 0; k + 1 < parts.length; k++) parts[k].stop = parts[k + 1].offset;
-  return parts;
-}
 
 export class Pool {
   /** `count` workers, loaded now so that validating makes no request. */
@@ -84,23 +73,37 @@ export class Pool {
     ]);
     if (begun[0].loaded.length) on.packages(begun[0].loaded);
 
-    // 1. Cut the large files (uncompressed ones: a .gz file is read from its start).
-    const cuts = files.map((file) => {
-      if (file.size <= partBytes || /\.gz$/i.test(file.name)) return null;
-      const ranges = [];
-      for (let start = 0; start < file.size; start += partBytes) ranges.push({ file, start, end: Math.min(start + partBytes, file.size) });
-      return ranges;
-    });
-    const scans = cuts.flat().filter(Boolean);
-    await runAll(scans, async (w, r) => {
-      const m = await ask(w, { type: "scan", file: r.file, start: r.start, end: r.end }, "scanned");
-      r.scan = { first: m.first, newlines: m.newlines };
-    });
+    // The tasks in input order: a small (or compressed) file whole; a large one in byte ranges,
+    // each a part from its first line start on (a range with none is no part).
     const tasks = [];
     files.forEach((file, index) => {
-      const parts = cuts[index] ? planParts(file.size, cuts[index].map((r) => r.scan)) : [{ offset: 0, stop: file.size, line: 1 }];
-      parts.forEach((p, k) => tasks.push({ ...p, file, index, last: k === parts.length - 1, rows: [], warnings: [], dropped: 0, droppedWarnings: 0, bytes: 0, lines: 0, done: null }));
+      if (file.size <= partBytes || /\.gz$/i.test(file.name)) {
+        tasks.push({ file, index, whole: true });
+        return;
+      }
+      for (let start = 0; start < file.size; start += partBytes) {
+        tasks.push({ file, index, start, end: Math.min(start + partBytes, file.size) });
+      }
     });
+    tasks.forEach((t, k) => {
+      Object.assign(t, { task: k, last: k + 1 === tasks.length || tasks[k + 1].index !== t.index });
+      Object.assign(t, { rows: [], warnings: [], dropped: 0, droppedWarnings: 0, bytes: 0, lines: 0, done: null });
+    });
+    // A range's first line is numbered once the ranges before it in its file are scanned (each
+    // worker scans the range it reads before validating it, so this never waits long).
+    const number = () => {
+      let before = 0;
+      for (const t of tasks) {
+        if (t.whole) continue;
+        if (t.start === 0) before = 0;
+        if (!t.scan) return;
+        if (!t.numbered && t.scan.first !== null) {
+          t.numbered = true;
+          t.worker.postMessage({ type: "go", task: t.task, line: t.scan.first === 0 ? 1 : before + 2 });
+        }
+        before += t.scan.newlines;
+      }
+    };
 
     // 2. Validate the parts; 3. add them up in input order as they complete.
     const merge = new PreflightMerge();
@@ -109,7 +112,6 @@ export class Pool {
     const shownFiles = [];
     let merged = 0;
     let brokenFile = -1;
-    let sent = 0;
     const progress = () => on.progress(tasks.reduce((n, t) => n + t.bytes, 0), tasks.reduce((n, t) => n + t.lines, 0));
     const keepRows = (t, rows, warnings) => {
       for (const [list, extra, key] of [[rows, "rows", "dropped"], [warnings, "warnings", "droppedWarnings"]]) {
@@ -133,7 +135,7 @@ export class Pool {
           open = t.index;
         }
         // A part that could not be read ends its file there, as a read error ends a file in the CLI.
-        if (t.index !== brokenFile) {
+        if (t.index !== brokenFile && !t.done.skip) {
           try {
             merge.addPart(t.done.summary);
           } catch (err) {
@@ -158,9 +160,15 @@ export class Pool {
       }
     };
     await runAll(tasks, async (w, t) => {
-      t.task = sent++;
-      const m = await ask(w, { type: "part", task: t.task, file: t.file, name: t.file.name, offset: t.offset, stop: t.stop, line: t.line }, "partDone", (m) => {
-        if (m.type === "progress") {
+      t.worker = w;
+      const message = t.whole
+        ? { type: "whole", task: t.task, file: t.file }
+        : { type: "range", task: t.task, file: t.file, start: t.start, end: t.end };
+      const m = await ask(w, message, "partDone", (m) => {
+        if (m.type === "scanned") {
+          t.scan = { first: m.first, newlines: m.newlines };
+          number();
+        } else if (m.type === "progress") {
           t.bytes = m.bytes;
           t.lines = m.lines;
           progress();
@@ -168,9 +176,10 @@ export class Pool {
           keepRows(t, m.rows, m.warnings);
         }
       });
-      t.bytes = t.stop - t.offset;
-      t.lines = JSON.parse(m.summary).resourcesScanned;
+      t.bytes = t.whole ? t.file.size : t.end - t.start;
+      t.lines = m.skip ? 0 : JSON.parse(m.summary).resourcesScanned;
       t.done = m;
+      t.skipped = Boolean(m.skip);
       progress();
       mergeReady();
     });
@@ -183,6 +192,6 @@ export class Pool {
     const out = [...records.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))
       .map(([name, parts]) => ({ name, blob: new Blob(parts) }));
-    return { manifest, records: out, notes, files: shownFiles, tally, parts: tasks.length };
+    return { manifest, records: out, notes, files: shownFiles, tally, parts: tasks.filter((t) => !t.skipped).length };
   }
 }

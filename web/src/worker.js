@@ -1,8 +1,8 @@
 // One of the page's Web Workers (pool.js starts one per core). It validates parts of files — a
-// whole file, or a byte range of one cut at newlines, numbered as in the whole file — with the
-// WebAssembly core, and posts each part's rows as they come and, at its end, its records (as Blobs)
-// and its summary (JSON) for the page to add up in input order. It also scans byte ranges for the
-// first line start and the newlines in them, which is how a large file is cut.
+// whole file, or a byte range of a large one cut at newlines, numbered as in the whole file — with
+// the WebAssembly core, and posts each part's rows as they come and, at its end, its records (as
+// Blobs) and its summary (JSON) for the page to add up in input order. A range is read once: its
+// newlines are counted first (for the page to number the parts after it), then it is validated.
 import init, { PreflightParts } from "./fhir_preflight_wasm.js";
 
 let lastPanic = null;
@@ -16,22 +16,14 @@ let parts = null;
 
 const failed = (err) => lastPanic ?? `fhir-preflight stopped: ${err && err.message ? err.message : err}`;
 
-/** The first line start in bytes [start, end) of `file` and the newlines in [start - 1, end - 1)
- * (from byte 0 for the first range): the first step of cutting a file at newlines. */
-async function scan(file, start, end) {
-  const from = Math.max(start - 1, 0);
-  const bytes = new Uint8Array(await file.slice(from, Math.max(end - 1, from)).arrayBuffer());
-  let first = start === 0 ? 0 : null;
-  let newlines = 0;
-  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) {
-    if (first === null) first = from + i + 1;
-    newlines += 1;
-  }
-  return { first, newlines };
-}
+/** Line numbers the page sends (`go`) once the ranges before a part are scanned. */
+const lineOf = new Map();
+const waitLine = (task) => new Promise((resolve) => lineOf.set(task, resolve));
 
-/** Validate bytes [offset, stop) of `file` as the part whose first line is `line`. */
-async function part(task, file, name, offset, stop, line) {
+const FEED = 1 << 20;
+
+/** Validate one part with the core, fed from `chunks` (async iterable of Uint8Array). */
+async function validate(task, name, line, offset, chunks) {
   parts.begin(name, line, offset);
   const failure = [];
   const success = [];
@@ -44,21 +36,21 @@ async function part(task, file, name, offset, stop, line) {
     const warnings = JSON.parse(parts.takeWarningRows());
     if (rows.length || warnings.length) self.postMessage({ type: "rows", task, rows, warnings });
   };
-  const reader = file.slice(offset, stop).stream().getReader();
   let ok = true;
   let bytes = 0;
   let last = 0;
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      parts.feed(value);
-      bytes += value.length;
-      const now = performance.now();
-      if (now - last > PROGRESS_MS) {
-        last = now;
-        self.postMessage({ type: "progress", task, bytes, lines: JSON.parse(parts.progress()).lines });
-        drain();
+    for await (const value of chunks) {
+      for (let at = 0; at < value.length; at += FEED) {
+        const piece = value.subarray(at, at + FEED);
+        parts.feed(piece);
+        bytes += piece.length;
+        const now = performance.now();
+        if (now - last > PROGRESS_MS) {
+          last = now;
+          self.postMessage({ type: "progress", task, bytes, lines: JSON.parse(parts.progress()).lines });
+          drain();
+        }
       }
     }
   } catch (readError) {
@@ -67,8 +59,68 @@ async function part(task, file, name, offset, stop, line) {
   }
   const summary = parts.end(ok);
   drain();
-  const blob = (chunks) => (chunks.length ? new Blob(chunks) : null);
+  const blob = (list) => (list.length ? new Blob(list) : null);
   self.postMessage({ type: "partDone", task, ok, bytes, summary, failure: blob(failure), success: blob(success) });
+}
+
+/** A whole file, streamed (a small one, or a compressed one). */
+async function whole(task, file) {
+  const reader = file.stream().getReader();
+  await validate(task, file.name, 1, 0, (async function* () {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  })());
+}
+
+/** The byte range [start, end) of a large file, read once: scanned for its first line start and
+ * the newlines in [start - 1, end - 1) (posted, so that the page can number the parts after it),
+ * then — once the page says which line that first line is — validated from there to the next line
+ * start at or after `end` (the part's last line read on past the range). A range with no line
+ * start (inside one long line) is no part. */
+async function range(task, file, start, end) {
+  let bytes;
+  const from = Math.max(start - 1, 0);
+  try {
+    bytes = new Uint8Array(await file.slice(from, end).arrayBuffer());
+  } catch {
+    // Unreadable: a part that could not be read, which ends its file (the parts after it are not
+    // added up, so their numbering does not matter).
+    self.postMessage({ type: "scanned", task, first: start, newlines: 0 });
+    await validate(task, file.name, 1, start, (async function* () { throw new Error(`${file.name} could not be read`); })());
+    return;
+  }
+  const scanned = end - 1 - from;
+  let first = start === 0 ? 0 : null;
+  let newlines = 0;
+  for (let i = bytes.indexOf(10); i !== -1 && i < scanned; i = bytes.indexOf(10, i + 1)) {
+    if (first === null) first = from + i + 1;
+    newlines += 1;
+  }
+  self.postMessage({ type: "scanned", task, first, newlines });
+  if (first === null) {
+    self.postMessage({ type: "partDone", task, skip: true });
+    return;
+  }
+  const line = await waitLine(task);
+  const size = file.size;
+  async function* chunks() {
+    yield bytes.subarray(first - from);
+    // The part's last line goes on past the range, to the next newline.
+    if (end >= size || bytes[bytes.length - 1] === 10) return;
+    for (let at = end; at < size; at += 1 << 16) {
+      const tail = new Uint8Array(await file.slice(at, Math.min(at + (1 << 16), size)).arrayBuffer());
+      const nl = tail.indexOf(10);
+      if (nl !== -1) {
+        yield tail.subarray(0, nl + 1);
+        return;
+      }
+      yield tail;
+    }
+  }
+  await validate(task, file.name, line, first, chunks());
 }
 
 self.onmessage = async (e) => {
@@ -95,10 +147,13 @@ self.onmessage = async (e) => {
         }
       }
       self.postMessage({ type: "begun", loaded });
-    } else if (m.type === "scan") {
-      self.postMessage({ type: "scanned", task: m.task, ...(await scan(m.file, m.start, m.end)) });
-    } else if (m.type === "part") {
-      await part(m.task, m.file, m.name, m.offset, m.stop, m.line);
+    } else if (m.type === "go") {
+      lineOf.get(m.task)?.(m.line);
+      lineOf.delete(m.task);
+    } else if (m.type === "whole") {
+      await whole(m.task, m.file);
+    } else if (m.type === "range") {
+      await range(m.task, m.file, m.start, m.end);
     }
   } catch (err) {
     self.postMessage({ type: "error", message: failed(err) });
