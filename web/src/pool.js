@@ -105,7 +105,7 @@ export class Pool {
       }
     };
 
-    // 2. Validate the parts; 3. add them up in input order as they complete.
+    // The parts validated on whichever worker is free, and added up in input order as they complete.
     const merge = new PreflightMerge();
     const records = new Map();
     const notes = [];
