@@ -258,7 +258,8 @@ impl Parts {
 #[derive(Debug)]
 struct FileMerge {
     name: String,
-    report: Option<FileReport>,
+    /// The parts so far, added up (from an empty report: `then` says the blank-lines note).
+    report: FileReport,
     checks: FileChecks,
     tally: Tally,
     framing: Vec<Value>,
@@ -283,7 +284,7 @@ impl Merge {
         }
         self.file = Some(FileMerge {
             name: name.to_owned(),
-            report: None,
+            report: FileReport::default(),
             checks: FileChecks::default(),
             tally: Tally::default(),
             framing: Vec::new(),
@@ -313,15 +314,7 @@ impl Merge {
         report.resources_server_error = part.resources_with_server_error;
         report.blank_lines = part.blank_lines;
         report.first_blank_line = part.first_blank_line;
-        match &mut file.report {
-            None => {
-                // The whole's blank-lines note, as `then` says it.
-                let mut first = FileReport::default();
-                first.then(report);
-                file.report = Some(first);
-            }
-            Some(whole) => whole.then(report),
-        }
+        file.report.then(report);
         for ty in &part.types {
             file.checks.imported_type(ty);
         }
@@ -337,7 +330,7 @@ impl Merge {
     /// End the current file; returns its report as JSON.
     pub fn end_file(&mut self) -> Value {
         let Some(file) = self.file.take() else { return Value::Null };
-        let report = file.report.unwrap_or_default();
+        let report = file.report;
         self.tally.absorb(&file.tally);
         let read = if file.read_ok { FileRead::Success } else { FileRead::CustomerError };
         self.counts.add_file(&report, read);
