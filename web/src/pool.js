@@ -5,9 +5,9 @@
 //
 // How a large file is cut (as the Spark job cuts one): into byte ranges of partBytes; each range
 // with a line start is a part, from its first line start to the next one at or after its end.
-// A worker reads its range once: it counts the range's newlines first and posts them, the page
-// numbers the range's first line once the ranges before it are counted, and the worker then
-// validates it, numbered as in the whole file.
+// A worker reads its range once, while it validates the part before: it counts the range's
+// newlines first and posts them, the page numbers the range's first line once the ranges before
+// it are counted, and the worker then validates it, numbered as in the whole file.
 import init, { PreflightMerge } from "./fhir_preflight_wasm.js";
 
 // The core names a panic here before wasm32 aborts (in the workers, worker.js does the same).
@@ -21,6 +21,10 @@ export const PART_BYTES = 8 << 20;
 /** Rows (failed lines, warnings) kept per part not yet in input order, as the page keeps: beyond
  * this they are only counted. */
 const ROWS_PER_PART = 10000;
+
+/** Tasks a worker holds at once: the part it validates and the next one, whose range is read
+ * meanwhile (the browser reads files on its own threads). */
+const AHEAD = 2;
 
 export class Pool {
   /** `count` workers, loaded now so that validating makes no request. */
@@ -45,24 +49,41 @@ export class Pool {
     let failure = null;
     const failed = new Promise((_, reject) => { failure = reject; });
     failed.catch(() => {});
-    // Each worker answers one request at a time: `ask` sends one and waits for its last message.
+    // A request is answered by messages naming its task (or, for a worker's own requests, by that
+    // worker's); `ask` sends one and waits for its last message.
     const handlers = new Map();
     for (const w of workers) {
       w.onmessage = (e) => {
         const m = e.data;
         if (m.type === "error") failure(new Error(m.message));
-        else handlers.get(w)?.(m);
+        else handlers.get(m.task ?? w)?.(m);
       };
     }
     const ask = (w, message, until, each = () => {}) => new Promise((resolve) => {
-      handlers.set(w, (m) => { if (m.type === until) resolve(m); else each(m); });
+      const key = message.task ?? w;
+      handlers.set(key, (m) => {
+        if (m.type !== until) {
+          each(m);
+          return;
+        }
+        handlers.delete(key);
+        resolve(m);
+      });
       w.postMessage(message);
     });
-    // Tasks run on whichever worker is free, in the order given.
+    // Tasks go to whichever worker has room, in the order given: each worker holds up to AHEAD
+    // tasks, validating the first while the next one's range is read.
     const runAll = (tasks, send) => {
       let next = 0;
       const loop = async (w) => {
-        while (next < tasks.length) await send(w, tasks[next++]);
+        const held = new Set();
+        while (next < tasks.length || held.size) {
+          while (held.size < AHEAD && next < tasks.length) {
+            const done = send(w, tasks[next++]).then(() => held.delete(done));
+            held.add(done);
+          }
+          await Promise.race(held);
+        }
       };
       return Promise.race([Promise.all(workers.map(loop)), failed]);
     };

@@ -1,8 +1,9 @@
 // One of the page's Web Workers (pool.js starts one per core). It validates parts of files — a
 // whole file, or a byte range of a large one cut at newlines, numbered as in the whole file — with
 // the WebAssembly core, and posts each part's rows as they come and, at its end, its records (as
-// Blobs) and its summary (JSON) for the page to add up in input order. A range is read once: its
-// newlines are counted first (for the page to number the parts after it), then it is validated.
+// Blobs) and its summary (JSON) for the page to add up in input order. A range is read once, while
+// the part before it is validated: its newlines are counted first (for the page to number the
+// parts after it), then it is validated.
 import init, { PreflightParts } from "./fhir_preflight_wasm.js";
 
 let lastPanic = null;
@@ -16,9 +17,27 @@ let parts = null;
 
 const failed = (err) => lastPanic ?? `fhir-preflight stopped: ${err && err.message ? err.message : err}`;
 
-/** Line numbers the page sends (`go`) once the ranges before a part are scanned. */
+/** Line numbers the page sends (`go`) once the ranges before a part are scanned: the number of a
+ * part's first line (it may come before the part's turn), or what waits for it. */
 const lineOf = new Map();
-const waitLine = (task) => new Promise((resolve) => lineOf.set(task, resolve));
+const waitLine = (task) => new Promise((resolve) => {
+  const line = lineOf.get(task);
+  if (typeof line === "number") {
+    lineOf.delete(task);
+    resolve(line);
+  } else {
+    lineOf.set(task, resolve);
+  }
+});
+const gotLine = (task, line) => {
+  const waiting = lineOf.get(task);
+  if (waiting) {
+    lineOf.delete(task);
+    waiting(line);
+  } else {
+    lineOf.set(task, line);
+  }
+};
 
 const FEED = 1 << 20;
 
@@ -76,21 +95,20 @@ async function whole(task, file) {
 }
 
 /** The byte range [start, end) of a large file, read once: scanned for its first line start and
- * the newlines in [start - 1, end - 1) (posted, so that the page can number the parts after it),
- * then — once the page says which line that first line is — validated from there to the next line
- * start at or after `end` (the part's last line read on past the range). A range with no line
- * start (inside one long line) is no part. */
-async function range(task, file, start, end) {
-  let bytes;
+ * the newlines in [start - 1, end - 1) (posted, so that the page can number the parts after it).
+ * The read starts as soon as the page sends the range, while this worker still validates the part
+ * before it (the browser reads the file on its own threads). Resolves to the bytes and the first
+ * line start (`null`: no line start, inside one long line), or `null` if it could not be read. */
+async function readRange(task, file, start, end) {
   const from = Math.max(start - 1, 0);
+  let bytes;
   try {
     bytes = new Uint8Array(await file.slice(from, end).arrayBuffer());
   } catch {
     // Unreadable: a part that could not be read, which ends its file (the parts after it are not
     // added up, so their numbering does not matter).
     self.postMessage({ type: "scanned", task, first: start, newlines: 0 });
-    await validate(task, file.name, 1, start, (async function* () { throw new Error(`${file.name} could not be read`); })());
-    return;
+    return null;
   }
   const scanned = end - 1 - from;
   let first = start === 0 ? 0 : null;
@@ -100,6 +118,19 @@ async function range(task, file, start, end) {
     newlines += 1;
   }
   self.postMessage({ type: "scanned", task, first, newlines });
+  return { bytes, from, first };
+}
+
+/** Validate a range read by `readRange`, once the page says which line its first line is: from
+ * its first line start to the next line start at or after `end` (the part's last line read on
+ * past the range). A range with no line start is no part. */
+async function range(task, file, start, end, read) {
+  const got = await read;
+  if (got === null) {
+    await validate(task, file.name, 1, start, (async function* () { throw new Error(`${file.name} could not be read`); })());
+    return;
+  }
+  const { bytes, from, first } = got;
   if (first === null) {
     self.postMessage({ type: "partDone", task, skip: true });
     return;
@@ -122,6 +153,13 @@ async function range(task, file, start, end) {
   }
   await validate(task, file.name, line, first, chunks());
 }
+
+/** The parts sent to this worker are validated one after the other, in the order sent (the page
+ * sends a worker its next part before the current one ends, so that its range is read meanwhile). */
+let queue = Promise.resolve();
+const enqueue = (job) => {
+  queue = queue.then(job).catch((err) => self.postMessage({ type: "error", message: failed(err) }));
+};
 
 self.onmessage = async (e) => {
   const m = e.data;
@@ -148,12 +186,12 @@ self.onmessage = async (e) => {
       }
       self.postMessage({ type: "begun", loaded });
     } else if (m.type === "go") {
-      lineOf.get(m.task)?.(m.line);
-      lineOf.delete(m.task);
+      gotLine(m.task, m.line);
     } else if (m.type === "whole") {
-      await whole(m.task, m.file);
+      enqueue(() => whole(m.task, m.file));
     } else if (m.type === "range") {
-      await range(m.task, m.file, m.start, m.end);
+      const read = readRange(m.task, m.file, m.start, m.end);
+      enqueue(() => range(m.task, m.file, m.start, m.end, read));
     }
   } catch (err) {
     self.postMessage({ type: "error", message: failed(err) });
