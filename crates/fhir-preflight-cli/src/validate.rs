@@ -492,29 +492,25 @@ impl Run<'_> {
         // would be partial, so nothing is published. A missing or forbidden one is a file that
         // cannot be read, as a local one.
         let mut failed_run = None;
-        let (report, read) = match open(input, self.s3, self.progress.as_ref().map(|p| &p.bar)) {
+        let bar = self.progress.as_ref().map(|p| &p.bar);
+        let (report, read) = match validate_input(input, self.s3, bar, self.options, &mut sink) {
             Err(e) => {
                 complain(format!("cannot read {}: {e}", input.display));
                 (FileReport::default(), FileRead::CustomerError)
             }
-            Ok(reader) => match fhir_preflight::validate_reader(reader, self.options, &mut sink) {
-                Ok(report) => (report, FileRead::Success),
-                Err(Error::Read { source, partial }) => {
-                    complain(format!(
-                        "error reading {} after {} bytes: {source}",
-                        input.display, partial.bytes_scanned
-                    ));
-                    let transport = !matches!(source.kind(), io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied);
-                    if input.s3.is_some() && transport {
-                        failed_run = Some(io::Error::other(IncompleteInput(input.display.clone())));
-                    }
-                    (*partial, FileRead::CustomerError)
+            Ok(Ok(report)) => (report, FileRead::Success),
+            Ok(Err(Error::Read { source, partial })) => {
+                complain(format!("error reading {} after {} bytes: {source}", input.display, partial.bytes_scanned));
+                let transport = !matches!(source.kind(), io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied);
+                if input.s3.is_some() && transport {
+                    failed_run = Some(io::Error::other(IncompleteInput(input.display.clone())));
                 }
-                Err(e) => {
-                    complain(format!("{}: {e}", input.display));
-                    (FileReport::default(), FileRead::ServerError)
-                }
-            },
+                (*partial, FileRead::CustomerError)
+            }
+            Ok(Err(e)) => {
+                complain(format!("{}: {e}", input.display));
+                (FileReport::default(), FileRead::ServerError)
+            }
         };
         let size = input.size();
         let file_checks = std::mem::take(&mut sink.file_checks);
@@ -543,6 +539,28 @@ impl Run<'_> {
     }
 }
 
+/// Validate `input` into `sink`: an S3 object that is not compressed as its chunks arrive (no
+/// copy into a read buffer), anything else through a reader. `Err`: it could not be opened.
+fn validate_input(
+    input: &Input,
+    s3: Option<&fhir_preflight_s3::S3>,
+    bar: Option<&indicatif::ProgressBar>,
+    options: &Options,
+    sink: &mut RecordSink<'_>,
+) -> io::Result<Result<FileReport, Error>> {
+    if let (Some((uri, size)), Some(s3)) = (&input.s3, s3) {
+        if !uri.key.ends_with(".gz") {
+            let chunks = s3.reader(uri, *size).inspect(|chunk| {
+                if let (Some(bar), Ok(bytes)) = (bar, chunk) {
+                    bar.inc(bytes.len() as u64);
+                }
+            });
+            return Ok(fhir_preflight::validate_chunks(chunks, options, sink));
+        }
+    }
+    Ok(fhir_preflight::validate_reader(open(input, s3, bar)?, options, sink))
+}
+
 fn open(
     input: &Input,
     s3: Option<&fhir_preflight_s3::S3>,
@@ -554,7 +572,6 @@ fn open(
         if uri.key.ends_with(".gz") {
             return Ok(Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, object))));
         }
-        // The core reads in large chunks: no buffer of our own between it and the object.
         return Ok(Box::new(object));
     }
     match &input.path {

@@ -336,7 +336,7 @@ impl S3 {
 /// How many chunks of an object are fetched ahead of the reader.
 pub const AHEAD: usize = 16;
 
-/// An object's bytes as they arrive (see [`S3::reader`]).
+/// An object's bytes as they arrive (see [`S3::reader`]): a `Read`, or an iterator of its chunks.
 #[derive(Debug)]
 pub struct Reader {
     rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
@@ -360,6 +360,21 @@ impl Read for Reader {
         buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
         self.at += n;
         Ok(n)
+    }
+}
+
+/// The object's chunks as they arrive, for `fhir_preflight::validate_chunks` (no copy): what a
+/// `read` left of the current chunk first. An error ends it.
+impl Iterator for Reader {
+    type Item = io::Result<Bytes>;
+
+    fn next(&mut self) -> Option<io::Result<Bytes>> {
+        if self.at < self.chunk.len() {
+            let rest = self.chunk.slice(self.at..);
+            self.at = self.chunk.len();
+            return Some(Ok(rest));
+        }
+        self.rx.blocking_recv()
     }
 }
 

@@ -84,7 +84,9 @@ pub use record::{
 pub use report::{format_mb, Counts, FileRead, Manifest};
 pub use run::{FileChecks, RunChecks, MAX_FILES_PER_JOB, MAX_IDS};
 pub use tally::{Tally, UNKNOWN_TYPE};
-pub use validator::{validate_bytes, validate_reader, Discard, FileReport, LineResult, Sink, Validator};
+pub use validator::{
+    validate_bytes, validate_chunks, validate_reader, Discard, FileReport, LineResult, Sink, Validator,
+};
 
 /// The generated R4 tables, read-only, for tools; not a stable API.
 #[doc(hidden)]

@@ -368,6 +368,11 @@ impl<S: Sink> Validator<S> {
         self.report.resources_scanned
     }
 
+    /// The input broke off with `source`: the error, with the report of the complete lines.
+    fn read_error(self, source: std::io::Error) -> Error {
+        Error::Read { source, partial: Box::new(self.finish_incomplete()) }
+    }
+
     /// The input broke off (a read error): validate the complete lines, drop the partial last one.
     fn finish_incomplete(mut self) -> FileReport {
         self.framer.abandon_partial(&mut self.batch);
@@ -489,14 +494,43 @@ pub fn validate_reader<R: Read, S: Sink + ?Sized>(
             Ok(0) => break Ok(validator.finish()),
             Ok(n) => validator.feed(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => {
-                let partial = Box::new(validator.finish_incomplete());
-                break Err(Error::Read { source, partial });
-            }
+            Err(source) => break Err(validator.read_error(source)),
         }
     };
     READ_BUFFER.set(buf);
     result
+}
+
+/// Validate input that arrives in chunks of bytes (an HTTP body, an S3 object): each chunk is fed
+/// as it comes, with no copy into a read buffer of its own (see [`validate_reader`] for readers).
+/// Memory stays bounded by one chunk and the batch sizes plus the longest line.
+///
+/// A chunk that is an error ends the input, as a read error ends [`validate_reader`]'s.
+///
+/// ```
+/// let chunks = [&b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resource"[..], &b"Type\":\"Patient\"}\n"[..]];
+/// let report = fhir_preflight::validate_chunks(chunks.map(Ok), &Default::default(), &mut fhir_preflight::Discard)?;
+/// assert_eq!((report.resources_imported, report.resources_customer_error), (1, 1));
+/// let broken = [Ok(&b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{"[..]), Err(std::io::Error::other("reset"))];
+/// let Err(fhir_preflight::Error::Read { partial, .. }) = fhir_preflight::validate_chunks(broken, &Default::default(), &mut fhir_preflight::Discard) else { panic!() };
+/// assert_eq!((partial.resources_imported, partial.resources_scanned), (1, 1));
+/// # Ok::<(), fhir_preflight::Error>(())
+/// ```
+pub fn validate_chunks<I, B, S>(chunks: I, options: &Options, sink: &mut S) -> Result<FileReport, Error>
+where
+    I: IntoIterator<Item = std::io::Result<B>>,
+    B: AsRef<[u8]>,
+    S: Sink + ?Sized,
+{
+    let mut validator = Validator::new(options, Borrowed(sink));
+    for chunk in chunks {
+        match chunk {
+            Ok(bytes) => validator.feed(bytes.as_ref()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => return Err(validator.read_error(source)),
+        }
+    }
+    Ok(validator.finish())
 }
 
 /// Validate an input held in memory.

@@ -9,6 +9,7 @@ lines) cut into FILES files. Each round times both, alternately; the best of the
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -46,12 +47,18 @@ def main():
             server.s3.upload_file(str(f), "bench", f"in/{f.name}")
         env = server.env()
 
-        def timed(target):
+        cpu = {"local": [], "s3": []}
+
+        def timed(target, key):
             t = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             threads = ["-j", str(a.threads)] if a.threads else []
             done = subprocess.run([str(BIN), "validate", *threads, "--format", "json", target], env=env, capture_output=True)
             assert done.returncode in (0, 1), done.stderr.decode()
-            return time.perf_counter() - t
+            took = time.perf_counter() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[key].append((after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime))
+            return took
 
         def server_cpu():
             fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -60,9 +67,9 @@ def main():
         best = {"local": float("inf"), "s3": float("inf")}
         served = []
         for _ in range(a.rounds):
-            best["local"] = min(best["local"], timed(str(folder)))
+            best["local"] = min(best["local"], timed(str(folder), "local"))
             before = server_cpu()
-            took = timed("s3://bench/in/")
+            took = timed("s3://bench/in/", "s3")
             served.append((server_cpu() - before) / took)
             best["s3"] = min(best["s3"], took)
         mb = size / 1e6
@@ -72,6 +79,9 @@ def main():
         print(f"| S3 prefix on moto, 127.0.0.1 | {mb / best['s3']:.0f} |")
         print(f"S3 / local: {best['local'] / best['s3']:.2f}")
         print(f"the server's own CPU while serving: {min(served):.2f}-{max(served):.2f} cores of {os.cpu_count()}")
+        for key in ("local", "s3"):
+            user, system = min(cpu[key], key=sum)
+            print(f"the CLI's CPU, {key}: {user:.2f} s user + {system:.2f} s system (the least of the rounds)")
     finally:
         server.stop()
 
