@@ -36,11 +36,11 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let Some(set) = o.line.profiles else { return };
     let resource = Node::object(&o.line, o.open, NodeType::Resource(o.type_id));
     let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
-    let mut declared = Vec::new();
+    let mut declared: smallvec::SmallVec<[(std::borrow::Cow<'_, str>, usize); 2]> = smallvec::SmallVec::new();
     for meta in resource.children(Some("meta"), Some(known)) {
         for p in meta.children(Some("profile"), None) {
             if let (Some(at), Some(crate::json::scan::Token::String(s))) = (p.value(), p.token()) {
-                declared.push((s.str_in(o.line.text).into_owned(), at));
+                declared.push((s.str_in(o.line.text), at));
             }
         }
     }
@@ -49,7 +49,11 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     }
     let root =
         o.ctx.root_resource.map_or(resource, |(at, tid)| Node::object(&o.line, at as usize, NodeType::Resource(tid)));
-    let path = o.path.render().map(|m| m.render(Redaction::Off)).unwrap_or_default();
+    // A root resource's path is its type's name (no allocation, on every line that declares one).
+    let path = match o.path {
+        Path::Root(name) => std::borrow::Cow::Borrowed(*name),
+        _ => std::borrow::Cow::Owned(o.path.render().map(|m| m.render(Redaction::Off)).unwrap_or_default()),
+    };
     let type_name = o.def.name;
     for (canonical, at) in declared {
         if crate::profile::ProfileSet::is_base_type(&canonical) {
@@ -65,7 +69,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             Some(Ok(profile)) => {
                 let message = Message::new(
                     "Specified profile type was {} in profile {}, but found type {}",
-                    [q(profile.type_name.as_str()), q(canonical.as_str()), q(type_name)],
+                    [q(profile.type_name.as_str()), q(&*canonical), q(type_name)],
                 );
                 f.push(Finding::new(Code::ProfileType, message).at(at).on(Path::Member(o.path, "meta").render()));
             }

@@ -183,15 +183,17 @@ const UNCHECKED_LISTED: usize = 5;
 #[derive(Debug)]
 struct Indexed {
     package: Package,
-    /// url → (version, index in `package.structure_definitions`).
-    by_url: HashMap<String, Vec<(String, usize)>>,
+    /// url → (version, index in `package.structure_definitions`). Looked up for every resource
+    /// that declares a profile: hashed with foldhash (the keys are the package's; the data only
+    /// queries them).
+    by_url: HashMap<String, Vec<(String, usize)>, foldhash::fast::RandomState>,
     compiled: Vec<OnceLock<Result<Arc<Profile>, String>>>,
     terminology: Terminology,
 }
 
 impl Indexed {
     fn new(package: Package) -> Indexed {
-        let mut by_url: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+        let mut by_url: HashMap<String, Vec<(String, usize)>, _> = HashMap::default();
         for (i, sd) in package.structure_definitions.iter().enumerate() {
             let text = |k: &str| sd.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
             by_url.entry(text("url")).or_default().push((text("version"), i));
@@ -344,8 +346,8 @@ impl ProfileSet {
 
 /// `url|version` → (`url`, `version`).
 fn split(canonical: &str) -> (&str, Option<&str>) {
-    match canonical.split_once('|') {
-        Some((url, version)) => (url, Some(version)),
+    match memchr::memchr(b'|', canonical.as_bytes()) {
+        Some(bar) => (&canonical[..bar], Some(&canonical[bar + 1..])),
         None => (canonical, None),
     }
 }

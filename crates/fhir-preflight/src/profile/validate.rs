@@ -688,29 +688,32 @@ fn primitive_equals(node: &Node<'_>, v: &Value) -> bool {
     }
 }
 
-/// The node's children with the JSON key `key` (`coding`, `valueCode`).
-fn children_by_key<'a>(node: &Node<'a>, key: &str) -> Vec<Node<'a>> {
+/// The node's children with the JSON key `key` (`coding`, `valueCode`), collected without a heap
+/// allocation for the usual few.
+fn children_by_key<'a>(node: &Node<'a>, key: &str) -> Items<'a> {
+    let mut out = Items::new();
     let (NodeType::Complex(tid) | NodeType::Resource(tid)) = node.ty else {
         // A primitive's `id` and `extension` are on its `_x` object.
-        return node.children(Some(key), None);
+        node.children_each(Some(key), None, &mut |c| out.push(c));
+        return out;
     };
     let t = node.line.model.ty(tid);
-    let Some(p) = (t.lookup)(key.as_bytes()) else { return Vec::new() };
+    let Some(p) = (t.lookup)(key.as_bytes()) else { return out };
     let p = &t.properties[usize::from(p)];
     let element = &t.elements[usize::from(p.element)];
     let name = element.name.strip_suffix("[x]").unwrap_or(element.name);
-    let children = node.children(Some(name), None);
-    if !element.choice {
-        return children;
-    }
-    children
-        .into_iter()
-        .filter(|c| match (p.ty, c.ty) {
-            (Ty::Prim(a), NodeType::Prim(b)) => a == b,
-            (Ty::Complex(a), NodeType::Complex(b)) => a == b,
-            _ => false,
-        })
-        .collect()
+    node.children_each(Some(name), None, &mut |c| {
+        let wanted = !element.choice
+            || match (p.ty, c.ty) {
+                (Ty::Prim(a), NodeType::Prim(b)) => a == b,
+                (Ty::Complex(a), NodeType::Complex(b)) => a == b,
+                _ => false,
+            };
+        if wanted {
+            out.push(c);
+        }
+    });
+    out
 }
 
 /// Is `node` exactly `v` (fixed[x]): the same members, each equal?
