@@ -208,11 +208,16 @@ impl<'a> Node<'a> {
     /// The child nodes of an object with these members: of element `wanted`, or all.
     fn nodes_of(&self, members: &[Captured], t: &TypeDef, wanted: Option<usize>, each: &mut dyn FnMut(Node<'a>)) {
         let is_wanted = |c: &Captured| wanted.is_none_or(|w| usize::from(c.element) == w);
+        // `_x` members are rare: without one, no search for them.
+        let any_ext = members.iter().any(|c| c.ext);
+        // An element that is not a choice has one key: its one member (the walk keeps the first
+        // of repeated keys) ends the search.
+        let one_key = wanted.is_some_and(|w| t.elements.get(w).is_some_and(|e| !e.choice));
         for c in members.iter().filter(|c| !c.ext && is_wanted(c)) {
             let ty = t.properties[usize::from(c.property)].ty;
             // Only a primitive has a `_x` member.
             let ext = match ty {
-                Ty::Prim(_) => {
+                Ty::Prim(_) if any_ext => {
                     members.iter().find(|e| e.ext && e.property == c.property).map(|e| self.items_at(e.at()))
                 }
                 _ => None,
@@ -223,8 +228,14 @@ impl<'a> Node<'a> {
                     each(node);
                 }
             }
+            if one_key {
+                break;
+            }
         }
         // Primitives given only as `_x`.
+        if !any_ext {
+            return;
+        }
         for e in members.iter().filter(|e| e.ext && is_wanted(e)) {
             if members.iter().any(|v| !v.ext && v.property == e.property) {
                 continue;

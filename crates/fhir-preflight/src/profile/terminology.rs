@@ -17,10 +17,14 @@ use crate::model::Model;
 /// A value set's codes, as `(system, code)`.
 #[derive(Debug)]
 pub(crate) enum Expansion {
-    Codes(HashSet<(String, String)>),
+    Codes(Codes),
     /// Why it cannot be expanded offline.
     Unknown(String),
 }
+
+/// A value set's `(system, code)` pairs, looked up for every coded item a profile binds: hashed
+/// with foldhash (the keys are the packages'; the data only queries them).
+pub(crate) type Codes = HashSet<(String, String), foldhash::fast::RandomState>;
 
 impl Expansion {
     /// Is `(system, code)` in it? A `None` system matches a code of any system.
@@ -170,7 +174,7 @@ impl Terminology {
                 None => Expansion::Unknown(format!("the value set {url} has no definition")),
             };
         };
-        let mut codes = HashSet::new();
+        let mut codes = Codes::default();
         for include in compose.get("include").and_then(Value::as_array).into_iter().flatten() {
             match self.part(include, seen) {
                 Ok(part) => codes.extend(part),
@@ -195,11 +199,11 @@ impl Terminology {
     }
 
     /// The codes of one `include` (or `exclude`).
-    fn part(&self, include: &Value, seen: &mut HashSet<String>) -> Result<HashSet<(String, String)>, String> {
+    fn part(&self, include: &Value, seen: &mut HashSet<String>) -> Result<Codes, String> {
         if include.get("filter").is_some() {
             return Err("a filter, which needs the code system's hierarchy (not expanded offline)".into());
         }
-        let mut codes = HashSet::new();
+        let mut codes = Codes::default();
         let system = include.get("system").and_then(Value::as_str);
         match (system, include.get("concept").and_then(Value::as_array)) {
             (Some(system), Some(concepts)) => {

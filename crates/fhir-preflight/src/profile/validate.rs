@@ -338,9 +338,12 @@ impl<'a> Checker<'_, 'a> {
         // The profiles the type names: an extension's definition, a datatype profile.
         if self.nesting < MAX_NESTING {
             for t in &elem.types {
+                if t.profiles.is_empty() {
+                    continue;
+                }
                 // A type of this item, or the one type of an extension element.
                 let applies = same_type(&t.code, item.type_name()) || (t.code == "Extension" && elem.types.len() == 1);
-                if t.profiles.is_empty() || !applies {
+                if !applies {
                     continue;
                 }
                 for inner in self.type_profiles(t, profile).iter().filter_map(Weak::upgrade) {
@@ -672,6 +675,10 @@ fn shown_value(v: &Value) -> String {
 /// Is the primitive node's value the JSON primitive `v`?
 fn primitive_equals(node: &Node<'_>, v: &Value) -> bool {
     let NodeType::Prim(prim) = node.ty else { return false };
+    if let (Value::String(x), Some(raw)) = (v, node.value().and_then(|at| unescaped_string(node.line.bytes, at))) {
+        // No escape in the JSON text: its bytes are the value's.
+        return raw == x.as_bytes();
+    }
     match (node.token(), v) {
         (Some(Token::String(s)), Value::String(x)) => s.str_in(node.line.text) == x.as_str(),
         (Some(Token::Bool(b)), Value::Bool(x)) => b == *x,
@@ -686,6 +693,14 @@ fn primitive_equals(node: &Node<'_>, v: &Value) -> bool {
         }
         _ => false,
     }
+}
+
+/// The bytes of the JSON string at `at` when it holds no escape (its text is its value), found
+/// without scanning it as a token; `None`: not a string, or one with escapes.
+fn unescaped_string(bytes: &[u8], at: usize) -> Option<&[u8]> {
+    let body = bytes.get(at..)?.strip_prefix(b"\"")?;
+    let end = memchr::memchr2(b'"', b'\\', body)?;
+    (body[end] == b'"').then(|| &body[..end])
 }
 
 /// The node's children with the JSON key `key` (`coding`, `valueCode`), collected without a heap
