@@ -340,7 +340,14 @@ impl ProfileSet {
     /// A code that could not be checked against `vs` (reported once per run).
     pub(crate) fn note_unchecked(&self, vs: &str, why: &str) {
         let mut map = self.unchecked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(compile::strip_version(vs).to_owned()).or_insert_with(|| (why.to_owned(), 0)).1 += 1;
+        let vs = compile::strip_version(vs);
+        // Counted without allocating once the value set is listed (the usual case).
+        match map.get_mut(vs) {
+            Some((_, n)) => *n += 1,
+            None => {
+                map.insert(vs.to_owned(), (why.to_owned(), 1));
+            }
+        }
     }
 }
 

@@ -28,7 +28,7 @@ pub(crate) type Codes = HashSet<(String, String), foldhash::fast::RandomState>;
 
 impl Expansion {
     /// Is `(system, code)` in it? A `None` system matches a code of any system.
-    pub(crate) fn membership(&self, system: Option<&str>, code: &str) -> Membership {
+    pub(crate) fn membership(&self, system: Option<&str>, code: &str) -> Membership<'_> {
         match self {
             Expansion::Codes(codes) => {
                 let found = match system {
@@ -42,7 +42,7 @@ impl Expansion {
                     Membership::NotIn
                 }
             }
-            Expansion::Unknown(why) => Membership::Unknown(why.clone()),
+            Expansion::Unknown(why) => Membership::Unknown(why),
         }
     }
 
@@ -93,12 +93,12 @@ impl std::hash::Hash for dyn Pair + '_ {
 }
 
 /// Is a code in a value set?
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Membership {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Membership<'e> {
     In,
     NotIn,
     /// The value set cannot be expanded offline (why).
-    Unknown(String),
+    Unknown(&'e str),
 }
 
 /// The value sets and code systems of the loaded packages, expanded on first use.
@@ -132,8 +132,12 @@ impl Terminology {
     /// Is `(system, code)` in the value set `url` (a canonical, `|version` ignored)? A `None`
     /// system matches a code of any system.
     #[cfg(test)]
-    pub(crate) fn contains(&self, url: &str, system: Option<&str>, code: &str) -> Membership {
-        self.expansion(url).membership(system, code)
+    pub(crate) fn contains(&self, url: &str, system: Option<&str>, code: &str) -> Result<bool, String> {
+        match self.expansion(url).membership(system, code) {
+            Membership::In => Ok(true),
+            Membership::NotIn => Ok(false),
+            Membership::Unknown(why) => Err(why.to_owned()),
+        }
     }
 
     /// The expansion of `url`, computed once.
@@ -273,17 +277,17 @@ mod tests {
             json!({"url":"http://x/cs","content":"complete","concept":[{"code":"1","concept":[{"code":"3"}]},{"code":"2"}]}),
         ];
         t.add(&vs, &cs);
-        assert_eq!(t.contains("http://x/vs/a", Some("http://x/cs"), "1"), Membership::In);
-        assert_eq!(t.contains("http://x/vs/a|1.0", Some("http://x/cs"), "3"), Membership::NotIn);
-        assert_eq!(t.contains("http://x/vs/all", None, "3"), Membership::NotIn);
-        assert_eq!(t.contains("http://x/vs/all", None, "2"), Membership::In);
-        assert_eq!(t.contains("http://x/vs/import", Some("http://x/cs"), "2"), Membership::In);
-        assert!(matches!(t.contains("http://x/vs/loinc", None, "1"), Membership::Unknown(_)));
-        assert!(matches!(t.contains("http://x/vs/filter", None, "1"), Membership::Unknown(_)));
-        assert!(matches!(t.contains("http://x/vs/none", None, "1"), Membership::Unknown(_)));
+        assert_eq!(t.contains("http://x/vs/a", Some("http://x/cs"), "1"), Ok(true));
+        assert_eq!(t.contains("http://x/vs/a|1.0", Some("http://x/cs"), "3"), Ok(false));
+        assert_eq!(t.contains("http://x/vs/all", None, "3"), Ok(false));
+        assert_eq!(t.contains("http://x/vs/all", None, "2"), Ok(true));
+        assert_eq!(t.contains("http://x/vs/import", Some("http://x/cs"), "2"), Ok(true));
+        assert!(matches!(t.contains("http://x/vs/loinc", None, "1"), Err(_)));
+        assert!(matches!(t.contains("http://x/vs/filter", None, "1"), Err(_)));
+        assert!(matches!(t.contains("http://x/vs/none", None, "1"), Err(_)));
         // Base R4's required value sets.
         let gender = "http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1";
-        assert_eq!(t.contains(gender, Some("http://hl7.org/fhir/administrative-gender"), "male"), Membership::In);
-        assert_eq!(t.contains(gender, None, "M"), Membership::NotIn);
+        assert_eq!(t.contains(gender, Some("http://hl7.org/fhir/administrative-gender"), "male"), Ok(true));
+        assert_eq!(t.contains(gender, None, "M"), Ok(false));
     }
 }

@@ -259,11 +259,11 @@ impl<'a> Walk<'a, '_> {
         let Some(c) = members.iter().find(|c| usize::from(c.element) == element && !c.ext && c.present) else {
             return false;
         };
-        let items = match self.line.members.array(c.at()) {
-            Some(items) => items.iter().flatten().copied().collect::<Vec<_>>(),
-            None => vec![c.at()],
-        };
-        items.into_iter().any(|at| self.line.string_at(at).is_some_and(|s| profiles.may_define(&s)))
+        let names = |at: usize| self.line.string_at(at).is_some_and(|s| profiles.may_define(&s));
+        match self.line.members.array(c.at()) {
+            Some(items) => items.iter().flatten().any(|&at| names(at)),
+            None => names(c.at()),
+        }
     }
 
     /// The object was read: its type's object rules, then (for a resource that owns its contained
