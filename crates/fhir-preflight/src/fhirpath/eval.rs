@@ -677,10 +677,24 @@ impl<'a> Eval<'_, 'a> {
                 }
                 out
             }
-            "toString" => match single(focus)? {
-                None => SmallVec::new(),
-                Some(v) => smallvec![Item::Str(Cow::Owned(text_of(&v)))],
-            },
+            "toString" => {
+                // A date, date-time, instant or time node's text is its string (a `Moment` keeps
+                // the text as written): read from the line, not parsed and written again.
+                if let [Item::Node(n)] = focus.as_slice() {
+                    if let (
+                        NodeType::Prim(Prim::Date | Prim::DateTime | Prim::Instant | Prim::Time),
+                        Some(Token::String(s)),
+                    ) = (n.ty, n.token())
+                    {
+                        return Ok(smallvec![Item::Str(s.str_in(n.line.text))]);
+                    }
+                }
+                match single(focus)? {
+                    None => SmallVec::new(),
+                    Some(Item::Str(s)) => smallvec![Item::Str(s)],
+                    Some(v) => smallvec![Item::Str(Cow::Owned(text_of(&v)))],
+                }
+            }
             "toInteger" => match single(focus)? {
                 None => SmallVec::new(),
                 Some(Item::Int(i)) => int(i),

@@ -100,8 +100,8 @@ impl<'a> Checker<'_, 'a> {
             return;
         }
         let object = node.object_members().map(|(members, t)| {
-            // Copied: the walk's storage is not borrowed while the items are checked.
-            let members: SmallVec<[crate::facts::Captured; 16]> = members.iter().copied().collect();
+            // Borrowed from the walk's storage: the walk adds nothing to it while a resource is
+            // checked (the check runs between two of its members).
             // The elements that have a member (an absent one has no item to read).
             let here = members.iter().fold(0u128, |b, m| b | 1 << (m.element & 127));
             (members, t, here)
@@ -375,7 +375,15 @@ impl<'a> Checker<'_, 'a> {
 
     #[inline(never)]
     fn passes(&self, item: Node<'a>, profile: &Profile, test: &SliceTest) -> bool {
-        let nodes = nodes_at(item, &test.path);
+        // `$this` (the usual discriminator path): the item itself, nothing collected.
+        if test.path.is_empty() {
+            return self.passes_on(&[item], profile, test);
+        }
+        self.passes_on(&nodes_at(item, &test.path), profile, test)
+    }
+
+    /// Does any of `nodes` (the nodes at a slice test's path) pass the test?
+    fn passes_on(&self, nodes: &[Node<'a>], profile: &Profile, test: &SliceTest) -> bool {
         match &test.test {
             Test::Fixed(value) => nodes.iter().any(|n| equals(n, value)),
             Test::Pattern(value) => nodes.iter().any(|n| matches_pattern(n, value)),
