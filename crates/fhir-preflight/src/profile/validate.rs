@@ -456,7 +456,7 @@ impl<'a> Checker<'_, 'a> {
             return;
         }
         if let Some(why) = unknown {
-            self.set.note_unchecked(vs, &why);
+            self.set.note_unchecked(vs, why);
             return;
         }
         self.not_in_value_set(&codings, strength, vs, profile, at, path);
