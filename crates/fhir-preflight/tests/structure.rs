@@ -267,3 +267,22 @@ fn messages_never_quote_free_text() {
         }
     }
 }
+
+/// `vs-1` (`($this as dateTime).toString().length() >= 8`, on every vital sign's effective[x]):
+/// `toString()` of a date-time is its text as decoded from the line, escapes and all.
+#[test]
+fn vital_sign_date_precision() {
+    let vs1 = |effective: &str| {
+        let line = format!(
+            r##"{{"resourceType":"Observation","id":"o","meta":{{"profile":["http://hl7.org/fhir/StructureDefinition/vitalsigns"]}},"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}}]}}],"code":{{"coding":[{{"system":"http://loinc.org","code":"8867-4"}}]}},"subject":{{"reference":"Patient/p"}},"effectiveDateTime":"{effective}","valueQuantity":{{"value":60,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"}}}}"##
+        );
+        let mut messages = Vec::new();
+        let mut sink = |l: &LineResult<'_>| messages.extend(l.diagnostics.iter().map(|d| d.message()));
+        validate_bytes(line.as_bytes(), &Options::default(), &mut sink);
+        messages.iter().any(|m| m.contains("vs-1"))
+    };
+    assert!(!vs1("2020-01-02"), "to the day");
+    assert!(!vs1(r"2020-01-0\u0032"), "an escaped digit is a digit");
+    assert!(vs1("2020"), "a year is not precise to the day");
+    assert!(vs1(r"202\u0030-01"), "a month, escaped");
+}

@@ -137,15 +137,10 @@ impl<'a> Kept<'a> {
     fn text(&self, element: u8) -> Option<&'a str> {
         let mut values = self.members.iter().filter(|c| c.element == element && !c.ext);
         let c = values.next()?;
-        if values.next().is_some() || !c.present || self.bytes.get(c.at()) != Some(&b'"') {
+        if values.next().is_some() || !c.present {
             return None;
         }
-        let rest = &self.bytes[c.at() + 1..];
-        let end = memchr::memchr2(b'"', b'\\', rest)?;
-        if rest[end] != b'"' {
-            return None;
-        }
-        std::str::from_utf8(&rest[..end]).ok()
+        std::str::from_utf8(crate::json::scan::unescaped_string(self.bytes, c.at())?).ok()
     }
 }
 

@@ -510,6 +510,15 @@ fn decode_escaped(raw: &[u8]) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// The bytes of the JSON string whose opening quote is at `at`, when it holds no escape (its
+/// text is then its value), found without scanning it as a token; `None`: not a string, or one
+/// with escapes.
+pub(crate) fn unescaped_string(bytes: &[u8], at: usize) -> Option<&[u8]> {
+    let body = bytes.get(at..)?.strip_prefix(b"\"")?;
+    let end = memchr::memchr2(b'"', b'\\', body)?;
+    (body[end] == b'"').then(|| &body[..end])
+}
+
 /// The first token of the top-level member `key` of the object at `open`, by look-ahead.
 pub(crate) fn find_member(line: &[u8], open: usize, key: &str) -> Option<Token> {
     let mut sc = Scanner { bytes: line, pos: open + 1 };

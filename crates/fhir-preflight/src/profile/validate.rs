@@ -683,7 +683,9 @@ fn shown_value(v: &Value) -> String {
 /// Is the primitive node's value the JSON primitive `v`?
 fn primitive_equals(node: &Node<'_>, v: &Value) -> bool {
     let NodeType::Prim(prim) = node.ty else { return false };
-    if let (Value::String(x), Some(raw)) = (v, node.value().and_then(|at| unescaped_string(node.line.bytes, at))) {
+    if let (Value::String(x), Some(raw)) =
+        (v, node.value().and_then(|at| crate::json::scan::unescaped_string(node.line.bytes, at)))
+    {
         // No escape in the JSON text: its bytes are the value's.
         return raw == x.as_bytes();
     }
@@ -701,14 +703,6 @@ fn primitive_equals(node: &Node<'_>, v: &Value) -> bool {
         }
         _ => false,
     }
-}
-
-/// The bytes of the JSON string at `at` when it holds no escape (its text is its value), found
-/// without scanning it as a token; `None`: not a string, or one with escapes.
-fn unescaped_string(bytes: &[u8], at: usize) -> Option<&[u8]> {
-    let body = bytes.get(at..)?.strip_prefix(b"\"")?;
-    let end = memchr::memchr2(b'"', b'\\', body)?;
-    (body[end] == b'"').then(|| &body[..end])
 }
 
 /// The node's children with the JSON key `key` (`coding`, `valueCode`), collected without a heap
