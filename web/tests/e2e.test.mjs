@@ -68,7 +68,10 @@ function cliOutputs(file, args = []) {
     const p = path.join(dir, folder);
     if (fs.existsSync(p)) for (const f of fs.readdirSync(p)) files[`${folder}/${f}`] = fs.readFileSync(path.join(p, f));
   }
-  return { manifest: fs.readFileSync(path.join(dir, "manifest.json"), "utf8"), files };
+  const manifest = fs.readFileSync(path.join(dir, "manifest.json"), "utf8");
+  // Nothing is left behind in the temporary folder (the records hold the file's lines).
+  fs.rmSync(out, { recursive: true, force: true });
+  return { manifest, files };
 }
 
 /** The manifest without its four location fields (the page writes file names there). */
@@ -247,6 +250,7 @@ test("the page shows the notes about files and the run that the CLI reports", as
     if (!query) await page.screenshot({ path: path.join(artifacts, "page-notes.png"), fullPage: true });
     await page.close();
   }
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 // The speed-up issue 17 asks of the page's workers on a 2-core machine (one worker per core), and

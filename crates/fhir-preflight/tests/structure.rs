@@ -286,3 +286,37 @@ fn vital_sign_date_precision() {
     assert!(vs1("2020"), "a year is not precise to the day");
     assert!(vs1(r"202\u0030-01"), "a month, escaped");
 }
+
+/// A resource declaring a profile and the profile it derives from (Synthea: `heartrate`, then
+/// `vitalsigns`) gets the findings of each profile checked alone, in the declared order: the base
+/// is not checked again after a clean pass of the derived profile, and is checked when the derived
+/// one reported something.
+#[test]
+fn derived_then_base_profile() {
+    const HR: &str = "http://hl7.org/fhir/StructureDefinition/heartrate";
+    const VS: &str = "http://hl7.org/fhir/StructureDefinition/vitalsigns";
+    let line = |profiles: &[&str], effective: &str| {
+        let profiles = profiles.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(",");
+        format!(
+            r##"{{"resourceType":"Observation","id":"o","meta":{{"profile":[{profiles}]}},"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}}]}}],"code":{{"coding":[{{"system":"http://loinc.org","code":"8867-4"}}]}},"subject":{{"reference":"Patient/p"}},"effectiveDateTime":"{effective}","valueQuantity":{{"value":60,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"}}}}"##
+        )
+    };
+    let messages = |line: &str| {
+        let mut messages = Vec::new();
+        let mut sink = |l: &LineResult<'_>| messages.extend(l.diagnostics.iter().map(|d| d.message()));
+        validate_bytes(line.as_bytes(), &Options::default(), &mut sink);
+        // The profiles' findings (each names its profile); the base rules' are the same either way.
+        messages.retain(|m| m.contains("/StructureDefinition/"));
+        messages
+    };
+    for effective in ["2020-01-02", "2020"] {
+        let alone: Vec<String> = [HR, VS].iter().flat_map(|p| messages(&line(&[p], effective))).collect();
+        assert_eq!(messages(&line(&[HR, VS], effective)), alone, "{effective}: derived, then base");
+        let reversed: Vec<String> = [VS, HR].iter().flat_map(|p| messages(&line(&[p], effective))).collect();
+        assert_eq!(messages(&line(&[VS, HR], effective)), reversed, "{effective}: base, then derived");
+    }
+    let failing = messages(&line(&[HR, VS], "2020"));
+    assert!(failing.iter().any(|m| m.contains("vs-1") && m.contains("heartrate")), "{failing:?}");
+    assert!(failing.iter().any(|m| m.contains("vs-1") && m.contains("vitalsigns")), "{failing:?}");
+    assert!(messages(&line(&[HR, VS], "2020-01-02")).is_empty());
+}

@@ -274,6 +274,10 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             }
             continue;
         }
+        // No member names the element (a value, its `_x`, or only `null`s): no item to decide.
+        if o.present & (1u64 << p.on) == 0 {
+            continue;
+        }
         let Some(element) = o.def.elements.get(usize::from(p.on)) else { continue };
         let name = element.name.strip_suffix("[x]").unwrap_or(element.name);
         let items = object.children(Some(name), Some(known));

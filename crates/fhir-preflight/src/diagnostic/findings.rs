@@ -104,6 +104,11 @@ impl Findings {
         }
     }
 
+    /// How many findings were reported so far (listed or not).
+    pub(crate) fn count(&self) -> u64 {
+        self.list.len() as u64 + self.dropped
+    }
+
     pub(crate) fn is_failure(&self) -> bool {
         self.worst.is_some_and(Severity::is_failure)
     }

@@ -133,14 +133,20 @@ impl<'a> Kept<'a> {
         Some(head == prefix.as_bytes())
     }
 
-    /// The raw text of child `element`'s value when it is one string without escapes.
-    fn text(&self, element: u8) -> Option<&'a str> {
+    /// The raw bytes of child `element`'s value when it is one string without escapes (UTF-8: a
+    /// line is checked as a whole before it is walked).
+    fn raw(&self, element: u8) -> Option<&'a [u8]> {
         let mut values = self.members.iter().filter(|c| c.element == element && !c.ext);
         let c = values.next()?;
         if values.next().is_some() || !c.present {
             return None;
         }
-        std::str::from_utf8(crate::json::scan::unescaped_string(self.bytes, c.at())?).ok()
+        crate::json::scan::unescaped_string(self.bytes, c.at())
+    }
+
+    /// [`Kept::raw`] as text.
+    fn text(&self, element: u8) -> Option<&'a str> {
+        std::str::from_utf8(self.raw(element)?).ok()
     }
 }
 
@@ -648,18 +654,19 @@ impl Mask {
                         return Ok(Some(starts));
                     }
                 }
-                let text = kept.text(*i).ok_or(())?;
+                // Bytes against the literal's bytes: UTF-8 text is equal where its bytes are.
+                let (text, lit) = (kept.raw(*i).ok_or(())?, lit.as_bytes());
                 Ok(Some(match op {
-                    TextOp::StartsWith => text.starts_with(&**lit),
-                    TextOp::EndsWith => text.ends_with(&**lit),
-                    TextOp::Contains => text.contains(&**lit),
+                    TextOp::StartsWith => text.starts_with(lit),
+                    TextOp::EndsWith => text.ends_with(lit),
+                    TextOp::Contains => memchr::memmem::find(text, lit).is_some(),
                 }))
             }
             Mask::Equals(i, lit, negate) => {
                 if absent(i) {
                     return Ok(None);
                 }
-                Ok(Some((kept.text(*i).ok_or(())? == &**lit) != *negate))
+                Ok(Some((kept.raw(*i).ok_or(())? == lit.as_bytes()) != *negate))
             }
             Mask::Order(a, op, b) => {
                 if absent(a) || absent(b) {

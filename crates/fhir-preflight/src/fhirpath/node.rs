@@ -208,16 +208,17 @@ impl<'a> Node<'a> {
     /// The child nodes of an object with these members: of element `wanted`, or all.
     fn nodes_of(&self, members: &[Captured], t: &TypeDef, wanted: Option<usize>, each: &mut dyn FnMut(Node<'a>)) {
         let is_wanted = |c: &Captured| wanted.is_none_or(|w| usize::from(c.element) == w);
-        // `_x` members are rare: without one, no search for them.
-        let any_ext = members.iter().any(|c| c.ext);
+        // `_x` members are rare: looked for only when a primitive is read, or at the end.
+        let mut any_ext = None;
+        let mut has_ext = || *any_ext.get_or_insert_with(|| members.iter().any(|c| c.ext));
         // An element that is not a choice has one key: its one member (the walk keeps the first
-        // of repeated keys) ends the search.
+        // of repeated keys) ends the search, and no `_x` of its own can stand alone.
         let one_key = wanted.is_some_and(|w| t.elements.get(w).is_some_and(|e| !e.choice));
         for c in members.iter().filter(|c| !c.ext && is_wanted(c)) {
             let ty = t.properties[usize::from(c.property)].ty;
             // Only a primitive has a `_x` member.
             let ext = match ty {
-                Ty::Prim(_) if any_ext => {
+                Ty::Prim(_) if has_ext() => {
                     members.iter().find(|e| e.ext && e.property == c.property).map(|e| self.items_at(e.at()))
                 }
                 _ => None,
@@ -229,11 +230,11 @@ impl<'a> Node<'a> {
                 }
             }
             if one_key {
-                break;
+                return;
             }
         }
         // Primitives given only as `_x`.
-        if !any_ext {
+        if !has_ext() {
             return;
         }
         for e in members.iter().filter(|e| e.ext && is_wanted(e)) {

@@ -32,6 +32,8 @@ pub(crate) struct Profile {
     pub(crate) contexts: Vec<(String, String)>,
     /// The elements; `elems[0]` is the root.
     pub(crate) elems: Vec<Elem>,
+    /// The profile (or base type) it derives from: `baseDefinition`.
+    pub(crate) base_definition: String,
 }
 
 impl Profile {
@@ -177,6 +179,10 @@ pub(crate) struct Elem {
     pub(crate) slice_tests: Vec<SliceTest>,
     /// This element, or one below it, adds a rule to base R4.
     pub(crate) checks: bool,
+    /// One of its types is a `Reference` with target profiles (checked per item).
+    pub(crate) has_targets: bool,
+    /// One of its types names profiles (an extension's definition, a datatype profile).
+    pub(crate) has_type_profiles: bool,
 }
 
 /// The base R4 definition of an element's path.
@@ -359,7 +365,12 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
             expansion: OnceLock::new(),
             slice_tests: Vec::new(),
             checks: false,
+            has_targets: false,
+            has_type_profiles: false,
         });
+        let elem = &mut elems[index];
+        elem.has_targets = elem.types.iter().any(|t| t.code == "Reference" && !t.targets.is_empty());
+        elem.has_type_profiles = elem.types.iter().any(|t| !t.profiles.is_empty());
         if index > 0 {
             let (parent, slice) = parent_of(&id).ok_or_else(|| format!("{url}: element {id} has no parent"))?;
             // A re-slice whose slice the snapshot leaves out (`category:us-core/social-history`
@@ -385,7 +396,9 @@ pub(crate) fn compile(sd: &Value, model: &Model) -> Result<Profile, String> {
         .flatten()
         .map(|c| (text(c, "type"), text(c, "expression")))
         .collect();
-    let mut profile = Profile { url, version: text(sd, "version"), type_name: type_name.clone(), contexts, elems };
+    let base_definition = text(sd, "baseDefinition");
+    let mut profile =
+        Profile { url, version: text(sd, "version"), type_name: type_name.clone(), contexts, elems, base_definition };
     let root_type = model.type_ids().find(|&id| model.ty(id).name == type_name);
     let root_base = BaseElem { min: 0, max: None, ty: root_type, choice_types: Vec::new(), required_binding: None };
     profile.elems[0].base = Some(root_base);

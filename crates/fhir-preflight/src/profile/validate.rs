@@ -55,6 +55,9 @@ pub(crate) struct Checker<'c, 'a> {
     pub(crate) probe: bool,
     pub(crate) failed: bool,
     pub(crate) nesting: usize,
+    /// A code was counted as unchecked (its value set cannot be expanded offline), here or in a
+    /// probe.
+    pub(crate) noted: std::cell::Cell<bool>,
 }
 
 impl<'a> Checker<'_, 'a> {
@@ -327,16 +330,18 @@ impl<'a> Checker<'_, 'a> {
             let expansion = elem.expansion.get_or_init(|| self.set.expansion(vs, Some(profile)));
             self.binding(item, *strength, vs, expansion, profile, offset, path);
         }
-        for t in &elem.types {
-            if t.code == "Reference" && !t.targets.is_empty() {
-                self.target(item, t, profile, path);
+        if elem.has_targets {
+            for t in &elem.types {
+                if t.code == "Reference" && !t.targets.is_empty() {
+                    self.target(item, t, profile, path);
+                }
             }
         }
         for inv in &elem.invariants {
             self.invariant(item, inv, profile, offset, path);
         }
         // The profiles the type names: an extension's definition, a datatype profile.
-        if self.nesting < MAX_NESTING {
+        if elem.has_type_profiles && self.nesting < MAX_NESTING {
             for t in &elem.types {
                 if t.profiles.is_empty() {
                     continue;
@@ -375,35 +380,30 @@ impl<'a> Checker<'_, 'a> {
 
     #[inline(never)]
     fn passes(&self, item: Node<'a>, profile: &Profile, test: &SliceTest) -> bool {
-        // `$this` (the usual discriminator path): the item itself, nothing collected.
-        if test.path.is_empty() {
-            return self.passes_on(&[item], profile, test);
-        }
-        self.passes_on(&nodes_at(item, &test.path), profile, test)
-    }
-
-    /// Does any of `nodes` (the nodes at a slice test's path) pass the test?
-    fn passes_on(&self, nodes: &[Node<'a>], profile: &Profile, test: &SliceTest) -> bool {
         match &test.test {
-            Test::Fixed(value) => nodes.iter().any(|n| equals(n, value)),
-            Test::Pattern(value) => nodes.iter().any(|n| matches_pattern(n, value)),
-            Test::Binding(vs, expansion) => {
-                let expansion = expansion.get_or_init(|| self.set.expansion(vs, Some(profile)));
-                nodes.iter().any(|n| {
-                    codings(n)
-                        .iter()
-                        .any(|(system, code)| expansion.membership(system.as_deref(), code) == Membership::In)
-                })
-            }
-            Test::Type(types) => nodes.iter().any(|n| types.iter().any(|t| same_type(t, n.type_name()))),
-            Test::Exists(present) => nodes.is_empty() != *present,
+            Test::Exists(present) => any_at(item, &test.path, &mut |_| true) == *present,
             Test::Any => true,
             Test::Never => false,
-            Test::Profile(urls) => nodes.iter().any(|n| {
-                urls.iter().any(|url| match self.set.profile(url, Some(profile)) {
-                    Some(inner) => self.conforms(*n, &inner),
-                    None => false,
-                })
+            // `$this` (the usual discriminator path) is the item itself: nothing is collected.
+            _ => any_at(item, &test.path, &mut |n| self.passes_on(n, profile, test)),
+        }
+    }
+
+    /// Does `node` (one of the nodes at a slice test's path) pass the test?
+    fn passes_on(&self, n: Node<'a>, profile: &Profile, test: &SliceTest) -> bool {
+        match &test.test {
+            Test::Fixed(value) => equals(&n, value),
+            Test::Pattern(value) => matches_pattern(&n, value),
+            Test::Binding(vs, expansion) => {
+                let expansion = expansion.get_or_init(|| self.set.expansion(vs, Some(profile)));
+                codings(&n).iter().any(|(system, code)| expansion.membership(system.as_deref(), code) == Membership::In)
+            }
+            Test::Type(types) => types.iter().any(|t| same_type(t, n.type_name())),
+            Test::Exists(_) | Test::Any => true,
+            Test::Never => false,
+            Test::Profile(urls) => urls.iter().any(|url| match self.set.profile(url, Some(profile)) {
+                Some(inner) => self.conforms(n, &inner),
+                None => false,
             }),
         }
     }
@@ -420,9 +420,13 @@ impl<'a> Checker<'_, 'a> {
             probe: true,
             failed: false,
             nesting: self.nesting + 1,
+            noted: std::cell::Cell::new(false),
         };
         if probe.nesting < MAX_NESTING {
             probe.check(node, profile, "");
+        }
+        if probe.noted.get() {
+            self.noted.set(true);
         }
         !probe.failed
     }
@@ -456,6 +460,7 @@ impl<'a> Checker<'_, 'a> {
             return;
         }
         if let Some(why) = unknown {
+            self.noted.set(true);
             self.set.note_unchecked(vs, why);
             return;
         }
@@ -637,17 +642,17 @@ fn same_type(code: &str, found: &str) -> bool {
     code == found || (found == "BackboneElement" && code == "BackboneElement")
 }
 
-/// The nodes at a discriminator path from `item` (its names; none: the item itself).
-fn nodes_at<'a>(item: Node<'a>, path: &[String]) -> Items<'a> {
-    let mut nodes: Items<'a> = smallvec::smallvec![item];
-    for name in path {
-        let mut next = Items::new();
-        for n in &nodes {
-            n.children_each(Some(name), None, &mut |c| next.push(c));
+/// Does any node at a discriminator path from `item` (its names; none: the item itself) pass
+/// `test`? Visited one by one, in document order, until one does: no collection is built.
+fn any_at<'a>(item: Node<'a>, path: &[String], test: &mut dyn FnMut(Node<'a>) -> bool) -> bool {
+    let Some((name, rest)) = path.split_first() else { return test(item) };
+    let mut hit = false;
+    item.children_each(Some(name), None, &mut |child| {
+        if !hit {
+            hit = any_at(child, rest, test);
         }
-        nodes = next;
-    }
-    nodes
+    });
+    hit
 }
 
 /// A primitive node's text (strings decoded; numbers and booleans as written).
