@@ -288,17 +288,20 @@ fn vital_sign_date_precision() {
 }
 
 /// A resource declaring a profile and the profile it derives from (Synthea: `heartrate`, then
-/// `vitalsigns`) gets the findings of each profile checked alone, in the declared order: the base
-/// is not checked again after a clean pass of the derived profile, and is checked when the derived
-/// one reported something.
+/// `vitalsigns`) gets the findings of each profile checked alone, in the declared order: after a
+/// clean pass of the derived profile only what it does not hold of the base is checked (vs-2),
+/// and the base is checked in full when the derived one reported something.
 #[test]
 fn derived_then_base_profile() {
     const HR: &str = "http://hl7.org/fhir/StructureDefinition/heartrate";
     const VS: &str = "http://hl7.org/fhir/StructureDefinition/vitalsigns";
+    // `effective` "none": no value either (vs-2, which `heartrate` does not carry).
     let line = |profiles: &[&str], effective: &str| {
         let profiles = profiles.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(",");
+        let value = r#","valueQuantity":{"value":60,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"}"#;
+        let (effective, value) = if effective == "none" { ("2020-01-02", "") } else { (effective, value) };
         format!(
-            r##"{{"resourceType":"Observation","id":"o","meta":{{"profile":[{profiles}]}},"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}}]}}],"code":{{"coding":[{{"system":"http://loinc.org","code":"8867-4"}}]}},"subject":{{"reference":"Patient/p"}},"effectiveDateTime":"{effective}","valueQuantity":{{"value":60,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"}}}}"##
+            r##"{{"resourceType":"Observation","id":"o","meta":{{"profile":[{profiles}]}},"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}}]}}],"code":{{"coding":[{{"system":"http://loinc.org","code":"8867-4"}}]}},"subject":{{"reference":"Patient/p"}},"effectiveDateTime":"{effective}"{value}}}"##
         )
     };
     let messages = |line: &str| {
@@ -309,7 +312,7 @@ fn derived_then_base_profile() {
         messages.retain(|m| m.contains("/StructureDefinition/"));
         messages
     };
-    for effective in ["2020-01-02", "2020"] {
+    for effective in ["2020-01-02", "2020", "none"] {
         let alone: Vec<String> = [HR, VS].iter().flat_map(|p| messages(&line(&[p], effective))).collect();
         assert_eq!(messages(&line(&[HR, VS], effective)), alone, "{effective}: derived, then base");
         let reversed: Vec<String> = [VS, HR].iter().flat_map(|p| messages(&line(&[p], effective))).collect();
@@ -319,4 +322,65 @@ fn derived_then_base_profile() {
     assert!(failing.iter().any(|m| m.contains("vs-1") && m.contains("heartrate")), "{failing:?}");
     assert!(failing.iter().any(|m| m.contains("vs-1") && m.contains("vitalsigns")), "{failing:?}");
     assert!(messages(&line(&[HR, VS], "2020-01-02")).is_empty());
+    // Without a value: heartrate passes (it does not carry vs-2), vitalsigns does not.
+    assert!(messages(&line(&[HR], "none")).is_empty(), "{:?}", messages(&line(&[HR], "none")));
+    let no_value = messages(&line(&[HR, VS], "none"));
+    assert!(no_value.len() == 1 && no_value[0].contains("vs-2") && no_value[0].contains("vitalsigns"), "{no_value:?}");
+}
+
+/// Synthea's vital signs (each declares its profile and `vitalsigns`), as written and broken in
+/// several ways: the profiles' findings with both declared are those of each profile alone, in
+/// the declared order and in the reverse order.
+#[test]
+fn derived_then_base_profile_on_synthea() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/synthea-us-core/Observation.ndjson"
+    ))
+    .expect("the Synthea fixture");
+    let profile_messages = |line: &str| {
+        let mut messages = Vec::new();
+        let mut sink = |l: &LineResult<'_>| messages.extend(l.diagnostics.iter().map(|d| d.message()));
+        validate_bytes(line.as_bytes(), &Options::default(), &mut sink);
+        messages.retain(|m| m.contains("/StructureDefinition/"));
+        messages
+    };
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let mut broken_checked = 0;
+    for line in text.lines() {
+        let resource: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        let Some(profiles) = resource["meta"]["profile"].as_array().filter(|p| p.len() == 2) else { continue };
+        let key = profiles[0].as_str().unwrap_or_default().to_owned();
+        let n = seen.entry(key).or_default();
+        *n += 1;
+        if *n > 3 {
+            continue;
+        }
+        let breaks: [&dyn Fn(&mut serde_json::Value); 6] = [
+            &|_| {},
+            &|r| drop(r.as_object_mut().map(|o| o.remove("valueQuantity"))),
+            &|r| r["effectiveDateTime"] = "2020".into(),
+            &|r| r["category"][0]["coding"][0]["code"] = "laboratory".into(),
+            &|r| drop(r.as_object_mut().map(|o| o.remove("component"))),
+            &|r| r["code"]["coding"][0]["code"] = "0000-0".into(),
+        ];
+        for (i, broken) in breaks.iter().enumerate() {
+            let mut r = resource.clone();
+            broken(&mut r);
+            let with = |profiles: &[serde_json::Value]| {
+                let mut r = r.clone();
+                r["meta"]["profile"] = serde_json::Value::Array(profiles.to_vec());
+                profile_messages(&r.to_string())
+            };
+            let (p, q) = (profiles[0].clone(), profiles[1].clone());
+            let one = std::slice::from_ref;
+            let alone: Vec<String> = with(one(&p)).into_iter().chain(with(one(&q))).collect();
+            assert_eq!(with(&[p.clone(), q.clone()]), alone, "break {i} of {}", r["id"]);
+            let reversed: Vec<String> = with(one(&q)).into_iter().chain(with(one(&p))).collect();
+            assert_eq!(with(&[q, p]), reversed, "break {i} of {}, reversed", r["id"]);
+            broken_checked += usize::from(!alone.is_empty());
+        }
+    }
+    assert!(seen.len() >= 6, "vital-sign profiles seen: {seen:?}");
+    assert!(broken_checked >= 20, "only {broken_checked} broken lines had profile findings");
 }

@@ -21,6 +21,7 @@
 
 mod at;
 pub(crate) mod compile;
+pub(crate) mod cover;
 mod embedded;
 pub(crate) mod terminology;
 pub(crate) mod validate;
@@ -218,6 +219,9 @@ impl Indexed {
     }
 }
 
+/// What a derived profile leaves of a base one (`None`: all of it).
+type Covered = Option<Arc<cover::Residual>>;
+
 /// The profiles of a run.
 #[derive(Debug)]
 pub(crate) struct ProfileSet {
@@ -229,6 +233,9 @@ pub(crate) struct ProfileSet {
     loaded: Vec<Indexed>,
     /// Value sets that could not be expanded: why, and how many codes went unchecked.
     unchecked: Mutex<BTreeMap<String, (String, u64)>>,
+    /// What a profile leaves to check of another it derives from (`cover`), by the pair's
+    /// addresses (the profiles live as long as the set).
+    covers: Mutex<HashMap<(usize, usize), Covered>>,
 }
 
 impl ProfileSet {
@@ -239,7 +246,16 @@ impl ProfileSet {
             r4: OnceLock::new(),
             loaded: packages.into_iter().map(Indexed::new).collect(),
             unchecked: Mutex::default(),
+            covers: Mutex::default(),
         }
+    }
+
+    /// What `derived` leaves to check of `base` after a resource passed it with nothing to
+    /// report (`None`: all of it), computed once per pair.
+    pub(crate) fn cover(&self, derived: &Arc<Profile>, base: &Arc<Profile>) -> Option<Arc<cover::Residual>> {
+        let key = (Arc::as_ptr(derived) as usize, Arc::as_ptr(base) as usize);
+        let mut covers = self.covers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        covers.entry(key).or_insert_with(|| cover::cover(derived, base).map(Arc::new)).clone()
     }
 
     fn us_core(&self, version: &str) -> Option<&Indexed> {

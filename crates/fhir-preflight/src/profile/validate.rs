@@ -28,6 +28,7 @@ use smallvec::SmallVec;
 
 use super::at::At;
 use super::compile::{Elem, Profile, Rules, SliceTest, Strength, Test, TypeRef};
+use super::cover::Residual;
 use super::terminology::{Expansion, Membership};
 use super::ProfileSet;
 use crate::diagnostic::{q, Code, Finding, Findings, Message, Severity};
@@ -64,6 +65,32 @@ impl<'a> Checker<'_, 'a> {
     /// Check `node` against `profile` (its root element); `path` is the node's FHIR path.
     pub(crate) fn check(&mut self, node: Node<'a>, profile: &Profile, path: &str) {
         self.check_at(node, profile, &At::root(path));
+    }
+
+    /// Only the constraints of `profile` that `residual` lists (what a profile derived from it
+    /// does not hold: `profile::cover`), on `node` and the items below it, in the order a full
+    /// check reads them. For a resource that passed the derived profile without a finding, this
+    /// gives what the full check would: every other rule of `profile` is one the resource passed.
+    pub(crate) fn residual(&mut self, node: Node<'a>, profile: &Profile, residual: &Residual, path: &str) {
+        if residual.below[0] {
+            self.residual_item(node, profile, residual, 0, &At::root(path));
+        }
+    }
+
+    fn residual_item(&mut self, item: Node<'a>, profile: &Profile, residual: &Residual, at: usize, path: &At<'_>) {
+        let elem = &profile.elems[at];
+        let offset = item.value().or(item.ext());
+        for &k in &residual.missing[at] {
+            self.invariant(item, &elem.invariants[k], profile, offset, path);
+        }
+        for &c in elem.checked_children.iter().filter(|&&c| residual.below[c]) {
+            let child = &profile.elems[c];
+            let items: Items<'a> = node_items(item, child);
+            let paths = ItemPaths::of(child, path);
+            for (i, next) in items.iter().enumerate() {
+                self.residual_item(*next, profile, residual, c, &paths.at(i, next));
+            }
+        }
     }
 
     fn check_at(&mut self, node: Node<'a>, profile: &Profile, path: &At<'_>) {
@@ -158,12 +185,7 @@ impl<'a> Checker<'_, 'a> {
                 self.report(Code::ProfileMax, message, at, path);
             }
         }
-        let paths = ItemPaths {
-            parent: path,
-            name: if elem.is_choice() { elem.fhirpath_name() } else { &elem.name },
-            choice: elem.is_choice(),
-            many: base.is_none_or(|b| b.max.is_none()),
-        };
+        let paths = ItemPaths::of(elem, path);
         if elem.slicing.is_some() && !elem.slices.is_empty() {
             self.sliced(parent, items, profile, c, &paths);
             return;
@@ -631,9 +653,29 @@ struct ItemPaths<'p> {
     many: bool,
 }
 
-impl ItemPaths<'_> {
+impl<'p> ItemPaths<'p> {
+    /// The paths of the items of `elem` below `parent`.
+    fn of(elem: &'p Elem, parent: &'p At<'p>) -> ItemPaths<'p> {
+        ItemPaths {
+            parent,
+            name: if elem.is_choice() { elem.fhirpath_name() } else { &elem.name },
+            choice: elem.is_choice(),
+            many: elem.base.as_ref().is_none_or(|b| b.max.is_none()),
+        }
+    }
+
     fn at(&self, i: usize, item: &Node<'_>) -> At<'_> {
         self.parent.item(self.name, self.choice.then(|| item.type_name()), self.many.then_some(i))
+    }
+}
+
+/// The items of element `elem` of `node` (read by the element's index in the base type).
+fn node_items<'a>(node: Node<'a>, elem: &Elem) -> Items<'a> {
+    match (node.object_members(), elem.element, node.ty) {
+        (Some((members, t)), Some((id, i)), NodeType::Complex(tid) | NodeType::Resource(tid)) if id == tid => {
+            node.element_nodes(&members, t, usize::from(i))
+        }
+        _ => node.children(Some(elem.fhirpath_name()), None).into_iter().collect(),
     }
 }
 
