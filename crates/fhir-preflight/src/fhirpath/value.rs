@@ -342,17 +342,32 @@ impl Moment {
 
 /// Days from 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 /// The order of two date-times written in the same shape — `YYYY-MM-DD`, or
-/// `YYYY-MM-DDThh:mm:ss` with the same zone (`Z` or `±hh:mm`), no fraction — with valid fields
-/// (a day of its month, hours below 24): their text's order, which is [`Moment::compare`]'s
-/// (the same zone shifts both alike). `None` for anything else: parse and compare them.
+/// `YYYY-MM-DDThh:mm:ss` with a zone (`Z` or `±hh:mm`), no fraction — with valid fields (a day
+/// of its month, hours below 24): with the same zone their text's order, which is
+/// [`Moment::compare`]'s (the same zone shifts both alike); with different zones the order of
+/// (minute in UTC, second), as `Moment::compare` normalizes them (`Encounter.period` from
+/// `+01:00` to `Z`, per-1). `None` for anything else: parse and compare them.
 pub(crate) fn same_shape_order(a: &[u8], b: &[u8]) -> Option<Ordering> {
-    if a.len() != b.len() || !(a.len() == 10 || a.len() == 20 || a.len() == 25) {
+    let date_time = |t: &[u8]| t.len() == 20 || t.len() == 25;
+    if !(a.len() == b.len() && a.len() == 10 || date_time(a) && date_time(b)) {
         return None;
     }
     let date_time = a.len() > 10;
-    if date_time && a[19..] != b[19..] {
-        return None;
-    }
+    let same_zone = !date_time || a[19..] == b[19..];
+    // The minute in UTC and the second of a date-time (`None`: not valid).
+    let utc = |t: &[u8]| -> Option<(i64, i64)> {
+        let num = |from: usize, to: usize| -> Option<i64> {
+            let digits = t.get(from..to)?;
+            digits.iter().all(u8::is_ascii_digit).then(|| digits.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+        };
+        let zone = match &t[19..] {
+            b"Z" => 0,
+            [sign @ (b'+' | b'-'), ..] => (num(20, 22)? * 60 + num(23, 25)?) * if *sign == b'-' { -1 } else { 1 },
+            _ => return None,
+        };
+        let days = days_from_civil(num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        Some(((days * 24 + num(11, 13)?) * 60 + num(14, 16)? - zone, num(17, 19)?))
+    };
     let valid = |t: &[u8]| -> Option<()> {
         let num = |from: usize, to: usize| -> Option<i64> {
             let digits = t.get(from..to)?;
@@ -389,6 +404,9 @@ pub(crate) fn same_shape_order(a: &[u8], b: &[u8]) -> Option<Ordering> {
     };
     valid(a)?;
     valid(b)?;
+    if !same_zone {
+        return Some(utc(a)?.cmp(&utc(b)?));
+    }
     let end = if date_time { 19 } else { 10 };
     Some(a[..end].cmp(&b[..end]))
 }
