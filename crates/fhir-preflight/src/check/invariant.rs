@@ -242,7 +242,10 @@ fn node_type(model: &Model, id: crate::model::TypeId) -> NodeType {
     }
 }
 
-/// Object rule: every constraint of the object's type, and of its elements' items.
+/// Object rule: every constraint of the object's type, and of its elements' items. The common
+/// case — masks decide the object's own constraints, and they hold — stays in this small
+/// function; the evaluator and the items of elements are out of line (the walk calls this on
+/// most objects, and its code shares the instruction cache with the walk's).
 pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let model = o.line.model;
     let Some(plan) = plans(model).get(usize::from(o.type_id)) else { return };
@@ -257,14 +260,11 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
         resource,
         contained: Some(o.contained),
     };
-    let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
-    let object = Node::object(&o.line, o.open, node_type(model, o.type_id));
-    let env = |context, known| env_of(&o.line, o.ctx, context, known);
     for p in plan {
         if p.on == ON_OBJECT {
             let ok = match decide(&p.mask, &kept) {
                 Ok(truth) => truth == Some(true),
-                Err(()) => holds(p.expr, object, &env(object, Some(known))),
+                Err(()) => evaluate_object(o, p),
             };
             if tracing {
                 trace(p.constraint, o.path.render(), o.def.name, None, ok);
@@ -272,42 +272,55 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             if !ok {
                 report(f, p, o.open, o.path.render());
             }
-            continue;
+        } else if o.present & (1u64 << p.on) != 0 {
+            // (No member names the element — a value, its `_x`, or only `null`s: no item to decide.)
+            items(o, p, &kept, tracing, f);
         }
-        // No member names the element (a value, its `_x`, or only `null`s): no item to decide.
-        if o.present & (1u64 << p.on) == 0 {
-            continue;
+    }
+}
+
+/// The object's constraint `p`, evaluated.
+#[inline(never)]
+fn evaluate_object(o: &ObjectFacts<'_, '_>, p: &Planned) -> bool {
+    let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
+    let object = Node::object(&o.line, o.open, node_type(o.line.model, o.type_id));
+    holds(p.expr, object, &env_of(&o.line, o.ctx, object, Some(known)))
+}
+
+/// Constraint `p` on the items of one element of the object.
+#[inline(never)]
+fn items(o: &ObjectFacts<'_, '_>, p: &'static Planned, kept: &Kept<'_>, tracing: bool, f: &mut Findings) {
+    let Some(element) = o.def.elements.get(usize::from(p.on)) else { return };
+    let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
+    let object = Node::object(&o.line, o.open, node_type(o.line.model, o.type_id));
+    let name = element.name.strip_suffix("[x]").unwrap_or(element.name);
+    let items = object.children(Some(name), Some(known));
+    // The JSON key names the element in paths (`doseQuantity` for `dose[x]`).
+    let first = o.captured.iter().find(|c| c.element == p.on && !c.ext);
+    let key = first.map_or(name, |c| o.def.properties[usize::from(c.property)].key);
+    let item_mask = first.and_then(|c| p.by_property.iter().find(|(prop, _)| *prop == c.property)).map(|(_, m)| m);
+    let member = Path::Member(o.path, key);
+    for (i, item) in items.iter().enumerate() {
+        let decided = match (item.value(), item_mask) {
+            (None, _) | (_, None) => Err(()),
+            (Some(open), Some(mask)) => match o.line.members.get(open) {
+                Some(members) => {
+                    let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+                    decide(mask, &Kept { present, members: &members, resource: None, ..*kept })
+                }
+                None => Err(()),
+            },
+        };
+        let ok = match decided {
+            Ok(truth) => truth == Some(true),
+            Err(()) => holds(p.expr, *item, &env_of(&o.line, o.ctx, *item, None)),
+        };
+        let path = || if element.many { Path::Index(&member, i).render() } else { member.render() };
+        if tracing {
+            trace(p.constraint, path(), o.def.name, Some((name, i)), ok);
         }
-        let Some(element) = o.def.elements.get(usize::from(p.on)) else { continue };
-        let name = element.name.strip_suffix("[x]").unwrap_or(element.name);
-        let items = object.children(Some(name), Some(known));
-        // The JSON key names the element in paths (`doseQuantity` for `dose[x]`).
-        let first = o.captured.iter().find(|c| c.element == p.on && !c.ext);
-        let key = first.map_or(name, |c| o.def.properties[usize::from(c.property)].key);
-        let item_mask = first.and_then(|c| p.by_property.iter().find(|(prop, _)| *prop == c.property)).map(|(_, m)| m);
-        let member = Path::Member(o.path, key);
-        for (i, item) in items.iter().enumerate() {
-            let decided = match (item.value(), item_mask) {
-                (None, _) | (_, None) => Err(()),
-                (Some(open), Some(mask)) => match o.line.members.get(open) {
-                    Some(members) => {
-                        let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
-                        decide(mask, &Kept { present, members: &members, resource: None, ..kept })
-                    }
-                    None => Err(()),
-                },
-            };
-            let ok = match decided {
-                Ok(truth) => truth == Some(true),
-                Err(()) => holds(p.expr, *item, &env(*item, None)),
-            };
-            let path = || if element.many { Path::Index(&member, i).render() } else { member.render() };
-            if tracing {
-                trace(p.constraint, path(), o.def.name, Some((name, i)), ok);
-            }
-            if !ok {
-                report(f, p, item.value().or(item.ext()).unwrap_or(o.open), path());
-            }
+        if !ok {
+            report(f, p, item.value().or(item.ext()).unwrap_or(o.open), path());
         }
     }
 }

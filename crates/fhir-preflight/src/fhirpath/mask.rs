@@ -649,18 +649,7 @@ impl Mask {
                 if absent(i) {
                     return Ok(Some(false));
                 }
-                if *op == TextOp::StartsWith {
-                    if let Some(starts) = kept.starts_with(*i, lit) {
-                        return Ok(Some(starts));
-                    }
-                }
-                // Bytes against the literal's bytes: UTF-8 text is equal where its bytes are.
-                let (text, lit) = (kept.raw(*i).ok_or(())?, lit.as_bytes());
-                Ok(Some(match op {
-                    TextOp::StartsWith => text.starts_with(lit),
-                    TextOp::EndsWith => text.ends_with(lit),
-                    TextOp::Contains => memchr::memmem::find(text, lit).is_some(),
-                }))
+                kept.text_test(*i, *op, lit)
             }
             Mask::Equals(i, lit, negate) => {
                 if absent(i) {
@@ -672,34 +661,13 @@ impl Mask {
                 if absent(a) || absent(b) {
                     return Ok(None);
                 }
-                let (x, y) = (kept.text(*a).ok_or(())?, kept.text(*b).ok_or(())?);
-                let o = match super::value::same_shape_order(x.as_bytes(), y.as_bytes()) {
-                    Some(o) => o,
-                    None => {
-                        let moment = |t: &str| Moment::parse_date_time(t).ok_or(());
-                        let Some(o) = moment(x)?.compare(&moment(y)?) else { return Ok(None) };
-                        o
-                    }
-                };
-                Ok(Some(match op {
-                    BinOp::Lt => o == Ordering::Less,
-                    BinOp::Gt => o == Ordering::Greater,
-                    BinOp::Le => o != Ordering::Greater,
-                    _ => o != Ordering::Less,
-                }))
+                kept.order(*a, *op, *b)
             }
             Mask::Number(i, op, literal) => {
                 if absent(i) {
                     return Ok(None);
                 }
-                let value = kept.number(*i).and_then(Decimal::parse).ok_or(())?;
-                let o = value.cmp(&Decimal::parse(literal).ok_or(())?);
-                Ok(Some(match op {
-                    BinOp::Lt => o == Ordering::Less,
-                    BinOp::Gt => o == Ordering::Greater,
-                    BinOp::Le => o != Ordering::Greater,
-                    _ => o != Ordering::Less,
-                }))
+                kept.compare_number(*i, *op, literal)
             }
             Mask::IfAbsent(i, absent) => {
                 if present & (1 << i) == 0 {
@@ -722,14 +690,7 @@ impl Mask {
                 if absent(i) {
                     return Ok(None);
                 }
-                let text = kept.text(*i).ok_or(())?;
-                // `substring(1)`: from the second character; empty (so `in` is empty) when there is none.
-                let Some((from, _)) = text.char_indices().nth(1) else { return Ok(None) };
-                let id = &text[from..];
-                match kept.contained {
-                    Some(contained) if contained.iter().any(|c| c.direct && c.id == id) => Ok(Some(true)),
-                    _ => Err(()),
-                }
+                kept.in_contained(*i)
             }
             Mask::Intersects { steps, from_resource, tid } => Ok(Some(kept.intersects(steps, from_resource, *tid)?)),
             Mask::Path { steps, filter, exists } => {
@@ -746,6 +707,73 @@ impl Mask {
                 Ok(logic::combine(*op, a, b.decide(kept)?))
             }
         }
+    }
+}
+
+/// The arms of [`Mask::decide`] that read values, out of line: most objects are decided by the
+/// presence arms, and the code that reads values (dates, decimals) stays out of their way.
+impl Kept<'_> {
+    /// [`Mask::Text`] on a present child.
+    #[inline(never)]
+    fn text_test(&self, i: u8, op: TextOp, lit: &str) -> Result<Truth, ()> {
+        if op == TextOp::StartsWith {
+            if let Some(starts) = self.starts_with(i, lit) {
+                return Ok(Some(starts));
+            }
+        }
+        // Bytes against the literal's bytes: UTF-8 text is equal where its bytes are.
+        let (text, lit) = (self.raw(i).ok_or(())?, lit.as_bytes());
+        Ok(Some(match op {
+            TextOp::StartsWith => text.starts_with(lit),
+            TextOp::EndsWith => text.ends_with(lit),
+            TextOp::Contains => memchr::memmem::find(text, lit).is_some(),
+        }))
+    }
+
+    /// [`Mask::Order`] between two present children.
+    #[inline(never)]
+    fn order(&self, a: u8, op: BinOp, b: u8) -> Result<Truth, ()> {
+        let (x, y) = (self.text(a).ok_or(())?, self.text(b).ok_or(())?);
+        let o = match super::value::same_shape_order(x.as_bytes(), y.as_bytes()) {
+            Some(o) => o,
+            None => {
+                let moment = |t: &str| Moment::parse_date_time(t).ok_or(());
+                let Some(o) = moment(x)?.compare(&moment(y)?) else { return Ok(None) };
+                o
+            }
+        };
+        Ok(Some(holds_order(op, o)))
+    }
+
+    /// [`Mask::Number`] on a present child.
+    #[inline(never)]
+    fn compare_number(&self, i: u8, op: BinOp, literal: &str) -> Result<Truth, ()> {
+        let value = self.number(i).and_then(Decimal::parse).ok_or(())?;
+        let o = value.cmp(&Decimal::parse(literal).ok_or(())?);
+        Ok(Some(holds_order(op, o)))
+    }
+
+    /// [`Mask::InContained`] on a present child.
+    #[inline(never)]
+    fn in_contained(&self, i: u8) -> Result<Truth, ()> {
+        let text = self.text(i).ok_or(())?;
+        // `substring(1)`: from the second character; empty (so `in` is empty) when there is none.
+        let Some((from, _)) = text.char_indices().nth(1) else { return Ok(None) };
+        let id = &text[from..];
+        match self.contained {
+            Some(contained) if contained.iter().any(|c| c.direct && c.id == id) => Ok(Some(true)),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Does `a op b` hold when `a` compares to `b` as `o` (`<`, `>`, `<=`, `>=`)?
+fn holds_order(op: BinOp, o: Ordering) -> bool {
+    match op {
+        BinOp::Lt => o == Ordering::Less,
+        BinOp::Gt => o == Ordering::Greater,
+        BinOp::Le => o != Ordering::Greater,
+        _ => o != Ordering::Less,
     }
 }
 
