@@ -282,17 +282,21 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
 /// The object's constraint `p`, evaluated.
 #[inline(never)]
 fn evaluate_object(o: &ObjectFacts<'_, '_>, p: &Planned) -> bool {
-    let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
-    let object = Node::object(&o.line, o.open, node_type(o.line.model, o.type_id));
+    let (object, known) = focus(o);
     holds(p.expr, object, &env_of(&o.line, o.ctx, object, Some(known)))
+}
+
+/// The object as the evaluator's focus, with what the walk knows of it.
+fn focus<'x>(o: &'x ObjectFacts<'_, '_>) -> (Node<'x>, Known<'x>) {
+    let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
+    (Node::object(&o.line, o.open, node_type(o.line.model, o.type_id)), known)
 }
 
 /// Constraint `p` on the items of one element of the object.
 #[inline(never)]
 fn items(o: &ObjectFacts<'_, '_>, p: &'static Planned, kept: &Kept<'_>, tracing: bool, f: &mut Findings) {
     let Some(element) = o.def.elements.get(usize::from(p.on)) else { return };
-    let known = Known { at: o.open, present: o.present, members: Some(o.captured) };
-    let object = Node::object(&o.line, o.open, node_type(o.line.model, o.type_id));
+    let (object, known) = focus(o);
     let name = element.name.strip_suffix("[x]").unwrap_or(element.name);
     let items = object.children(Some(name), Some(known));
     // The JSON key names the element in paths (`doseQuantity` for `dose[x]`).
@@ -303,10 +307,10 @@ fn items(o: &ObjectFacts<'_, '_>, p: &'static Planned, kept: &Kept<'_>, tracing:
     for (i, item) in items.iter().enumerate() {
         let decided = match (item.value(), item_mask) {
             (None, _) | (_, None) => Err(()),
-            (Some(open), Some(mask)) => match o.line.members.get(open) {
+            (Some(open), Some(m)) => match o.line.members.get(open) {
                 Some(members) => {
-                    let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
-                    decide(mask, &Kept { present, members: &members, resource: None, ..*kept })
+                    let present = mask::present_bits(&members);
+                    decide(m, &Kept { present, members: &members, resource: None, ..*kept })
                 }
                 None => Err(()),
             },

@@ -437,12 +437,7 @@ impl<'a> Eval<'_, 'a> {
             BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge => {
                 let (Some(x), Some(y)) = (single(&a)?, single(&b)?) else { return Ok(SmallVec::new()) };
                 let Some(o) = order(&x, &y)? else { return Ok(SmallVec::new()) };
-                Ok(smallvec![Item::Bool(match op {
-                    BinOp::Lt => o == Ordering::Less,
-                    BinOp::Gt => o == Ordering::Greater,
-                    BinOp::Le => o != Ordering::Greater,
-                    _ => o != Ordering::Less,
-                })])
+                Ok(smallvec![Item::Bool(op.holds(o))])
             }
             BinOp::Concat => {
                 let s = |c: &Coll<'a>| -> Result<String, EvalError> {

@@ -12,8 +12,6 @@
 //! meet in `a` is never skipped. Anything unusual (an escaped string, an array, a `_x` without a
 //! value) is left to the evaluator.
 
-use std::cmp::Ordering;
-
 use super::logic;
 use super::node::{Node, NodeType};
 use super::parse::{BinOp, Expr};
@@ -190,7 +188,7 @@ impl<'a> Kept<'a> {
                     return Err(());
                 }
                 let members = index.get(at).ok_or(())?;
-                let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+                let present = present_bits(&members);
                 let item = Kept { present, members: &members, ..*self };
                 found |= item.any(rest, filter)?;
             }
@@ -208,7 +206,7 @@ impl Kept<'_> {
         let index = self.line.ok_or(())?.members;
         for at in objects {
             let members = index.get(at).ok_or(())?;
-            let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+            let present = present_bits(&members);
             if criteria.decide(&Kept { present, members: &members, ..*self })? != Some(true) {
                 return Ok(false);
             }
@@ -248,7 +246,7 @@ impl Kept<'_> {
                     continue;
                 }
                 let members = index.get(at).ok_or(())?;
-                let present = members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+                let present = present_bits(&members);
                 Kept { present, members: &members, ..*self }.reach(rest, out)?;
             }
         }
@@ -264,7 +262,7 @@ impl Kept<'_> {
         if mine.is_empty() {
             return Ok(false);
         }
-        let present = resource.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element);
+        let present = present_bits(resource);
         let mut theirs = SmallVec::new();
         Kept { present, members: resource, ..*self }.reach(from_resource, &mut theirs)?;
         let node = |at: usize| Node::object(line, at, NodeType::Complex(tid));
@@ -683,7 +681,7 @@ impl Mask {
             }
             Mask::OnResource(m) => {
                 let resource = kept.resource.ok_or(())?;
-                let present = resource.iter().filter(|c| c.present).fold(0u64, |b, c| b | 1 << c.element);
+                let present = present_bits(resource);
                 m.decide(&Kept { present, members: resource, ..*kept })
             }
             Mask::InContained(i) => {
@@ -742,7 +740,7 @@ impl Kept<'_> {
                 o
             }
         };
-        Ok(Some(holds_order(op, o)))
+        Ok(Some(op.holds(o)))
     }
 
     /// [`Mask::Number`] on a present child.
@@ -750,7 +748,7 @@ impl Kept<'_> {
     fn compare_number(&self, i: u8, op: BinOp, literal: &str) -> Result<Truth, ()> {
         let value = self.number(i).and_then(Decimal::parse).ok_or(())?;
         let o = value.cmp(&Decimal::parse(literal).ok_or(())?);
-        Ok(Some(holds_order(op, o)))
+        Ok(Some(op.holds(o)))
     }
 
     /// [`Mask::InContained`] on a present child.
@@ -767,14 +765,9 @@ impl Kept<'_> {
     }
 }
 
-/// Does `a op b` hold when `a` compares to `b` as `o` (`<`, `>`, `<=`, `>=`)?
-fn holds_order(op: BinOp, o: Ordering) -> bool {
-    match op {
-        BinOp::Lt => o == Ordering::Less,
-        BinOp::Gt => o == Ordering::Greater,
-        BinOp::Le => o != Ordering::Greater,
-        _ => o != Ordering::Less,
-    }
+/// The elements present in an object, from its kept members (bit `i`: `elements[i]`).
+pub(crate) fn present_bits(members: &[Captured]) -> u64 {
+    members.iter().filter(|m| m.present).fold(0u64, |b, m| b | 1 << m.element)
 }
 
 /// What the walk keeps below an object of one type, for the masks that read through it (bit `i`:

@@ -33,6 +33,19 @@ pub(crate) enum BinOp {
     Implies,
 }
 
+impl BinOp {
+    /// For a comparison (`<`, `>`, `<=`, `>=`): does `a op b` hold when `a` compares to `b` as `o`?
+    pub(crate) fn holds(self, o: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::{Greater, Less};
+        match self {
+            BinOp::Lt => o == Less,
+            BinOp::Gt => o == Greater,
+            BinOp::Le => o != Greater,
+            _ => o != Less,
+        }
+    }
+}
+
 /// A parsed FHIRPath expression.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Expr {
