@@ -24,6 +24,7 @@ use crate::fhirpath::hoist::hoist;
 use crate::fhirpath::mask::{self, Kept, Mask};
 use crate::fhirpath::node::{Known, Node, NodeType};
 use crate::fhirpath::parse::{parse, Expr};
+use crate::fhirpath::presence::PresenceTable;
 use crate::model::{Constraint, Model, TypeDef, TypeId, TypeKind, ON_OBJECT};
 
 /// Keys decided by other rules, where each one says so: the rule that implements it.
@@ -140,6 +141,8 @@ struct Planned {
     expr: &'static Expr,
     on: u8,
     mask: Mask,
+    /// The mask's answers by presence, for a constraint on the object (`ON_OBJECT`).
+    table: Option<PresenceTable>,
     /// For a constraint on an element: the mask on its items, by the property (JSON key) they
     /// are read from (a choice element has one per complex type).
     by_property: Box<[(u8, Mask)]>,
@@ -175,7 +178,9 @@ fn plans(model: &Model) -> &'static [Vec<Planned>] {
                             _ => (Mask::Unknown, item_masks(model, t, on, expr)),
                         };
                         let constraint = &constraints[i];
-                        Some(Planned { constraint, expr, on, mask, by_property, message: failure_message(constraint) })
+                        let table = PresenceTable::of(&mask);
+                        let message = failure_message(constraint);
+                        Some(Planned { constraint, expr, on, mask, table, by_property, message })
                     })
                     .collect()
             })
@@ -252,6 +257,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let tracing = crate::oracle::on();
     // The walk kept every member of the object (and of the objects inside it: `facts::MemberIndex`).
     let resource = (o.def.kind == TypeKind::Resource).then_some(o.captured);
+    let theirs = mask::Theirs::default();
     let kept = Kept {
         present: o.present,
         members: o.captured,
@@ -259,10 +265,11 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
         line: Some(&o.line),
         resource,
         contained: Some(o.contained),
+        theirs: Some(&theirs),
     };
     for p in plan {
         if p.on == ON_OBJECT {
-            let ok = match decide(&p.mask, &kept) {
+            let ok = match decide(&p.mask, p.table.as_ref(), &kept) {
                 Ok(truth) => truth == Some(true),
                 Err(()) => evaluate_object(o, p),
             };
@@ -310,7 +317,7 @@ fn items(o: &ObjectFacts<'_, '_>, p: &'static Planned, kept: &Kept<'_>, tracing:
             (Some(open), Some(m)) => match o.line.members.get(open) {
                 Some(members) => {
                     let present = mask::present_bits(&members);
-                    decide(m, &Kept { present, members: &members, resource: None, ..*kept })
+                    decide(m, None, &Kept { present, members: &members, resource: None, ..*kept })
                 }
                 None => Err(()),
             },
@@ -329,13 +336,17 @@ fn items(o: &ObjectFacts<'_, '_>, p: &'static Planned, kept: &Kept<'_>, tracing:
     }
 }
 
-/// What the walk's facts decide of a constraint (`Err(())`: evaluate it). Tests turn this off to
-/// check that the evaluator gives the same verdicts.
+/// What the walk's facts decide of a constraint (`Err(())`: evaluate it): the presence table's
+/// answer when it has one, else the mask's. Tests turn this off to check that the evaluator gives
+/// the same verdicts.
 #[inline]
-fn decide(mask: &Mask, kept: &Kept<'_>) -> Result<mask::Truth, ()> {
+fn decide(mask: &Mask, table: Option<&PresenceTable>, kept: &Kept<'_>) -> Result<mask::Truth, ()> {
     #[cfg(test)]
     if tests::EVALUATE_ALL.with(std::cell::Cell::get) {
         return Err(());
+    }
+    if let Some(truth) = table.and_then(|t| t.lookup(kept.present)) {
+        return Ok(truth);
     }
     mask.decide(kept)
 }
@@ -437,6 +448,39 @@ pub(crate) mod tests {
     fn bundle(ty: &str, entries: &str) -> String {
         let entries = entries.replace(r#"{"request""#, r#"{"resource":{"resourceType":"Patient","id":"p"},"request""#);
         format!(r#"{{"resourceType":"Bundle","id":"b","type":"{ty}","entry":[{entries}]}}"#)
+    }
+
+    /// Every R4 constraint's presence table gives the mask's own answer on every combination it
+    /// settles (an object with no member read: `decide` sees presence only), and settles some.
+    #[test]
+    fn presence_tables_answer_as_the_masks() {
+        use super::{plans, Kept, Line, Model, ON_OBJECT};
+        let model = Model::r4();
+        let members = crate::facts::MemberIndex::default();
+        let line = Line { bytes: b"{}", text: "{}", model, members: &members, profiles: None };
+        let (mut tables, mut settled) = (0, 0);
+        for plan in plans(model) {
+            for p in plan.iter().filter(|p| p.on == ON_OBJECT) {
+                let Some(table) = p.table else { continue };
+                tables += 1;
+                // Every combination of the elements the table covers (the others absent).
+                for present in table.combinations() {
+                    let Some(answer) = table.lookup(present) else { continue };
+                    settled += 1;
+                    let kept = Kept {
+                        present,
+                        members: &[],
+                        bytes: b"{}",
+                        line: Some(&line),
+                        resource: None,
+                        contained: None,
+                        theirs: None,
+                    };
+                    assert_eq!(Ok(answer), p.mask.decide(&kept), "{}: presence {present:#x}", p.constraint.key);
+                }
+            }
+        }
+        assert!(tables > 200 && settled > 500, "{tables} tables, {settled} answers");
     }
 
     /// The verdicts decided from the walk's facts (nested paths, `where(…)` criteria, items of

@@ -1,6 +1,7 @@
 //! FHIRPath, in one place: the parser ([`parse`]), FHIRPath's values and their comparisons
-//! ([`value`]), the resource read lazily from the line as FHIRPath nodes ([`node`]), and the
-//! evaluator ([`eval`]). The invariants of the R4 definitions (`crate::check::invariant`) are the
+//! ([`value`]), the resource read lazily from the line as FHIRPath nodes ([`node`]), the
+//! evaluator ([`eval`]), and what the walk's facts decide without it ([`mask`], tabulated by
+//! presence in [`presence`]). The invariants of the R4 definitions (`crate::check::invariant`) are the
 //! user; profiles' invariants will be the next.
 //!
 //! May import: `json` (the scanner), `model`, `facts` (the line). Not `walk` or `check`.
@@ -11,6 +12,7 @@ pub(crate) mod logic;
 pub(crate) mod mask;
 pub(crate) mod node;
 pub(crate) mod parse;
+pub(crate) mod presence;
 pub(crate) mod value;
 
 use std::cell::RefCell;

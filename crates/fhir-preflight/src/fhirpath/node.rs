@@ -334,7 +334,8 @@ impl<'a> Node<'a> {
         if ea != eb {
             return Some(false);
         }
-        for i in (0..t.elements.len().min(64)).filter(|i| ea & (1 << i) != 0) {
+        // Last element first: a Coding's `code` and `display` differ where its `system` agrees.
+        for i in (0..t.elements.len().min(64)).rev().filter(|i| ea & (1 << i) != 0) {
             if !self.same_string(ma, mb, t, i)? {
                 return Some(false);
             }
