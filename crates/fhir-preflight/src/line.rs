@@ -41,6 +41,8 @@ impl LineStatus {
 /// A string of the line, kept as a span when it has no escapes (no allocation per line).
 #[derive(Debug)]
 pub(crate) enum Text {
+    /// A name of the model (a known `resourceType`): no UTF-8 check when it is read.
+    Name(&'static str),
     Span(usize, usize),
     Owned(Box<str>),
 }
@@ -48,6 +50,7 @@ pub(crate) enum Text {
 impl Text {
     pub(crate) fn as_str<'a>(&'a self, line: &'a [u8]) -> Option<&'a str> {
         match self {
+            Text::Name(name) => Some(name),
             Text::Span(start, end) => std::str::from_utf8(&line[*start..*end]).ok(),
             Text::Owned(s) => Some(s),
         }
@@ -137,7 +140,11 @@ fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Fin
     };
     let profiles = (options.level != crate::Level::StructureOnly).then_some(&*options.profiles.set);
     let facts = Walk::line(text, Model::r4(), Rules::r4(), profiles, &mut findings, scratch, options.max_depth);
-    let resource_type = Text::of_member(text, facts.resource_type);
+    // A known type: the walk found it by this name (`path_root`), the model's own string.
+    let resource_type = match facts.path_root {
+        "" => Text::of_member(text, facts.resource_type),
+        name => Some(Text::Name(name)),
+    };
     let resource_id = Text::of_member(text, facts.id);
     (findings, resource_type, resource_id)
 }

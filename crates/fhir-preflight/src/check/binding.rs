@@ -55,7 +55,7 @@ pub(crate) fn codings(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     if vs.kind != ValueSetKind::Enumerated {
         return;
     }
-    let codings = codings_of(o.line.bytes, o.open, model.base_of(o.type_id) == ids::CODEABLE_CONCEPT);
+    let codings = codings_of(o.line.text, o.open, model.base_of(o.type_id) == ids::CODEABLE_CONCEPT);
     let in_set = |system: &Option<Cow<'_, str>>, code: &str| {
         let Some(i) = model.member(vs, code) else { return false };
         let mut same_code = vs.codes[usize::from(i)..].iter().take_while(|(c, _)| *c == code);
@@ -87,10 +87,11 @@ type SystemAndCode<'a> = (Option<Cow<'a, str>>, Option<Cow<'a, str>>);
 
 /// `(system, code)` of the Coding at `open`, or of each `coding` of the CodeableConcept at `open`
 /// (a second, small look-ahead pass, only for elements with a required binding).
-fn codings_of(line: &[u8], open: usize, concept: bool) -> Vec<SystemAndCode<'_>> {
+fn codings_of(text: &str, open: usize, concept: bool) -> Vec<SystemAndCode<'_>> {
     use crate::json::scan::find_member;
+    let line = text.as_bytes();
     let string = |t: Option<Token>| match t {
-        Some(Token::String(s)) => Some(s.text(line)),
+        Some(Token::String(s)) => Some(s.str_in(text)),
         _ => None,
     };
     let one = |at: usize| (string(find_member(line, at, "system")), string(find_member(line, at, "code")));

@@ -153,7 +153,7 @@ impl References<'_, '_> {
         let tid = match ty {
             Ty::Complex(c) => Some(c),
             _ if sc.peek() == Some(b'{') => match find_member(self.line.bytes, sc.pos, "resourceType") {
-                Some(Token::String(s)) => self.line.model.resource_type(&s.text(self.line.bytes)),
+                Some(Token::String(s)) => self.line.model.resource_type(&s.str_in(self.line.text)),
                 _ => None,
             },
             _ => None,

@@ -58,8 +58,8 @@ pub(crate) type MemberRule = fn(&MemberFacts<'_, '_>, &mut Findings);
 pub(crate) type ObjectRule = fn(&ObjectFacts<'_, '_>, &mut Findings);
 /// A resource rule's body.
 pub(crate) type ResourceRule = fn(&ResourceFacts<'_>, &mut Findings);
-/// A line rule's body (the line's bytes, what the walk found at its root).
-pub(crate) type LineRule = fn(&[u8], &LineFacts, &mut Findings);
+/// A line rule's body (the line's text, what the walk found at its root).
+pub(crate) type LineRule = fn(&str, &LineFacts, &mut Findings);
 
 /// When a rule runs, and its body.
 #[derive(Clone, Copy, Debug)]

@@ -14,7 +14,7 @@ pub(crate) fn is_valid_id(id: &[u8]) -> bool {
 }
 
 /// Line rule.
-pub(crate) fn check(line: &[u8], facts: &LineFacts, f: &mut Findings) {
+pub(crate) fn check(line: &str, facts: &LineFacts, f: &mut Findings) {
     let Some(member) = facts.id else {
         if facts.complete {
             missing(f);
@@ -27,7 +27,7 @@ pub(crate) fn check(line: &[u8], facts: &LineFacts, f: &mut Findings) {
         f.push(Finding::new(Code::ResourceIdNotString, message.into()).at(member.value_offset).on(path()));
         return;
     };
-    let id = s.text(line);
+    let id = s.str_in(line);
     if !is_valid_id(id.as_bytes()) {
         let message = if id.len() > 64 {
             Message::plain(format!("id is {} characters long; at most 64 are allowed", id.chars().count()))

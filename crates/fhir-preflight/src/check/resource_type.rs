@@ -9,7 +9,7 @@ use crate::facts::LineFacts;
 use crate::json::scan::Token;
 
 /// Line rule.
-pub(crate) fn check(line: &[u8], facts: &LineFacts, f: &mut Findings) {
+pub(crate) fn check(line: &str, facts: &LineFacts, f: &mut Findings) {
     let Some(member) = facts.resource_type else {
         if facts.complete {
             missing(f);
@@ -22,7 +22,7 @@ pub(crate) fn check(line: &[u8], facts: &LineFacts, f: &mut Findings) {
         f.push(Finding::new(Code::ResourceTypeNotString, message.into()).at(member.value_offset).on(path()));
         return;
     };
-    let name = s.text(line);
+    let name = s.str_in(line);
     if !is_type_name_shaped(name.as_bytes()) {
         let message = Message::new("resourceType {} does not match [A-Za-z]{1,256}", [q(name)]);
         f.push(Finding::new(Code::ResourceTypeInvalid, message).at(member.value_offset).on(path()));

@@ -149,9 +149,17 @@ impl<'a> Kept<'a> {
         crate::json::scan::unescaped_string(self.bytes, c.at())
     }
 
-    /// [`Kept::raw`] as text.
+    /// [`Kept::raw`] as text (sliced from the line's text when it is known: no second UTF-8 check).
     fn text(&self, element: u8) -> Option<&'a str> {
-        std::str::from_utf8(self.raw(element)?).ok()
+        let raw = self.raw(element)?;
+        match self.line {
+            // The same buffer: the raw bytes are a span of the line's text.
+            Some(line) if std::ptr::eq(line.bytes, self.bytes) => {
+                let start = raw.as_ptr() as usize - line.bytes.as_ptr() as usize;
+                line.text.get(start..start + raw.len())
+            }
+            _ => std::str::from_utf8(raw).ok(),
+        }
     }
 }
 

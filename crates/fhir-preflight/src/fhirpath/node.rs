@@ -407,7 +407,7 @@ impl<'a> Node<'a> {
                 let Some(Token::String(s)) = crate::json::scan::find_member(self.line.bytes, at, "resourceType") else {
                     return None;
                 };
-                let tid = self.line.model.resource_type(&s.text(self.line.bytes))?;
+                let tid = self.line.model.resource_type(&s.str_in(self.line.text))?;
                 Some(Node::object(self.line, at, NodeType::Resource(tid)))
             }
         }

@@ -127,7 +127,7 @@ impl<'a, 'w> Walk<'a, 'w> {
         let facts = walk.root();
         if facts.is_object {
             for rule in &rules.line {
-                rule(bytes, &facts, walk.findings);
+                rule(text, &facts, walk.findings);
             }
         }
         facts
@@ -362,7 +362,7 @@ pub(crate) fn find_resource_type(line: Line<'_>, open: usize) -> Found {
     match crate::json::scan::find_member(line.bytes, open, "resourceType") {
         None => Found::Missing,
         Some(Token::String(s)) => {
-            let name = s.text(line.bytes);
+            let name = s.str_in(line.text);
             match line.model.resource_type(&name) {
                 Some(tid) => Found::Known(tid),
                 None => Found::Unknown(name.into_owned()),
