@@ -285,12 +285,20 @@ async function start(fileList) {
   const marker = params.get("panicMarker");
   if (marker) options.panicMarker = marker;
   const t0 = performance.now();
+  let shown = null;
   try {
     const result = await pool.run(files, { options, packages: [...$("packages").files], partBytes }, {
+      // At most one update a frame: the workers report more often than the page can show.
       progress(bytes, lines) {
-        $("bar").value = bytes;
-        $("progress-text").textContent = `${fmt(bytes)} of ${fmt(total)} bytes, ${fmt(lines)} lines`;
-        document.body.dataset.progressUpdates = String(Number(document.body.dataset.progressUpdates ?? 0) + 1);
+        const first = shown === null;
+        shown = { bytes, lines };
+        if (!first) return;
+        requestAnimationFrame(() => {
+          $("bar").value = shown.bytes;
+          $("progress-text").textContent = `${fmt(shown.bytes)} of ${fmt(total)} bytes, ${fmt(shown.lines)} lines`;
+          document.body.dataset.progressUpdates = String(Number(document.body.dataset.progressUpdates ?? 0) + 1);
+          shown = null;
+        });
       },
       packages(loaded) {
         $("package-list").replaceChildren(...loaded.map((name) => el("li", {}, `${name}: loaded`)));

@@ -198,7 +198,8 @@ export class Pool {
         }
       });
       t.bytes = t.whole ? t.file.size : t.end - t.start;
-      t.lines = m.skip ? 0 : JSON.parse(m.summary).resourcesScanned;
+      // The count near the summary's start (the whole summary, with its ids, is the merge's to read).
+      t.lines = m.skip ? 0 : Number(/"resourcesScanned":(\d+)/.exec(m.summary)?.[1] ?? 0);
       t.done = m;
       t.skipped = Boolean(m.skip);
       progress();

@@ -30,7 +30,7 @@
 
 mod run;
 
-pub use run::{options_from_json, Buffers, LineId, Merge, PartSummary, Parts, Run};
+pub use run::{options_from_json, Buffers, LineIds, Merge, PartSummary, Parts, Run};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]

@@ -22,8 +22,33 @@ use fhir_preflight::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-/// An imported line's number, resource type and id (for the duplicate-id rule, run in input order).
-pub type LineId = (u64, String, String);
+/// The imported lines of a part, for the duplicate-id rule (run in input order, by the merge):
+/// each line's number and its pair's hash (`fhir_preflight::id_hash`, computed where the part
+/// was validated), and the pairs themselves as `Type/id` lines, read only to name a duplicate
+/// (an imported line's type is a type name and its id matches `[A-Za-z0-9.-]{1,64}`, so neither
+/// holds a `/` or a newline).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineIds {
+    pub lines: Vec<(u64, u64)>,
+    pub names: String,
+}
+
+impl LineIds {
+    fn push(&mut self, line: u64, resource_type: &str, id: &str) {
+        self.lines.push((line, fhir_preflight::id_hash(resource_type, id)));
+        self.names.push_str(resource_type);
+        self.names.push('/');
+        self.names.push_str(id);
+        self.names.push('\n');
+    }
+
+    /// The pair of the `k`-th line.
+    fn name(&self, k: usize) -> (String, String) {
+        let pair = self.names.lines().nth(k).unwrap_or_default();
+        let (ty, id) = pair.split_once('/').unwrap_or((pair, ""));
+        (ty.to_owned(), id.to_owned())
+    }
+}
 
 /// Records, rows and facts of the part being validated, fed with each line.
 #[derive(Debug, Default)]
@@ -35,7 +60,7 @@ pub struct Buffers {
     /// Warnings of imported lines, one row each (their own view on the page).
     warning_rows: Vec<Value>,
     file_checks: FileChecks,
-    ids: Vec<LineId>,
+    ids: LineIds,
     tally: Tally,
 }
 
@@ -43,7 +68,7 @@ impl Sink for Buffers {
     fn line(&mut self, line: &LineResult<'_>) {
         self.file_checks.line(line);
         if let (LineStatus::Imported, Some(ty), Some(id)) = (line.status, line.resource_type, line.resource_id) {
-            self.ids.push((line.line, ty.to_owned(), id.to_owned()));
+            self.ids.push(line.line, ty, id);
         }
         self.tally.line(line);
         if is_failure_record(line) {
@@ -134,8 +159,8 @@ pub struct PartSummary {
     pub tally: Value,
     /// Resource types of the imported lines.
     pub types: Vec<String>,
-    /// The imported lines' `(line, resourceType, id)` not yet handed over ([`Parts::take_ids`]).
-    pub ids: Vec<LineId>,
+    /// The imported lines not yet handed over ([`Parts::take_ids`]).
+    pub ids: LineIds,
     /// Codes bound to value sets not expandable offline: (value set, why, codes).
     pub unchecked: Vec<(String, String, u64)>,
 }
@@ -211,8 +236,8 @@ impl Parts {
         }
     }
 
-    /// The current part's imported lines' `(line, resourceType, id)` since the last call.
-    pub fn take_ids(&mut self) -> Vec<LineId> {
+    /// The current part's imported lines since the last call.
+    pub fn take_ids(&mut self) -> LineIds {
         self.current.as_mut().map(|v| std::mem::take(&mut v.sink_mut().ids)).unwrap_or_default()
     }
 
@@ -293,10 +318,10 @@ impl Merge {
     }
 
     /// Imported lines of the current file, in input order.
-    pub fn ids(&mut self, ids: &[LineId]) {
+    pub fn ids(&mut self, ids: &LineIds) {
         let Some(file) = &self.file else { return };
-        for (line, ty, id) in ids {
-            self.run.id(&file.name, *line, ty, id);
+        for (k, &(line, hash)) in ids.lines.iter().enumerate() {
+            self.run.id_hashed(&file.name, line, hash, || ids.name(k));
         }
     }
 

@@ -82,7 +82,7 @@ pub use record::{
     is_failure_record, operation_outcome, operation_outcome_with, write_record, write_record_with, CODE_SYSTEM,
 };
 pub use report::{format_mb, Counts, FileRead, Manifest};
-pub use run::{FileChecks, RunChecks, MAX_FILES_PER_JOB, MAX_IDS};
+pub use run::{id_hash, FileChecks, RunChecks, MAX_FILES_PER_JOB, MAX_IDS};
 pub use tally::{Tally, UNKNOWN_TYPE};
 pub use validator::{
     validate_bytes, validate_chunks, validate_reader, Discard, FileReport, LineResult, Sink, Validator,

@@ -25,8 +25,10 @@ pub const MAX_IDS: usize = SLOTS / 8 * 7;
 /// An empty slot.
 const EMPTY: u64 = u64::MAX;
 
-/// The 64-bit hash a `(resourceType, id)` pair is kept as (never [`EMPTY`]).
-pub(crate) fn id_hash(resource_type: &str, id: &str) -> u64 {
+/// The 64-bit hash a `(resourceType, id)` pair is kept as by [`crate::RunChecks`] (never
+/// `u64::MAX`, which marks an empty slot): where lines are validated apart from the run's checks
+/// (the page's workers), they hash their pairs there.
+pub fn id_hash(resource_type: &str, id: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (resource_type, id).hash(&mut hasher);
     hasher.finish().min(EMPTY - 1)

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use crate::diagnostic::{Code, Diagnostic, Message};
 use crate::validator::LineResult;
-pub use ids::MAX_IDS;
+pub use ids::{id_hash, MAX_IDS};
 
 /// HealthLake's quota of files per import job.
 pub const MAX_FILES_PER_JOB: u64 = 10_000;
@@ -128,18 +128,20 @@ impl RunChecks {
     /// An imported line's `(resourceType, id)`, in input order: the later line of a pair is the
     /// duplicate.
     pub fn id(&mut self, file: &str, line: u64, resource_type: &str, id: &str) {
-        match self.ids.see(ids::id_hash(resource_type, id)) {
+        self.id_hashed(file, line, ids::id_hash(resource_type, id), || (resource_type.to_owned(), id.to_owned()));
+    }
+
+    /// [`RunChecks::id`] of a pair already hashed ([`id_hash`], where the line was validated);
+    /// `name` gives its `(resourceType, id)`, asked only when the line is a duplicate to name.
+    pub fn id_hashed(&mut self, file: &str, line: u64, hash: u64, name: impl FnOnce() -> (String, String)) {
+        match self.ids.see(hash) {
             ids::Seen::New => {}
             ids::Seen::NotKept => self.full = true,
             ids::Seen::Duplicate => {
                 self.duplicates += 1;
                 if self.named.len() < DUPLICATES_NAMED {
-                    self.named.push(Named {
-                        file: file.to_owned(),
-                        line,
-                        resource_type: resource_type.to_owned(),
-                        id: id.to_owned(),
-                    });
+                    let (resource_type, id) = name();
+                    self.named.push(Named { file: file.to_owned(), line, resource_type, id });
                 }
             }
         }
