@@ -257,7 +257,6 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let tracing = crate::oracle::on();
     // The walk kept every member of the object (and of the objects inside it: `facts::MemberIndex`).
     let resource = (o.def.kind == TypeKind::Resource).then_some(o.captured);
-    let theirs = mask::Theirs::default();
     let kept = Kept {
         present: o.present,
         members: o.captured,
@@ -265,7 +264,6 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
         line: Some(&o.line),
         resource,
         contained: Some(o.contained),
-        theirs: Some(&theirs),
     };
     for p in plan {
         if p.on == ON_OBJECT {
@@ -474,7 +472,6 @@ pub(crate) mod tests {
                         line: Some(&line),
                         resource: None,
                         contained: None,
-                        theirs: None,
                     };
                     assert_eq!(Ok(answer), p.mask.decide(&kept), "{}: presence {present:#x}", p.constraint.key);
                 }

@@ -99,14 +99,7 @@ pub(crate) struct Kept<'a> {
     pub(crate) resource: Option<&'a [Captured]>,
     /// The contained resources of `%rootResource` read so far (the walk has not finished it).
     pub(crate) contained: Option<&'a [ContainedId]>,
-    /// The objects that [`Mask::Intersects`] reaches from `%resource`, found once for all the
-    /// items it is decided on (`obs-7` on each component of an Observation).
-    pub(crate) theirs: Option<&'a Theirs>,
 }
-
-/// [`Kept::theirs`]: the `from_resource` steps last followed, and the objects they reached.
-#[derive(Debug, Default)]
-pub(crate) struct Theirs(std::cell::RefCell<Option<(usize, SmallVec<[usize; 4]>)>>);
 
 impl<'a> Kept<'a> {
     /// The text of child `element`'s value when it is one JSON number.
@@ -277,20 +270,9 @@ impl Kept<'_> {
         if mine.is_empty() {
             return Ok(false);
         }
-        let key = from_resource.as_ptr() as usize;
-        let memo = self.theirs.and_then(|m| m.0.borrow().as_ref().filter(|(k, _)| *k == key).map(|(_, v)| v.clone()));
-        let theirs = match memo {
-            Some(theirs) => theirs,
-            None => {
-                let mut theirs = SmallVec::new();
-                let present = present_bits(resource);
-                Kept { present, members: resource, ..*self }.reach(from_resource, &mut theirs)?;
-                if let Some(m) = self.theirs {
-                    *m.0.borrow_mut() = Some((key, theirs.clone()));
-                }
-                theirs
-            }
-        };
+        let present = present_bits(resource);
+        let mut theirs = SmallVec::new();
+        Kept { present, members: resource, ..*self }.reach(from_resource, &mut theirs)?;
         let node = |at: usize| Node::object(line, at, NodeType::Complex(tid));
         let t = line.model.ty(tid);
         for &a in &mine {
@@ -879,7 +861,6 @@ mod tests {
             line: None,
             resource: None,
             contained: None,
-            theirs: None,
         })
     }
 
@@ -911,7 +892,6 @@ mod tests {
                 line: None,
                 resource: None,
                 contained: None,
-                theirs: None,
             })
         };
         assert_eq!(run("2020-01-01", "2021-01-01"), Ok(Some(true)));

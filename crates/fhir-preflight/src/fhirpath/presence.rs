@@ -49,9 +49,7 @@ impl PresenceTable {
         let mut table = 0u128;
         let mut settled = false;
         for c in 0..1usize << bits.len() {
-            let present =
-                bits.iter().enumerate().filter(|(j, _)| c & (1 << j) != 0).fold(0u64, |p, (_, &b)| p | 1 << b);
-            let entry = match mask.settle(present) {
+            let entry = match mask.settle(combination(&bits, c)) {
                 Some(Ok(Some(true))) => TRUE,
                 Some(Ok(Some(false))) => FALSE,
                 Some(Ok(None)) => EMPTY,
@@ -81,14 +79,18 @@ impl PresenceTable {
     }
 }
 
+/// The presence bits of combination `c` of `bits`: element `bits[j]` present where bit `j` of `c`
+/// is set, the others absent.
+fn combination(bits: &[u8], c: usize) -> u64 {
+    bits.iter().enumerate().filter(|(j, _)| c & (1 << j) != 0).fold(0u64, |p, (_, &b)| p | 1 << b)
+}
+
 #[cfg(test)]
 impl PresenceTable {
-    /// The presence bits of every combination of the table's elements (the others absent).
+    /// The presence bits of every combination of the table's elements.
     pub(crate) fn combinations(&self) -> impl Iterator<Item = u64> + '_ {
         let bits = &self.bits[..usize::from(self.n)];
-        (0..1usize << bits.len()).map(move |c| {
-            bits.iter().enumerate().filter(|(j, _)| c & (1 << j) != 0).fold(0u64, |p, (_, &b)| p | 1 << b)
-        })
+        (0..1usize << bits.len()).map(move |c| combination(bits, c))
     }
 }
 

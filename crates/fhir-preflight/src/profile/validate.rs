@@ -636,7 +636,6 @@ fn decided(item: Node<'_>, inv: &super::compile::Invariant) -> Option<bool> {
         line: Some(item.line),
         resource: matches!(item.ty, NodeType::Resource(_)).then_some(&members),
         contained: None,
-        theirs: None,
     };
     match mask.decide(&kept) {
         Ok(Some(true)) => Some(true),

@@ -58,14 +58,14 @@ impl Ids {
         if self.table.is_empty() {
             self.table = vec![EMPTY; FIRST_SLOTS];
         }
+        // Room for one more first (the largest table has room for every pair kept).
+        if self.len + 1 > self.table.len() / 8 * 7 {
+            self.grow();
+        }
         match probe(&self.table, hash) {
             Err(_) => Seen::Duplicate,
             Ok(_) if self.len >= MAX_IDS => Seen::NotKept,
-            Ok(mut slot) => {
-                if self.len + 1 > self.table.len() / 8 * 7 {
-                    self.grow();
-                    slot = probe(&self.table, hash).unwrap_or(slot);
-                }
+            Ok(slot) => {
                 self.table[slot] = hash;
                 self.len += 1;
                 Seen::New
