@@ -10,6 +10,9 @@
 //! - `bench-corpus`: 20,000 lines of the benchmark corpus (seed 42, 2% invalid lines);
 //! - `cli`: the CLI's every output format over the fixture tree (`--recursive`), records included.
 //!
+//! The fixtures and the benchmark corpus are also validated without the memo
+//! (`Options::with_memo(false)`): their outputs must be the same.
+//!
 //! Each line's verdict is serialized in full: status, resource type and id, offsets, every
 //! diagnostic (code, severity, line, column, offset, path, message) and its HealthLake record;
 //! each file's counts and file-level diagnostics. `--detail FILE` also writes one hash per input, followed by its outputs,
@@ -119,6 +122,9 @@ fn fixtures(root: &Path) -> Result<Corpus, String> {
                 inputs.insert(key, serialize(&data, &options(level), redact));
             }
         }
+        if serialize(&data, &options(Level::Strict).with_memo(false), false) != inputs[&format!("{name} strict")] {
+            return Err(format!("{name}: the outputs differ without the memo (Options::with_memo(false))"));
+        }
     }
     Ok(Corpus { name: "fixtures", inputs })
 }
@@ -186,8 +192,14 @@ fn bench_corpus() -> Result<Corpus, String> {
     fhir_preflight_benches::write_corpus(&mut data, 42, 20_000, 20).map_err(|e| e.to_string())?;
     let names: Vec<String> = (1..=20_000).map(|i| format!("line {i:05}")).collect();
     let mut inputs: BTreeMap<String, String> = BTreeMap::new();
+    let outputs = per_line(&names, &data, &Options::default());
+    // The memo (`Options::with_memo`, on by default) must change no output: the corpus repeats
+    // its codings and names as real data does.
+    if per_line(&names, &data, &Options::default().with_memo(false)) != outputs {
+        return Err("bench-corpus: the outputs differ without the memo (Options::with_memo(false))".into());
+    }
     // Groups of 1,000 lines.
-    for (name, text) in per_line(&names, &data, &Options::default()) {
+    for (name, text) in outputs {
         let group = name
             .strip_prefix("line ")
             .and_then(|n| n.parse::<u32>().ok())

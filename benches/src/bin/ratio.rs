@@ -77,6 +77,29 @@ fn main() {
         );
         return;
     }
+    // `ratio FILE RUNS memo`: what remembering repeated objects gives (`Options::with_memo`): one
+    // thread with it and without, best of RUNS each, interleaved; both must give the same report.
+    if mode.as_deref() == Some("memo") {
+        let input = std::fs::read(&path).unwrap_or_default();
+        let on = Options::default().with_threads(1);
+        let off = Options::default().with_threads(1).with_memo(false);
+        let (mut best_on, mut best_off) = (f64::MAX, f64::MAX);
+        for _ in 0..runs {
+            let t = Instant::now();
+            let without = validate_bytes(&input, &off, &mut Discard);
+            best_off = best_off.min(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let with = validate_bytes(&input, &on, &mut Discard);
+            best_on = best_on.min(t.elapsed().as_secs_f64());
+            assert_eq!(format!("{with:?}"), format!("{without:?}"), "the memo changed the report");
+        }
+        let mb = input.len() as f64 / 1e6;
+        println!("{path}: {} bytes; best of {runs} runs each, interleaved, 1 thread", input.len());
+        println!("without the memo: {:7.0} MB/s", mb / best_off);
+        println!("with the memo:    {:7.0} MB/s", mb / best_on);
+        println!("with / without: {:.3}", best_off / best_on);
+        return;
+    }
     // `ratio FILE RUNS validate|validate-all|validate-structure`: full validation only, 1 thread
     // or all, or at structure-only (for profilers).
     if matches!(mode.as_deref(), Some("validate" | "validate-all" | "validate-structure")) {

@@ -139,7 +139,10 @@ fn validate_inner(line: &[u8], options: &Options, scratch: &mut Scratch) -> (Fin
         }
     };
     let profiles = (options.level != crate::Level::StructureOnly).then_some(&*options.profiles.set);
-    let facts = Walk::line(text, Model::r4(), Rules::r4(), profiles, &mut findings, scratch, options.max_depth);
+    let rules = Rules::r4();
+    let profiles_at = profiles.map_or(0, |p| p as *const _ as usize);
+    scratch.memo.prepare(options.memo, rules as *const Rules as usize, profiles_at);
+    let facts = Walk::line(text, Model::r4(), rules, profiles, &mut findings, scratch, options.max_depth);
     // A known type: the walk found it by this name (`path_root`), the model's own string.
     let resource_type = match facts.path_root {
         "" => Text::of_member(text, facts.resource_type),

@@ -32,6 +32,7 @@ pub struct Options {
     pub(crate) level: Level,
     pub(crate) best_practice: crate::Severity,
     pub(crate) profiles: crate::Profiles,
+    pub(crate) memo: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) panic_marker: Option<Vec<u8>>,
 }
@@ -48,6 +49,7 @@ impl Default for Options {
             level: Level::default(),
             best_practice: crate::Severity::Information,
             profiles: crate::Profiles::default(),
+            memo: true,
             #[cfg(feature = "fault-injection")]
             panic_marker: None,
         }
@@ -143,6 +145,25 @@ impl Options {
     pub fn with_best_practice(mut self, severity: crate::Severity) -> Self {
         self.best_practice = severity;
         self
+    }
+
+    /// Remember, per thread, the small objects read without a finding whose verdict cannot depend
+    /// on where they stand (a `Coding`, a `Quantity`: bulk data repeats them), and skip the same
+    /// bytes when they come again. On by default; it never changes a verdict (off is for
+    /// measuring it, and for the tests that show it changes nothing).
+    ///
+    /// ```
+    /// assert!(fhir_preflight::Options::default().memo());
+    /// assert!(!fhir_preflight::Options::default().with_memo(false).memo());
+    /// ```
+    pub fn with_memo(mut self, on: bool) -> Self {
+        self.memo = on;
+        self
+    }
+
+    /// See [`Options::with_memo`].
+    pub fn memo(&self) -> bool {
+        self.memo
     }
 
     /// See [`Options::with_best_practice`].

@@ -224,6 +224,7 @@ impl<S: Sink> Validator<S> {
     /// The sink is owned (get it back with [`Validator::finish_with_sink`]); a `&mut` closure is a
     /// sink too.
     pub fn new(options: &Options, sink: S) -> Self {
+        crate::walk::memo::new_run();
         Validator {
             options: options.clone(),
             framer: Framer::new(options.max_line_bytes),

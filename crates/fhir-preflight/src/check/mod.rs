@@ -102,7 +102,20 @@ pub(crate) struct Rule {
     /// The elements whose objects (and arrays) the walk keeps whole for the rule, which reads
     /// them through FHIRPath nodes (`facts::MemberIndex`); other objects are scanned if read.
     pub(crate) keeps: Keeps,
+    /// Whether the rule reads more than the object it is given (its path, the walk's context, the
+    /// enclosing resource): the walk remembers only objects whose rules do not (`walk/memo.rs`).
+    /// A path or context read only to word a finding does not count (a remembered object has none).
+    pub(crate) context: Context,
     pub(crate) hook: Hook,
+}
+
+/// Whether a rule reads more than its object, on the types it looks at.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Context {
+    No,
+    Yes,
+    /// On the types for which this is true.
+    Where(fn(&Model, TypeId) -> bool),
 }
 
 /// What a rule reads through FHIRPath nodes, below the object it is given.
@@ -126,6 +139,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Resources,
         reads: &["contained"],
         keeps: Keeps::Nothing,
+        context: Context::Yes,
         hook: Hook::Member(contained::dom2),
     },
     Rule {
@@ -133,6 +147,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Resources,
         reads: &["id"],
         keeps: Keeps::Nothing,
+        context: Context::Yes,
         hook: Hook::Member(resource_id::extension),
     },
     Rule {
@@ -140,6 +155,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Meta"]),
         reads: &["versionId", "lastUpdated", "security"],
         keeps: Keeps::Nothing,
+        context: Context::Yes,
         hook: Hook::Member(contained::dom4_dom5),
     },
     // Object rules, at the end of each object.
@@ -148,6 +164,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Where(has_required),
         reads: &[],
         keeps: Keeps::Nothing,
+        context: Context::No,
         hook: Hook::Object(cardinality::min),
     },
     Rule {
@@ -155,6 +172,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Extension"]),
         reads: &["url"],
         keeps: Keeps::Nothing,
+        context: Context::No,
         hook: Hook::Object(extension::check),
     },
     Rule {
@@ -162,6 +180,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Extension"]),
         reads: &["url"],
         keeps: Keeps::Nothing,
+        context: Context::Yes,
         hook: Hook::Object(extension_context::check),
     },
     Rule {
@@ -169,6 +188,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Resources,
         reads: &[],
         keeps: Keeps::Nothing,
+        context: Context::Yes,
         hook: Hook::Object(contained::id_required),
     },
     Rule {
@@ -176,6 +196,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Where(has_primitive_arrays),
         reads: &[],
         keeps: Keeps::Nothing,
+        context: Context::No,
         hook: Hook::Object(shape::null_in_both),
     },
     Rule {
@@ -183,6 +204,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Reference"]),
         reads: &["reference", "type"],
         keeps: Keeps::Nothing,
+        context: Context::Yes,
         hook: Hook::Object(reference::check),
     },
     Rule {
@@ -190,6 +212,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["CodeableConcept", "Coding"]),
         reads: &[],
         keeps: Keeps::Nothing,
+        context: Context::No,
         hook: Hook::Object(binding::codings),
     },
     Rule {
@@ -197,6 +220,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Coding", "Identifier", "Quantity"]),
         reads: &["system"],
         keeps: Keeps::Nothing,
+        context: Context::No,
         hook: Hook::Object(system::absolute),
     },
     Rule {
@@ -204,6 +228,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Where(shape::has_element_id),
         reads: &[],
         keeps: Keeps::Nothing,
+        context: Context::No,
         hook: Hook::Object(shape::id_only),
     },
     Rule {
@@ -211,6 +236,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Attachment"]),
         reads: &["data", "size"],
         keeps: Keeps::Nothing,
+        context: Context::No,
         hook: Hook::Object(attachment::size),
     },
     Rule {
@@ -218,6 +244,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Bundle"]),
         reads: &[],
         keeps: Keeps::Elements(&["entry", "link"]),
+        context: Context::Yes,
         hook: Hook::Object(bundle::check),
     },
     Rule {
@@ -225,6 +252,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Where(invariant::has_constraints),
         reads: READS_ALL,
         keeps: Keeps::Computed(invariant::keeps),
+        context: Context::Where(invariant::reads_context),
         hook: Hook::Object(invariant::check),
     },
     Rule {
@@ -232,6 +260,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Resources,
         reads: &["meta"],
         keeps: Keeps::Computed(profile::keeps),
+        context: Context::Yes,
         hook: Hook::Object(profile::check),
     },
     // Resource rules, at the end of each resource that owns its contained resources.
@@ -240,6 +269,7 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Resources,
         reads: &[],
         keeps: Keeps::Nothing,
+        context: Context::Yes,
         hook: Hook::Resource(contained::local_references),
     },
     // Line rules.
@@ -248,9 +278,17 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::All,
         reads: &[],
         keeps: Keeps::Nothing,
+        context: Context::Yes,
         hook: Hook::Line(resource_type::check),
     },
-    Rule { name: "id", types: Types::All, reads: &[], keeps: Keeps::Nothing, hook: Hook::Line(resource_id::check) },
+    Rule {
+        name: "id",
+        types: Types::All,
+        reads: &[],
+        keeps: Keeps::Nothing,
+        context: Context::Yes,
+        hook: Hook::Line(resource_id::check),
+    },
 ];
 
 /// Types with an element of min 1.
@@ -287,6 +325,9 @@ pub(crate) struct TypeRules {
     /// this object.
     pub(crate) keep: KeepBits,
     pub(crate) object: Vec<ObjectRule>,
+    /// No rule of the type reads more than the object (`Rule::context`), and it is not a
+    /// resource: the walk may remember its objects (`walk/memo.rs`).
+    pub(crate) context_free: bool,
 }
 
 /// [`RULES`] compiled for a model: per type, what to call.
@@ -309,6 +350,7 @@ impl Rules {
         for id in model.type_ids() {
             let mut t = TypeRules::default();
             let def = model.ty(id);
+            t.context_free = def.kind != TypeKind::Resource;
             for rule in rules {
                 // What a rule reads below its objects is kept on the types on the way, which
                 // need not be the rule's own.
@@ -319,6 +361,14 @@ impl Rules {
                 }
                 if !rule.types.include(model, id) {
                     continue;
+                }
+                // (Resource and line rules run on no object.)
+                if matches!(rule.hook, Hook::Member(_) | Hook::Object(_)) {
+                    t.context_free &= match rule.context {
+                        Context::No => true,
+                        Context::Yes => false,
+                        Context::Where(reads) => !reads(model, id),
+                    };
                 }
                 if let Keeps::Elements(names) = rule.keeps {
                     t.keep.always |= def

@@ -70,6 +70,53 @@ pub(crate) struct MemberIndex {
     references: RefCell<Vec<u32>>,
     /// More references than [`MemberIndex::MAX_KEPT`]: the list is not complete.
     references_full: std::cell::Cell<bool>,
+    /// How many references were noted and unfinished objects scanned on this line (see
+    /// [`MemberIndex::only_kept_since`]).
+    other_writes: std::cell::Cell<u32>,
+}
+
+/// Where a [`MemberIndex`] stands: how many slots and arena entries of objects and arrays, and
+/// other writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IndexMark {
+    objects: (usize, usize),
+    arrays: (usize, usize),
+    other: u32,
+}
+
+/// What reading an object kept in a [`MemberIndex`], relative to the object's offset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Recorded {
+    objects: Vec<Slot>,
+    members: Vec<Captured>,
+    arrays: Vec<Slot>,
+    items: Vec<Option<usize>>,
+}
+
+impl Recorded {
+    pub(crate) fn clear(&mut self) {
+        self.objects.clear();
+        self.members.clear();
+        self.arrays.clear();
+        self.items.clear();
+    }
+}
+
+/// An entry of a [`MemberIndex`] arena that holds an offset of the line.
+trait Offsets: Copy {
+    fn shifted(self, by: isize) -> Self;
+}
+
+impl Offsets for Captured {
+    fn shifted(self, by: isize) -> Self {
+        Captured { offset: (self.offset as isize + by) as u32, ..self }
+    }
+}
+
+impl Offsets for Option<usize> {
+    fn shifted(self, by: isize) -> Self {
+        self.map(|at| (at as isize + by) as usize)
+    }
 }
 
 /// Slots by offset, and the arena their ranges are in.
@@ -87,7 +134,7 @@ impl<T> Default for Kept<T> {
 
 /// An object or array: where it starts and ends, and its range in the arena (`len == u32::MAX`:
 /// not kept).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot {
     open: usize,
     close: usize,
@@ -99,7 +146,46 @@ struct Slot {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SlotId(usize);
 
-impl<T: Copy> Kept<T> {
+impl<T: Offsets> Kept<T> {
+    fn mark(&self) -> (usize, usize) {
+        (self.slots.borrow().len(), self.arena.borrow().len())
+    }
+
+    fn room_for(&self, entries: usize) -> bool {
+        self.arena.borrow().len() + entries <= MemberIndex::MAX_KEPT
+    }
+
+    /// The slots opened since `mark` and their entries, relative to `origin` (slot ranges
+    /// relative to the arena's length at `mark`).
+    fn record_since(&self, mark: (usize, usize), origin: usize, slots: &mut Vec<Slot>, entries: &mut Vec<T>) {
+        let by = -(origin as isize);
+        for s in &self.slots.borrow()[mark.0..] {
+            let start = if s.len == u32::MAX { 0 } else { s.start - mark.1 as u32 };
+            slots.push(Slot { open: s.open - origin, close: s.close.saturating_sub(origin), start, len: s.len });
+        }
+        entries.extend(self.arena.borrow()[mark.1..].iter().map(|e| e.shifted(by)));
+    }
+
+    /// Back to `mark` (debug builds: a replay undone, to read the same object again).
+    #[cfg(debug_assertions)]
+    fn truncate(&self, mark: (usize, usize)) {
+        self.slots.borrow_mut().truncate(mark.0);
+        self.arena.borrow_mut().truncate(mark.1);
+    }
+
+    fn replay(&self, slots: &[Slot], entries: &[T], origin: usize) {
+        let mut arena = self.arena.borrow_mut();
+        let base = arena.len() as u32;
+        let by = origin as isize;
+        self.slots.borrow_mut().extend(slots.iter().map(|s| Slot {
+            open: s.open + origin,
+            close: s.close + origin,
+            start: if s.len == u32::MAX { 0 } else { s.start + base },
+            len: s.len,
+        }));
+        arena.extend(entries.iter().map(|e| e.shifted(by)));
+    }
+
     fn clear(&mut self) {
         self.slots.get_mut().clear();
         self.arena.get_mut().clear();
@@ -151,8 +237,50 @@ impl MemberIndex {
         self.references_full.set(false);
     }
 
+    /// Where the index stands: see [`MemberIndex::record_since`].
+    pub(crate) fn mark(&self) -> IndexMark {
+        IndexMark { objects: self.objects.mark(), arrays: self.arrays.mark(), other: self.other_writes.get() }
+    }
+
+    /// Since `mark`, only objects and arrays were kept (no `Reference.reference` noted, no
+    /// unfinished object scanned): what [`MemberIndex::record_since`] records is all that changed.
+    pub(crate) fn only_kept_since(&self, mark: IndexMark) -> bool {
+        self.other_writes.get() == mark.other
+    }
+
+    /// What was kept since `mark` (the objects and arrays read since), with offsets relative to
+    /// `origin`, into `into`: [`MemberIndex::replay`] keeps the same at another place.
+    pub(crate) fn record_since(&self, mark: IndexMark, origin: usize, into: &mut Recorded) {
+        self.objects.record_since(mark.objects, origin, &mut into.objects, &mut into.members);
+        self.arrays.record_since(mark.arrays, origin, &mut into.arrays, &mut into.items);
+    }
+
+    /// Keep what `recorded` holds as if the same bytes were read again at `origin` (after every
+    /// object and array kept so far: offsets only grow within a line). `false` (and nothing kept)
+    /// when it would pass [`MemberIndex::MAX_KEPT`], where a reading keeps only part.
+    pub(crate) fn replay(&self, recorded: &Recorded, origin: usize) -> bool {
+        if !self.objects.room_for(recorded.members.len()) || !self.arrays.room_for(recorded.items.len()) {
+            return false;
+        }
+        self.objects.replay(&recorded.objects, &recorded.members, origin);
+        self.arrays.replay(&recorded.arrays, &recorded.items, origin);
+        true
+    }
+
+    /// Back to `mark`: what was kept since is dropped (debug builds: a replay undone).
+    #[cfg(debug_assertions)]
+    pub(crate) fn truncate(&self, mark: IndexMark) {
+        self.objects.truncate(mark.objects);
+        self.arrays.truncate(mark.arrays);
+    }
+
+    fn wrote(&self) {
+        self.other_writes.set(self.other_writes.get().wrapping_add(1));
+    }
+
     /// The walk read a `Reference.reference` whose value starts at `at`.
     pub(crate) fn reference_at(&self, at: usize) {
+        self.wrote();
         let mut references = self.references.borrow_mut();
         if references.len() < Self::MAX_KEPT {
             references.push(at as u32);
@@ -181,6 +309,7 @@ impl MemberIndex {
     /// Keep the members of an unfinished object, scanned (a handful per line; at most 64, the
     /// rest are scanned again).
     pub(crate) fn keep_scanned(&self, open: usize, members: Rc<[Captured]>) {
+        self.wrote();
         let mut scanned = self.scanned.borrow_mut();
         if scanned.len() < 64 {
             scanned.push((open, members));
@@ -262,7 +391,7 @@ pub(crate) struct ValueFacts<'f, 'a> {
 }
 
 /// The value of an element that a type's rules read, kept by the walk: where its value starts.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Captured {
     /// Index in the type's elements.
     pub(crate) element: u8,

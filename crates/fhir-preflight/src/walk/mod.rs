@@ -13,6 +13,7 @@
 //!
 //! May import: `json`, `model`, `facts`, `check`, `diagnostic`.
 
+pub(crate) mod memo;
 mod typed;
 
 use std::borrow::Cow;
@@ -34,6 +35,8 @@ pub(crate) struct Stop;
 pub(crate) struct Scratch {
     buffers: Buffers,
     members: MemberIndex,
+    /// Objects read before, on this thread (kept from line to line).
+    pub(crate) memo: memo::Memo,
 }
 
 impl Scratch {
@@ -88,6 +91,13 @@ pub(crate) struct Walk<'a, 'w> {
     /// Inside a resource whose `meta.profile` names a profile here: every object is kept (the
     /// profile engine reads them through FHIRPath nodes).
     keep_all: bool,
+    memo: &'w mut memo::Memo,
+    /// An object whose rules read more than itself was read (since the innermost object being
+    /// remembered started): that object is not remembered.
+    contextual: bool,
+    /// The depth of the deepest typed object read (since the innermost object being remembered
+    /// started).
+    deepest: usize,
 }
 
 /// What a look-ahead found as an object's `resourceType`.
@@ -111,7 +121,7 @@ impl<'a, 'w> Walk<'a, 'w> {
         max_depth: usize,
     ) -> LineFacts {
         let bytes = text.as_bytes();
-        let Scratch { buffers, members } = scratch;
+        let Scratch { buffers, members, memo } = scratch;
         members.clear();
         let line = Line { bytes, text, model, members, profiles };
         let mut walk = Walk {
@@ -123,6 +133,9 @@ impl<'a, 'w> Walk<'a, 'w> {
             max_depth,
             owner_contained: 0,
             keep_all: false,
+            memo,
+            contextual: false,
+            deepest: 0,
         };
         let facts = walk.root();
         if facts.is_object {

@@ -9,11 +9,12 @@
 
 use std::borrow::Cow;
 
+use super::memo::{Found, Memo};
 use super::{Stop, Walk};
 use crate::check::{self, shape, TypeRules};
 use crate::facts::{
-    Captured, ContainedId, Ctx, LineFacts, LocalRef, Member, MemberFacts, ObjectFacts, Path, ResourceFacts, SlotId,
-    ValueFacts,
+    Captured, ContainedId, Ctx, IndexMark, LineFacts, LocalRef, Member, MemberFacts, ObjectFacts, Path, ResourceFacts,
+    SlotId, ValueFacts,
 };
 use crate::json::scan::Token;
 use crate::model::r4::ids;
@@ -50,6 +51,10 @@ impl<'a> Walk<'a, '_> {
         let model = self.line.model;
         let t = model.ty(tid);
         let type_rules = self.rules.of(tid);
+        if !type_rules.context_free {
+            self.contextual = true;
+        }
+        self.deepest = self.deepest.max(depth);
         let is_resource = t.kind == TypeKind::Resource;
         // A resource that is not contained owns the `#id` references and contained ids read inside it.
         let owner = is_resource && !ctx.contained;
@@ -431,6 +436,9 @@ impl<'a> Walk<'a, '_> {
                 if depth + 1 > self.max_depth {
                     return Err(self.too_deep(offset, path));
                 }
+                if self.rules.of(tid).context_free && self.memo.worth(tid) {
+                    return self.object_remembered(depth, path, tid, offset, ctx, element);
+                }
                 self.sc.pos += 1;
                 self.typed_object(depth + 1, path, tid, offset, ctx, Some(element), None)?;
                 Ok(true)
@@ -449,6 +457,116 @@ impl<'a> Walk<'a, '_> {
                 Ok(true)
             }
         }
+    }
+
+    /// An object of type `tid` at `offset` (its `{`, not consumed) that the walk may remember
+    /// (`memo.rs`): skipped if the same bytes were read before in the same place (and what reading
+    /// them kept for the FHIRPath engine kept again, moved), else read and remembered if reading
+    /// it found nothing and read nothing around it.
+    fn object_remembered(
+        &mut self,
+        depth: usize,
+        path: &Path<'_>,
+        tid: TypeId,
+        offset: usize,
+        ctx: Ctx,
+        element: &'static Element,
+    ) -> Result<bool, Stop> {
+        let rest = &self.line.bytes[offset..];
+        let context = u8::from(ctx.contained)
+            | u8::from(ctx.contained_meta) << 1
+            | u8::from(ctx.nested_contained) << 2
+            | u8::from(ctx.transaction) << 3
+            | u8::from(ctx.keep) << 4
+            | u8::from(self.keep_all) << 5;
+        let key = Memo::key(tid, Some(element), context, rest);
+        let depth_left = self.max_depth - depth;
+        if let Some(Found { len, levels, index }) = self.memo.find(key, rest, depth_left) {
+            #[cfg(debug_assertions)]
+            let index = &index.clone();
+            #[cfg(debug_assertions)]
+            let mark = self.line.members.mark();
+            if self.line.members.replay(index, offset) {
+                #[cfg(debug_assertions)]
+                self.read_again(depth, path, tid, offset, ctx, element, len, mark, index);
+                self.sc.pos = offset + len;
+                // As deep as reading it went (for the object around it, if it is being remembered).
+                self.deepest = self.deepest.max(depth + levels - 1);
+                self.memo.tally(tid, true);
+                return Ok(true);
+            }
+        }
+        self.memo.tally(tid, false);
+        let before = self.state();
+        let outer = std::mem::replace(&mut self.contextual, false);
+        let outer_deepest = std::mem::replace(&mut self.deepest, 0);
+        self.sc.pos = offset + 1;
+        let read = self.typed_object(depth + 1, path, tid, offset, ctx, Some(element), None);
+        if read.is_ok() && !self.contextual && self.unchanged_since(before) {
+            // The deepest typed object read in it, less its own depth, itself, and an array of
+            // primitives below the deepest (arrays of objects count one more than they need).
+            let levels = self.deepest - (depth + 1) + 2;
+            if let Some(recorded) = self.memo.remember(key, &self.line.bytes[offset..self.sc.pos], levels) {
+                self.line.members.record_since(before.1, offset, recorded);
+            }
+        }
+        self.contextual |= outer;
+        self.deepest = self.deepest.max(outer_deepest);
+        read.map(|()| true)
+    }
+
+    /// What reading an object may change outside it: findings, what the line's `MemberIndex`
+    /// holds, the `#id` references read.
+    fn state(&self) -> (u64, IndexMark, usize) {
+        (self.findings.count(), self.line.members.mark(), self.scratch.local_refs.len())
+    }
+
+    /// Since `before`, nothing was found or noted but what the index records (objects and arrays
+    /// kept).
+    fn unchanged_since(&self, before: (u64, IndexMark, usize)) -> bool {
+        self.findings.count() == before.0
+            && self.line.members.only_kept_since(before.1)
+            && self.scratch.local_refs.len() == before.2
+    }
+
+    /// Debug builds: a remembered object is read again, and must read as remembered: to its
+    /// end, nothing found or read around it, and the index keeping what the replay kept.
+    #[cfg(debug_assertions)]
+    #[expect(clippy::too_many_arguments, reason = "object_remembered's arguments and what was found")]
+    fn read_again(
+        &mut self,
+        depth: usize,
+        path: &Path<'_>,
+        tid: TypeId,
+        offset: usize,
+        ctx: Ctx,
+        element: &'static Element,
+        len: usize,
+        mark: IndexMark,
+        recorded: &crate::facts::Recorded,
+    ) {
+        let mut replayed = crate::facts::Recorded::default();
+        self.line.members.record_since(mark, offset, &mut replayed);
+        assert_eq!(&replayed, recorded, "a replay keeps what was recorded");
+        self.line.members.truncate(mark);
+        let before = self.state();
+        let outer = std::mem::replace(&mut self.contextual, false);
+        let outer_deepest = std::mem::replace(&mut self.deepest, 0);
+        self.sc.pos = offset + 1;
+        let read = self.typed_object(depth + 1, path, tid, offset, ctx, Some(element), None);
+        self.deepest = outer_deepest;
+        let mut again = crate::facts::Recorded::default();
+        self.line.members.record_since(mark, offset, &mut again);
+        assert!(
+            read.is_ok()
+                && self.sc.pos == offset + len
+                && !self.contextual
+                && self.unchanged_since(before)
+                && &again == recorded,
+            "a remembered object reads differently at {offset}: {:?}",
+            self.line.text.get(offset..offset + len)
+        );
+        self.contextual = outer;
     }
 
     /// One primitive value starting at `offset`. Returns whether it counts as present.
