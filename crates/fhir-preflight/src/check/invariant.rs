@@ -231,17 +231,6 @@ pub(crate) fn keeps(model: &Model, id: TypeId) -> mask::KeepBits {
     all.get(usize::from(id)).copied().unwrap_or_default()
 }
 
-/// Do the constraints of type `id` read more than the object (`%resource`, `%rootResource`)?
-/// (`check::Context`: the walk remembers only objects whose rules do not.)
-pub(crate) fn reads_context(model: &Model, id: TypeId) -> bool {
-    plans(model).get(usize::from(id)).is_some_and(|plan| {
-        plan.iter().any(|p| {
-            let e = as_evaluated(p.constraint.expression);
-            e.contains("%resource") || e.contains("%rootResource")
-        })
-    })
-}
-
 /// Types with constraints to evaluate here.
 pub(crate) fn has_constraints(t: &TypeDef) -> bool {
     let model = Model::r4();

@@ -109,13 +109,13 @@ pub(crate) struct Rule {
     pub(crate) hook: Hook,
 }
 
-/// Whether a rule reads more than its object, on the types it looks at.
+/// Whether a rule reads more than its object (`Rule::context`). The object's holder element and
+/// the walk's context bits (contained, transaction, kept) are part of the memo's key: reading
+/// them does not count.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Context {
     No,
     Yes,
-    /// On the types for which this is true.
-    Where(fn(&Model, TypeId) -> bool),
 }
 
 /// What a rule reads through FHIRPath nodes, below the object it is given.
@@ -204,7 +204,9 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Only(&["Reference"]),
         reads: &["reference", "type"],
         keeps: Keeps::Nothing,
-        context: Context::Yes,
+        // The holder (its targets) and whether the walk is in a transaction are part of the
+        // memo's key.
+        context: Context::No,
         hook: Hook::Object(reference::check),
     },
     Rule {
@@ -252,7 +254,9 @@ pub(crate) static RULES: &[Rule] = &[
         types: Types::Where(invariant::has_constraints),
         reads: READS_ALL,
         keeps: Keeps::Computed(invariant::keeps),
-        context: Context::Where(invariant::reads_context),
+        // What a constraint reads outside its object (`%resource`, `%rootResource`, the
+        // contained resources) is noted as it is read (`MemberIndex::noted_context`).
+        context: Context::No,
         hook: Hook::Object(invariant::check),
     },
     Rule {
@@ -364,11 +368,7 @@ impl Rules {
                 }
                 // (Resource and line rules run on no object.)
                 if matches!(rule.hook, Hook::Member(_) | Hook::Object(_)) {
-                    t.context_free &= match rule.context {
-                        Context::No => true,
-                        Context::Yes => false,
-                        Context::Where(reads) => !reads(model, id),
-                    };
+                    t.context_free &= matches!(rule.context, Context::No);
                 }
                 if let Keeps::Elements(names) = rule.keeps {
                     t.keep.always |= def

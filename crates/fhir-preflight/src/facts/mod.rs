@@ -70,8 +70,8 @@ pub(crate) struct MemberIndex {
     references: RefCell<Vec<u32>>,
     /// More references than [`MemberIndex::MAX_KEPT`]: the list is not complete.
     references_full: std::cell::Cell<bool>,
-    /// How many references were noted and unfinished objects scanned on this line (see
-    /// [`MemberIndex::only_kept_since`]).
+    /// How many unfinished objects were scanned and reads outside an object noted on this line
+    /// (see [`MemberIndex::only_kept_since`]).
     other_writes: std::cell::Cell<u32>,
 }
 
@@ -81,6 +81,7 @@ pub(crate) struct MemberIndex {
 pub(crate) struct IndexMark {
     objects: (usize, usize),
     arrays: (usize, usize),
+    references: usize,
     other: u32,
 }
 
@@ -91,6 +92,7 @@ pub(crate) struct Recorded {
     members: Vec<Captured>,
     arrays: Vec<Slot>,
     items: Vec<Option<usize>>,
+    references: Vec<u32>,
 }
 
 impl Recorded {
@@ -99,6 +101,7 @@ impl Recorded {
         self.members.clear();
         self.arrays.clear();
         self.items.clear();
+        self.references.clear();
     }
 }
 
@@ -239,11 +242,17 @@ impl MemberIndex {
 
     /// Where the index stands: see [`MemberIndex::record_since`].
     pub(crate) fn mark(&self) -> IndexMark {
-        IndexMark { objects: self.objects.mark(), arrays: self.arrays.mark(), other: self.other_writes.get() }
+        IndexMark {
+            objects: self.objects.mark(),
+            arrays: self.arrays.mark(),
+            references: self.references.borrow().len(),
+            other: self.other_writes.get(),
+        }
     }
 
-    /// Since `mark`, only objects and arrays were kept (no `Reference.reference` noted, no
-    /// unfinished object scanned): what [`MemberIndex::record_since`] records is all that changed.
+    /// Since `mark`, only objects, arrays and references were kept (no unfinished object scanned,
+    /// nothing read outside the objects read: [`MemberIndex::noted_context`]): what
+    /// [`MemberIndex::record_since`] records is all that changed.
     pub(crate) fn only_kept_since(&self, mark: IndexMark) -> bool {
         self.other_writes.get() == mark.other
     }
@@ -253,17 +262,23 @@ impl MemberIndex {
     pub(crate) fn record_since(&self, mark: IndexMark, origin: usize, into: &mut Recorded) {
         self.objects.record_since(mark.objects, origin, &mut into.objects, &mut into.members);
         self.arrays.record_since(mark.arrays, origin, &mut into.arrays, &mut into.items);
+        into.references.extend(self.references.borrow()[mark.references..].iter().map(|&at| at - origin as u32));
     }
 
     /// Keep what `recorded` holds as if the same bytes were read again at `origin` (after every
     /// object and array kept so far: offsets only grow within a line). `false` (and nothing kept)
     /// when it would pass [`MemberIndex::MAX_KEPT`], where a reading keeps only part.
     pub(crate) fn replay(&self, recorded: &Recorded, origin: usize) -> bool {
-        if !self.objects.room_for(recorded.members.len()) || !self.arrays.room_for(recorded.items.len()) {
+        let mut references = self.references.borrow_mut();
+        if !self.objects.room_for(recorded.members.len())
+            || !self.arrays.room_for(recorded.items.len())
+            || references.len() + recorded.references.len() > Self::MAX_KEPT
+        {
             return false;
         }
         self.objects.replay(&recorded.objects, &recorded.members, origin);
         self.arrays.replay(&recorded.arrays, &recorded.items, origin);
+        references.extend(recorded.references.iter().map(|&at| at + origin as u32));
         true
     }
 
@@ -272,6 +287,13 @@ impl MemberIndex {
     pub(crate) fn truncate(&self, mark: IndexMark) {
         self.objects.truncate(mark.objects);
         self.arrays.truncate(mark.arrays);
+        self.references.borrow_mut().truncate(mark.references);
+    }
+
+    /// A constraint read outside the object it is on (`%resource`, `%rootResource`, the
+    /// contained resources read so far): the walk does not remember the objects being read.
+    pub(crate) fn noted_context(&self) {
+        self.wrote();
     }
 
     fn wrote(&self) {
@@ -280,7 +302,6 @@ impl MemberIndex {
 
     /// The walk read a `Reference.reference` whose value starts at `at`.
     pub(crate) fn reference_at(&self, at: usize) {
-        self.wrote();
         let mut references = self.references.borrow_mut();
         if references.len() < Self::MAX_KEPT {
             references.push(at as u32);

@@ -355,9 +355,16 @@ impl<'a> Eval<'_, 'a> {
 
     fn var(&self, v: &str) -> Res<'a> {
         let node = |n: Option<Node<'a>>| n.map(|n| smallvec![Item::Node(n)]).unwrap_or_default();
+        // Outside the object the constraint is on: noted (the walk does not remember the object).
+        let outside = |n: Option<Node<'a>>| {
+            if let Some(n) = n {
+                n.line.members.noted_context();
+            }
+            node(n)
+        };
         Ok(match v {
-            "resource" => node(self.env.resource),
-            "rootResource" => node(self.env.root.or(self.env.resource)),
+            "resource" => outside(self.env.resource),
+            "rootResource" => outside(self.env.root.or(self.env.resource)),
             "context" => node(self.env.context),
             "ucum" => smallvec![Item::Str(Cow::Borrowed("http://unitsofmeasure.org"))],
             "sct" => smallvec![Item::Str(Cow::Borrowed("http://snomed.info/sct"))],

@@ -265,6 +265,7 @@ impl Kept<'_> {
     /// compared as the evaluator compares them (`eval::nodes_equal`).
     fn intersects(&self, steps: &[u8], from_resource: &[u8], tid: TypeId) -> Result<bool, ()> {
         let (line, resource) = (self.line.ok_or(())?, self.resource.ok_or(())?);
+        line.members.noted_context();
         let mut mine = SmallVec::new();
         self.reach(steps, &mut mine)?;
         if mine.is_empty() {
@@ -762,6 +763,9 @@ impl Kept<'_> {
     /// [`Mask::InContained`] on a present child.
     #[inline(never)]
     fn in_contained(&self, i: u8) -> Result<Truth, ()> {
+        if let Some(line) = self.line {
+            line.members.noted_context();
+        }
         let text = self.text(i).ok_or(())?;
         // `substring(1)`: from the second character; empty (so `in` is empty) when there is none.
         let Some((from, _)) = text.char_indices().nth(1) else { return Ok(None) };

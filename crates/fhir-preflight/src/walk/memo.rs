@@ -340,6 +340,29 @@ mod tests {
     }
 
     #[test]
+    fn references_are_found_only_where_they_read_the_same() {
+        let subject = |reference: &str| format!(r#","subject":{{"reference":"{reference}"}}"#);
+        let in_transaction = |extra: &str| {
+            let entry = observation(CODE, extra);
+            format!(
+                r#"{{"resourceType":"Bundle","type":"transaction","entry":[{{"fullUrl":"urn:uuid:1","resource":{entry},"request":{{"method":"POST","url":"Observation"}}}}]}}"#
+            )
+        };
+        let conditional = subject("Patient?identifier=a");
+        let contained = r#","contained":[{"resourceType":"Patient","id":"p1"}]"#;
+        let mut lines: Vec<String> = (0..3).map(|_| in_transaction(&conditional)).collect();
+        lines.push(observation(CODE, &conditional));
+        lines.extend((0..3).map(|_| observation(CODE, &format!("{contained}{}", subject("#p1")))));
+        lines.push(observation(CODE, &subject("#p1")));
+        lines.extend((0..3).map(|_| observation(CODE, &subject("Patient/p1"))));
+        let (diagnostics, found) = same_with_and_without(&lines, 128);
+        assert!(diagnostics[3].iter().any(|d| d.contains("reference/conditional")), "{diagnostics:?}");
+        assert!(diagnostics[7].iter().any(|d| d.contains("reference/")), "{diagnostics:?}");
+        assert!(diagnostics[8..].iter().all(Vec::is_empty), "{diagnostics:?}");
+        assert!(found > 0);
+    }
+
+    #[test]
     fn found_only_with_the_same_bytes_key_and_room() {
         let mut memo = Memo::default();
         memo.prepare(true, 1, 2);
