@@ -1,23 +1,28 @@
 //! Objects already read: bulk FHIR data repeats the same small objects over and over (a LOINC
-//! `Coding`, a `CodeableConcept` of a category, a `Quantity`'s unit block), and an object of a
-//! type whose rules read nothing but the object itself has the same verdict wherever the same
-//! bytes stand. The walk remembers such objects per thread, by their bytes, when reading them
-//! found nothing; the next object with the same bytes, type and holder is skipped in one compare.
+//! `CodeableConcept`, a `Reference` to the line's patient, a `Money`), and an object whose rules
+//! read nothing but the object itself has the same verdict wherever the same bytes stand. The
+//! walk remembers such objects per thread and per run, by their bytes, when reading them found
+//! nothing; the next object with the same bytes, type, holder and context bits is skipped with
+//! one compare, and what reading it kept for the FHIRPath engine is kept again, moved.
 //!
 //! What makes an object's reading independent of where it stands, checked as it is read (the
 //! walk then remembers it; otherwise not):
-//! - no rule of its type or of a type inside it reads more than the object: not the path, the
-//!   enclosing resource or the walk's context (`check::TypeRules::context_free`, derived from the
-//!   rule table: resources, `Reference`, `Extension`, `Meta` and the types whose constraints read
-//!   `%resource` are not);
-//! - nothing was found in it (no finding of any severity), nothing was kept in the line's
-//!   `MemberIndex` for the FHIRPath engine, no `#id` reference was read in it;
-//! - its holder element (a binding, an extension's place) and the walk's context bits are part
-//!   of the key, and it fits the depth left where it is found again.
+//! - no rule of its type or of a type inside it reads more than the object (its path, the
+//!   enclosing resource, the walk's context beyond the key's bits): `check::TypeRules::context_free`,
+//!   derived from each row's `check::Rule::context` (resources, `Extension` and `Meta` are not);
+//! - no constraint read outside it: the FHIRPath engine notes `%resource`, `%rootResource` and the
+//!   contained ids as it reads them (`MemberIndex::noted_context`);
+//! - nothing was found in it (no finding of any severity), no `#id` reference was read in it, and
+//!   the line's `MemberIndex` changed only by what can be recorded and replayed (the objects and
+//!   arrays kept, the `Reference.reference` offsets);
+//! - its holder element (a binding, a Reference's targets, an extension's place) and the walk's
+//!   context bits (contained, transaction, kept) are part of the key, and it fits the depth left
+//!   below `--max-depth` where it is found again.
 //!
 //! Not remembered: objects longer than [`MAX_BYTES`], anything while the invariant oracle traces
-//! (it counts each evaluation) or with `Options::with_memo(false)`. In debug builds every hit is
-//! read again and the two readings compared, so every test checks that a hit changes nothing.
+//! (it counts each evaluation) or with `Options::with_memo(false)`. In debug builds every object
+//! found is read again and the two readings compared (its end, no finding, the same index
+//! entries as the replay), so every test checks that a hit changes nothing.
 //!
 //! Bounded: [`SLOTS`] entries of at most [`MAX_BYTES`] each per thread, direct-mapped by a hash of
 //! the key (a collision costs one compare; a crafted input can only make every lookup miss).
