@@ -154,6 +154,10 @@ impl<T: Offsets> Kept<T> {
         (self.slots.borrow().len(), self.arena.borrow().len())
     }
 
+    fn complete_since(&self, mark: (usize, usize)) -> bool {
+        self.slots.borrow()[mark.0..].iter().all(|s| s.len != u32::MAX)
+    }
+
     fn room_for(&self, entries: usize) -> bool {
         self.arena.borrow().len() + entries <= MemberIndex::MAX_KEPT
     }
@@ -255,6 +259,12 @@ impl MemberIndex {
     /// [`MemberIndex::record_since`] records is all that changed.
     pub(crate) fn only_kept_since(&self, mark: IndexMark) -> bool {
         self.other_writes.get() == mark.other
+    }
+
+    /// Every object and array opened since `mark` was kept whole (none past
+    /// [`MemberIndex::MAX_KEPT`], which a reading elsewhere in a line would keep).
+    pub(crate) fn complete_since(&self, mark: IndexMark) -> bool {
+        self.objects.complete_since(mark.objects) && self.arrays.complete_since(mark.arrays)
     }
 
     /// What was kept since `mark` (the objects and arrays read since), with offsets relative to

@@ -521,11 +521,12 @@ impl<'a> Walk<'a, '_> {
         (self.findings.count(), self.line.members.mark(), self.scratch.local_refs.len())
     }
 
-    /// Since `before`, nothing was found or noted but what the index records (objects and arrays
-    /// kept).
+    /// Since `before`, nothing was found or noted but what the index records and replays (objects
+    /// and arrays kept whole, references).
     fn unchanged_since(&self, before: (u64, IndexMark, usize)) -> bool {
         self.findings.count() == before.0
             && self.line.members.only_kept_since(before.1)
+            && self.line.members.complete_since(before.1)
             && self.scratch.local_refs.len() == before.2
     }
 
