@@ -162,14 +162,17 @@ impl<T: Offsets> Kept<T> {
         self.arena.borrow().len() + entries <= MemberIndex::MAX_KEPT
     }
 
-    /// The slots opened since `mark` and their entries, relative to `origin` (slot ranges
-    /// relative to the arena's length at `mark`).
+    /// The slots opened since `mark` (all filled: `complete_since`) and their entries, relative
+    /// to `origin` (slot ranges relative to the arena's length at `mark`).
     fn record_since(&self, mark: (usize, usize), origin: usize, slots: &mut Vec<Slot>, entries: &mut Vec<T>) {
         let by = -(origin as isize);
-        for s in &self.slots.borrow()[mark.0..] {
-            let start = if s.len == u32::MAX { 0 } else { s.start - mark.1 as u32 };
-            slots.push(Slot { open: s.open - origin, close: s.close.saturating_sub(origin), start, len: s.len });
-        }
+        let base = mark.1 as u32;
+        slots.extend(self.slots.borrow()[mark.0..].iter().map(|s| Slot {
+            open: s.open - origin,
+            close: s.close - origin,
+            start: s.start - base,
+            len: s.len,
+        }));
         entries.extend(self.arena.borrow()[mark.1..].iter().map(|e| e.shifted(by)));
     }
 
@@ -187,7 +190,7 @@ impl<T: Offsets> Kept<T> {
         self.slots.borrow_mut().extend(slots.iter().map(|s| Slot {
             open: s.open + origin,
             close: s.close + origin,
-            start: if s.len == u32::MAX { 0 } else { s.start + base },
+            start: s.start + base,
             len: s.len,
         }));
         arena.extend(entries.iter().map(|e| e.shifted(by)));
@@ -254,17 +257,15 @@ impl MemberIndex {
         }
     }
 
-    /// Since `mark`, only objects, arrays and references were kept (no unfinished object scanned,
-    /// nothing read outside the objects read: [`MemberIndex::noted_context`]): what
-    /// [`MemberIndex::record_since`] records is all that changed.
-    pub(crate) fn only_kept_since(&self, mark: IndexMark) -> bool {
+    /// Since `mark`, all that changed is what [`MemberIndex::record_since`] records and
+    /// [`MemberIndex::replay`] keeps again: objects and arrays kept whole (none past
+    /// [`MemberIndex::MAX_KEPT`]) and references noted, nothing scanned, nothing read outside the
+    /// objects read ([`MemberIndex::noted_context`]).
+    pub(crate) fn replayable_since(&self, mark: IndexMark) -> bool {
         self.other_writes.get() == mark.other
-    }
-
-    /// Every object and array opened since `mark` was kept whole (none past
-    /// [`MemberIndex::MAX_KEPT`], which a reading elsewhere in a line would keep).
-    pub(crate) fn complete_since(&self, mark: IndexMark) -> bool {
-        self.objects.complete_since(mark.objects) && self.arrays.complete_since(mark.arrays)
+            && !self.references_full.get()
+            && self.objects.complete_since(mark.objects)
+            && self.arrays.complete_since(mark.arrays)
     }
 
     /// What was kept since `mark` (the objects and arrays read since), with offsets relative to

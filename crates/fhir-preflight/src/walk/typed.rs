@@ -23,6 +23,18 @@ use crate::model::{Element, Prim, Property, Role, Ty, TypeId, TypeKind};
 /// `Resource.id` read with the rules of the `id` type.
 static RESOURCE_ID: Property = Property { key: "id", element: 0, ty: Ty::Prim(Prim::Id) };
 
+/// An object the memo may skip: where it stands (`depth` of its container, its `{` at
+/// `offset`) and what it is read as.
+#[derive(Clone, Copy)]
+struct ObjectAt<'p, 'q> {
+    depth: usize,
+    path: &'p Path<'q>,
+    tid: TypeId,
+    offset: usize,
+    ctx: Ctx,
+    element: &'static Element,
+}
+
 /// Where a typed object's per-object state starts in the scratch buffers.
 #[derive(Clone, Copy)]
 struct Bases {
@@ -437,7 +449,7 @@ impl<'a> Walk<'a, '_> {
                     return Err(self.too_deep(offset, path));
                 }
                 if self.rules.of(tid).context_free && self.memo.worth(tid) {
-                    return self.object_remembered(depth, path, tid, offset, ctx, element);
+                    return self.object_remembered(ObjectAt { depth, path, tid, offset, ctx, element });
                 }
                 self.sc.pos += 1;
                 self.typed_object(depth + 1, path, tid, offset, ctx, Some(element), None)?;
@@ -463,56 +475,56 @@ impl<'a> Walk<'a, '_> {
     /// (`memo.rs`): skipped if the same bytes were read before in the same place (and what reading
     /// them kept for the FHIRPath engine kept again, moved), else read and remembered if reading
     /// it found nothing and read nothing around it.
-    fn object_remembered(
-        &mut self,
-        depth: usize,
-        path: &Path<'_>,
-        tid: TypeId,
-        offset: usize,
-        ctx: Ctx,
-        element: &'static Element,
-    ) -> Result<bool, Stop> {
-        let rest = &self.line.bytes[offset..];
+    fn object_remembered(&mut self, at: ObjectAt<'_, '_>) -> Result<bool, Stop> {
+        let ctx = at.ctx;
+        let rest = &self.line.bytes[at.offset..];
         let context = u8::from(ctx.contained)
             | u8::from(ctx.contained_meta) << 1
             | u8::from(ctx.nested_contained) << 2
             | u8::from(ctx.transaction) << 3
             | u8::from(ctx.keep) << 4
             | u8::from(self.keep_all) << 5;
-        let key = Memo::key(tid, Some(element), context, rest);
-        let depth_left = self.max_depth - depth;
+        let key = Memo::key(at.tid, at.element, context, rest);
+        let depth_left = self.max_depth - at.depth;
         if let Some(Found { len, levels, index }) = self.memo.find(key, rest, depth_left) {
             #[cfg(debug_assertions)]
             let index = &index.clone();
             #[cfg(debug_assertions)]
             let mark = self.line.members.mark();
-            if self.line.members.replay(index, offset) {
+            if self.line.members.replay(index, at.offset) {
                 #[cfg(debug_assertions)]
-                self.read_again(depth, path, tid, offset, ctx, element, len, mark, index);
-                self.sc.pos = offset + len;
+                self.read_again(at, len, mark, index);
+                self.sc.pos = at.offset + len;
                 // As deep as reading it went (for the object around it, if it is being remembered).
-                self.deepest = self.deepest.max(depth + levels - 1);
-                self.memo.tally(tid, true);
+                self.deepest = self.deepest.max(at.depth + levels - 1);
+                self.memo.tally(at.tid, true);
                 return Ok(true);
             }
         }
-        self.memo.tally(tid, false);
+        self.memo.tally(at.tid, false);
         let before = self.state();
-        let outer = std::mem::replace(&mut self.contextual, false);
-        let outer_deepest = std::mem::replace(&mut self.deepest, 0);
-        self.sc.pos = offset + 1;
-        let read = self.typed_object(depth + 1, path, tid, offset, ctx, Some(element), None);
-        if read.is_ok() && !self.contextual && self.unchanged_since(before) {
+        let (read, contextual, deepest) = self.read_alone(at);
+        if read.is_ok() && !contextual && self.unchanged_since(before) {
             // The deepest typed object read in it, less its own depth, itself, and an array of
             // primitives below the deepest (arrays of objects count one more than they need).
-            let levels = self.deepest - (depth + 1) + 2;
-            if let Some(recorded) = self.memo.remember(key, &self.line.bytes[offset..self.sc.pos], levels) {
-                self.line.members.record_since(before.1, offset, recorded);
+            let levels = deepest - (at.depth + 1) + 2;
+            if let Some(recorded) = self.memo.remember(key, &self.line.bytes[at.offset..self.sc.pos], levels) {
+                self.line.members.record_since(before.1, at.offset, recorded);
             }
         }
-        self.contextual |= outer;
-        self.deepest = self.deepest.max(outer_deepest);
+        self.contextual |= contextual;
+        self.deepest = self.deepest.max(deepest);
         read.map(|()| true)
+    }
+
+    /// The object read on its own: the result, and whether it read anything around it and how
+    /// deep it went (the walk's own `contextual` and `deepest` are left as they were).
+    fn read_alone(&mut self, at: ObjectAt<'_, '_>) -> (Result<(), Stop>, bool, usize) {
+        let outer = (std::mem::replace(&mut self.contextual, false), std::mem::replace(&mut self.deepest, 0));
+        self.sc.pos = at.offset + 1;
+        let read = self.typed_object(at.depth + 1, at.path, at.tid, at.offset, at.ctx, Some(at.element), None);
+        let inner = (std::mem::replace(&mut self.contextual, outer.0), std::mem::replace(&mut self.deepest, outer.1));
+        (read, inner.0, inner.1)
     }
 
     /// What reading an object may change outside it: findings, what the line's `MemberIndex`
@@ -521,53 +533,35 @@ impl<'a> Walk<'a, '_> {
         (self.findings.count(), self.line.members.mark(), self.scratch.local_refs.len())
     }
 
-    /// Since `before`, nothing was found or noted but what the index records and replays (objects
-    /// and arrays kept whole, references).
+    /// Since `before`, nothing was found or noted but what the index records and replays.
     fn unchanged_since(&self, before: (u64, IndexMark, usize)) -> bool {
         self.findings.count() == before.0
-            && self.line.members.only_kept_since(before.1)
-            && self.line.members.complete_since(before.1)
+            && self.line.members.replayable_since(before.1)
             && self.scratch.local_refs.len() == before.2
     }
 
     /// Debug builds: a remembered object is read again, and must read as remembered: to its
     /// end, nothing found or read around it, and the index keeping what the replay kept.
     #[cfg(debug_assertions)]
-    #[expect(clippy::too_many_arguments, reason = "object_remembered's arguments and what was found")]
-    fn read_again(
-        &mut self,
-        depth: usize,
-        path: &Path<'_>,
-        tid: TypeId,
-        offset: usize,
-        ctx: Ctx,
-        element: &'static Element,
-        len: usize,
-        mark: IndexMark,
-        recorded: &crate::facts::Recorded,
-    ) {
+    fn read_again(&mut self, at: ObjectAt<'_, '_>, len: usize, mark: IndexMark, recorded: &crate::facts::Recorded) {
+        let offset = at.offset;
         let mut replayed = crate::facts::Recorded::default();
         self.line.members.record_since(mark, offset, &mut replayed);
         assert_eq!(&replayed, recorded, "a replay keeps what was recorded");
         self.line.members.truncate(mark);
         let before = self.state();
-        let outer = std::mem::replace(&mut self.contextual, false);
-        let outer_deepest = std::mem::replace(&mut self.deepest, 0);
-        self.sc.pos = offset + 1;
-        let read = self.typed_object(depth + 1, path, tid, offset, ctx, Some(element), None);
-        self.deepest = outer_deepest;
+        let (read, contextual, _) = self.read_alone(at);
         let mut again = crate::facts::Recorded::default();
         self.line.members.record_since(mark, offset, &mut again);
         assert!(
             read.is_ok()
                 && self.sc.pos == offset + len
-                && !self.contextual
+                && !contextual
                 && self.unchanged_since(before)
                 && &again == recorded,
             "a remembered object reads differently at {offset}: {:?}",
             self.line.text.get(offset..offset + len)
         );
-        self.contextual = outer;
     }
 
     /// One primitive value starting at `offset`. Returns whether it counts as present.
