@@ -177,10 +177,15 @@ impl Memo {
             (u64::from(tid) << 8 | u64::from(context)) ^ (holder as *const Element as usize as u64).rotate_left(29);
         let mut h = place.wrapping_mul(K);
         let window = &rest[..rest.len().min(KEY_BYTES)];
-        for chunk in window.chunks(8) {
-            // (The last chunk padded with zeros: the key depends on the bytes only.)
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
+        // Whole words, then the rest padded with zeros (the key depends on the bytes only); no
+        // copy of variable length, which would be a call to `memcpy` per word.
+        let words = window.chunks_exact(8);
+        let mut last = [0u8; 8];
+        for (w, &b) in last.iter_mut().zip(words.remainder()) {
+            *w = b;
+        }
+        let tail = (!words.remainder().is_empty()).then_some(last);
+        for word in words.map(|c| <[u8; 8]>::try_from(c).unwrap_or_default()).chain(tail) {
             let w = u64::from_le_bytes(word);
             let x = w ^ (ONES * u64::from(b'}'));
             let close = x.wrapping_sub(ONES) & !x & HIGHS;
