@@ -110,11 +110,16 @@ impl Message {
     }
 
     /// Append our own words borrowed from elsewhere (copied onto the last text part, if any).
+    /// A part started here has room for more: paths are rendered a name at a time.
     pub(crate) fn push_str(&mut self, text: &str) {
         match self.parts.last_mut() {
             Some(Part::Text(last)) => last.to_mut().push_str(text),
             _ if text.is_empty() => {}
-            _ => self.parts.push(Part::Text(Cow::Owned(text.to_owned()))),
+            _ => {
+                let mut owned = String::with_capacity(text.len().max(48));
+                owned.push_str(text);
+                self.parts.push(Part::Text(Cow::Owned(owned)));
+            }
         }
     }
 
