@@ -332,6 +332,36 @@ pub(crate) struct TypeRules {
     /// No rule of the type reads more than the object (`Rule::context`), and it is not a
     /// resource: the walk may remember its objects (`walk/memo.rs`).
     pub(crate) context_free: bool,
+    /// Bit `i` (of `properties[i]`): a single primitive of an element that is not a choice,
+    /// triggers no member rule and is not a Reference's `reference`, in a type that is not a
+    /// resource — the most common member, which the walk reads with nothing else.
+    pub(crate) plain: [u64; 4],
+}
+
+impl TypeRules {
+    /// Is `properties[i]` read with nothing else (see [`TypeRules::plain`])?
+    #[inline]
+    pub(crate) fn is_plain(&self, i: u8) -> bool {
+        self.plain[usize::from(i) / 64] & 1 << (i % 64) != 0
+    }
+
+    /// [`TypeRules::plain`] of type `def` with these member rules.
+    fn plain_of(model: &Model, id: TypeId, def: &crate::model::TypeDef, member_mask: u64) -> [u64; 4] {
+        let mut plain = [0u64; 4];
+        if def.kind == TypeKind::Resource {
+            return plain;
+        }
+        let reference = model.base_of(id) == crate::model::r4::ids::REFERENCE;
+        for (i, p) in def.properties.iter().enumerate() {
+            let e = &def.elements[usize::from(p.element)];
+            let simple = matches!(p.ty, crate::model::Ty::Prim(_)) && !e.many && !e.choice;
+            let watched = member_mask & 1 << p.element != 0 || (reference && e.role == crate::model::Role::Reference);
+            if simple && !watched {
+                plain[i / 64] |= 1 << (i % 64);
+            }
+        }
+        plain
+    }
 }
 
 /// [`RULES`] compiled for a model: per type, what to call.
@@ -393,6 +423,7 @@ impl Rules {
                     Hook::Resource(_) | Hook::Line(_) => {}
                 }
             }
+            t.plain = TypeRules::plain_of(model, id, def, t.member_mask);
             compiled.types.push(t);
         }
         for rule in rules {

@@ -146,6 +146,33 @@ impl<'a> Walk<'a, '_> {
                 None => self.check_duplicate(bases.keys, &mut big, key, &member_path),
             };
             let property = found.map_or(0, |(i, _)| i);
+            // The most common member (`TypeRules::plain`): one primitive value, read and recorded
+            // with nothing else.
+            let plain = match found {
+                Some((i, false)) if !duplicate && type_rules.is_plain(i) => match &t.properties[usize::from(i)] {
+                    Property { ty: Ty::Prim(prim), element, .. } => Some((*prim, usize::from(*element))),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some((prim, ei)) = plain {
+                if self.sc.peek() != Some(b'[') {
+                    let read = self.primitive(depth, &member_path, prim, &t.elements[ei], value_offset);
+                    match read {
+                        Ok(present) => {
+                            let (element, offset) = (ei as u8, value_offset as u32);
+                            self.scratch.captured.push(Captured { element, property, ext: false, offset, present });
+                            elements_present |= u64::from(present) << ei;
+                        }
+                        Err(stop) => break Err(stop),
+                    }
+                    match self.after_member(path) {
+                        Ok(true) => break Ok(()),
+                        Ok(false) => continue,
+                        Err(stop) => break Err(stop),
+                    }
+                }
+            }
             let found = found.map(|(i, ext)| (&t.properties[i as usize], ext));
             let step = if is_resource && name_bytes.len() == 12 && name_bytes == b"resourceType" {
                 match self.value(depth, &member_path) {
