@@ -601,12 +601,18 @@ impl<'a> Walk<'a, '_> {
         element: &'static Element,
         offset: usize,
     ) -> Result<bool, Stop> {
-        if matches!(self.sc.peek(), Some(b'{' | b'[')) {
-            let token = self.value(depth, path)?;
-            shape::not_primitive(self.findings, prim, token, offset, path);
-            return Ok(true);
-        }
-        let token = match self.sc.value() {
+        // One look at the first byte: a string (most primitives), an object or array (not a
+        // primitive), or any other JSON value.
+        let token = match self.sc.peek() {
+            Some(b'"') => self.sc.string().map(Token::String),
+            Some(b'{' | b'[') => {
+                let token = self.value(depth, path)?;
+                shape::not_primitive(self.findings, prim, token, offset, path);
+                return Ok(true);
+            }
+            _ => self.sc.value(),
+        };
+        let token = match token {
             Ok(token) => token,
             Err(e) => return Err(self.syntax_error(e, path)),
         };
