@@ -523,6 +523,18 @@ pub(crate) mod tests {
             bundle("collection", r#"{"request":{"method":"POST","url":"Patient"}}"#),
             bundle("history", r#"{"request":{"method":"PUT","url":"Patient/1"},"response":{"status":"200"}}"#),
             bundle("searchset", ""),
+            // bdl-7: fullUrl & resource.meta.versionId distinct among the entries with a fullUrl:
+            // the same fullUrl twice (no meta), with different and equal versionIds, in a
+            // history Bundle, two entries without one, strings equal only once concatenated,
+            // an escaped fullUrl and one with only an extension (for the evaluator).
+            collection(&[entry("urn:uuid:1", ""), entry("urn:uuid:2", ""), entry("urn:uuid:1", "")]),
+            collection(&[entry("urn:uuid:1", "1"), entry("urn:uuid:1", "2")]),
+            collection(&[entry("urn:uuid:1", "1"), entry("urn:uuid:2", "1"), entry("urn:uuid:1", "1")]),
+            r#"{"resourceType":"Bundle","id":"b","type":"history","entry":[{"fullUrl":"urn:uuid:1","request":{"method":"PUT","url":"Patient/1"},"response":{"status":"200"}},{"fullUrl":"urn:uuid:1","request":{"method":"PUT","url":"Patient/1"},"response":{"status":"200"}}]}"#.to_owned(),
+            collection(&[r#"{"resource":{"resourceType":"Patient","id":"p"}}"#.to_owned(), r#"{"resource":{"resourceType":"Patient","id":"q"}}"#.to_owned()]),
+            collection(&[entry("urn:uuid:11", ""), entry("urn:uuid:1", "1")]),
+            collection(&[entry("urn:uuid:1", ""), entry(r"urn:uuid:\u0031", "")]),
+            collection(&[entry("urn:uuid:1", ""), r#"{"_fullUrl":{"extension":[{"url":"http://x","valueString":"y"}]},"resource":{"resourceType":"Patient","id":"p"}}"#.to_owned()]),
         ];
         for line in &lines {
             let decided = verdicts(line);
@@ -543,5 +555,19 @@ pub(crate) mod tests {
         assert!(!failed(&lines[17], "ref-1") && failed(&lines[18], "ref-1") && failed(&lines[19], "ref-1"));
         assert!(!failed(&lines[20], "bdl-3") && failed(&lines[21], "bdl-3") && !failed(&lines[22], "bdl-4"));
         assert!(failed(&lines[23], "bdl-3") && !failed(&lines[24], "bdl-3") && !failed(&lines[24], "bdl-4"));
+        assert!(failed(&lines[26], "bdl-7") && !failed(&lines[27], "bdl-7") && failed(&lines[28], "bdl-7"));
+        assert!(!failed(&lines[29], "bdl-7") && !failed(&lines[30], "bdl-7") && failed(&lines[31], "bdl-7"));
+        assert!(failed(&lines[32], "bdl-7") && !failed(&lines[33], "bdl-7"));
+    }
+
+    /// A collection Bundle of these entries.
+    fn collection(entries: &[String]) -> String {
+        format!(r#"{{"resourceType":"Bundle","id":"b","type":"collection","entry":[{}]}}"#, entries.join(","))
+    }
+
+    /// An entry with this fullUrl, its Patient with this meta.versionId (none: no meta).
+    fn entry(full_url: &str, version: &str) -> String {
+        let meta = if version.is_empty() { String::new() } else { format!(r#","meta":{{"versionId":"{version}"}}"#) };
+        format!(r#"{{"fullUrl":"{full_url}","resource":{{"resourceType":"Patient","id":"p"{meta}}}}}"#)
     }
 }

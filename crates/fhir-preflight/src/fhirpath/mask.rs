@@ -67,6 +67,18 @@ pub(crate) enum Mask {
     BoolEq(Box<Mask>, Box<Mask>),
     /// An expression on `%resource` alone (`%resource.type = 'batch'`), decided on its members.
     OnResource(Box<Mask>),
+    /// `x.where(…).select(p & q …).isDistinct()` (`bdl-7`: `entry.where(fullUrl.exists())
+    /// .select(fullUrl & resource.meta.versionId)`): are the strings the projection gives for the
+    /// objects that `steps` reach (of type `tid`, passing `filter`) all different? Each part of
+    /// the projection is a path of names ending in one string (absent: `''`, as FHIRPath's `&`
+    /// gives), through single objects the walk kept, resources included (typed by their
+    /// `resourceType`).
+    Distinct {
+        steps: Box<[u8]>,
+        filter: Option<Box<Mask>>,
+        tid: TypeId,
+        parts: Box<[Box<[Box<str>]>]>,
+    },
     /// `x.y.z.exists()` (`true`), `.empty()` (`false`), with a `where(…)` on the last step whose
     /// criteria are themselves decided from what the walk kept of each item
     /// (`verificationStatus.coding.where(system = '…' and code = '…').empty()`).
@@ -206,6 +218,33 @@ impl<'a> Kept<'a> {
 }
 
 impl Kept<'_> {
+    /// [`Mask::Distinct`]: the projection's string for each object reached that passes the
+    /// filter (in order, each decided, as the evaluator), then whether two are equal.
+    fn distinct(&self, steps: &[u8], filter: Option<&Mask>, tid: TypeId, parts: &[Box<[Box<str>]>]) -> Result<bool, ()> {
+        let mut objects = SmallVec::new();
+        self.reach(steps, &mut objects)?;
+        if objects.is_empty() {
+            return Ok(true);
+        }
+        let line = self.line.ok_or(())?;
+        let mut texts: Vec<Vec<u8>> = Vec::with_capacity(objects.len());
+        for at in objects {
+            let members = line.members.get(at).ok_or(())?;
+            if let Some(f) = filter {
+                if f.decide(&Kept { present: present_bits(&members), members: &members, ..*self })? != Some(true) {
+                    continue;
+                }
+            }
+            let mut text = Vec::new();
+            for names in parts {
+                text.extend_from_slice(path_text(line, &members, line.model.ty(tid), names)?.unwrap_or_default());
+            }
+            texts.push(text);
+        }
+        texts.sort_unstable();
+        Ok(texts.windows(2).all(|w| w[0] != w[1]))
+    }
+
     /// Do all the objects that `steps` reach pass `criteria`? (As the evaluator: in order, each
     /// decided.)
     fn all(&self, steps: &[u8], criteria: &Mask) -> Result<bool, ()> {
@@ -292,6 +331,77 @@ impl Kept<'_> {
             }
         }
         Ok(false)
+    }
+}
+
+/// The string that the path `names` gives from an object of type `t` with these kept members:
+/// `None` when a step is absent; `Err(())` unless each step is one member (no `_x`, no `null`, no
+/// array, no choice) of an object the walk kept, and the last one string without escapes.
+fn path_text<'l>(
+    line: &'l Line<'l>,
+    members: &[Captured],
+    t: &'static TypeDef,
+    names: &[Box<str>],
+) -> Result<Option<&'l [u8]>, ()> {
+    let Some((name, rest)) = names.split_first() else { return Err(()) };
+    let i = element(t, name).filter(|&i| !t.elements[usize::from(i)].choice).ok_or(())?;
+    let mut found = members.iter().filter(|c| c.element == i);
+    let Some(c) = found.next() else { return Ok(None) };
+    if found.next().is_some() || c.ext || !c.present {
+        return Err(());
+    }
+    let at = c.at();
+    let next = match t.properties[usize::from(c.property)].ty {
+        Ty::Prim(_) if rest.is_empty() => return crate::json::scan::unescaped_string(line.bytes, at).map(Some).ok_or(()),
+        Ty::Complex(id) if !rest.is_empty() => line.model.ty(id),
+        Ty::Resource if !rest.is_empty() => {
+            let Some(Token::String(s)) = crate::json::scan::find_member(line.bytes, at, "resourceType") else {
+                return Err(());
+            };
+            line.model.ty(line.model.resource_type(&s.str_in(line.text)).ok_or(())?)
+        }
+        _ => return Err(()),
+    };
+    let members = line.members.get(at).ok_or(())?;
+    path_text(line, &members, next, rest)
+}
+
+/// `x.where(…).select(p & q …).isDistinct()` as a [`Mask::Distinct`], when the path to the
+/// objects (and its filter) compiles and each part of the projection is a path of names whose
+/// first step is a child of those objects.
+fn distinct(target: &Expr, t: &'static TypeDef, resource: Option<&'static TypeDef>) -> Mask {
+    let Expr::Call(Some(source), f, args) = untraced(target) else { return Mask::Unknown };
+    let ("select", [projection]) = (f.as_str(), args.as_slice()) else { return Mask::Unknown };
+    let Some((steps, Some(end), filter)) = chain(source, t, resource) else { return Mask::Unknown };
+    let model = Model::r4();
+    let Some(tid) = model.type_ids().find(|&id| std::ptr::eq(model.ty(id), end)) else { return Mask::Unknown };
+    let mut parts = Vec::new();
+    if !concat_parts(projection, &mut parts) || !parts.iter().all(|p| element(end, &p[0]).is_some()) {
+        return Mask::Unknown;
+    }
+    Mask::Distinct { steps: steps.into(), filter: filter.map(Box::new), tid, parts: parts.into() }
+}
+
+/// The operands of `a & b & …`, each a path of names (`resource.meta.versionId`).
+fn concat_parts(e: &Expr, out: &mut Vec<Box<[Box<str>]>>) -> bool {
+    fn names(e: &Expr, out: &mut Vec<Box<str>>) -> bool {
+        let (target, name) = match e {
+            Expr::Ident(name) => (None, name),
+            Expr::Member(target, name) => (Some(target), name),
+            _ => return false,
+        };
+        let before = target.is_none_or(|t| names(t, out));
+        out.push(name.as_str().into());
+        before
+    }
+    match untraced(e) {
+        Expr::Binary(BinOp::Concat, a, b) => concat_parts(a, out) && concat_parts(b, out),
+        e => {
+            let mut path = Vec::new();
+            let ok = names(e, &mut path);
+            out.push(path.into());
+            ok
+        }
     }
 }
 
@@ -432,6 +542,7 @@ pub(crate) fn compile_in(e: &Expr, t: &'static TypeDef, resource: Option<&'stati
                 None => compile_presence(e, t, resource),
             }
         }
+        Expr::Call(Some(target), f, args) if f == "isDistinct" && args.is_empty() => distinct(target, t, resource),
         _ => compile_presence(e, t, resource),
     }
 }
@@ -684,6 +795,9 @@ impl Mask {
                 }
             }
             Mask::All { steps, criteria } => Ok(Some(kept.all(steps, criteria)?)),
+            Mask::Distinct { steps, filter, tid, parts } => {
+                Ok(Some(kept.distinct(steps, filter.as_deref(), *tid, parts)?))
+            }
             Mask::BoolEq(a, b) => {
                 let (a, b) = (a.decide(kept)?, b.decide(kept)?);
                 Ok(a.zip(b).map(|(a, b)| a == b))
@@ -830,6 +944,12 @@ pub(crate) fn mark(mask: &Mask, t: TypeId, kept: bool, resource: Option<TypeId>,
                 mark(criteria, end, true, resource, keep);
             }
         }
+        // (The parts' objects are read where the walk kept them; else the evaluator reads them.)
+        Mask::Distinct { steps, filter, .. } => {
+            if let (Some(end), Some(filter)) = (path(t, steps, keep), filter) {
+                mark(filter, end, true, resource, keep);
+            }
+        }
         Mask::OnResource(m) => {
             if let Some(r) = resource {
                 mark(m, r, false, resource, keep);
@@ -920,6 +1040,14 @@ mod tests {
         assert_eq!(decide("text.`div`.exists()", ids::PATIENT, &[]), Ok(Some(false)));
         assert_eq!(decide("text.`div`.exists()", ids::PATIENT, &["text"]), Err(()));
         // Steps that give empty on empty: no `component`, nothing to filter.
+        // bdl-7 is decided from what the walk kept (a history Bundle at once, by its type).
+        let bdl7 = "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()";
+        let mask = compile(&parse(bdl7).unwrap(), Model::r4().ty(ids::BUNDLE));
+        assert!(
+            matches!(&mask, Mask::Bool(BinOp::Or, _, b) if matches!(&**b, Mask::Distinct { parts, .. } if parts.len() == 2)),
+            "{mask:?}"
+        );
+        assert_eq!(decide(bdl7, ids::BUNDLE, &[]), Ok(Some(true)), "no entry: distinct");
         let obs7 = "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()";
         assert_eq!(decide(obs7, ids::OBSERVATION, &["value"]), Ok(Some(true)));
         assert_eq!(decide(obs7, ids::OBSERVATION, &["value", "component"]), Err(()));

@@ -106,7 +106,9 @@ impl Mask {
             | Mask::IfAbsent(i, _)
             | Mask::InContained(i) => out.push(*i),
             Mask::Order(a, _, b) => out.extend([*a, *b]),
-            Mask::All { steps, .. } | Mask::Path { steps, .. } => out.extend(steps.first()),
+            Mask::All { steps, .. } | Mask::Path { steps, .. } | Mask::Distinct { steps, .. } => {
+                out.extend(steps.first())
+            }
             Mask::Not(m) => m.read_bits(out),
             Mask::Bool(_, a, b) | Mask::BoolEq(a, b) => {
                 a.read_bits(out);
@@ -127,8 +129,10 @@ impl Mask {
             Mask::Equals(i, ..) | Mask::Number(i, ..) | Mask::InContained(i) => absent(i).then_some(Ok(None)),
             Mask::Order(a, _, b) => (absent(a) || absent(b)).then_some(Ok(None)),
             Mask::IfAbsent(i, value) => Some(if absent(i) { Ok(Some(*value)) } else { Err(()) }),
-            // `all()` over no object: true; `exists()` of nothing: false.
-            Mask::All { steps, .. } => steps.first().filter(|i| absent(i)).map(|_| Ok(Some(true))),
+            // `exists()` of nothing: false; `all()` and `isDistinct()` over no object: true.
+            Mask::All { steps, .. } | Mask::Distinct { steps, .. } => {
+                steps.first().filter(|i| absent(i)).map(|_| Ok(Some(true)))
+            }
             Mask::Path { steps, exists, .. } => steps.first().filter(|i| absent(i)).map(|_| Ok(Some(!*exists))),
             Mask::BoolEq(a, b) => {
                 let a = match a.settle(present)? {
