@@ -333,8 +333,8 @@ pub(crate) struct TypeRules {
     /// resource: the walk may remember its objects (`walk/memo.rs`).
     pub(crate) context_free: bool,
     /// Bit `i` (of `properties[i]`): a single primitive of an element that is not a choice,
-    /// triggers no member rule and is not a Reference's `reference`, in a type that is not a
-    /// resource — the most common member, which the walk reads with nothing else.
+    /// triggers no member rule and is neither a Reference's `reference` nor a resource's `id` —
+    /// the most common member, which the walk reads with nothing else.
     pub(crate) plain: [u64; 4],
 }
 
@@ -347,15 +347,17 @@ impl TypeRules {
 
     /// [`TypeRules::plain`] of type `def` with these member rules.
     fn plain_of(model: &Model, id: TypeId, def: &crate::model::TypeDef, member_mask: u64) -> [u64; 4] {
+        use crate::model::Role;
         let mut plain = [0u64; 4];
-        if def.kind == TypeKind::Resource {
-            return plain;
-        }
         let reference = model.base_of(id) == crate::model::r4::ids::REFERENCE;
+        let resource = def.kind == TypeKind::Resource;
         for (i, p) in def.properties.iter().enumerate() {
             let e = &def.elements[usize::from(p.element)];
             let simple = matches!(p.ty, crate::model::Ty::Prim(_)) && !e.many && !e.choice;
-            let watched = member_mask & 1 << p.element != 0 || (reference && e.role == crate::model::Role::Reference);
+            // (A resource's `meta` and `contained` are not primitives.)
+            let watched = member_mask & 1 << p.element != 0
+                || (reference && e.role == Role::Reference)
+                || (resource && e.role == Role::Id);
             if simple && !watched {
                 plain[i / 64] |= 1 << (i % 64);
             }

@@ -502,6 +502,8 @@ impl<'a> Walk<'a, '_> {
     /// (`memo.rs`): skipped if the same bytes were read before in the same place (and what reading
     /// them kept for the FHIRPath engine kept again, moved), else read and remembered if reading
     /// it found nothing and read nothing around it.
+    /// (Out of line: `item`, which the walk calls for every value, stays small.)
+    #[inline(never)]
     fn object_remembered(&mut self, at: ObjectAt<'_, '_>) -> Result<bool, Stop> {
         let ctx = at.ctx;
         let rest = &self.line.bytes[at.offset..];
