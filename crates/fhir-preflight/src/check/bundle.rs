@@ -36,20 +36,21 @@ use crate::model::r4::ids;
 use crate::model::{Ty, TypeId};
 
 /// One entry of the Bundle.
+/// (Its strings are borrowed from the line when they hold no escape.)
 struct Entry<'a> {
-    full_url: Option<String>,
+    full_url: Option<Cow<'a, str>>,
     resource: Option<Node<'a>>,
     /// `Type` and `id` of the resource.
-    type_id: Option<(&'static str, String)>,
+    type_id: Option<(&'static str, Cow<'a, str>)>,
     /// Every `Reference.reference` in the resource (not `#…`).
-    references: Vec<String>,
+    references: Vec<Cow<'a, str>>,
     offset: usize,
 }
 
 /// The text of a primitive node.
-fn text(node: &Node<'_>) -> Option<String> {
+fn text<'a>(node: &Node<'a>) -> Option<Cow<'a, str>> {
     match node.token()? {
-        Token::String(s) => Some(s.str_in(node.line.text).into_owned()),
+        Token::String(s) => Some(s.str_in(node.line.text)),
         _ => None,
     }
 }
@@ -58,13 +59,13 @@ fn child<'a>(node: &Node<'a>, name: &str) -> Option<Node<'a>> {
     node.children(Some(name), None).into_iter().next()
 }
 
-fn child_text(node: &Node<'_>, name: &str) -> Option<String> {
+fn child_text<'a>(node: &Node<'a>, name: &str) -> Option<Cow<'a, str>> {
     child(node, name).as_ref().and_then(text)
 }
 
 /// Every `Reference.reference` under `node`, in document order: one typed pass over its bytes
 /// (members by the model's lookup, into datatypes and nested resources), building no nodes.
-fn references(node: &Node<'_>, out: &mut Vec<String>) {
+fn references<'a>(node: &Node<'a>, out: &mut Vec<Cow<'a, str>>) {
     let (Some(open), NodeType::Complex(tid) | NodeType::Resource(tid)) = (node.value(), node.ty) else { return };
     // The References the walk found inside the resource; else (a line too large to keep) a pass
     // over its bytes.
@@ -72,7 +73,7 @@ fn references(node: &Node<'_>, out: &mut Vec<String>) {
     if let Some(found) = line.members.references_within(open) {
         for at in found {
             if let Ok(Token::String(s)) = (Scanner { bytes: line.bytes, pos: at }).value() {
-                out.push(s.str_in(line.text).into_owned());
+                out.push(s.str_in(line.text));
             }
         }
         return;
@@ -85,7 +86,7 @@ fn references(node: &Node<'_>, out: &mut Vec<String>) {
 /// it already).
 struct References<'l, 'o> {
     line: Line<'l>,
-    out: &'o mut Vec<String>,
+    out: &'o mut Vec<Cow<'l, str>>,
 }
 
 impl References<'_, '_> {
@@ -109,7 +110,7 @@ impl References<'_, '_> {
             match (t.lookup)(key_text.as_bytes()).map(|i| t.properties[usize::from(i)].ty) {
                 Some(Ty::Prim(_)) if is_reference && key_text == "reference" => {
                     if let Token::String(s) = sc.value().map_err(drop)? {
-                        self.out.push(s.str_in(self.line.text).into_owned());
+                        self.out.push(s.str_in(self.line.text));
                     }
                 }
                 Some(ty @ (Ty::Complex(_) | Ty::Resource)) => self.items(sc, ty, depth)?,
@@ -178,7 +179,7 @@ fn is_absolute(url: &str) -> bool {
 
 /// The RESTful base of `full_url` when it ends in `type/id` (`http://x/fhir/` of
 /// `http://x/fhir/Patient/1`).
-fn restful_base<'u>(full_url: &'u str, type_id: Option<&(&'static str, String)>) -> Option<&'u str> {
+fn restful_base<'u>(full_url: &'u str, type_id: Option<&(&'static str, Cow<'_, str>)>) -> Option<&'u str> {
     let (ty, id) = type_id?;
     let tail = format!("{ty}/{id}");
     full_url.strip_suffix(tail.as_str()).filter(|base| base.ends_with('/'))
@@ -277,7 +278,7 @@ fn composition_references(c: &Node<'_>, out: &mut Vec<(String, String)>) {
         }) == ids::REFERENCE
         {
             if let Some(r) = child_text(node, "reference") {
-                out.push((r, path.to_owned()));
+                out.push((r.into_owned(), path.to_owned()));
             }
         }
     };
@@ -329,7 +330,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     };
     let first_type = list.first().and_then(|e| e.type_id.as_ref().map(|(t, _)| *t));
     let first_path = || entry_path(&entry_member, 0).render();
-    match kind.as_str() {
+    match &*kind {
         "document" => {
             if first_type != Some("Composition") {
                 let at = list.first().map_or(o.open, |e| e.offset);
@@ -376,8 +377,8 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     // A `urn:` reference is absolute: it resolves only to an equal fullUrl (one set, not a scan
     // of every entry per reference).
     let full_urls: std::collections::HashSet<&str> = list.iter().filter_map(|e| e.full_url.as_deref()).collect();
-    let exempt = matches!(kind.as_str(), "batch-response" | "transaction-response");
-    let transactional = matches!(kind.as_str(), "batch" | "transaction" | "batch-response" | "transaction-response");
+    let exempt = matches!(&*kind, "batch-response" | "transaction-response");
+    let transactional = matches!(&*kind, "batch" | "transaction" | "batch-response" | "transaction-response");
     for (i, e) in list.iter().enumerate() {
         let path = || Path::Member(&entry_path(&entry_member, i), "fullUrl").render();
         let at_entry = || entry_path(&entry_member, i).render();
@@ -399,7 +400,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             Some(url) if !is_absolute(url) => push(
                 f,
                 Code::BundleFullUrlRelative,
-                Message::new("The fullUrl must be an absolute URL, not {} (an error in HL7 validator builds since 6.2.4, 2023-11; HealthLake's 2020 build accepts it)", [q(url.clone())]),
+                Message::new("The fullUrl must be an absolute URL, not {} (an error in HL7 validator builds since 6.2.4, 2023-11; HealthLake's 2020 build accepts it)", [q(url.as_ref())]),
                 e.offset,
                 path(),
             ),
@@ -408,7 +409,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
                     if looks_restful(url) && !url.ends_with(&format!("/{ty}/{id}")) {
                         let message = Message::new(
                             "The fullUrl {} looks like a RESTful server URL, so it must end with the resource's type and id (/{}) (an error in HL7 validator builds since 6.2.4, 2023-11; HealthLake's 2020 build accepts it)",
-                            [q(url.clone()), crate::diagnostic::m(Message::plain(format!("{ty}/{id}")))],
+                            [q(url.as_ref()), crate::diagnostic::m(Message::plain(format!("{ty}/{id}")))],
                         );
                         push(f, Code::BundleFullUrlTypeId, message, e.offset, path());
                     }
@@ -426,7 +427,7 @@ pub(crate) fn check(o: &ObjectFacts<'_, '_>, f: &mut Findings) {
             );
         }
         for r in e.references.iter().filter(|r| r.starts_with("urn:")) {
-            if !full_urls.contains(r.as_str()) {
+            if !full_urls.contains(&**r) {
                 let message = Message::new(
                     "The reference {} is a urn: but is not the fullUrl of an entry of the Bundle",
                     [q(r.clone())],
@@ -455,7 +456,7 @@ fn orphans(list: &[Entry<'_>], entry_member: &Path<'_>, code: Code, f: &mut Find
     for (i, reached) in reachable(list).into_iter().enumerate() {
         if !reached {
             let e = &list[i];
-            let name = e.full_url.clone().map(Cow::Owned).unwrap_or(Cow::Borrowed("(no fullUrl)"));
+            let name = e.full_url.clone().unwrap_or(Cow::Borrowed("(no fullUrl)"));
             let message =
                 Message::new("Entry {} isn't reachable by traversing from the first entry of the Bundle", [q(name)]);
             f.push(Finding::new(code, message).at(e.offset).on(entry_path(entry_member, i).render()));
@@ -466,14 +467,14 @@ fn orphans(list: &[Entry<'_>], entry_member: &Path<'_>, code: Code, f: &mut Find
 /// A link relation given twice (5.6.85+).
 fn duplicate_links(bundle: &Node<'_>, o: &ObjectFacts<'_, '_>, f: &mut Findings) {
     let links = bundle.children(Some("link"), None);
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<Cow<'_, str>> = Vec::new();
     let link_member = Path::Member(o.path, "link");
     for (i, l) in links.iter().enumerate() {
         let Some(relation) = child_text(l, "relation") else { continue };
         if seen.contains(&relation) {
             let message = Message::new(
                 "The link relation {} occurs more than once (an error in HL7 validator builds since 5.6.85, 2022-12; HealthLake's 2020 build accepts it)",
-                [q(relation.clone())],
+                [q(relation.as_ref())],
             );
             f.push(
                 Finding::new(Code::BundleLinkDuplicate, message).at(l.value().unwrap_or(o.open)).on(Path::Index(
