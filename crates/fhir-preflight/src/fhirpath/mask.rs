@@ -220,7 +220,13 @@ impl<'a> Kept<'a> {
 impl Kept<'_> {
     /// [`Mask::Distinct`]: the projection's string for each object reached that passes the
     /// filter (in order, each decided, as the evaluator), then whether two are equal.
-    fn distinct(&self, steps: &[u8], filter: Option<&Mask>, tid: TypeId, parts: &[Box<[Box<str>]>]) -> Result<bool, ()> {
+    fn distinct(
+        &self,
+        steps: &[u8],
+        filter: Option<&Mask>,
+        tid: TypeId,
+        parts: &[Box<[Box<str>]>],
+    ) -> Result<bool, ()> {
         let mut objects = SmallVec::new();
         self.reach(steps, &mut objects)?;
         if objects.is_empty() {
@@ -352,7 +358,9 @@ fn path_text<'l>(
     }
     let at = c.at();
     let next = match t.properties[usize::from(c.property)].ty {
-        Ty::Prim(_) if rest.is_empty() => return crate::json::scan::unescaped_string(line.bytes, at).map(Some).ok_or(()),
+        Ty::Prim(_) if rest.is_empty() => {
+            return crate::json::scan::unescaped_string(line.bytes, at).map(Some).ok_or(())
+        }
         Ty::Complex(id) if !rest.is_empty() => line.model.ty(id),
         Ty::Resource if !rest.is_empty() => {
             let Some(Token::String(s)) = crate::json::scan::find_member(line.bytes, at, "resourceType") else {
@@ -1041,7 +1049,8 @@ mod tests {
         assert_eq!(decide("text.`div`.exists()", ids::PATIENT, &["text"]), Err(()));
         // Steps that give empty on empty: no `component`, nothing to filter.
         // bdl-7 is decided from what the walk kept (a history Bundle at once, by its type).
-        let bdl7 = "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()";
+        let bdl7 =
+            "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()";
         let mask = compile(&parse(bdl7).unwrap(), Model::r4().ty(ids::BUNDLE));
         assert!(
             matches!(&mask, Mask::Bool(BinOp::Or, _, b) if matches!(&**b, Mask::Distinct { parts, .. } if parts.len() == 2)),
