@@ -362,12 +362,7 @@ fn path_text<'l>(
             return crate::json::scan::unescaped_string(line.bytes, at).map(Some).ok_or(())
         }
         Ty::Complex(id) if !rest.is_empty() => line.model.ty(id),
-        Ty::Resource if !rest.is_empty() => {
-            let Some(Token::String(s)) = crate::json::scan::find_member(line.bytes, at, "resourceType") else {
-                return Err(());
-            };
-            line.model.ty(line.model.resource_type(&s.str_in(line.text)).ok_or(())?)
-        }
+        Ty::Resource if !rest.is_empty() => line.model.ty(super::node::resource_at(line, at).ok_or(())?),
         _ => return Err(()),
     };
     let members = line.members.get(at).ok_or(())?;
@@ -393,14 +388,13 @@ fn distinct(target: &Expr, t: &'static TypeDef, resource: Option<&'static TypeDe
 /// The operands of `a & b & …`, each a path of names (`resource.meta.versionId`).
 fn concat_parts(e: &Expr, out: &mut Vec<Box<[Box<str>]>>) -> bool {
     fn names(e: &Expr, out: &mut Vec<Box<str>>) -> bool {
-        let (target, name) = match e {
-            Expr::Ident(name) => (None, name),
-            Expr::Member(target, name) => (Some(target), name),
+        let (ok, name) = match e {
+            Expr::Ident(name) => (true, name),
+            Expr::Member(target, name) => (names(target, out), name),
             _ => return false,
         };
-        let before = target.is_none_or(|t| names(t, out));
         out.push(name.as_str().into());
-        before
+        ok
     }
     match untraced(e) {
         Expr::Binary(BinOp::Concat, a, b) => concat_parts(a, out) && concat_parts(b, out),

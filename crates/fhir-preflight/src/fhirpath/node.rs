@@ -404,11 +404,7 @@ impl<'a> Node<'a> {
             }
             Ty::Resource => {
                 let at = at?;
-                let Some(Token::String(s)) = crate::json::scan::find_member(self.line.bytes, at, "resourceType") else {
-                    return None;
-                };
-                let tid = self.line.model.resource_type(&s.str_in(self.line.text))?;
-                Some(Node::object(self.line, at, NodeType::Resource(tid)))
+                Some(Node::object(self.line, at, NodeType::Resource(resource_at(self.line, at)?)))
             }
         }
     }
@@ -419,6 +415,12 @@ impl<'a> Node<'a> {
         let mut sc = Scanner { bytes: self.line.bytes, pos: at };
         sc.value().ok()
     }
+}
+
+/// The type of the resource whose `{` is at `at`, by its `resourceType`.
+pub(crate) fn resource_at(line: &Line<'_>, at: usize) -> Option<TypeId> {
+    let Some(Token::String(s)) = crate::json::scan::find_member(line.bytes, at, "resourceType") else { return None };
+    line.model.resource_type(&s.str_in(line.text))
 }
 
 /// The index of `t`'s element `name` (FHIRPath names: `value` for `value[x]`): by the type's

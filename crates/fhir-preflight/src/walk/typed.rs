@@ -155,26 +155,15 @@ impl<'a> Walk<'a, '_> {
                 },
                 _ => None,
             };
-            if let Some((prim, ei)) = plain {
-                if self.sc.peek() != Some(b'[') {
-                    let read = self.primitive(depth, &member_path, prim, &t.elements[ei], value_offset);
-                    match read {
-                        Ok(present) => {
-                            let (element, offset) = (ei as u8, value_offset as u32);
-                            self.scratch.captured.push(Captured { element, property, ext: false, offset, present });
-                            elements_present |= u64::from(present) << ei;
-                        }
-                        Err(stop) => break Err(stop),
-                    }
-                    match self.after_member(path) {
-                        Ok(true) => break Ok(()),
-                        Ok(false) => continue,
-                        Err(stop) => break Err(stop),
-                    }
-                }
-            }
+            let plain = plain.filter(|_| self.sc.peek() != Some(b'['));
             let found = found.map(|(i, ext)| (&t.properties[i as usize], ext));
-            let step = if is_resource && name_bytes.len() == 12 && name_bytes == b"resourceType" {
+            let step = if let Some((prim, ei)) = plain {
+                self.primitive(depth, &member_path, prim, &t.elements[ei], value_offset).map(|present| {
+                    let (element, offset) = (ei as u8, value_offset as u32);
+                    self.scratch.captured.push(Captured { element, property, ext: false, offset, present });
+                    elements_present |= u64::from(present) << ei;
+                })
+            } else if is_resource && name_bytes.len() == 12 && name_bytes == b"resourceType" {
                 match self.value(depth, &member_path) {
                     Ok(value) => {
                         if let Some(facts) = root.as_deref_mut() {
